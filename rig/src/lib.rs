@@ -1,1 +1,17 @@
+//! `rig`: the engine of the hardware-in-the-loop test rig for 48 V LiFePO4 packs.
+//!
+//! A run goes: load and validate ([`bench`], [`dut`], [`plan`]), connect, execute and
+//! supervise ([`runner`]), tear down to the safe state, and leave an event log that the
+//! reports crate renders. The binary (`main.rs`, [`cli`]) is glue over these modules.
 
+pub mod bench;
+pub mod cli;
+pub mod clock;
+pub mod diag;
+pub mod discover;
+pub mod dut;
+pub mod exit;
+pub mod expr;
+pub mod plan;
+pub mod quantity;
+pub mod runner;

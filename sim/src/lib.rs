@@ -1,1 +1,44 @@
+//! The virtual bench of `rig`: a twin of the seed packs' BMS and simulated instruments
+//! that speak the real wire protocols (SCPI text, Modbus RTU ADUs, CAN frames) over
+//! in-memory byte pipes, so the rig's drivers cannot tell them from hardware.
+//!
+//! Everything runs on tokio's clock. On the rig's paused, auto-advancing runtime hours of
+//! simulated charging cost milliseconds, and the same inputs give the same bytes: there
+//! is no randomness, no fixed tick, no hash-ordered output.
+//!
+//! The main type is [`SimBench`]: [`SimBench::start`] builds the world from a
+//! [`SimConfig`] (pack parameters from a DUT profile plus injected [`Defect`]s),
+//! [`SimBench::open`] hands out byte endpoints and [`SimBench::can_port`] CAN ports.
+//!
+//! Layout: `pack` (cells), `bms` (firmware: COCP, reset button, sleep, dry contacts, CAN
+//! report), `circuit` (source/sink and pack as one circuit), `world` (lazy stepping and
+//! wiring), `instruments` (SCPI source/sink, Modbus relay board), `bench` (endpoints).
+//!
+//! Not modelled yet: the other protections of manual 3.4 (COVP/POVP, CUVP/PUVP, DOCP,
+//! temperature, SCP, sensor failure), the peak-discharge time limits, sleep and wake
+//! timers other than the button, the LEDs, SOC calibration (FAQ Q1), RS485, cell
+//! imbalance, temperature dynamics, the rapid-shutdown input.
 
+mod bench;
+mod bms;
+mod can_task;
+mod circuit;
+mod clock;
+mod config;
+mod defects;
+mod error;
+mod instruments;
+mod pack;
+mod snapshot;
+mod world;
+
+pub use bench::SimBench;
+pub use config::{
+    ButtonTimings, InvalidParams, OverCurrentParams, PackParams, ParamProblem, SimConfig,
+};
+pub use defects::{Defect, UnknownDefect};
+pub use error::{EndpointKind, SimError};
+pub use snapshot::{
+    BmsSnapshot, CanSnapshot, DryContacts, RelaySnapshot, SimSnapshot, SourceProtection,
+    SourceSnapshot,
+};

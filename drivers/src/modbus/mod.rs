@@ -1,0 +1,16 @@
+//! Modbus instruments, over tokio-modbus's RTU client on any byte stream.
+//!
+//! tokio-modbus does the framing, CRC and matching of answers to requests; this module
+//! adds what a test rig needs on top: a timeout on every exchange, errors that name the
+//! instrument and the operation, and the raw ADUs in the event log (through
+//! [`TapStream`](crate::transport::TapStream), since tokio-modbus does not show its
+//! frames). The main type is [`RelayBoard`].
+
+mod error;
+mod exchange;
+mod relay_board;
+
+pub use error::ModbusErrorKind;
+pub use relay_board::{
+    BoardIdentity, CHANNELS, RelayBoard, RelayBoardError, RelayBoardErrorKind, RelayOperation,
+};

@@ -1,0 +1,23 @@
+//! SCPI: the line codec, a thin client, vendor dialects and the source/sink driver.
+//!
+//! Layers, bottom up: [`LineCodec`] frames bytes into lines; [`ScpiClient`] runs
+//! timed exchanges and the error queue over any [`ByteStream`](crate::transport::ByteStream);
+//! [`Dialect`] renders each operation's text; [`ScpiSource`] is the role driver. The
+//! main type is `ScpiSource`.
+
+mod client;
+mod codec;
+pub mod common;
+mod dialect;
+mod error;
+mod response;
+#[cfg(test)]
+mod script;
+mod source;
+
+pub use client::ScpiClient;
+pub use codec::{LineCodec, LineError, MAX_LINE_LEN};
+pub use dialect::{Dialect, Parameter};
+pub use error::{ScpiError, ScpiErrorKind};
+pub use response::{Identity, parse_bool, parse_error_entry, parse_identity, parse_number};
+pub use source::{ProtectionReadback, ScpiSource};

@@ -1,0 +1,29 @@
+//! Byte transports the drivers run over, and the resource strings that name them.
+//!
+//! A driver never opens its own connection: the rig resolves a bench [`Resource`] to a
+//! [`BoxStream`] (a TCP socket on a real bench, one half of an in-memory duplex on the
+//! virtual bench) and hands the stream to the driver, so the same driver code talks to
+//! real and simulated instruments.
+
+mod resource;
+mod tap;
+mod tcp;
+
+pub use resource::{DEFAULT_SCPI_PORT, Resource, ResourceError, ResourceErrorKind, TransportKind};
+pub use tap::TapStream;
+pub use tcp::{TransportError, TransportErrorKind, connect_tcp};
+
+/// Anything a driver can talk bytes over: sockets, serial ports, in-memory pipes and
+/// the scripted mocks of the tests. `Debug` so a driver holding one can derive it.
+pub trait ByteStream:
+    tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + std::fmt::Debug + 'static
+{
+}
+
+impl<T> ByteStream for T where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + std::fmt::Debug + 'static
+{
+}
+
+/// A type-erased stream, for code that picks the transport at run time.
+pub type BoxStream = Box<dyn ByteStream>;

@@ -1,0 +1,174 @@
+//! The event log: one JSON object per line, appended and flushed as the run goes. It is
+//! the only record of a run; every report is rendered from it, so a run killed half
+//! way still has its report.
+
+use serde::{Deserialize, Serialize};
+
+/// Bumped when a change would make older readers misread a log.
+pub const LOG_FORMAT_VERSION: u32 = 1;
+
+/// The outcome of a plan, a step or an expectation, in the test engineer's words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// The DUT did what the plan expects.
+    Pass,
+    /// Not run, because an earlier step failed or the run was aborted.
+    Skipped,
+    /// The DUT did not do what the plan expects.
+    Fail,
+    /// The rig or the bench failed; the result says nothing about the DUT.
+    Error,
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Verdict::Pass => "pass",
+            Verdict::Skipped => "skipped",
+            Verdict::Fail => "fail",
+            Verdict::Error => "error",
+        })
+    }
+}
+
+/// Which clock `t` is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Clock {
+    /// The virtual bench's paused tokio clock; `t` is simulated time.
+    Virtual,
+    /// Wall-clock time of a real bench.
+    Real,
+}
+
+/// One line of the log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// 0, 1, 2, ... without gaps; a gap means lost lines.
+    pub seq: u64,
+    /// Seconds since the run started, rounded to microseconds.
+    pub t: f64,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    /// Always the first line.
+    RunStarted {
+        format_version: u32,
+        rig_version: String,
+        clock: Clock,
+        plan_id: String,
+        plan_title: String,
+        plan_file: String,
+        plan_hash: String,
+        tags: Vec<String>,
+        dut_id: String,
+        dut_model: String,
+        bench: String,
+        defects: Vec<String>,
+        steps: usize,
+    },
+    InstrumentConnected {
+        instrument: String,
+        driver: String,
+        resource: String,
+        identity: String,
+    },
+    /// Instrument-side protection programmed and read back before any output is on.
+    ProtectionProgrammed {
+        instrument: String,
+        ovp_v: f64,
+        ocp_a: f64,
+    },
+    /// Bytes or a text command sent to an instrument.
+    Sent {
+        instrument: String,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        text: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        hex: Option<String>,
+    },
+    Received {
+        instrument: String,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        text: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        hex: Option<String>,
+    },
+    CanFrame {
+        instrument: String,
+        id: String,
+        data: String,
+    },
+    /// A channel took a new value (written on change only; the raw exchanges above
+    /// hold every reading).
+    Sample {
+        channel: String,
+        value: SampleValue,
+        #[serde(skip_serializing_if = "String::is_empty", default)]
+        unit: String,
+    },
+    StepStarted {
+        step: usize,
+        name: String,
+        location: String,
+    },
+    Action {
+        step: usize,
+        description: String,
+    },
+    Expectation {
+        step: usize,
+        name: String,
+        condition: String,
+        window: String,
+        location: String,
+        verdict: Verdict,
+        /// For `within`: seconds from the window start until the condition held.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        reaction_s: Option<f64>,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        message: Option<String>,
+    },
+    StepFinished {
+        step: usize,
+        verdict: Verdict,
+    },
+    /// An instrument put into its safe state (or the attempt failed).
+    SafeState {
+        instrument: String,
+        action: String,
+        ok: bool,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        error: Option<String>,
+    },
+    /// The rig or an instrument failed.
+    Error {
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        instrument: Option<String>,
+        message: String,
+    },
+    /// Always the last line of a run that was not killed.
+    RunFinished {
+        verdict: Verdict,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        message: Option<String>,
+    },
+}
+
+/// A sample's value: a number in the channel's unit, or a flag.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SampleValue {
+    Bool(bool),
+    Number(f64),
+}
+
+/// Seconds rounded to microseconds, so logs print the same digits on every machine.
+pub fn round_time(seconds: f64) -> f64 {
+    (seconds * 1e6).round() / 1e6
+}

@@ -1,0 +1,70 @@
+//! JUnit XML for CI servers (quick-junit, nextest's writer): one test suite per plan,
+//! one test case per step.
+
+use std::time::Duration;
+
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+use crate::event::Verdict;
+use crate::summary::PlanSummary;
+
+/// Render the JUnit report of a run: each plan with the path of its event log.
+pub fn render(
+    run_name: &str,
+    plans: &[(PlanSummary, String)],
+) -> Result<String, quick_junit::SerializeError> {
+    let mut report = Report::new(run_name);
+    for (plan, log_path) in plans {
+        let mut suite = TestSuite::new(plan.plan_id.clone());
+        suite.set_time(Duration::from_secs_f64(plan.duration_s.max(0.0)));
+        suite.add_property(("dut", plan.dut_id.as_str()));
+        suite.add_property(("bench", plan.bench.as_str()));
+        suite.add_property(("plan_file", plan.plan_file.as_str()));
+        suite.add_property(("event_log", log_path.as_str()));
+        if !plan.defects.is_empty() {
+            suite.add_property(("defects", plan.defects.join(",").as_str()));
+        }
+        for step in &plan.steps {
+            let status = match step.verdict {
+                Verdict::Pass => TestCaseStatus::success(),
+                Verdict::Skipped => {
+                    let mut s = TestCaseStatus::skipped();
+                    s.set_message("not run: an earlier step did not pass");
+                    s
+                }
+                Verdict::Fail => {
+                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    s.set_message(
+                        step.failures
+                            .first()
+                            .cloned()
+                            .unwrap_or_else(|| "failed".into()),
+                    );
+                    s.set_type("expectation");
+                    s.set_description(step.failures.join("\n\n"));
+                    s
+                }
+                Verdict::Error => {
+                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+                    s.set_message(
+                        plan.message
+                            .clone()
+                            .unwrap_or_else(|| "rig or bench error".into()),
+                    );
+                    s.set_type("rig-error");
+                    s.set_description(plan.errors.join("\n"));
+                    s
+                }
+            };
+            let mut case = TestCase::new(format!("{:02} {}", step.number, step.name), status);
+            case.set_classname(plan.plan_id.clone());
+            case.set_time(Duration::from_secs_f64(step.duration_s.max(0.0)));
+            if !step.location.is_empty() {
+                case.set_system_out(format!("{}\nevent log: {log_path}", step.location));
+            }
+            suite.add_test_case(case);
+        }
+        report.add_test_suite(suite);
+    }
+    report.to_string()
+}

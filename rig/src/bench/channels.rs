@@ -1,0 +1,148 @@
+//! The channels a bench provides: every name a plan may read, with its type.
+
+use rig_drivers::can::{CanDatabase, SignalKind};
+
+use super::file::{Bench, Driver};
+use crate::expr::{ChannelId, Type};
+use crate::quantity::Dim;
+
+/// Where a channel's values come from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChannelKind {
+    SourceVoltage,
+    SourceCurrent,
+    SourceOutput,
+    /// A relay's state as the board reads it back.
+    Relay {
+        name: String,
+    },
+    /// A digital input (`dio.<name>`).
+    Input {
+        name: String,
+    },
+    /// A DBC signal on the BMS CAN link.
+    CanSignal {
+        signal: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChannelSpec {
+    pub name: String,
+    pub ty: Type,
+    pub unit: &'static str,
+    pub kind: ChannelKind,
+}
+
+/// All channels of a bench, indexed by [`ChannelId`].
+#[derive(Clone, Debug, Default)]
+pub struct Channels {
+    specs: Vec<ChannelSpec>,
+}
+
+impl Channels {
+    pub fn of(bench: &Bench) -> Channels {
+        let mut specs = Vec::new();
+        let mut push = |name: String, ty: Type, kind: ChannelKind| {
+            let unit = match ty {
+                Type::Num(d) => d.base_unit(),
+                Type::Bool => "",
+            };
+            specs.push(ChannelSpec {
+                name,
+                ty,
+                unit,
+                kind,
+            });
+        };
+        for inst in bench.instruments.values() {
+            match inst.driver {
+                Driver::ScpiSource => {
+                    push(
+                        format!("{}.voltage", inst.name),
+                        Type::Num(Dim::Voltage),
+                        ChannelKind::SourceVoltage,
+                    );
+                    push(
+                        format!("{}.current", inst.name),
+                        Type::Num(Dim::Current),
+                        ChannelKind::SourceCurrent,
+                    );
+                    push(
+                        format!("{}.output", inst.name),
+                        Type::Bool,
+                        ChannelKind::SourceOutput,
+                    );
+                }
+                Driver::BmsCan => {
+                    let Some(db) = inst.dbc.as_deref().and_then(|t| CanDatabase::parse(t).ok())
+                    else {
+                        continue;
+                    };
+                    for s in db.signals() {
+                        let ty = match s.kind {
+                            SignalKind::Flag => Type::Bool,
+                            SignalKind::Number => {
+                                Type::Num(Dim::from_unit_name(&s.unit).unwrap_or(Dim::Number))
+                            }
+                        };
+                        push(
+                            format!("{}.{}", inst.name, s.name),
+                            ty,
+                            ChannelKind::CanSignal {
+                                signal: s.name.clone(),
+                            },
+                        );
+                    }
+                }
+                Driver::WaveshareRelayD => {}
+            }
+        }
+        for name in bench.relays.keys() {
+            push(
+                format!("relays.{name}"),
+                Type::Bool,
+                ChannelKind::Relay { name: name.clone() },
+            );
+        }
+        for name in bench.inputs.keys() {
+            push(
+                format!("dio.{name}"),
+                Type::Bool,
+                ChannelKind::Input { name: name.clone() },
+            );
+        }
+        Channels { specs }
+    }
+
+    pub fn find(&self, name: &str) -> Option<(ChannelId, &ChannelSpec)> {
+        self.specs
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.name == name)
+            .map(|(i, s)| (ChannelId(i), s))
+    }
+
+    pub fn get(&self, id: ChannelId) -> &ChannelSpec {
+        &self.specs[id.0]
+    }
+
+    pub fn len(&self) -> usize {
+        self.specs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.specs.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (ChannelId, &ChannelSpec)> {
+        self.specs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (ChannelId(i), s))
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.specs.iter().map(|s| s.name.as_str())
+    }
+}

@@ -1,0 +1,536 @@
+//! The bench file format and its checks.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rig_drivers::can::{CanDatabase, PYLON_LV_DBC};
+use rig_drivers::transport::Resource;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use crate::diag::{Problem, Problems, SourceFile, Span, near_misses, yaml_problem};
+use crate::expr::{self, BoundExpr, Scope, Value};
+use crate::quantity::Dim;
+
+/// The built-in virtual bench (`testplans/benches/sim.yaml`, compiled in).
+pub const BUILTIN_SIM_BENCH: &str = include_str!("../../../testplans/benches/sim.yaml");
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBench {
+    /// Short name, shown in reports.
+    name: String,
+    description: Option<String>,
+    /// Logical instruments by name. The DC source/sink must be named `source`, the BMS
+    /// CAN link `bms`; plans use these names.
+    instruments: BTreeMap<String, Spanned<RawInstrument>>,
+    /// Relays by the name plans use (`reset_button`), each a channel of a board.
+    #[serde(default)]
+    relays: BTreeMap<String, Spanned<RawRelay>>,
+    /// Digital inputs by the name plans use (`charge_enable` = `dio.charge_enable`).
+    #[serde(default)]
+    inputs: BTreeMap<String, Spanned<RawInput>>,
+    /// Firmware defects to inject into the twin (virtual benches only).
+    #[serde(default)]
+    defects: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInstrument {
+    /// `scpi-source`, `waveshare-relay-d` or `bms-can`.
+    driver: Spanned<String>,
+    /// Where it is: `sim:source`, `TCPIP::10.0.0.20::5025::SOCKET`, ...
+    resource: Spanned<String>,
+    /// SCPI dialect of a source (`generic`).
+    dialect: Option<Spanned<String>>,
+    /// Modbus unit (slave) address of a board.
+    unit: Option<Spanned<u8>>,
+    /// CAN database: `pylon_lv` (built in) or a path to a `.dbc` file.
+    dbc: Option<Spanned<String>>,
+    /// How often the runner samples the instrument (`1 s`).
+    poll: Option<Spanned<String>>,
+    /// Time limit of one exchange (`2 s`).
+    timeout: Option<Spanned<String>>,
+    /// What the instrument can deliver; set points beyond it are rejected.
+    ratings: Option<RawRatings>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRatings {
+    max_voltage: Option<Spanned<String>>,
+    max_current: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRelay {
+    board: Spanned<String>,
+    channel: Spanned<u8>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInput {
+    board: Spanned<String>,
+    input: Spanned<u8>,
+    /// The board reads the contact inverted (normally-closed wiring).
+    #[serde(default)]
+    invert: bool,
+}
+
+/// Instrument drivers a bench may name. One `match` maps names to drivers, so the set
+/// is checked when the code compiles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Driver {
+    ScpiSource,
+    WaveshareRelayD,
+    BmsCan,
+}
+
+impl Driver {
+    const ALL: &[(&str, Driver)] = &[
+        ("scpi-source", Driver::ScpiSource),
+        ("waveshare-relay-d", Driver::WaveshareRelayD),
+        ("bms-can", Driver::BmsCan),
+    ];
+
+    fn parse(name: &str) -> Option<Driver> {
+        Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, d)| *d)
+    }
+
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, d)| *d == self)
+            .map_or("?", |(n, _)| n)
+    }
+}
+
+/// One checked instrument.
+#[derive(Clone, Debug)]
+pub struct InstrumentSpec {
+    pub name: String,
+    pub driver: Driver,
+    pub resource: Resource,
+    pub unit: u8,
+    pub poll_s: f64,
+    pub timeout_s: f64,
+    pub max_voltage: Option<f64>,
+    pub max_current: Option<f64>,
+    /// DBC text of a CAN instrument.
+    pub dbc: Option<String>,
+}
+
+/// A relay or an input on a board.
+#[derive(Clone, Debug)]
+pub struct BoardWire {
+    pub board: String,
+    /// 1-based channel or input number, as printed on the board.
+    pub number: u8,
+    pub invert: bool,
+}
+
+/// A loaded, checked bench.
+#[derive(Clone, Debug)]
+pub struct Bench {
+    pub name: String,
+    pub description: Option<String>,
+    pub file: SourceFile,
+    pub instruments: BTreeMap<String, InstrumentSpec>,
+    pub relays: BTreeMap<String, BoardWire>,
+    pub inputs: BTreeMap<String, BoardWire>,
+    pub defects: Vec<String>,
+}
+
+struct NoNames;
+
+impl Scope for NoNames {
+    fn lookup(&self, path: &[String]) -> Result<expr::Binding, (String, Option<String>)> {
+        Err((
+            format!("`{}`: bench values are literals", path.join(".")),
+            None,
+        ))
+    }
+}
+
+/// A literal of the given dimension from a bench field.
+fn quantity(
+    file: &SourceFile,
+    field: &Spanned<String>,
+    dim: Dim,
+    what: &str,
+) -> Result<f64, Problem> {
+    let span = Span::of_scalar(&field.referenced, &file.text);
+    let located = |e: expr::ExprError| {
+        let mut p = Problem::at(file, span.sub(e.span.clone()), e.message);
+        if let Some(h) = e.help {
+            p = p.help(h);
+        }
+        p
+    };
+    let parsed = expr::parse(&field.value).map_err(located)?;
+    let bound = BoundExpr::bind(&parsed, &NoNames).map_err(located)?;
+    match bound.as_const() {
+        Some(Value::Num(q)) if q.dim == dim => Ok(q.value),
+        Some(other) => Err(Problem::at(
+            file,
+            span,
+            format!("{what} must be {}, found {}", dim.noun(), other.ty().noun()),
+        )
+        .help(format!("e.g. `{}`", dim.example()))),
+        None => Err(Problem::at(file, span, format!("{what} is not a constant"))),
+    }
+}
+
+impl Bench {
+    pub fn load(path: &Path) -> Result<Bench, Problems> {
+        let file = SourceFile::read(path)?;
+        Self::parse(file)
+    }
+
+    /// The built-in virtual bench.
+    pub fn builtin_sim() -> Bench {
+        Self::parse(SourceFile::new(
+            "<built-in>/benches/sim.yaml",
+            BUILTIN_SIM_BENCH,
+        ))
+        .unwrap_or_else(|e| unreachable!("the built-in sim bench is checked by tests: {e}"))
+    }
+
+    pub fn is_virtual(&self) -> bool {
+        self.instruments
+            .values()
+            .all(|i| matches!(i.resource, Resource::Sim { .. }))
+    }
+
+    pub fn parse(file: SourceFile) -> Result<Bench, Problems> {
+        let raw: RawBench =
+            serde_saphyr::from_str(&file.text).map_err(|e| yaml_problem(&file, &e))?;
+        let mut problems = Problems::default();
+        let base_dir = file
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let mut instruments = BTreeMap::new();
+        for (name, spec) in &raw.instruments {
+            match instrument(&file, &base_dir, name, spec) {
+                Ok(i) => {
+                    instruments.insert(name.clone(), i);
+                }
+                Err(p) => problems.extend(p),
+            }
+        }
+        let boards: Vec<&str> = instruments
+            .values()
+            .filter(|i| i.driver == Driver::WaveshareRelayD)
+            .map(|i| i.name.as_str())
+            .collect();
+        let wire = |kind: &str,
+                    name: &str,
+                    board: &Spanned<String>,
+                    number: &Spanned<u8>,
+                    invert: bool|
+         -> Result<BoardWire, Problem> {
+            if !boards.contains(&board.value.as_str()) {
+                return Err(Problem::at(
+                    &file,
+                    Span::of_scalar(&board.referenced, &file.text),
+                    format!(
+                        "{kind} `{name}` is on `{}`, which is not a relay board of this bench",
+                        board.value
+                    ),
+                )
+                .help(if boards.is_empty() {
+                    "declare a `waveshare-relay-d` instrument".to_string()
+                } else {
+                    format!("boards: {}", boards.join(", "))
+                }));
+            }
+            if !(1..=8).contains(&number.value) {
+                return Err(Problem::at(
+                    &file,
+                    Span::of_scalar(&number.referenced, &file.text),
+                    format!(
+                        "{kind} `{name}`: the board has channels 1 to 8, not {}",
+                        number.value
+                    ),
+                ));
+            }
+            Ok(BoardWire {
+                board: board.value.clone(),
+                number: number.value,
+                invert,
+            })
+        };
+        let mut relays = BTreeMap::new();
+        for (name, r) in &raw.relays {
+            match wire("relay", name, &r.value.board, &r.value.channel, false) {
+                Ok(w) => {
+                    relays.insert(name.clone(), w);
+                }
+                Err(p) => problems.push(p),
+            }
+        }
+        let mut inputs = BTreeMap::new();
+        for (name, i) in &raw.inputs {
+            match wire(
+                "input",
+                name,
+                &i.value.board,
+                &i.value.input,
+                i.value.invert,
+            ) {
+                Ok(w) => {
+                    inputs.insert(name.clone(), w);
+                }
+                Err(p) => problems.push(p),
+            }
+        }
+        let is_virtual = instruments
+            .values()
+            .all(|i: &InstrumentSpec| matches!(i.resource, Resource::Sim { .. }));
+        let known_defects: Vec<String> =
+            rig_sim::Defect::ALL.iter().map(|d| d.to_string()).collect();
+        let mut defects = Vec::new();
+        for d in &raw.defects {
+            let span = Span::of_scalar(&d.referenced, &file.text);
+            if !is_virtual {
+                problems.push(
+                    Problem::at(
+                        &file,
+                        span,
+                        "defects can only be injected on a virtual bench",
+                    )
+                    .help("remove `defects:` or point every resource at `sim:`"),
+                );
+            } else if d.value.parse::<rig_sim::Defect>().is_err() {
+                let close = near_misses(&d.value, known_defects.iter().map(String::as_str));
+                problems.push(
+                    Problem::at(&file, span, format!("unknown defect `{}`", d.value)).help(
+                        if close.is_empty() {
+                            format!("`rig sim defects` lists them: {}", known_defects.join(", "))
+                        } else {
+                            format!("did you mean {}?", close.join(" or "))
+                        },
+                    ),
+                );
+            } else {
+                defects.push(d.value.clone());
+            }
+        }
+        problems.into_result(Bench {
+            name: raw.name,
+            description: raw.description,
+            file,
+            instruments,
+            relays,
+            inputs,
+            defects,
+        })
+    }
+}
+
+fn instrument(
+    file: &SourceFile,
+    base_dir: &Path,
+    name: &str,
+    spec: &Spanned<RawInstrument>,
+) -> Result<InstrumentSpec, Problems> {
+    let raw = &spec.value;
+    let mut problems = Problems::default();
+    let at = |field: &Spanned<String>| Span::of_scalar(&field.referenced, &file.text);
+    let driver = match Driver::parse(&raw.driver.value) {
+        Some(d) => Some(d),
+        None => {
+            let names: Vec<&str> = Driver::ALL.iter().map(|(n, _)| *n).collect();
+            let close = near_misses(&raw.driver.value, names.iter().copied());
+            problems.push(
+                Problem::at(
+                    file,
+                    at(&raw.driver),
+                    format!("unknown driver `{}`", raw.driver.value),
+                )
+                .help(if close.is_empty() {
+                    format!("drivers: {}", names.join(", "))
+                } else {
+                    format!("did you mean {}?", close.join(" or "))
+                }),
+            );
+            None
+        }
+    };
+    let resource = match raw.resource.value.parse::<Resource>() {
+        Ok(r) => Some(r),
+        Err(e) => {
+            problems.push(Problem::at(file, at(&raw.resource), e.to_string()));
+            None
+        }
+    };
+    if let Some(Resource::Sim { endpoint }) = &resource {
+        let known = rig_sim::SimBench::endpoints();
+        if !known.contains(&endpoint.as_str()) {
+            problems.push(
+                Problem::at(
+                    file,
+                    at(&raw.resource),
+                    format!("the virtual bench has no endpoint `{endpoint}`"),
+                )
+                .help(format!(
+                    "endpoints: {}",
+                    known
+                        .iter()
+                        .map(|e| format!("sim:{e}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            );
+        }
+    }
+    let required_name = match driver {
+        Some(Driver::ScpiSource) => Some("source"),
+        Some(Driver::BmsCan) => Some("bms"),
+        _ => None,
+    };
+    if let (Some(required), Some(d)) = (required_name, driver) {
+        if name != required {
+            problems.push(
+                Problem::at(
+                    file,
+                    at(&raw.driver),
+                    format!(
+                        "a `{}` instrument must be named `{required}`, not `{name}`",
+                        d.name()
+                    ),
+                )
+                .help(format!("plans address it as `{required}`")),
+            );
+        }
+    }
+    if let Some(dialect) = &raw.dialect {
+        if driver != Some(Driver::ScpiSource) {
+            problems.push(Problem::at(
+                file,
+                at(dialect),
+                "`dialect` applies to `scpi-source` instruments only",
+            ));
+        } else if dialect.value != "generic" {
+            problems.push(
+                Problem::at(
+                    file,
+                    at(dialect),
+                    format!("unknown SCPI dialect `{}`", dialect.value),
+                )
+                .help("dialects: generic"),
+            );
+        }
+    }
+    if let Some(unit) = &raw.unit {
+        if driver != Some(Driver::WaveshareRelayD) {
+            problems.push(Problem::at(
+                file,
+                Span::of_scalar(&unit.referenced, &file.text),
+                "`unit` applies to Modbus boards only",
+            ));
+        }
+    }
+    let dbc = match (&raw.dbc, driver) {
+        (Some(d), Some(Driver::BmsCan)) => match load_dbc(base_dir, &d.value) {
+            Ok(text) => Some(text),
+            Err(msg) => {
+                problems.push(Problem::at(file, at(d), msg).help("`pylon_lv` is built in; other values are paths to `.dbc` files, relative to the bench file"));
+                None
+            }
+        },
+        (None, Some(Driver::BmsCan)) => Some(PYLON_LV_DBC.to_string()),
+        (Some(d), _) => {
+            problems.push(Problem::at(
+                file,
+                at(d),
+                "`dbc` applies to `bms-can` instruments only",
+            ));
+            None
+        }
+        (None, _) => None,
+    };
+    let default_poll = if driver == Some(Driver::WaveshareRelayD) {
+        0.25
+    } else {
+        1.0
+    };
+    let mut duration = |field: &Option<Spanned<String>>, default: f64, what: &str| -> f64 {
+        match field {
+            None => default,
+            Some(f) => match quantity(file, f, Dim::Time, what) {
+                Ok(v) if v > 0.0 => v,
+                Ok(_) => {
+                    problems.push(Problem::at(
+                        file,
+                        at(f),
+                        format!("{what} must be longer than zero"),
+                    ));
+                    default
+                }
+                Err(p) => {
+                    problems.push(p);
+                    default
+                }
+            },
+        }
+    };
+    let poll_s = duration(&raw.poll, default_poll, "`poll`");
+    let timeout_s = duration(&raw.timeout, 2.0, "`timeout`");
+    let mut max_voltage = None;
+    let mut max_current = None;
+    if let Some(r) = &raw.ratings {
+        if let Some(v) = &r.max_voltage {
+            match quantity(file, v, Dim::Voltage, "`max_voltage`") {
+                Ok(x) => max_voltage = Some(x),
+                Err(p) => problems.push(p),
+            }
+        }
+        if let Some(c) = &r.max_current {
+            match quantity(file, c, Dim::Current, "`max_current`") {
+                Ok(x) => max_current = Some(x),
+                Err(p) => problems.push(p),
+            }
+        }
+    }
+    if driver == Some(Driver::ScpiSource) && (max_voltage.is_none() || max_current.is_none()) {
+        problems.push(
+            Problem::at(
+                file,
+                at(&raw.driver),
+                format!("the source `{name}` needs `ratings: {{ max_voltage, max_current }}`"),
+            )
+            .help("set points are checked against them before anything is connected"),
+        );
+    }
+    match (driver, resource) {
+        (Some(driver), Some(resource)) if problems.is_empty() => Ok(InstrumentSpec {
+            name: name.to_string(),
+            driver,
+            resource,
+            unit: raw.unit.as_ref().map_or(1, |u| u.value),
+            poll_s,
+            timeout_s,
+            max_voltage,
+            max_current,
+            dbc,
+        }),
+        _ => Err(problems),
+    }
+}
+
+fn load_dbc(base_dir: &Path, value: &str) -> Result<String, String> {
+    if value == "pylon_lv" {
+        return Ok(PYLON_LV_DBC.to_string());
+    }
+    let path: PathBuf = base_dir.join(value);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read the DBC {}: {e}", path.display()))?;
+    CanDatabase::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(text)
+}

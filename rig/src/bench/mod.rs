@@ -1,0 +1,9 @@
+//! Bench files: which instrument is where, its driver, ratings and timing, and how the
+//! pack is wired to the relay/input board. The built-in `sim` bench is the default, so
+//! `rig run` works on a machine with no instruments.
+
+mod channels;
+mod file;
+
+pub use channels::{ChannelKind, ChannelSpec, Channels};
+pub use file::{BUILTIN_SIM_BENCH, Bench, BoardWire, Driver, InstrumentSpec};

@@ -1,0 +1,26 @@
+use super::BenchArgs;
+use super::load::{load, print_problems};
+use crate::exit;
+use crate::quantity::format_duration;
+
+pub fn list(args: BenchArgs) -> i32 {
+    match load(&args) {
+        Ok(loaded) => {
+            for (plan, _) in &loaded.plans {
+                println!(
+                    "{:<24} dut {:<22} timeout {:<8} [{}]  {}",
+                    plan.id,
+                    plan.dut.id,
+                    format_duration(plan.timeout_s),
+                    plan.tags.join(", "),
+                    plan.title
+                );
+            }
+            exit::PASSED
+        }
+        Err(problems) => {
+            print_problems(&problems);
+            exit::INVALID_INPUT
+        }
+    }
+}

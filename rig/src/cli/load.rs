@@ -1,0 +1,96 @@
+//! Loading what a command names: the bench and the plans, with every problem reported
+//! at once on stderr.
+
+use std::path::{Path, PathBuf};
+
+use super::BenchArgs;
+use crate::bench::Bench;
+use crate::diag::{Problem, Problems};
+use crate::plan::{Plan, load_plan};
+use crate::runner::{Prepared, prepare};
+
+/// Default folder of plans.
+pub const DEFAULT_PLANS: &str = "testplans";
+
+/// Plans loaded and checked, with what each run needs.
+pub struct Loaded {
+    pub bench: Bench,
+    pub plans: Vec<(Plan, Prepared)>,
+    /// Positional words that are not paths: filters on plan names.
+    pub filters: Vec<String>,
+}
+
+pub fn print_problems(problems: &Problems) {
+    for p in problems.iter() {
+        eprintln!("{}", p.render());
+    }
+    eprintln!(
+        "error: {} problem{} found; nothing was connected or changed",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    );
+}
+
+pub fn load(args: &BenchArgs) -> Result<Loaded, Problems> {
+    let bench = match &args.bench {
+        Some(path) => Bench::load(path)?,
+        None => Bench::builtin_sim(),
+    };
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut filters = Vec::new();
+    let mut problems = Problems::default();
+    for word in &args.paths {
+        let path = Path::new(word);
+        if path.is_dir() {
+            match crate::discover::plans_in(path) {
+                Ok(found) => files.extend(found),
+                Err(e) => {
+                    problems.push(Problem::without_source(format!("cannot read {word}: {e}")))
+                }
+            }
+        } else if path.is_file() {
+            files.push(path.to_path_buf());
+        } else if word.ends_with(".yaml") || word.ends_with(".yml") || word.contains('/') {
+            problems.push(Problem::without_source(format!(
+                "no such plan file or folder: {word}"
+            )));
+        } else {
+            filters.push(word.clone());
+        }
+    }
+    if args.paths.iter().all(|w| !Path::new(w).exists()) && problems.is_empty() {
+        match crate::discover::plans_in(Path::new(DEFAULT_PLANS)) {
+            Ok(found) => files.extend(found),
+            Err(_) => problems.push(
+                Problem::without_source(format!(
+                    "no plans given and no `{DEFAULT_PLANS}/` folder here"
+                ))
+                .help("name plan files or folders, or run from the repository's top folder"),
+            ),
+        }
+    }
+    let mut plans = Vec::new();
+    for file in files {
+        match load_plan(&file, &bench).and_then(|plan| {
+            let prepared = prepare(&plan, &bench, &args.defects)?;
+            Ok((plan, prepared))
+        }) {
+            Ok(p) => plans.push(p),
+            Err(p) => problems.extend(p),
+        }
+    }
+    let mut seen = std::collections::BTreeMap::new();
+    for (plan, _) in &plans {
+        if let Some(other) = seen.insert(plan.id.clone(), plan.file.path.clone()) {
+            problems.push(Problem::in_file(
+                &plan.file,
+                format!("plan id `{}` is also used by {}", plan.id, other.display()),
+            ));
+        }
+    }
+    problems.into_result(Loaded {
+        bench,
+        plans,
+        filters,
+    })
+}

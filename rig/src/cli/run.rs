@@ -1,0 +1,155 @@
+//! `rig run`: validate everything, then run each plan as a libtest-mimic trial (so the
+//! familiar filters, `--list` and `--format` work), then write JUnit from the logs.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use libtest_mimic::{Arguments, Failed, FormatSetting, Trial};
+use rig_reports::Verdict;
+
+use super::load::{load, print_problems};
+use super::{Format, RunArgs};
+use crate::exit;
+use crate::runner::{PlanOutcome, run_plan};
+
+pub fn run(args: RunArgs) -> i32 {
+    let loaded = match load(&args.bench) {
+        Ok(l) => l,
+        Err(problems) => {
+            print_problems(&problems);
+            return exit::INVALID_INPUT;
+        }
+    };
+    let out_dir = args.out.clone().unwrap_or_else(default_run_dir);
+    let virtual_bench = loaded.bench.is_virtual();
+    let mut test_args = Arguments {
+        list: args.list,
+        exact: args.exact,
+        skip: args.skip.clone(),
+        quiet: args.quiet,
+        format: args.format.map(|f| match f {
+            Format::Pretty => FormatSetting::Pretty,
+            Format::Terse => FormatSetting::Terse,
+            Format::Json => FormatSetting::Json,
+        }),
+        // A real bench has one set of instruments: plans take turns.
+        test_threads: args
+            .test_threads
+            .or(if virtual_bench { None } else { Some(1) }),
+        ..Arguments::default()
+    };
+    match loaded.filters.as_slice() {
+        [] => {}
+        [one] => test_args.filter = Some(one.clone()),
+        more => {
+            eprintln!(
+                "error: one name filter at a time (got {}); use --skip to leave plans out",
+                more.join(", ")
+            );
+            return exit::INVALID_INPUT;
+        }
+    }
+    let outcomes: Arc<Mutex<Vec<PlanOutcome>>> = Arc::default();
+    let bench = Arc::new(loaded.bench);
+    let trials: Vec<Trial> = loaded
+        .plans
+        .into_iter()
+        .map(|(plan, prepared)| {
+            let (outcomes, bench, out_dir) = (outcomes.clone(), bench.clone(), out_dir.clone());
+            Trial::test(plan.id.clone(), move || {
+                let outcome = run_plan(&plan, &bench, &prepared, &out_dir);
+                let result = match outcome.verdict {
+                    Verdict::Pass | Verdict::Skipped => Ok(()),
+                    Verdict::Fail => Err(Failed::from(format!(
+                        "FAIL (the DUT): {}",
+                        outcome.message.clone().unwrap_or_default()
+                    ))),
+                    Verdict::Error => Err(Failed::from(format!(
+                        "ERROR (the rig or bench, not the DUT): {}",
+                        outcome.message.clone().unwrap_or_default()
+                    ))),
+                };
+                if let Ok(mut all) = outcomes.lock() {
+                    all.push(outcome);
+                }
+                result
+            })
+        })
+        .collect();
+    let conclusion = libtest_mimic::run(&test_args, trials);
+    if args.list {
+        return exit::PASSED;
+    }
+    let mut outcomes = outcomes.lock().map(|o| o.clone()).unwrap_or_default();
+    outcomes.sort_by(|a, b| a.plan_id.cmp(&b.plan_id));
+    if outcomes.is_empty() {
+        eprintln!("warning: no plan matched; nothing ran");
+        return exit::PASSED;
+    }
+    if let Err(e) = write_junit(&out_dir, &outcomes) {
+        eprintln!(
+            "error: cannot write {}: {e}",
+            out_dir.join("junit.xml").display()
+        );
+        return exit::RIG_ERROR;
+    }
+    eprintln!("run folder: {} (event logs, junit.xml)", out_dir.display());
+    let code = if outcomes.iter().any(|o| o.verdict == Verdict::Error) {
+        exit::RIG_ERROR
+    } else if outcomes.iter().any(|o| o.verdict == Verdict::Fail) || conclusion.has_failed() {
+        exit::DUT_FAILED
+    } else {
+        exit::PASSED
+    };
+    code
+}
+
+fn write_junit(out_dir: &Path, outcomes: &[PlanOutcome]) -> std::io::Result<()> {
+    let mut plans = Vec::new();
+    for o in outcomes {
+        let log = rig_reports::log::read_log(&o.log_path)?;
+        if let Some(summary) = rig_reports::summary::PlanSummary::from_log(&log) {
+            plans.push((summary, o.log_path.display().to_string()));
+        }
+    }
+    let xml = rig_reports::junit::render("rig", &plans).map_err(std::io::Error::other)?;
+    std::fs::create_dir_all(out_dir)?;
+    std::fs::write(out_dir.join("junit.xml"), xml)
+}
+
+/// `runs/2026-11-21T18-30-05Z`: the wall clock names the folder, nothing else.
+fn default_run_dir() -> PathBuf {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    PathBuf::from("runs").join(format!(
+        "{y:04}-{m:02}-{d:02}T{:02}-{:02}-{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    ))
+}
+
+/// Days since 1970-01-01 to a Gregorian date (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn civil_dates() {
+        assert_eq!(super::civil_from_days(0), (1970, 1, 1));
+        assert_eq!(super::civil_from_days(20_413), (2025, 11, 21));
+    }
+}

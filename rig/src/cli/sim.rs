@@ -1,0 +1,10 @@
+use crate::exit;
+
+pub fn defects() -> i32 {
+    println!("{:<26} {}", "DEFECT", "MANUAL BEHAVIOUR IT BREAKS");
+    for d in rig_sim::Defect::ALL {
+        println!("{:<26} {}", d.to_string(), d.breaks());
+        println!("{:<26} {}", "", d.description());
+    }
+    exit::PASSED
+}

@@ -1,0 +1,29 @@
+use super::BenchArgs;
+use super::load::{load, print_problems};
+use crate::exit;
+
+pub fn validate(args: BenchArgs) -> i32 {
+    match load(&args) {
+        Ok(loaded) => {
+            for (plan, _) in &loaded.plans {
+                println!(
+                    "ok  {}  ({}, {} steps, dut {})",
+                    plan.id,
+                    plan.file.path.display(),
+                    plan.steps.len(),
+                    plan.dut.id
+                );
+            }
+            println!(
+                "{} plan(s) valid on bench `{}`",
+                loaded.plans.len(),
+                loaded.bench.name
+            );
+            exit::PASSED
+        }
+        Err(problems) => {
+            print_problems(&problems);
+            exit::INVALID_INPUT
+        }
+    }
+}

@@ -1,0 +1,356 @@
+//! Problems in input files (plans, DUT profiles, bench files), each located by file,
+//! line and column, with a label and what would be right. All problems of a file are
+//! collected and reported at once; none of them touches an instrument.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
+
+/// A loaded input file: its path and text, shared by the diagnostics that point into it.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    pub text: Arc<str>,
+    /// The same text named by its path, for miette's snippet header.
+    named: Arc<NamedSource<String>>,
+}
+
+impl SourceFile {
+    pub fn new(path: impl Into<PathBuf>, text: impl Into<Arc<str>>) -> Self {
+        let path = path.into();
+        let text: Arc<str> = text.into();
+        let named = Arc::new(NamedSource::new(
+            path.display().to_string(),
+            text.to_string(),
+        ));
+        Self { path, text, named }
+    }
+
+    pub fn read(path: &Path) -> Result<Self, Problem> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Ok(Self::new(path, text)),
+            Err(e) => Err(Problem::without_source(format!(
+                "cannot read {}: {e}",
+                path.display()
+            ))),
+        }
+    }
+
+    /// 1-based line and column of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let before = &self.text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        (line, col)
+    }
+}
+
+/// A byte range in a source file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub offset: usize,
+    pub len: usize,
+}
+
+impl Span {
+    pub fn new(offset: usize, len: usize) -> Self {
+        Self { offset, len }
+    }
+
+    /// The span of a YAML scalar; for quoted scalars, the text inside the quotes.
+    pub fn of_scalar(loc: &serde_saphyr::Location, source: &str) -> Self {
+        let span = loc.span();
+        let offset = span.byte_offset().unwrap_or(0) as usize;
+        let len = span.byte_len().unwrap_or(0) as usize;
+        let quoted = source
+            .get(offset..offset + 1)
+            .is_some_and(|c| c == "\"" || c == "'");
+        if quoted && len >= 2 {
+            Self::new(offset + 1, len - 2)
+        } else {
+            Self::new(offset, len)
+        }
+    }
+
+    /// A sub-range, for an error inside an expression string.
+    pub fn sub(self, range: std::ops::Range<usize>) -> Self {
+        let start = (self.offset + range.start).min(self.offset + self.len);
+        let end = (self.offset + range.end).clamp(start, self.offset + self.len.max(1));
+        Self::new(start, (end - start).max(if self.len == 0 { 0 } else { 1 }))
+    }
+}
+
+/// One problem: what is wrong, where, and what would be right.
+#[derive(Clone, Debug)]
+pub struct Problem {
+    pub message: String,
+    pub source: Option<SourceFile>,
+    pub span: Option<Span>,
+    pub label: Option<String>,
+    pub help: Option<String>,
+}
+
+impl Problem {
+    pub fn at(source: &SourceFile, span: Span, message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            source: Some(source.clone()),
+            span: Some(span),
+            label: None,
+            help: None,
+        }
+    }
+
+    pub fn in_file(source: &SourceFile, message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            source: Some(source.clone()),
+            span: None,
+            label: None,
+            help: None,
+        }
+    }
+
+    pub fn without_source(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            source: None,
+            span: None,
+            label: None,
+            help: None,
+        }
+    }
+
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// `path:line:column`, or the path alone.
+    pub fn location(&self) -> Option<String> {
+        let source = self.source.as_ref()?;
+        Some(match self.span {
+            Some(span) => {
+                let (line, col) = source.line_col(span.offset);
+                format!("{}:{line}:{col}", source.path.display())
+            }
+            None => source.path.display().to_string(),
+        })
+    }
+
+    /// Rendered with the source snippet, for terminals.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let handler =
+            miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor());
+        if handler.render_report(&mut out, self).is_err() {
+            return self.to_string();
+        }
+        out
+    }
+}
+
+impl fmt::Display for Problem {
+    /// One line: `path:line:col: message (hint: ...)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(loc) = self.location() {
+            write!(f, "{loc}: ")?;
+        }
+        f.write_str(&self.message)?;
+        if let Some(label) = &self.label {
+            write!(f, ": {label}")?;
+        }
+        if let Some(help) = &self.help {
+            write!(f, " (hint: {help})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Problem {}
+
+impl Diagnostic for Problem {
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.as_ref().map(|s| &*s.named as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let span = self.span?;
+        let label = self.label.clone().or_else(|| Some("here".into()));
+        Some(Box::new(std::iter::once(LabeledSpan::new(
+            label,
+            span.offset,
+            span.len,
+        ))))
+    }
+}
+
+/// All problems found in the inputs of one run; never empty when returned as an error.
+#[derive(Clone, Debug, Default)]
+pub struct Problems(pub Vec<Problem>);
+
+impl Problems {
+    pub fn push(&mut self, p: Problem) {
+        self.0.push(p);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn extend(&mut self, other: Problems) {
+        self.0.extend(other.0);
+    }
+
+    /// `Ok(value)` when nothing was found.
+    pub fn into_result<T>(self, value: T) -> Result<T, Problems> {
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Problem> {
+        self.0.iter()
+    }
+}
+
+impl From<Problem> for Problems {
+    fn from(p: Problem) -> Self {
+        Problems(vec![p])
+    }
+}
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A YAML syntax or shape error from serde-saphyr, as a located problem.
+pub fn yaml_problem(source: &SourceFile, err: &serde_saphyr::Error) -> Problem {
+    let message = yaml_message(err);
+    let span = err.location().map(|loc| {
+        let s = loc.span();
+        let offset = s.byte_offset().map(|o| o as usize).unwrap_or_else(|| {
+            offset_of_line_col(&source.text, loc.line() as usize, loc.column() as usize)
+        });
+        Span::new(offset, s.byte_len().unwrap_or(1).max(1) as usize)
+    });
+    Problem {
+        message,
+        source: Some(source.clone()),
+        span,
+        label: None,
+        help: None,
+    }
+}
+
+/// serde-saphyr's message without its own location prefix and snippet (we render ours).
+fn yaml_message(err: &serde_saphyr::Error) -> String {
+    let text = err.to_string();
+    let first = text.lines().next().unwrap_or("invalid YAML");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    match first.find(": ") {
+        Some(i) if first.starts_with("line ") => first[i + 2..].to_string(),
+        _ => first.to_string(),
+    }
+}
+
+fn offset_of_line_col(text: &str, line: usize, col: usize) -> usize {
+    let mut offset = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            return offset
+                + l.char_indices()
+                    .nth(col.saturating_sub(1))
+                    .map_or(0, |(b, _)| b);
+        }
+        offset += l.len();
+    }
+    text.len()
+}
+
+/// Names close to `wanted`, for "did you mean" hints (edit distance at most 2, or a
+/// shared prefix).
+pub fn near_misses<'a>(wanted: &str, known: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut out: Vec<(usize, &str)> = known
+        .into_iter()
+        .filter_map(|k| {
+            let d = edit_distance(wanted, k);
+            (d <= 2 || (wanted.len() >= 4 && k.starts_with(&wanted[..4]))).then_some((d, k))
+        })
+        .collect();
+    out.sort();
+    out.into_iter().map(|(_, k)| k).take(5).collect()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_are_one_based() {
+        let src = SourceFile::new("p.yaml", "id: x\nsteps:\n  - a\n");
+        assert_eq!(src.line_col(0), (1, 1));
+        assert_eq!(src.line_col(6), (2, 1));
+        assert_eq!(src.line_col(15), (3, 3));
+    }
+
+    #[test]
+    fn near_misses_find_typos() {
+        let known = ["source", "relay", "chamber", "expect"];
+        assert_eq!(near_misses("sourse", known), vec!["source"]);
+        assert!(near_misses("zzz", known).is_empty());
+    }
+
+    #[test]
+    fn display_names_file_line_column() {
+        let src = SourceFile::new("p.yaml", "id: x\nvoltage: 80 V\n");
+        let p = Problem::at(&src, Span::new(15, 4), "too high").help("at most 57.6 V");
+        assert_eq!(
+            p.to_string(),
+            "p.yaml:2:10: too high (hint: at most 57.6 V)"
+        );
+        assert!(p.render().contains("80 V"));
+    }
+}

@@ -1,0 +1,388 @@
+//! DUT profiles: what a pack model promises (ratings, thresholds, delays), one YAML file
+//! per model in `testplans/duts/`. Every value names the manual section it comes from
+//! (`source:`) or says why it is an assumption (`assumption:`), so a lab can replace
+//! assumptions with the vendor's figures. Plans read them as `dut.cocp.trip_current`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde_saphyr::Spanned;
+
+use crate::diag::{Problem, Problems, SourceFile, Span, near_misses, yaml_problem};
+use crate::expr::{self, BoundExpr, Scope, Value};
+
+/// The file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    /// File name without `.yaml`; plans name the profile by it.
+    id: Spanned<String>,
+    /// Manufacturer and model as on the label.
+    model: String,
+    /// The document the `source:` lines cite.
+    manual: String,
+    /// Named values, nested in groups (`cocp: { trip_current: {...} }`).
+    values: Group,
+}
+
+#[derive(Debug, Default)]
+struct Group(Vec<(String, Node)>);
+
+#[derive(Debug)]
+enum Node {
+    Leaf(RawLeaf),
+    Group(Group),
+}
+
+#[derive(Debug, Default)]
+struct RawLeaf {
+    value: Option<Spanned<String>>,
+    source: Option<String>,
+    assumption: Option<String>,
+    note: Option<String>,
+}
+
+const LEAF_KEYS: &[&str] = &["value", "source", "assumption", "note"];
+
+impl<'de> Deserialize<'de> for Group {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Node::deserialize(d)? {
+            Node::Group(g) => Ok(g),
+            Node::Leaf(_) => Err(de::Error::custom(
+                "`values:` holds named groups and values, not a value itself",
+            )),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(NodeVisitor)
+    }
+}
+
+struct NodeVisitor;
+
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = Node;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a value `{ value: 75 A, source: \"§3.4 ...\" }` or a group of named values")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        let mut leaf = RawLeaf::default();
+        let mut group = Group::default();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "value" => leaf.value = Some(map.next_value()?),
+                "source" => leaf.source = Some(map.next_value()?),
+                "assumption" => leaf.assumption = Some(map.next_value()?),
+                "note" => leaf.note = Some(map.next_value()?),
+                _ => group.0.push((key, map.next_value()?)),
+            }
+        }
+        let is_leaf = leaf.value.is_some()
+            || leaf.source.is_some()
+            || leaf.assumption.is_some()
+            || leaf.note.is_some();
+        match (is_leaf, group.0.is_empty()) {
+            (true, true) => Ok(Node::Leaf(leaf)),
+            (false, _) => Ok(Node::Group(group)),
+            (true, false) => Err(de::Error::custom(format!(
+                "a value entry may only have {}; found `{}` beside them",
+                LEAF_KEYS.join(", "),
+                group.0[0].0
+            ))),
+        }
+    }
+}
+
+/// Where a profile value comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Provenance {
+    /// A manual section, quoted.
+    Manual(String),
+    /// Not in the manual; why this number was chosen.
+    Assumption(String),
+}
+
+/// One profile value.
+#[derive(Clone, Debug)]
+pub struct ProfileValue {
+    pub path: String,
+    pub value: Value,
+    pub provenance: Provenance,
+    pub span: Span,
+}
+
+/// A loaded, checked DUT profile.
+#[derive(Clone, Debug)]
+pub struct DutProfile {
+    pub id: String,
+    pub model: String,
+    pub manual: String,
+    pub file: SourceFile,
+    values: BTreeMap<String, ProfileValue>,
+}
+
+/// Profile values hold literals only (`75 A`, `3`, `true`): no names to resolve.
+struct NoNames;
+
+impl Scope for NoNames {
+    fn lookup(&self, path: &[String]) -> Result<expr::Binding, (String, Option<String>)> {
+        Err((
+            format!("`{}`: profile values are literals", path.join(".")),
+            Some("write the number with its unit, e.g. `75 A`".into()),
+        ))
+    }
+}
+
+impl DutProfile {
+    pub fn load(path: &Path) -> Result<DutProfile, Problems> {
+        let file = SourceFile::read(path)?;
+        Self::parse(file)
+    }
+
+    pub fn parse(file: SourceFile) -> Result<DutProfile, Problems> {
+        let raw: RawProfile =
+            serde_saphyr::from_str(&file.text).map_err(|e| yaml_problem(&file, &e))?;
+        let mut problems = Problems::default();
+        let expected_id = file
+            .path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("")
+            .to_string();
+        if raw.id.value != expected_id {
+            problems.push(
+                Problem::at(
+                    &file,
+                    Span::of_scalar(&raw.id.referenced, &file.text),
+                    format!("profile id `{}` differs from its file name", raw.id.value),
+                )
+                .help(format!(
+                    "name the file `{}.yaml` or the id `{expected_id}`",
+                    raw.id.value
+                )),
+            );
+        }
+        let mut values = BTreeMap::new();
+        collect(&file, "", &raw.values, &mut values, &mut problems);
+        problems.into_result(DutProfile {
+            id: raw.id.value,
+            model: raw.model,
+            manual: raw.manual,
+            file,
+            values,
+        })
+    }
+
+    /// A value by its path below `dut.` (`cocp.trip_current`).
+    pub fn get(&self, path: &str) -> Option<&ProfileValue> {
+        self.values.get(path)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &ProfileValue> {
+        self.values.values()
+    }
+
+    /// Paths of all values, for "did you mean" hints.
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.values.keys().map(String::as_str)
+    }
+
+    /// A number in the base unit of its dimension, for the twin's parameters.
+    pub fn number(&self, path: &str) -> Option<f64> {
+        match self.get(path)?.value {
+            Value::Num(q) => Some(q.value),
+            Value::Bool(_) => None,
+        }
+    }
+
+    /// The lookup error for `dut.<path>`, with near misses.
+    pub fn unknown(&self, path: &str) -> (String, Option<String>) {
+        let close = near_misses(path, self.paths());
+        let help = if close.is_empty() {
+            format!(
+                "the profile {} defines: {}",
+                self.id,
+                self.paths().collect::<Vec<_>>().join(", ")
+            )
+        } else {
+            format!(
+                "did you mean {}?",
+                close
+                    .iter()
+                    .map(|c| format!("`dut.{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            )
+        };
+        (
+            format!("the DUT profile `{}` has no value `dut.{path}`", self.id),
+            Some(help),
+        )
+    }
+}
+
+fn collect(
+    file: &SourceFile,
+    prefix: &str,
+    group: &Group,
+    out: &mut BTreeMap<String, ProfileValue>,
+    problems: &mut Problems,
+) {
+    for (name, node) in &group.0 {
+        let path = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}.{name}")
+        };
+        match node {
+            Node::Group(g) => collect(file, &path, g, out, problems),
+            Node::Leaf(leaf) => match leaf_value(file, &path, leaf) {
+                Ok(v) => {
+                    out.insert(path, v);
+                }
+                Err(p) => problems.push(p),
+            },
+        }
+    }
+}
+
+fn leaf_value(file: &SourceFile, path: &str, leaf: &RawLeaf) -> Result<ProfileValue, Problem> {
+    let Some(value) = &leaf.value else {
+        return Err(Problem::in_file(file, format!("`{path}` has no `value:`")));
+    };
+    let span = Span::of_scalar(&value.referenced, &file.text);
+    let provenance = match (&leaf.source, &leaf.assumption) {
+        (Some(s), None) => Provenance::Manual(s.clone()),
+        (None, Some(a)) => Provenance::Assumption(a.clone()),
+        (Some(_), Some(_)) => {
+            return Err(Problem::at(
+                file,
+                span,
+                format!("`{path}` has both `source:` and `assumption:`"),
+            )
+            .help("a value either comes from the manual or is an assumption"));
+        }
+        (None, None) => {
+            return Err(Problem::at(
+                file,
+                span,
+                format!("`{path}` does not say where it comes from"),
+            )
+            .help("add `source: \"§x.y ...\"` quoting the manual, or `assumption: \"why\"`"));
+        }
+    };
+    let parsed = expr::parse(&value.value).map_err(|e| {
+        let mut p = Problem::at(file, span.sub(e.span.clone()), e.message);
+        if let Some(h) = e.help {
+            p = p.help(h);
+        }
+        p
+    })?;
+    let bound = BoundExpr::bind(&parsed, &NoNames).map_err(|e| {
+        let mut p = Problem::at(file, span.sub(e.span.clone()), e.message);
+        if let Some(h) = e.help {
+            p = p.help(h);
+        }
+        p
+    })?;
+    let value = bound
+        .as_const()
+        .ok_or_else(|| Problem::at(file, span, format!("`{path}` is not a constant")))?;
+    Ok(ProfileValue {
+        path: path.to_string(),
+        value,
+        provenance,
+        span,
+    })
+}
+
+/// Find the profile a plan names: `duts/<id>.yaml` beside the plan, or in a parent
+/// folder's `duts/` (so plans may sit in sub-folders of `testplans/`).
+pub fn find_profile(plan_path: &Path, id: &str) -> Result<PathBuf, Vec<String>> {
+    let mut known = Vec::new();
+    let mut dir = plan_path.parent();
+    while let Some(d) = dir {
+        let duts = d.join("duts");
+        let candidate = duts.join(format!("{id}.yaml"));
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+        if let Ok(entries) = std::fs::read_dir(&duts) {
+            let mut names: Vec<String> = entries
+                .filter_map(|e| e.ok())
+                .filter_map(|e| {
+                    let p = e.path();
+                    (p.extension()? == "yaml").then(|| p.file_stem()?.to_str().map(String::from))?
+                })
+                .collect();
+            names.sort();
+            known.extend(names);
+            break;
+        }
+        dir = d.parent();
+    }
+    Err(known)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quantity::{Dim, Quantity};
+
+    fn parse(text: &str) -> Result<DutProfile, Problems> {
+        DutProfile::parse(SourceFile::new("duts/pack.yaml", text))
+    }
+
+    #[test]
+    fn nested_values_with_provenance() {
+        let p = parse(
+            "id: pack\nmodel: M\nmanual: doc\nvalues:\n  limits:\n    max_voltage: { value: 57.6 V, source: \"§3.3.2\" }\n  cocp:\n    trip_current: { value: 75 A, assumption: \"not in the manual\" }\n    lockout_after_trips: { value: 3, source: \"§3.4\" }\n",
+        )
+        .unwrap();
+        let v = p.get("limits.max_voltage").unwrap();
+        assert_eq!(v.value, Value::Num(Quantity::new(57.6, Dim::Voltage)));
+        assert_eq!(v.provenance, Provenance::Manual("§3.3.2".into()));
+        assert!(matches!(
+            p.get("cocp.trip_current").unwrap().provenance,
+            Provenance::Assumption(_)
+        ));
+        assert_eq!(p.number("cocp.lockout_after_trips"), Some(3.0));
+    }
+
+    #[test]
+    fn every_value_must_say_where_it_comes_from() {
+        let err =
+            parse("id: pack\nmodel: M\nmanual: doc\nvalues:\n  x: { value: 1 V }\n").unwrap_err();
+        assert!(
+            err.to_string().contains("does not say where it comes from"),
+            "{err}"
+        );
+        assert!(err.to_string().starts_with("duts/pack.yaml:5:"), "{err}");
+    }
+
+    #[test]
+    fn bad_units_and_ids_are_located() {
+        let err =
+            parse("id: other\nmodel: M\nmanual: doc\nvalues:\n  x: { value: 5 amps, source: s }\n")
+                .unwrap_err();
+        assert_eq!(err.len(), 2, "{err}");
+        assert!(err.to_string().contains("unknown unit `amps`"));
+        assert!(err.to_string().contains("differs from its file name"));
+    }
+
+    #[test]
+    fn unknown_paths_suggest_near_misses() {
+        let p = parse("id: pack\nmodel: M\nmanual: doc\nvalues:\n  cocp:\n    trip_current: { value: 75 A, source: s }\n").unwrap();
+        let (msg, help) = p.unknown("cocp.trip_curent");
+        assert!(msg.contains("dut.cocp.trip_curent"));
+        assert!(help.unwrap().contains("dut.cocp.trip_current"));
+    }
+}

@@ -1,0 +1,10 @@
+//! Plans: the YAML a test engineer writes ([`raw`]), and the checked, resolved form the
+//! runner executes ([`model`]). Parse low, then resolve high: the runner never sees a
+//! raw plan.
+
+pub mod model;
+pub mod raw;
+mod resolve;
+
+pub use model::{Action, Expectation, Location, Plan, RelayOp, SourceSettings, Step, Window};
+pub use resolve::load_plan;

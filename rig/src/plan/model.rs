@@ -1,0 +1,122 @@
+//! The resolved plan: what the runner executes. Repeats are unrolled, every name is
+//! bound, every number is in base units and inside the envelope.
+
+use crate::diag::SourceFile;
+use crate::dut::DutProfile;
+use crate::expr::BoundExpr;
+
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub id: String,
+    pub title: String,
+    pub tags: Vec<String>,
+    pub description: Option<String>,
+    pub file: SourceFile,
+    pub dut: DutProfile,
+    pub timeout_s: f64,
+    pub steps: Vec<Step>,
+    /// SHA-free content fingerprint for reports: FNV-1a of the plan text.
+    pub content_hash: String,
+}
+
+/// Where in a file something was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Step {
+    /// 1-based position in the unrolled plan.
+    pub number: usize,
+    pub name: String,
+    pub location: Location,
+    pub actions: Vec<Action>,
+    pub wait_s: f64,
+    pub expectations: Vec<Expectation>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    Source(SourceSettings),
+    Relay { relay: String, op: RelayOp },
+}
+
+/// Source/sink settings in the order they are sent: limits before voltage, output last.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SourceSettings {
+    pub current_limit: Option<f64>,
+    pub sink_limit: Option<f64>,
+    pub voltage: Option<f64>,
+    pub output: Option<bool>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum RelayOp {
+    Close,
+    Open,
+    Pulse { seconds: f64 },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Window {
+    /// Must become true within this many seconds.
+    Within(f64),
+    /// Must stay true for this many seconds.
+    For(f64),
+}
+
+impl Window {
+    pub fn seconds(self) -> f64 {
+        match self {
+            Window::Within(s) | Window::For(s) => s,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Expectation {
+    pub name: String,
+    /// The condition as written.
+    pub text: String,
+    pub predicate: BoundExpr,
+    pub window: Window,
+    pub location: Location,
+}
+
+impl Plan {
+    /// Channels any expectation reads: the runner waits for a first value of each
+    /// before step 1.
+    pub fn channels_read(&self) -> Vec<(crate::expr::ChannelId, String)> {
+        let mut out: Vec<(crate::expr::ChannelId, String)> = Vec::new();
+        for step in &self.steps {
+            for e in &step.expectations {
+                for c in e.predicate.channels() {
+                    if !out.iter().any(|(id, _)| *id == c.0) {
+                        out.push(c);
+                    }
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+}
+
+/// FNV-1a 64: a stable fingerprint of a plan's text for reports (not security).
+pub fn content_hash(text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}

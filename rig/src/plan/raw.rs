@@ -1,0 +1,109 @@
+//! The plan file as written, with the location of every value. Doc comments here are
+//! the reference of the plan language.
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+/// A test plan: one procedure against one DUT profile.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlan {
+    /// Short unique name (`cocp_lockout`); the plan's name in reports and filters.
+    pub id: Spanned<String>,
+    /// One line saying what the plan proves.
+    pub title: String,
+    /// The DUT profile (`testplans/duts/<dut>.yaml`) whose values `dut.*` refers to.
+    pub dut: Spanned<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The longest the whole plan may take (`30 min`); beyond it the run is aborted
+    /// with verdict error.
+    pub timeout: Spanned<String>,
+    /// Free text: the procedure, the manual sections it checks.
+    pub description: Option<String>,
+    pub steps: Vec<Spanned<RawStep>>,
+}
+
+/// One step: actions, then expectations watched from the moment the actions are done.
+/// Or a group: `repeat: N` with `steps:` run N times, the index named by `as:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    /// What the step does, in the test engineer's words. `{i}` inserts a repeat index.
+    pub name: Option<Spanned<String>>,
+    /// Set the DC source/sink.
+    pub source: Option<Spanned<RawSource>>,
+    /// Close, open or pulse a relay of the bench.
+    pub relay: Option<Spanned<RawRelay>>,
+    /// Set the thermal chamber.
+    pub chamber: Option<Spanned<RawChamber>>,
+    /// Stay in this step at least this long (`30 s`).
+    pub wait: Option<Spanned<String>>,
+    /// Conditions over channels that must hold.
+    #[serde(default)]
+    pub expect: Vec<Spanned<RawExpectation>>,
+    /// Run `steps:` this many times.
+    pub repeat: Option<Spanned<u32>>,
+    /// Name of the repeat index (1, 2, ...), usable in expressions and names.
+    #[serde(rename = "as")]
+    pub index: Option<Spanned<String>>,
+    pub steps: Option<Vec<Spanned<RawStep>>>,
+}
+
+/// Source/sink settings. `charge` and `discharge` are shorthands for a voltage target
+/// with one current limit and the other at zero.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSource {
+    /// Voltage set point (`56.0 V`).
+    pub voltage: Option<Spanned<String>>,
+    /// Largest current into the pack (`50 A`).
+    pub current_limit: Option<Spanned<String>>,
+    /// Largest current out of the pack into the sink (`50 A`, a magnitude).
+    pub sink_limit: Option<Spanned<String>>,
+    /// `on` or `off`.
+    pub output: Option<Spanned<String>>,
+    /// Charge at `current` up to `to`.
+    pub charge: Option<Spanned<RawCharge>>,
+    /// Discharge at `current` down to `to`.
+    pub discharge: Option<Spanned<RawCharge>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCharge {
+    pub current: Spanned<String>,
+    pub to: Spanned<String>,
+}
+
+/// One relay operation: `{ close: rsd }`, `{ open: rsd }`, `{ pulse: reset_button, for: 8 s }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRelay {
+    pub close: Option<Spanned<String>>,
+    pub open: Option<Spanned<String>>,
+    pub pulse: Option<Spanned<String>>,
+    #[serde(rename = "for")]
+    pub duration: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChamber {
+    /// Air temperature set point (`25 degC`).
+    pub setpoint: Spanned<String>,
+}
+
+/// `that:` must become true `within:` a time, or stay true `for:` a time.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExpectation {
+    /// Short name for reports (`lock-out holds`); defaults to the condition. `{i}`
+    /// inserts a repeat index.
+    pub name: Option<Spanned<String>>,
+    /// The condition (`bms.charge_current_limit == 0 A`).
+    pub that: Spanned<String>,
+    pub within: Option<Spanned<String>>,
+    #[serde(rename = "for")]
+    pub holds_for: Option<Spanned<String>>,
+}

@@ -1,0 +1,190 @@
+//! Quantities with units, as plans write them: `54.0 V`, `75 A`, `2 s`, `4 h`, `25 degC`.
+//!
+//! Values are stored in one base unit per dimension (V, A, s, degC, %, Ah, W) so that
+//! arithmetic and comparison never mix scales; the unit a plan wrote is only kept for
+//! messages.
+
+use std::fmt;
+
+/// The physical dimension of a value. Two values may be added or compared only when
+/// their dimensions are equal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Dim {
+    /// A plain number: a count, a repeat index, a factor.
+    Number,
+    Voltage,
+    Current,
+    Time,
+    Temperature,
+    Percent,
+    Charge,
+    Power,
+    Resistance,
+}
+
+impl Dim {
+    /// The base unit values of this dimension are stored in.
+    pub fn base_unit(self) -> &'static str {
+        match self {
+            Dim::Number => "",
+            Dim::Voltage => "V",
+            Dim::Current => "A",
+            Dim::Time => "s",
+            Dim::Temperature => "degC",
+            Dim::Percent => "%",
+            Dim::Charge => "Ah",
+            Dim::Power => "W",
+            Dim::Resistance => "ohm",
+        }
+    }
+
+    /// What a test engineer calls it, for messages ("a current where a voltage belongs").
+    pub fn noun(self) -> &'static str {
+        match self {
+            Dim::Number => "a plain number",
+            Dim::Voltage => "a voltage",
+            Dim::Current => "a current",
+            Dim::Time => "a duration",
+            Dim::Temperature => "a temperature",
+            Dim::Percent => "a percentage",
+            Dim::Charge => "a charge",
+            Dim::Power => "a power",
+            Dim::Resistance => "a resistance",
+        }
+    }
+
+    /// An example literal, for hints.
+    pub fn example(self) -> &'static str {
+        match self {
+            Dim::Number => "3",
+            Dim::Voltage => "54.0 V",
+            Dim::Current => "50 A",
+            Dim::Time => "30 s",
+            Dim::Temperature => "25 degC",
+            Dim::Percent => "80 %",
+            Dim::Charge => "100 Ah",
+            Dim::Power => "2500 W",
+            Dim::Resistance => "20 mohm",
+        }
+    }
+
+    /// The dimension of a DBC or instrument unit string (`V`, `A`, `%`, `degC`, ...).
+    pub fn from_unit_name(unit: &str) -> Option<Dim> {
+        unit_factor(unit).map(|(dim, _)| dim)
+    }
+}
+
+/// Every unit a plan may write, with its dimension and its factor to the base unit.
+const UNITS: &[(&str, Dim, f64)] = &[
+    ("V", Dim::Voltage, 1.0),
+    ("mV", Dim::Voltage, 1e-3),
+    ("kV", Dim::Voltage, 1e3),
+    ("A", Dim::Current, 1.0),
+    ("mA", Dim::Current, 1e-3),
+    ("s", Dim::Time, 1.0),
+    ("ms", Dim::Time, 1e-3),
+    ("min", Dim::Time, 60.0),
+    ("h", Dim::Time, 3600.0),
+    ("d", Dim::Time, 86400.0),
+    ("degC", Dim::Temperature, 1.0),
+    ("°C", Dim::Temperature, 1.0),
+    ("%", Dim::Percent, 1.0),
+    ("Ah", Dim::Charge, 1.0),
+    ("mAh", Dim::Charge, 1e-3),
+    ("W", Dim::Power, 1.0),
+    ("kW", Dim::Power, 1e3),
+    ("ohm", Dim::Resistance, 1.0),
+    ("mohm", Dim::Resistance, 1e-3),
+];
+
+/// Dimension and factor of a unit name, if it is one.
+pub fn unit_factor(unit: &str) -> Option<(Dim, f64)> {
+    UNITS
+        .iter()
+        .find(|(name, _, _)| *name == unit)
+        .map(|&(_, dim, factor)| (dim, factor))
+}
+
+/// Unit names, for "did you mean" hints.
+pub fn unit_names() -> impl Iterator<Item = &'static str> {
+    UNITS.iter().map(|(name, _, _)| *name)
+}
+
+/// A number with a dimension, in the dimension's base unit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Quantity {
+    pub value: f64,
+    pub dim: Dim,
+}
+
+impl Quantity {
+    pub fn new(value: f64, dim: Dim) -> Self {
+        Self { value, dim }
+    }
+
+    pub fn seconds(self) -> Option<f64> {
+        (self.dim == Dim::Time).then_some(self.value)
+    }
+}
+
+impl fmt::Display for Quantity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.dim {
+            Dim::Number => write!(f, "{}", trim_float(self.value)),
+            Dim::Time => f.write_str(&format_duration(self.value)),
+            dim => write!(f, "{} {}", trim_float(self.value), dim.base_unit()),
+        }
+    }
+}
+
+/// A float without trailing noise: `75`, `54.6`, `0.125`.
+pub fn trim_float(value: f64) -> String {
+    let rounded = (value * 1e6).round() / 1e6;
+    if rounded == rounded.trunc() && rounded.abs() < 1e15 {
+        format!("{}", rounded as i64)
+    } else {
+        format!("{rounded}")
+    }
+}
+
+/// Durations the way a plan writes them: `2 s`, `1.5 s`, `5 min`, `4 h`, `1 h 30 min`.
+pub fn format_duration(seconds: f64) -> String {
+    if seconds < 120.0 || seconds.fract() != 0.0 {
+        return format!("{} s", trim_float(seconds));
+    }
+    let total = seconds as u64;
+    let (h, m, s) = (total / 3600, (total % 3600) / 60, total % 60);
+    let mut parts = Vec::new();
+    if h > 0 {
+        parts.push(format!("{h} h"));
+    }
+    if m > 0 {
+        parts.push(format!("{m} min"));
+    }
+    if s > 0 {
+        parts.push(format!("{s} s"));
+    }
+    parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_scale_to_base() {
+        assert_eq!(unit_factor("mV"), Some((Dim::Voltage, 1e-3)));
+        assert_eq!(unit_factor("h"), Some((Dim::Time, 3600.0)));
+        assert_eq!(unit_factor("volt"), None);
+    }
+
+    #[test]
+    fn displays_like_a_plan() {
+        assert_eq!(Quantity::new(75.0, Dim::Current).to_string(), "75 A");
+        assert_eq!(Quantity::new(54.6, Dim::Voltage).to_string(), "54.6 V");
+        assert_eq!(Quantity::new(2.0, Dim::Time).to_string(), "2 s");
+        assert_eq!(Quantity::new(300.0, Dim::Time).to_string(), "5 min");
+        assert_eq!(Quantity::new(5400.0, Dim::Time).to_string(), "1 h 30 min");
+        assert_eq!(Quantity::new(3.0, Dim::Number).to_string(), "3");
+    }
+}

@@ -1,0 +1,439 @@
+//! The step executor: applies each step's actions, then watches its expectations over
+//! the samples as they arrive, in time order. It stops at the first failed expectation
+//! (the safe choice for a battery: a plan that has seen the pack misbehave does not go
+//! on driving it).
+
+use rig_reports::{EventKind, SampleValue, Verdict};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use super::instruments::{InstrumentFailure, Instruments, failure};
+use super::log::EventLog;
+use super::samplers::Feed;
+use super::store::Store;
+use crate::bench::{Bench, Channels};
+use crate::clock::RunClock;
+use crate::expr::{ChannelId, Value};
+use crate::plan::{Action, Expectation, Plan, RelayOp, SourceSettings, Step, Window};
+use crate::quantity::{Quantity, format_duration, trim_float};
+
+/// How long the runner waits for a first value of every channel the plan reads.
+const WARM_UP_S: f64 = 10.0;
+
+/// How a plan's execution ended.
+#[derive(Debug)]
+pub enum Outcome {
+    Pass,
+    /// An expectation failed: the DUT misbehaved. The message says what was expected,
+    /// what was observed, and which plan line asked.
+    Fail(String),
+    /// The rig or an instrument failed.
+    Error(InstrumentFailure),
+}
+
+enum State {
+    Pending,
+    Passed { reaction_s: Option<f64> },
+    Failed(String),
+}
+
+pub struct Executor<'a> {
+    pub plan: &'a Plan,
+    pub bench: &'a Bench,
+    pub channels: &'a Channels,
+    pub instruments: &'a Instruments,
+    pub log: EventLog,
+    pub feed: UnboundedReceiver<Feed>,
+    pub store: Store,
+    pub clock: RunClock,
+}
+
+fn fmt_t(t: f64) -> String {
+    format!("t={} s", trim_float((t * 1000.0).round() / 1000.0))
+}
+
+fn sample_value(v: Value) -> (SampleValue, String) {
+    match v {
+        Value::Bool(b) => (SampleValue::Bool(b), String::new()),
+        Value::Num(q) => (SampleValue::Number(q.value), q.dim.base_unit().to_string()),
+    }
+}
+
+impl Executor<'_> {
+    pub async fn run(&mut self) -> Outcome {
+        if let Err(f) = self.warm_up().await {
+            return Outcome::Error(f);
+        }
+        for step in &self.plan.steps {
+            match self.step(step).await {
+                Outcome::Pass => {}
+                other => return other,
+            }
+        }
+        Outcome::Pass
+    }
+
+    /// Record a feed item; `Err` when an instrument failed.
+    fn take(&mut self, feed: Feed) -> Result<Option<(ChannelId, f64)>, InstrumentFailure> {
+        match feed {
+            Feed::Sample { id, value, t } => {
+                if self.store.update(id, value, t) {
+                    let (value, unit) = sample_value(value);
+                    self.log.emit_at(
+                        t,
+                        EventKind::Sample {
+                            channel: self.channels.get(id).name.clone(),
+                            value,
+                            unit,
+                        },
+                    );
+                }
+                Ok(Some((id, t)))
+            }
+            Feed::Failed(f) => Err(f),
+        }
+    }
+
+    /// The next feed item, or `None` once the run clock reaches `deadline_s`.
+    async fn next(
+        &mut self,
+        deadline_s: f64,
+    ) -> Result<Option<(ChannelId, f64)>, InstrumentFailure> {
+        let clock = self.clock;
+        tokio::select! {
+            biased;
+            feed = self.feed.recv() => match feed {
+                Some(f) => self.take(f),
+                None => Err(failure("rig", "every sampler stopped")),
+            },
+            () = clock.sleep_until_s(deadline_s) => Ok(None),
+        }
+    }
+
+    /// Take every reading already waiting, without advancing time.
+    fn drain(&mut self) -> Result<(), InstrumentFailure> {
+        while let Ok(f) = self.feed.try_recv() {
+            self.take(f)?;
+        }
+        Ok(())
+    }
+
+    /// Keep the store current while waiting `seconds` (a relay pulse).
+    async fn pass_time(&mut self, seconds: f64) -> Result<(), InstrumentFailure> {
+        let until = self.clock.now_s() + seconds;
+        while self.next(until).await?.is_some() {}
+        Ok(())
+    }
+
+    async fn warm_up(&mut self) -> Result<(), InstrumentFailure> {
+        let needed = self.plan.channels_read();
+        let until = self.clock.now_s() + WARM_UP_S;
+        loop {
+            let missing: Vec<&str> = needed
+                .iter()
+                .filter(|(id, _)| self.store.get(*id).is_none())
+                .map(|(_, n)| n.as_str())
+                .collect();
+            if missing.is_empty() {
+                return Ok(());
+            }
+            if self.next(until).await?.is_none() {
+                let instrument = missing[0].split('.').next().unwrap_or("rig").to_string();
+                let msg = format!(
+                    "no reading of {} within {} of the start",
+                    missing.join(", "),
+                    format_duration(WARM_UP_S)
+                );
+                self.log.emit(EventKind::Error {
+                    instrument: Some(instrument.clone()),
+                    message: msg.clone(),
+                });
+                return Err(InstrumentFailure {
+                    instrument,
+                    message: msg,
+                });
+            }
+        }
+    }
+
+    async fn step(&mut self, step: &Step) -> Outcome {
+        self.log.emit(EventKind::StepStarted {
+            step: step.number,
+            name: step.name.clone(),
+            location: step.location.to_string(),
+        });
+        for action in &step.actions {
+            if let Err(f) = self.apply(step.number, action).await {
+                self.log.emit(EventKind::Error {
+                    instrument: Some(f.instrument.clone()),
+                    message: f.message.clone(),
+                });
+                self.log.emit(EventKind::StepFinished {
+                    step: step.number,
+                    verdict: Verdict::Error,
+                });
+                return Outcome::Error(f);
+            }
+        }
+        if let Err(f) = self.drain() {
+            return self.step_error(step, f);
+        }
+        let t0 = self.clock.now_s();
+        let mut states: Vec<State> = step.expectations.iter().map(|_| State::Pending).collect();
+        for (e, s) in step.expectations.iter().zip(states.iter_mut()) {
+            self.evaluate(e, s, t0, t0);
+        }
+        let step_end = t0 + step.wait_s;
+        loop {
+            if states.iter().any(|s| matches!(s, State::Failed(_))) {
+                break;
+            }
+            let now = self.clock.now_s();
+            let pending_deadlines = step
+                .expectations
+                .iter()
+                .zip(&states)
+                .filter(|(_, s)| matches!(s, State::Pending))
+                .map(|(e, _)| t0 + e.window.seconds());
+            let deadline = pending_deadlines
+                .chain((now < step_end).then_some(step_end))
+                .fold(f64::INFINITY, f64::min);
+            if deadline.is_infinite() {
+                break;
+            }
+            match self.next(deadline).await {
+                Err(f) => return self.step_error(step, f),
+                Ok(Some((id, t))) => {
+                    for (e, s) in step.expectations.iter().zip(states.iter_mut()) {
+                        let in_window = t <= t0 + e.window.seconds();
+                        if matches!(s, State::Pending)
+                            && in_window
+                            && e.predicate.channels().iter().any(|(c, _)| *c == id)
+                        {
+                            self.evaluate(e, s, t0, t);
+                        }
+                    }
+                }
+                Ok(None) => {
+                    for (e, s) in step.expectations.iter().zip(states.iter_mut()) {
+                        if matches!(s, State::Pending) && t0 + e.window.seconds() <= deadline {
+                            *s = match e.window {
+                                Window::For(_) => State::Passed { reaction_s: None },
+                                Window::Within(w) => State::Failed(self.never_true(e, t0, w)),
+                            };
+                        }
+                    }
+                }
+            }
+        }
+        let mut first_failure = None;
+        for (e, s) in step.expectations.iter().zip(&states) {
+            let (verdict, reaction_s, message) = match s {
+                State::Passed { reaction_s } => (Verdict::Pass, *reaction_s, None),
+                State::Failed(m) => (Verdict::Fail, None, Some(m.clone())),
+                // Not decided because another expectation of the step failed first.
+                State::Pending => (Verdict::Skipped, None, None),
+            };
+            if first_failure.is_none() {
+                first_failure = message.clone();
+            }
+            self.log.emit(EventKind::Expectation {
+                step: step.number,
+                name: e.name.clone(),
+                condition: e.text.clone(),
+                window: window_text(e.window),
+                location: e.location.to_string(),
+                verdict,
+                reaction_s: reaction_s.map(|r| (r * 1e6).round() / 1e6),
+                message,
+            });
+        }
+        let verdict = if first_failure.is_some() {
+            Verdict::Fail
+        } else {
+            Verdict::Pass
+        };
+        self.log.emit(EventKind::StepFinished {
+            step: step.number,
+            verdict,
+        });
+        match first_failure {
+            Some(m) => Outcome::Fail(format!("step {} \"{}\": {m}", step.number, step.name)),
+            None => Outcome::Pass,
+        }
+    }
+
+    fn step_error(&mut self, step: &Step, f: InstrumentFailure) -> Outcome {
+        self.log.emit(EventKind::Error {
+            instrument: Some(f.instrument.clone()),
+            message: f.message.clone(),
+        });
+        self.log.emit(EventKind::StepFinished {
+            step: step.number,
+            verdict: Verdict::Error,
+        });
+        Outcome::Error(f)
+    }
+
+    fn evaluate(&self, e: &Expectation, state: &mut State, t0: f64, t: f64) {
+        let value = e.predicate.eval(&|id| self.store.value(id));
+        *state = match (e.window, value) {
+            (Window::Within(_), Some(Value::Bool(true))) => State::Passed {
+                reaction_s: Some(t - t0),
+            },
+            (Window::Within(_), _) => State::Pending,
+            (Window::For(_), Some(Value::Bool(true))) => State::Pending,
+            (Window::For(w), _) => State::Failed(self.broken(e, t0, w, t, value.is_none())),
+        };
+    }
+
+    /// The channels of an expectation with their current values.
+    fn observed(&self, e: &Expectation) -> String {
+        e.predicate
+            .channels()
+            .iter()
+            .map(|(id, name)| match self.store.get(*id) {
+                Some(r) => format!("{name} = {} (since {})", r.value, fmt_t(r.since)),
+                None => format!("{name} has no reading"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn broken(&self, e: &Expectation, t0: f64, window: f64, t: f64, no_data: bool) -> String {
+        format!(
+            "expectation \"{}\" failed ({})\n  expected: {} for {}, from {} to {}\n  observed: {} at {} ({} into the window): {}",
+            e.name,
+            e.location,
+            e.text,
+            format_duration(window),
+            fmt_t(t0),
+            fmt_t(t0 + window),
+            if no_data { "no data" } else { "false" },
+            fmt_t(t),
+            format_duration(((t - t0) * 1000.0).round() / 1000.0),
+            self.observed(e)
+        )
+    }
+
+    fn never_true(&self, e: &Expectation, t0: f64, window: f64) -> String {
+        format!(
+            "expectation \"{}\" failed ({})\n  expected: {} within {}, from {} to {}\n  observed: never true in the window; at its end {}",
+            e.name,
+            e.location,
+            e.text,
+            format_duration(window),
+            fmt_t(t0),
+            fmt_t(t0 + window),
+            self.observed(e)
+        )
+    }
+
+    async fn apply(&mut self, step: usize, action: &Action) -> Result<(), InstrumentFailure> {
+        match action {
+            Action::Source(settings) => {
+                self.log.emit(EventKind::Action {
+                    step,
+                    description: describe_source(settings),
+                });
+                let (spec, source) = self
+                    .instruments
+                    .source
+                    .as_ref()
+                    .ok_or_else(|| failure("source", "not connected"))?;
+                let mut s = source.lock().await;
+                let name = spec.name.clone();
+                let r = async {
+                    // Limits before the voltage, the output last: a new voltage never
+                    // meets the old, possibly larger, limits.
+                    if let Some(a) = settings.current_limit {
+                        s.set_current_limit(a).await?;
+                    }
+                    if let Some(a) = settings.sink_limit {
+                        s.set_sink_limit(a).await?;
+                    }
+                    if let Some(v) = settings.voltage {
+                        s.set_voltage(v).await?;
+                    }
+                    if let Some(o) = settings.output {
+                        s.set_output(o).await?;
+                    }
+                    Ok::<(), rig_drivers::scpi::ScpiError>(())
+                }
+                .await;
+                r.map_err(|e| failure(&name, e))
+            }
+            Action::Relay { relay, op } => {
+                let wire = self
+                    .bench
+                    .relays
+                    .get(relay)
+                    .ok_or_else(|| failure("rig", format!("relay {relay} is not wired")))?;
+                let board_name = wire.board.clone();
+                let number = wire.number;
+                let (_, board) = self
+                    .instruments
+                    .boards
+                    .get(&board_name)
+                    .ok_or_else(|| failure(&board_name, "not connected"))?;
+                let board = board.clone();
+                let description = match op {
+                    RelayOp::Close => format!("relay {relay}: close"),
+                    RelayOp::Open => format!("relay {relay}: open"),
+                    RelayOp::Pulse { seconds } => {
+                        format!("relay {relay}: pulse for {}", format_duration(*seconds))
+                    }
+                };
+                self.log.emit(EventKind::Action { step, description });
+                let set = |closed: bool| {
+                    let board = board.clone();
+                    async move { board.lock().await.set_relay(number, closed).await }
+                };
+                match op {
+                    RelayOp::Close => set(true).await.map_err(|e| failure(&board_name, e)),
+                    RelayOp::Open => set(false).await.map_err(|e| failure(&board_name, e)),
+                    RelayOp::Pulse { seconds } => {
+                        set(true).await.map_err(|e| failure(&board_name, e))?;
+                        let waited = self.pass_time(*seconds).await;
+                        // Release even if a sampler failed meanwhile: a held button is not safe.
+                        let released = set(false).await.map_err(|e| failure(&board_name, e));
+                        waited?;
+                        released
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn window_text(w: Window) -> String {
+    match w {
+        Window::Within(s) => format!("within {}", format_duration(s)),
+        Window::For(s) => format!("for {}", format_duration(s)),
+    }
+}
+
+fn describe_source(s: &SourceSettings) -> String {
+    let mut parts = Vec::new();
+    if let Some(a) = s.current_limit {
+        parts.push(format!(
+            "current limit {}",
+            Quantity::new(a, crate::quantity::Dim::Current)
+        ));
+    }
+    if let Some(a) = s.sink_limit {
+        parts.push(format!(
+            "sink limit {}",
+            Quantity::new(a, crate::quantity::Dim::Current)
+        ));
+    }
+    if let Some(v) = s.voltage {
+        parts.push(format!(
+            "voltage {}",
+            Quantity::new(v, crate::quantity::Dim::Voltage)
+        ));
+    }
+    if let Some(o) = s.output {
+        parts.push(format!("output {}", if o { "on" } else { "off" }));
+    }
+    format!("source: {}", parts.join(", "))
+}

@@ -1,0 +1,344 @@
+//! Running one resolved plan on a bench: connect, program protection, sample, execute
+//! the steps, and put every instrument into its safe state on every way out, writing
+//! everything to the event log as it happens.
+//!
+//! The main entry point is [`run_plan`]. One plan runs on its own current-thread tokio
+//! runtime, paused and auto-advancing on the virtual bench, so a run is deterministic.
+
+mod executor;
+mod instruments;
+mod log;
+mod samplers;
+mod store;
+mod twin;
+
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+
+use futures::FutureExt;
+use rig_drivers::traffic::{Direction, Traffic, Wire};
+use rig_reports::event::LOG_FORMAT_VERSION;
+use rig_reports::{Clock, EventKind, Verdict};
+use tokio::sync::mpsc;
+
+use crate::bench::{Bench, Channels};
+use crate::clock::{self, RunClock};
+use crate::diag::{Problem, Problems};
+use crate::plan::Plan;
+use crate::quantity::format_duration;
+
+pub use executor::Outcome;
+pub use instruments::InstrumentFailure;
+
+/// What a run needs beyond the plan and the bench, checked before anything connects.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    /// The twin of the virtual bench, from the DUT profile and the injected defects.
+    pub sim: Option<rig_sim::SimConfig>,
+    pub defects: Vec<String>,
+}
+
+/// Check what a run needs on this bench: twin parameters, defect names.
+pub fn prepare(plan: &Plan, bench: &Bench, extra_defects: &[String]) -> Result<Prepared, Problems> {
+    let mut defects = bench.defects.clone();
+    for d in extra_defects {
+        if !defects.contains(d) {
+            defects.push(d.clone());
+        }
+    }
+    if !bench.is_virtual() {
+        if !extra_defects.is_empty() {
+            return Err(Problem::without_source(format!(
+                "--defect needs the virtual bench; the bench `{}` has real instruments",
+                bench.name
+            ))
+            .into());
+        }
+        return Ok(Prepared { sim: None, defects });
+    }
+    let mut parsed = Vec::new();
+    let mut problems = Problems::default();
+    for d in &defects {
+        match d.parse::<rig_sim::Defect>() {
+            Ok(x) => parsed.push(x),
+            Err(_) => {
+                let known: Vec<String> =
+                    rig_sim::Defect::ALL.iter().map(|d| d.to_string()).collect();
+                let close = crate::diag::near_misses(d, known.iter().map(String::as_str));
+                problems.push(
+                    Problem::without_source(format!("unknown defect `{d}`")).help(
+                        if close.is_empty() {
+                            format!("`rig sim defects` lists them: {}", known.join(", "))
+                        } else {
+                            format!("did you mean {}?", close.join(" or "))
+                        },
+                    ),
+                );
+            }
+        }
+    }
+    let pack = match twin::pack_params(&plan.dut) {
+        Ok(p) => Some(p),
+        Err(p) => {
+            problems.extend(p);
+            None
+        }
+    };
+    let sim = pack.map(|pack| rig_sim::SimConfig {
+        pack,
+        defects: parsed,
+    });
+    problems.into_result(Prepared { sim, defects })
+}
+
+/// The result of one plan.
+#[derive(Clone, Debug)]
+pub struct PlanOutcome {
+    pub plan_id: String,
+    pub verdict: Verdict,
+    /// For fail: the failed expectation; for error: what broke.
+    pub message: Option<String>,
+    pub log_path: PathBuf,
+}
+
+/// Where a plan's event log goes in a run folder.
+pub fn log_path(out_dir: &Path, plan_id: &str) -> PathBuf {
+    out_dir.join(format!("{plan_id}.events.jsonl"))
+}
+
+/// Run one plan to its end on its own runtime.
+pub fn run_plan(plan: &Plan, bench: &Bench, prepared: &Prepared, out_dir: &Path) -> PlanOutcome {
+    let log_path = log_path(out_dir, &plan.id);
+    let error = |message: String| PlanOutcome {
+        plan_id: plan.id.clone(),
+        verdict: Verdict::Error,
+        message: Some(message),
+        log_path: log_path.clone(),
+    };
+    let runtime = match clock::runtime(prepared.sim.is_some()) {
+        Ok(r) => r,
+        Err(e) => return error(format!("cannot start the runtime: {e}")),
+    };
+    runtime.block_on(run(plan, bench, prepared, log_path.clone()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+async fn forward_traffic(mut rx: mpsc::UnboundedReceiver<Traffic>, log: log::EventLog) {
+    while let Some(t) = rx.recv().await {
+        let instrument = t.instrument.to_string();
+        let (text, hex) = match t.wire {
+            Wire::Text(s) => (Some(s), None),
+            Wire::Bytes(b) => (None, Some(hex(&b))),
+        };
+        log.emit(match t.direction {
+            Direction::Sent => EventKind::Sent {
+                instrument,
+                text,
+                hex,
+            },
+            Direction::Received => EventKind::Received {
+                instrument,
+                text,
+                hex,
+            },
+        });
+    }
+}
+
+async fn run(plan: &Plan, bench: &Bench, prepared: &Prepared, log_path: PathBuf) -> PlanOutcome {
+    let clock = RunClock::start();
+    let outcome = |verdict, message| PlanOutcome {
+        plan_id: plan.id.clone(),
+        verdict,
+        message,
+        log_path: log_path.clone(),
+    };
+    let log = match log::EventLog::create(&log_path, clock) {
+        Ok(l) => l,
+        Err(e) => {
+            return outcome(
+                Verdict::Error,
+                Some(format!(
+                    "cannot write the event log {}: {e}",
+                    log_path.display()
+                )),
+            );
+        }
+    };
+    log.emit(EventKind::RunStarted {
+        format_version: LOG_FORMAT_VERSION,
+        rig_version: env!("CARGO_PKG_VERSION").into(),
+        clock: if prepared.sim.is_some() {
+            Clock::Virtual
+        } else {
+            Clock::Real
+        },
+        plan_id: plan.id.clone(),
+        plan_title: plan.title.clone(),
+        plan_file: plan.file.path.display().to_string(),
+        plan_hash: plan.content_hash.clone(),
+        tags: plan.tags.clone(),
+        dut_id: plan.dut.id.clone(),
+        dut_model: plan.dut.model.clone(),
+        bench: bench.name.clone(),
+        defects: prepared.defects.clone(),
+        steps: plan.steps.len(),
+    });
+    let sim = prepared.sim.clone().map(rig_sim::SimBench::start);
+    let connector = instruments::Connector { sim: sim.as_ref() };
+    let (traffic_tx, traffic_rx) = mpsc::unbounded_channel();
+    let forwarder = tokio::spawn(forward_traffic(traffic_rx, log.clone()));
+    let protection = protection_limits(plan, bench);
+    let channels = Channels::of(bench);
+
+    let (verdict, message, instruments) =
+        match instruments::Instruments::connect(bench, &connector, &log, &traffic_tx, protection)
+            .await
+        {
+            Err((partial, f)) => (Verdict::Error, Some(f.to_string()), partial),
+            Ok(mut connected) => {
+                let (feed_tx, feed_rx) = mpsc::unbounded_channel();
+                let mut tasks = Vec::new();
+                if let Some((spec, source)) = &connected.source {
+                    tasks.push(tokio::spawn(samplers::source(
+                        source.clone(),
+                        spec.name.clone(),
+                        channels.clone(),
+                        spec.poll_s,
+                        log.clone(),
+                        feed_tx.clone(),
+                    )));
+                }
+                for (name, (spec, board)) in &connected.boards {
+                    tasks.push(tokio::spawn(samplers::board(
+                        board.clone(),
+                        name.clone(),
+                        bench.clone(),
+                        channels.clone(),
+                        spec.poll_s,
+                        log.clone(),
+                        feed_tx.clone(),
+                    )));
+                }
+                // The CAN sampler owns the port; there is nothing to make safe on a listener.
+                if let Some((_, link)) = connected.can.take() {
+                    tasks.push(tokio::spawn(samplers::can(
+                        link,
+                        channels.clone(),
+                        log.clone(),
+                        feed_tx.clone(),
+                    )));
+                }
+                drop(feed_tx);
+                let mut executor = executor::Executor {
+                    plan,
+                    bench,
+                    channels: &channels,
+                    instruments: &connected,
+                    log: log.clone(),
+                    feed: feed_rx,
+                    store: store::Store::new(&channels),
+                    clock,
+                };
+                let run = AssertUnwindSafe(executor.run()).catch_unwind();
+                let result = clock::within(plan.timeout_s, run).await;
+                for t in &tasks {
+                    t.abort();
+                }
+                let (verdict, message) = match result {
+                    Err(()) => {
+                        let msg = format!(
+                            "the plan did not finish within its timeout of {}",
+                            format_duration(plan.timeout_s)
+                        );
+                        log.emit(EventKind::Error {
+                            instrument: None,
+                            message: msg.clone(),
+                        });
+                        (Verdict::Error, Some(msg))
+                    }
+                    Ok(Err(panic)) => {
+                        let what = panic
+                            .downcast_ref::<String>()
+                            .cloned()
+                            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                            .unwrap_or_default();
+                        let msg = format!("the rig panicked: {what}");
+                        log.emit(EventKind::Error {
+                            instrument: None,
+                            message: msg.clone(),
+                        });
+                        (Verdict::Error, Some(msg))
+                    }
+                    Ok(Ok(Outcome::Pass)) => (Verdict::Pass, None),
+                    Ok(Ok(Outcome::Fail(m))) => (Verdict::Fail, Some(m)),
+                    Ok(Ok(Outcome::Error(f))) => (Verdict::Error, Some(f.to_string())),
+                };
+                (verdict, message, connected)
+            }
+        };
+    let unsafe_left = instruments.make_safe(&log).await;
+    drop(instruments);
+    drop(connector);
+    drop(traffic_tx);
+    let _ = clock::within(5.0, forwarder).await;
+    // A teardown failure is an error of its own, but never turns the DUT's fail into a pass.
+    let (verdict, message) = if unsafe_left.is_empty() || verdict == Verdict::Error {
+        (verdict, message)
+    } else {
+        let msg = format!(
+            "could not put {} into the safe state",
+            unsafe_left.join(", ")
+        );
+        (
+            Verdict::Error,
+            Some(match message {
+                Some(m) => format!("{m}\n{msg}"),
+                None => msg,
+            }),
+        )
+    };
+    log.emit(EventKind::RunFinished {
+        verdict,
+        message: message.clone(),
+    });
+    if let Some(e) = log.failure() {
+        return outcome(
+            Verdict::Error,
+            Some(format!("writing the event log failed: {e}")),
+        );
+    }
+    outcome(verdict, message)
+}
+
+/// OVP and OCP for the source: the envelope's maximum voltage and largest current, so
+/// the instrument itself cuts off if anything drives it past what the plan may apply.
+fn protection_limits(plan: &Plan, bench: &Bench) -> (f64, f64) {
+    let source = bench
+        .instruments
+        .values()
+        .find(|i| i.driver == crate::bench::Driver::ScpiSource);
+    let bench_v = source.and_then(|s| s.max_voltage).unwrap_or(f64::INFINITY);
+    let bench_i = source.and_then(|s| s.max_current).unwrap_or(f64::INFINITY);
+    let dut_v = plan
+        .dut
+        .number("limits.max_voltage")
+        .unwrap_or(f64::INFINITY);
+    let dut_i = plan
+        .dut
+        .number("limits.max_charge_current")
+        .unwrap_or(f64::INFINITY)
+        .max(
+            plan.dut
+                .number("limits.max_discharge_current")
+                .unwrap_or(0.0),
+        );
+    (bench_v.min(dut_v), bench_i.min(dut_i))
+}

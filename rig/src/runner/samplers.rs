@@ -1,0 +1,204 @@
+//! Samplers: tasks that read instruments continuously, independent of the steps, and
+//! feed readings (or the failure of an instrument) to the executor.
+
+use rig_drivers::can::CanFrame;
+use rig_reports::EventKind;
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::instruments::{CanLink, InstrumentFailure, SharedBoard, SharedSource, failure};
+use super::log::EventLog;
+use crate::bench::{Bench, ChannelKind, Channels};
+use crate::expr::{ChannelId, Value};
+use crate::quantity::{Dim, Quantity};
+
+/// What samplers send to the executor.
+#[derive(Debug)]
+pub enum Feed {
+    Sample { id: ChannelId, value: Value, t: f64 },
+    Failed(InstrumentFailure),
+}
+
+/// Poll the source's measurements every `period_s`.
+pub async fn source(
+    source: SharedSource,
+    name: String,
+    channels: Channels,
+    period_s: f64,
+    log: EventLog,
+    tx: UnboundedSender<Feed>,
+) {
+    let find = |kind: ChannelKind| {
+        channels
+            .iter()
+            .find(|(_, s)| s.kind == kind && s.name.starts_with(&format!("{name}.")))
+            .map(|(id, _)| id)
+    };
+    let (v_id, i_id, o_id) = (
+        find(ChannelKind::SourceVoltage),
+        find(ChannelKind::SourceCurrent),
+        find(ChannelKind::SourceOutput),
+    );
+    let clock = log.clock();
+    let mut next = clock.now_s();
+    loop {
+        let reading = {
+            let mut s = source.lock().await;
+            async {
+                let v = s.measure_voltage().await?;
+                let i = s.measure_current().await?;
+                let o = s.output().await?;
+                Ok::<_, rig_drivers::scpi::ScpiError>((v, i, o))
+            }
+            .await
+        };
+        let t = clock.now_s();
+        match reading {
+            Ok((v, i, o)) => {
+                for (id, value) in [
+                    (v_id, Value::Num(Quantity::new(v, Dim::Voltage))),
+                    (i_id, Value::Num(Quantity::new(i, Dim::Current))),
+                    (o_id, Value::Bool(o)),
+                ] {
+                    if let Some(id) = id {
+                        if tx.send(Feed::Sample { id, value, t }).is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                let _ = tx.send(Feed::Failed(failure(&name, e)));
+                return;
+            }
+        }
+        next += period_s;
+        clock.sleep_until_s(next.max(clock.now_s())).await;
+    }
+}
+
+/// Poll a relay board's relays and inputs every `period_s`.
+pub async fn board(
+    board: SharedBoard,
+    name: String,
+    bench: Bench,
+    channels: Channels,
+    period_s: f64,
+    log: EventLog,
+    tx: UnboundedSender<Feed>,
+) {
+    let relays: Vec<(ChannelId, usize, bool)> = bench
+        .relays
+        .iter()
+        .filter(|(_, w)| w.board == name)
+        .filter_map(|(n, w)| {
+            channels
+                .find(&format!("relays.{n}"))
+                .map(|(id, _)| (id, usize::from(w.number - 1), w.invert))
+        })
+        .collect();
+    let inputs: Vec<(ChannelId, usize, bool)> = bench
+        .inputs
+        .iter()
+        .filter(|(_, w)| w.board == name)
+        .filter_map(|(n, w)| {
+            channels
+                .find(&format!("dio.{n}"))
+                .map(|(id, _)| (id, usize::from(w.number - 1), w.invert))
+        })
+        .collect();
+    let clock = log.clock();
+    let mut next = clock.now_s();
+    loop {
+        let reading = {
+            let mut b = board.lock().await;
+            async {
+                let r = if relays.is_empty() {
+                    [false; 8]
+                } else {
+                    b.read_relays().await?
+                };
+                let i = if inputs.is_empty() {
+                    [false; 8]
+                } else {
+                    b.read_inputs().await?
+                };
+                Ok::<_, rig_drivers::modbus::RelayBoardError>((r, i))
+            }
+            .await
+        };
+        let t = clock.now_s();
+        match reading {
+            Ok((r, i)) => {
+                for (id, index, invert) in relays
+                    .iter()
+                    .map(|&(id, n, inv)| (id, r[n], inv))
+                    .chain(inputs.iter().map(|&(id, n, inv)| (id, i[n], inv)))
+                {
+                    if tx
+                        .send(Feed::Sample {
+                            id,
+                            value: Value::Bool(index != invert),
+                            t,
+                        })
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            }
+            Err(e) => {
+                let _ = tx.send(Feed::Failed(failure(&name, e)));
+                return;
+            }
+        }
+        next += period_s;
+        clock.sleep_until_s(next.max(clock.now_s())).await;
+    }
+}
+
+/// Receive the BMS's frames, log each, and decode them into channels with the DBC.
+pub async fn can(mut link: CanLink, channels: Channels, log: EventLog, tx: UnboundedSender<Feed>) {
+    let ids: Vec<(String, ChannelId, crate::expr::Type)> = channels
+        .iter()
+        .filter_map(|(id, s)| match &s.kind {
+            ChannelKind::CanSignal { signal } if s.name.starts_with(&format!("{}.", link.name)) => {
+                Some((signal.clone(), id, s.ty))
+            }
+            _ => None,
+        })
+        .collect();
+    loop {
+        let frame: CanFrame = match link.port.recv().await {
+            Ok(f) => f,
+            Err(e) => {
+                let _ = tx.send(Feed::Failed(failure(&link.name, e)));
+                return;
+            }
+        };
+        let t = log.clock().now_s();
+        log.emit_at(
+            t,
+            EventKind::CanFrame {
+                instrument: link.name.clone(),
+                id: frame.id().to_string(),
+                data: frame.data_hex(),
+            },
+        );
+        // Frames the DBC does not describe are logged above and otherwise ignored.
+        let Ok(decoded) = link.db.decode(&frame) else {
+            continue;
+        };
+        for signal in decoded.signals {
+            let Some((_, id, ty)) = ids.iter().find(|(n, _, _)| *n == signal.name) else {
+                continue;
+            };
+            let value = match ty {
+                crate::expr::Type::Bool => Value::Bool(signal.value != 0.0),
+                crate::expr::Type::Num(dim) => Value::Num(Quantity::new(signal.value, *dim)),
+            };
+            if tx.send(Feed::Sample { id: *id, value, t }).is_err() {
+                return;
+            }
+        }
+    }
+}

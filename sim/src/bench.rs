@@ -1,0 +1,136 @@
+//! The virtual bench as the rig sees it: named endpoints that carry real wire bytes.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rig_drivers::can::{CanDatabase, MemoryCanBus, MemoryCanPort, PYLON_LV_DBC};
+use tokio::io::DuplexStream;
+use tokio::task::AbortHandle;
+
+use crate::clock::{self, secs};
+use crate::config::SimConfig;
+use crate::error::{EndpointKind, SimError};
+use crate::instruments::{RelayBoardService, serve_relay_board, serve_scpi};
+use crate::snapshot::SimSnapshot;
+use crate::world::{World, lock};
+
+/// SCPI source/sink, generic dialect.
+const SOURCE: &str = "source";
+/// Waveshare Modbus RTU Relay (D), unit 1.
+const IO: &str = "io";
+/// The BMS's CAN bus.
+const CAN0: &str = "can0";
+const ENDPOINTS: &[&str] = &[SOURCE, IO, CAN0];
+
+/// Bytes a duplex pipe buffers in each direction.
+const PIPE_CAPACITY: usize = 64 * 1024;
+
+/// The built-in bench: the BMS twin, a SCPI source/sink and a Modbus relay board, all
+/// in this process and all on tokio's clock.
+#[derive(Debug)]
+pub struct SimBench {
+    world: Arc<Mutex<World>>,
+    can_bus: MemoryCanBus,
+    tasks: Mutex<Vec<AbortHandle>>,
+}
+
+impl SimBench {
+    /// Must be called inside a tokio runtime: spawns the twin's CAN task.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime.
+    pub fn start(config: SimConfig) -> SimBench {
+        let world = Arc::new(Mutex::new(World::new(&config, clock::now())));
+        let can_bus = MemoryCanBus::new();
+        let mut tasks = Vec::new();
+        // The shipped DBC parses (rig-drivers tests it); if it ever did not, the twin
+        // would stay silent on CAN rather than take the rig down.
+        if let Ok(db) = CanDatabase::parse(PYLON_LV_DBC) {
+            let period = secs(config.pack.can_period_s);
+            let task = tokio::spawn(crate::can_task::transmit(
+                world.clone(),
+                can_bus.port(),
+                db,
+                period,
+            ));
+            tasks.push(task.abort_handle());
+        }
+        SimBench {
+            world,
+            can_bus,
+            tasks: Mutex::new(tasks),
+        }
+    }
+
+    /// Byte endpoints: "source" (SCPI source/sink, generic dialect), "io" (Waveshare
+    /// Modbus RTU Relay (D), unit 1).
+    pub fn open(&self, endpoint: &str) -> Result<DuplexStream, SimError> {
+        Self::kind(endpoint, EndpointKind::ByteStream)?;
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| SimError::NoRuntime)?;
+        let (client, server) = tokio::io::duplex(PIPE_CAPACITY);
+        let world = self.world.clone();
+        let task = if endpoint == SOURCE {
+            runtime.spawn(serve_scpi(world, server))
+        } else {
+            runtime.spawn(async move {
+                // A broken pipe only ends this connection.
+                let _ = serve_relay_board(server, RelayBoardService::new(world)).await;
+            })
+        };
+        let mut tasks = self.tasks.lock().unwrap_or_else(PoisonError::into_inner);
+        tasks.retain(|t| !t.is_finished());
+        tasks.push(task.abort_handle());
+        Ok(client)
+    }
+
+    /// CAN endpoints: "can0" (the BMS's CAN bus).
+    pub fn can_port(&self, bus: &str) -> Result<MemoryCanPort, SimError> {
+        Self::kind(bus, EndpointKind::CanBus)?;
+        Ok(self.can_bus.port())
+    }
+
+    /// State for tests, brought up to the present instant first.
+    pub fn snapshot(&self) -> SimSnapshot {
+        let mut world = lock(&self.world);
+        world.advance_to(clock::now());
+        world.snapshot()
+    }
+
+    /// Endpoint names this bench serves, for validation of bench files.
+    pub fn endpoints() -> &'static [&'static str] {
+        ENDPOINTS
+    }
+
+    /// How `name` is reached, checked against what the caller asked for.
+    fn kind(name: &str, requested: EndpointKind) -> Result<(), SimError> {
+        let actual = match name {
+            SOURCE | IO => EndpointKind::ByteStream,
+            CAN0 => EndpointKind::CanBus,
+            _ => {
+                return Err(SimError::UnknownEndpoint {
+                    name: name.to_string(),
+                    known: ENDPOINTS.iter().map(|e| e.to_string()).collect(),
+                });
+            }
+        };
+        if actual == requested {
+            Ok(())
+        } else {
+            Err(SimError::WrongEndpointKind {
+                name: name.to_string(),
+                requested,
+                actual,
+            })
+        }
+    }
+}
+
+impl Drop for SimBench {
+    /// The CAN task and every connection end with the bench.
+    fn drop(&mut self) {
+        let tasks = self.tasks.get_mut().unwrap_or_else(PoisonError::into_inner);
+        for task in tasks.drain(..) {
+            task.abort();
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! The BMS's 0x35x frame set (Pylontech LV, protocols.md section 1), encoded from the
+//! shipped DBC rather than by hand.
+
+use rig_drivers::can::{CanDatabase, CanFrame, CanId, DbcError};
+
+/// What one round of frames says, in physical units.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct CanReport {
+    pub(crate) charge_voltage_limit_v: f64,
+    pub(crate) charge_current_limit_a: f64,
+    pub(crate) discharge_current_limit_a: f64,
+    pub(crate) discharge_voltage_limit_v: f64,
+    /// Whole percent.
+    pub(crate) soc_percent: f64,
+    pub(crate) soh_percent: f64,
+    pub(crate) pack_voltage_v: f64,
+    /// Positive = charging, after the dead band.
+    pub(crate) pack_current_a: f64,
+    pub(crate) temperature_c: f64,
+    pub(crate) charge_overcurrent: bool,
+    pub(crate) charge_enable: bool,
+    pub(crate) discharge_enable: bool,
+}
+
+const LIMITS: CanId = CanId::Standard(0x351);
+const STATE_OF_CHARGE: CanId = CanId::Standard(0x355);
+const MEASUREMENTS: CanId = CanId::Standard(0x356);
+const PROTECTION_ALARM: CanId = CanId::Standard(0x359);
+const REQUEST: CanId = CanId::Standard(0x35C);
+
+/// Limits of the DBC's 16-bit signals at their scales, so that no physical value can
+/// make the encoder fail.
+const DECI_RANGE: f64 = 3276.7;
+const CENTI_RANGE: f64 = 327.67;
+
+fn flag(on: bool) -> f64 {
+    if on { 1.0 } else { 0.0 }
+}
+
+fn clamp(value: f64, low: f64, high: f64) -> f64 {
+    if value.is_nan() {
+        0.0
+    } else {
+        value.clamp(low, high)
+    }
+}
+
+/// The frames in the order the BMS sends them: 0x351, 0x355, 0x356, 0x359, 0x35C.
+pub(crate) fn encode_frames(db: &CanDatabase, r: &CanReport) -> Result<Vec<CanFrame>, DbcError> {
+    let unsigned = |v: f64| clamp(v, 0.0, 2.0 * DECI_RANGE);
+    let signed = |v: f64| clamp(v, -DECI_RANGE, DECI_RANGE);
+    Ok(vec![
+        db.encode(
+            LIMITS,
+            &[
+                ("charge_voltage_limit", unsigned(r.charge_voltage_limit_v)),
+                ("charge_current_limit", signed(r.charge_current_limit_a)),
+                (
+                    "discharge_current_limit",
+                    signed(r.discharge_current_limit_a),
+                ),
+                (
+                    "discharge_voltage_limit",
+                    unsigned(r.discharge_voltage_limit_v),
+                ),
+            ],
+        )?,
+        db.encode(
+            STATE_OF_CHARGE,
+            &[
+                ("soc", clamp(r.soc_percent, 0.0, 100.0)),
+                ("soh", clamp(r.soh_percent, 0.0, 100.0)),
+            ],
+        )?,
+        db.encode(
+            MEASUREMENTS,
+            &[
+                (
+                    "pack_voltage",
+                    clamp(r.pack_voltage_v, -CENTI_RANGE, CENTI_RANGE),
+                ),
+                ("pack_current", signed(r.pack_current_a)),
+                ("pack_temperature", signed(r.temperature_c)),
+            ],
+        )?,
+        db.encode(
+            PROTECTION_ALARM,
+            &[
+                ("protection_charge_overcurrent", flag(r.charge_overcurrent)),
+                ("module_count", 1.0),
+                ("product_code_0", f64::from(b'P')),
+                ("product_code_1", f64::from(b'N')),
+            ],
+        )?,
+        db.encode(
+            REQUEST,
+            &[
+                ("charge_enable", flag(r.charge_enable)),
+                ("discharge_enable", flag(r.discharge_enable)),
+            ],
+        )?,
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rig_drivers::can::PYLON_LV_DBC;
+
+    fn report() -> CanReport {
+        CanReport {
+            charge_voltage_limit_v: 56.0,
+            charge_current_limit_a: 50.0,
+            discharge_current_limit_a: 100.0,
+            discharge_voltage_limit_v: 48.0,
+            soc_percent: 80.0,
+            soh_percent: 100.0,
+            pack_voltage_v: 52.0,
+            pack_current_a: -25.0,
+            temperature_c: 25.0,
+            charge_overcurrent: false,
+            charge_enable: true,
+            discharge_enable: true,
+        }
+    }
+
+    fn encode(r: &CanReport) -> Vec<CanFrame> {
+        let db = CanDatabase::parse(PYLON_LV_DBC).unwrap();
+        encode_frames(&db, r).unwrap()
+    }
+
+    #[test]
+    fn encodes_the_worked_example_of_protocols_md_1_9() {
+        let frames = encode(&report());
+        let text: Vec<String> = frames.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            text,
+            [
+                "351#3002F401E803E001",
+                "355#50006400",
+                "356#501406FFFA00",
+                "359#0000000001504E",
+                "35C#C000",
+            ]
+        );
+    }
+
+    #[test]
+    fn protection_clears_enable_and_sets_the_cocp_bit() {
+        let frames = encode(&CanReport {
+            charge_overcurrent: true,
+            charge_enable: false,
+            charge_current_limit_a: 0.0,
+            ..report()
+        });
+        assert_eq!(frames[0].data()[2..4], [0x00, 0x00]);
+        assert_eq!(
+            frames[3].data(),
+            &[0x00, 0x01, 0x00, 0x00, 0x01, 0x50, 0x4E]
+        );
+        assert_eq!(frames[4].data(), &[0x40, 0x00]);
+    }
+
+    #[test]
+    fn absurd_values_are_clamped_not_refused() {
+        let frames = encode(&CanReport {
+            pack_voltage_v: 1e9,
+            pack_current_a: f64::NAN,
+            soc_percent: 250.0,
+            ..report()
+        });
+        assert_eq!(frames.len(), 5);
+        assert_eq!(frames[1].data()[0], 100);
+    }
+}

@@ -1,0 +1,128 @@
+//! A simulated two-quadrant source/sink that speaks SCPI over a byte stream, built on
+//! the `scpi` parser and the `scpi-contrib` IEEE 488.2 / SCPI-99 status model.
+//!
+//! One task per connection reads program messages (one per line), runs each against
+//! the command tree with the world locked, and writes the response. The main entry is
+//! [`serve_scpi`].
+
+mod commands;
+mod session;
+
+use std::sync::{Arc, Mutex};
+
+use scpi::error::ErrorCode;
+use scpi::tree::Node;
+use scpi::{Branch, Context, Leaf, Root};
+use scpi_contrib::{
+    ieee488_cls, ieee488_ese, ieee488_esr, ieee488_idn, ieee488_opc, ieee488_rst, ieee488_sre,
+    ieee488_stb, ieee488_tst, ieee488_wai, scpi_status, scpi_system,
+};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+
+use self::commands::{
+    CurrentLimitNegative, CurrentLimitPositive, CurrentProtection, MAX_OCP_A, MAX_OVP_V,
+    MeasureCurrent, MeasureVoltage, Output, SourceVoltage, VoltageProtection,
+};
+pub(crate) use self::session::ScpiStatus;
+use self::session::SourceSession;
+use super::lines::{Line, LineReader};
+use crate::circuit::SourceSettings;
+use crate::clock;
+use crate::world::{World, lock};
+
+/// `*IDN?` -> `RIG-SIM,SOURCE-SINK-60V-120A,SIM0001,1.0`.
+const TREE: Node<SourceSession> = Root![
+    ieee488_cls!(),
+    ieee488_ese!(),
+    ieee488_esr!(),
+    ieee488_idn!(b"RIG-SIM", b"SOURCE-SINK-60V-120A", b"SIM0001", b"1.0"),
+    ieee488_opc!(),
+    ieee488_rst!(),
+    ieee488_sre!(),
+    ieee488_stb!(),
+    ieee488_tst!(),
+    ieee488_wai!(),
+    scpi_status!(),
+    scpi_system!(),
+    // SOURce is optional in SCPI: `VOLT 56` is `SOUR:VOLT 56`.
+    Node::Branch {
+        name: b"SOURce",
+        default: true,
+        sub: &[
+            Branch![b"VOLTage";
+                Leaf!(default b"LEVel" => &SourceVoltage),
+                Branch![b"PROTection"; Leaf!(default b"LEVel" => &VoltageProtection)]
+            ],
+            Branch![b"CURRent";
+                Branch![b"LIMit";
+                    Leaf!(default b"POSitive" => &CurrentLimitPositive),
+                    Leaf!(b"NEGative" => &CurrentLimitNegative)
+                ],
+                Branch![b"PROTection"; Leaf!(default b"LEVel" => &CurrentProtection)]
+            ]
+        ],
+    },
+    Branch![b"OUTPut"; Leaf!(default b"STATe" => &Output)],
+    Branch![b"MEASure";
+        Branch![b"VOLTage"; Leaf!(default b"DC" => &MeasureVoltage)],
+        Branch![b"CURRent"; Leaf!(default b"DC" => &MeasureCurrent)]
+    ]
+];
+
+/// Power-on and `*RST` state: output off, 0 V, both current limits 0 A, protections at
+/// their maximum.
+pub(crate) fn power_on_settings() -> SourceSettings {
+    SourceSettings {
+        output_on: false,
+        voltage_v: 0.0,
+        current_limit_pos_a: 0.0,
+        current_limit_neg_a: 0.0,
+        ovp_v: MAX_OVP_V,
+        ocp_a: MAX_OCP_A,
+        tripped: None,
+    }
+}
+
+/// Serve SCPI on one connection until the peer closes it.
+pub(crate) async fn serve_scpi<T>(world: Arc<Mutex<World>>, stream: T)
+where
+    T: AsyncRead + AsyncWrite + Unpin,
+{
+    let (reader, mut writer) = tokio::io::split(stream);
+    let mut lines = LineReader::new(reader);
+    while let Ok(Some(line)) = lines.next_line().await {
+        let response = match line {
+            Line::Text(message) => execute(&world, &message),
+            Line::Overlong => {
+                lock(&world)
+                    .source_status
+                    .push(ErrorCode::InputBufferOverrun);
+                Vec::new()
+            }
+        };
+        if !response.is_empty() && writer.write_all(&response).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Run one program message; the response (with its `\n`), or nothing when the message
+/// failed (the error is in the queue for `SYST:ERR?`).
+fn execute(world: &Mutex<World>, message: &[u8]) -> Vec<u8> {
+    let mut world = lock(world);
+    world.advance_to(clock::now());
+    let mut session = SourceSession::open(&mut world);
+    let mut response = Vec::new();
+    let result = TREE.run(
+        message,
+        &mut session,
+        &mut Context::default(),
+        &mut response,
+    );
+    session.close(&mut world);
+    world.settle();
+    if result.is_ok() { response } else { Vec::new() }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,106 @@
+//! Program messages run against the command tree with a world behind it. Exchanges over
+//! the byte pipe are tested through `SimBench` in `sim/tests`.
+
+use super::*;
+use crate::config::{PackParams, SimConfig};
+
+fn world() -> Mutex<World> {
+    let config = SimConfig {
+        pack: PackParams::lesso_lsrr51v100ah(),
+        defects: Vec::new(),
+    };
+    Mutex::new(World::new(&config, clock::now()))
+}
+
+fn run(world: &Mutex<World>, message: &str) -> String {
+    String::from_utf8(execute(world, message.as_bytes())).unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn identifies_itself() {
+    let w = world();
+    assert_eq!(
+        run(&w, "*IDN?"),
+        "RIG-SIM,SOURCE-SINK-60V-120A,SIM0001,1.0\n"
+    );
+    assert_eq!(run(&w, "*OPC?"), "1\n");
+}
+
+#[tokio::test(start_paused = true)]
+async fn compound_messages_and_short_forms() {
+    let w = world();
+    assert_eq!(run(&w, "sour:volt 55.3;volt?"), "55.3\n");
+    assert_eq!(run(&w, "VOLT 5600mV;:SOUR:VOLT?;:OUTP?"), "5.6;0\n");
+    assert_eq!(run(&w, "SOUR:CURR:LIM 40;:SOUR:CURR:LIM:POS?"), "40.0\n");
+    assert_eq!(
+        run(&w, "SOUR:VOLT:PROT:LEV 58.4;:SOUR:VOLT:PROT?"),
+        "58.4\n"
+    );
+    assert_eq!(run(&w, "SOUR:VOLT MAX;:SOUR:VOLT?"), "60.0\n");
+}
+
+#[tokio::test(start_paused = true)]
+async fn errors_are_queued_in_order_and_drained() {
+    let w = world();
+    assert_eq!(run(&w, "SOUR:VOLT 61"), "");
+    assert_eq!(run(&w, "FOO:BAR 1"), "");
+    assert_eq!(run(&w, "OUTP MAYBE"), "");
+    assert_eq!(run(&w, "SOUR:VOLT 1,2"), "");
+    assert_eq!(run(&w, "SYST:ERR:COUN?"), "4\n");
+    assert_eq!(run(&w, "SYST:ERR?"), "-222,\"Data out of range\"\n");
+    assert_eq!(run(&w, "SYST:ERR?"), "-113,\"Undefined header\"\n");
+    assert_eq!(run(&w, "SYST:ERR?"), "-224,\"Illegal parameter value\"\n");
+    assert_eq!(run(&w, "SYST:ERR?"), "-108,\"Parameter not allowed\"\n");
+    assert_eq!(run(&w, "SYST:ERR?"), "0,\"No error\"\n");
+    assert_eq!(
+        run(&w, "SOUR:VOLT?"),
+        "0.0\n",
+        "a refused command changes nothing"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_error_queue_overflows_into_minus_350() {
+    let w = world();
+    for _ in 0..40 {
+        run(&w, "FOO");
+    }
+    assert_eq!(run(&w, "SYST:ERR:COUN?"), "16\n");
+    for _ in 0..15 {
+        assert_eq!(run(&w, "SYST:ERR?"), "-113,\"Undefined header\"\n");
+    }
+    assert_eq!(run(&w, "SYST:ERR?"), "-350,\"Queue overflow\"\n");
+}
+
+#[tokio::test(start_paused = true)]
+async fn cls_empties_the_queue_and_rst_restores_power_on_settings() {
+    let w = world();
+    run(&w, "SOUR:VOLT 56;:OUTP ON;:FOO");
+    assert_eq!(run(&w, "*CLS;SYST:ERR?"), "0,\"No error\"\n");
+    run(&w, "*RST");
+    assert_eq!(run(&w, "SOUR:VOLT?;:OUTP?"), "0.0;0\n");
+    assert_eq!(run(&w, "SOUR:VOLT:PROT?"), "66.0\n");
+}
+
+#[tokio::test(start_paused = true)]
+async fn garbage_never_panics() {
+    let w = world();
+    for message in [
+        "\u{0}\u{1}\u{2}",
+        "*IDN",
+        ":::",
+        "SOUR:VOLT NAN",
+        "SOUR:VOLT INF",
+        "SOUR:VOLT #H7FFF",
+        "SOUR:VOLT 1e400",
+        "MEAS:VOLT",
+        "OUTP \"ON\"",
+        "SOUR:CURR:LIM:NEG #B101",
+        "Ωμ",
+    ] {
+        assert_eq!(run(&w, message), "", "{message}");
+    }
+    let queued = run(&w, "SYST:ERR:COUN?");
+    assert_ne!(queued, "0\n");
+    assert_eq!(run(&w, "SOUR:VOLT?"), "0.0\n");
+}

@@ -1,0 +1,87 @@
+//! A copy of the bench's state at one instant, for tests and for `rig sim` diagnostics.
+//! Plans never see it: they observe the bench through the instruments, as on hardware.
+
+use std::time::Duration;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimSnapshot {
+    /// Time on tokio's clock since [`crate::SimBench::start`].
+    pub elapsed: Duration,
+    pub source: SourceSnapshot,
+    pub relays: RelaySnapshot,
+    /// The pack's dry contacts (manual 3.3.3.1 D); `true` = closed.
+    pub dry_contacts: DryContacts,
+    pub bms: BmsSnapshot,
+    pub can: CanSnapshot,
+}
+
+/// The simulated source/sink.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceSnapshot {
+    pub output_on: bool,
+    pub voltage_setpoint_v: f64,
+    pub current_limit_pos_a: f64,
+    /// The sink-side limit as a magnitude (`SOUR:CURR:LIM:NEG -30` reads 30 here).
+    pub current_limit_neg_a: f64,
+    pub ovp_v: f64,
+    pub ocp_a: f64,
+    /// The protection that switched the output off, until `OUTP ON`.
+    pub tripped: Option<SourceProtection>,
+    pub measured_voltage_v: f64,
+    /// Positive = into the battery.
+    pub measured_current_a: f64,
+}
+
+/// A protection of the source/sink itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceProtection {
+    OverVoltage,
+    OverCurrent,
+}
+
+/// The Waveshare Modbus RTU Relay (D); index 0 is relay/input 1.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RelaySnapshot {
+    /// Contact state of each relay (in linkage mode it follows its input).
+    pub closed: [bool; 8],
+    /// Opto inputs; `true` = the wired contact is closed.
+    pub inputs: [bool; 8],
+    /// Channels still in the factory "linkage" control mode.
+    pub linkage: [bool; 8],
+}
+
+/// Manual 3.3.3.1 D: NO output 1 "Charge enable/disable signal", NO output 2 "discharge
+/// enable/disable signal".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DryContacts {
+    pub charge_enable: bool,
+    pub discharge_enable: bool,
+}
+
+/// The BMS twin.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BmsSnapshot {
+    pub charge_mosfet_on: bool,
+    pub discharge_mosfet_on: bool,
+    /// COCP tripped or locked.
+    pub cocp_active: bool,
+    /// Consecutive COCP trips counted so far.
+    pub cocp_trips: u32,
+    /// COCP lock-out (manual 3.4 "manual intervention is required").
+    pub locked: bool,
+    pub asleep: bool,
+    /// State of charge, 0..=1.
+    pub soc: f64,
+    /// Cell-stack voltage as the BMS measures it.
+    pub pack_voltage_v: f64,
+    /// Positive = charging, before the reporting dead band.
+    pub pack_current_a: f64,
+}
+
+/// The twin's CAN transmitter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CanSnapshot {
+    pub frames_sent: u64,
+    /// Rounds of frames the DBC could not encode (a bug in the twin if ever non-zero).
+    pub encode_errors: u64,
+}

@@ -1,0 +1,222 @@
+//! The world of the virtual bench: pack, BMS firmware, source/sink and relay board, and
+//! the wires between them.
+//!
+//! Physics is advanced lazily. Whoever touches the world first calls
+//! [`World::advance_to`] with the present instant; it integrates in steps of at most
+//! [`MAX_STEP`] that end exactly at the firmware's own deadlines (a trip delay or a
+//! recovery delay expiring), so no timer fires late and no fixed tick runs while nothing
+//! happens. The world sits behind a `std::sync::Mutex` that is never held across an
+//! `.await`.
+//!
+//! Wiring of the built-in bench: relay 1 is across the pack's reset button (closed =
+//! pressed), relay 2 drives the rapid-shutdown input (not modelled yet), input 1 reads
+//! dry contact output 1 (charge enable), input 2 reads dry contact output 2 (discharge
+//! enable). The relay board starts in its factory "linkage" mode, where each relay
+//! follows its input: until the rig decouples channel 1, relay 1 holds the reset button
+//! down whenever charging is enabled, just as a fresh board would on a real bench.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use rig_drivers::can::{CanDatabase, CanFrame};
+
+use crate::bms::{Firmware, PackReading, encode_frames};
+use crate::circuit::{OperatingPoint, PackTerminal, SourceSettings, solve};
+use crate::clock::{Duration, Instant};
+use crate::config::SimConfig;
+use crate::defects::DefectSet;
+use crate::instruments::{RelayBoard, ScpiStatus, power_on_settings};
+use crate::pack::Pack;
+use crate::snapshot::{BmsSnapshot, CanSnapshot, RelaySnapshot, SimSnapshot, SourceSnapshot};
+
+/// Longest integration step; the current is held constant over a step.
+pub(crate) const MAX_STEP: Duration = Duration::from_secs(1);
+
+/// Relay 1 (index 0) is wired across the reset button.
+const RESET_BUTTON_RELAY: usize = 0;
+/// Input 1 (index 0) reads dry contact output 1, charge enable.
+const CHARGE_ENABLE_INPUT: usize = 0;
+/// Input 2 (index 1) reads dry contact output 2, discharge enable.
+const DISCHARGE_ENABLE_INPUT: usize = 1;
+/// Bound on the contact -> relay -> button -> firmware feedback within one instant.
+const WIRING_PASSES: usize = 4;
+
+#[derive(Debug)]
+pub(crate) struct World {
+    started: Instant,
+    now: Instant,
+    pack: Pack,
+    firmware: Firmware,
+    pub(crate) source: SourceSettings,
+    pub(crate) source_status: ScpiStatus,
+    pub(crate) board: RelayBoard,
+    /// Relay 1 as the button last saw it.
+    button_held: bool,
+    can_frames_sent: u64,
+    can_encode_errors: u64,
+}
+
+/// Lock the shared world; a poisoned lock still holds a consistent world, since every
+/// mutation completes without panicking.
+pub(crate) fn lock(world: &Mutex<World>) -> MutexGuard<'_, World> {
+    world.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl World {
+    pub(crate) fn new(config: &SimConfig, now: Instant) -> Self {
+        let p = &config.pack;
+        let mut world = Self {
+            started: now,
+            now,
+            pack: Pack::new(
+                p.cells_in_series,
+                p.capacity_ah,
+                p.internal_resistance_ohm,
+                p.initial_soc,
+            ),
+            firmware: Firmware::new(p, DefectSet::from_list(&config.defects)),
+            source: power_on_settings(),
+            source_status: ScpiStatus::default(),
+            board: RelayBoard::factory(),
+            button_held: false,
+            can_frames_sent: 0,
+            can_encode_errors: 0,
+        };
+        world.settle();
+        world
+    }
+
+    /// Bring the world to `target`; earlier instants are ignored.
+    pub(crate) fn advance_to(&mut self, target: Instant) {
+        loop {
+            let current = self.operating_point().current_a;
+            self.firmware.advance(self.now, self.now, current);
+            self.settle();
+            if self.now >= target {
+                return;
+            }
+            let current = self.operating_point().current_a;
+            let mut end = target.min(self.now + MAX_STEP);
+            if let Some(deadline) = self.firmware.next_deadline(self.now, current) {
+                end = end.min(deadline);
+            }
+            self.pack.integrate(current, end - self.now);
+            self.firmware.advance(self.now, end, current);
+            self.now = end;
+        }
+    }
+
+    /// Let the source's protections and the wiring react to a change made at `now`
+    /// (an instrument command, a firmware event).
+    pub(crate) fn settle(&mut self) {
+        for _ in 0..WIRING_PASSES {
+            let terminal = self.terminal();
+            self.source.settle(&terminal);
+            if !self.sync_wiring() {
+                return;
+            }
+        }
+    }
+
+    /// The pack as the source sees it now.
+    pub(crate) fn terminal(&self) -> PackTerminal {
+        PackTerminal {
+            ocv_v: self.pack.ocv(),
+            resistance_ohm: self.pack.resistance_ohm(),
+            charge_path: self.firmware.charge_mosfet_on(),
+            discharge_path: self.firmware.discharge_mosfet_on(),
+        }
+    }
+
+    /// The frame set the BMS sends now (empty while it sleeps).
+    pub(crate) fn can_frames(&mut self, db: &CanDatabase) -> Vec<CanFrame> {
+        let Some(report) = self.firmware.can_report(self.reading()) else {
+            return Vec::new();
+        };
+        match encode_frames(db, &report) {
+            Ok(frames) => {
+                self.can_frames_sent += frames.len() as u64;
+                frames
+            }
+            Err(_) => {
+                self.can_encode_errors += 1;
+                Vec::new()
+            }
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> SimSnapshot {
+        let point = self.operating_point();
+        let reading = self.reading();
+        let s = &self.source;
+        SimSnapshot {
+            elapsed: self.now - self.started,
+            source: SourceSnapshot {
+                output_on: s.output_on,
+                voltage_setpoint_v: s.voltage_v,
+                current_limit_pos_a: s.current_limit_pos_a,
+                current_limit_neg_a: s.current_limit_neg_a,
+                ovp_v: s.ovp_v,
+                ocp_a: s.ocp_a,
+                tripped: s.tripped,
+                measured_voltage_v: point.voltage_v,
+                measured_current_a: point.current_a,
+            },
+            relays: RelaySnapshot {
+                closed: std::array::from_fn(|ch| self.board.relay_closed(ch)),
+                inputs: std::array::from_fn(|ch| self.board.input(ch)),
+                linkage: std::array::from_fn(|ch| self.board.in_linkage(ch)),
+            },
+            dry_contacts: self.firmware.dry_contacts(),
+            bms: BmsSnapshot {
+                charge_mosfet_on: self.firmware.charge_mosfet_on(),
+                discharge_mosfet_on: self.firmware.discharge_mosfet_on(),
+                cocp_active: self.firmware.cocp_active(),
+                cocp_trips: self.firmware.cocp_trips(),
+                locked: self.firmware.locked(),
+                asleep: self.firmware.asleep(),
+                soc: self.pack.soc(),
+                pack_voltage_v: reading.voltage_v,
+                pack_current_a: reading.current_a,
+            },
+            can: CanSnapshot {
+                frames_sent: self.can_frames_sent,
+                encode_errors: self.can_encode_errors,
+            },
+        }
+    }
+
+    fn operating_point(&self) -> OperatingPoint {
+        solve(&self.source, &self.terminal())
+    }
+
+    /// The cell stack as the BMS measures it.
+    fn reading(&self) -> PackReading {
+        let current_a = self.operating_point().current_a;
+        PackReading {
+            voltage_v: self.pack.ocv() + current_a * self.pack.resistance_ohm(),
+            current_a,
+            soc: self.pack.soc(),
+        }
+    }
+
+    /// Carry the dry contacts to the board's inputs and relay 1 to the button. Returns
+    /// whether the button changed state (the firmware may then have changed too).
+    fn sync_wiring(&mut self) -> bool {
+        let contacts = self.firmware.dry_contacts();
+        self.board
+            .set_input(CHARGE_ENABLE_INPUT, contacts.charge_enable);
+        self.board
+            .set_input(DISCHARGE_ENABLE_INPUT, contacts.discharge_enable);
+        let held = self.board.relay_closed(RESET_BUTTON_RELAY);
+        if held == self.button_held {
+            return false;
+        }
+        self.button_held = held;
+        if held {
+            self.firmware.press_button(self.now);
+        } else {
+            self.firmware.release_button(self.now);
+        }
+        true
+    }
+}

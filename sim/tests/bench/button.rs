@@ -1,0 +1,101 @@
+//! The reset button (manual 3.3.3 E: "sleep(3s)/awake(3s)/reset(6~10s)"), pressed by
+//! relay 1 of the Modbus board.
+
+use crate::support::{Can, Io, Scpi, after, bench, secs};
+
+async fn lock_out(bench: &rig_sim::SimBench, source: &mut Scpi) {
+    source.charge_at(80.0).await;
+    let s = after(bench, 3.0 * 2.0 + 2.0 * 60.0).await;
+    assert!(s.bms.locked);
+    source.set("OUTP OFF").await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_8_s_reset_press_releases_the_lock_out() {
+    let bench = bench(&[]);
+    let mut source = Scpi::open(&bench);
+    let mut io = Io::open(&bench);
+    io.decouple().await;
+    lock_out(&bench, &mut source).await;
+
+    io.press_reset(8.0).await;
+    let s = bench.snapshot();
+    assert!(!s.bms.locked && !s.bms.cocp_active);
+    assert_eq!(s.bms.cocp_trips, 0);
+    assert!(s.bms.charge_mosfet_on);
+    assert_eq!(io.dry_contacts().await, (true, true));
+    let mut can = Can::attach(&bench);
+    assert_eq!(can.next(0x35C).await.get("charge_enable"), 1.0);
+
+    source.set("SOUR:CURR:LIM:POS 50").await;
+    source.set("OUTP ON").await;
+    assert_eq!(source.number("MEAS:CURR?").await, 50.0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn presses_outside_6_to_10_s_do_not_reset() {
+    for held in [2.0, 11.0] {
+        let bench = bench(&[]);
+        let mut source = Scpi::open(&bench);
+        let mut io = Io::open(&bench);
+        io.decouple().await;
+        lock_out(&bench, &mut source).await;
+        io.press_reset(held).await;
+        let s = bench.snapshot();
+        assert!(s.bms.locked, "{held} s");
+        assert!(!s.bms.asleep, "{held} s");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_4_s_press_puts_the_bms_to_sleep_and_can_goes_silent() {
+    let bench = bench(&[]);
+    let mut io = Io::open(&bench);
+    let mut can = Can::attach(&bench);
+    io.decouple().await;
+    assert!(!can.collect(secs(3.0)).await.is_empty());
+
+    io.press_reset(4.0).await;
+    let s = bench.snapshot();
+    assert!(s.bms.asleep);
+    assert!(!s.bms.charge_mosfet_on && !s.bms.discharge_mosfet_on);
+    assert_eq!(io.dry_contacts().await, (false, false));
+    let mut can = Can::attach(&bench);
+    assert!(can.collect(secs(30.0)).await.is_empty());
+
+    // The same press wakes it again.
+    io.press_reset(4.0).await;
+    assert!(!bench.snapshot().bms.asleep);
+    assert_eq!(io.dry_contacts().await, (true, true));
+    let mut can = Can::attach(&bench);
+    assert_eq!(can.next(0x355).await.get("soc"), 50.0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn asleep_the_pack_takes_no_charge() {
+    let bench = bench(&[]);
+    let mut source = Scpi::open(&bench);
+    let mut io = Io::open(&bench);
+    io.decouple().await;
+    io.press_reset(4.0).await;
+    source.charge_at(50.0).await;
+    let s = after(&bench, 60.0).await;
+    assert_eq!(s.bms.pack_current_a, 0.0);
+    assert_eq!(source.number("MEAS:CURR?").await, 0.0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_board_left_in_linkage_mode_holds_the_reset_button() {
+    // Factory linkage: relay 1 follows input 1 (charge enable, closed), so the button is
+    // held from power-on; the trip opens the contact and ends the press after 2 s, too
+    // short to do anything, and the pack carries on as if nothing had happened.
+    let bench = bench(&[]);
+    let s = bench.snapshot();
+    assert!(s.relays.linkage[0] && s.relays.closed[0]);
+    let mut source = Scpi::open(&bench);
+    source.charge_at(80.0).await;
+    let s = after(&bench, 2.0).await;
+    assert!(s.bms.cocp_active);
+    assert!(!s.relays.closed[0]);
+    assert!(!s.bms.asleep);
+}

@@ -1,0 +1,12 @@
+//! The virtual bench end to end: real bytes through the endpoints the rig opens, on
+//! tokio's paused clock.
+
+mod support;
+
+mod button;
+mod cocp;
+mod defects;
+mod endpoints;
+mod modbus;
+mod scenario;
+mod scpi;

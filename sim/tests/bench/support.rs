@@ -1,0 +1,210 @@
+//! Clients that talk to the virtual bench the way the rig's drivers do: SCPI text lines,
+//! Modbus RTU through tokio-modbus, CAN frames decoded with the shipped DBC. Every
+//! exchange has a timeout in virtual time, so a missing answer fails instead of hanging.
+
+use std::time::Duration;
+
+use rig_drivers::can::{CanDatabase, CanFrame, CanId, MemoryCanPort, PYLON_LV_DBC};
+use rig_sim::{Defect, PackParams, SimBench, SimConfig, SimSnapshot};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream};
+use tokio::time::{sleep, timeout};
+use tokio_modbus::client::Context;
+use tokio_modbus::prelude::*;
+
+/// Longest wait for any answer, in virtual time.
+pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(s)
+}
+
+/// The Lesso pack with the given defects.
+pub fn bench(defects: &[Defect]) -> SimBench {
+    SimBench::start(SimConfig {
+        pack: PackParams::lesso_lsrr51v100ah(),
+        defects: defects.to_vec(),
+    })
+}
+
+pub struct Scpi {
+    stream: BufReader<DuplexStream>,
+}
+
+impl Scpi {
+    pub fn open(bench: &SimBench) -> Self {
+        Self {
+            stream: BufReader::new(bench.open("source").expect("source endpoint")),
+        }
+    }
+
+    pub async fn send(&mut self, command: &str) {
+        let line = format!("{command}\n");
+        self.stream.get_mut().write_all(line.as_bytes()).await.unwrap();
+    }
+
+    pub async fn query(&mut self, query: &str) -> String {
+        self.send(query).await;
+        let mut line = String::new();
+        timeout(ANSWER_TIMEOUT, self.stream.read_line(&mut line))
+            .await
+            .unwrap_or_else(|_| panic!("no answer to {query}"))
+            .unwrap();
+        line.trim_end().to_string()
+    }
+
+    pub async fn number(&mut self, query: &str) -> f64 {
+        let text = self.query(query).await;
+        text.parse()
+            .unwrap_or_else(|_| panic!("{query} answered {text:?}"))
+    }
+
+    /// Send a setting and check the error queue stayed empty.
+    pub async fn set(&mut self, command: &str) {
+        self.send(command).await;
+        assert_eq!(self.query("SYST:ERR?").await, "0,\"No error\"", "{command}");
+    }
+
+    /// Voltage priority at 58 V with the given charging limit: far above the pack's OCV,
+    /// so the source delivers its limit. OVP above the set point, so that the open
+    /// terminals of a tripped pack do not trip the source.
+    pub async fn charge_at(&mut self, amperes: f64) {
+        self.set("SOUR:VOLT:PROT 62").await;
+        self.set("SOUR:CURR:PROT 110").await;
+        self.set("SOUR:VOLT 58").await;
+        self.set(&format!("SOUR:CURR:LIM:POS {amperes}")).await;
+        self.set("SOUR:CURR:LIM:NEG -1").await;
+        self.set("OUTP ON").await;
+    }
+}
+
+pub struct Io {
+    ctx: Context,
+}
+
+impl Io {
+    pub fn open(bench: &SimBench) -> Self {
+        let stream = bench.open("io").expect("io endpoint");
+        Self {
+            ctx: tokio_modbus::client::rtu::attach_slave(stream, Slave(1)),
+        }
+    }
+
+    pub async fn call<T>(
+        &mut self,
+        what: &str,
+        f: impl AsyncFnOnce(&mut Context) -> tokio_modbus::Result<T>,
+    ) -> Result<T, ExceptionCode> {
+        timeout(ANSWER_TIMEOUT, f(&mut self.ctx))
+            .await
+            .unwrap_or_else(|_| panic!("no answer to {what}"))
+            .unwrap_or_else(|e| panic!("{what}: transport error {e}"))
+    }
+
+    /// Take every channel out of the factory linkage mode (protocols.md 6.1).
+    pub async fn decouple(&mut self) {
+        for channel in 0..8 {
+            self.call("decouple", async |c| {
+                c.write_single_register(0x1000 + channel, 0).await
+            })
+            .await
+            .unwrap();
+        }
+    }
+
+    pub async fn relay(&mut self, channel: u16, closed: bool) {
+        self.call("write coil", async |c| {
+            c.write_single_coil(channel, closed).await
+        })
+        .await
+        .unwrap();
+    }
+
+    /// Hold the reset button (relay 1) for `seconds` of virtual time.
+    pub async fn press_reset(&mut self, seconds: f64) {
+        self.relay(0, true).await;
+        sleep(secs(seconds)).await;
+        self.relay(0, false).await;
+    }
+
+    /// Inputs 1 and 2: dry contact outputs 1 (charge enable) and 2 (discharge enable).
+    pub async fn dry_contacts(&mut self) -> (bool, bool) {
+        let inputs = self
+            .call("read inputs", async |c| c.read_discrete_inputs(0, 8).await)
+            .await
+            .unwrap();
+        (inputs[0], inputs[1])
+    }
+}
+
+/// Decoded signals of one frame.
+pub struct Signals(Vec<(String, f64)>);
+
+impl Signals {
+    pub fn get(&self, name: &str) -> f64 {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("{name} not in frame"))
+            .1
+    }
+}
+
+pub struct Can {
+    port: MemoryCanPort,
+    db: CanDatabase,
+}
+
+impl Can {
+    /// A new node on can0: it sees frames sent from now on.
+    pub fn attach(bench: &SimBench) -> Self {
+        Self {
+            port: bench.can_port("can0").expect("can0"),
+            db: CanDatabase::parse(PYLON_LV_DBC).unwrap(),
+        }
+    }
+
+    pub async fn next_frame(&mut self) -> Option<CanFrame> {
+        timeout(ANSWER_TIMEOUT, self.port.recv())
+            .await
+            .ok()
+            .map(|frame| frame.expect("bus open"))
+    }
+
+    /// The next frame with this id, decoded.
+    pub async fn next(&mut self, id: u16) -> Signals {
+        loop {
+            let frame = self
+                .next_frame()
+                .await
+                .unwrap_or_else(|| panic!("no frame {id:03X} within {ANSWER_TIMEOUT:?}"));
+            if frame.id() == CanId::Standard(id) {
+                let decoded = self.db.decode(&frame).unwrap();
+                return Signals(
+                    decoded
+                        .signals
+                        .into_iter()
+                        .map(|s| (s.name, s.value))
+                        .collect(),
+                );
+            }
+        }
+    }
+
+    /// Frames seen during `window` of virtual time.
+    pub async fn collect(&mut self, window: Duration) -> Vec<CanFrame> {
+        let mut frames = Vec::new();
+        let _ = timeout(window, async {
+            while let Ok(frame) = self.port.recv().await {
+                frames.push(frame);
+            }
+        })
+        .await;
+        frames
+    }
+}
+
+/// Snapshot after letting `seconds` of virtual time pass.
+pub async fn after(bench: &SimBench, seconds: f64) -> SimSnapshot {
+    sleep(secs(seconds)).await;
+    bench.snapshot()
+}
