@@ -1,1 +1,26 @@
-fn main() {}
+//! End-to-end tests of `rig` on the virtual bench, one libtest-mimic harness:
+//!
+//! - every plan in `testplans/` passes on the twin without defects;
+//! - every defect of the twin's catalogue is caught by the plan and expectation the
+//!   catalogue below names ([`catalogue`]);
+//! - two runs of the same plan write byte-identical event logs;
+//! - invalid plans are rejected with file, line and column ([`invalid`]).
+
+mod catalogue;
+mod invalid;
+mod support;
+
+use libtest_mimic::{Arguments, Trial};
+
+fn main() {
+    let args = Arguments::from_args();
+    let mut trials = Vec::new();
+    for plan in support::plan_files() {
+        let name = support::stem(&plan);
+        trials.push(Trial::test(format!("plan::{name}::passes_on_the_twin"), move || support::assert_passes(&plan)));
+    }
+    trials.extend(catalogue::trials());
+    trials.extend(invalid::trials());
+    trials.push(Trial::test("determinism::same_plan_same_bytes", support::assert_deterministic));
+    libtest_mimic::run(&args, trials).exit();
+}

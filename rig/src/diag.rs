@@ -158,20 +158,33 @@ impl Problem {
     }
 }
 
-impl fmt::Display for Problem {
-    /// One line: `path:line:col: message (hint: ...)`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Problem {
+    /// One line: `path:line:col: message: label (hint: ...)`, for logs and tests.
+    pub fn one_line(&self) -> String {
+        let mut out = String::new();
         if let Some(loc) = self.location() {
-            write!(f, "{loc}: ")?;
+            out.push_str(&loc);
+            out.push_str(": ");
         }
-        f.write_str(&self.message)?;
+        out.push_str(&self.message);
         if let Some(label) = &self.label {
-            write!(f, ": {label}")?;
+            out.push_str(": ");
+            out.push_str(label);
         }
         if let Some(help) = &self.help {
-            write!(f, " (hint: {help})")?;
+            out.push_str(&format!(" (hint: {help})"));
         }
-        Ok(())
+        out
+    }
+}
+
+impl fmt::Display for Problem {
+    /// The message with its location; the snippet and the hint are rendered apart.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.location() {
+            Some(loc) => write!(f, "{loc}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
     }
 }
 
@@ -246,7 +259,7 @@ impl fmt::Display for Problems {
             if i > 0 {
                 writeln!(f)?;
             }
-            write!(f, "{p}")?;
+            f.write_str(&p.one_line())?;
         }
         Ok(())
     }
@@ -296,18 +309,21 @@ fn offset_of_line_col(text: &str, line: usize, col: usize) -> usize {
     text.len()
 }
 
-/// Names close to `wanted`, for "did you mean" hints (edit distance at most 2, or a
-/// shared prefix).
+/// Names close to `wanted`, for "did you mean" hints: those within an edit distance of
+/// 2, or failing that, those sharing its first four characters.
 pub fn near_misses<'a>(wanted: &str, known: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
-    let mut out: Vec<(usize, &str)> = known
-        .into_iter()
-        .filter_map(|k| {
-            let d = edit_distance(wanted, k);
-            (d <= 2 || (wanted.len() >= 4 && k.starts_with(&wanted[..4]))).then_some((d, k))
-        })
+    let known: Vec<&str> = known.into_iter().collect();
+    let mut close: Vec<(usize, &str)> = known
+        .iter()
+        .map(|k| (edit_distance(wanted, k), *k))
+        .filter(|(d, _)| *d <= 2)
         .collect();
-    out.sort();
-    out.into_iter().map(|(_, k)| k).take(5).collect()
+    if close.is_empty() && wanted.len() >= 4 {
+        let prefix = wanted.get(..4).unwrap_or(wanted);
+        close = known.iter().filter(|k| k.starts_with(prefix)).map(|k| (edit_distance(wanted, k), *k)).collect();
+    }
+    close.sort();
+    close.into_iter().map(|(_, k)| k).take(3).collect()
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {

@@ -253,7 +253,8 @@ mod tests {
 
     #[test]
     fn reporting_defects_each_break_one_output() {
-        let cases: [(Defect, fn(&Firmware) -> bool); 4] = [
+        type Broken = fn(&Firmware) -> bool;
+        let cases: [(Defect, Broken); 4] = [
             (Defect::CocpFlagMissing, |fw| {
                 !fw.can_report(reading(0.0)).unwrap().charge_overcurrent
             }),

@@ -1,6 +1,8 @@
 //! COCP (manual 3.4) as the rig observes it: source current, CAN, dry contacts.
 
-use crate::support::{Can, Io, Scpi, after, bench};
+use tokio::time::{Instant, sleep_until};
+
+use crate::support::{Can, Io, Scpi, after, bench, secs};
 
 /// Lesso profile (assumptions): trip above 75 A after 2 s, release after 60 s, lock on
 /// the third consecutive trip, counter cleared 60 s after a release.
@@ -76,10 +78,16 @@ async fn locks_on_the_third_consecutive_trip_and_stays_locked() {
 
     let mut can = Can::attach(&bench);
     assert_eq!(can.next(0x351).await.get("charge_current_limit"), 0.0);
-    assert_eq!(can.next(0x359).await.get("protection_charge_overcurrent"), 1.0);
+    assert_eq!(
+        can.next(0x359).await.get("protection_charge_overcurrent"),
+        1.0
+    );
     let enables = can.next(0x35C).await;
     assert_eq!(
-        (enables.get("charge_enable"), enables.get("discharge_enable")),
+        (
+            enables.get("charge_enable"),
+            enables.get("discharge_enable")
+        ),
         (0.0, 1.0)
     );
     assert_eq!(io.dry_contacts().await, (false, true));
@@ -123,18 +131,28 @@ async fn can_reports_the_protection_while_tripped_and_clears_it_after() {
     assert_eq!(limits.get("discharge_voltage_limit"), 48.0);
 
     source.charge_at(80.0).await;
+    let t0 = Instant::now();
+    let mut can = Can::attach(&bench);
     let measured = can.next(0x356).await;
     assert_eq!(measured.get("pack_current"), 80.0);
     assert_eq!(measured.get("pack_temperature"), 25.0);
 
-    let _ = after(&bench, TRIP_DELAY).await;
+    sleep_until(t0 + secs(TRIP_DELAY)).await;
     let mut can = Can::attach(&bench);
-    assert_eq!(can.next(0x359).await.get("protection_charge_overcurrent"), 1.0);
+    assert_eq!(
+        can.next(0x359).await.get("protection_charge_overcurrent"),
+        1.0
+    );
     assert_eq!(can.next(0x356).await.get("pack_current"), 0.0);
 
-    let _ = after(&bench, RECOVERY).await;
+    // Below the trip current from now on, so the release sticks.
+    source.set("SOUR:CURR:LIM:POS 50").await;
+    sleep_until(t0 + secs(TRIP_DELAY + RECOVERY)).await;
     let mut can = Can::attach(&bench);
     assert_eq!(can.next(0x351).await.get("charge_current_limit"), 70.0);
-    assert_eq!(can.next(0x359).await.get("protection_charge_overcurrent"), 0.0);
+    assert_eq!(
+        can.next(0x359).await.get("protection_charge_overcurrent"),
+        0.0
+    );
     assert_eq!(can.next(0x35C).await.get("charge_enable"), 1.0);
 }

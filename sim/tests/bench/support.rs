@@ -39,7 +39,11 @@ impl Scpi {
 
     pub async fn send(&mut self, command: &str) {
         let line = format!("{command}\n");
-        self.stream.get_mut().write_all(line.as_bytes()).await.unwrap();
+        self.stream
+            .get_mut()
+            .write_all(line.as_bytes())
+            .await
+            .unwrap();
     }
 
     pub async fn query(&mut self, query: &str) -> String {

@@ -1,0 +1,164 @@
+//! The `rig` binary as a user runs it: exit codes, what it writes, what it touches.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn rig(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rig"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("the rig binary runs")
+}
+
+fn scratch(label: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rig-cli-{}-{label}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[test]
+fn run_without_plans_runs_testplans_on_the_sim_and_passes() {
+    let out = scratch("pass");
+    let o = rig(&["run", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(out.join("cocp_lockout.events.jsonl").is_file());
+    let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+    assert!(junit.contains("<testsuite name=\"cocp_lockout\""), "{junit}");
+    assert!(!junit.contains("<failure"), "{junit}");
+}
+
+#[test]
+fn an_injected_defect_fails_with_exit_code_1_and_names_the_expectation() {
+    let out = scratch("defect");
+    let o = rig(&["run", "testplans/cocp_lockout.yaml", "--defect", "cocp_no_lockout", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("locked out well past the recovery delay"), "{t}");
+    assert!(t.contains("testplans/cocp_lockout.yaml:"), "{t}");
+    let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+    assert!(junit.contains("<failure"), "{junit}");
+}
+
+#[test]
+fn an_unknown_defect_is_invalid_input() {
+    let o = rig(&["run", "--defect", "cocp_no_lokout", "--out", scratch("baddefect").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("did you mean cocp_no_lockout"), "{}", text(&o));
+}
+
+/// A bench whose source is a TCP listener on loopback, so a connection attempt would show.
+fn tcp_bench(dir: &Path, port: u16) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let bench = dir.join("bench.yaml");
+    std::fs::write(
+        &bench,
+        format!(
+            "name: loopback\ninstruments:\n  source:\n    driver: scpi-source\n    resource: TCPIP::127.0.0.1::{port}::SOCKET\n    ratings: {{ max_voltage: 60 V, max_current: 120 A }}\n    timeout: 1 s\n"
+        ),
+    )
+    .unwrap();
+    bench
+}
+
+#[test]
+fn invalid_plans_exit_3_with_line_and_column_and_connect_nothing() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let dir = scratch("invalid");
+    let bench = tcp_bench(&dir, listener.local_addr().unwrap().port());
+    let out = dir.join("run");
+    for (fixture, at) in [
+        ("typo_field.yaml", "typo_field.yaml:7:5"),
+        ("unknown_instrument.yaml", "unknown_instrument.yaml:8:15"),
+        ("volts_for_amps.yaml", "volts_for_amps.yaml:7:45"),
+        ("overvoltage.yaml", "overvoltage.yaml:7:24"),
+    ] {
+        let plan = format!("tests/fixtures/invalid/{fixture}");
+        let o = rig(&["run", &plan, "--bench", bench.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(3), "{fixture}: {}", text(&o));
+        assert!(text(&o).contains(at), "{fixture}: {}", text(&o));
+        assert!(text(&o).contains("nothing was connected"), "{}", text(&o));
+    }
+    assert!(
+        matches!(listener.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "an invalid plan made the rig connect to the source"
+    );
+    assert!(!out.exists(), "an invalid plan created a run folder");
+}
+
+#[test]
+fn an_instrument_that_hangs_up_is_a_rig_error_with_exit_2_naming_it() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Accept and hang up at once, like a crashed instrument.
+    let server = std::thread::spawn(move || {
+        if let Ok((stream, _)) = listener.accept() {
+            drop(stream);
+        }
+    });
+    let dir = scratch("hangup");
+    let bench = tcp_bench(&dir, port);
+    let plan = dir.join("watch.yaml");
+    std::fs::create_dir_all(dir.join("duts")).unwrap();
+    std::fs::copy(repo().join("testplans/duts/lesso_lsrr51v100ah.yaml"), dir.join("duts/lesso_lsrr51v100ah.yaml")).unwrap();
+    std::fs::write(
+        &plan,
+        "id: watch\ntitle: watch the source\ndut: lesso_lsrr51v100ah\ntimeout: 1 min\nsteps:\n  - name: watch\n    expect:\n      - that: source.voltage > 40 V\n        within: 5 s\n",
+    )
+    .unwrap();
+    let out = dir.join("run");
+    let o = rig(&["run", plan.to_str().unwrap(), "--bench", bench.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    server.join().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("ERROR (the rig or bench, not the DUT): source"), "{}", text(&o));
+    let log = std::fs::read_to_string(out.join("watch.events.jsonl")).unwrap();
+    assert!(log.contains("\"event\":\"run_finished\",\"verdict\":\"error\""), "{log}");
+}
+
+#[test]
+fn validate_and_list_read_without_running() {
+    let o = rig(&["validate"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("cocp_lockout"));
+    let o = rig(&["validate", "tests/fixtures/invalid/overvoltage.yaml"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let o = rig(&["list"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(text(&o).contains("lesso_lsrr51v100ah"));
+}
+
+#[test]
+fn run_list_names_plans_and_runs_nothing() {
+    let out = scratch("list");
+    let o = rig(&["run", "--list", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("cocp_lockout: test"), "{}", text(&o));
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_filter_that_matches_nothing_runs_nothing() {
+    let out = scratch("filter");
+    let o = rig(&["run", "no_such_plan", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("no plan matched"), "{}", text(&o));
+}
+
+#[test]
+fn sim_defects_prints_the_catalogue() {
+    let o = rig(&["sim", "defects"]);
+    assert_eq!(o.status.code(), Some(0));
+    for d in ["cocp_no_lockout", "reset_ignored", "dry_contact_stuck"] {
+        assert!(text(&o).contains(d), "{}", text(&o));
+    }
+}

@@ -1,0 +1,34 @@
+//! The bench's endpoint names.
+
+use rig_sim::{EndpointKind, SimBench, SimError};
+
+use crate::support::bench;
+
+#[test]
+fn the_bench_serves_source_io_and_can0() {
+    assert_eq!(SimBench::endpoints(), ["source", "io", "can0"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn unknown_and_misused_endpoints_are_errors() {
+    let bench = bench(&[]);
+    match bench.open("chamber") {
+        Err(SimError::UnknownEndpoint { name, known }) => {
+            assert_eq!(name, "chamber");
+            assert_eq!(known, ["source", "io", "can0"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        bench.open("can0"),
+        Err(SimError::WrongEndpointKind {
+            actual: EndpointKind::CanBus,
+            ..
+        })
+    ));
+    assert!(matches!(
+        bench.can_port("source"),
+        Err(SimError::WrongEndpointKind { .. })
+    ));
+    assert!(bench.can_port("can1").is_err());
+}

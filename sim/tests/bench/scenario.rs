@@ -1,0 +1,76 @@
+//! Longer stories in virtual time: they finish in moments and give the same bytes every
+//! time.
+
+use rig_drivers::can::CanFrame;
+use rig_sim::SimSnapshot;
+
+use crate::support::{Can, Io, Scpi, after, bench, secs};
+
+/// Fifteen virtual minutes: charge, over-current trips and recovery, a reset, a sleep,
+/// a discharge. Returns every CAN frame seen and the final state.
+async fn fifteen_minutes() -> (Vec<CanFrame>, SimSnapshot) {
+    let bench = bench(&[]);
+    let mut source = Scpi::open(&bench);
+    let mut io = Io::open(&bench);
+    let mut can = Can::attach(&bench);
+    io.decouple().await;
+    let mut frames = Vec::new();
+
+    source.charge_at(50.0).await;
+    frames.extend(can.collect(secs(180.0)).await);
+    source.set("SOUR:CURR:LIM:POS 80").await;
+    frames.extend(can.collect(secs(200.0)).await);
+    source.set("OUTP OFF").await;
+    io.press_reset(8.0).await;
+    io.press_reset(4.0).await;
+    frames.extend(can.collect(secs(60.0)).await);
+    io.press_reset(4.0).await;
+    source.set("SOUR:VOLT 48").await;
+    source.set("SOUR:CURR:LIM:NEG -60").await;
+    source.set("OUTP ON").await;
+    frames.extend(
+        can.collect(secs(900.0 - 180.0 - 200.0 - 8.0 - 4.0 - 60.0 - 4.0))
+            .await,
+    );
+    (frames, after(&bench, 0.0).await)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_fifteen_minute_scenario_completes() {
+    let (frames, end) = fifteen_minutes().await;
+    assert_eq!(end.elapsed, secs(900.0));
+    assert_eq!(end.can.encode_errors, 0);
+    // Five frames a second while awake; silent for the minute asleep.
+    let sets = frames.len() / 5;
+    assert!((830..=845).contains(&sets), "{sets} frame sets");
+    assert!(!end.bms.asleep && !end.bms.cocp_active);
+    assert_eq!(end.bms.pack_current_a, -60.0);
+    // 50 A for 3 min, 80 A between trips, then 60 A out for ~7 min: below the start.
+    assert!(end.bms.soc < 0.5, "soc {}", end.bms.soc);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_same_story_gives_the_same_bytes() {
+    let (first, first_end) = fifteen_minutes().await;
+    let (second, second_end) = fifteen_minutes().await;
+    assert_eq!(first, second);
+    assert_eq!(first_end, second_end);
+}
+
+#[tokio::test(start_paused = true)]
+async fn four_hours_of_charging_fill_the_pack() {
+    let bench = bench(&[]);
+    let mut source = Scpi::open(&bench);
+    source.set("SOUR:VOLT 56").await;
+    source.set("SOUR:CURR:LIM:POS 50").await;
+    source.set("OUTP ON").await;
+    let s = after(&bench, 4.0 * 3600.0).await;
+    // CV at 56 V: 3.5 V per cell is reached near 99 % and the current tapers off.
+    assert!(s.bms.soc > 0.98, "soc {}", s.bms.soc);
+    assert!(
+        s.bms.pack_current_a < 1.0,
+        "current {}",
+        s.bms.pack_current_a
+    );
+    assert_eq!(s.bms.cocp_trips, 0);
+}
