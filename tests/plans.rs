@@ -17,10 +17,16 @@ fn main() {
     let mut trials = Vec::new();
     for plan in support::plan_files() {
         let name = support::stem(&plan);
-        trials.push(Trial::test(format!("plan::{name}::passes_on_the_twin"), move || support::assert_passes(&plan)));
+        trials.push(Trial::test(
+            format!("plan::{name}::passes_on_the_twin"),
+            move || support::assert_passes(&plan),
+        ));
     }
     trials.extend(catalogue::trials());
     trials.extend(invalid::trials());
-    trials.push(Trial::test("determinism::same_plan_same_bytes", support::assert_deterministic));
+    trials.push(Trial::test(
+        "determinism::same_plan_same_bytes",
+        support::assert_deterministic,
+    ));
     libtest_mimic::run(&args, trials).exit();
 }

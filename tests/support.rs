@@ -18,7 +18,10 @@ pub fn plan_files() -> Vec<PathBuf> {
 }
 
 pub fn stem(path: &Path) -> String {
-    path.file_stem().and_then(|s| s.to_str()).unwrap_or("?").to_string()
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("?")
+        .to_string()
 }
 
 /// A fresh folder for one run's logs under the target directory.
@@ -38,7 +41,8 @@ pub fn run(plan: &Path, defects: &[&str], label: &str) -> Result<PlanOutcome, Fa
     let bench = Bench::builtin_sim();
     let plan = load_plan(plan, &bench).map_err(|p| Failed::from(format!("plan rejected: {p}")))?;
     let defects: Vec<String> = defects.iter().map(|d| d.to_string()).collect();
-    let prepared = prepare(&plan, &bench, &defects).map_err(|p| Failed::from(format!("cannot prepare: {p}")))?;
+    let prepared = prepare(&plan, &bench, &defects)
+        .map_err(|p| Failed::from(format!("cannot prepare: {p}")))?;
     Ok(run_plan(&plan, &bench, &prepared, &scratch(label)))
 }
 
@@ -51,7 +55,12 @@ pub fn events(outcome: &PlanOutcome) -> Vec<EventKind> {
 pub fn assert_passes(plan: &Path) -> Result<(), Failed> {
     let outcome = run(plan, &[], "pass")?;
     if outcome.verdict != Verdict::Pass {
-        return Err(format!("expected pass, got {:?}: {}", outcome.verdict, outcome.message.unwrap_or_default()).into());
+        return Err(format!(
+            "expected pass, got {:?}: {}",
+            outcome.verdict,
+            outcome.message.unwrap_or_default()
+        )
+        .into());
     }
     // A pass must come from expectations that were evaluated, each one passing.
     let evs = events(&outcome);
@@ -65,9 +74,15 @@ pub fn assert_passes(plan: &Path) -> Result<(), Failed> {
     if results.is_empty() || results.iter().any(|v| **v != Verdict::Pass) {
         return Err(format!("a pass needs every expectation passed: {results:?}").into());
     }
-    let safe = evs.iter().filter(|e| matches!(e, EventKind::SafeState { ok: true, .. })).count();
+    let safe = evs
+        .iter()
+        .filter(|e| matches!(e, EventKind::SafeState { ok: true, .. }))
+        .count();
     if safe < 2 {
-        return Err(format!("expected the source and the relay board made safe, saw {safe} safe-state events").into());
+        return Err(format!(
+            "expected the source and the relay board made safe, saw {safe} safe-state events"
+        )
+        .into());
     }
     Ok(())
 }
@@ -84,8 +99,17 @@ pub fn assert_deterministic() -> Result<(), Failed> {
         return Err("the event log is empty".into());
     }
     if a_bytes != b_bytes {
-        let first = a_bytes.iter().zip(&b_bytes).position(|(x, y)| x != y).unwrap_or(a_bytes.len().min(b_bytes.len()));
-        return Err(format!("event logs differ from byte {first} ({} vs {} bytes)", a_bytes.len(), b_bytes.len()).into());
+        let first = a_bytes
+            .iter()
+            .zip(&b_bytes)
+            .position(|(x, y)| x != y)
+            .unwrap_or(a_bytes.len().min(b_bytes.len()));
+        return Err(format!(
+            "event logs differ from byte {first} ({} vs {} bytes)",
+            a_bytes.len(),
+            b_bytes.len()
+        )
+        .into());
     }
     // A defect run differs, so the comparison above can fail.
     let c = run(&plan, &["cocp_no_lockout"], "det-c")?;

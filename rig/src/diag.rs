@@ -8,24 +8,33 @@ use std::sync::Arc;
 
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
 
-/// A loaded input file: its path and text, shared by the diagnostics that point into it.
+/// A loaded input file: its path and text, shared (cheaply cloned) by the diagnostics
+/// that point into it.
 #[derive(Clone, Debug)]
-pub struct SourceFile {
+pub struct SourceFile(Arc<SourceInner>);
+
+#[derive(Debug)]
+pub struct SourceInner {
     pub path: PathBuf,
     pub text: Arc<str>,
     /// The same text named by its path, for miette's snippet header.
-    named: Arc<NamedSource<String>>,
+    named: NamedSource<String>,
+}
+
+impl std::ops::Deref for SourceFile {
+    type Target = SourceInner;
+
+    fn deref(&self) -> &SourceInner {
+        &self.0
+    }
 }
 
 impl SourceFile {
     pub fn new(path: impl Into<PathBuf>, text: impl Into<Arc<str>>) -> Self {
         let path = path.into();
         let text: Arc<str> = text.into();
-        let named = Arc::new(NamedSource::new(
-            path.display().to_string(),
-            text.to_string(),
-        ));
-        Self { path, text, named }
+        let named = NamedSource::new(path.display().to_string(), text.to_string());
+        Self(Arc::new(SourceInner { path, text, named }))
     }
 
     pub fn read(path: &Path) -> Result<Self, Problem> {
@@ -76,7 +85,7 @@ impl Span {
     }
 
     /// A sub-range, for an error inside an expression string.
-    pub fn sub(self, range: std::ops::Range<usize>) -> Self {
+    pub fn slice(self, range: std::ops::Range<usize>) -> Self {
         let start = (self.offset + range.start).min(self.offset + self.len);
         let end = (self.offset + range.end).clamp(start, self.offset + self.len.max(1));
         Self::new(start, (end - start).max(if self.len == 0 { 0 } else { 1 }))
@@ -198,7 +207,7 @@ impl Diagnostic for Problem {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.source.as_ref().map(|s| &*s.named as &dyn SourceCode)
+        self.source.as_ref().map(|s| &s.named as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
@@ -320,7 +329,11 @@ pub fn near_misses<'a>(wanted: &str, known: impl IntoIterator<Item = &'a str>) -
         .collect();
     if close.is_empty() && wanted.len() >= 4 {
         let prefix = wanted.get(..4).unwrap_or(wanted);
-        close = known.iter().filter(|k| k.starts_with(prefix)).map(|k| (edit_distance(wanted, k), *k)).collect();
+        close = known
+            .iter()
+            .filter(|k| k.starts_with(prefix))
+            .map(|k| (edit_distance(wanted, k), *k))
+            .collect();
     }
     close.sort();
     close.into_iter().map(|(_, k)| k).take(3).collect()

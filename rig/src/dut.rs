@@ -280,14 +280,14 @@ fn leaf_value(file: &SourceFile, path: &str, leaf: &RawLeaf) -> Result<ProfileVa
         }
     };
     let parsed = expr::parse(&value.value).map_err(|e| {
-        let mut p = Problem::at(file, span.sub(e.span.clone()), e.message);
+        let mut p = Problem::at(file, span.slice(e.span.clone()), e.message);
         if let Some(h) = e.help {
             p = p.help(h);
         }
         p
     })?;
     let bound = BoundExpr::bind(&parsed, &NoNames).map_err(|e| {
-        let mut p = Problem::at(file, span.sub(e.span.clone()), e.message);
+        let mut p = Problem::at(file, span.slice(e.span.clone()), e.message);
         if let Some(h) = e.help {
             p = p.help(h);
         }

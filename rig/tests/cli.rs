@@ -23,7 +23,11 @@ fn scratch(label: &str) -> PathBuf {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 #[test]
@@ -33,14 +37,24 @@ fn run_without_plans_runs_testplans_on_the_sim_and_passes() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(out.join("cocp_lockout.events.jsonl").is_file());
     let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
-    assert!(junit.contains("<testsuite name=\"cocp_lockout\""), "{junit}");
+    assert!(
+        junit.contains("<testsuite name=\"cocp_lockout\""),
+        "{junit}"
+    );
     assert!(!junit.contains("<failure"), "{junit}");
 }
 
 #[test]
 fn an_injected_defect_fails_with_exit_code_1_and_names_the_expectation() {
     let out = scratch("defect");
-    let o = rig(&["run", "testplans/cocp_lockout.yaml", "--defect", "cocp_no_lockout", "--out", out.to_str().unwrap()]);
+    let o = rig(&[
+        "run",
+        "testplans/cocp_lockout.yaml",
+        "--defect",
+        "cocp_no_lockout",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let t = text(&o);
     assert!(t.contains("locked out well past the recovery delay"), "{t}");
@@ -51,9 +65,19 @@ fn an_injected_defect_fails_with_exit_code_1_and_names_the_expectation() {
 
 #[test]
 fn an_unknown_defect_is_invalid_input() {
-    let o = rig(&["run", "--defect", "cocp_no_lokout", "--out", scratch("baddefect").to_str().unwrap()]);
+    let o = rig(&[
+        "run",
+        "--defect",
+        "cocp_no_lokout",
+        "--out",
+        scratch("baddefect").to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
-    assert!(text(&o).contains("did you mean cocp_no_lockout"), "{}", text(&o));
+    assert!(
+        text(&o).contains("did you mean cocp_no_lockout"),
+        "{}",
+        text(&o)
+    );
 }
 
 /// A bench whose source is a TCP listener on loopback, so a connection attempt would show.
@@ -84,7 +108,14 @@ fn invalid_plans_exit_3_with_line_and_column_and_connect_nothing() {
         ("overvoltage.yaml", "overvoltage.yaml:7:24"),
     ] {
         let plan = format!("tests/fixtures/invalid/{fixture}");
-        let o = rig(&["run", &plan, "--bench", bench.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        let o = rig(&[
+            "run",
+            &plan,
+            "--bench",
+            bench.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
         assert_eq!(o.status.code(), Some(3), "{fixture}: {}", text(&o));
         assert!(text(&o).contains(at), "{fixture}: {}", text(&o));
         assert!(text(&o).contains("nothing was connected"), "{}", text(&o));
@@ -110,19 +141,37 @@ fn an_instrument_that_hangs_up_is_a_rig_error_with_exit_2_naming_it() {
     let bench = tcp_bench(&dir, port);
     let plan = dir.join("watch.yaml");
     std::fs::create_dir_all(dir.join("duts")).unwrap();
-    std::fs::copy(repo().join("testplans/duts/lesso_lsrr51v100ah.yaml"), dir.join("duts/lesso_lsrr51v100ah.yaml")).unwrap();
+    std::fs::copy(
+        repo().join("testplans/duts/lesso_lsrr51v100ah.yaml"),
+        dir.join("duts/lesso_lsrr51v100ah.yaml"),
+    )
+    .unwrap();
     std::fs::write(
         &plan,
         "id: watch\ntitle: watch the source\ndut: lesso_lsrr51v100ah\ntimeout: 1 min\nsteps:\n  - name: watch\n    expect:\n      - that: source.voltage > 40 V\n        within: 5 s\n",
     )
     .unwrap();
     let out = dir.join("run");
-    let o = rig(&["run", plan.to_str().unwrap(), "--bench", bench.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let o = rig(&[
+        "run",
+        plan.to_str().unwrap(),
+        "--bench",
+        bench.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     server.join().unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(text(&o).contains("ERROR (the rig or bench, not the DUT): source"), "{}", text(&o));
+    assert!(
+        text(&o).contains("ERROR (the rig or bench, not the DUT): source"),
+        "{}",
+        text(&o)
+    );
     let log = std::fs::read_to_string(out.join("watch.events.jsonl")).unwrap();
-    assert!(log.contains("\"event\":\"run_finished\",\"verdict\":\"error\""), "{log}");
+    assert!(
+        log.contains("\"event\":\"run_finished\",\"verdict\":\"error\""),
+        "{log}"
+    );
 }
 
 #[test]

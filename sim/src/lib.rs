@@ -30,6 +30,8 @@ mod error;
 mod instruments;
 mod pack;
 mod snapshot;
+#[cfg(test)]
+mod test_bytes;
 mod world;
 
 pub use bench::SimBench;

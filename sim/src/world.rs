@@ -5,8 +5,9 @@
 //! [`World::advance_to`] with the present instant; it integrates in steps of at most
 //! [`MAX_STEP`] that end exactly at the firmware's own deadlines (a trip delay or a
 //! recovery delay expiring), so no timer fires late and no fixed tick runs while nothing
-//! happens. The world sits behind a `std::sync::Mutex` that is never held across an
-//! `.await`.
+//! happens. The source's own OVP/OCP are checked at every step boundary and after
+//! every command, so they act within one step (at most a second) of a slow drift. The
+//! world sits behind a `std::sync::Mutex` that is never held across an `.await`.
 //!
 //! Wiring of the built-in bench: relay 1 is across the pack's reset button (closed =
 //! pressed), relay 2 drives the rapid-shutdown input (not modelled yet), input 1 reads

@@ -164,7 +164,7 @@ fn quantity(
 ) -> Result<f64, Problem> {
     let span = Span::of_scalar(&field.referenced, &file.text);
     let located = |e: expr::ExprError| {
-        let mut p = Problem::at(file, span.sub(e.span.clone()), e.message);
+        let mut p = Problem::at(file, span.slice(e.span.clone()), e.message);
         if let Some(h) = e.help {
             p = p.help(h);
         }
@@ -394,20 +394,20 @@ fn instrument(
         Some(Driver::BmsCan) => Some("bms"),
         _ => None,
     };
-    if let (Some(required), Some(d)) = (required_name, driver) {
-        if name != required {
-            problems.push(
-                Problem::at(
-                    file,
-                    at(&raw.driver),
-                    format!(
-                        "a `{}` instrument must be named `{required}`, not `{name}`",
-                        d.name()
-                    ),
-                )
-                .help(format!("plans address it as `{required}`")),
-            );
-        }
+    if let (Some(required), Some(d)) = (required_name, driver)
+        && name != required
+    {
+        problems.push(
+            Problem::at(
+                file,
+                at(&raw.driver),
+                format!(
+                    "a `{}` instrument must be named `{required}`, not `{name}`",
+                    d.name()
+                ),
+            )
+            .help(format!("plans address it as `{required}`")),
+        );
     }
     if let Some(dialect) = &raw.dialect {
         if driver != Some(Driver::ScpiSource) {
@@ -427,14 +427,14 @@ fn instrument(
             );
         }
     }
-    if let Some(unit) = &raw.unit {
-        if driver != Some(Driver::WaveshareRelayD) {
-            problems.push(Problem::at(
-                file,
-                Span::of_scalar(&unit.referenced, &file.text),
-                "`unit` applies to Modbus boards only",
-            ));
-        }
+    if let Some(unit) = &raw.unit
+        && driver != Some(Driver::WaveshareRelayD)
+    {
+        problems.push(Problem::at(
+            file,
+            Span::of_scalar(&unit.referenced, &file.text),
+            "`unit` applies to Modbus boards only",
+        ));
     }
     let dbc = match (&raw.dbc, driver) {
         (Some(d), Some(Driver::BmsCan)) => match load_dbc(base_dir, &d.value) {

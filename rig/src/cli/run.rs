@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use libtest_mimic::{Arguments, Failed, FormatSetting, Trial};
 use rig_reports::Verdict;
+use rig_reports::summary::PlanSummary;
 
 use super::load::{load, print_problems};
 use super::{Format, RunArgs};
@@ -49,7 +50,7 @@ pub fn run(args: RunArgs) -> i32 {
             return exit::INVALID_INPUT;
         }
     }
-    let outcomes: Arc<Mutex<Vec<PlanOutcome>>> = Arc::default();
+    let outcomes: Arc<Mutex<Vec<(PlanOutcome, f64)>>> = Arc::default();
     let bench = Arc::new(loaded.bench);
     let trials: Vec<Trial> = loaded
         .plans
@@ -57,7 +58,10 @@ pub fn run(args: RunArgs) -> i32 {
         .map(|(plan, prepared)| {
             let (outcomes, bench, out_dir) = (outcomes.clone(), bench.clone(), out_dir.clone());
             Trial::test(plan.id.clone(), move || {
+                // Wall time, for the summary only; the engine runs on tokio's clock.
+                let started = std::time::Instant::now();
                 let outcome = run_plan(&plan, &bench, &prepared, &out_dir);
+                let wall_s = started.elapsed().as_secs_f64();
                 let result = match outcome.verdict {
                     Verdict::Pass | Verdict::Skipped => Ok(()),
                     Verdict::Fail => Err(Failed::from(format!(
@@ -70,7 +74,7 @@ pub fn run(args: RunArgs) -> i32 {
                     ))),
                 };
                 if let Ok(mut all) = outcomes.lock() {
-                    all.push(outcome);
+                    all.push((outcome, wall_s));
                 }
                 result
             })
@@ -80,13 +84,31 @@ pub fn run(args: RunArgs) -> i32 {
     if args.list {
         return exit::PASSED;
     }
-    let mut outcomes = outcomes.lock().map(|o| o.clone()).unwrap_or_default();
-    outcomes.sort_by(|a, b| a.plan_id.cmp(&b.plan_id));
+    let mut timed = outcomes.lock().map(|o| o.clone()).unwrap_or_default();
+    timed.sort_by(|a, b| a.0.plan_id.cmp(&b.0.plan_id));
+    let outcomes: Vec<PlanOutcome> = timed.iter().map(|(o, _)| o.clone()).collect();
     if outcomes.is_empty() {
         eprintln!("warning: no plan matched; nothing ran");
         return exit::PASSED;
     }
-    if let Err(e) = write_junit(&out_dir, &outcomes) {
+    let summaries = match summaries(&outcomes) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot read back the event logs: {e}");
+            return exit::RIG_ERROR;
+        }
+    };
+    for ((outcome, wall_s), (summary, _)) in timed.iter().zip(&summaries) {
+        eprintln!(
+            "{:<24} {:<7} {} simulated in {:.2} s of wall time  ({})",
+            outcome.plan_id,
+            outcome.verdict,
+            crate::quantity::format_duration(summary.duration_s.round()),
+            wall_s,
+            outcome.log_path.display()
+        );
+    }
+    if let Err(e) = write_junit(&out_dir, &summaries) {
         eprintln!(
             "error: cannot write {}: {e}",
             out_dir.join("junit.xml").display()
@@ -94,25 +116,30 @@ pub fn run(args: RunArgs) -> i32 {
         return exit::RIG_ERROR;
     }
     eprintln!("run folder: {} (event logs, junit.xml)", out_dir.display());
-    let code = if outcomes.iter().any(|o| o.verdict == Verdict::Error) {
+    if outcomes.iter().any(|o| o.verdict == Verdict::Error) {
         exit::RIG_ERROR
     } else if outcomes.iter().any(|o| o.verdict == Verdict::Fail) || conclusion.has_failed() {
         exit::DUT_FAILED
     } else {
         exit::PASSED
-    };
-    code
+    }
 }
 
-fn write_junit(out_dir: &Path, outcomes: &[PlanOutcome]) -> std::io::Result<()> {
+/// Each plan's summary, read back from its event log (the log is the only record).
+fn summaries(outcomes: &[PlanOutcome]) -> std::io::Result<Vec<(PlanSummary, String)>> {
     let mut plans = Vec::new();
     for o in outcomes {
         let log = rig_reports::log::read_log(&o.log_path)?;
-        if let Some(summary) = rig_reports::summary::PlanSummary::from_log(&log) {
-            plans.push((summary, o.log_path.display().to_string()));
-        }
+        let summary = PlanSummary::from_log(&log).ok_or_else(|| {
+            std::io::Error::other(format!("{} starts no run", o.log_path.display()))
+        })?;
+        plans.push((summary, o.log_path.display().to_string()));
     }
-    let xml = rig_reports::junit::render("rig", &plans).map_err(std::io::Error::other)?;
+    Ok(plans)
+}
+
+fn write_junit(out_dir: &Path, plans: &[(PlanSummary, String)]) -> std::io::Result<()> {
+    let xml = rig_reports::junit::render("rig", plans).map_err(std::io::Error::other)?;
     std::fs::create_dir_all(out_dir)?;
     std::fs::write(out_dir.join("junit.xml"), xml)
 }

@@ -113,13 +113,13 @@ impl Scope for PlanScope<'_> {
                 None => Err(self.dut.unknown(&rest)),
             };
         }
-        if let [single] = path {
-            if let Some((_, v)) = self.vars.iter().rev().find(|(n, _)| n == single) {
-                return Ok(Binding::Constant(Value::Num(Quantity::new(
-                    f64::from(*v),
-                    Dim::Number,
-                ))));
-            }
+        if let [single] = path
+            && let Some((_, v)) = self.vars.iter().rev().find(|(n, _)| n == single)
+        {
+            return Ok(Binding::Constant(Value::Num(Quantity::new(
+                f64::from(*v),
+                Dim::Number,
+            ))));
         }
         let name = path.join(".");
         if let Some((id, spec)) = self.channels.find(&name) {
@@ -316,7 +316,7 @@ impl Resolver<'_> {
     }
 
     fn expr_problem(&self, span: Span, e: expr::ExprError) -> Problem {
-        let p = Problem::at(self.file, span.sub(e.span), e.message);
+        let p = Problem::at(self.file, span.slice(e.span), e.message);
         match e.help {
             Some(h) => p.help(h),
             None => p,
@@ -579,10 +579,10 @@ impl Resolver<'_> {
         let location = self.location(node);
         let name = self.name_of(raw, vars, number);
         let mut actions = Vec::new();
-        if let Some(source) = &raw.source {
-            if let Some(settings) = self.source(source, vars) {
-                actions.push(Action::Source(settings));
-            }
+        if let Some(source) = &raw.source
+            && let Some(settings) = self.source(source, vars)
+        {
+            actions.push(Action::Source(settings));
         }
         if let Some(chamber) = &raw.chamber {
             let span = self.span(&chamber.value.setpoint);
@@ -601,10 +601,10 @@ impl Resolver<'_> {
                 .help("add a chamber to the bench file, or remove the `chamber:` action"),
             );
         }
-        if let Some(relay) = &raw.relay {
-            if let Some(action) = self.relay(relay, vars) {
-                actions.push(action);
-            }
+        if let Some(relay) = &raw.relay
+            && let Some(action) = self.relay(relay, vars)
+        {
+            actions.push(action);
         }
         let wait_s = match &raw.wait {
             Some(w) => self.duration(w, vars, "`wait`").unwrap_or(0.0),
@@ -706,14 +706,12 @@ impl Resolver<'_> {
         let raw = &node.value;
         let mut s = SourceSettings::default();
         let env = self.envelope.clone();
-        if let Some(v) = &raw.voltage {
-            if let Some(x) = self.constant(v, vars, Dim::Voltage, "the source voltage") {
-                if self.check_limit(v, x, &env.max_voltage, "the source voltage", true)
-                    && self.check_limit(v, x, &env.min_voltage, "the source voltage", false)
-                {
-                    s.voltage = Some(x);
-                }
-            }
+        if let Some(v) = &raw.voltage
+            && let Some(x) = self.constant(v, vars, Dim::Voltage, "the source voltage")
+            && self.check_limit(v, x, &env.max_voltage, "the source voltage", true)
+            && self.check_limit(v, x, &env.min_voltage, "the source voltage", false)
+        {
+            s.voltage = Some(x);
         }
         for (field, slot, limit, what) in [
             (
@@ -729,14 +727,14 @@ impl Resolver<'_> {
                 "the sink limit",
             ),
         ] {
-            if let Some(f) = field {
-                if let Some(x) = self.constant(f, vars, Dim::Current, what) {
-                    if x < 0.0 {
-                        let span = self.span(f);
-                        self.problems.push(Problem::at(self.file, span, format!("{what} is a magnitude and cannot be negative")).help("the direction is given by `current_limit` (into the pack) or `sink_limit` (out of it)"));
-                    } else if self.check_limit(f, x, limit, what, true) {
-                        *slot = Some(x);
-                    }
+            if let Some(f) = field
+                && let Some(x) = self.constant(f, vars, Dim::Current, what)
+            {
+                if x < 0.0 {
+                    let span = self.span(f);
+                    self.problems.push(Problem::at(self.file, span, format!("{what} is a magnitude and cannot be negative")).help("the direction is given by `current_limit` (into the pack) or `sink_limit` (out of it)"));
+                } else if self.check_limit(f, x, limit, what, true) {
+                    *slot = Some(x);
                 }
             }
         }

@@ -286,7 +286,7 @@ async fn run(plan: &Plan, bench: &Bench, prepared: &Prepared, log_path: PathBuf)
         };
     let unsafe_left = instruments.make_safe(&log).await;
     drop(instruments);
-    drop(connector);
+
     drop(traffic_tx);
     let _ = clock::within(5.0, forwarder).await;
     // A teardown failure is an error of its own, but never turns the DUT's fail into a pass.

@@ -59,10 +59,10 @@ pub async fn source(
                     (i_id, Value::Num(Quantity::new(i, Dim::Current))),
                     (o_id, Value::Bool(o)),
                 ] {
-                    if let Some(id) = id {
-                        if tx.send(Feed::Sample { id, value, t }).is_err() {
-                            return;
-                        }
+                    if let Some(id) = id
+                        && tx.send(Feed::Sample { id, value, t }).is_err()
+                    {
+                        return;
                     }
                 }
             }

@@ -32,3 +32,9 @@ async fn unknown_and_misused_endpoints_are_errors() {
     ));
     assert!(bench.can_port("can1").is_err());
 }
+
+#[test]
+fn the_bench_can_be_shared_across_tasks() {
+    fn shareable<T: Send + Sync + 'static>() {}
+    shareable::<SimBench>();
+}

@@ -247,4 +247,18 @@ mod tests {
         assert_eq!(f.next_frame(), None);
         assert_eq!(f.on_silence(), None);
     }
+
+    #[test]
+    fn random_bytes_never_panic_and_stay_bounded() {
+        let mut f = RequestFramer::default();
+        let mut bytes = crate::test_bytes::Bytes::new(3);
+        for i in 0..5000 {
+            f.push(&bytes.string(40, None));
+            while f.next_frame().is_some() {}
+            if i % 7 == 0 {
+                while f.on_silence().is_some() {}
+            }
+            assert!(f.buf.len() <= 2 * MAX_ADU);
+        }
+    }
 }

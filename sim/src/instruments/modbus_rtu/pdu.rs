@@ -211,4 +211,25 @@ mod tests {
             [0x91, 0x04]
         );
     }
+
+    #[test]
+    fn random_pdus_never_panic_through_the_board() {
+        let mut board = crate::instruments::RelayBoard::factory();
+        let mut bytes = crate::test_bytes::Bytes::new(11);
+        let codes: &[u8] = &[
+            0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x0F, 0x10, 0x17, 0x2B, 0x80,
+        ];
+        for i in 0..20_000 {
+            let mut pdu = bytes.string(12, None);
+            if let Some(first) = pdu.first_mut() {
+                *first = codes[i % codes.len()];
+            }
+            let request = decode_request(&pdu);
+            let function = pdu.first().copied().unwrap_or(0);
+            let _ = match board.handle(&request) {
+                Ok(response) => encode_response(&response),
+                Err(exception) => encode_exception(function, exception),
+            };
+        }
+    }
 }

@@ -104,3 +104,18 @@ async fn garbage_never_panics() {
     assert_ne!(queued, "0\n");
     assert_eq!(run(&w, "SOUR:VOLT?"), "0.0\n");
 }
+
+#[tokio::test(start_paused = true)]
+async fn random_program_messages_never_panic() {
+    let w = world();
+    let mut bytes = crate::test_bytes::Bytes::new(7);
+    let alphabet: &[u8] = b"SOUR:VOLT CURR LIM NEG POS PROT OUTP MEAS ? ; : , * 0123456789.-+eE #HBQ \"' ON OFF MAX MIN mV kA \xff\x00";
+    for i in 0..5000 {
+        let message = bytes.string(40, if i % 2 == 0 { Some(alphabet) } else { None });
+        execute(&w, &message);
+    }
+    let s = lock(&w).snapshot().source;
+    assert!((0.0..=60.0).contains(&s.voltage_setpoint_v));
+    assert!((0.0..=120.0).contains(&s.current_limit_pos_a));
+    assert!((0.0..=120.0).contains(&s.current_limit_neg_a));
+}
