@@ -376,10 +376,13 @@ mod tests {
     fn display_names_file_line_column() {
         let src = SourceFile::new("p.yaml", "id: x\nvoltage: 80 V\n");
         let p = Problem::at(&src, Span::new(15, 4), "too high").help("at most 57.6 V");
-        assert_eq!(
-            p.to_string(),
-            "p.yaml:2:10: too high (hint: at most 57.6 V)"
+        assert_eq!(p.to_string(), "p.yaml:2:10: too high");
+        assert_eq!(p.one_line(), "p.yaml:2:10: too high (hint: at most 57.6 V)");
+        let rendered = p.render();
+        assert!(
+            rendered.contains("80 V") && rendered.contains("p.yaml:2:10"),
+            "{rendered}"
         );
-        assert!(p.render().contains("80 V"));
+        assert!(rendered.contains("help: at most 57.6 V"), "{rendered}");
     }
 }

@@ -211,3 +211,62 @@ fn sim_defects_prints_the_catalogue() {
         assert!(text(&o).contains(d), "{}", text(&o));
     }
 }
+
+#[test]
+fn sigint_during_a_run_reaches_the_safe_state_and_exits_2() {
+    let dir = scratch("sigint");
+    std::fs::create_dir_all(dir.join("duts")).unwrap();
+    std::fs::copy(
+        repo().join("testplans/duts/lesso_lsrr51v100ah.yaml"),
+        dir.join("duts/lesso_lsrr51v100ah.yaml"),
+    )
+    .unwrap();
+    let plan = dir.join("soak.yaml");
+    std::fs::write(
+        &plan,
+        "id: soak\ntitle: a long soak\ndut: lesso_lsrr51v100ah\ntimeout: 100 h\nsteps:\n  - name: charge slowly\n    source: { charge: { current: 1 A, to: 54 V }, output: on }\n    expect:\n      - that: not bms.protection_charge_overcurrent\n        for: 90 h\n",
+    )
+    .unwrap();
+    let out = dir.join("run");
+    let child = Command::new(env!("CARGO_BIN_EXE_rig"))
+        .args([
+            "run",
+            plan.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .current_dir(repo())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = out.join("soak.events.jsonl");
+    // Wait (bounded) until the output is on, then interrupt.
+    let started = std::time::Instant::now();
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("output on")
+    {
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "the run never switched the output on"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(log.contains("interrupted by SIGINT"), "{log}");
+    assert!(log.contains("\"event\":\"safe_state\",\"instrument\":\"source\",\"action\":\"output off, current limits 0 A\",\"ok\":true"));
+    assert!(
+        log.lines()
+            .last()
+            .unwrap()
+            .contains("\"event\":\"run_finished\",\"verdict\":\"error\"")
+    );
+}

@@ -9,6 +9,7 @@ mod executor;
 mod instruments;
 mod log;
 mod samplers;
+mod signals;
 mod store;
 mod twin;
 
@@ -29,6 +30,7 @@ use crate::quantity::format_duration;
 
 pub use executor::Outcome;
 pub use instruments::InstrumentFailure;
+pub use signals::interrupted;
 
 /// What a run needs beyond the plan and the bench, checked before anything connects.
 #[derive(Clone, Debug)]
@@ -109,6 +111,14 @@ pub fn log_path(out_dir: &Path, plan_id: &str) -> PathBuf {
 /// Run one plan to its end on its own runtime.
 pub fn run_plan(plan: &Plan, bench: &Bench, prepared: &Prepared, out_dir: &Path) -> PlanOutcome {
     let log_path = log_path(out_dir, &plan.id);
+    if signals::interrupted() {
+        return PlanOutcome {
+            plan_id: plan.id.clone(),
+            verdict: Verdict::Error,
+            message: Some("not started: the run was interrupted".into()),
+            log_path,
+        };
+    }
     let error = |message: String| PlanOutcome {
         plan_id: plan.id.clone(),
         verdict: Verdict::Error,
@@ -248,12 +258,26 @@ async fn run(plan: &Plan, bench: &Bench, prepared: &Prepared, log_path: PathBuf)
                     clock,
                 };
                 let run = AssertUnwindSafe(executor.run()).catch_unwind();
-                let result = clock::within(plan.timeout_s, run).await;
+                let result = tokio::select! {
+                    biased;
+                    signal = signals::stop_requested() => Err(Some(signal)),
+                    r = clock::within(plan.timeout_s, run) => r.map_err(|()| None),
+                };
                 for t in &tasks {
                     t.abort();
                 }
                 let (verdict, message) = match result {
-                    Err(()) => {
+                    Err(Some(signal)) => {
+                        let msg = format!(
+                            "interrupted by {signal}; instruments put into their safe state"
+                        );
+                        log.emit(EventKind::Error {
+                            instrument: None,
+                            message: msg.clone(),
+                        });
+                        (Verdict::Error, Some(msg))
+                    }
+                    Err(None) => {
                         let msg = format!(
                             "the plan did not finish within its timeout of {}",
                             format_duration(plan.timeout_s)
