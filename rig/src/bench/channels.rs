@@ -24,6 +24,9 @@ pub enum ChannelKind {
     CanSignal {
         signal: String,
     },
+    /// True while the BMS sends frames: false after the link's `silence` without one
+    /// (asleep, unplugged, crashed).
+    CanOnline,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -75,6 +78,11 @@ impl Channels {
                     );
                 }
                 Driver::BmsCan => {
+                    push(
+                        format!("{}.online", inst.name),
+                        Type::Bool,
+                        ChannelKind::CanOnline,
+                    );
                     let Some(db) = inst.dbc.as_deref().and_then(|t| CanDatabase::parse(t).ok())
                     else {
                         continue;

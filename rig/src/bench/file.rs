@@ -52,6 +52,9 @@ struct RawInstrument {
     poll: Option<Spanned<String>>,
     /// Time limit of one exchange (`2 s`).
     timeout: Option<Spanned<String>>,
+    /// For a CAN link: how long without a frame before `<name>.online` turns false
+    /// (`3 s`, three periods of a BMS that sends every second).
+    silence: Option<Spanned<String>>,
     /// What the instrument can deliver; set points beyond it are rejected.
     ratings: Option<RawRatings>,
 }
@@ -117,6 +120,8 @@ pub struct InstrumentSpec {
     pub unit: u8,
     pub poll_s: f64,
     pub timeout_s: f64,
+    /// CAN links: no frame for this long means the BMS is offline.
+    pub silence_s: f64,
     pub max_voltage: Option<f64>,
     pub max_current: Option<f64>,
     /// DBC text of a CAN instrument.
@@ -482,6 +487,16 @@ fn instrument(
     };
     let poll_s = duration(&raw.poll, default_poll, "`poll`");
     let timeout_s = duration(&raw.timeout, 2.0, "`timeout`");
+    let silence_s = duration(&raw.silence, 3.0, "`silence`");
+    if let Some(silence) = &raw.silence
+        && driver != Some(Driver::BmsCan)
+    {
+        problems.push(Problem::at(
+            file,
+            at(silence),
+            "`silence` applies to `bms-can` instruments only",
+        ));
+    }
     let mut max_voltage = None;
     let mut max_current = None;
     if let Some(r) = &raw.ratings {
@@ -516,6 +531,7 @@ fn instrument(
             unit: raw.unit.as_ref().map_or(1, |u| u.value),
             poll_s,
             timeout_s,
+            silence_s,
             max_voltage,
             max_current,
             dbc,

@@ -238,10 +238,11 @@ async fn run(plan: &Plan, bench: &Bench, prepared: &Prepared, log_path: PathBuf)
                     )));
                 }
                 // The CAN sampler owns the port; there is nothing to make safe on a listener.
-                if let Some((_, link)) = connected.can.take() {
+                if let Some((spec, link)) = connected.can.take() {
                     tasks.push(tokio::spawn(samplers::can(
                         link,
                         channels.clone(),
+                        spec.silence_s,
                         log.clone(),
                         feed_tx.clone(),
                     )));

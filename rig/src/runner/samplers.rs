@@ -157,25 +157,72 @@ pub async fn board(
 }
 
 /// Receive the BMS's frames, log each, and decode them into channels with the DBC.
-pub async fn can(mut link: CanLink, channels: Channels, log: EventLog, tx: UnboundedSender<Feed>) {
+/// `<link>.online` is true from a frame until `silence_s` passes without one.
+pub async fn can(
+    mut link: CanLink,
+    channels: Channels,
+    silence_s: f64,
+    log: EventLog,
+    tx: UnboundedSender<Feed>,
+) {
+    let prefix = format!("{}.", link.name);
     let ids: Vec<(String, ChannelId, crate::expr::Type)> = channels
         .iter()
         .filter_map(|(id, s)| match &s.kind {
-            ChannelKind::CanSignal { signal } if s.name.starts_with(&format!("{}.", link.name)) => {
+            ChannelKind::CanSignal { signal } if s.name.starts_with(&prefix) => {
                 Some((signal.clone(), id, s.ty))
             }
             _ => None,
         })
         .collect();
+    let online = channels
+        .iter()
+        .find(|(_, s)| s.kind == ChannelKind::CanOnline && s.name.starts_with(&prefix))
+        .map(|(id, _)| id);
+    let clock = log.clock();
+    let mut last_frame = clock.now_s();
+    let mut is_online = false;
+    if let Some(id) = online
+        && tx
+            .send(Feed::Sample {
+                id,
+                value: Value::Bool(false),
+                t: last_frame,
+            })
+            .is_err()
+    {
+        return;
+    }
     loop {
-        let frame: CanFrame = match link.port.recv().await {
-            Ok(f) => f,
-            Err(e) => {
+        let received = tokio::select! {
+            biased;
+            r = link.port.recv() => Some(r),
+            () = clock.sleep_until_s(last_frame + silence_s), if is_online => None,
+        };
+        let frame: CanFrame = match received {
+            Some(Ok(f)) => f,
+            Some(Err(e)) => {
                 let _ = tx.send(Feed::Failed(failure(&link.name, e)));
                 return;
             }
+            None => {
+                is_online = false;
+                if let Some(id) = online
+                    && tx
+                        .send(Feed::Sample {
+                            id,
+                            value: Value::Bool(false),
+                            t: clock.now_s(),
+                        })
+                        .is_err()
+                {
+                    return;
+                }
+                continue;
+            }
         };
-        let t = log.clock().now_s();
+        let t = clock.now_s();
+        last_frame = t;
         log.emit_at(
             t,
             EventKind::CanFrame {
@@ -184,6 +231,20 @@ pub async fn can(mut link: CanLink, channels: Channels, log: EventLog, tx: Unbou
                 data: frame.data_hex(),
             },
         );
+        if !is_online {
+            is_online = true;
+            if let Some(id) = online
+                && tx
+                    .send(Feed::Sample {
+                        id,
+                        value: Value::Bool(true),
+                        t,
+                    })
+                    .is_err()
+            {
+                return;
+            }
+        }
         // Frames the DBC does not describe are logged above and otherwise ignored.
         let Ok(decoded) = link.db.decode(&frame) else {
             continue;
