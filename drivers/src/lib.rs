@@ -28,6 +28,7 @@
 
 pub mod can;
 pub mod modbus;
+pub mod rs485;
 pub mod scpi;
 pub mod traffic;
 pub mod transport;

@@ -1,0 +1,432 @@
+//! The inverter side of the link: one timed request, one checked response.
+//!
+//! A response is accepted only if it decodes (LCHKSUM, LENID, CHKSUM), comes from the
+//! addressed battery with CID1 `46`, and carries RTN 0 (§2.13: "never treat a frame
+//! with a non-zero RTN as data"). VER is configurable (§2.10); [`PylontechClient::adopt_version`]
+//! asks 0x4F and reuses the pack's answer, as an inverter does.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_util::bytes::BytesMut;
+use tokio_util::codec::Decoder;
+
+use super::codec::{BadFrame, PylonCodec, encode_frame};
+use super::frame::{CID1_BATTERY, Cid2, DEFAULT_VER, Frame, ReturnCode, WHOLE_SYSTEM};
+use super::info::{
+    AlarmInfo, AnalogData, ChargeManagement, InfoError, ManufacturerInfo, SystemParameters,
+};
+use crate::traffic::{Direction, TrafficReporter, TrafficSink, Wire};
+use crate::transport::ByteStream;
+
+/// A request to one pack failed.
+#[derive(Debug)]
+pub struct PylonError {
+    /// The bench name of the link.
+    pub instrument: Arc<str>,
+    /// The battery addressed.
+    pub adr: u8,
+    pub command: Cid2,
+    pub kind: PylonErrorKind,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PylonErrorKind {
+    #[error("no answer within {after:?}")]
+    Timeout { after: Duration },
+    #[error("i/o error")]
+    Io(#[source] std::io::Error),
+    #[error("the port was closed")]
+    Closed,
+    #[error("bad frame")]
+    BadFrame(#[source] BadFrame),
+    /// A valid frame from another address or for another CID1.
+    #[error("answer from ADR {adr:#04X} CID1 {cid1:#04X}")]
+    UnexpectedFrame { adr: u8, cid1: u8 },
+    /// The pack refused: a non-zero RTN.
+    #[error("the battery answered {rtn}")]
+    Refused { rtn: ReturnCode },
+    #[error("malformed INFO")]
+    Info(#[source] InfoError),
+    /// §2.5: ADR 0 and 255 are reserved.
+    #[error("address {adr:#04X} is reserved")]
+    ReservedAddress { adr: u8 },
+}
+
+impl PylonErrorKind {
+    /// The wire broke; reopening the port may help.
+    pub fn is_transport(&self) -> bool {
+        matches!(
+            self,
+            PylonErrorKind::Timeout { .. } | PylonErrorKind::Io(_) | PylonErrorKind::Closed
+        )
+    }
+}
+
+impl fmt::Display for PylonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "link `{}`, battery {:#04X}, command {}: {}",
+            self.instrument, self.adr, self.command, self.kind
+        )
+    }
+}
+
+impl std::error::Error for PylonError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.kind)
+    }
+}
+
+/// A Pylontech RS485 master over any byte stream.
+#[derive(Debug)]
+pub struct PylontechClient<S> {
+    stream: S,
+    codec: PylonCodec,
+    buf: BytesMut,
+    ver: u8,
+    timeout: Duration,
+    traffic: TrafficReporter,
+}
+
+impl<S: ByteStream> PylontechClient<S> {
+    /// A client sending VER `20` (the V3.3 examples); see [`Self::set_version`].
+    pub fn new(
+        stream: S,
+        instrument: Arc<str>,
+        timeout: Duration,
+        traffic: Option<TrafficSink>,
+    ) -> Self {
+        Self {
+            stream,
+            codec: PylonCodec::new(),
+            buf: BytesMut::with_capacity(512),
+            ver: DEFAULT_VER,
+            timeout,
+            traffic: TrafficReporter::new(instrument, traffic),
+        }
+    }
+
+    /// The VER of the requests (`0x20`, `0x25`, `0x28`, …).
+    pub fn set_version(&mut self, ver: u8) {
+        self.ver = ver;
+    }
+
+    pub fn version(&self) -> u8 {
+        self.ver
+    }
+
+    /// Bytes the codec has dropped as garbage so far.
+    pub fn dropped_bytes(&self) -> u64 {
+        self.codec.dropped()
+    }
+
+    /// 0x4F: the VER of the pack's response (the pack ignores the request's VER).
+    pub async fn protocol_version(&mut self, adr: u8) -> Result<u8, PylonError> {
+        let frame = self.request(adr, Cid2::ProtocolVersion, vec![]).await?;
+        Ok(frame.ver)
+    }
+
+    /// Asks 0x4F and uses the answer as VER from now on (§2.10).
+    pub async fn adopt_version(&mut self, adr: u8) -> Result<u8, PylonError> {
+        let ver = self.protocol_version(adr).await?;
+        self.ver = ver;
+        Ok(ver)
+    }
+
+    /// 0x42 for one module; the command value is the ADR (§2.5).
+    pub async fn analog(&mut self, adr: u8) -> Result<AnalogData, PylonError> {
+        let frame = self.request(adr, Cid2::AnalogValues, vec![adr]).await?;
+        self.parse(adr, Cid2::AnalogValues, AnalogData::parse(&frame.info))
+    }
+
+    /// 0x44 for one module.
+    pub async fn alarms(&mut self, adr: u8) -> Result<AlarmInfo, PylonError> {
+        let frame = self.request(adr, Cid2::AlarmInfo, vec![adr]).await?;
+        self.parse(adr, Cid2::AlarmInfo, AlarmInfo::parse(&frame.info))
+    }
+
+    /// 0x47.
+    pub async fn system_parameters(&mut self, adr: u8) -> Result<SystemParameters, PylonError> {
+        let frame = self.request(adr, Cid2::SystemParameters, vec![]).await?;
+        self.parse(
+            adr,
+            Cid2::SystemParameters,
+            SystemParameters::parse(&frame.info),
+        )
+    }
+
+    /// 0x51.
+    pub async fn manufacturer_info(&mut self, adr: u8) -> Result<ManufacturerInfo, PylonError> {
+        let frame = self.request(adr, Cid2::ManufacturerInfo, vec![]).await?;
+        self.parse(
+            adr,
+            Cid2::ManufacturerInfo,
+            ManufacturerInfo::parse(&frame.info),
+        )
+    }
+
+    /// 0x92 for one module.
+    pub async fn charge_management(&mut self, adr: u8) -> Result<ChargeManagement, PylonError> {
+        let frame = self.request(adr, Cid2::ChargeManagement, vec![adr]).await?;
+        self.parse(
+            adr,
+            Cid2::ChargeManagement,
+            ChargeManagement::parse(&frame.info),
+        )
+    }
+
+    /// 0x42 whole system (command value 0xFF, §2.5), INFO returned raw: its multi-module
+    /// layout is not in the V3.3 PDF.
+    pub async fn analog_whole_system_raw(&mut self, adr: u8) -> Result<Vec<u8>, PylonError> {
+        let frame = self
+            .request(adr, Cid2::AnalogValues, vec![WHOLE_SYSTEM])
+            .await?;
+        Ok(frame.info)
+    }
+
+    /// One exchange: the checked response frame with RTN 0.
+    pub async fn request(
+        &mut self,
+        adr: u8,
+        command: Cid2,
+        info: Vec<u8>,
+    ) -> Result<Frame, PylonError> {
+        let error = |kind| PylonError {
+            instrument: Arc::clone(self.traffic.instrument()),
+            adr,
+            command,
+            kind,
+        };
+        if adr == 0 || adr == 0xFF {
+            return Err(error(PylonErrorKind::ReservedAddress { adr }));
+        }
+        let request = Frame::request(self.ver, adr, command, info);
+        let timeout = self.timeout;
+        let result = tokio::time::timeout(timeout, self.exchange(&request)).await;
+        let frame = match result {
+            Ok(Ok(frame)) => frame,
+            Ok(Err(kind)) => {
+                self.buf.clear();
+                return Err(self.error(adr, command, kind));
+            }
+            Err(_elapsed) => {
+                self.buf.clear();
+                return Err(self.error(adr, command, PylonErrorKind::Timeout { after: timeout }));
+            }
+        };
+        if frame.adr != adr || frame.cid1 != CID1_BATTERY {
+            let kind = PylonErrorKind::UnexpectedFrame {
+                adr: frame.adr,
+                cid1: frame.cid1,
+            };
+            return Err(self.error(adr, command, kind));
+        }
+        match ReturnCode::from(frame.cid2) {
+            ReturnCode::Normal => Ok(frame),
+            rtn => Err(self.error(adr, command, PylonErrorKind::Refused { rtn })),
+        }
+    }
+
+    async fn exchange(&mut self, request: &Frame) -> Result<Frame, PylonErrorKind> {
+        let wire = encode_frame(request);
+        self.buf.clear();
+        self.traffic.report(
+            Direction::Sent,
+            Wire::Text(String::from_utf8_lossy(&wire).trim_end().to_owned()),
+        );
+        self.stream
+            .write_all(&wire)
+            .await
+            .map_err(PylonErrorKind::Io)?;
+        self.stream.flush().await.map_err(PylonErrorKind::Io)?;
+        loop {
+            let before = self.buf.clone();
+            if let Some(item) = self
+                .codec
+                .decode(&mut self.buf)
+                .map_err(PylonErrorKind::Io)?
+            {
+                let consumed = before.len() - self.buf.len();
+                let raw = before.get(..consumed).unwrap_or_default();
+                self.traffic.report(
+                    Direction::Received,
+                    Wire::Text(String::from_utf8_lossy(raw).trim().to_owned()),
+                );
+                return item.map_err(PylonErrorKind::BadFrame);
+            }
+            let read = self
+                .stream
+                .read_buf(&mut self.buf)
+                .await
+                .map_err(PylonErrorKind::Io)?;
+            if read == 0 {
+                return Err(PylonErrorKind::Closed);
+            }
+        }
+    }
+
+    fn parse<T>(
+        &self,
+        adr: u8,
+        command: Cid2,
+        parsed: Result<T, InfoError>,
+    ) -> Result<T, PylonError> {
+        parsed.map_err(|e| self.error(adr, command, PylonErrorKind::Info(e)))
+    }
+
+    fn error(&self, adr: u8, command: Cid2, kind: PylonErrorKind) -> PylonError {
+        PylonError {
+            instrument: Arc::clone(self.traffic.instrument()),
+            adr,
+            command,
+            kind,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio_test::io::Builder;
+
+    use super::*;
+    use crate::rs485::pylontech::codec::encode_frame;
+
+    const TIMEOUT: Duration = Duration::from_secs(1);
+
+    fn response(ver: u8, adr: u8, rtn: u8, info: Vec<u8>) -> Vec<u8> {
+        encode_frame(&Frame {
+            ver,
+            adr,
+            cid1: 0x46,
+            cid2: rtn,
+            info,
+        })
+    }
+
+    fn client(mock: tokio_test::io::Mock) -> PylontechClient<tokio_test::io::Mock> {
+        PylontechClient::new(mock, Arc::from("bms_rs485"), TIMEOUT, None)
+    }
+
+    #[tokio::test]
+    async fn adopts_the_version_from_0x4f_then_uses_it() {
+        let mock = Builder::new()
+            .write(b"~2002464F0000FD98\r")
+            .read(&response(0x28, 0x02, 0x00, vec![]))
+            .write(&encode_frame(&Frame::request(
+                0x28,
+                0x02,
+                Cid2::ChargeManagement,
+                vec![2],
+            )))
+            .read(&response(
+                0x28,
+                0x02,
+                0x00,
+                vec![0x02, 0xDA, 0xC0, 0xBB, 0x80, 0x01, 0xF4, 0x03, 0xE8, 0x40],
+            ))
+            .build();
+        let mut c = client(mock);
+        assert_eq!(c.adopt_version(2).await.unwrap(), 0x28);
+        let m = c.charge_management(2).await.unwrap();
+        assert!(!m.charge_enable() && m.discharge_enable());
+    }
+
+    #[tokio::test]
+    async fn a_response_split_across_reads_with_garbage_before_it() {
+        let wire = response(0x20, 0x02, 0x00, vec![]);
+        let mock = Builder::new()
+            .write(b"~2002464F0000FD98\r")
+            .read(b"\x00\x00")
+            .read(&wire[..5])
+            .read(&wire[5..])
+            .build();
+        let mut c = client(mock);
+        assert_eq!(c.protocol_version(2).await.unwrap(), 0x20);
+        assert_eq!(c.dropped_bytes(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_non_zero_rtn_is_a_refusal_not_data() {
+        let mock = Builder::new()
+            .write(b"~20024642E00202FD33\r")
+            .read(&response(0x20, 0x02, 0x90, vec![]))
+            .build();
+        let err = client(mock).analog(2).await.unwrap_err();
+        assert!(matches!(
+            err.kind,
+            PylonErrorKind::Refused {
+                rtn: ReturnCode::AdrError
+            }
+        ));
+        assert_eq!(
+            err.to_string(),
+            "link `bms_rs485`, battery 0x02, command 0x42 (get analog values): the battery answered ADR error"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_bad_checksum_and_another_address_are_typed() {
+        let mut wire = response(0x20, 0x02, 0x00, vec![]);
+        let n = wire.len();
+        wire[n - 2] = if wire[n - 2] == b'0' { b'1' } else { b'0' };
+        let mock = Builder::new()
+            .write(b"~2002464F0000FD98\r")
+            .read(&wire)
+            .write(b"~2002464F0000FD98\r")
+            .read(&response(0x20, 0x03, 0x00, vec![]))
+            .build();
+        let mut c = client(mock);
+        let err = c.protocol_version(2).await.unwrap_err();
+        assert!(matches!(
+            err.kind,
+            PylonErrorKind::BadFrame(BadFrame::Checksum { .. })
+        ));
+        let err = c.protocol_version(2).await.unwrap_err();
+        assert!(matches!(
+            err.kind,
+            PylonErrorKind::UnexpectedFrame { adr: 3, .. }
+        ));
+    }
+
+    #[tokio::test]
+    async fn malformed_info_names_the_field() {
+        let mock = Builder::new()
+            .write(b"~20024692E00202FD2E\r")
+            .read(&response(0x20, 0x02, 0x00, vec![0x02, 0xDA]))
+            .build();
+        let err = client(mock).charge_management(2).await.unwrap_err();
+        assert!(matches!(
+            err.kind,
+            PylonErrorKind::Info(InfoError::Truncated {
+                field: "charge voltage limit",
+                ..
+            })
+        ));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pack_that_stops_mid_frame_times_out() {
+        let mock = Builder::new()
+            .write(b"~2002464F0000FD98\r")
+            .read(b"~2002460")
+            .wait(TIMEOUT * 10)
+            .build();
+        let err = client(mock).protocol_version(2).await.unwrap_err();
+        assert!(matches!(err.kind, PylonErrorKind::Timeout { .. }));
+        assert!(err.kind.is_transport());
+    }
+
+    #[tokio::test]
+    async fn reserved_addresses_are_refused_before_sending() {
+        let mut c = client(Builder::new().build());
+        let err = c.analog(0).await.unwrap_err();
+        assert!(matches!(
+            err.kind,
+            PylonErrorKind::ReservedAddress { adr: 0 }
+        ));
+    }
+}
