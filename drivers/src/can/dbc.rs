@@ -55,15 +55,18 @@ pub enum DbcError {
     },
 }
 
-/// A parsed DBC database.
+/// A parsed DBC database: one file, or several read as one (ids looked up in order).
 pub struct CanDatabase {
-    dbc: dbc_rs::Dbc,
+    dbcs: Vec<dbc_rs::Dbc>,
 }
 
 impl std::fmt::Debug for CanDatabase {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CanDatabase")
-            .field("messages", &self.dbc.messages().len())
+            .field(
+                "messages",
+                &self.dbcs.iter().map(|d| d.messages().len()).sum::<usize>(),
+            )
             .finish()
     }
 }
@@ -88,14 +91,28 @@ fn can_id(message: &dbc_rs::Message) -> CanId {
 
 impl CanDatabase {
     pub fn parse(text: &str) -> Result<Self, DbcError> {
-        let dbc = dbc_rs::Dbc::parse(text).map_err(|e| DbcError::Parse(e.to_string()))?;
-        Ok(Self { dbc })
+        Self::parse_all(&[text])
+    }
+
+    /// Several DBC files as one database; an id defined twice is read from the first.
+    pub fn parse_all(texts: &[&str]) -> Result<Self, DbcError> {
+        let dbcs = texts
+            .iter()
+            .map(|text| dbc_rs::Dbc::parse(text).map_err(|e| DbcError::Parse(e.to_string())))
+            .collect::<Result<_, _>>()?;
+        Ok(Self { dbcs })
+    }
+
+    fn message(&self, id: CanId) -> Option<&dbc_rs::Message> {
+        self.dbcs
+            .iter()
+            .find_map(|dbc| dbc.messages().find_by_id(raw_id(id)))
     }
 
     /// Every signal of every message, in file order.
     pub fn signals(&self) -> Vec<SignalInfo> {
         let mut out = Vec::new();
-        for message in self.dbc.messages().iter() {
+        for message in self.dbcs.iter().flat_map(|dbc| dbc.messages().iter()) {
             for signal in message.signals().iter() {
                 let unit = signal.unit().unwrap_or("").to_string();
                 let kind = if signal.length() == 1 && unit.is_empty() {
@@ -117,15 +134,13 @@ impl CanDatabase {
 
     /// Whether the DBC describes frames with this id.
     pub fn knows(&self, id: CanId) -> bool {
-        self.dbc.messages().find_by_id(raw_id(id)).is_some()
+        self.message(id).is_some()
     }
 
     /// Decode every signal the frame's payload carries.
     pub fn decode(&self, frame: &CanFrame) -> Result<DecodedFrame, DbcError> {
         let message = self
-            .dbc
-            .messages()
-            .find_by_id(raw_id(frame.id()))
+            .message(frame.id())
             .ok_or(DbcError::UnknownMessage(frame.id()))?;
         let mut decoded = DecodedFrame::default();
         let payload_bits = frame.dlc() * 8;
@@ -150,11 +165,7 @@ impl CanDatabase {
 
     /// Encode a frame of the DBC's DLC; signals not given are zero.
     pub fn encode(&self, id: CanId, values: &[(&str, f64)]) -> Result<CanFrame, DbcError> {
-        let message = self
-            .dbc
-            .messages()
-            .find_by_id(raw_id(id))
-            .ok_or(DbcError::UnknownMessage(id))?;
+        let message = self.message(id).ok_or(DbcError::UnknownMessage(id))?;
         let mut payload = vec![0u8; usize::from(message.dlc())];
         for &(name, value) in values {
             let signal = message

@@ -51,6 +51,21 @@ pub enum MemoryBusError {
     Closed,
 }
 
+/// The sending half of a [`MemoryCanPort`]; frames carry the port's node, so the port
+/// does not receive them back.
+#[derive(Clone, Debug)]
+pub struct MemoryCanSender {
+    node: u32,
+    tx: broadcast::Sender<(u32, CanFrame)>,
+}
+
+impl MemoryCanSender {
+    /// Put a frame on the bus, as [`MemoryCanPort::send`].
+    pub fn send(&self, frame: CanFrame) {
+        let _ = self.tx.send((self.node, frame));
+    }
+}
+
 /// One node on a [`MemoryCanBus`].
 #[derive(Debug)]
 pub struct MemoryCanPort {
@@ -65,6 +80,14 @@ impl MemoryCanPort {
     /// a real bus without an acknowledging node.
     pub fn send(&self, frame: CanFrame) {
         let _ = self.tx.send((self.node, frame));
+    }
+
+    /// A sending handle for tasks that run beside the receiver (the keep-alive).
+    pub fn sender(&self) -> MemoryCanSender {
+        MemoryCanSender {
+            node: self.node,
+            tx: self.tx.clone(),
+        }
     }
 
     /// The next frame sent by another node.

@@ -1,0 +1,393 @@
+//! socketcand's `< … >` elements: a tokeniser and the parser of each element.
+//!
+//! §3.1: "the server reads up to `>`", "bytes between elements (e.g. newlines) are
+//! discarded". [`SocketcandCodec`] does the same on the client side: bytes before a
+//! `<` are dropped and counted, an element longer than [`MAX_ELEMENT_LEN`] is dropped,
+//! and an element that does not parse comes back as an `Err(BadElement)` item so the
+//! stream goes on.
+
+use std::time::Duration;
+
+use tokio_util::bytes::{Buf, BytesMut};
+use tokio_util::codec::Decoder;
+
+use crate::can::{CanFrame, CanId, MAX_DATA_LEN};
+
+/// The longest element the client accepts: a BCM error frame with 8 data bytes is
+/// about 50 characters; a server banner or error text a little more.
+pub const MAX_ELEMENT_LEN: usize = 512;
+
+/// One element from the server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Element {
+    /// `< hi >`, on connect.
+    Hi,
+    /// `< ok >`.
+    Ok,
+    /// `< echo >`.
+    Echo,
+    /// `< frame ID SECS.USECS DATA >`, RAW (`1A220344`) or BCM (`1A 22 03 44 `) spelling.
+    Frame {
+        frame: CanFrame,
+        timestamp: Duration,
+    },
+    /// `< error CLASS SECS.USECS [data…] >`: a CAN error frame.
+    ErrorFrame { class: u32, timestamp: Duration },
+    /// `< error TEXT >`: the server refused (`could not open bus`, `unknown command`).
+    Error { text: String },
+    /// Anything else well formed (`< stat … >`, …), kept as text.
+    Other { text: String },
+}
+
+/// Why an element is not valid.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BadElement {
+    #[error("element longer than {max} bytes")]
+    TooLong { max: usize },
+    #[error("element is not ASCII")]
+    NotAscii,
+    #[error("bad CAN id `{token}`")]
+    BadId { token: String },
+    #[error("bad timestamp `{token}`")]
+    BadTimestamp { token: String },
+    #[error("bad data `{token}`")]
+    BadData { token: String },
+    #[error("`{keyword}` element is missing fields")]
+    MissingField { keyword: String },
+    #[error("empty element")]
+    Empty,
+}
+
+/// `< send ID DLC B0 B1 … >`: ID `%03X`/`%08X`, DLC decimal, data `%02X` (§3.1).
+pub fn render_send(frame: &CanFrame) -> String {
+    let mut out = format!("< send {} {}", frame.id(), frame.dlc());
+    for byte in frame.data() {
+        out.push_str(&format!(" {byte:02X}"));
+    }
+    out.push_str(" >");
+    out
+}
+
+fn parse_id(token: &str) -> Result<CanId, BadElement> {
+    let bad = || BadElement::BadId {
+        token: token.to_owned(),
+    };
+    let raw = u32::from_str_radix(token, 16).map_err(|_| bad())?;
+    // §3.1: "ID %03X or %08X"; the server itself tells them apart by token length.
+    let id = match token.len() {
+        1..=3 => CanId::Standard(u16::try_from(raw).map_err(|_| bad())?),
+        8 => CanId::Extended(raw),
+        _ => return Err(bad()),
+    };
+    CanFrame::new(id, &[]).map(|_| id).map_err(|_| bad())
+}
+
+fn parse_timestamp(token: &str) -> Result<Duration, BadElement> {
+    let bad = || BadElement::BadTimestamp {
+        token: token.to_owned(),
+    };
+    let (secs, usecs) = token.split_once('.').ok_or_else(bad)?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(secs) || !digits(usecs) || usecs.len() > 6 {
+        return Err(bad());
+    }
+    let secs: u64 = secs.parse().map_err(|_| bad())?;
+    let usecs: u32 = format!("{usecs:0<6}").parse().map_err(|_| bad())?;
+    Ok(Duration::from_secs(secs) + Duration::from_micros(u64::from(usecs)))
+}
+
+/// The data of a frame, RAW (one token) or BCM (a token per byte).
+fn parse_data(tokens: &[&str]) -> Result<Vec<u8>, BadElement> {
+    let mut data = Vec::with_capacity(MAX_DATA_LEN);
+    for token in tokens {
+        let bad = || BadElement::BadData {
+            token: (*token).to_owned(),
+        };
+        if token.len() % 2 == 1 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(bad());
+        }
+        for pair in token.as_bytes().chunks(2) {
+            let text = std::str::from_utf8(pair).map_err(|_| bad())?;
+            data.push(u8::from_str_radix(text, 16).map_err(|_| bad())?);
+        }
+        if data.len() > MAX_DATA_LEN {
+            return Err(bad());
+        }
+    }
+    Ok(data)
+}
+
+/// Parses the text between `<` and `>`.
+pub fn parse_element(inner: &[u8]) -> Result<Element, BadElement> {
+    let text = std::str::from_utf8(inner)
+        .ok()
+        .filter(|t| t.is_ascii())
+        .ok_or(BadElement::NotAscii)?;
+    let tokens: Vec<&str> = text.split_ascii_whitespace().collect();
+    let missing = |keyword: &str| BadElement::MissingField {
+        keyword: keyword.to_owned(),
+    };
+    match tokens.as_slice() {
+        [] => Err(BadElement::Empty),
+        ["hi"] => Ok(Element::Hi),
+        ["ok"] => Ok(Element::Ok),
+        ["echo"] => Ok(Element::Echo),
+        ["frame", id, stamp, data @ ..] => {
+            let id = parse_id(id)?;
+            let timestamp = parse_timestamp(stamp)?;
+            let data = parse_data(data)?;
+            let frame = CanFrame::new(id, &data).map_err(|_| BadElement::BadData {
+                token: data.len().to_string(),
+            })?;
+            Ok(Element::Frame { frame, timestamp })
+        }
+        ["frame", ..] => Err(missing("frame")),
+        ["error", class, stamp, ..] if stamp.contains('.') => {
+            let class = u32::from_str_radix(class, 16).map_err(|_| BadElement::BadId {
+                token: (*class).to_owned(),
+            })?;
+            Ok(Element::ErrorFrame {
+                class,
+                timestamp: parse_timestamp(stamp)?,
+            })
+        }
+        ["error", rest @ ..] => Ok(Element::Error {
+            text: rest.join(" "),
+        }),
+        _ => Ok(Element::Other {
+            text: tokens.join(" "),
+        }),
+    }
+}
+
+/// The tokeniser; see the module doc.
+#[derive(Clone, Debug, Default)]
+pub struct SocketcandCodec {
+    dropped: u64,
+}
+
+impl SocketcandCodec {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Bytes discarded between elements and of over-long elements.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+}
+
+impl Decoder for SocketcandCodec {
+    type Item = Result<Element, BadElement>;
+    type Error = std::io::Error;
+
+    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Self::Item>, Self::Error> {
+        let Some(start) = buf.iter().position(|&b| b == b'<') else {
+            self.dropped += buf.len() as u64;
+            buf.clear();
+            return Ok(None);
+        };
+        if start > 0 {
+            self.dropped += start as u64;
+            buf.advance(start);
+        }
+        let end = buf
+            .iter()
+            .skip(1)
+            .take(MAX_ELEMENT_LEN)
+            .position(|&b| b == b'>' || b == b'<');
+        match end {
+            Some(i) if buf.get(i + 1) == Some(&b'<') => {
+                // A new `<` before `>`: the element was cut off; resync on the new one.
+                self.dropped += (i + 1) as u64;
+                buf.advance(i + 1);
+                Ok(Some(Err(BadElement::MissingField {
+                    keyword: "(cut off)".to_owned(),
+                })))
+            }
+            Some(i) => {
+                let element = buf.split_to(i + 2);
+                Ok(Some(parse_element(element.get(1..=i).unwrap_or_default())))
+            }
+            None if buf.len() > MAX_ELEMENT_LEN => {
+                self.dropped += buf.len() as u64;
+                buf.clear();
+                Ok(Some(Err(BadElement::TooLong {
+                    max: MAX_ELEMENT_LEN,
+                })))
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn frame(id: CanId, data: &[u8]) -> CanFrame {
+        CanFrame::new(id, data).unwrap()
+    }
+
+    fn all(input: &[u8]) -> (Vec<Result<Element, BadElement>>, u64) {
+        let mut codec = SocketcandCodec::new();
+        let mut buf = BytesMut::from(input);
+        let mut out = Vec::new();
+        while let Some(item) = codec.decode(&mut buf).unwrap() {
+            out.push(item);
+        }
+        (out, codec.dropped())
+    }
+
+    #[test]
+    fn raw_and_bcm_spellings_of_section_3_1() {
+        let expected = Element::Frame {
+            frame: frame(CanId::Standard(0x123), &[0x1A, 0x22, 0x03, 0x44]),
+            timestamp: Duration::new(23, 424_242_000),
+        };
+        assert_eq!(
+            parse_element(b" frame 123 23.424242 1A220344 "),
+            Ok(expected.clone())
+        );
+        assert_eq!(
+            parse_element(b" frame 123 23.424242 1A 22 03 44  "),
+            Ok(expected)
+        );
+        assert_eq!(
+            parse_element(b" frame 18FF50E5 1.000001 "),
+            Ok(Element::Frame {
+                frame: frame(CanId::Extended(0x18FF_50E5), &[]),
+                timestamp: Duration::new(1, 1000),
+            })
+        );
+    }
+
+    #[test]
+    fn control_elements() {
+        assert_eq!(parse_element(b" hi "), Ok(Element::Hi));
+        assert_eq!(parse_element(b" ok "), Ok(Element::Ok));
+        assert_eq!(parse_element(b" echo "), Ok(Element::Echo));
+        assert_eq!(
+            parse_element(b" error could not open bus "),
+            Ok(Element::Error {
+                text: "could not open bus".into()
+            })
+        );
+        assert_eq!(
+            parse_element(b" error 004 12.000100 "),
+            Ok(Element::ErrorFrame {
+                class: 4,
+                timestamp: Duration::new(12, 100_000)
+            })
+        );
+        assert_eq!(
+            parse_element(b" error 004 12.000100 00 00 00 00 00 00 00 00  "),
+            Ok(Element::ErrorFrame {
+                class: 4,
+                timestamp: Duration::new(12, 100_000)
+            })
+        );
+    }
+
+    #[test]
+    fn send_is_rendered_exactly() {
+        let f = frame(CanId::Standard(0x305), &[0; 8]);
+        assert_eq!(render_send(&f), "< send 305 8 00 00 00 00 00 00 00 00 >");
+        let f = frame(CanId::Extended(0x1AAA_AAAA), &[0x01, 0xF1]);
+        assert_eq!(render_send(&f), "< send 1AAAAAAA 2 01 F1 >");
+        let f = frame(CanId::Standard(0x1), &[]);
+        assert_eq!(render_send(&f), "< send 001 0 >");
+    }
+
+    #[test]
+    fn tokenises_on_brackets_not_on_reads() {
+        let (items, dropped) = all(b"< hi >< ok >\r\n< frame 351 0.5 3002 >garbage");
+        assert_eq!(items.len(), 3);
+        assert_eq!(items[0], Ok(Element::Hi));
+        assert_eq!(items[1], Ok(Element::Ok));
+        assert!(matches!(items[2], Ok(Element::Frame { .. })));
+        assert_eq!(dropped, 2 + 7);
+
+        let mut codec = SocketcandCodec::new();
+        let mut buf = BytesMut::from(&b"< fra"[..]);
+        assert_eq!(codec.decode(&mut buf).unwrap(), None);
+        assert_eq!(&buf[..], b"< fra");
+        buf.extend_from_slice(b"me 305 1.0 00 >");
+        assert!(matches!(
+            codec.decode(&mut buf).unwrap(),
+            Some(Ok(Element::Frame { .. }))
+        ));
+    }
+
+    #[test]
+    fn malformed_elements_are_items() {
+        let bad = |s: &[u8]| parse_element(s).unwrap_err();
+        assert!(matches!(
+            bad(b" frame 12345 1.0 00 "),
+            BadElement::BadId { .. }
+        ));
+        assert!(matches!(
+            bad(b" frame 800 1.0 00 "),
+            BadElement::BadId { .. }
+        ));
+        assert!(matches!(
+            bad(b" frame 351 x 00 "),
+            BadElement::BadTimestamp { .. }
+        ));
+        assert!(matches!(
+            bad(b" frame 351 1.1234567 00 "),
+            BadElement::BadTimestamp { .. }
+        ));
+        assert!(matches!(
+            bad(b" frame 351 1.0 0 "),
+            BadElement::BadData { .. }
+        ));
+        assert!(matches!(
+            bad(b" frame 351 1.0 001122334455667788 "),
+            BadElement::BadData { .. }
+        ));
+        assert!(matches!(
+            bad(b" frame 351 "),
+            BadElement::MissingField { .. }
+        ));
+        assert_eq!(bad(b"  "), BadElement::Empty);
+        assert_eq!(bad(b" \xff "), BadElement::NotAscii);
+        let (items, _) = all(b"< frame 35 1.0 zz >< hi >");
+        assert!(items[0].is_err());
+        assert_eq!(items[1], Ok(Element::Hi));
+        let (items, _) = all(b"< frame 3<hi >");
+        assert!(items[0].is_err());
+        assert_eq!(items[1], Ok(Element::Hi));
+        let mut long = b"<".to_vec();
+        long.extend(std::iter::repeat_n(b'a', MAX_ELEMENT_LEN + 1));
+        let (items, dropped) = all(&long);
+        assert_eq!(
+            items,
+            vec![Err(BadElement::TooLong {
+                max: MAX_ELEMENT_LEN
+            })]
+        );
+        assert_eq!(dropped, long.len() as u64);
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_tokenise_without_panicking(input in proptest::collection::vec(any::<u8>(), 0..700)) {
+            let _ = all(&input);
+        }
+
+        #[test]
+        fn rendered_frames_parse_back(id in 0u16..0x800, data in proptest::collection::vec(any::<u8>(), 0..=8), secs in 0u64..1_000_000, usecs in 0u32..1_000_000) {
+            let f = frame(CanId::Standard(id), &data);
+            let raw = format!("< frame {} {secs}.{usecs:06} {} >", f.id(), f.data_hex());
+            let bcm: String = f.data().iter().map(|b| format!("{b:02X} ")).collect();
+            let bcm = format!("< frame {} {secs}.{usecs:06} {bcm} >", f.id());
+            for text in [raw, bcm] {
+                let (items, _) = all(text.as_bytes());
+                prop_assert_eq!(items, vec![Ok(Element::Frame { frame: f.clone(), timestamp: Duration::new(secs, usecs * 1000) })]);
+            }
+        }
+    }
+}
