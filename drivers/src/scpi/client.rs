@@ -106,6 +106,17 @@ impl<S: ByteStream> ScpiClient<S> {
         parse_bool(&answer).ok_or_else(|| self.malformed(command, answer))
     }
 
+    /// `*OPC?`: waits until the instrument has finished every pending operation (its
+    /// answer `1` comes only then), bounded by the exchange timeout.
+    pub async fn wait_complete(&mut self) -> Result<(), ScpiError> {
+        let answer = self.query(OPERATION_COMPLETE).await?;
+        if answer.trim() == "1" {
+            Ok(())
+        } else {
+            Err(self.malformed(OPERATION_COMPLETE, answer))
+        }
+    }
+
     /// `*IDN?`.
     pub async fn identify(&mut self) -> Result<Identity, ScpiError> {
         let answer = self.query(IDENTIFY).await?;

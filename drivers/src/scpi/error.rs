@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::codec::LineError;
-use super::dialect::Parameter;
+use super::dialect::{Dialect, Parameter};
 
 /// An SCPI command or query failed.
 #[derive(Debug)]
@@ -49,6 +49,12 @@ pub enum ScpiErrorKind {
     /// Refused before sending: the value is negative or not finite.
     #[error("refusing to send {value} as {setting}: it must be finite and not negative")]
     InvalidValue { setting: Parameter, value: f64 },
+    /// The dialect has no command for this setting (Chroma's sink limit).
+    #[error("the {dialect} dialect cannot set the {setting}")]
+    NotSupported {
+        setting: Parameter,
+        dialect: Dialect,
+    },
     /// After a timeout, `*OPC?`'s `1` did not show up among the stale answers.
     #[error("no `1` among {lines} answers while resynchronising after a timeout")]
     ResyncFailed { lines: usize },

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use super::client::ScpiClient;
 use super::common::CLEAR_STATUS;
-use super::dialect::{Dialect, Parameter};
+use super::dialect::{Dialect, OcpMode, Parameter};
 use super::error::{ScpiError, ScpiErrorKind};
 use super::response::Identity;
 use crate::traffic::TrafficSink;
@@ -48,6 +48,9 @@ impl<S: ByteStream> ScpiSource<S> {
         let mut client = ScpiClient::new(stream, instrument, timeout, traffic);
         let identity = client.identify().await?;
         client.write(CLEAR_STATUS).await?;
+        for command in dialect.open_commands() {
+            client.write(command).await?;
+        }
         client.write(dialect.set_output(false)).await?;
         client.check_error_queue().await?;
         Ok((Self { client, dialect }, identity))
@@ -78,9 +81,28 @@ impl<S: ByteStream> ScpiSource<S> {
         self.set(Parameter::SinkLimit, amps).await
     }
 
+    /// Switches the output, and for real instruments waits with `*OPC?` until the
+    /// output relay and the ramp have completed before the error-queue check.
     pub async fn set_output(&mut self, on: bool) -> Result<(), ScpiError> {
         self.client.write(self.dialect.set_output(on)).await?;
+        if self.dialect.waits_for_completion() {
+            self.client.wait_complete().await?;
+        }
         self.client.check_error_queue().await
+    }
+
+    /// Measured power, W (sign as the current's).
+    pub async fn measure_power(&mut self) -> Result<f64, ScpiError> {
+        self.client.query_number(self.dialect.measure_power()).await
+    }
+
+    /// Hands the front panel back (EA `SYST:LOCK OFF`, ITECH `SYST:LOC`); nothing for
+    /// Generic and Keysight. The output is left as it is: switch it off first.
+    pub async fn release(&mut self) -> Result<(), ScpiError> {
+        for command in self.dialect.release_commands() {
+            self.client.write(command).await?;
+        }
+        Ok(())
     }
 
     /// Writes over-voltage and over-current protection, then reads both back and fails
@@ -93,23 +115,48 @@ impl<S: ByteStream> ScpiSource<S> {
         self.set(Parameter::OverVoltageProtection, ovp_volts)
             .await?;
         self.set(Parameter::OverCurrentProtection, ocp_amps).await?;
+        let ovp_volts = self
+            .read_back(Parameter::OverVoltageProtection, ovp_volts)
+            .await?;
+        let ocp_amps = match self.dialect.ocp_mode() {
+            OcpMode::Level => {
+                self.read_back(Parameter::OverCurrentProtection, ocp_amps)
+                    .await?
+            }
+            OcpMode::TripAtLimit => {
+                let query = self.query_of(Parameter::OverCurrentProtection)?;
+                if !self.client.query_bool(query).await? {
+                    let kind = ScpiErrorKind::ReadbackMismatch {
+                        setting: Parameter::OverCurrentProtection,
+                        wrote: 1.0,
+                        read: 0.0,
+                    };
+                    return Err(self.client.error(query, kind));
+                }
+                ocp_amps
+            }
+        };
         Ok(ProtectionReadback {
-            ovp_volts: self
-                .read_back(Parameter::OverVoltageProtection, ovp_volts)
-                .await?,
-            ocp_amps: self
-                .read_back(Parameter::OverCurrentProtection, ocp_amps)
-                .await?,
+            ovp_volts,
+            ocp_amps,
         })
     }
 
     /// The instrument's current value of a setting, in driver units.
     pub async fn read_setting(&mut self, parameter: Parameter) -> Result<f64, ScpiError> {
-        let answer = self
-            .client
-            .query_number(self.dialect.query(parameter))
-            .await?;
+        let query = self.query_of(parameter)?;
+        let answer = self.client.query_number(query).await?;
         Ok(self.dialect.reading(parameter, answer))
+    }
+
+    fn query_of(&self, parameter: Parameter) -> Result<&'static str, ScpiError> {
+        self.dialect.query(parameter).ok_or_else(|| {
+            let kind = ScpiErrorKind::NotSupported {
+                setting: parameter,
+                dialect: self.dialect,
+            };
+            self.client.error(&format!("({parameter}?)"), kind)
+        })
     }
 
     /// Measured terminal voltage, V.
@@ -132,7 +179,13 @@ impl<S: ByteStream> ScpiSource<S> {
     }
 
     async fn set(&mut self, parameter: Parameter, value: f64) -> Result<(), ScpiError> {
-        let command = self.dialect.set(parameter, value);
+        let Some(command) = self.dialect.set(parameter, value) else {
+            let kind = ScpiErrorKind::NotSupported {
+                setting: parameter,
+                dialect: self.dialect,
+            };
+            return Err(self.client.error(&format!("({parameter})"), kind));
+        };
         if !value.is_finite() || value < 0.0 {
             let kind = ScpiErrorKind::InvalidValue {
                 setting: parameter,
@@ -141,6 +194,9 @@ impl<S: ByteStream> ScpiSource<S> {
             return Err(self.client.error(&command, kind));
         }
         self.client.write(&command).await?;
+        for command in self.dialect.after_set(parameter) {
+            self.client.write(command).await?;
+        }
         self.client.check_error_queue().await
     }
 
@@ -154,7 +210,8 @@ impl<S: ByteStream> ScpiSource<S> {
             wrote,
             read,
         };
-        Err(self.client.error(self.dialect.query(parameter), kind))
+        let query = self.dialect.query(parameter).unwrap_or_default();
+        Err(self.client.error(query, kind))
     }
 }
 
@@ -393,5 +450,134 @@ mod tests {
         assert_eq!(err.command, "MEAS:VOLT?");
         assert!(matches!(err.kind, ScpiErrorKind::Timeout { after } if after == TIMEOUT));
         assert!(err.kind.is_transport());
+    }
+
+    async fn open_as(dialect: Dialect, script: &mut Script) -> ScpiSource<Mock> {
+        ScpiSource::open(script.build(), Arc::from("source"), dialect, TIMEOUT, None)
+            .await
+            .unwrap()
+            .0
+    }
+
+    #[tokio::test]
+    async fn ea_locks_first_waits_for_the_output_and_parses_units() {
+        let mut source = open_as(
+            Dialect::EaPsb9000,
+            Script::new()
+                .ask("*IDN?", "EA Elektro-Automatik,PSB 9080-120,123,V2.01")
+                .send("*CLS")
+                .send("SYST:LOCK ON")
+                .send("OUTP OFF")
+                .ask("SYST:ERR?", "0,\"No error\"")
+                .send("SINK:CURR 50.000")
+                .ask("SYST:ERR?", "0,\"No error\"")
+                .send("OUTP ON")
+                .ask("*OPC?", "1")
+                .ask("SYST:ERR?", "0,\"No error\"")
+                .ask("MEAS:VOLT?", "48.00 V")
+                .ask("OUTP?", "ON")
+                .send("SYST:LOCK OFF"),
+        )
+        .await;
+        source.set_sink_limit(50.0).await.unwrap();
+        source.set_output(true).await.unwrap();
+        assert_eq!(source.measure_voltage().await.unwrap(), 48.0);
+        assert!(source.output().await.unwrap());
+        source.release().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn keysight_ocp_trips_at_the_limit_and_reads_its_state_back() {
+        let mut source = open_as(
+            Dialect::KeysightRp7900,
+            Script::new()
+                .ask("*IDN?", "Keysight Technologies,RP7952A,MY1,B.01")
+                .send("*CLS")
+                .send("OUTP OFF")
+                .no_error()
+                .send("SOUR:VOLT:PROT 58.000")
+                .no_error()
+                .send("SOUR:CURR:PROT:STAT ON")
+                .no_error()
+                .ask("SOUR:VOLT:PROT?", "+5.80000E+01")
+                .ask("SOUR:CURR:PROT:STAT?", "1")
+                .send("SOUR:CURR:LIM:NEG -50.000")
+                .no_error()
+                .ask("MEAS:POW?", "-2.6E+03"),
+        )
+        .await;
+        let readback = source.program_protection(58.0, 105.0).await.unwrap();
+        assert_eq!(readback.ocp_amps, 105.0);
+        source.set_sink_limit(50.0).await.unwrap();
+        assert_eq!(source.measure_power().await.unwrap(), -2600.0);
+    }
+
+    #[tokio::test]
+    async fn itech_enables_ocp_after_its_level() {
+        let mut source = open_as(
+            Dialect::ItechIt6000c,
+            Script::new()
+                .ask("*IDN?", "ITECH Ltd.,IT6018C-1500-40,800,1.02")
+                .send("*CLS")
+                .send("SYST:REM")
+                .send("OUTP OFF")
+                .no_error()
+                .send("VOLT:PROT 58.000")
+                .no_error()
+                .send("CURR:OVER:PROT:LEV 105.000")
+                .send("CURR:OVER:PROT:STAT ON")
+                .no_error()
+                .ask("VOLT:PROT?", "58.000")
+                .ask("CURR:OVER:PROT:LEV?", "105.000"),
+        )
+        .await;
+        source.program_protection(58.0, 105.0).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn chroma_uses_conf_outp_and_refuses_a_sink_limit_before_sending() {
+        let mut source = open_as(
+            Dialect::Chroma62000d,
+            Script::new()
+                .ask("*IDN?", "Chroma,62150D-600S,1,1.0")
+                .send("*CLS")
+                .send("CONF:REM ON")
+                .send("CONF:OUTP OFF")
+                .no_error()
+                .send("CONF:OUTP ON")
+                .ask("*OPC?", "1")
+                .no_error()
+                .ask("FETC:CURR?", "12.5"),
+        )
+        .await;
+        let err = source.set_sink_limit(10.0).await.unwrap_err();
+        assert!(matches!(
+            err.kind,
+            ScpiErrorKind::NotSupported {
+                setting: Parameter::SinkLimit,
+                dialect: Dialect::Chroma62000d
+            }
+        ));
+        source.set_output(true).await.unwrap();
+        assert_eq!(source.measure_current().await.unwrap(), 12.5);
+    }
+
+    #[tokio::test]
+    async fn an_incomplete_operation_answer_is_malformed() {
+        let mut source = open_as(
+            Dialect::EaPsb9000,
+            Script::new()
+                .ask("*IDN?", "EA,PSB,1,1")
+                .send("*CLS")
+                .send("SYST:LOCK ON")
+                .send("OUTP OFF")
+                .no_error()
+                .send("OUTP ON")
+                .ask("*OPC?", "0"),
+        )
+        .await;
+        let err = source.set_output(true).await.unwrap_err();
+        assert_eq!(err.command, "*OPC?");
+        assert!(matches!(err.kind, ScpiErrorKind::MalformedResponse { .. }));
     }
 }

@@ -4,12 +4,23 @@
 //! [`BoxStream`] (a TCP socket on a real bench, one half of an in-memory duplex on the
 //! virtual bench) and hands the stream to the driver, so the same driver code talks to
 //! real and simulated instruments.
+//!
+//! [`Resource`] covers what the engine opens today (`sim:`, TCP sockets);
+//! [`Endpoint`] is its superset with serial ports, Modbus TCP/RTU, SocketCAN and
+//! socketcand, each parsed with typed errors.
 
+mod endpoint;
 mod resource;
+mod serial;
 mod tap;
 mod tcp;
 
+pub use endpoint::{
+    DEFAULT_MODBUS_TCP_PORT, DEFAULT_SOCKETCAND_TCP_PORT, Endpoint, EndpointError, Parity,
+    SerialConfig,
+};
 pub use resource::{DEFAULT_SCPI_PORT, Resource, ResourceError, ResourceErrorKind, TransportKind};
+pub use serial::{SerialError, open_serial};
 pub use tap::TapStream;
 pub use tcp::{TransportError, TransportErrorKind, connect_tcp};
 

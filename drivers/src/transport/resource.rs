@@ -79,6 +79,16 @@ pub enum ResourceErrorKind {
     InvalidPort { port: String },
     #[error("a VISA socket resource is TCPIP[0]::HOST[::PORT]::SOCKET")]
     MalformedVisa,
+    #[error("unknown parameter `{name}`")]
+    UnknownParameter { name: String },
+    #[error("invalid value `{value}` for `{name}`")]
+    InvalidParameter { name: String, value: String },
+    #[error("invalid serial port `{path}`, expected /dev/… or COMn")]
+    InvalidSerialPath { path: String },
+    #[error("invalid CAN interface or bus name `{name}` (1-15 of a-z, 0-9, _ - .)")]
+    InvalidInterface { name: String },
+    #[error("the CAN bus name is missing (socketcand://HOST[:PORT]/BUS)")]
+    MissingBus,
 }
 
 impl FromStr for Resource {
