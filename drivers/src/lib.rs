@@ -27,6 +27,7 @@
 //! library and are out of scope.
 
 pub mod can;
+pub mod chamber;
 pub mod modbus;
 pub mod rs485;
 pub mod scpi;

@@ -6,10 +6,12 @@
 //! [`TapStream`](crate::transport::TapStream), since tokio-modbus does not show its
 //! frames). The main type is [`RelayBoard`].
 
+mod connect;
 mod error;
-mod exchange;
+pub(crate) mod exchange;
 mod relay_board;
 
+pub use connect::{ModbusConnectError, ModbusFraming, attach, connect_modbus};
 pub use error::ModbusErrorKind;
 pub use relay_board::{
     BoardIdentity, CHANNELS, RelayBoard, RelayBoardError, RelayBoardErrorKind, RelayOperation,
