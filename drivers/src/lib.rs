@@ -9,26 +9,38 @@
 //! # Role drivers
 //!
 //! - DC source/sink: [`scpi::ScpiSource`], one type for every vendor; differences are
-//!   named [`scpi::Dialect`]s.
-//! - Relays and digital inputs: [`modbus::RelayBoard`] (Waveshare Modbus RTU Relay (D)).
-//! - BMS over CAN: [`can`] frames, the in-memory bus and DBC decoding.
+//!   named [`scpi::Dialect`]s (Generic, Keysight RP7900/N6900, ITECH IT6000C, EA PSB
+//!   9000, Chroma 62000D). Electronic loads: [`scpi::ScpiLoad`] (Rigol DL3000, BK 8600).
+//! - Chambers: [`chamber::WatlowF4t`], [`chamber::WatlowF4`], [`chamber::EspecP300`]
+//!   behind [`chamber::Chamber`], and [`chamber::wait_stable`].
+//! - Relays and digital inputs: [`modbus::RelayBoard`] (Waveshare Modbus RTU Relay
+//!   (D)), [`relays::Daq970a`], [`relays::Numato`], behind [`relays::Relays`], and
+//!   [`relays::pulse`].
+//! - BMS over CAN: [`can::CanPort`] over the memory bus, SocketCAN and socketcand; DBC
+//!   decoding ([`can::CanDatabase`], with [`can::PYLON_LV_EXTENDED_DBC`]); the inverter
+//!   keep-alive [`can::KeepAlive`]; per-id timing [`can::FrameStatistics`].
+//! - BMS over RS485: [`rs485::pylontech::PylontechClient`].
 //!
-//! Every driver puts a timeout on each exchange (tokio's clock only, so the virtual
-//! bench's paused clock drives it), returns typed errors naming the instrument and the
-//! command, never panics on what the wire brings, and reports its wire traffic to an
-//! optional [`traffic::TrafficSink`] for the event log.
+//! Transports are named by [`transport::Endpoint`] resource strings (TCP sockets,
+//! serial ports, Modbus TCP/RTU, SocketCAN, socketcand; [`transport::Resource`] is the
+//! subset the engine opens today). Every driver puts a timeout on each exchange
+//! (tokio's clock only, so the virtual bench's paused clock drives it), returns typed
+//! errors naming the instrument and the command, never panics on what the wire brings,
+//! and reports its wire traffic to an optional [`traffic::TrafficSink`] for the event
+//! log. No driver reconnects on its own: a transport error is returned as such
+//! (`is_transport()`) and reopening is the rig's decision, so an outage is always
+//! visible in the log.
 //!
-//! # Not here yet
+//! # Out of scope
 //!
-//! Role traits over the drivers; vendor dialects beyond `Generic` (Keysight, ITECH, EA,
-//! Chroma); the thermal chamber; the BMS RS485 link; serial, SocketCAN, socketcand and
-//! Modbus TCP transports (their resource strings are recognised and refused as "not
-//! implemented yet"); VISA INSTR resources (VXI-11, HiSLIP, USBTMC), which need a VISA
-//! library and are out of scope.
+//! VISA INSTR resources (VXI-11, HiSLIP, USBTMC, GPIB), which need a VISA library;
+//! cannelloni; Weiss/Vötsch SimServ chambers; EA's Modbus register interface; the
+//! PACE-only RS485 commands and the system-level 0x60-0x64 commands ([U] layouts).
 
 pub mod can;
 pub mod chamber;
 pub mod modbus;
+pub mod relays;
 pub mod rs485;
 pub mod scpi;
 pub mod traffic;

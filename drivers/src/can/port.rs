@@ -16,7 +16,7 @@ use super::frame::CanFrame;
 use super::memory::{MemoryBusError, MemoryCanPort, MemoryCanSender};
 use super::socketcan_port::{SocketCanError, SocketCanPort};
 use super::socketcand::{SocketcandError, SocketcandPort, SocketcandSender};
-use crate::transport::{BoxStream, TransportError, connect_tcp};
+use crate::transport::{BoxStream, Endpoint, TransportError, connect_tcp};
 
 /// A CAN port could not be opened, or an exchange failed.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +33,8 @@ pub enum CanPortError {
     Socketcand(#[from] SocketcandError),
     #[error(transparent)]
     Connect(#[from] TransportError),
+    #[error("`{endpoint}` is not a CAN resource (socketcan:IFACE or socketcand://HOST[:PORT]/BUS)")]
+    NotCan { endpoint: String },
 }
 
 impl CanPortError {
@@ -44,7 +46,7 @@ impl CanPortError {
             | CanPortError::SocketCanIo(_)
             | CanPortError::Connect(_) => true,
             CanPortError::Socketcand(e) => e.is_transport(),
-            CanPortError::SocketCan(_) => false,
+            CanPortError::SocketCan(_) | CanPortError::NotCan { .. } => false,
         }
     }
 }
@@ -66,6 +68,20 @@ pub enum CanSender {
 }
 
 impl CanPort {
+    /// Opens `socketcan:IFACE` or `socketcand://HOST[:PORT]/BUS`. `sim:` ports come
+    /// from the virtual bench ([`CanPort::Memory`]); other endpoints are refused.
+    pub async fn open(endpoint: &Endpoint, timeout: Duration) -> Result<Self, CanPortError> {
+        match endpoint {
+            Endpoint::SocketCan { interface } => Self::open_socketcan(interface),
+            Endpoint::Socketcand { host, port, bus } => {
+                Self::open_socketcand(host, *port, bus, timeout).await
+            }
+            other => Err(CanPortError::NotCan {
+                endpoint: other.to_string(),
+            }),
+        }
+    }
+
     /// `socketcan:IFACE`: needs Linux with CAN in the kernel; see [`SocketCanPort`].
     pub fn open_socketcan(interface: &str) -> Result<Self, CanPortError> {
         Ok(CanPort::SocketCan(SocketCanPort::open(interface)?))

@@ -13,7 +13,7 @@ mod error;
 mod load;
 mod response;
 #[cfg(test)]
-mod script;
+pub(crate) mod script;
 mod source;
 
 pub use client::ScpiClient;
