@@ -35,7 +35,7 @@
 //!
 //! VISA INSTR resources (VXI-11, HiSLIP, USBTMC, GPIB), which need a VISA library;
 //! cannelloni; Weiss/Vötsch SimServ chambers; EA's Modbus register interface; the
-//! PACE-only RS485 commands and the system-level 0x60-0x64 commands ([U] layouts).
+//! PACE-only RS485 commands and the system-level 0x60-0x64 commands (\[U\] layouts).
 
 pub mod can;
 pub mod chamber;

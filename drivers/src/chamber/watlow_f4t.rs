@@ -1,5 +1,5 @@
 //! Watlow F4T over Modbus (TCP port 502, or RTU): IEEE-754 float32 in two registers,
-//! loop N at a stride of 160 registers (protocols.md §5.2, ESPEC's library [S14]).
+//! loop N at a stride of 160 registers (protocols.md §5.2, ESPEC's library \[S14\]).
 
 use std::fmt;
 use std::sync::Arc;

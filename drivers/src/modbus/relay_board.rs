@@ -24,7 +24,7 @@ pub const CHANNELS: u8 = 8;
 /// §6.1: "Firmware version: holding register 0x8000".
 const FIRMWARE_VERSION_REGISTER: Address = 0x8000;
 /// §6.1: "write 0 to control-mode registers 0x1000–0x1007 (FC06/FC10) to decouple
-/// them" [U]. Written one register at a time with FC06, the function every firmware
+/// them" \[U\]. Written one register at a time with FC06, the function every firmware
 /// revision is documented to accept.
 const CONTROL_MODE_REGISTERS: Address = 0x1000;
 const CONTROL_MODE_NORMAL: u16 = 0x0000;

@@ -1,6 +1,6 @@
 //! Numato Lab USB relay / GPIO modules: ASCII commands ended by CR; the module echoes
 //! the command and ends its output with a `>` prompt (protocols.md §6.2; the exact
-//! echo and prompt bytes are [U], so the parser accepts an echo or none, and CR/LF in
+//! echo and prompt bytes are \[U\], so the parser accepts an echo or none, and CR/LF in
 //! any combination).
 
 use std::fmt;
@@ -77,7 +77,7 @@ pub fn parse_numato_reply(command: &str, raw: &[u8]) -> Result<String, NumatoErr
     Ok(lines.collect::<Vec<_>>().join("\n"))
 }
 
-/// §6.2: N from 0; 16/32-channel boards use letters for N ≥ 10 (`A` = 10) [U].
+/// §6.2: N from 0; 16/32-channel boards use letters for N ≥ 10 (`A` = 10) \[U\].
 fn channel_token(channel: u16) -> String {
     match channel {
         0..=9 => channel.to_string(),

@@ -8,10 +8,10 @@
 //!
 //! | | Generic | Keysight RP7900/N6900 | ITECH IT6000C | EA PSB 9000 | Chroma 62000D |
 //! | --- | --- | --- | --- | --- | --- |
-//! | remote | — | — | `SYST:REM` | `SYST:LOCK ON` | `CONF:REM ON` [U] |
+//! | remote | — | — | `SYST:REM` | `SYST:LOCK ON` | `CONF:REM ON` \[U\] |
 //! | voltage | `SOUR:VOLT` | `SOUR:VOLT` | `VOLT` | `VOLT` | `SOUR:VOLT` |
 //! | source limit | `SOUR:CURR:LIM:POS` | `SOUR:CURR:LIM` | `CURR:LIM` | `CURR` | `SOUR:CURR` |
-//! | sink limit | `…:LIM:NEG -A` | `SOUR:CURR:LIM:NEG -A` | `CURR:LIM:NEG -A` | `SINK:CURR A` | not supported [U] |
+//! | sink limit | `…:LIM:NEG -A` | `SOUR:CURR:LIM:NEG -A` | `CURR:LIM:NEG -A` | `SINK:CURR A` | not supported \[U\] |
 //! | OVP | `SOUR:VOLT:PROT` | `SOUR:VOLT:PROT` | `VOLT:PROT` | `SOUR:VOLT:PROT` | `SOUR:VOLT:PROT:HIGH` |
 //! | OCP | `SOUR:CURR:PROT` | trips at the limit: `SOUR:CURR:PROT:STAT ON` | `CURR:OVER:PROT:LEV` + `:STAT ON` | `SOUR:CURR:PROT` | `SOUR:CURR:PROT:HIGH` |
 //! | output | `OUTP` | `OUTP` | `OUTP` | `OUTP` | `CONF:OUTP` |
@@ -62,7 +62,7 @@ pub enum Dialect {
     /// EA PSB 9000/10000: `SYST:LOCK ON` first, sink limit as a positive magnitude,
     /// units in replies (§4.3, §4.4).
     EaPsb9000,
-    /// Chroma 62000D: `CONF:OUTP`, `FETC:*` (§4.3, "62000D bidirectional similar [U]").
+    /// Chroma 62000D: `CONF:OUTP`, `FETC:*` (§4.3, "62000D bidirectional similar \[U\]").
     Chroma62000d,
 }
 
@@ -73,7 +73,7 @@ pub enum OcpMode {
     Level,
     /// Keysight APS: OCP trips when the output enters current limit; the level is the
     /// current limit itself, so the driver only switches it on and reads the state
-    /// back (`SOUR:CURR:PROT:STAT ON`, §4.3 "[S11]/[U]").
+    /// back (`SOUR:CURR:PROT:STAT ON`, §4.3 "\[S11\]/\[U\]").
     TripAtLimit,
 }
 

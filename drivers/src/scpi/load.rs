@@ -21,10 +21,10 @@ use crate::transport::ByteStream;
 /// How a load family spells its commands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LoadDialect {
-    /// Rigol DL3000: `:SOUR:INP:STAT`, `:SOUR:CURR:LEV:IMM` [S]; raw socket port
-    /// 5555 is claimed by a third-party document [U].
+    /// Rigol DL3000: `:SOUR:INP:STAT`, `:SOUR:CURR:LEV:IMM` \[S\]; raw socket port
+    /// 5555 is claimed by a third-party document \[U\].
     RigolDl3000,
-    /// BK Precision 8600: `SYST:REM`, `INP`, `CURR` [S].
+    /// BK Precision 8600: `SYST:REM`, `INP`, `CURR` \[S\].
     Bk8600,
 }
 

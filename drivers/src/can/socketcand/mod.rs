@@ -1,8 +1,8 @@
 //! The socketcand client (protocols.md §3.1): CAN frames over one TCP connection,
 //! in raw mode.
 //!
-//! [`codec`] tokenises the byte stream on `<`…`>` (never on reads, the pitfall of
-//! python-can's handshake) and parses each element; [`client`] runs the handshake
+//! The codec tokenises the byte stream on `<`…`>` (never on reads, the pitfall of
+//! python-can's handshake) and parses each element; the client runs the handshake
 //! (`< hi >`, `< open BUS >`, `< ok >`, `< rawmode >`, `< ok >`) and then sends and
 //! receives frames. The main type is [`SocketcandPort`].
 
