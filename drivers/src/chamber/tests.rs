@@ -267,3 +267,27 @@ async fn watlow_f4_over_a_pty_pair_modbus_rtu() {
     server.abort();
     drop(slave);
 }
+
+proptest::proptest! {
+    /// Whatever a device answers to the first request, the driver returns (an error or
+    /// a value) and never panics. The paused clock turns "waits for more" into a timeout.
+    #[test]
+    fn any_rtu_reply_is_an_error_or_a_value_never_a_panic(
+        reply in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+    ) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let mock = Builder::new()
+                .write(&read_request(606, 1))
+                .read(&reply)
+                .wait(Duration::from_secs(60))
+                .build();
+            let context = attach(mock, ModbusFraming::Rtu, 1, Arc::from("chamber"), None);
+            let _ = WatlowF4::open(context, Arc::from("chamber"), RunEvent::default(), T).await;
+        });
+    }
+}

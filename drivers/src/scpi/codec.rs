@@ -227,4 +227,21 @@ mod tests {
         ));
         assert_eq!(&buf[..], b"OUTP OFF\n");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_frame_into_lines_or_typed_errors(
+            input in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
+        ) {
+            let mut codec = LineCodec::new(64);
+            let mut buf = BytesMut::from(&input[..]);
+            for _ in 0..input.len() + 1 {
+                match codec.decode(&mut buf) {
+                    Ok(Some(_)) | Err(_) => {}
+                    Ok(None) => break,
+                }
+            }
+            let _ = codec.decode_eof(&mut buf);
+        }
+    }
 }

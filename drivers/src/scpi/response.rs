@@ -242,4 +242,14 @@ mod tests {
             assert_eq!(parse_bool(text), expected, "{text:?}");
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_answer_parses_or_is_refused_without_panicking(s in "\\PC{0,80}") {
+            let _ = parse_number(&s);
+            let _ = parse_error_entry(&s);
+            let _ = parse_identity(&s);
+            let _ = parse_bool(&s);
+        }
+    }
 }
