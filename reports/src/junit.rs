@@ -16,8 +16,13 @@ pub fn render(
     let mut report = Report::new(run_name);
     for (plan, log_path) in plans {
         let mut suite = TestSuite::new(plan.plan_id.clone());
-        suite.set_time(Duration::from_secs_f64(plan.duration_s.max(0.0)));
+        suite.set_time(seconds(plan.duration_s));
         suite.add_property(("dut", plan.dut_id.as_str()));
+        suite.add_property(("dut_model", plan.dut_model.as_str()));
+        suite.add_property(("plan_hash", plan.plan_hash.as_str()));
+        if plan.incomplete {
+            suite.add_property(("incomplete", "true"));
+        }
         suite.add_property(("bench", plan.bench.as_str()));
         suite.add_property(("plan_file", plan.plan_file.as_str()));
         suite.add_property(("event_log", log_path.as_str()));
@@ -58,13 +63,20 @@ pub fn render(
             };
             let mut case = TestCase::new(format!("{:02} {}", step.number, step.name), status);
             case.set_classname(plan.plan_id.clone());
-            case.set_time(Duration::from_secs_f64(step.duration_s.max(0.0)));
-            if !step.location.is_empty() {
-                case.set_system_out(format!("{}\nevent log: {log_path}", step.location));
-            }
+            case.set_time(seconds(step.duration_s));
+            case.set_system_out(if step.location.is_empty() {
+                format!("event log: {log_path}")
+            } else {
+                format!("plan line: {}\nevent log: {log_path}", step.location)
+            });
             suite.add_test_case(case);
         }
         report.add_test_suite(suite);
     }
     report.to_string()
+}
+
+/// A duration for the XML; a negative, NaN or absurd value from a corrupt log becomes 0.
+fn seconds(s: f64) -> Duration {
+    Duration::try_from_secs_f64(s).unwrap_or_default()
 }

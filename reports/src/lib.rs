@@ -1,10 +1,25 @@
-//! Everything `rig` renders from a run's event log: the log format itself, a tolerant
-//! reader, per-plan summaries and JUnit XML. Reports read the log alone, so a run
-//! that was killed still has one.
+//! Everything `rig` renders from a run's event logs: the log format itself, a tolerant
+//! reader, per-plan summaries, and the reports: JUnit XML, `summary.json`, `summary.md`
+//! and a self-contained `report.html` with plotters charts. Reports read the logs alone,
+//! so a run that was killed still has them, and `rig report` re-renders any run.
+//!
+//! The main entry points are [`run::RunData::load`] (a run folder read back),
+//! [`run::write_reports`] (every report file) and [`compare::compare`] (two runs).
 
+pub mod compare;
+pub mod decimate;
+pub mod detail;
 pub mod event;
+pub mod format;
+pub mod html;
+pub mod json;
 pub mod junit;
 pub mod log;
+pub mod markdown;
+pub mod plot;
+pub mod run;
+pub mod series;
 pub mod summary;
+pub mod synthetic;
 
 pub use event::{Clock, Event, EventKind, SampleValue, Verdict};

@@ -4,6 +4,9 @@
 use crate::event::{EventKind, Verdict};
 use crate::log::LogContents;
 
+/// At most this many "not reached" rows are added after the last step the log shows.
+const MAX_UNREACHED_STEPS: usize = 10_000;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct StepSummary {
     pub number: usize,
@@ -21,7 +24,10 @@ pub struct PlanSummary {
     pub plan_id: String,
     pub title: String,
     pub plan_file: String,
+    /// Content hash of the plan file as the run read it.
+    pub plan_hash: String,
     pub dut_id: String,
+    pub dut_model: String,
     pub bench: String,
     pub defects: Vec<String>,
     pub verdict: Verdict,
@@ -30,6 +36,8 @@ pub struct PlanSummary {
     pub duration_s: f64,
     pub steps: Vec<StepSummary>,
     pub incomplete: bool,
+    /// Lines of the log that were not valid events.
+    pub bad_lines: usize,
     pub errors: Vec<String>,
 }
 
@@ -41,7 +49,9 @@ impl PlanSummary {
             plan_id,
             plan_title,
             plan_file,
+            plan_hash,
             dut_id,
+            dut_model,
             bench,
             defects,
             steps: step_count,
@@ -54,7 +64,9 @@ impl PlanSummary {
             plan_id: plan_id.clone(),
             title: plan_title.clone(),
             plan_file: plan_file.clone(),
+            plan_hash: plan_hash.clone(),
             dut_id: dut_id.clone(),
+            dut_model: dut_model.clone(),
             bench: bench.clone(),
             defects: defects.clone(),
             verdict: Verdict::Error,
@@ -62,6 +74,7 @@ impl PlanSummary {
             duration_s: log.events.last().map_or(0.0, |e| e.t),
             steps: Vec::new(),
             incomplete: log.incomplete,
+            bad_lines: log.bad_lines.len(),
             errors: Vec::new(),
         };
         let mut finished = None;
@@ -122,9 +135,10 @@ impl PlanSummary {
                     Some("the log ends before the run finished (killed or crashed)".into());
             }
         }
-        // Steps the run never reached are skipped.
+        // Steps the run never reached are skipped. The cap keeps a corrupt header from
+        // asking for billions of rows.
         let reached = summary.steps.len();
-        for n in reached + 1..=*step_count {
+        for n in reached + 1..=(*step_count).min(reached + MAX_UNREACHED_STEPS) {
             summary.steps.push(StepSummary {
                 number: n,
                 name: format!("step {n}"),

@@ -1,8 +1,10 @@
 //! The command line: parse, dispatch, map results to exit codes. The work is done by the
 //! library modules, which the tests call directly.
 
+mod compare;
 mod list;
 mod load;
+mod report;
 mod run;
 mod sim;
 mod validate;
@@ -31,6 +33,12 @@ pub enum Command {
     Validate(BenchArgs),
     /// List plans with their DUT, tags and title.
     List(BenchArgs),
+    /// Re-render a run's reports (report.html, summary.json, summary.md, junit.xml)
+    /// from its event logs alone; works on a killed run too.
+    Report(ReportArgs),
+    /// Compare a candidate run with a baseline: verdicts and reaction times side by
+    /// side. Exit code 0 if nothing regressed, 1 if something did.
+    Compare(CompareArgs),
     /// The virtual bench.
     Sim {
         #[command(subcommand)]
@@ -90,6 +98,27 @@ pub struct RunArgs {
     pub quiet: bool,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// The run folder (holds `<plan>.events.jsonl`).
+    pub run_dir: PathBuf,
+    /// Also write each plan's plot as `<plan>.png`.
+    #[arg(long)]
+    pub png: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// The run folder of the last good run.
+    pub baseline: PathBuf,
+    /// The run folder of the run under test.
+    pub candidate: PathBuf,
+    /// How much longer (percent of the baseline) a reaction time may get before it
+    /// counts as a regression.
+    #[arg(long, value_name = "PCT", default_value_t = 10.0)]
+    pub tolerance: f64,
+}
+
 /// Run the command line; returns the process exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
@@ -97,6 +126,8 @@ pub fn main() -> i32 {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate::validate(args),
         Command::List(args) => list::list(args),
+        Command::Report(args) => report::report(args),
+        Command::Compare(args) => compare::compare(args),
         Command::Sim {
             command: SimCommand::Defects,
         } => sim::defects(),

@@ -115,14 +115,22 @@ pub fn run(args: RunArgs) -> i32 {
         );
         return exit::RIG_ERROR;
     }
-    eprintln!("run folder: {} (event logs, junit.xml)", out_dir.display());
-    if outcomes.iter().any(|o| o.verdict == Verdict::Error) {
+    let code = if outcomes.iter().any(|o| o.verdict == Verdict::Error) {
         exit::RIG_ERROR
     } else if outcomes.iter().any(|o| o.verdict == Verdict::Fail) || conclusion.has_failed() {
         exit::DUT_FAILED
     } else {
         exit::PASSED
+    };
+    let logs: Vec<PathBuf> = outcomes.iter().map(|o| o.log_path.clone()).collect();
+    if let Err(e) = super::report::render_logs(&out_dir, &logs, Some(code), false) {
+        return e;
     }
+    eprintln!(
+        "run folder: {} (event logs, junit.xml, summary.json, summary.md, report.html)",
+        out_dir.display()
+    );
+    code
 }
 
 /// Each plan's summary, read back from its event log (the log is the only record).

@@ -1,0 +1,290 @@
+//! Two runs side by side, for gating a firmware release against the last good one:
+//! the verdict of every plan and expectation, and every reaction time, with what got
+//! worse beyond a tolerance.
+//!
+//! Expectations are matched by plan id and expectation name (names carry their repeat
+//! index, `trip 2: ...`); a name used twice in a plan is numbered `#2`, `#3`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::event::Verdict;
+use crate::format;
+use crate::run::RunData;
+
+/// A reaction time must grow by more than this as well as by the tolerance to count as
+/// a regression: below a millisecond is log resolution, not the DUT.
+pub const MIN_DELTA_S: f64 = 1e-3;
+
+/// How a row changed from the baseline to the candidate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Change {
+    Same,
+    /// Better, or different without being worse (faster, new, fixed).
+    Improved,
+    /// Changed within tolerance, or a change that neither gates nor helps.
+    Changed,
+    /// Worse: a release gate stops here.
+    Regressed,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub plan: String,
+    /// `None` for the plan's own verdict.
+    pub expectation: Option<String>,
+    pub baseline: Option<Verdict>,
+    pub candidate: Option<Verdict>,
+    pub baseline_reaction_s: Option<f64>,
+    pub candidate_reaction_s: Option<f64>,
+    pub limit_s: Option<f64>,
+    pub change: Change,
+    /// Why the row is not `Same`.
+    pub note: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comparison {
+    pub tolerance_pct: f64,
+    pub rows: Vec<Row>,
+}
+
+impl Comparison {
+    pub fn regressed(&self) -> bool {
+        self.rows.iter().any(|r| r.change == Change::Regressed)
+    }
+
+    pub fn regressions(&self) -> impl Iterator<Item = &Row> {
+        self.rows.iter().filter(|r| r.change == Change::Regressed)
+    }
+}
+
+fn rank(v: Option<Verdict>) -> u8 {
+    match v {
+        Some(Verdict::Pass) => 0,
+        Some(Verdict::Skipped) => 1,
+        None => 2,
+        Some(Verdict::Fail) => 3,
+        Some(Verdict::Error) => 4,
+    }
+}
+
+fn verdict_change(b: Option<Verdict>, c: Option<Verdict>) -> (Change, String) {
+    let word = |v: Option<Verdict>| v.map_or("missing".to_string(), |v| v.to_string());
+    if b == c {
+        return (Change::Same, String::new());
+    }
+    let note = format!("{} → {}", word(b), word(c));
+    let change = match (rank(b), rank(c)) {
+        // A plan or expectation that no longer runs cannot vouch for the release.
+        (0 | 1, 2) => Change::Regressed,
+        (x, y) if y > x => Change::Regressed,
+        _ => Change::Improved,
+    };
+    (change, note)
+}
+
+#[derive(Clone, Copy)]
+struct ExpSide {
+    verdict: Verdict,
+    reaction_s: Option<f64>,
+    limit_s: Option<f64>,
+}
+
+fn expectations(run: &RunData, plan: usize) -> BTreeMap<String, ExpSide> {
+    let mut out = BTreeMap::new();
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for e in &run.plans[plan].detail.expectations {
+        let n = seen.entry(&e.name).or_insert(0);
+        *n += 1;
+        let key = if *n == 1 {
+            e.name.clone()
+        } else {
+            format!("{} #{n}", e.name)
+        };
+        out.insert(
+            key,
+            ExpSide {
+                verdict: e.verdict,
+                reaction_s: e.reaction_s,
+                limit_s: e.window_s,
+            },
+        );
+    }
+    out
+}
+
+/// Compare `candidate` against `baseline`. A reaction time is a regression when it
+/// grew by more than `tolerance_pct` percent of the baseline's (and by more than
+/// [`MIN_DELTA_S`]); a reaction time that shrank that much is reported, not gated.
+pub fn compare(baseline: &RunData, candidate: &RunData, tolerance_pct: f64) -> Comparison {
+    let tol = tolerance_pct.max(0.0) / 100.0;
+    let mut rows = Vec::new();
+    let mut ids: Vec<&str> = baseline
+        .plans
+        .iter()
+        .chain(&candidate.plans)
+        .map(|p| p.summary.plan_id.as_str())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    for id in ids {
+        let bi = baseline.plans.iter().position(|p| p.summary.plan_id == id);
+        let ci = candidate.plans.iter().position(|p| p.summary.plan_id == id);
+        let bv = bi.map(|i| baseline.plans[i].summary.verdict);
+        let cv = ci.map(|i| candidate.plans[i].summary.verdict);
+        let (mut change, mut note) = verdict_change(bv, cv);
+        if bi.is_none() {
+            (change, note) = (Change::Changed, "new plan".into());
+        }
+        if let (Some(b), Some(c)) = (bi, ci)
+            && baseline.plans[b].summary.plan_hash != candidate.plans[c].summary.plan_hash
+            && change == Change::Same
+        {
+            (change, note) = (
+                Change::Changed,
+                "plan content changed (hash differs)".into(),
+            );
+        }
+        rows.push(Row {
+            plan: id.to_string(),
+            expectation: None,
+            baseline: bv,
+            candidate: cv,
+            baseline_reaction_s: None,
+            candidate_reaction_s: None,
+            limit_s: None,
+            change,
+            note,
+        });
+        let be = bi.map(|i| expectations(baseline, i)).unwrap_or_default();
+        let ce = ci.map(|i| expectations(candidate, i)).unwrap_or_default();
+        let mut names: Vec<&String> = be.keys().chain(ce.keys()).collect();
+        names.sort_unstable();
+        names.dedup();
+        for name in names {
+            let (b, c) = (be.get(name), ce.get(name));
+            let (mut change, mut note) = verdict_change(b.map(|x| x.verdict), c.map(|x| x.verdict));
+            if b.is_none() {
+                (change, note) = (Change::Changed, "new expectation".into());
+            }
+            // An expectation the candidate never reached after an earlier failure is
+            // already counted in that failure's row.
+            if c.is_none() && cv.is_some_and(|v| v != Verdict::Pass) && change == Change::Regressed
+            {
+                (change, note) = (Change::Changed, "not reached".into());
+            }
+            let (br, cr) = (b.and_then(|x| x.reaction_s), c.and_then(|x| x.reaction_s));
+            if let (Some(br), Some(cr), Change::Same) = (br, cr, change) {
+                let delta = cr - br;
+                let allowed = tol * br.abs();
+                if delta > allowed && delta > MIN_DELTA_S {
+                    change = Change::Regressed;
+                    note = format!(
+                        "reaction {} → {} (+{}, tolerance {}%)",
+                        format::duration(br),
+                        format::duration(cr),
+                        format::duration(delta),
+                        format::number(tolerance_pct)
+                    );
+                } else if -delta > allowed && -delta > MIN_DELTA_S {
+                    change = Change::Improved;
+                    note = format!(
+                        "reaction {} → {} (faster)",
+                        format::duration(br),
+                        format::duration(cr)
+                    );
+                } else if delta != 0.0 {
+                    change = Change::Changed;
+                    note = "reaction within tolerance".into();
+                }
+            }
+            rows.push(Row {
+                plan: id.to_string(),
+                expectation: Some(name.clone()),
+                baseline: b.map(|x| x.verdict),
+                candidate: c.map(|x| x.verdict),
+                baseline_reaction_s: br,
+                candidate_reaction_s: cr,
+                limit_s: c.or(b).and_then(|x| x.limit_s),
+                change,
+                note,
+            });
+        }
+    }
+    Comparison {
+        tolerance_pct,
+        rows,
+    }
+}
+
+/// A plain-text table of every plan and of the expectations that changed, then the
+/// regressions.
+pub fn render_text(cmp: &Comparison, baseline: &str, candidate: &str) -> String {
+    let mut out = String::new();
+    let v = |v: Option<Verdict>| v.map_or("-".to_string(), |v| v.to_string());
+    let r = |r: Option<f64>| r.map_or("-".to_string(), |r| format!("{} s", format::number(r)));
+    let _ = writeln!(
+        out,
+        "baseline:  {baseline}\ncandidate: {candidate}\ntolerance: {}%\n",
+        format::number(cmp.tolerance_pct)
+    );
+    let _ = writeln!(
+        out,
+        "{:<9} {:<60} {:>8} {:>8} {:>10} {:>10}  note",
+        "change", "plan / expectation", "base", "cand", "base react", "cand react"
+    );
+    for row in &cmp.rows {
+        if row.expectation.is_some()
+            && row.change == Change::Same
+            && row.baseline_reaction_s.is_none()
+        {
+            continue;
+        }
+        let name = match &row.expectation {
+            None => row.plan.clone(),
+            Some(e) => format!("  {e}"),
+        };
+        let mark = match row.change {
+            Change::Same => "",
+            Change::Improved => "improved",
+            Change::Changed => "changed",
+            Change::Regressed => "REGRESSED",
+        };
+        let _ = writeln!(
+            out,
+            "{mark:<9} {:<60} {:>8} {:>8} {:>10} {:>10}  {}",
+            truncate(&name, 60),
+            v(row.baseline),
+            v(row.candidate),
+            r(row.baseline_reaction_s),
+            r(row.candidate_reaction_s),
+            row.note
+        );
+    }
+    let regressions: Vec<&Row> = cmp.regressions().collect();
+    if regressions.is_empty() {
+        out.push_str("\nno regression\n");
+    } else {
+        let _ = writeln!(out, "\n{} regression(s):", regressions.len());
+        for row in regressions {
+            let _ = writeln!(
+                out,
+                "  {} / {}: {}",
+                row.plan,
+                row.expectation.as_deref().unwrap_or("(plan verdict)"),
+                row.note
+            );
+        }
+    }
+    out
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let cut: String = s.chars().take(n - 1).collect();
+        format!("{cut}…")
+    }
+}

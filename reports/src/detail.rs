@@ -1,0 +1,404 @@
+//! Everything a report shows about one plan beyond its verdicts: identities, expectation
+//! windows, measurements, channel series and the trip and wake markers, read from the
+//! log alone.
+
+use crate::event::{Clock, EventKind, SampleValue, Verdict};
+use crate::log::LogContents;
+use crate::series::{Marker, MarkerKind, Series, SeriesBuilder};
+
+/// An instrument as the run found it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Instrument {
+    pub instrument: String,
+    pub driver: String,
+    pub resource: String,
+    pub identity: String,
+}
+
+/// Instrument-side protection programmed before any output was on.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Protection {
+    pub instrument: String,
+    pub ovp_v: f64,
+    pub ocp_a: f64,
+}
+
+/// How an instrument was left at the end of the run.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct SafeStateRecord {
+    pub instrument: String,
+    pub action: String,
+    pub ok: bool,
+    pub error: Option<String>,
+}
+
+/// The kind of window an expectation had, parsed back from its text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WindowKind {
+    /// Must become true within the window.
+    Within,
+    /// Must stay true for the window.
+    For,
+    /// A window text this version does not know.
+    Other,
+}
+
+/// One expectation's result, placed on the run's time axis.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ExpectationRecord {
+    pub step: usize,
+    pub name: String,
+    pub condition: String,
+    /// As the plan said it: `within 5 s`, `for 2 min`.
+    pub window: String,
+    pub window_kind: WindowKind,
+    /// The window's length in seconds, when the text could be read.
+    pub window_s: Option<f64>,
+    pub location: String,
+    pub verdict: Verdict,
+    pub reaction_s: Option<f64>,
+    /// Expected versus observed, as the engine wrote it.
+    pub message: Option<String>,
+    /// When the window opened (inferred: see [`infer_window_starts`]).
+    pub start_s: f64,
+    /// When the expectation was decided.
+    pub decided_s: f64,
+}
+
+impl ExpectationRecord {
+    /// Where the shaded window ends on a plot.
+    pub fn end_s(&self) -> f64 {
+        match (self.verdict, self.window_s) {
+            (Verdict::Pass | Verdict::Fail, Some(w)) => self.start_s + w,
+            _ => self.decided_s,
+        }
+    }
+}
+
+/// A timing measured against a limit: a `within` expectation's reaction time against its
+/// window. The margin is what was left of the window.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Measurement {
+    pub step: usize,
+    pub name: String,
+    pub value_s: f64,
+    pub limit_s: f64,
+    pub margin_s: f64,
+    pub verdict: Verdict,
+}
+
+/// The header of the log, when the log has one.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Header {
+    pub rig_version: String,
+    pub format_version: u32,
+    pub clock: Clock,
+    pub plan_hash: String,
+    pub tags: Vec<String>,
+    pub dut_model: String,
+}
+
+/// The DUT as it identified itself; fields the log does not carry are `None`.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct DutIdentity {
+    pub model: Option<String>,
+    pub serial: Option<String>,
+    pub firmware: Option<String>,
+    /// The BMS link's own identity line, e.g. `CAN link (listen-only)`.
+    pub link: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct PlanDetail {
+    pub header: Option<Header>,
+    pub dut: DutIdentity,
+    pub instruments: Vec<Instrument>,
+    pub protections: Vec<Protection>,
+    pub expectations: Vec<ExpectationRecord>,
+    pub safe_states: Vec<SafeStateRecord>,
+    pub actions: Vec<(f64, usize, String)>,
+    pub errors: Vec<(f64, String)>,
+    pub series: Vec<Series>,
+    pub markers: Vec<Marker>,
+    /// Step number, name, start and end on the time axis.
+    pub steps: Vec<(usize, String, f64, f64)>,
+    /// Time of the last event.
+    pub end_s: f64,
+    /// Count of `seq` numbers missing between events: lost lines.
+    pub seq_gaps: u64,
+    pub event_count: usize,
+}
+
+impl PlanDetail {
+    pub fn from_log(log: &LogContents) -> PlanDetail {
+        let mut d = PlanDetail::default();
+        let mut series = SeriesBuilder::default();
+        let mut last_seq: Option<u64> = None;
+        let mut open_step: Option<usize> = None;
+        for e in &log.events {
+            d.event_count += 1;
+            if e.t.is_finite() {
+                d.end_s = d.end_s.max(e.t);
+            }
+            if let Some(prev) = last_seq {
+                d.seq_gaps = d
+                    .seq_gaps
+                    .saturating_add(e.seq.saturating_sub(prev).saturating_sub(1));
+            }
+            last_seq = Some(e.seq);
+            match &e.kind {
+                EventKind::RunStarted {
+                    format_version,
+                    rig_version,
+                    clock,
+                    plan_hash,
+                    tags,
+                    dut_model,
+                    ..
+                } if d.header.is_none() => {
+                    d.header = Some(Header {
+                        rig_version: rig_version.clone(),
+                        format_version: *format_version,
+                        clock: *clock,
+                        plan_hash: plan_hash.clone(),
+                        tags: tags.clone(),
+                        dut_model: dut_model.clone(),
+                    });
+                    d.dut.model = Some(dut_model.clone());
+                }
+                EventKind::InstrumentConnected {
+                    instrument,
+                    driver,
+                    resource,
+                    identity,
+                } => {
+                    if instrument == "bms" {
+                        d.dut.link = Some(identity.clone());
+                        d.dut.serial = field_of(identity, "serial");
+                        d.dut.firmware = field_of(identity, "firmware");
+                    }
+                    d.instruments.push(Instrument {
+                        instrument: instrument.clone(),
+                        driver: driver.clone(),
+                        resource: resource.clone(),
+                        identity: identity.clone(),
+                    });
+                }
+                EventKind::ProtectionProgrammed {
+                    instrument,
+                    ovp_v,
+                    ocp_a,
+                } => d.protections.push(Protection {
+                    instrument: instrument.clone(),
+                    ovp_v: *ovp_v,
+                    ocp_a: *ocp_a,
+                }),
+                EventKind::Sample {
+                    channel,
+                    value,
+                    unit,
+                } => {
+                    series.push(channel, unit, e.t, *value);
+                    identity_from_sample(&mut d.dut, channel, value);
+                }
+                EventKind::StepStarted { step, name, .. } => {
+                    close_step(&mut d.steps, open_step, e.t);
+                    d.steps.push((*step, name.clone(), e.t, e.t));
+                    open_step = Some(d.steps.len() - 1);
+                }
+                EventKind::StepFinished { .. } => {
+                    close_step(&mut d.steps, open_step, e.t);
+                    open_step = None;
+                }
+                EventKind::Action { step, description } => {
+                    d.actions.push((e.t, *step, description.clone()))
+                }
+                EventKind::Expectation {
+                    step,
+                    name,
+                    condition,
+                    window,
+                    location,
+                    verdict,
+                    reaction_s,
+                    message,
+                } => {
+                    let (window_kind, window_s) = parse_window(window);
+                    d.expectations.push(ExpectationRecord {
+                        step: *step,
+                        name: name.clone(),
+                        condition: condition.clone(),
+                        window: window.clone(),
+                        window_kind,
+                        window_s,
+                        location: location.clone(),
+                        verdict: *verdict,
+                        reaction_s: reaction_s.filter(|r| r.is_finite()),
+                        message: message.clone(),
+                        start_s: e.t,
+                        decided_s: e.t,
+                    });
+                }
+                EventKind::SafeState {
+                    instrument,
+                    action,
+                    ok,
+                    error,
+                } => d.safe_states.push(SafeStateRecord {
+                    instrument: instrument.clone(),
+                    action: action.clone(),
+                    ok: *ok,
+                    error: error.clone(),
+                }),
+                EventKind::Error {
+                    instrument,
+                    message,
+                } => d.errors.push((
+                    e.t,
+                    match instrument {
+                        Some(i) => format!("{i}: {message}"),
+                        None => message.clone(),
+                    },
+                )),
+                _ => {}
+            }
+        }
+        close_step(&mut d.steps, open_step, d.end_s);
+        infer_window_starts(&mut d.expectations, &d.steps);
+        d.series = series.finish();
+        d.markers = crate::series::markers(&d.series);
+        // The BMS coming on the bus while the rig connects is not a wake.
+        if let Some(first_step) = d.steps.first().map(|s| s.2) {
+            d.markers.retain(|m| {
+                !matches!(m.kind, MarkerKind::Wake | MarkerKind::Sleep) || m.t > first_step
+            });
+        }
+        d
+    }
+
+    /// Reaction times of `within` expectations, measured against their windows.
+    pub fn measurements(&self) -> Vec<Measurement> {
+        self.expectations
+            .iter()
+            .filter(|e| e.window_kind == WindowKind::Within)
+            .filter_map(|e| {
+                let (value_s, limit_s) = (e.reaction_s?, e.window_s?);
+                Some(Measurement {
+                    step: e.step,
+                    name: e.name.clone(),
+                    value_s,
+                    limit_s,
+                    margin_s: limit_s - value_s,
+                    verdict: e.verdict,
+                })
+            })
+            .collect()
+    }
+}
+
+fn close_step(steps: &mut [(usize, String, f64, f64)], open: Option<usize>, t: f64) {
+    if let Some(s) = open.and_then(|i| steps.get_mut(i)) {
+        s.3 = t.max(s.2);
+    }
+}
+
+/// `serial SIM0001` or `serial: SIM0001` in an identity line.
+fn field_of(identity: &str, key: &str) -> Option<String> {
+    identity.split(',').find_map(|part| {
+        let part = part.trim();
+        let rest = part.strip_prefix(key)?;
+        let value = rest.trim_start_matches([':', '=', ' ']).trim();
+        (!value.is_empty()).then(|| value.to_string())
+    })
+}
+
+/// Channels that identify the pack, when the BMS reports them as samples.
+fn identity_from_sample(dut: &mut DutIdentity, channel: &str, value: &SampleValue) {
+    let text = match value {
+        SampleValue::Number(n) => crate::format::number(*n),
+        SampleValue::Bool(b) => b.to_string(),
+    };
+    match channel {
+        "bms.serial" | "bms.serial_number" => dut.serial = Some(text),
+        "bms.firmware" | "bms.firmware_version" | "bms.software_version" => {
+            dut.firmware = Some(text)
+        }
+        _ => {}
+    }
+}
+
+/// `within 5 s`, `for 1 h 30 min` → kind and seconds.
+pub fn parse_window(text: &str) -> (WindowKind, Option<f64>) {
+    let mut words = text.split_whitespace();
+    let kind = match words.next() {
+        Some("within") => WindowKind::Within,
+        Some("for") => WindowKind::For,
+        _ => return (WindowKind::Other, None),
+    };
+    let rest: Vec<&str> = words.collect();
+    if rest.is_empty() || !rest.len().is_multiple_of(2) {
+        return (kind, None);
+    }
+    let mut total = 0.0;
+    for pair in rest.chunks(2) {
+        let Ok(n) = pair[0].parse::<f64>() else {
+            return (kind, None);
+        };
+        let factor = match pair[1] {
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "min" => 60.0,
+            "h" => 3600.0,
+            "d" => 86_400.0,
+            _ => return (kind, None),
+        };
+        total += n * factor;
+    }
+    (kind, total.is_finite().then_some(total))
+}
+
+/// The log gives the time an expectation was decided, not when its window opened. The
+/// engine evaluates a step's expectations together from one start and logs them when
+/// the last is decided, so the start is the decision time minus the longest known
+/// duration: a passed `within` took its reaction time, a passed `for` and a failed
+/// `within` took their whole window. A step whose durations are unknown (a `for` that
+/// failed early) falls back to the step's start.
+pub fn infer_window_starts(exps: &mut [ExpectationRecord], steps: &[(usize, String, f64, f64)]) {
+    let mut i = 0;
+    while i < exps.len() {
+        let (step, decided) = (exps[i].step, exps[i].decided_s);
+        let mut j = i;
+        while j < exps.len() && exps[j].step == step && exps[j].decided_s == decided {
+            j += 1;
+        }
+        let group = &mut exps[i..j];
+        let longest = group
+            .iter()
+            .filter_map(|e| match (e.window_kind, e.verdict) {
+                (WindowKind::Within, Verdict::Pass) => e.reaction_s,
+                (WindowKind::Within, Verdict::Fail) | (WindowKind::For, Verdict::Pass) => {
+                    e.window_s
+                }
+                _ => None,
+            })
+            .fold(None, |acc: Option<f64>, d| {
+                Some(acc.map_or(d, |a| a.max(d)))
+            });
+        let step_start = steps
+            .iter()
+            .rev()
+            .find(|s| s.0 == step && s.2 <= decided)
+            .map(|s| s.2);
+        let start = match (longest, step_start) {
+            (Some(l), Some(s)) => (decided - l).max(s),
+            (Some(l), None) => decided - l,
+            (None, Some(s)) => s,
+            (None, None) => decided,
+        };
+        for e in group {
+            e.start_s = start;
+        }
+        i = j;
+    }
+}

@@ -1,0 +1,96 @@
+//! `summary.md`: a few lines for a CI job page.
+
+use std::fmt::Write;
+
+use crate::event::Verdict;
+use crate::format;
+use crate::run::{ExitCode, RunData};
+
+pub fn render(run: &RunData, exit: ExitCode) -> String {
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "## rig run: {} (exit code {}{})\n",
+        verdict_word(run.verdict()),
+        exit.code,
+        if exit.observed {
+            ""
+        } else {
+            ", from the verdicts"
+        }
+    );
+    if run.incomplete() {
+        md.push_str("> **Incomplete:** at least one log ends before the run finished (killed or crashed).\n\n");
+    }
+    md.push_str(
+        "| plan | DUT | verdict | steps passed | duration | log |\n|---|---|---|---|---|---|\n",
+    );
+    for p in &run.plans {
+        let s = &p.summary;
+        let passed = s
+            .steps
+            .iter()
+            .filter(|st| st.verdict == Verdict::Pass)
+            .count();
+        let _ = writeln!(
+            md,
+            "| {} | {} | {}{} | {}/{} | {} | `{}` |",
+            cell(&s.plan_id),
+            cell(&s.dut_id),
+            verdict_word(s.verdict),
+            if s.incomplete { " (incomplete)" } else { "" },
+            passed,
+            s.steps.len(),
+            format::duration(s.duration_s),
+            cell(&p.log_name),
+        );
+    }
+    let mut failures = String::new();
+    for p in &run.plans {
+        for e in p
+            .detail
+            .expectations
+            .iter()
+            .filter(|e| e.verdict == Verdict::Fail)
+        {
+            let _ = writeln!(
+                failures,
+                "- **{}** step {}, *{}* ({}, `{}`): {}",
+                cell(&p.summary.plan_id),
+                e.step,
+                cell(&e.name),
+                cell(&e.window),
+                cell(&e.location),
+                cell(e.message.as_deref().unwrap_or("failed")),
+            );
+        }
+        for err in &p.summary.errors {
+            let _ = writeln!(
+                failures,
+                "- **{}** rig error: {}",
+                cell(&p.summary.plan_id),
+                cell(err)
+            );
+        }
+    }
+    if !failures.is_empty() {
+        md.push_str("\n### Failures\n\n");
+        md.push_str(&failures);
+    }
+    md.push_str("\nFull report with plots: `report.html` in the run folder.\n");
+    md
+}
+
+fn verdict_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "✅ pass",
+        Verdict::Fail => "❌ fail",
+        Verdict::Error => "⚠️ error",
+        Verdict::Skipped => "skipped",
+    }
+}
+
+/// Text safe inside a Markdown table cell.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+}

@@ -1,0 +1,563 @@
+//! The plan's plot: stacked panels on one shared time axis, drawn with plotters into an
+//! SVG string (embedded in the HTML report) or a PNG file (`rig report --png`).
+//!
+//! Panels, top to bottom: one per unit of the numeric channels (voltage, current,
+//! temperature, SOC, then any other unit), the flags (protection flags, enables, dry
+//! contacts, relays, `bms.online`) as lanes, and the expectation windows as bars
+//! coloured by verdict. Every panel shades the steps as alternating bands, shades a
+//! failed expectation's window red and draws a line at each trip and wake. Every
+//! series is decimated to one min/max bucket per pixel column first.
+
+use std::sync::OnceLock;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+use crate::decimate;
+use crate::detail::{ExpectationRecord, PlanDetail};
+use crate::event::Verdict;
+use crate::format;
+use crate::series::{MarkerKind, Series, SeriesKind};
+
+/// Width of a plot in pixels; the bucket count of the decimation follows from it.
+pub const WIDTH: u32 = 1200;
+const LABEL_AREA: u32 = 90;
+const MARGIN: u32 = 10;
+const NUMBER_PANEL: u32 = 200;
+const FLAG_LANE: u32 = 18;
+const EXPECTATION_LANE: u32 = 12;
+const X_AXIS: u32 = 26;
+const FONT: &str = "sans-serif";
+
+static FONT_BYTES: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot draw the plot: {message}")]
+pub struct PlotError {
+    message: String,
+}
+
+impl PlotError {
+    fn from<E: std::fmt::Display>(e: E) -> PlotError {
+        PlotError {
+            message: e.to_string(),
+        }
+    }
+}
+
+/// plotters with ab_glyph draws no text, not even in SVG, until a font is registered.
+fn register_font() -> Result<(), PlotError> {
+    static DONE: OnceLock<bool> = OnceLock::new();
+    let ok = *DONE.get_or_init(|| {
+        plotters::style::register_font(FONT, FontStyle::Normal, FONT_BYTES).is_ok()
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(PlotError::from(
+            "the embedded DejaVu Sans font did not load",
+        ))
+    }
+}
+
+enum Panel<'a> {
+    Numbers {
+        title: String,
+        series: Vec<&'a Series>,
+    },
+    Flags(Vec<&'a Series>),
+    Expectations(Vec<Vec<&'a ExpectationRecord>>),
+}
+
+impl Panel<'_> {
+    fn height(&self) -> u32 {
+        X_AXIS
+            + match self {
+                Panel::Numbers { .. } => NUMBER_PANEL,
+                Panel::Flags(f) => 24 + FLAG_LANE * f.len() as u32,
+                Panel::Expectations(lanes) => 24 + EXPECTATION_LANE * lanes.len() as u32,
+            }
+    }
+}
+
+/// The panels a plan's plot has, with the channels each shows.
+fn panels(d: &PlanDetail) -> Vec<Panel<'_>> {
+    let mut out = Vec::new();
+    let mut units: Vec<&str> = Vec::new();
+    for s in d.series.iter().filter(|s| s.kind == SeriesKind::Number) {
+        // A unitless constant (a module count, a product code) is not worth a panel.
+        if s.unit.is_empty() && !s.changes() {
+            continue;
+        }
+        if !units.contains(&s.unit.as_str()) {
+            units.push(&s.unit);
+        }
+    }
+    units.sort_by_key(|u| unit_rank(u));
+    for unit in units {
+        let series: Vec<&Series> = d
+            .series
+            .iter()
+            .filter(|s| s.kind == SeriesKind::Number && s.unit == unit)
+            .filter(|s| !s.unit.is_empty() || s.changes())
+            .collect();
+        out.push(Panel::Numbers {
+            title: unit_title(unit),
+            series,
+        });
+    }
+    let mut flags: Vec<&Series> = d
+        .series
+        .iter()
+        .filter(|s| s.kind == SeriesKind::Flag && (s.changes() || flag_rank(&s.channel) >= 3))
+        .collect();
+    flags.sort_by_key(|s| std::cmp::Reverse(flag_rank(&s.channel)));
+    if !flags.is_empty() {
+        out.push(Panel::Flags(flags));
+    }
+    let lanes = pack_lanes(&d.expectations, d.end_s);
+    if !lanes.is_empty() {
+        out.push(Panel::Expectations(lanes));
+    }
+    out
+}
+
+/// Flags that the plot always shows rank 3 and above; higher ranks are drawn on top.
+fn flag_rank(channel: &str) -> u8 {
+    if channel.contains("protection") {
+        6
+    } else if channel == "bms.online" {
+        5
+    } else if channel.starts_with("dio.") {
+        4
+    } else if channel.starts_with("relays.") || channel == "source.output" {
+        3
+    } else {
+        1
+    }
+}
+
+fn unit_rank(unit: &str) -> u8 {
+    match unit {
+        "V" => 0,
+        "A" => 1,
+        "degC" => 2,
+        "%" => 3,
+        "" => 5,
+        _ => 4,
+    }
+}
+
+fn unit_title(unit: &str) -> String {
+    match unit {
+        "V" => "voltage [V]".into(),
+        "A" => "current [A]".into(),
+        "degC" => "temperature [°C]".into(),
+        "%" => "SOC, SOH [%]".into(),
+        "" => "other".into(),
+        u => format!("[{u}]"),
+    }
+}
+
+/// Expectation windows packed into as few lanes as possible without overlap.
+fn pack_lanes(exps: &[ExpectationRecord], end: f64) -> Vec<Vec<&ExpectationRecord>> {
+    let gap = end.max(1.0) / f64::from(WIDTH) * 2.0;
+    let mut sorted: Vec<&ExpectationRecord> = exps.iter().collect();
+    sorted.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
+    let mut lanes: Vec<(f64, Vec<&ExpectationRecord>)> = Vec::new();
+    for e in sorted {
+        match lanes.iter_mut().find(|(free, _)| *free <= e.start_s) {
+            Some(lane) => {
+                lane.0 = e.end_s() + gap;
+                lane.1.push(e);
+            }
+            None => lanes.push((e.end_s() + gap, vec![e])),
+        }
+    }
+    lanes.into_iter().map(|(_, l)| l).collect()
+}
+
+const COLOURS: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(23, 190, 207),
+];
+const PASS: RGBColor = RGBColor(46, 160, 67);
+const FAIL: RGBColor = RGBColor(207, 34, 46);
+const SKIP: RGBColor = RGBColor(150, 150, 150);
+const TRIP: RGBColor = RGBColor(207, 34, 46);
+const WAKE: RGBColor = RGBColor(9, 105, 218);
+const BAND: RGBColor = RGBColor(240, 240, 244);
+
+/// Size of the plot of a plan, in pixels.
+pub fn size(d: &PlanDetail) -> (u32, u32) {
+    let h: u32 = panels(d).iter().map(Panel::height).sum();
+    (WIDTH, h.max(60))
+}
+
+/// The plot as an SVG document.
+pub fn svg(d: &PlanDetail) -> Result<String, PlotError> {
+    register_font()?;
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, size(d)).into_drawing_area();
+        draw(&root, d)?;
+        root.present().map_err(PlotError::from)?;
+    }
+    Ok(buf)
+}
+
+/// The plot as a PNG file.
+pub fn png(d: &PlanDetail, path: &std::path::Path) -> Result<(), PlotError> {
+    register_font()?;
+    let root = BitMapBackend::new(path, size(d)).into_drawing_area();
+    draw(&root, d)?;
+    root.present().map_err(PlotError::from)
+}
+
+fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    d: &PlanDetail,
+) -> Result<(), PlotError> {
+    root.fill(&WHITE).map_err(PlotError::from)?;
+    let panels = panels(d);
+    if panels.is_empty() {
+        root.draw(&Text::new(
+            "no samples in the log",
+            (20, 20),
+            (FONT, 14).into_font(),
+        ))
+        .map_err(PlotError::from)?;
+        return Ok(());
+    }
+    let mut breaks = Vec::new();
+    let mut y = 0;
+    for p in &panels[..panels.len() - 1] {
+        y += p.height() as i32;
+        breaks.push(y);
+    }
+    let areas = root.split_by_breakpoints([] as [i32; 0], breaks);
+    let end = d.end_s.max(1.0);
+    for (i, (panel, area)) in panels.iter().zip(&areas).enumerate() {
+        let ctx = Context {
+            d,
+            end,
+            first: i == 0,
+        };
+        match panel {
+            Panel::Numbers { title, series } => ctx.numbers(area, title, series)?,
+            Panel::Flags(flags) => ctx.flags(area, flags)?,
+            Panel::Expectations(lanes) => ctx.expectations(area, lanes)?,
+        }
+    }
+    Ok(())
+}
+
+type Chart<'a, DB> = ChartContext<
+    'a,
+    DB,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+struct Context<'d> {
+    d: &'d PlanDetail,
+    end: f64,
+    first: bool,
+}
+
+impl Context<'_> {
+    fn chart<'a, DB: DrawingBackend>(
+        &self,
+        area: &'a DrawingArea<DB, Shift>,
+        title: &str,
+        y: std::ops::Range<f64>,
+        y_labels: bool,
+    ) -> Result<Chart<'a, DB>, PlotError> {
+        let mut chart = ChartBuilder::on(area)
+            .margin_left(MARGIN)
+            .margin_right(MARGIN * 2)
+            .margin_top(6)
+            .x_label_area_size(X_AXIS)
+            .y_label_area_size(LABEL_AREA)
+            .caption(title, (FONT, 13))
+            .build_cartesian_2d(0.0..self.end, y)
+            .map_err(PlotError::from)?;
+        let span = self.end;
+        let x_fmt = |x: &f64| format::axis_time(*x, span);
+        let y_fmt = |v: &f64| format::number(*v);
+        let mut mesh = chart.configure_mesh();
+        mesh.x_labels(12)
+            .x_label_formatter(&x_fmt)
+            .label_style((FONT, 11))
+            .light_line_style(RGBColor(235, 235, 235))
+            .bold_line_style(RGBColor(215, 215, 215));
+        if y_labels {
+            mesh.y_labels(6).y_label_formatter(&y_fmt);
+        } else {
+            mesh.y_labels(0).disable_y_mesh();
+        }
+        mesh.draw().map_err(PlotError::from)?;
+        Ok(chart)
+    }
+
+    /// Step bands, failed windows and trip/wake lines behind the data.
+    fn background<DB: DrawingBackend>(
+        &self,
+        chart: &mut Chart<'_, DB>,
+        y0: f64,
+        y1: f64,
+    ) -> Result<(), PlotError> {
+        let bands = self
+            .d
+            .steps
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % 2 == 1)
+            .map(|(_, s)| Rectangle::new([(s.2, y0), (s.3.max(s.2), y1)], BAND.filled()));
+        chart.draw_series(bands).map_err(PlotError::from)?;
+        let failed = self
+            .d
+            .expectations
+            .iter()
+            .filter(|e| e.verdict == Verdict::Fail)
+            .map(|e| {
+                Rectangle::new(
+                    [
+                        (e.start_s, y0),
+                        (e.end_s().max(e.start_s + self.end / f64::from(WIDTH)), y1),
+                    ],
+                    FAIL.mix(0.15).filled(),
+                )
+            });
+        chart.draw_series(failed).map_err(PlotError::from)?;
+        let failed_at = self
+            .d
+            .expectations
+            .iter()
+            .filter(|e| e.verdict == Verdict::Fail)
+            .map(|e| {
+                PathElement::new(
+                    vec![(e.decided_s, y0), (e.decided_s, y1)],
+                    FAIL.stroke_width(2),
+                )
+            });
+        chart.draw_series(failed_at).map_err(PlotError::from)?;
+        let lines = self
+            .d
+            .markers
+            .iter()
+            .filter(|m| matches!(m.kind, MarkerKind::Trip | MarkerKind::Wake))
+            .map(|m| {
+                let colour = if m.kind == MarkerKind::Trip {
+                    TRIP
+                } else {
+                    WAKE
+                };
+                PathElement::new(vec![(m.t, y0), (m.t, y1)], colour.mix(0.6).stroke_width(1))
+            });
+        chart.draw_series(lines).map_err(PlotError::from)?;
+        if self.first {
+            let labels = self.d.steps.iter().map(|s| {
+                EmptyElement::at((s.2, y1))
+                    + Text::new(
+                        s.0.to_string(),
+                        (2, 2),
+                        (FONT, 10).into_font().color(&RGBColor(110, 110, 110)),
+                    )
+            });
+            chart.draw_series(labels).map_err(PlotError::from)?;
+        }
+        Ok(())
+    }
+
+    fn numbers<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        title: &str,
+        series: &[&Series],
+    ) -> Result<(), PlotError> {
+        let buckets = (WIDTH - LABEL_AREA) as usize;
+        let min_dx = self.end / buckets as f64;
+        let decimated: Vec<Vec<(f64, f64)>> = series
+            .iter()
+            .map(|s| {
+                decimate::to_steps(
+                    &decimate::min_max(&s.points, 0.0, self.end, buckets),
+                    self.end,
+                    min_dx,
+                )
+            })
+            .collect();
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        for p in decimated.iter().flatten() {
+            lo = lo.min(p.1);
+            hi = hi.max(p.1);
+        }
+        if !lo.is_finite() {
+            (lo, hi) = (0.0, 1.0);
+        }
+        let pad = if hi > lo {
+            (hi - lo) * 0.08
+        } else {
+            lo.abs().max(1.0) * 0.05
+        };
+        let (y0, y1) = (lo - pad, hi + pad * 2.5);
+        let mut chart = self.chart(area, title, y0..y1, true)?;
+        self.background(&mut chart, y0, y1)?;
+        for (i, (s, points)) in series.iter().zip(decimated).enumerate() {
+            let colour = COLOURS[i % COLOURS.len()];
+            let label = if s.unit.is_empty() {
+                s.channel.clone()
+            } else {
+                format!("{} [{}]", s.channel, s.unit)
+            };
+            chart
+                .draw_series(LineSeries::new(
+                    points,
+                    colour.stroke_width(if i == 0 { 2 } else { 1 }),
+                ))
+                .map_err(PlotError::from)?
+                .label(label)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .label_font((FONT, 11))
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(200, 200, 200))
+            .draw()
+            .map_err(PlotError::from)?;
+        Ok(())
+    }
+
+    fn flags<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        flags: &[&Series],
+    ) -> Result<(), PlotError> {
+        let n = flags.len() as f64;
+        let mut chart = self.chart(
+            area,
+            "flags: protection, enables, dry contacts, relays",
+            0.0..n,
+            false,
+        )?;
+        self.background(&mut chart, 0.0, n)?;
+        let px = self.end / f64::from(WIDTH - LABEL_AREA);
+        for (i, s) in flags.iter().enumerate() {
+            let top = n - i as f64;
+            let colour = if s.channel.contains("protection") {
+                TRIP
+            } else if s.channel == "bms.online" {
+                WAKE
+            } else {
+                COLOURS[2]
+            };
+            let on = decimate::merge_intervals(&s.true_intervals(self.end), px, px);
+            chart
+                .draw_series(on.into_iter().map(|(a, b)| {
+                    Rectangle::new([(a, top - 0.2), (b, top - 0.8)], colour.mix(0.75).filled())
+                }))
+                .map_err(PlotError::from)?;
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(0.0, top - 0.8), (self.end, top - 0.8)],
+                    RGBColor(200, 200, 200),
+                )))
+                .map_err(PlotError::from)?;
+            let (x, y) = chart.backend_coord(&(0.0, top - 0.5));
+            let base = area.get_base_pixel();
+            area.draw(&Text::new(
+                lane_name(&s.channel),
+                (x - base.0 - LABEL_AREA as i32 + 4, y - base.1 - 6),
+                (FONT, 11).into_font(),
+            ))
+            .map_err(PlotError::from)?;
+        }
+        // Marker labels, staggered so neighbours do not overlap.
+        let labelled = self
+            .d
+            .markers
+            .iter()
+            .filter(|m| matches!(m.kind, MarkerKind::Trip | MarkerKind::Wake))
+            .take(60)
+            .enumerate()
+            .map(|(k, m)| {
+                let colour = if m.kind == MarkerKind::Trip {
+                    TRIP
+                } else {
+                    WAKE
+                };
+                EmptyElement::at((m.t, n))
+                    + Circle::new((0, 0), 3, colour.filled())
+                    + Text::new(
+                        m.label.clone(),
+                        (4, 2 + (k % 2) as i32 * 11),
+                        (FONT, 10).into_font().color(&colour),
+                    )
+            });
+        chart.draw_series(labelled).map_err(PlotError::from)?;
+        Ok(())
+    }
+
+    fn expectations<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        lanes: &[Vec<&ExpectationRecord>],
+    ) -> Result<(), PlotError> {
+        let n = lanes.len() as f64;
+        let mut chart = self.chart(
+            area,
+            "expectation windows (green pass, red fail, grey not decided; tick: reaction)",
+            0.0..n,
+            false,
+        )?;
+        self.background(&mut chart, 0.0, n)?;
+        let px = self.end / f64::from(WIDTH - LABEL_AREA);
+        for (i, lane) in lanes.iter().enumerate() {
+            let top = n - i as f64;
+            let bars = lane.iter().map(|e| {
+                let colour = match e.verdict {
+                    Verdict::Pass => PASS,
+                    Verdict::Fail | Verdict::Error => FAIL,
+                    Verdict::Skipped => SKIP,
+                };
+                Rectangle::new(
+                    [
+                        (e.start_s, top - 0.15),
+                        (e.end_s().max(e.start_s + px), top - 0.85),
+                    ],
+                    colour.mix(0.55).filled(),
+                )
+            });
+            chart.draw_series(bars).map_err(PlotError::from)?;
+            let ticks = lane.iter().filter_map(|e| {
+                let t = e.start_s + e.reaction_s?;
+                Some(PathElement::new(
+                    vec![(t, top - 0.05), (t, top - 0.95)],
+                    BLACK.stroke_width(1),
+                ))
+            });
+            chart.draw_series(ticks).map_err(PlotError::from)?;
+        }
+        Ok(())
+    }
+}
+
+/// `bms.protection_charge_overcurrent` → `COCP flag`; other channels as they are.
+fn lane_name(channel: &str) -> String {
+    if channel.contains("protection") {
+        format!("{} flag", crate::series::short_flag_name(channel))
+    } else {
+        channel.to_string()
+    }
+}

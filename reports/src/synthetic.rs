@@ -1,0 +1,267 @@
+//! Synthetic event logs of any length, for the tests and the rendering benchmark: a
+//! charge/discharge cycle sampled at a fixed rate on a chosen number of channels, with
+//! a one-sample spike, protection trips, and passing and failing expectations.
+
+use crate::event::{Clock, Event, EventKind, LOG_FORMAT_VERSION, SampleValue, Verdict};
+
+/// What to generate.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    pub plan_id: String,
+    pub duration_s: f64,
+    pub sample_period_s: f64,
+    /// Channels sampled every period; four of them are flags, the rest numbers.
+    pub channels: usize,
+    pub steps: usize,
+    /// Make the last step's expectation fail.
+    pub fail: bool,
+    /// Reaction time of each step's `within 5 s` expectation.
+    pub reaction_s: f64,
+}
+
+impl Default for Spec {
+    fn default() -> Spec {
+        Spec {
+            plan_id: "synthetic".into(),
+            duration_s: 600.0,
+            sample_period_s: 1.0,
+            channels: 20,
+            steps: 4,
+            fail: false,
+            reaction_s: 2.0,
+        }
+    }
+}
+
+const FLAGS: [&str; 4] = [
+    "bms.protection_charge_overcurrent",
+    "bms.online",
+    "dio.charge_enable",
+    "relays.rsd",
+];
+
+/// Time `t` at which the one-sample over-voltage spike is logged.
+pub fn spike_time(spec: &Spec) -> f64 {
+    (spec.duration_s * 0.37 / spec.sample_period_s).round() * spec.sample_period_s
+}
+
+/// Height of the spike on `source.voltage`.
+pub const SPIKE_V: f64 = 63.5;
+
+/// The log as JSONL text.
+pub fn log(spec: &Spec) -> String {
+    let mut out = String::new();
+    let mut seq = 0;
+    let mut emit = |t: f64, kind: EventKind| {
+        let event = Event {
+            seq,
+            t: crate::event::round_time(t),
+            kind,
+        };
+        if let Ok(line) = serde_json::to_string(&event) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+        seq += 1;
+    };
+    emit(
+        0.0,
+        EventKind::RunStarted {
+            format_version: LOG_FORMAT_VERSION,
+            rig_version: "0.1.0".into(),
+            clock: Clock::Virtual,
+            plan_id: spec.plan_id.clone(),
+            plan_title: "synthetic charge and discharge cycle".into(),
+            plan_file: format!("testplans/{}.yaml", spec.plan_id),
+            plan_hash: "0123456789abcdef".into(),
+            tags: vec!["synthetic".into()],
+            dut_id: "lesso_lsrr51v100ah".into(),
+            dut_model: "Lesso LSRR51V100AH-LFP".into(),
+            bench: "sim".into(),
+            defects: vec![],
+            steps: spec.steps,
+        },
+    );
+    for (instrument, identity) in [
+        ("bms", "CAN link (listen-only)"),
+        (
+            "source",
+            "RIG-SIM, SOURCE-SINK-60V-120A, serial SIM0001, firmware 1.0",
+        ),
+    ] {
+        emit(
+            0.0,
+            EventKind::InstrumentConnected {
+                instrument: instrument.into(),
+                driver: format!("{instrument}-driver"),
+                resource: format!("sim:{instrument}"),
+                identity: identity.into(),
+            },
+        );
+    }
+    let numbers = spec.channels.saturating_sub(FLAGS.len());
+    let flags = spec.channels.min(FLAGS.len());
+    let step_len = spec.duration_s / spec.steps.max(1) as f64;
+    let spike_at = spike_time(spec);
+    let samples = (spec.duration_s / spec.sample_period_s).floor() as u64;
+    let mut step = 0;
+    let mut last_flags = [f64::NAN; 4];
+    for k in 0..=samples {
+        let t = k as f64 * spec.sample_period_s;
+        let current_step = ((t / step_len) as usize + 1).min(spec.steps);
+        if current_step != step && spec.steps > 0 {
+            if step > 0 {
+                finish_step(&mut emit, spec, step, t);
+            }
+            step = current_step;
+            emit(
+                t,
+                EventKind::StepStarted {
+                    step,
+                    name: format!("cycle {step}"),
+                    location: format!("testplans/{}.yaml:{}:5", spec.plan_id, 10 + step * 4),
+                },
+            );
+            emit(
+                t,
+                EventKind::Action {
+                    step,
+                    description: "source: current limit 80 A".into(),
+                },
+            );
+        }
+        let phase = t / spec.duration_s.max(1.0) * std::f64::consts::TAU * 4.0;
+        for c in 0..numbers {
+            let (channel, unit, value) = match c {
+                0 => (
+                    "source.voltage".to_string(),
+                    "V",
+                    52.0 + 3.0 * phase.sin() + noise(k, c) * 0.05,
+                ),
+                1 => (
+                    "source.current".to_string(),
+                    "A",
+                    50.0 * phase.cos() + noise(k, c),
+                ),
+                2 => (
+                    "bms.pack_temperature".to_string(),
+                    "degC",
+                    25.0 + 5.0 * (phase / 4.0).sin() + noise(k, c) * 0.1,
+                ),
+                3 => ("bms.soc".to_string(), "%", 50.0 + 40.0 * phase.sin()),
+                4 => (
+                    "bms.charge_current_limit".to_string(),
+                    "A",
+                    if (phase.sin()) > 0.9 { 0.0 } else { 70.0 },
+                ),
+                n => (
+                    format!("bms.cell_voltage_{n}"),
+                    "V",
+                    3.3 + 0.1 * phase.sin() + noise(k, c) * 0.002,
+                ),
+            };
+            let value = if c == 0 && t == spike_at {
+                SPIKE_V
+            } else {
+                value
+            };
+            emit(
+                t,
+                EventKind::Sample {
+                    channel,
+                    value: SampleValue::Number((value * 1000.0).round() / 1000.0),
+                    unit: unit.into(),
+                },
+            );
+        }
+        for (f, name) in FLAGS.iter().enumerate().take(flags) {
+            let on = match f {
+                0 => phase.sin() > 0.9,
+                1 => true,
+                2 => phase.sin() <= 0.9,
+                _ => false,
+            };
+            let v = f64::from(u8::from(on));
+            if last_flags[f] != v {
+                last_flags[f] = v;
+                emit(
+                    t,
+                    EventKind::Sample {
+                        channel: (*name).into(),
+                        value: SampleValue::Bool(on),
+                        unit: String::new(),
+                    },
+                );
+            }
+        }
+    }
+    if step > 0 {
+        finish_step(&mut emit, spec, step, spec.duration_s);
+    }
+    let verdict = if spec.fail {
+        Verdict::Fail
+    } else {
+        Verdict::Pass
+    };
+    emit(
+        spec.duration_s,
+        EventKind::SafeState {
+            instrument: "source".into(),
+            action: "output off".into(),
+            ok: true,
+            error: None,
+        },
+    );
+    emit(
+        spec.duration_s,
+        EventKind::RunFinished {
+            verdict,
+            message: spec.fail.then(|| format!("step {} failed", spec.steps)),
+        },
+    );
+    out
+}
+
+fn finish_step(emit: &mut impl FnMut(f64, EventKind), spec: &Spec, step: usize, t: f64) {
+    let fail = spec.fail && step == spec.steps;
+    emit(
+        t,
+        EventKind::Expectation {
+            step,
+            name: format!("cycle {step}: charge current limit follows"),
+            condition: "bms.charge_current_limit > 0 A".into(),
+            window: "within 5 s".into(),
+            location: format!("testplans/{}.yaml:{}:9", spec.plan_id, 12 + step * 4),
+            verdict: if fail { Verdict::Fail } else { Verdict::Pass },
+            reaction_s: (!fail).then_some(spec.reaction_s),
+            message: fail.then(|| {
+                format!("expectation \"cycle {step}: charge current limit follows\" failed\n  expected: bms.charge_current_limit > 0 A within 5 s\n  observed: never true; bms.charge_current_limit = 0 A")
+            }),
+        },
+    );
+    emit(
+        t,
+        EventKind::StepFinished {
+            step,
+            verdict: if fail { Verdict::Fail } else { Verdict::Pass },
+        },
+    );
+}
+
+/// Deterministic noise in [-1, 1].
+fn noise(k: u64, c: usize) -> f64 {
+    let mut x =
+        k.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (c as u64).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x ^= x >> 31;
+    x = x.wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^= x >> 29;
+    (x >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+}
+
+/// Write a run folder with one synthetic plan log; returns the log's path.
+pub fn write_run(dir: &std::path::Path, spec: &Spec) -> std::io::Result<std::path::PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(format!("{}{}", spec.plan_id, crate::run::LOG_SUFFIX));
+    std::fs::write(&path, log(spec))?;
+    Ok(path)
+}

@@ -1,0 +1,59 @@
+//! `rig report RUN_DIR`: every report of a run, re-rendered from its event logs alone.
+
+use std::path::{Path, PathBuf};
+
+use rig_reports::run::{Options, RunData, write_reports};
+
+use super::ReportArgs;
+use crate::exit;
+
+pub fn report(args: ReportArgs) -> i32 {
+    let run = match RunData::load(&args.run_dir) {
+        Ok(r) => r,
+        Err(e) => return report_error(&e),
+    };
+    let options = Options {
+        exit_code: None,
+        png: args.png,
+    };
+    match write_reports(&run, options) {
+        Ok(written) => {
+            for p in &written {
+                eprintln!("wrote {}", p.display());
+            }
+            if run.incomplete() {
+                eprintln!("note: the run is incomplete (a log ends before run_finished)");
+            }
+            exit::PASSED
+        }
+        Err(e) => report_error(&e),
+    }
+}
+
+/// The reports of the plans `rig run` just ran; the error is the exit code to return.
+pub fn render_logs(
+    out_dir: &Path,
+    logs: &[PathBuf],
+    exit_code: Option<i32>,
+    png: bool,
+) -> Result<(), i32> {
+    let run = RunData::from_logs(out_dir, logs).map_err(|e| report_error(&e))?;
+    write_reports(&run, Options { exit_code, png }).map_err(|e| report_error(&e))?;
+    Ok(())
+}
+
+fn report_error(e: &rig_reports::run::ReportError) -> i32 {
+    use rig_reports::run::ReportError;
+    eprintln!("error: {e}");
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        eprintln!("  caused by: {s}");
+        source = s.source();
+    }
+    match e {
+        ReportError::ReadDir { .. } | ReportError::NoLogs { .. } | ReportError::ReadLog { .. } => {
+            exit::INVALID_INPUT
+        }
+        _ => exit::RIG_ERROR,
+    }
+}
