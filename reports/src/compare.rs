@@ -174,6 +174,15 @@ pub fn compare(baseline: &RunData, candidate: &RunData, tolerance_pct: f64) -> C
             {
                 (change, note) = (Change::Changed, "not reached".into());
             }
+            if c.is_some_and(|x| x.verdict == Verdict::Skipped)
+                && cv.is_some_and(|v| v != Verdict::Pass)
+                && change == Change::Regressed
+            {
+                (change, note) = (
+                    Change::Changed,
+                    "not decided: another expectation failed first".into(),
+                );
+            }
             let (br, cr) = (b.and_then(|x| x.reaction_s), c.and_then(|x| x.reaction_s));
             if let (Some(br), Some(cr), Change::Same) = (br, cr, change) {
                 let delta = cr - br;

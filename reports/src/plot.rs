@@ -221,11 +221,56 @@ pub fn png(d: &PlanDetail, path: &std::path::Path) -> Result<(), PlotError> {
     root.present().map_err(PlotError::from)
 }
 
+/// The time axis's unit: hours for long runs, minutes for medium ones, so that the
+/// ticks plotters picks are round numbers in the unit the engineer reads.
+fn axis_unit(end_s: f64) -> (f64, &'static str) {
+    if end_s > 4.0 * 3600.0 {
+        (3600.0, "h")
+    } else if end_s > 600.0 {
+        (60.0, "min")
+    } else {
+        (1.0, "s")
+    }
+}
+
+/// A copy of the plan with every time divided by `k`.
+fn rescaled(d: &PlanDetail, k: f64) -> PlanDetail {
+    let mut d = d.clone();
+    d.end_s /= k;
+    for s in &mut d.series {
+        for p in &mut s.points {
+            p.0 /= k;
+        }
+    }
+    for m in &mut d.markers {
+        m.t /= k;
+    }
+    for st in &mut d.steps {
+        st.2 /= k;
+        st.3 /= k;
+    }
+    for e in &mut d.expectations {
+        e.start_s /= k;
+        e.decided_s /= k;
+        e.window_s = e.window_s.map(|w| w / k);
+        e.reaction_s = e.reaction_s.map(|r| r / k);
+    }
+    d
+}
+
 fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     d: &PlanDetail,
 ) -> Result<(), PlotError> {
     root.fill(&WHITE).map_err(PlotError::from)?;
+    let (k, unit) = axis_unit(d.end_s);
+    let scaled;
+    let d = if k == 1.0 {
+        d
+    } else {
+        scaled = rescaled(d, k);
+        &scaled
+    };
     let panels = panels(d);
     if panels.is_empty() {
         root.draw(&Text::new(
@@ -249,6 +294,7 @@ fn draw<DB: DrawingBackend>(
             d,
             end,
             first: i == 0,
+            unit,
         };
         match panel {
             Panel::Numbers { title, series } => ctx.numbers(area, title, series)?,
@@ -269,6 +315,8 @@ struct Context<'d> {
     d: &'d PlanDetail,
     end: f64,
     first: bool,
+    /// The time axis's unit.
+    unit: &'static str,
 }
 
 impl Context<'_> {
@@ -288,8 +336,8 @@ impl Context<'_> {
             .caption(title, (FONT, 13))
             .build_cartesian_2d(0.0..self.end, y)
             .map_err(PlotError::from)?;
-        let span = self.end;
-        let x_fmt = |x: &f64| format::axis_time(*x, span);
+        let unit = self.unit;
+        let x_fmt = |x: &f64| format!("{} {unit}", format::number(*x));
         let y_fmt = |v: &f64| format::number(*v);
         let mut mesh = chart.configure_mesh();
         mesh.x_labels(12)
