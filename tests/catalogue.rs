@@ -49,6 +49,66 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "cocp_lockout.yaml",
         "released by the reset button",
     ),
+    (
+        "docp_no_lockout",
+        "docp_peak_discharge.yaml",
+        "DOCP locked out well past the recovery delay",
+    ),
+    (
+        "peak_limit_ignored",
+        "docp_peak_discharge.yaml",
+        "DOCP after 5 min in the 101-119 A band",
+    ),
+    (
+        "discharge_contact_stuck",
+        "uv_sleep_charger_wake.yaml",
+        "dry contact 2 opens",
+    ),
+    (
+        "voltage_flags_swapped",
+        "uv_sleep_charger_wake.yaml",
+        "CUVP flag on CAN (0x359)",
+    ),
+    (
+        "alarms_missing",
+        "uv_sleep_charger_wake.yaml",
+        "low-voltage warning on CAN before the protection (0x359 byte 2)",
+    ),
+    (
+        "uv_sleep_never",
+        "uv_sleep_charger_wake.yaml",
+        "asleep and silent on CAN after the sleep delay",
+    ),
+    (
+        "charger_wake_ignored",
+        "uv_sleep_charger_wake.yaml",
+        "woken by a charger above 48 V",
+    ),
+    (
+        "rsd_ignored",
+        "rapid_shutdown_button.yaml",
+        "output off while rapid shutdown is asserted",
+    ),
+    (
+        "sleep_button_ignored",
+        "rapid_shutdown_button.yaml",
+        "asleep and silent on CAN after a 4 s press",
+    ),
+    (
+        "auto_wake_hourly",
+        "uv_sleep_auto_wake.yaml",
+        "wake 1: silent until the interval has passed",
+    ),
+    (
+        "auto_wake_forever",
+        "uv_sleep_auto_wake.yaml",
+        "no eleventh wake-up",
+    ),
+    (
+        "soc_jumps_to_100",
+        "covp_soc_calibration.yaml",
+        "SOC held at or below 99 % through the bulk charge",
+    ),
 ];
 
 pub fn trials() -> Vec<Trial> {

@@ -4,10 +4,12 @@
 //! - every defect of the twin's catalogue is caught by the plan and expectation the
 //!   catalogue below names ([`catalogue`]);
 //! - two runs of the same plan write byte-identical event logs;
-//! - invalid plans are rejected with file, line and column ([`invalid`]).
+//! - invalid plans are rejected with file, line and column ([`invalid`]);
+//! - every way out of a run leaves the instruments safe ([`safety`]).
 
 mod catalogue;
 mod invalid;
+mod safety;
 mod support;
 
 use libtest_mimic::{Arguments, Trial};
@@ -24,6 +26,7 @@ fn main() {
     }
     trials.extend(catalogue::trials());
     trials.extend(invalid::trials());
+    trials.extend(safety::trials());
     trials.push(Trial::test(
         "determinism::same_plan_same_bytes",
         support::assert_deterministic,

@@ -304,8 +304,8 @@ fn leaf_value(file: &SourceFile, path: &str, leaf: &RawLeaf) -> Result<ProfileVa
     })
 }
 
-/// Find the profile a plan names: `duts/<id>.yaml` beside the plan, or in a parent
-/// folder's `duts/` (so plans may sit in sub-folders of `testplans/`).
+/// Find the profile a plan names: `duts/<id>.yaml` beside the plan, else in the nearest
+/// parent folder's `duts/` that has it (so plans may sit in sub-folders of `testplans/`).
 pub fn find_profile(plan_path: &Path, id: &str) -> Result<PathBuf, Vec<String>> {
     let mut known = Vec::new();
     let mut dir = plan_path.parent();
@@ -316,19 +316,15 @@ pub fn find_profile(plan_path: &Path, id: &str) -> Result<PathBuf, Vec<String>> 
             return Ok(candidate);
         }
         if let Ok(entries) = std::fs::read_dir(&duts) {
-            let mut names: Vec<String> = entries
-                .filter_map(|e| e.ok())
-                .filter_map(|e| {
-                    let p = e.path();
-                    (p.extension()? == "yaml").then(|| p.file_stem()?.to_str().map(String::from))?
-                })
-                .collect();
-            names.sort();
-            known.extend(names);
-            break;
+            known.extend(entries.filter_map(|e| e.ok()).filter_map(|e| {
+                let p = e.path();
+                (p.extension()? == "yaml").then(|| p.file_stem()?.to_str().map(String::from))?
+            }));
         }
         dir = d.parent();
     }
+    known.sort();
+    known.dedup();
     Err(known)
 }
 

@@ -214,7 +214,16 @@ fn sim_defects_prints_the_catalogue() {
 
 #[test]
 fn sigint_during_a_run_reaches_the_safe_state_and_exits_2() {
-    let dir = scratch("sigint");
+    interrupt_a_run("INT", "SIGINT");
+}
+
+#[test]
+fn sigterm_during_a_run_reaches_the_safe_state_and_exits_2() {
+    interrupt_a_run("TERM", "SIGTERM");
+}
+
+fn interrupt_a_run(signal: &str, name: &str) {
+    let dir = scratch(&format!("sig{signal}"));
     std::fs::create_dir_all(dir.join("duts")).unwrap();
     std::fs::copy(
         repo().join("testplans/duts/lesso_lsrr51v100ah.yaml"),
@@ -254,15 +263,16 @@ fn sigint_during_a_run_reaches_the_safe_state_and_exits_2() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let log = std::fs::read_to_string(&log).unwrap();
-    assert!(log.contains("interrupted by SIGINT"), "{log}");
-    assert!(log.contains("\"event\":\"safe_state\",\"instrument\":\"source\",\"action\":\"output off, current limits 0 A\",\"ok\":true"));
+    assert!(log.contains(&format!("interrupted by {name}")), "{log}");
+    assert!(log.contains("\"event\":\"safe_state\",\"instrument\":\"source\",\"action\":\"output off, current limit 0 A, sink limit 0 A\",\"ok\":true"));
+    assert!(log.contains("\"event\":\"safe_state\",\"instrument\":\"io\",\"action\":\"all relays open\",\"ok\":true"));
     assert!(
         log.lines()
             .last()

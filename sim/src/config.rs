@@ -40,9 +40,91 @@ pub struct PackParams {
     /// Currents of smaller magnitude are reported as 0 (manual FAQ Q4 "threshold current of 0.5A").
     pub current_dead_band_a: f64,
     pub cocp: OverCurrentParams,
+    /// DOCP (manual 3.4). Its `trip_current_a`/`trip_delay_s` are the first peak-discharge
+    /// band of manual 3.3.2 ("101~119A@5mins"): above the rated maximum for 5 min.
+    pub docp: OverCurrentParams,
+    /// The second peak-discharge band of manual 3.3.2 ("120~200A@15S").
+    pub docp_peak: PeakCurrent,
+    /// COVP/POVP (manual 3.4 "Charge end").
+    pub over_voltage: VoltageProtectionParams,
+    /// CUVP/PUVP (manual 3.4 "Discharge end").
+    pub under_voltage: VoltageProtectionParams,
+    /// Warnings before protections (manual 3.3.3.4 note: "'Warning' including items of
+    /// cell imbalanced/low voltage/high current/high&low temperature").
+    pub alarms: AlarmParams,
+    pub sleep: SleepParams,
+    pub soc_calibration: SocCalibrationParams,
+    /// How long the rapid-shutdown input (manual 3.3.3.1 D pins 5-6) must be closed before
+    /// the BMS acts, in s. Assumption: a digital input filter; the manual gives none.
+    pub rapid_shutdown_debounce_s: f64,
     pub reset_button: ButtonTimings,
     /// Period of the 0x35x frame set in seconds (protocols.md 1.1: every frame once per 1000 ms).
     pub can_period_s: f64,
+}
+
+/// A current and how long it may be exceeded (manual 3.3.2 peak discharge current).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PeakCurrent {
+    pub current_a: f64,
+    pub delay_s: f64,
+}
+
+/// One end of the voltage protections of manual 3.4 (COVP/POVP or CUVP/PUVP). The manual
+/// names the behaviour without numbers: every value is an assumption.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VoltageProtectionParams {
+    /// Cell protection value, V.
+    pub cell_trip_v: f64,
+    /// Pack protection value, V.
+    pub pack_trip_v: f64,
+    /// How long a value must stay beyond its protection value, s.
+    pub trip_delay_s: f64,
+    /// Cell release voltage ("back to the release voltage range"), V.
+    pub cell_release_v: f64,
+    /// Pack release voltage, V.
+    pub pack_release_v: f64,
+    /// Manual 3.4 "efficient discharge (charge) current" that releases the protection, A.
+    pub release_current_a: f64,
+}
+
+/// Warning levels announced in 0x359 bytes 2-3 before a protection acts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlarmParams {
+    pub cell_high_v: f64,
+    pub cell_low_v: f64,
+    /// Charge current above this raises the charge high-current alarm, A.
+    pub charge_high_current_a: f64,
+    /// Discharge current above this raises the discharge high-current alarm, A.
+    pub discharge_high_current_a: f64,
+}
+
+/// Sleep and wake (LOSUN manual 2.3-3).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SleepParams {
+    /// "Over-discharge protection ... remains unresolved for 30 seconds", s.
+    pub under_voltage_delay_s: f64,
+    /// "the system wakes up every 4 hours", s.
+    pub auto_wake_interval_s: f64,
+    /// "If it fails to charge after 10 consecutive automatic wake-ups, it will no longer
+    /// wake up automatically."
+    pub auto_wake_max_failures: u32,
+    /// "Charger is connected, and the charger output voltage is greater than 48V", V.
+    pub charger_wake_v: f64,
+    /// "Standby time exceeds 24 hours", s.
+    pub standby_s: f64,
+}
+
+/// SOC held below 100 % until calibrated (Lesso manual 5 FAQ Q1).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SocCalibrationParams {
+    /// "Battery maximum SOC is 99%", percent.
+    pub held_percent: f64,
+    /// "calibrate the SOC to 100% when reached cut-off current", A.
+    pub cutoff_current_a: f64,
+    /// Highest cell at or above this while at cut-off current counts as full, V.
+    pub cell_voltage_v: f64,
+    /// "Keep float the battery for approximately 0.5~1 hour to calibrate", s.
+    pub hold_s: f64,
 }
 
 /// COCP (manual 3.4). The manual names the behaviour but gives no numbers: every value
@@ -101,6 +183,58 @@ impl PackParams {
                 lockout_after_trips: 3,
                 counter_clear_s: 60.0,
             },
+            docp: OverCurrentParams {
+                // Manual 3.3.2: "Max. discharge current 100A", "101~119A@5mins".
+                trip_current_a: 100.0,
+                trip_delay_s: 300.0,
+                // Assumptions, as for COCP; manual 3.4 lock-out after three.
+                recovery_delay_s: 60.0,
+                lockout_after_trips: 3,
+                counter_clear_s: 60.0,
+            },
+            // Manual 3.3.2: "120~200A@15S".
+            docp_peak: PeakCurrent {
+                current_a: 119.0,
+                delay_s: 15.0,
+            },
+            // Assumptions: manual 3.4 gives no voltages.
+            over_voltage: VoltageProtectionParams {
+                cell_trip_v: 3.55,
+                pack_trip_v: 56.8,
+                trip_delay_s: 2.0,
+                cell_release_v: 3.40,
+                pack_release_v: 54.4,
+                release_current_a: 2.0,
+            },
+            under_voltage: VoltageProtectionParams {
+                cell_trip_v: 2.90,
+                pack_trip_v: 46.4,
+                trip_delay_s: 2.0,
+                cell_release_v: 3.00,
+                pack_release_v: 48.0,
+                release_current_a: 2.0,
+            },
+            alarms: AlarmParams {
+                cell_high_v: 3.52,
+                cell_low_v: 3.00,
+                charge_high_current_a: 70.0,
+                discharge_high_current_a: 100.0,
+            },
+            // LOSUN manual 2.3-3, borrowed as assumptions for the Lesso pack.
+            sleep: SleepParams {
+                under_voltage_delay_s: 30.0,
+                auto_wake_interval_s: 4.0 * 3600.0,
+                auto_wake_max_failures: 10,
+                charger_wake_v: 48.0,
+                standby_s: 24.0 * 3600.0,
+            },
+            soc_calibration: SocCalibrationParams {
+                held_percent: 99.0,
+                cutoff_current_a: 5.0,
+                cell_voltage_v: 3.45,
+                hold_s: 1800.0,
+            },
+            rapid_shutdown_debounce_s: 0.1,
             reset_button: ButtonTimings {
                 // Manual 3.3.3 E: sleep(3s)/awake(3s)/reset(6~10s).
                 sleep_wake_min_s: 3.0,
@@ -155,6 +289,30 @@ impl PackParams {
             ("cocp.trip_delay_s", p.cocp.trip_delay_s),
             ("cocp.recovery_delay_s", p.cocp.recovery_delay_s),
             ("cocp.counter_clear_s", p.cocp.counter_clear_s),
+            ("docp.trip_current_a", p.docp.trip_current_a),
+            ("docp.trip_delay_s", p.docp.trip_delay_s),
+            ("docp.recovery_delay_s", p.docp.recovery_delay_s),
+            ("docp.counter_clear_s", p.docp.counter_clear_s),
+            ("docp_peak.current_a", p.docp_peak.current_a),
+            ("docp_peak.delay_s", p.docp_peak.delay_s),
+            ("over_voltage.trip_delay_s", p.over_voltage.trip_delay_s),
+            (
+                "over_voltage.release_current_a",
+                p.over_voltage.release_current_a,
+            ),
+            ("under_voltage.trip_delay_s", p.under_voltage.trip_delay_s),
+            (
+                "under_voltage.release_current_a",
+                p.under_voltage.release_current_a,
+            ),
+            ("sleep.under_voltage_delay_s", p.sleep.under_voltage_delay_s),
+            ("sleep.standby_s", p.sleep.standby_s),
+            (
+                "soc_calibration.cutoff_current_a",
+                p.soc_calibration.cutoff_current_a,
+            ),
+            ("soc_calibration.hold_s", p.soc_calibration.hold_s),
+            ("rapid_shutdown_debounce_s", p.rapid_shutdown_debounce_s),
         ] {
             check(field, value, value >= 0.0, ">= 0");
         }
@@ -163,6 +321,50 @@ impl PackParams {
             f64::from(p.cocp.lockout_after_trips),
             p.cocp.lockout_after_trips >= 1,
             ">= 1",
+        );
+        check(
+            "docp.lockout_after_trips",
+            f64::from(p.docp.lockout_after_trips),
+            p.docp.lockout_after_trips >= 1,
+            ">= 1",
+        );
+        let ov = &p.over_voltage;
+        check(
+            "over_voltage.cell_release_v",
+            ov.cell_release_v,
+            ov.cell_release_v <= ov.cell_trip_v,
+            "<= cell_trip_v",
+        );
+        check(
+            "over_voltage.pack_release_v",
+            ov.pack_release_v,
+            ov.pack_release_v <= ov.pack_trip_v,
+            "<= pack_trip_v",
+        );
+        let uv = &p.under_voltage;
+        check(
+            "under_voltage.cell_release_v",
+            uv.cell_release_v,
+            uv.cell_release_v >= uv.cell_trip_v,
+            ">= cell_trip_v",
+        );
+        check(
+            "under_voltage.pack_release_v",
+            uv.pack_release_v,
+            uv.pack_release_v >= uv.pack_trip_v,
+            ">= pack_trip_v",
+        );
+        check(
+            "sleep.auto_wake_interval_s",
+            p.sleep.auto_wake_interval_s,
+            p.sleep.auto_wake_interval_s >= 1.0,
+            ">= 1",
+        );
+        check(
+            "soc_calibration.held_percent",
+            p.soc_calibration.held_percent,
+            (0.0..=100.0).contains(&p.soc_calibration.held_percent),
+            "0..=100",
         );
         let b = &p.reset_button;
         check(

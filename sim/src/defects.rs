@@ -26,6 +26,30 @@ pub enum Defect {
     DryContactStuck,
     /// A 6-10 s reset press does not release the lock-out.
     ResetIgnored,
+    /// DOCP recovers after every trip and never locks.
+    DocpNoLockout,
+    /// The 5 min limit of the 101-119 A band is missing.
+    PeakLimitIgnored,
+    /// Dry contact output 2 stays closed during discharge protection.
+    DischargeContactStuck,
+    /// 0x359 over- and under-voltage bits swapped.
+    VoltageFlagsSwapped,
+    /// SOC calibrates to 100 % without reaching cut-off current.
+    SocJumpsTo100,
+    /// Unresolved under-voltage never puts the pack to sleep.
+    UvSleepNever,
+    /// Automatic wake-ups never stop.
+    AutoWakeForever,
+    /// Automatic wake-ups every hour instead of every 4 h.
+    AutoWakeHourly,
+    /// A charger above 48 V does not wake the pack.
+    ChargerWakeIgnored,
+    /// The rapid-shutdown input is ignored.
+    RsdIgnored,
+    /// A 3-6 s press does not toggle sleep.
+    SleepButtonIgnored,
+    /// No warnings before protections.
+    AlarmsMissing,
 }
 
 impl Defect {
@@ -39,6 +63,18 @@ impl Defect {
         Defect::ChargeEnableStuck,
         Defect::DryContactStuck,
         Defect::ResetIgnored,
+        Defect::DocpNoLockout,
+        Defect::PeakLimitIgnored,
+        Defect::DischargeContactStuck,
+        Defect::VoltageFlagsSwapped,
+        Defect::SocJumpsTo100,
+        Defect::UvSleepNever,
+        Defect::AutoWakeForever,
+        Defect::AutoWakeHourly,
+        Defect::ChargerWakeIgnored,
+        Defect::RsdIgnored,
+        Defect::SleepButtonIgnored,
+        Defect::AlarmsMissing,
     ];
 
     /// The snake_case name used in bench files and on the command line.
@@ -52,6 +88,18 @@ impl Defect {
             Defect::ChargeEnableStuck => "charge_enable_stuck",
             Defect::DryContactStuck => "dry_contact_stuck",
             Defect::ResetIgnored => "reset_ignored",
+            Defect::DocpNoLockout => "docp_no_lockout",
+            Defect::PeakLimitIgnored => "peak_limit_ignored",
+            Defect::DischargeContactStuck => "discharge_contact_stuck",
+            Defect::VoltageFlagsSwapped => "voltage_flags_swapped",
+            Defect::SocJumpsTo100 => "soc_jumps_to_100",
+            Defect::UvSleepNever => "uv_sleep_never",
+            Defect::AutoWakeForever => "auto_wake_forever",
+            Defect::AutoWakeHourly => "auto_wake_hourly",
+            Defect::ChargerWakeIgnored => "charger_wake_ignored",
+            Defect::RsdIgnored => "rsd_ignored",
+            Defect::SleepButtonIgnored => "sleep_button_ignored",
+            Defect::AlarmsMissing => "alarms_missing",
         }
     }
 
@@ -80,6 +128,42 @@ impl Defect {
                 "dry contact output 1 (charge enable) stays closed while COCP has stopped charging"
             }
             Defect::ResetIgnored => "a 6-10 s press of the reset button is ignored",
+            Defect::DocpNoLockout => {
+                "DOCP recovers automatically after every trip and never locks out"
+            }
+            Defect::PeakLimitIgnored => {
+                "a discharge current in the 101-119 A band is allowed indefinitely: the 5 min limit is missing"
+            }
+            Defect::DischargeContactStuck => {
+                "dry contact output 2 (discharge enable) stays closed while a protection has stopped discharging"
+            }
+            Defect::VoltageFlagsSwapped => {
+                "the CAN 0x359 cell over-voltage and under-voltage protection bits are swapped"
+            }
+            Defect::SocJumpsTo100 => {
+                "SOC jumps to 100 % as soon as the cells reach the calibration voltage, during bulk charge, instead of being held at 99 % until the cut-off current"
+            }
+            Defect::UvSleepNever => {
+                "an unresolved CUVP/PUVP never puts the pack to sleep: it stays awake and draws its own consumption"
+            }
+            Defect::AutoWakeForever => {
+                "the automatic wake-ups after an under-voltage sleep never stop: there is no limit of 10 failed wakes"
+            }
+            Defect::AutoWakeHourly => {
+                "the automatic wake-up timer runs in the wrong unit: wakes every hour instead of every 4 hours"
+            }
+            Defect::ChargerWakeIgnored => {
+                "a charger above 48 V on the terminals does not wake a sleeping pack"
+            }
+            Defect::RsdIgnored => {
+                "the rapid-shutdown input (dry contact pins 5-6) is ignored: the pack keeps its output on"
+            }
+            Defect::SleepButtonIgnored => {
+                "a 3-6 s press of the button neither puts the pack to sleep nor wakes it"
+            }
+            Defect::AlarmsMissing => {
+                "the 0x359 alarm bits (warnings) are never set: protections act without a warning first"
+            }
         }
     }
 
@@ -109,6 +193,40 @@ impl Defect {
             }
             Defect::ResetIgnored => {
                 "manual 3.3.3 E: reset (6~10s); 3.4 COCP lock-out needs manual intervention"
+            }
+            Defect::DocpNoLockout => {
+                "manual 3.4 DOCP: \"If locked after three consecutive times, manual intervention is required.\""
+            }
+            Defect::PeakLimitIgnored => "manual 3.3.2: \"Peak discharge current 101~119A@5mins\"",
+            Defect::DischargeContactStuck => {
+                "manual 3.3.3.1 D: dry contact output 2 is the discharge enable/disable signal"
+            }
+            Defect::VoltageFlagsSwapped => {
+                "manual 3.4 COVP/CUVP reported to the inverter: 0x359 byte 0 bit 1 over-voltage, bit 2 under-voltage (protocols.md 1.4)"
+            }
+            Defect::SocJumpsTo100 => {
+                "manual 5 FAQ Q1: \"Battery maximum SOC is 99%\" until \"BMS will calibrate the SOC to 100% when reached cut-off current\""
+            }
+            Defect::UvSleepNever => {
+                "LOSUN manual 2.3-3 sleep 1): \"Over-discharge protection ... remains unresolved for 30 seconds\"; Lesso manual 3.4 CUVP remark (low-power mode)"
+            }
+            Defect::AutoWakeForever => {
+                "LOSUN manual 2.3-3 note: \"If it fails to charge after 10 consecutive automatic wake-ups, it will no longer wake up automatically.\""
+            }
+            Defect::AutoWakeHourly => {
+                "LOSUN manual 2.3-3 note: \"the system wakes up every 4 hours\""
+            }
+            Defect::ChargerWakeIgnored => {
+                "LOSUN manual 2.3-3 wake-up 1): \"Charger is connected, and the charger output voltage is greater than 48V\"; Lesso manual 3.4 sleep mode: \"Charge ... to activate\""
+            }
+            Defect::RsdIgnored => {
+                "manual 3.3.3.1 D: \"Passive INPUT signal. Rapid Shut Down function\"; manual 3.2 \"Rapid shut down function\""
+            }
+            Defect::SleepButtonIgnored => {
+                "manual 3.3.3 E: \"sleep(3s)/awake(3s)\"; LOSUN manual 2.3-2/2.3-3: press 3~6 seconds"
+            }
+            Defect::AlarmsMissing => {
+                "manual 3.3.3.4 note: \"'Warning' including items of cell imbalanced/low voltage/high current\"; 0x359 bytes 2-3 (protocols.md 1.4)"
             }
         }
     }
@@ -145,7 +263,7 @@ impl FromStr for Defect {
 
 /// The defects injected into one twin, as a set.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct DefectSet(u16);
+pub(crate) struct DefectSet(u32);
 
 impl DefectSet {
     pub(crate) fn from_list(defects: &[Defect]) -> Self {
@@ -156,8 +274,8 @@ impl DefectSet {
         self.0 & Self::bit(defect) != 0
     }
 
-    fn bit(defect: Defect) -> u16 {
-        1 << (defect as u16)
+    fn bit(defect: Defect) -> u32 {
+        1 << (defect as u32)
     }
 }
 

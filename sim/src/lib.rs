@@ -36,7 +36,8 @@ mod world;
 
 pub use bench::SimBench;
 pub use config::{
-    ButtonTimings, InvalidParams, OverCurrentParams, PackParams, ParamProblem, SimConfig,
+    AlarmParams, ButtonTimings, InvalidParams, OverCurrentParams, PackParams, ParamProblem,
+    PeakCurrent, SimConfig, SleepParams, SocCalibrationParams, VoltageProtectionParams,
 };
 pub use defects::{Defect, UnknownDefect};
 pub use error::{EndpointKind, SimError};

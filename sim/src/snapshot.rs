@@ -69,6 +69,17 @@ pub struct BmsSnapshot {
     pub cocp_trips: u32,
     /// COCP lock-out (manual 3.4 "manual intervention is required").
     pub locked: bool,
+    /// DOCP tripped or locked (including the peak-discharge limits).
+    pub docp_active: bool,
+    pub docp_locked: bool,
+    /// COVP/POVP active.
+    pub over_voltage_active: bool,
+    /// CUVP/PUVP active.
+    pub under_voltage_active: bool,
+    /// The rapid-shutdown input has switched the output off.
+    pub rapid_shutdown_active: bool,
+    /// Automatic wake-ups after under-voltage sleep so far (LOSUN 2.3-3).
+    pub auto_wakes: u32,
     pub asleep: bool,
     /// State of charge, 0..=1.
     pub soc: f64,

@@ -10,7 +10,7 @@
 //! world sits behind a `std::sync::Mutex` that is never held across an `.await`.
 //!
 //! Wiring of the built-in bench: relay 1 is across the pack's reset button (closed =
-//! pressed), relay 2 drives the rapid-shutdown input (not modelled yet), input 1 reads
+//! pressed), relay 2 drives the rapid-shutdown input, input 1 reads
 //! dry contact output 1 (charge enable), input 2 reads dry contact output 2 (discharge
 //! enable). The relay board starts in its factory "linkage" mode, where each relay
 //! follows its input: until the rig decouples channel 1, relay 1 holds the reset button
@@ -34,6 +34,8 @@ pub(crate) const MAX_STEP: Duration = Duration::from_secs(1);
 
 /// Relay 1 (index 0) is wired across the reset button.
 const RESET_BUTTON_RELAY: usize = 0;
+/// Relay 2 (index 1) drives the rapid-shutdown input (manual 3.3.3.1 D pins 5-6).
+const RAPID_SHUTDOWN_RELAY: usize = 1;
 /// Input 1 (index 0) reads dry contact output 1, charge enable.
 const CHARGE_ENABLE_INPUT: usize = 0;
 /// Input 2 (index 1) reads dry contact output 2, discharge enable.
@@ -52,6 +54,8 @@ pub(crate) struct World {
     pub(crate) board: RelayBoard,
     /// Relay 1 as the button last saw it.
     button_held: bool,
+    /// Relay 2 as the rapid-shutdown input last saw it.
+    rsd_closed: bool,
     can_frames_sent: u64,
     can_encode_errors: u64,
 }
@@ -79,6 +83,7 @@ impl World {
             source_status: ScpiStatus::default(),
             board: RelayBoard::factory(),
             button_held: false,
+            rsd_closed: false,
             can_frames_sent: 0,
             can_encode_errors: 0,
         };
@@ -87,29 +92,37 @@ impl World {
     }
 
     /// Bring the world to `target`; earlier instants are ignored.
+    ///
+    /// While no current flows nothing in the pack changes, so the step runs to the next
+    /// firmware deadline at once: a pack asleep for 48 h with a wake-up every 4 h costs a
+    /// few dozen steps, not a tick every second.
     pub(crate) fn advance_to(&mut self, target: Instant) {
         loop {
-            let current = self.operating_point().current_a;
-            self.firmware.advance(self.now, self.now, current);
             self.settle();
             if self.now >= target {
                 return;
             }
-            let current = self.operating_point().current_a;
-            let mut end = target.min(self.now + MAX_STEP);
-            if let Some(deadline) = self.firmware.next_deadline(self.now, current) {
+            let reading = self.reading();
+            let mut end = if reading.current_a == 0.0 {
+                target
+            } else {
+                target.min(self.now + MAX_STEP)
+            };
+            if let Some(deadline) = self.firmware.next_deadline(self.now, &reading) {
                 end = end.min(deadline);
             }
-            self.pack.integrate(current, end - self.now);
-            self.firmware.advance(self.now, end, current);
+            self.pack.integrate(reading.current_a, end - self.now);
+            self.firmware.advance(self.now, end, &reading);
             self.now = end;
         }
     }
 
-    /// Let the source's protections and the wiring react to a change made at `now`
-    /// (an instrument command, a firmware event).
+    /// Let the firmware, the source's protections and the wiring react to a change made
+    /// at `now` (an instrument command, a firmware event).
     pub(crate) fn settle(&mut self) {
         for _ in 0..WIRING_PASSES {
+            let reading = self.reading();
+            self.firmware.advance(self.now, self.now, &reading);
             let terminal = self.terminal();
             self.source.settle(&terminal);
             if !self.sync_wiring() {
@@ -172,6 +185,12 @@ impl World {
                 charge_mosfet_on: self.firmware.charge_mosfet_on(),
                 discharge_mosfet_on: self.firmware.discharge_mosfet_on(),
                 cocp_active: self.firmware.cocp_active(),
+                docp_active: self.firmware.docp_active(),
+                docp_locked: self.firmware.docp_locked(),
+                over_voltage_active: self.firmware.over_voltage_active(),
+                under_voltage_active: self.firmware.under_voltage_active(),
+                rapid_shutdown_active: self.firmware.rapid_shutdown_active(),
+                auto_wakes: self.firmware.auto_wakes(),
                 cocp_trips: self.firmware.cocp_trips(),
                 locked: self.firmware.locked(),
                 asleep: self.firmware.asleep(),
@@ -190,13 +209,16 @@ impl World {
         solve(&self.source, &self.terminal())
     }
 
-    /// The cell stack as the BMS measures it.
+    /// The cell stack as the BMS measures it, and the charger at its terminals: with the
+    /// source's output on, the BMS sees the source's set point across its open MOSFETs
+    /// (LOSUN 2.3-3 wake-up 1, "charger output voltage is greater than 48V").
     fn reading(&self) -> PackReading {
         let current_a = self.operating_point().current_a;
         PackReading {
             voltage_v: self.pack.ocv() + current_a * self.pack.resistance_ohm(),
             current_a,
             soc: self.pack.soc(),
+            charger_v: self.source.output_on.then_some(self.source.voltage_v),
         }
     }
 
@@ -208,9 +230,15 @@ impl World {
             .set_input(CHARGE_ENABLE_INPUT, contacts.charge_enable);
         self.board
             .set_input(DISCHARGE_ENABLE_INPUT, contacts.discharge_enable);
+        let rsd = self.board.relay_closed(RAPID_SHUTDOWN_RELAY);
+        let rsd_changed = rsd != self.rsd_closed;
+        if rsd_changed {
+            self.rsd_closed = rsd;
+            self.firmware.set_rapid_shutdown(self.now, rsd);
+        }
         let held = self.board.relay_closed(RESET_BUTTON_RELAY);
         if held == self.button_held {
-            return false;
+            return rsd_changed;
         }
         self.button_held = held;
         if held {

@@ -8,6 +8,7 @@ use rig_drivers::transport::Resource;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use super::safe_state::{RawSafeState, SafeState, SafeStateContext};
 use crate::diag::{Problem, Problems, SourceFile, Span, near_misses, yaml_problem};
 use crate::expr::{self, BoundExpr, Scope, Value};
 use crate::quantity::Dim;
@@ -57,6 +58,8 @@ struct RawInstrument {
     silence: Option<Spanned<String>>,
     /// What the instrument can deliver; set points beyond it are rejected.
     ratings: Option<RawRatings>,
+    /// Where the instrument is left on every way out of a run.
+    safe_state: Option<Spanned<RawSafeState>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -126,6 +129,8 @@ pub struct InstrumentSpec {
     pub max_current: Option<f64>,
     /// DBC text of a CAN instrument.
     pub dbc: Option<String>,
+    /// Applied on every way out of a run.
+    pub safe_state: SafeState,
 }
 
 /// A relay or an input on a board.
@@ -161,7 +166,7 @@ impl Scope for NoNames {
 }
 
 /// A literal of the given dimension from a bench field.
-fn quantity(
+pub(super) fn quantity(
     file: &SourceFile,
     field: &Spanned<String>,
     dim: Dim,
@@ -292,6 +297,22 @@ impl Bench {
                     inputs.insert(name.clone(), w);
                 }
                 Err(p) => problems.push(p),
+            }
+        }
+        for (name, spec) in &raw.instruments {
+            let Some(inst) = instruments.get_mut(name) else {
+                continue;
+            };
+            let cx = SafeStateContext {
+                file: &file,
+                instrument: name,
+                driver: inst.driver,
+                max_current: inst.max_current,
+                relays: &relays,
+            };
+            match super::safe_state::resolve(spec.value.safe_state.as_ref(), &cx) {
+                Ok(s) => inst.safe_state = s,
+                Err(p) => problems.extend(p),
             }
         }
         let is_virtual = instruments
@@ -535,6 +556,7 @@ fn instrument(
             max_voltage,
             max_current,
             dbc,
+            safe_state: SafeState::Nothing,
         }),
         _ => Err(problems),
     }

@@ -4,6 +4,8 @@
 
 mod channels;
 mod file;
+mod safe_state;
 
 pub use channels::{ChannelKind, ChannelSpec, Channels};
 pub use file::{BUILTIN_SIM_BENCH, Bench, BoardWire, Driver, InstrumentSpec};
+pub use safe_state::SafeState;

@@ -6,5 +6,7 @@ pub mod model;
 pub mod raw;
 mod resolve;
 
-pub use model::{Action, Expectation, Location, Plan, RelayOp, SourceSettings, Step, Window};
+pub use model::{
+    Action, EnvelopeLimits, Expectation, Location, Plan, RelayOp, SourceSettings, Step, Window,
+};
 pub use resolve::load_plan;

@@ -17,6 +17,22 @@ pub struct Plan {
     pub steps: Vec<Step>,
     /// SHA-free content fingerprint for reports: FNV-1a of the plan text.
     pub content_hash: String,
+    /// What the rig may ever apply or see; the supervisor aborts outside it.
+    pub envelope: EnvelopeLimits,
+    /// Sampling periods by instrument, overriding the bench's.
+    pub poll_s: std::collections::BTreeMap<String, f64>,
+}
+
+/// The envelope in base units: the tighter of the DUT profile's `limits.*` and the
+/// bench source's ratings. `None` where neither sets a limit.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EnvelopeLimits {
+    pub max_voltage: Option<f64>,
+    pub min_voltage: Option<f64>,
+    pub max_charge_a: Option<f64>,
+    pub max_discharge_a: Option<f64>,
+    pub min_temperature_c: Option<f64>,
+    pub max_temperature_c: Option<f64>,
 }
 
 /// Where in a file something was written.
@@ -42,6 +58,8 @@ pub struct Step {
     pub actions: Vec<Action>,
     pub wait_s: f64,
     pub expectations: Vec<Expectation>,
+    /// Abort the run if the step takes longer.
+    pub timeout_s: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -21,6 +21,10 @@ pub struct RawPlan {
     pub timeout: Spanned<String>,
     /// Free text: the procedure, the manual sections it checks.
     pub description: Option<String>,
+    /// How often to sample instruments during this plan, overriding the bench's
+    /// `poll:` (`{ io: 10 s, source: 10 s }`): long soaks need fewer readings.
+    #[serde(default)]
+    pub poll: std::collections::BTreeMap<String, Spanned<String>>,
     pub steps: Vec<Spanned<RawStep>>,
 }
 
@@ -39,6 +43,9 @@ pub struct RawStep {
     pub chamber: Option<Spanned<RawChamber>>,
     /// Stay in this step at least this long (`30 s`).
     pub wait: Option<Spanned<String>>,
+    /// The longest this step may take, actions included (`2 min`); beyond it the run
+    /// is aborted with verdict error and everything goes to its safe state.
+    pub timeout: Option<Spanned<String>>,
     /// Conditions over channels that must hold.
     #[serde(default)]
     pub expect: Vec<Spanned<RawExpectation>>,

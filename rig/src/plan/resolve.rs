@@ -5,14 +5,15 @@
 use serde_saphyr::Spanned;
 
 use super::model::{
-    Action, Expectation, Location, Plan, RelayOp, SourceSettings, Step, Window, content_hash,
+    Action, EnvelopeLimits, Expectation, Location, Plan, RelayOp, SourceSettings, Step, Window,
+    content_hash,
 };
 use super::raw::{RawExpectation, RawPlan, RawRelay, RawSource, RawStep};
 use crate::bench::{Bench, Channels, Driver};
 use crate::diag::{Problem, Problems, SourceFile, Span, near_misses};
 use crate::dut::{DutProfile, Provenance};
 use crate::expr::{self, Binding, BoundExpr, Scope, Type, Value};
-use crate::quantity::{Dim, Quantity};
+use crate::quantity::{Dim, Quantity, format_duration};
 
 /// Most iterations one `repeat:` may have; more is surely a typo.
 const MAX_REPEAT: u32 = 10_000;
@@ -280,11 +281,44 @@ fn resolve(
         }
     }
     let timeout_s = r.duration(&raw.timeout, &[], "`timeout`");
+    let mut poll_s = std::collections::BTreeMap::new();
+    for (name, period) in &raw.poll {
+        let polled = bench
+            .instruments
+            .get(name)
+            .filter(|i| i.driver != Driver::BmsCan);
+        if polled.is_none() {
+            let known: Vec<&str> = bench
+                .instruments
+                .values()
+                .filter(|i| i.driver != Driver::BmsCan)
+                .map(|i| i.name.as_str())
+                .collect();
+            r.problems.push(
+                Problem::at(
+                    &file,
+                    r.span(period),
+                    format!("`poll` names `{name}`, which is not a polled instrument of the bench"),
+                )
+                .help(format!("polled instruments: {}", known.join(", "))),
+            );
+        } else if let Some(s) = r.duration(period, &[], "a poll period") {
+            poll_s.insert(name.clone(), s);
+        }
+    }
     if raw.steps.is_empty() {
         r.problems
             .push(Problem::in_file(&file, "the plan has no steps"));
     }
     r.steps_of(&raw.steps, &[]);
+    let envelope = EnvelopeLimits {
+        max_voltage: r.envelope.max_voltage.as_ref().map(|l| l.value),
+        min_voltage: r.envelope.min_voltage.as_ref().map(|l| l.value),
+        max_charge_a: r.envelope.max_charge.as_ref().map(|l| l.value),
+        max_discharge_a: r.envelope.max_discharge.as_ref().map(|l| l.value),
+        min_temperature_c: dut.number("limits.min_temperature"),
+        max_temperature_c: dut.number("limits.max_temperature"),
+    };
     let Resolver {
         problems, steps, ..
     } = r;
@@ -298,6 +332,8 @@ fn resolve(
         timeout_s: timeout_s.unwrap_or(0.0),
         steps,
         content_hash,
+        envelope,
+        poll_s,
         file,
     })
 }
@@ -392,6 +428,20 @@ impl Resolver<'_> {
                 );
                 None
             }
+        }
+    }
+
+    /// A duration without reporting problems (they are reported where the field is used).
+    fn quiet_duration(&self, field: &Spanned<String>, vars: &[(String, u32)]) -> Option<f64> {
+        let parsed = expr::parse(&field.value).ok()?;
+        let scope = PlanScope {
+            dut: self.dut,
+            channels: &self.channels,
+            vars,
+        };
+        match BoundExpr::bind(&parsed, &scope).ok()?.as_const()? {
+            Value::Num(q) if q.dim == Dim::Time => Some(q.value),
+            _ => None,
         }
     }
 
@@ -610,6 +660,25 @@ impl Resolver<'_> {
             Some(w) => self.duration(w, vars, "`wait`").unwrap_or(0.0),
             None => 0.0,
         };
+        let timeout_s = raw
+            .timeout
+            .as_ref()
+            .and_then(|t| self.duration(t, vars, "the step `timeout`"));
+        if let (Some(limit), Some(t)) = (timeout_s, &raw.timeout) {
+            let longest = raw
+                .expect
+                .iter()
+                .filter_map(|e| e.value.within.as_ref().or(e.value.holds_for.as_ref()))
+                .filter_map(|w| self.quiet_duration(w, vars))
+                .fold(wait_s, f64::max);
+            if longest > limit {
+                let span = self.span(t);
+                self.problems.push(
+                    Problem::at(self.file, span, format!("the step's timeout {} is shorter than its longest window {}", format_duration(limit), format_duration(longest)))
+                        .help("the timeout bounds the whole step; make it longer than every `within`, `for` and `wait`"),
+                );
+            }
+        }
         let expectations: Vec<Expectation> = raw
             .expect
             .iter()
@@ -637,6 +706,7 @@ impl Resolver<'_> {
             actions,
             wait_s,
             expectations,
+            timeout_s,
         });
     }
 

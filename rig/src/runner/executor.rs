@@ -10,11 +10,11 @@ use super::instruments::{InstrumentFailure, Instruments, failure};
 use super::log::EventLog;
 use super::samplers::Feed;
 use super::store::Store;
-use crate::bench::{Bench, Channels};
+use crate::bench::{Bench, ChannelKind, Channels};
 use crate::clock::RunClock;
 use crate::expr::{ChannelId, Value};
 use crate::plan::{Action, Expectation, Plan, RelayOp, SourceSettings, Step, Window};
-use crate::quantity::{Quantity, format_duration, trim_float};
+use crate::quantity::{Dim, Quantity, format_duration, trim_float};
 
 /// How long the runner waits for a first value of every channel the plan reads.
 const WARM_UP_S: f64 = 10.0;
@@ -31,8 +31,14 @@ pub enum Outcome {
 }
 
 enum State {
-    Pending,
-    Passed { reaction_s: Option<f64> },
+    /// Not decided. `judged` once the condition was evaluated on readings taken inside
+    /// the window (a `for` window with no such reading cannot pass).
+    Pending {
+        judged: bool,
+    },
+    Passed {
+        reaction_s: Option<f64>,
+    },
     Failed(String),
 }
 
@@ -45,6 +51,8 @@ pub struct Executor<'a> {
     pub feed: UnboundedReceiver<Feed>,
     pub store: Store,
     pub clock: RunClock,
+    /// Test hook, see [`super::Prepared::inject_panic_at_step`].
+    pub panic_at_step: Option<usize>,
 }
 
 fn fmt_t(t: f64) -> String {
@@ -61,10 +69,32 @@ fn sample_value(v: Value) -> (SampleValue, String) {
 impl Executor<'_> {
     pub async fn run(&mut self) -> Outcome {
         if let Err(f) = self.warm_up().await {
+            self.log.emit(EventKind::Error {
+                instrument: Some(f.instrument.clone()),
+                message: f.message.clone(),
+            });
             return Outcome::Error(f);
         }
         for step in &self.plan.steps {
-            match self.step(step).await {
+            let outcome = match step.timeout_s {
+                None => self.step(step).await,
+                Some(limit) => match crate::clock::within(limit, self.step(step)).await {
+                    Ok(o) => o,
+                    Err(()) => {
+                        let f = failure(
+                            "rig",
+                            format!(
+                                "step {} \"{}\" did not finish within its timeout of {}",
+                                step.number,
+                                step.name,
+                                format_duration(limit)
+                            ),
+                        );
+                        return self.step_error(step, f);
+                    }
+                },
+            };
+            match outcome {
                 Outcome::Pass => {}
                 other => return other,
             }
@@ -76,6 +106,7 @@ impl Executor<'_> {
     fn take(&mut self, feed: Feed) -> Result<Option<(ChannelId, f64)>, InstrumentFailure> {
         match feed {
             Feed::Sample { id, value, t } => {
+                self.supervise(id, value)?;
                 if self.store.update(id, value, t) {
                     let (value, unit) = sample_value(value);
                     self.log.emit_at(
@@ -89,8 +120,69 @@ impl Executor<'_> {
                 }
                 Ok(Some((id, t)))
             }
-            Feed::Failed(f) => Err(f),
+            Feed::Failed(f) | Feed::Violation(f) => Err(f),
         }
+    }
+
+    /// The pack temperature the BMS reports must stay inside the envelope.
+    fn supervise(&self, id: ChannelId, value: Value) -> Result<(), InstrumentFailure> {
+        let spec = self.channels.get(id);
+        let (ChannelKind::CanSignal { .. }, Value::Num(q)) = (&spec.kind, value) else {
+            return Ok(());
+        };
+        if q.dim != Dim::Temperature {
+            return Ok(());
+        }
+        let env = &self.plan.envelope;
+        let violation = match (env.min_temperature_c, env.max_temperature_c) {
+            (_, Some(max)) if q.value > max => Some(format!(
+                "{} = {q} above the envelope's maximum {max} degC",
+                spec.name
+            )),
+            (Some(min), _) if q.value < min => Some(format!(
+                "{} = {q} below the envelope's minimum {min} degC",
+                spec.name
+            )),
+            _ => None,
+        };
+        match violation {
+            Some(v) => Err(failure(
+                spec.name.split('.').next().unwrap_or("bms"),
+                format!("envelope violation: {v}"),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// A CAN link that fell silent while a pending expectation reads its signals: the
+    /// data would be stale, so the run cannot judge the DUT. Plans that expect silence
+    /// read `<link>.online` only.
+    fn stale_can(&self, id: ChannelId, pending: &[&Expectation]) -> Option<InstrumentFailure> {
+        let spec = self.channels.get(id);
+        if spec.kind != ChannelKind::CanOnline || self.store.value(id) != Some(Value::Bool(false)) {
+            return None;
+        }
+        let link = spec.name.strip_suffix(".online").unwrap_or(&spec.name);
+        let prefix = format!("{link}.");
+        let reads: Vec<String> = pending
+            .iter()
+            .flat_map(|e| e.predicate.channels())
+            .filter(|(c, name)| {
+                name.starts_with(&prefix)
+                    && matches!(self.channels.get(*c).kind, ChannelKind::CanSignal { .. })
+            })
+            .map(|(_, name)| name)
+            .collect();
+        if reads.is_empty() {
+            return None;
+        }
+        Some(failure(
+            link,
+            format!(
+                "no CAN frame for longer than the link's silence while the plan reads {}",
+                reads.join(", ")
+            ),
+        ))
     }
 
     /// The next feed item, or `None` once the run clock reaches `deadline_s`.
@@ -107,6 +199,17 @@ impl Executor<'_> {
             },
             () = clock.sleep_until_s(deadline_s) => Ok(None),
         }
+    }
+
+    /// A reading that producers waking at this same instant send, if any.
+    async fn same_instant(&mut self) -> Result<Option<(ChannelId, f64)>, InstrumentFailure> {
+        for _ in 0..8 {
+            if let Ok(f) = self.feed.try_recv() {
+                return self.take(f);
+            }
+            tokio::task::yield_now().await;
+        }
+        Ok(None)
     }
 
     /// Take every reading already waiting, without advancing time.
@@ -134,6 +237,9 @@ impl Executor<'_> {
                 .map(|(_, n)| n.as_str())
                 .collect();
             if missing.is_empty() {
+                // Whatever else is already queued (a violation behind the last reading)
+                // must be seen before step 1 touches anything.
+                self.drain()?;
                 return Ok(());
             }
             if self.next(until).await?.is_none() {
@@ -143,10 +249,6 @@ impl Executor<'_> {
                     missing.join(", "),
                     format_duration(WARM_UP_S)
                 );
-                self.log.emit(EventKind::Error {
-                    instrument: Some(instrument.clone()),
-                    message: msg.clone(),
-                });
                 return Err(InstrumentFailure {
                     instrument,
                     message: msg,
@@ -161,6 +263,9 @@ impl Executor<'_> {
             name: step.name.clone(),
             location: step.location.to_string(),
         });
+        if self.panic_at_step == Some(step.number) {
+            panic!("injected panic at step {}", step.number);
+        }
         for action in &step.actions {
             if let Err(f) = self.apply(step.number, action).await {
                 self.log.emit(EventKind::Error {
@@ -178,9 +283,14 @@ impl Executor<'_> {
             return self.step_error(step, f);
         }
         let t0 = self.clock.now_s();
-        let mut states: Vec<State> = step.expectations.iter().map(|_| State::Pending).collect();
+        let start = self.store.arrivals();
+        let mut states: Vec<State> = step
+            .expectations
+            .iter()
+            .map(|_| State::Pending { judged: false })
+            .collect();
         for (e, s) in step.expectations.iter().zip(states.iter_mut()) {
-            self.evaluate(e, s, t0, t0);
+            self.evaluate(e, s, t0, start, t0);
         }
         let step_end = t0 + step.wait_s;
         loop {
@@ -192,7 +302,7 @@ impl Executor<'_> {
                 .expectations
                 .iter()
                 .zip(&states)
-                .filter(|(_, s)| matches!(s, State::Pending))
+                .filter(|(_, s)| matches!(s, State::Pending { .. }))
                 .map(|(e, _)| t0 + e.window.seconds());
             let deadline = pending_deadlines
                 .chain((now < step_end).then_some(step_end))
@@ -200,25 +310,45 @@ impl Executor<'_> {
             if deadline.is_infinite() {
                 break;
             }
-            match self.next(deadline).await {
+            let next = match self.next(deadline).await {
+                // A reading due at the deadline instant counts: let producers that wake
+                // at the same instant run, and take what they sent, before deciding.
+                Ok(None) => self.same_instant().await,
+                other => other,
+            };
+            match next {
                 Err(f) => return self.step_error(step, f),
                 Ok(Some((id, t))) => {
                     for (e, s) in step.expectations.iter().zip(states.iter_mut()) {
                         let in_window = t <= t0 + e.window.seconds();
-                        if matches!(s, State::Pending)
+                        if matches!(s, State::Pending { .. })
                             && in_window
                             && e.predicate.channels().iter().any(|(c, _)| *c == id)
                         {
-                            self.evaluate(e, s, t0, t);
+                            self.evaluate(e, s, t0, start, t);
                         }
+                    }
+                    let pending: Vec<&Expectation> = step
+                        .expectations
+                        .iter()
+                        .zip(&states)
+                        .filter(|(_, s)| matches!(s, State::Pending { .. }))
+                        .map(|(e, _)| e)
+                        .collect();
+                    if let Some(f) = self.stale_can(id, &pending) {
+                        return self.step_error(step, f);
                     }
                 }
                 Ok(None) => {
                     for (e, s) in step.expectations.iter().zip(states.iter_mut()) {
-                        if matches!(s, State::Pending) && t0 + e.window.seconds() <= deadline {
-                            *s = match e.window {
-                                Window::For(_) => State::Passed { reaction_s: None },
-                                Window::Within(w) => State::Failed(self.never_true(e, t0, w)),
+                        if matches!(s, State::Pending { .. }) && t0 + e.window.seconds() <= deadline
+                        {
+                            *s = match (e.window, &*s) {
+                                (Window::For(_), State::Pending { judged: true }) => {
+                                    State::Passed { reaction_s: None }
+                                }
+                                (Window::For(w), _) => State::Failed(self.unjudged(e, t0, w)),
+                                (Window::Within(w), _) => State::Failed(self.never_true(e, t0, w)),
                             };
                         }
                     }
@@ -231,7 +361,7 @@ impl Executor<'_> {
                 State::Passed { reaction_s } => (Verdict::Pass, *reaction_s, None),
                 State::Failed(m) => (Verdict::Fail, None, Some(m.clone())),
                 // Not decided because another expectation of the step failed first.
-                State::Pending => (Verdict::Skipped, None, None),
+                State::Pending { .. } => (Verdict::Skipped, None, None),
             };
             if first_failure.is_none() {
                 first_failure = message.clone();
@@ -274,16 +404,40 @@ impl Executor<'_> {
         Outcome::Error(f)
     }
 
-    fn evaluate(&self, e: &Expectation, state: &mut State, t0: f64, t: f64) {
+    /// Judge an expectation at `t`, but only once every channel it reads has a reading
+    /// that arrived after the window opened (arrival number above `start`): a reading
+    /// from before the step's actions says nothing about their effect.
+    fn evaluate(&self, e: &Expectation, state: &mut State, t0: f64, start: u64, t: f64) {
+        let fresh = e
+            .predicate
+            .channels()
+            .iter()
+            .all(|(id, _)| self.store.get(*id).is_some_and(|r| r.order > start));
+        if !fresh {
+            return;
+        }
         let value = e.predicate.eval(&|id| self.store.value(id));
         *state = match (e.window, value) {
             (Window::Within(_), Some(Value::Bool(true))) => State::Passed {
                 reaction_s: Some(t - t0),
             },
-            (Window::Within(_), _) => State::Pending,
-            (Window::For(_), Some(Value::Bool(true))) => State::Pending,
+            (Window::Within(_), _) => State::Pending { judged: true },
+            (Window::For(_), Some(Value::Bool(true))) => State::Pending { judged: true },
             (Window::For(w), _) => State::Failed(self.broken(e, t0, w, t, value.is_none())),
         };
+    }
+
+    fn unjudged(&self, e: &Expectation, t0: f64, window: f64) -> String {
+        format!(
+            "expectation \"{}\" failed ({})\n  expected: {} for {}, from {} to {}\n  observed: no reading of every channel inside the window; last: {}",
+            e.name,
+            e.location,
+            e.text,
+            format_duration(window),
+            fmt_t(t0),
+            fmt_t(t0 + window),
+            self.observed(e)
+        )
     }
 
     /// The channels of an expectation with their current values.

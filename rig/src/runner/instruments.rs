@@ -14,7 +14,7 @@ use rig_reports::EventKind;
 use tokio::sync::Mutex;
 
 use super::log::EventLog;
-use crate::bench::{Bench, Driver, InstrumentSpec};
+use crate::bench::{Bench, Driver, InstrumentSpec, SafeState};
 use crate::clock;
 
 /// Why an instrument could not be used. Always verdict error: says nothing of the DUT.
@@ -215,40 +215,15 @@ impl Instruments {
         Ok(())
     }
 
-    /// Put every connected instrument into its safe state, in reverse connection order,
+    /// Put every connected instrument into the safe state its bench entry declares:
+    /// sources first (they hold the energy), then the rest in reverse connection order,
     /// each bounded in time. Returns the instruments that could not be made safe.
     pub async fn make_safe(&self, log: &EventLog) -> Vec<String> {
+        let mut order: Vec<&String> = self.order.iter().rev().collect();
+        order.sort_by_key(|name| self.source.as_ref().is_none_or(|(s, _)| &s.name != *name));
         let mut unsafe_left = Vec::new();
-        for name in self.order.iter().rev() {
-            let (action, result) = if let Some((spec, source)) =
-                self.source.as_ref().filter(|(s, _)| &s.name == name)
-            {
-                let source = source.clone();
-                let r = clock::within(spec.timeout_s * 4.0, async move {
-                    let mut s = source.lock().await;
-                    // Output off first: whatever fails after it, nothing is energised.
-                    s.set_output(false).await?;
-                    s.set_current_limit(0.0).await?;
-                    s.set_sink_limit(0.0).await
-                })
-                .await;
-                (
-                    "output off, current limits 0 A",
-                    r.map_err(|_| "timed out".to_string())
-                        .and_then(|r| r.map_err(|e| e.to_string())),
-                )
-            } else if let Some((spec, board)) = self.boards.get(name) {
-                let board = board.clone();
-                let r = clock::within(spec.timeout_s * 2.0, async move {
-                    board.lock().await.all_off().await
-                })
-                .await;
-                (
-                    "all relays open",
-                    r.map_err(|_| "timed out".to_string())
-                        .and_then(|r| r.map_err(|e| e.to_string())),
-                )
-            } else {
+        for name in order {
+            let Some((action, result)) = self.make_one_safe(name).await else {
                 continue;
             };
             let ok = result.is_ok();
@@ -257,11 +232,102 @@ impl Instruments {
             }
             log.emit(EventKind::SafeState {
                 instrument: name.clone(),
-                action: action.into(),
+                action,
                 ok,
                 error: result.err(),
             });
         }
         unsafe_left
+    }
+
+    async fn make_one_safe(&self, name: &str) -> Option<(String, Result<(), String>)> {
+        let bounded = |r: Result<Result<(), String>, ()>| {
+            r.map_err(|()| "timed out".to_string()).and_then(|r| r)
+        };
+        if let Some((spec, source)) = self.source.as_ref().filter(|(s, _)| s.name == name) {
+            let SafeState::Source {
+                current_limit_a,
+                sink_limit_a,
+                voltage_v,
+            } = spec.safe_state
+            else {
+                return None;
+            };
+            let source = source.clone();
+            let r = clock::within(spec.timeout_s * 5.0, async move {
+                let mut s = source.lock().await;
+                // Output off first: whatever fails after it, nothing is energised.
+                s.set_output(false).await.map_err(|e| e.to_string())?;
+                s.set_current_limit(current_limit_a)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                s.set_sink_limit(sink_limit_a)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if let Some(v) = voltage_v {
+                    s.set_voltage(v).await.map_err(|e| e.to_string())?;
+                }
+                Ok(())
+            })
+            .await;
+            let mut action = format!(
+                "output off, current limit {current_limit_a} A, sink limit {sink_limit_a} A"
+            );
+            if let Some(v) = voltage_v {
+                action.push_str(&format!(", voltage {v} V"));
+            }
+            return Some((action, bounded(r)));
+        }
+        let (spec, board) = self.boards.get(name)?;
+        let SafeState::Board { closed } = &spec.safe_state else {
+            return None;
+        };
+        let board = board.clone();
+        let closed = closed.clone();
+        let action = if closed.is_empty() {
+            "all relays open".to_string()
+        } else {
+            format!("relays open except channel {:?} closed", closed)
+        };
+        let r = clock::within(spec.timeout_s * 10.0, async move {
+            let mut b = board.lock().await;
+            if closed.is_empty() {
+                return b.all_off().await.map_err(|e| e.to_string());
+            }
+            for channel in 1..=rig_drivers::modbus::CHANNELS {
+                b.set_relay(channel, closed.contains(&channel))
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            Ok(())
+        })
+        .await;
+        Some((action, bounded(r)))
+    }
+
+    /// The hard stop after a second signal: only the source's output off, at once.
+    pub async fn emergency_output_off(&self, log: &EventLog) -> bool {
+        let Some((spec, source)) = &self.source else {
+            return true;
+        };
+        let source = source.clone();
+        let r = clock::within(spec.timeout_s, async move {
+            source
+                .lock()
+                .await
+                .set_output(false)
+                .await
+                .map_err(|e| e.to_string())
+        })
+        .await;
+        let r = r.map_err(|()| "timed out".to_string()).and_then(|r| r);
+        let ok = r.is_ok();
+        log.emit(EventKind::SafeState {
+            instrument: spec.name.clone(),
+            action: "hard stop: output off".into(),
+            ok,
+            error: r.err(),
+        });
+        ok
     }
 }

@@ -38,6 +38,9 @@ pub struct Prepared {
     /// The twin of the virtual bench, from the DUT profile and the injected defects.
     pub sim: Option<rig_sim::SimConfig>,
     pub defects: Vec<String>,
+    /// Test hook: panic at the start of this step, to prove a panic still ends in the
+    /// safe state. Nothing a user writes sets it.
+    pub inject_panic_at_step: Option<usize>,
 }
 
 /// Check what a run needs on this bench: twin parameters, defect names.
@@ -56,7 +59,11 @@ pub fn prepare(plan: &Plan, bench: &Bench, extra_defects: &[String]) -> Result<P
             ))
             .into());
         }
-        return Ok(Prepared { sim: None, defects });
+        return Ok(Prepared {
+            sim: None,
+            defects,
+            inject_panic_at_step: None,
+        });
     }
     let mut parsed = Vec::new();
     let mut problems = Problems::default();
@@ -90,7 +97,11 @@ pub fn prepare(plan: &Plan, bench: &Bench, extra_defects: &[String]) -> Result<P
         pack,
         defects: parsed,
     });
-    problems.into_result(Prepared { sim, defects })
+    problems.into_result(Prepared {
+        sim,
+        defects,
+        inject_panic_at_step: None,
+    })
 }
 
 /// The result of one plan.
@@ -101,6 +112,9 @@ pub struct PlanOutcome {
     /// For fail: the failed expectation; for error: what broke.
     pub message: Option<String>,
     pub log_path: PathBuf,
+    /// On the virtual bench: the simulated instruments' own state after the teardown,
+    /// so tests can check the safe state from the instruments' side too.
+    pub sim_final: Option<rig_sim::SimSnapshot>,
 }
 
 /// Where a plan's event log goes in a run folder.
@@ -117,6 +131,7 @@ pub fn run_plan(plan: &Plan, bench: &Bench, prepared: &Prepared, out_dir: &Path)
             verdict: Verdict::Error,
             message: Some("not started: the run was interrupted".into()),
             log_path,
+            sim_final: None,
         };
     }
     let error = |message: String| PlanOutcome {
@@ -124,6 +139,7 @@ pub fn run_plan(plan: &Plan, bench: &Bench, prepared: &Prepared, out_dir: &Path)
         verdict: Verdict::Error,
         message: Some(message),
         log_path: log_path.clone(),
+        sim_final: None,
     };
     let runtime = match clock::runtime(prepared.sim.is_some()) {
         Ok(r) => r,
@@ -164,11 +180,12 @@ async fn forward_traffic(mut rx: mpsc::UnboundedReceiver<Traffic>, log: log::Eve
 
 async fn run(plan: &Plan, bench: &Bench, prepared: &Prepared, log_path: PathBuf) -> PlanOutcome {
     let clock = RunClock::start();
-    let outcome = |verdict, message| PlanOutcome {
+    let outcome = |verdict, message, sim_final| PlanOutcome {
         plan_id: plan.id.clone(),
         verdict,
         message,
         log_path: log_path.clone(),
+        sim_final,
     };
     let log = match log::EventLog::create(&log_path, clock) {
         Ok(l) => l,
@@ -179,6 +196,7 @@ async fn run(plan: &Plan, bench: &Bench, prepared: &Prepared, log_path: PathBuf)
                     "cannot write the event log {}: {e}",
                     log_path.display()
                 )),
+                None,
             );
         }
     };
@@ -214,41 +232,8 @@ async fn run(plan: &Plan, bench: &Bench, prepared: &Prepared, log_path: PathBuf)
         {
             Err((partial, f)) => (Verdict::Error, Some(f.to_string()), partial),
             Ok(mut connected) => {
-                let (feed_tx, feed_rx) = mpsc::unbounded_channel();
-                let mut tasks = Vec::new();
-                if let Some((spec, source)) = &connected.source {
-                    tasks.push(tokio::spawn(samplers::source(
-                        source.clone(),
-                        spec.name.clone(),
-                        channels.clone(),
-                        spec.poll_s,
-                        log.clone(),
-                        feed_tx.clone(),
-                    )));
-                }
-                for (name, (spec, board)) in &connected.boards {
-                    tasks.push(tokio::spawn(samplers::board(
-                        board.clone(),
-                        name.clone(),
-                        bench.clone(),
-                        channels.clone(),
-                        spec.poll_s,
-                        log.clone(),
-                        feed_tx.clone(),
-                    )));
-                }
-                // The CAN sampler owns the port; there is nothing to make safe on a listener.
-                if let Some((spec, link)) = connected.can.take() {
-                    tasks.push(tokio::spawn(samplers::can(
-                        link,
-                        channels.clone(),
-                        spec.silence_s,
-                        log.clone(),
-                        feed_tx.clone(),
-                    )));
-                }
-                drop(feed_tx);
-                let mut executor = executor::Executor {
+                let (tasks, feed_rx) = start_samplers(&mut connected, plan, bench, &channels, &log);
+                let executor = executor::Executor {
                     plan,
                     bench,
                     channels: &channels,
@@ -257,61 +242,18 @@ async fn run(plan: &Plan, bench: &Bench, prepared: &Prepared, log_path: PathBuf)
                     feed: feed_rx,
                     store: store::Store::new(&channels),
                     clock,
+                    panic_at_step: prepared.inject_panic_at_step,
                 };
-                let run = AssertUnwindSafe(executor.run()).catch_unwind();
-                let result = tokio::select! {
-                    biased;
-                    signal = signals::stop_requested() => Err(Some(signal)),
-                    r = clock::within(plan.timeout_s, run) => r.map_err(|()| None),
-                };
+                let (verdict, message) = execute(executor, plan, &log).await;
                 for t in &tasks {
                     t.abort();
                 }
-                let (verdict, message) = match result {
-                    Err(Some(signal)) => {
-                        let msg = format!(
-                            "interrupted by {signal}; instruments put into their safe state"
-                        );
-                        log.emit(EventKind::Error {
-                            instrument: None,
-                            message: msg.clone(),
-                        });
-                        (Verdict::Error, Some(msg))
-                    }
-                    Err(None) => {
-                        let msg = format!(
-                            "the plan did not finish within its timeout of {}",
-                            format_duration(plan.timeout_s)
-                        );
-                        log.emit(EventKind::Error {
-                            instrument: None,
-                            message: msg.clone(),
-                        });
-                        (Verdict::Error, Some(msg))
-                    }
-                    Ok(Err(panic)) => {
-                        let what = panic
-                            .downcast_ref::<String>()
-                            .cloned()
-                            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                            .unwrap_or_default();
-                        let msg = format!("the rig panicked: {what}");
-                        log.emit(EventKind::Error {
-                            instrument: None,
-                            message: msg.clone(),
-                        });
-                        (Verdict::Error, Some(msg))
-                    }
-                    Ok(Ok(Outcome::Pass)) => (Verdict::Pass, None),
-                    Ok(Ok(Outcome::Fail(m))) => (Verdict::Fail, Some(m)),
-                    Ok(Ok(Outcome::Error(f))) => (Verdict::Error, Some(f.to_string())),
-                };
                 (verdict, message, connected)
             }
         };
-    let unsafe_left = instruments.make_safe(&log).await;
+    let unsafe_left = teardown(&instruments, &log).await;
     drop(instruments);
-
+    let sim_final = sim.as_ref().map(rig_sim::SimBench::snapshot);
     drop(traffic_tx);
     let _ = clock::within(5.0, forwarder).await;
     // A teardown failure is an error of its own, but never turns the DUT's fail into a pass.
@@ -338,9 +280,141 @@ async fn run(plan: &Plan, bench: &Bench, prepared: &Prepared, log_path: PathBuf)
         return outcome(
             Verdict::Error,
             Some(format!("writing the event log failed: {e}")),
+            sim_final,
         );
     }
-    outcome(verdict, message)
+    outcome(verdict, message, sim_final)
+}
+
+/// Start a sampler per instrument. A panic in a sampler becomes the failure of its
+/// instrument instead of a silent end of its readings.
+fn start_samplers(
+    connected: &mut instruments::Instruments,
+    plan: &Plan,
+    bench: &Bench,
+    channels: &Channels,
+    log: &log::EventLog,
+) -> (
+    Vec<tokio::task::JoinHandle<()>>,
+    mpsc::UnboundedReceiver<samplers::Feed>,
+) {
+    let (feed_tx, feed_rx) = mpsc::unbounded_channel();
+    let mut tasks = Vec::new();
+    let mut spawn =
+        |name: &str, task: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>| {
+            let tx = feed_tx.clone();
+            let name = name.to_string();
+            tasks.push(tokio::spawn(async move {
+                if let Err(panic) = AssertUnwindSafe(task).catch_unwind().await {
+                    let _ = tx.send(samplers::Feed::Failed(instruments::failure(
+                        &name,
+                        format!("its sampler panicked: {}", panic_text(&panic)),
+                    )));
+                }
+            }));
+        };
+    if let Some((spec, source)) = &connected.source {
+        let guard = samplers::SourceGuard::of(&plan.envelope);
+        spawn(
+            &spec.name,
+            Box::pin(samplers::source(
+                source.clone(),
+                spec.name.clone(),
+                channels.clone(),
+                plan.poll_s.get(&spec.name).copied().unwrap_or(spec.poll_s),
+                guard,
+                log.clone(),
+                feed_tx.clone(),
+            )),
+        );
+    }
+    for (name, (spec, board)) in &connected.boards {
+        spawn(
+            name,
+            Box::pin(samplers::board(
+                board.clone(),
+                name.clone(),
+                bench.clone(),
+                channels.clone(),
+                plan.poll_s.get(name).copied().unwrap_or(spec.poll_s),
+                log.clone(),
+                feed_tx.clone(),
+            )),
+        );
+    }
+    // The CAN sampler owns the port; there is nothing to make safe on a listener.
+    if let Some((spec, link)) = connected.can.take() {
+        spawn(
+            &spec.name,
+            Box::pin(samplers::can(
+                link,
+                channels.clone(),
+                spec.silence_s,
+                log.clone(),
+                feed_tx.clone(),
+            )),
+        );
+    }
+    (tasks, feed_rx)
+}
+
+fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "(no message)".into())
+}
+
+/// Run the steps under the plan's timeout, a signal, or a panic, whichever ends first.
+async fn execute(
+    mut executor: executor::Executor<'_>,
+    plan: &Plan,
+    log: &log::EventLog,
+) -> (Verdict, Option<String>) {
+    let run = AssertUnwindSafe(executor.run()).catch_unwind();
+    let result = tokio::select! {
+        biased;
+        signal = signals::stop_requested() => Err(Some(signal)),
+        r = clock::within(plan.timeout_s, run) => r.map_err(|()| None),
+    };
+    let error = |msg: String| {
+        log.emit(EventKind::Error {
+            instrument: None,
+            message: msg.clone(),
+        });
+        (Verdict::Error, Some(msg))
+    };
+    match result {
+        Err(Some(signal)) => error(format!(
+            "interrupted by {signal}; instruments put into their safe state"
+        )),
+        Err(None) => error(format!(
+            "the plan did not finish within its timeout of {}",
+            format_duration(plan.timeout_s)
+        )),
+        Ok(Err(panic)) => error(format!("the rig panicked: {}", panic_text(&panic))),
+        Ok(Ok(Outcome::Pass)) => (Verdict::Pass, None),
+        Ok(Ok(Outcome::Fail(m))) => (Verdict::Fail, Some(m)),
+        Ok(Ok(Outcome::Error(f))) => (Verdict::Error, Some(f.to_string())),
+    }
+}
+
+/// Every instrument to its safe state. A signal during the teardown escalates to a hard
+/// stop that still switches the source's output off first.
+async fn teardown(instruments: &instruments::Instruments, log: &log::EventLog) -> Vec<String> {
+    tokio::select! {
+        biased;
+        left = instruments.make_safe(log) => left,
+        signal = signals::stop_requested() => {
+            log.emit(EventKind::Error { instrument: None, message: format!("{signal} during the teardown: hard stop") });
+            let mut left: Vec<String> = instruments.order.iter().filter(|n| instruments.source.as_ref().is_none_or(|(s, _)| &s.name != *n)).cloned().collect();
+            if !instruments.emergency_output_off(log).await {
+                left.extend(instruments.source.as_ref().map(|(s, _)| s.name.clone()));
+            }
+            left
+        }
+    }
 }
 
 /// OVP and OCP for the source: the envelope's maximum voltage and largest current, so

@@ -14,8 +14,75 @@ use crate::quantity::{Dim, Quantity};
 /// What samplers send to the executor.
 #[derive(Debug)]
 pub enum Feed {
-    Sample { id: ChannelId, value: Value, t: f64 },
+    Sample {
+        id: ChannelId,
+        value: Value,
+        t: f64,
+    },
     Failed(InstrumentFailure),
+    /// A measurement left the envelope; the source's output is already off.
+    Violation(InstrumentFailure),
+}
+
+/// Measurement noise a reading may show beyond a limit before it counts as a
+/// violation: 1 % of the limit, at least 0.1 V or 0.5 A.
+fn beyond(value: f64, limit: f64, floor: f64) -> bool {
+    value > limit + (limit.abs() * 0.01).max(floor)
+}
+
+/// The envelope as the source's sampler checks it on every reading, independent of the
+/// steps: a violation switches the output off at once, then aborts the run.
+#[derive(Clone, Debug, Default)]
+pub struct SourceGuard {
+    max_voltage: Option<f64>,
+    min_voltage: Option<f64>,
+    max_charge_a: Option<f64>,
+    max_discharge_a: Option<f64>,
+}
+
+impl SourceGuard {
+    pub fn of(envelope: &crate::plan::EnvelopeLimits) -> SourceGuard {
+        SourceGuard {
+            max_voltage: envelope.max_voltage,
+            min_voltage: envelope.min_voltage,
+            max_charge_a: envelope.max_charge_a,
+            max_discharge_a: envelope.max_discharge_a,
+        }
+    }
+
+    /// What was violated, if anything. Current is positive into the pack.
+    pub fn check(&self, volts: f64, amps: f64) -> Option<String> {
+        if let Some(max) = self.max_voltage
+            && beyond(volts, max, 0.1)
+        {
+            return Some(format!(
+                "pack voltage {volts:.3} V above the envelope's maximum {max} V"
+            ));
+        }
+        if let Some(min) = self.min_voltage
+            && beyond(-volts, -min, 0.1)
+        {
+            return Some(format!(
+                "pack voltage {volts:.3} V below the envelope's minimum {min} V"
+            ));
+        }
+        if let Some(max) = self.max_charge_a
+            && beyond(amps, max, 0.5)
+        {
+            return Some(format!(
+                "charge current {amps:.2} A above the envelope's maximum {max} A"
+            ));
+        }
+        if let Some(max) = self.max_discharge_a
+            && beyond(-amps, max, 0.5)
+        {
+            return Some(format!(
+                "discharge current {:.2} A above the envelope's maximum {max} A",
+                -amps
+            ));
+        }
+        None
+    }
 }
 
 /// Poll the source's measurements every `period_s`.
@@ -24,6 +91,7 @@ pub async fn source(
     name: String,
     channels: Channels,
     period_s: f64,
+    guard: SourceGuard,
     log: EventLog,
     tx: UnboundedSender<Feed>,
 ) {
@@ -43,13 +111,28 @@ pub async fn source(
     loop {
         let reading = {
             let mut s = source.lock().await;
-            async {
+            let reading = async {
                 let v = s.measure_voltage().await?;
                 let i = s.measure_current().await?;
                 let o = s.output().await?;
                 Ok::<_, rig_drivers::scpi::ScpiError>((v, i, o))
             }
-            .await
+            .await;
+            if let Ok((v, i, _)) = reading
+                && let Some(violation) = guard.check(v, i)
+            {
+                // Off first, while the lock is held: nothing else gets a command in.
+                let off = s.set_output(false).await;
+                let message = match off {
+                    Ok(()) => format!("envelope violation: {violation}; output switched off"),
+                    Err(e) => format!(
+                        "envelope violation: {violation}; switching the output off failed: {e}"
+                    ),
+                };
+                let _ = tx.send(Feed::Violation(failure(&name, message)));
+                return;
+            }
+            reading
         };
         let t = clock.now_s();
         match reading {
@@ -194,10 +277,17 @@ pub async fn can(
         return;
     }
     loop {
+        // Online: wait for a frame until the silence ends. Offline: say so again every
+        // `silence_s`, so expectations on `online` get fresh readings while it sleeps.
+        let deadline = if is_online {
+            last_frame + silence_s
+        } else {
+            clock.now_s() + silence_s
+        };
         let received = tokio::select! {
             biased;
             r = link.port.recv() => Some(r),
-            () = clock.sleep_until_s(last_frame + silence_s), if is_online => None,
+            () = clock.sleep_until_s(deadline) => None,
         };
         let frame: CanFrame = match received {
             Some(Ok(f)) => f,
@@ -223,6 +313,7 @@ pub async fn can(
         };
         let t = clock.now_s();
         last_frame = t;
+        is_online = true;
         log.emit_at(
             t,
             EventKind::CanFrame {
@@ -231,19 +322,16 @@ pub async fn can(
                 data: frame.data_hex(),
             },
         );
-        if !is_online {
-            is_online = true;
-            if let Some(id) = online
-                && tx
-                    .send(Feed::Sample {
-                        id,
-                        value: Value::Bool(true),
-                        t,
-                    })
-                    .is_err()
-            {
-                return;
-            }
+        if let Some(id) = online
+            && tx
+                .send(Feed::Sample {
+                    id,
+                    value: Value::Bool(true),
+                    t,
+                })
+                .is_err()
+        {
+            return;
         }
         // Frames the DBC does not describe are logged above and otherwise ignored.
         let Ok(decoded) = link.db.decode(&frame) else {

@@ -10,17 +10,22 @@ pub struct Reading {
     pub since: f64,
     /// When it was last read.
     pub at: f64,
+    /// Arrival number of the last reading: orders readings that share a timestamp
+    /// (in virtual time a whole exchange takes no time).
+    pub order: u64,
 }
 
 #[derive(Debug)]
 pub struct Store {
     readings: Vec<Option<Reading>>,
+    arrivals: u64,
 }
 
 impl Store {
     pub fn new(channels: &Channels) -> Store {
         Store {
             readings: vec![None; channels.len()],
+            arrivals: 0,
         }
     }
 
@@ -29,9 +34,12 @@ impl Store {
         let Some(slot) = self.readings.get_mut(id.0) else {
             return false;
         };
+        self.arrivals += 1;
+        let order = self.arrivals;
         match slot {
             Some(r) if r.value == value => {
                 r.at = t;
+                r.order = order;
                 false
             }
             _ => {
@@ -39,10 +47,16 @@ impl Store {
                     value,
                     since: t,
                     at: t,
+                    order,
                 });
                 true
             }
         }
+    }
+
+    /// How many readings have arrived so far; a window remembers it at its start.
+    pub fn arrivals(&self) -> u64 {
+        self.arrivals
     }
 
     pub fn get(&self, id: ChannelId) -> Option<Reading> {

@@ -1,7 +1,10 @@
 //! The twin's parameters, taken from the DUT profile: the virtual pack keeps exactly
 //! the promises the profile writes down (and the defects the bench injects).
 
-use rig_sim::{ButtonTimings, OverCurrentParams, PackParams};
+use rig_sim::{
+    AlarmParams, ButtonTimings, OverCurrentParams, PackParams, PeakCurrent, SleepParams,
+    SocCalibrationParams, VoltageProtectionParams,
+};
 
 use crate::diag::{Problem, Problems};
 use crate::dut::DutProfile;
@@ -27,6 +30,39 @@ const NEEDED: &[&str] = &[
     "twin.internal_resistance",
     "twin.initial_soc",
     "twin.temperature",
+    "docp.trip_current",
+    "docp.trip_delay",
+    "docp.recovery_delay",
+    "docp.lockout_after_trips",
+    "docp.counter_clear_time",
+    "docp.peak_current",
+    "docp.peak_delay",
+    "covp.trip_voltage",
+    "povp.trip_voltage",
+    "covp.trip_delay",
+    "covp.release_voltage",
+    "povp.release_voltage",
+    "covp.release_current",
+    "cuvp.trip_voltage",
+    "puvp.trip_voltage",
+    "cuvp.trip_delay",
+    "cuvp.release_voltage",
+    "puvp.release_voltage",
+    "cuvp.release_current",
+    "alarms.cell_high_voltage",
+    "alarms.cell_low_voltage",
+    "alarms.charge_high_current",
+    "alarms.discharge_high_current",
+    "sleep.under_voltage_delay",
+    "sleep.auto_wake_interval",
+    "sleep.auto_wake_max_failures",
+    "sleep.charger_wake_voltage",
+    "sleep.standby_time",
+    "soc.held_at",
+    "soc.cutoff_current",
+    "soc.calibration_cell_voltage",
+    "soc.calibration_time",
+    "rapid_shutdown.debounce",
 ];
 
 pub fn pack_params(dut: &DutProfile) -> Result<PackParams, Problems> {
@@ -74,6 +110,53 @@ pub fn pack_params(dut: &DutProfile) -> Result<PackParams, Problems> {
         internal_resistance_ohm: v[16],
         initial_soc: v[17] / 100.0,
         temperature_c: v[18],
+        docp: OverCurrentParams {
+            trip_current_a: v[19],
+            trip_delay_s: v[20],
+            recovery_delay_s: v[21],
+            lockout_after_trips: v[22] as u32,
+            counter_clear_s: v[23],
+        },
+        docp_peak: PeakCurrent {
+            current_a: v[24],
+            delay_s: v[25],
+        },
+        over_voltage: VoltageProtectionParams {
+            cell_trip_v: v[26],
+            pack_trip_v: v[27],
+            trip_delay_s: v[28],
+            cell_release_v: v[29],
+            pack_release_v: v[30],
+            release_current_a: v[31],
+        },
+        under_voltage: VoltageProtectionParams {
+            cell_trip_v: v[32],
+            pack_trip_v: v[33],
+            trip_delay_s: v[34],
+            cell_release_v: v[35],
+            pack_release_v: v[36],
+            release_current_a: v[37],
+        },
+        alarms: AlarmParams {
+            cell_high_v: v[38],
+            cell_low_v: v[39],
+            charge_high_current_a: v[40],
+            discharge_high_current_a: v[41],
+        },
+        sleep: SleepParams {
+            under_voltage_delay_s: v[42],
+            auto_wake_interval_s: v[43],
+            auto_wake_max_failures: v[44] as u32,
+            charger_wake_v: v[45],
+            standby_s: v[46],
+        },
+        soc_calibration: SocCalibrationParams {
+            held_percent: v[47],
+            cutoff_current_a: v[48],
+            cell_voltage_v: v[49],
+            hold_s: v[50],
+        },
+        rapid_shutdown_debounce_s: v[51],
     };
     problems.into_result(params)
 }

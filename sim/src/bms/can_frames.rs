@@ -18,6 +18,13 @@ pub(crate) struct CanReport {
     pub(crate) pack_current_a: f64,
     pub(crate) temperature_c: f64,
     pub(crate) charge_overcurrent: bool,
+    pub(crate) discharge_overcurrent: bool,
+    pub(crate) cell_overvoltage: bool,
+    pub(crate) cell_undervoltage: bool,
+    pub(crate) alarm_cell_high_voltage: bool,
+    pub(crate) alarm_cell_low_voltage: bool,
+    pub(crate) alarm_charge_high_current: bool,
+    pub(crate) alarm_discharge_high_current: bool,
     pub(crate) charge_enable: bool,
     pub(crate) discharge_enable: bool,
 }
@@ -86,7 +93,23 @@ pub(crate) fn encode_frames(db: &CanDatabase, r: &CanReport) -> Result<Vec<CanFr
         db.encode(
             PROTECTION_ALARM,
             &[
+                ("protection_cell_overvoltage", flag(r.cell_overvoltage)),
+                ("protection_cell_undervoltage", flag(r.cell_undervoltage)),
+                (
+                    "protection_discharge_overcurrent",
+                    flag(r.discharge_overcurrent),
+                ),
                 ("protection_charge_overcurrent", flag(r.charge_overcurrent)),
+                ("alarm_cell_high_voltage", flag(r.alarm_cell_high_voltage)),
+                ("alarm_cell_low_voltage", flag(r.alarm_cell_low_voltage)),
+                (
+                    "alarm_discharge_high_current",
+                    flag(r.alarm_discharge_high_current),
+                ),
+                (
+                    "alarm_charge_high_current",
+                    flag(r.alarm_charge_high_current),
+                ),
                 ("module_count", 1.0),
                 ("product_code_0", f64::from(b'P')),
                 ("product_code_1", f64::from(b'N')),
@@ -119,6 +142,13 @@ mod tests {
             pack_current_a: -25.0,
             temperature_c: 25.0,
             charge_overcurrent: false,
+            discharge_overcurrent: false,
+            cell_overvoltage: false,
+            cell_undervoltage: false,
+            alarm_cell_high_voltage: false,
+            alarm_cell_low_voltage: false,
+            alarm_charge_high_current: false,
+            alarm_discharge_high_current: false,
             charge_enable: true,
             discharge_enable: true,
         }
@@ -159,6 +189,22 @@ mod tests {
             &[0x00, 0x01, 0x00, 0x00, 0x01, 0x50, 0x4E]
         );
         assert_eq!(frames[4].data(), &[0x40, 0x00]);
+    }
+
+    #[test]
+    fn voltage_and_discharge_flags_land_on_their_dbc_bits() {
+        let frames = encode(&CanReport {
+            cell_overvoltage: true,
+            cell_undervoltage: true,
+            discharge_overcurrent: true,
+            alarm_cell_high_voltage: true,
+            alarm_cell_low_voltage: true,
+            alarm_discharge_high_current: true,
+            alarm_charge_high_current: true,
+            ..report()
+        });
+        // protocols.md 1.4: byte 0 bits 1, 2, 7; byte 2 bits 1, 2, 7; byte 3 bit 0.
+        assert_eq!(frames[3].data()[..4], [0x86, 0x00, 0x86, 0x01]);
     }
 
     #[test]

@@ -1,21 +1,33 @@
 //! The firmware: protections, the button, sleep, and the outputs that follow from them
 //! (MOSFETs, dry contacts, the CAN report), with any injected defects applied.
+//!
+//! Time is passed in, never read. [`Firmware::advance`] is told what the BMS measured
+//! from one instant to another; [`Firmware::next_deadline`] tells the world where its
+//! next step must end so that every timer (a trip delay, a recovery, the 30 s
+//! under-voltage sleep, a 4 h wake-up) fires exactly on time.
 
 use super::button::{Press, PressWindows, ResetButton};
 use super::can_frames::CanReport;
-use super::cocp::{Cocp, CocpPolicy};
-use crate::clock::{Instant, secs};
-use crate::config::PackParams;
+use super::overcurrent::{OverCurrent, OverCurrentPolicy, Tier};
+use super::sleep::{Sleep, SleepInputs, SleepPolicy};
+use super::soc::{SocDisplay, SocPolicy};
+use super::voltage::{Cells, End, VoltagePolicy, VoltageProtection};
+use crate::clock::{Duration, Instant, secs};
+use crate::config::{OverCurrentParams, PackParams, VoltageProtectionParams};
 use crate::defects::{Defect, DefectSet};
 use crate::snapshot::DryContacts;
 
-/// What the firmware measures on the pack, for its CAN report.
+/// What the BMS measures, and what a charger applies to its terminals.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct PackReading {
+    /// Cell-stack voltage, V.
     pub(crate) voltage_v: f64,
     /// Positive = charging.
     pub(crate) current_a: f64,
+    /// The coulomb counter, 0..=1.
     pub(crate) soc: f64,
+    /// Voltage a connected charger holds at the terminals, if one is on.
+    pub(crate) charger_v: Option<f64>,
 }
 
 /// The numbers the firmware announces, from the DUT profile.
@@ -32,33 +44,120 @@ struct Announced {
     /// Manual FAQ Q4 "Each BMS has a threshold current of 0.5A (~25W) before it begins to report".
     current_dead_band_a: f64,
     temperature_c: f64,
+    /// Manual 3.3.3.4 note: warnings (cell high/low voltage, high current).
+    alarm_cell_high_v: f64,
+    alarm_cell_low_v: f64,
+    alarm_charge_current_a: f64,
+    alarm_discharge_current_a: f64,
+}
+
+/// The rapid-shutdown input (manual 3.3.3.1 D pins 5-6), filtered.
+#[derive(Clone, Debug, Default)]
+struct RapidShutdown {
+    /// Since when the input has been closed.
+    closed_since: Option<Instant>,
+    active: bool,
 }
 
 #[derive(Clone, Debug)]
 pub(crate) struct Firmware {
-    cocp: Cocp,
+    cocp: OverCurrent,
+    docp: OverCurrent,
+    over_voltage: VoltageProtection,
+    under_voltage: VoltageProtection,
+    sleep: Sleep,
+    soc: SocDisplay,
     button: ResetButton,
-    asleep: bool,
+    rsd: RapidShutdown,
+    rsd_debounce: Duration,
+    cells_in_series: f64,
     announced: Announced,
     defects: DefectSet,
 }
 
+fn over_current_policy(
+    p: &OverCurrentParams,
+    tiers: Vec<Tier>,
+    no_lockout: bool,
+) -> OverCurrentPolicy {
+    OverCurrentPolicy {
+        tiers,
+        recovery_delay: secs(p.recovery_delay_s),
+        lockout_after_trips: (!no_lockout).then_some(p.lockout_after_trips),
+        auto_recovery: true,
+        counter_clear: secs(p.counter_clear_s),
+    }
+}
+
+fn voltage_policy(p: &VoltageProtectionParams, end: End) -> VoltagePolicy {
+    VoltagePolicy {
+        end,
+        cell_trip_v: p.cell_trip_v,
+        pack_trip_v: p.pack_trip_v,
+        trip_delay: secs(p.trip_delay_s),
+        cell_release_v: p.cell_release_v,
+        pack_release_v: p.pack_release_v,
+        release_current_a: p.release_current_a,
+    }
+}
+
 impl Firmware {
     pub(crate) fn new(params: &PackParams, defects: DefectSet) -> Self {
-        let lockout = params.cocp.lockout_after_trips;
-        let policy = CocpPolicy {
-            trip_current_a: params.cocp.trip_current_a,
-            trip_delay: secs(params.cocp.trip_delay_s),
-            recovery_delay: secs(params.cocp.recovery_delay_s),
-            lockout_after_trips: if defects.has(Defect::CocpNoLockout) {
-                None
-            } else if defects.has(Defect::CocpLockoutAfterFour) {
-                Some(lockout.saturating_add(1))
+        let mut cocp = over_current_policy(
+            &params.cocp,
+            vec![Tier {
+                current_a: params.cocp.trip_current_a,
+                delay: secs(params.cocp.trip_delay_s),
+            }],
+            defects.has(Defect::CocpNoLockout),
+        );
+        if defects.has(Defect::CocpLockoutAfterFour) {
+            cocp.lockout_after_trips = Some(params.cocp.lockout_after_trips.saturating_add(1));
+        }
+        cocp.auto_recovery = !defects.has(Defect::CocpNoRecovery);
+        // Manual 3.3.2 "Peak discharge current 101~119A@5mins 120~200A@15S".
+        let mut docp_tiers = vec![Tier {
+            current_a: params.docp_peak.current_a,
+            delay: secs(params.docp_peak.delay_s),
+        }];
+        if !defects.has(Defect::PeakLimitIgnored) {
+            docp_tiers.push(Tier {
+                current_a: params.docp.trip_current_a,
+                delay: secs(params.docp.trip_delay_s),
+            });
+        }
+        let docp =
+            over_current_policy(&params.docp, docp_tiers, defects.has(Defect::DocpNoLockout));
+        let over_voltage = voltage_policy(&params.over_voltage, End::Charge);
+        let s = &params.sleep;
+        let interval = secs(s.auto_wake_interval_s);
+        let sleep = SleepPolicy {
+            under_voltage_delay: (!defects.has(Defect::UvSleepNever))
+                .then(|| secs(s.under_voltage_delay_s)),
+            auto_wake_interval: if defects.has(Defect::AutoWakeHourly) {
+                interval / 4
             } else {
-                Some(lockout)
+                interval
             },
-            auto_recovery: !defects.has(Defect::CocpNoRecovery),
-            counter_clear: secs(params.cocp.counter_clear_s),
+            max_failed_wakes: (!defects.has(Defect::AutoWakeForever))
+                .then_some(s.auto_wake_max_failures),
+            charger_wake_v: (!defects.has(Defect::ChargerWakeIgnored)).then_some(s.charger_wake_v),
+            standby: secs(s.standby_s),
+        };
+        let c = &params.soc_calibration;
+        let soc = SocPolicy {
+            held_percent: c.held_percent,
+            cutoff_current_a: if defects.has(Defect::SocJumpsTo100) {
+                f64::INFINITY
+            } else {
+                c.cutoff_current_a
+            },
+            cell_voltage_v: c.cell_voltage_v,
+            hold: if defects.has(Defect::SocJumpsTo100) {
+                Duration::ZERO
+            } else {
+                secs(c.hold_s)
+            },
         };
         let b = &params.reset_button;
         let windows = PressWindows {
@@ -66,10 +165,21 @@ impl Firmware {
             reset_min: secs(b.reset_min_s),
             reset_max: secs(b.reset_max_s),
         };
+        let a = &params.alarms;
         Self {
-            cocp: Cocp::new(policy),
+            cocp: OverCurrent::new(cocp),
+            docp: OverCurrent::new(docp),
+            over_voltage: VoltageProtection::new(over_voltage),
+            under_voltage: VoltageProtection::new(voltage_policy(
+                &params.under_voltage,
+                End::Discharge,
+            )),
+            sleep: Sleep::new(sleep),
+            soc: SocDisplay::new(soc),
             button: ResetButton::new(windows),
-            asleep: false,
+            rsd: RapidShutdown::default(),
+            rsd_debounce: secs(params.rapid_shutdown_debounce_s),
+            cells_in_series: f64::from(params.cells_in_series.max(1)),
             announced: Announced {
                 charge_voltage_limit_v: params.charge_voltage_limit_v,
                 charge_current_limit_a: params.charge_current_limit_a,
@@ -77,22 +187,45 @@ impl Firmware {
                 discharge_voltage_limit_v: params.discharge_voltage_limit_v,
                 current_dead_band_a: params.current_dead_band_a,
                 temperature_c: params.temperature_c,
+                alarm_cell_high_v: a.cell_high_v,
+                alarm_cell_low_v: a.cell_low_v,
+                alarm_charge_current_a: a.charge_high_current_a,
+                alarm_discharge_current_a: a.discharge_high_current_a,
             },
             defects,
         }
     }
 
-    /// Manual 3.4 COCP "will stop charging"; asleep both MOSFETs are off.
-    pub(crate) fn charge_mosfet_on(&self) -> bool {
-        !self.asleep && self.cocp.charge_allowed()
+    /// Whether anything stops the pack from conducting at all.
+    fn off(&self) -> bool {
+        self.sleep.asleep() || self.rsd.active
     }
 
+    /// Manual 3.4: COCP and COVP/POVP "stop charging"; asleep or in rapid shutdown
+    /// both MOSFETs are off.
+    pub(crate) fn charge_mosfet_on(&self) -> bool {
+        !self.off() && self.charge_protections_clear()
+    }
+
+    /// Manual 3.4: DOCP and CUVP/PUVP "stop discharging".
     pub(crate) fn discharge_mosfet_on(&self) -> bool {
-        !self.asleep
+        !self.off() && self.discharge_protections_clear()
+    }
+
+    fn charge_protections_clear(&self) -> bool {
+        self.cocp.allowed() && !self.over_voltage.active()
+    }
+
+    fn discharge_protections_clear(&self) -> bool {
+        self.docp.allowed() && !self.under_voltage.active()
     }
 
     pub(crate) fn asleep(&self) -> bool {
-        self.asleep
+        self.sleep.asleep()
+    }
+
+    pub(crate) fn auto_wakes(&self) -> u32 {
+        self.sleep.auto_wakes()
     }
 
     pub(crate) fn cocp_active(&self) -> bool {
@@ -107,14 +240,118 @@ impl Firmware {
         self.cocp.locked()
     }
 
-    /// See [`Cocp::next_deadline`].
-    pub(crate) fn next_deadline(&self, now: Instant, current_a: f64) -> Option<Instant> {
-        self.cocp.next_deadline(now, current_a)
+    pub(crate) fn docp_active(&self) -> bool {
+        self.docp.active()
     }
 
-    /// See [`Cocp::advance`].
-    pub(crate) fn advance(&mut self, from: Instant, to: Instant, current_a: f64) {
-        self.cocp.advance(from, to, current_a);
+    pub(crate) fn docp_locked(&self) -> bool {
+        self.docp.locked()
+    }
+
+    pub(crate) fn over_voltage_active(&self) -> bool {
+        self.over_voltage.active()
+    }
+
+    pub(crate) fn under_voltage_active(&self) -> bool {
+        self.under_voltage.active()
+    }
+
+    pub(crate) fn rapid_shutdown_active(&self) -> bool {
+        self.rsd.active
+    }
+
+    fn cells(&self, r: &PackReading) -> Cells {
+        // All cells alike: no imbalance is modelled yet.
+        let cell_v = r.voltage_v / self.cells_in_series;
+        Cells {
+            max_cell_v: cell_v,
+            min_cell_v: cell_v,
+            pack_v: r.voltage_v,
+            current_a: r.current_a,
+        }
+    }
+
+    fn sleep_inputs(&self, r: &PackReading) -> SleepInputs {
+        SleepInputs {
+            under_voltage: self.under_voltage.active(),
+            idle: r.current_a.abs() <= self.announced.current_dead_band_a && r.charger_v.is_none(),
+            charger_v: r.charger_v,
+        }
+    }
+
+    /// The earliest instant after `now` at which the firmware changes state by itself,
+    /// given that `r` holds.
+    pub(crate) fn next_deadline(&self, now: Instant, r: &PackReading) -> Option<Instant> {
+        let inputs = self.sleep_inputs(r);
+        let sleep = self.sleep.next_deadline(now, &inputs);
+        let rsd = self
+            .rsd
+            .closed_since
+            .filter(|_| !self.rsd.active)
+            .map(|since| since + self.rsd_debounce);
+        let awake = if self.sleep.asleep() {
+            [None; 6]
+        } else {
+            let cells = self.cells(r);
+            [
+                self.cocp.next_deadline(now, r.current_a),
+                self.docp.next_deadline(now, -r.current_a),
+                self.over_voltage.next_deadline(now, &cells),
+                self.under_voltage.next_deadline(now, &cells),
+                self.soc.next_deadline(now, &cells, r.charger_v.is_some()),
+                rsd,
+            ]
+        };
+        awake
+            .into_iter()
+            .chain([sleep])
+            .flatten()
+            .filter(|t| *t > now)
+            .min()
+    }
+
+    /// `r` held from `from` to `to` (`from == to` evaluates the instant). While asleep
+    /// the protections are frozen: only the wake-up sources are watched.
+    pub(crate) fn advance(&mut self, from: Instant, to: Instant, r: &PackReading) {
+        if self.sleep.asleep() {
+            self.sleep.advance(from, to, &self.sleep_inputs(r));
+            return;
+        }
+        if let Some(since) = self.rsd.closed_since
+            && to >= since + self.rsd_debounce
+        {
+            self.rsd.active = true;
+        }
+        let cells = self.cells(r);
+        self.cocp.advance(from, to, r.current_a);
+        self.docp.advance(from, to, -r.current_a);
+        self.over_voltage.advance(from, to, &cells);
+        self.under_voltage.advance(from, to, &cells);
+        self.soc.advance(
+            from,
+            to,
+            &cells,
+            r.charger_v.is_some(),
+            self.over_voltage.active(),
+            r.soc,
+        );
+        self.sleep.advance(from, to, &self.sleep_inputs(r));
+    }
+
+    /// The rapid-shutdown input as wired at `now` (manual 3.3.3.1 D: "Passive INPUT
+    /// signal. Rapid Shut Down function for US"): the output is off while it is closed.
+    pub(crate) fn set_rapid_shutdown(&mut self, now: Instant, closed: bool) {
+        if self.defects.has(Defect::RsdIgnored) {
+            return;
+        }
+        if closed {
+            self.rsd.closed_since.get_or_insert(now);
+            if self.rsd_debounce.is_zero() {
+                self.rsd.active = true;
+            }
+        } else {
+            self.rsd = RapidShutdown::default();
+        }
     }
 
     pub(crate) fn press_button(&mut self, now: Instant) {
@@ -124,24 +361,28 @@ impl Firmware {
     pub(crate) fn release_button(&mut self, now: Instant) {
         match self.button.release(now) {
             Press::Reset if !self.defects.has(Defect::ResetIgnored) => self.reset(),
-            Press::SleepWake => self.asleep = !self.asleep,
-            Press::Reset | Press::Ignored => {}
+            Press::SleepWake if !self.defects.has(Defect::SleepButtonIgnored) => {
+                self.sleep.toggle();
+            }
+            Press::Reset | Press::SleepWake | Press::Ignored => {}
         }
     }
 
     /// Manual 3.3.3.1 D: output 1 "Charge enable/disable signal", output 2 "discharge
-    /// enable/disable signal"; both open while asleep.
+    /// enable/disable signal"; both open while asleep or shut down.
     pub(crate) fn dry_contacts(&self) -> DryContacts {
-        let charge = self.cocp.charge_allowed() || self.defects.has(Defect::DryContactStuck);
+        let charge = self.charge_protections_clear() || self.defects.has(Defect::DryContactStuck);
+        let discharge =
+            self.discharge_protections_clear() || self.defects.has(Defect::DischargeContactStuck);
         DryContacts {
-            charge_enable: !self.asleep && charge,
-            discharge_enable: self.discharge_mosfet_on(),
+            charge_enable: !self.off() && charge,
+            discharge_enable: !self.off() && discharge,
         }
     }
 
     /// The 0x35x frame set's content, or `None` while asleep (sleep is silent on CAN).
     pub(crate) fn can_report(&self, reading: PackReading) -> Option<CanReport> {
-        if self.asleep {
+        if self.sleep.asleep() {
             return None;
         }
         let a = &self.announced;
@@ -152,6 +393,13 @@ impl Firmware {
         } else {
             reading.current_a
         };
+        let cells = self.cells(&reading);
+        let (over_voltage, under_voltage) = if self.defects.has(Defect::VoltageFlagsSwapped) {
+            (self.under_voltage.active(), self.over_voltage.active())
+        } else {
+            (self.over_voltage.active(), self.under_voltage.active())
+        };
+        let alarms = !self.defects.has(Defect::AlarmsMissing);
         Some(CanReport {
             charge_voltage_limit_v: a.charge_voltage_limit_v,
             // protocols.md 1.10: CCL 0 while charging is stopped.
@@ -166,21 +414,32 @@ impl Firmware {
                 0.0
             },
             discharge_voltage_limit_v: a.discharge_voltage_limit_v,
-            soc_percent: (reading.soc * 100.0).round(),
+            soc_percent: self.soc.reported_percent(reading.soc),
             soh_percent: 100.0,
             pack_voltage_v: reading.voltage_v,
             pack_current_a: current,
             temperature_c: a.temperature_c,
             charge_overcurrent: self.cocp.active() && !self.defects.has(Defect::CocpFlagMissing),
+            discharge_overcurrent: self.docp.active(),
+            cell_overvoltage: over_voltage,
+            cell_undervoltage: under_voltage,
+            alarm_cell_high_voltage: alarms && cells.max_cell_v >= a.alarm_cell_high_v,
+            alarm_cell_low_voltage: alarms && cells.min_cell_v <= a.alarm_cell_low_v,
+            alarm_charge_high_current: alarms && reading.current_a > a.alarm_charge_current_a,
+            alarm_discharge_high_current: alarms
+                && -reading.current_a > a.alarm_discharge_current_a,
             charge_enable: charging_allowed || self.defects.has(Defect::ChargeEnableStuck),
             discharge_enable: discharging_allowed,
         })
     }
 
-    /// Manual 3.3.3 E reset: protections released, lock-out cleared, awake.
+    /// Manual 3.3.3 E reset: protections released, lock-outs cleared, awake.
     fn reset(&mut self) {
         self.cocp.reset();
-        self.asleep = false;
+        self.docp.reset();
+        self.over_voltage.reset();
+        self.under_voltage.reset();
+        self.sleep.reset();
     }
 }
 
@@ -201,13 +460,14 @@ mod tests {
             voltage_v: 53.0,
             current_a,
             soc: 0.504,
+            charger_v: None,
         }
     }
 
     fn trip(fw: &mut Firmware, t0: Instant) -> Instant {
         let t = t0 + Duration::from_secs(2);
-        fw.advance(t0, t0, 80.0);
-        fw.advance(t0, t, 80.0);
+        fw.advance(t0, t0, &reading(80.0));
+        fw.advance(t0, t, &reading(80.0));
         assert!(fw.cocp_active());
         t
     }
@@ -291,7 +551,7 @@ mod tests {
             for _ in 0..3 {
                 t = trip(&mut fw, t);
                 t += Duration::from_secs(60);
-                fw.advance(t - Duration::from_secs(60), t, 0.0);
+                fw.advance(t - Duration::from_secs(60), t, &reading(0.0));
             }
             assert!(fw.locked());
             hold(&mut fw, t, 8);

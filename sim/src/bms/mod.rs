@@ -1,10 +1,15 @@
-//! The BMS firmware of the twin: COCP, the reset button, sleep, the dry contacts and
-//! what it announces on CAN. The main type is [`Firmware`].
+//! The BMS firmware of the twin: the protections of manual 3.4 (COCP/DOCP with the
+//! peak-discharge limits, COVP/POVP, CUVP/PUVP), the reset button, sleep and wake,
+//! the SOC display, the rapid-shutdown input, the dry contacts and what it announces on
+//! CAN. The main type is [`Firmware`].
 
 mod button;
 mod can_frames;
-mod cocp;
 mod firmware;
+mod overcurrent;
+mod sleep;
+mod soc;
+mod voltage;
 
 pub(crate) use can_frames::encode_frames;
 pub(crate) use firmware::{Firmware, PackReading};

@@ -1,27 +1,41 @@
-//! COCP, the charge over-current protection of manual 3.4:
+//! The over-current protections of manual 3.4, COCP and DOCP:
 //!
-//! > The BMS will stop charging when the charging current is higher than the protection
-//! > value. And it will release from the protection when the system delays time is met.
-//! > Automatic recovery. If locked after three consecutive times, manual intervention is
-//! > required.
+//! > COCP: The BMS will stop charging when the charging current is higher than the
+//! > protection value. And it will release from the protection when the system delays
+//! > time is met. Automatic recovery. If locked after three consecutive times, manual
+//! > intervention is required.
 //!
-//! The manual gives no numbers; the trip current, the trip delay, the recovery delay and
-//! the time that ends a run of "consecutive" trips come from the DUT profile, where they
-//! are marked as assumptions.
+//! DOCP reads the same with "discharging". DOCP also enforces the peak-discharge limits
+//! of manual 3.3.2 ("Peak discharge current 101~119A@5mins 120~200A@15S"): a protection
+//! has one or more tiers, each a current and how long it may be exceeded, and trips on
+//! the first tier whose time runs out.
 //!
-//! Time is passed in, never read: [`Cocp::advance`] is told that a constant current
-//! flowed from one instant to another, and [`Cocp::next_deadline`] tells the caller
-//! where its next step must end so that every timer fires on time.
+//! The manual gives no COCP numbers and no DOCP recovery; the trip currents, delays,
+//! the recovery delay and the time that ends a run of "consecutive" trips come from the
+//! DUT profile, where they are marked as assumptions.
+//!
+//! Time is passed in, never read: [`OverCurrent::advance`] is told that a constant
+//! current flowed from one instant to another, and [`OverCurrent::next_deadline`] tells
+//! the caller where its next step must end so that every timer fires on time. Currents
+//! are magnitudes in the protected direction (the firmware negates discharge current).
 
 use crate::clock::{Duration, Instant};
 
-/// How the firmware runs COCP: the profile's numbers, bent by any injected defect.
+/// One protection value: a current and how long it may be exceeded.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Tier {
+    /// Manual 3.4 "the protection value", or a peak limit of 3.3.2.
+    pub(crate) current_a: f64,
+    /// How long the current may stay above `current_a`.
+    pub(crate) delay: Duration,
+}
+
+/// How the firmware runs one over-current protection: the profile's numbers, bent by
+/// any injected defect.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct CocpPolicy {
-    /// Manual 3.4 "the protection value" (assumption, from the profile).
-    pub(crate) trip_current_a: f64,
-    /// How long the current must stay above the protection value (assumption).
-    pub(crate) trip_delay: Duration,
+pub(crate) struct OverCurrentPolicy {
+    /// Tripping tiers; the protection trips when any tier's delay runs out.
+    pub(crate) tiers: Vec<Tier>,
     /// Manual 3.4 "the system delays time" before automatic release (assumption).
     pub(crate) recovery_delay: Duration,
     /// Manual 3.4 "locked after three consecutive times"; `None` never locks.
@@ -43,36 +57,36 @@ enum State {
 }
 
 #[derive(Clone, Debug)]
-pub(crate) struct Cocp {
-    policy: CocpPolicy,
+pub(crate) struct OverCurrent {
+    policy: OverCurrentPolicy,
     state: State,
     /// Consecutive trips so far.
     trips: u32,
-    /// Since when the charge current has been above the protection value.
-    over_since: Option<Instant>,
+    /// Per tier: since when the current has been above it.
+    over_since: Vec<Option<Instant>>,
     /// When the run of consecutive trips ends if no new trip comes first.
     clear_counter_at: Option<Instant>,
 }
 
-impl Cocp {
-    pub(crate) fn new(policy: CocpPolicy) -> Self {
+impl OverCurrent {
+    pub(crate) fn new(policy: OverCurrentPolicy) -> Self {
         Self {
+            over_since: vec![None; policy.tiers.len()],
             policy,
             state: State::Normal,
             trips: 0,
-            over_since: None,
             clear_counter_at: None,
         }
     }
 
-    /// Whether COCP lets the charge MOSFET conduct.
-    pub(crate) fn charge_allowed(&self) -> bool {
+    /// Whether the protection lets its MOSFET conduct.
+    pub(crate) fn allowed(&self) -> bool {
         self.state == State::Normal
     }
 
     /// Tripped or locked: the protection is active.
     pub(crate) fn active(&self) -> bool {
-        !self.charge_allowed()
+        !self.allowed()
     }
 
     pub(crate) fn locked(&self) -> bool {
@@ -90,18 +104,24 @@ impl Cocp {
             State::Tripped { release_at } => release_at,
             State::Normal | State::Locked => None,
         };
-        let trip = (self.state == State::Normal && self.over_current(current_a))
-            .then(|| self.over_since.unwrap_or(now) + self.policy.trip_delay);
-        [release, self.clear_counter_at, trip]
+        let trips = self
+            .policy
+            .tiers
+            .iter()
+            .zip(&self.over_since)
+            .filter(|(tier, _)| self.state == State::Normal && current_a > tier.current_a)
+            .map(|(tier, since)| since.unwrap_or(now) + tier.delay);
+        [release, self.clear_counter_at]
             .into_iter()
             .flatten()
+            .chain(trips)
             .filter(|t| *t > now)
             .min()
     }
 
     /// `current_a` flowed from `from` to `to` (`from == to` evaluates the instant).
     /// Timers that expire at or before `to` take effect at `to`; callers end their steps
-    /// at [`Cocp::next_deadline`], so that is exactly when they expire.
+    /// at [`OverCurrent::next_deadline`], so that is exactly when they expire.
     pub(crate) fn advance(&mut self, from: Instant, to: Instant, current_a: f64) {
         if let State::Tripped {
             release_at: Some(release_at),
@@ -109,7 +129,7 @@ impl Cocp {
             && to >= release_at
         {
             self.state = State::Normal;
-            self.over_since = None;
+            self.over_since.fill(None);
             self.clear_counter_at = Some(release_at + self.policy.counter_clear);
         }
         if self.clear_counter_at.is_some_and(|at| to >= at) {
@@ -119,13 +139,17 @@ impl Cocp {
         if self.state != State::Normal {
             return;
         }
-        if self.over_current(current_a) {
-            let since = *self.over_since.get_or_insert(from);
-            if to >= since + self.policy.trip_delay {
-                self.trip(to);
+        let mut expired = false;
+        for (tier, since) in self.policy.tiers.iter().zip(self.over_since.iter_mut()) {
+            if current_a > tier.current_a {
+                let since = *since.get_or_insert(from);
+                expired |= to >= since + tier.delay;
+            } else {
+                *since = None;
             }
-        } else {
-            self.over_since = None;
+        }
+        if expired {
+            self.trip(to);
         }
     }
 
@@ -133,17 +157,13 @@ impl Cocp {
     pub(crate) fn reset(&mut self) {
         self.state = State::Normal;
         self.trips = 0;
-        self.over_since = None;
+        self.over_since.fill(None);
         self.clear_counter_at = None;
-    }
-
-    fn over_current(&self, current_a: f64) -> bool {
-        current_a > self.policy.trip_current_a
     }
 
     fn trip(&mut self, at: Instant) {
         self.trips = self.trips.saturating_add(1);
-        self.over_since = None;
+        self.over_since.fill(None);
         self.clear_counter_at = None;
         let lock = self
             .policy
@@ -169,10 +189,12 @@ mod tests {
     const OVER: f64 = 80.0;
     const UNDER: f64 = 50.0;
 
-    fn policy() -> CocpPolicy {
-        CocpPolicy {
-            trip_current_a: 75.0,
-            trip_delay: Duration::from_secs(2),
+    fn policy() -> OverCurrentPolicy {
+        OverCurrentPolicy {
+            tiers: vec![Tier {
+                current_a: 75.0,
+                delay: Duration::from_secs(2),
+            }],
             recovery_delay: Duration::from_secs(60),
             lockout_after_trips: Some(3),
             auto_recovery: true,
@@ -180,17 +202,17 @@ mod tests {
         }
     }
 
-    /// Drives a `Cocp` the way the world does: steps of at most one second that end at
+    /// Drives an `OverCurrent` the way the world does: steps of at most one second that end at
     /// every deadline, with the current the charger pushes blocked while tripped.
     struct Bench {
-        cocp: Cocp,
+        cocp: OverCurrent,
         now: Instant,
     }
 
     impl Bench {
-        fn new(policy: CocpPolicy) -> Self {
+        fn new(policy: OverCurrentPolicy) -> Self {
             Self {
-                cocp: Cocp::new(policy),
+                cocp: OverCurrent::new(policy),
                 now: Instant::now(),
             }
         }
@@ -198,17 +220,9 @@ mod tests {
         fn run(&mut self, pushed_a: f64, seconds: f64) {
             let end = self.now + Duration::from_secs_f64(seconds);
             while self.now < end {
-                let current = if self.cocp.charge_allowed() {
-                    pushed_a
-                } else {
-                    0.0
-                };
+                let current = if self.cocp.allowed() { pushed_a } else { 0.0 };
                 self.cocp.advance(self.now, self.now, current);
-                let current = if self.cocp.charge_allowed() {
-                    pushed_a
-                } else {
-                    0.0
-                };
+                let current = if self.cocp.allowed() { pushed_a } else { 0.0 };
                 let mut to = end.min(self.now + Duration::from_secs(1));
                 if let Some(deadline) = self.cocp.next_deadline(self.now, current) {
                     to = to.min(deadline);
@@ -223,7 +237,7 @@ mod tests {
     fn trips_after_the_delay_and_not_before() {
         let mut b = Bench::new(policy());
         b.run(OVER, 1.999);
-        assert!(b.cocp.charge_allowed());
+        assert!(b.cocp.allowed());
         b.run(OVER, 0.001);
         assert!(b.cocp.active());
         assert_eq!(b.cocp.trips(), 1);
@@ -235,7 +249,7 @@ mod tests {
         b.run(OVER, 1.5);
         b.run(UNDER, 0.1);
         b.run(OVER, 1.9);
-        assert!(b.cocp.charge_allowed());
+        assert!(b.cocp.allowed());
         b.run(OVER, 0.1);
         assert!(b.cocp.active());
     }
@@ -247,7 +261,7 @@ mod tests {
         b.run(UNDER, 59.9);
         assert!(b.cocp.active());
         b.run(UNDER, 0.1);
-        assert!(b.cocp.charge_allowed());
+        assert!(b.cocp.allowed());
         assert_eq!(b.cocp.trips(), 1);
     }
 
@@ -277,7 +291,7 @@ mod tests {
 
     #[test]
     fn without_a_lockout_limit_it_never_locks() {
-        let mut b = Bench::new(CocpPolicy {
+        let mut b = Bench::new(OverCurrentPolicy {
             lockout_after_trips: None,
             ..policy()
         });
@@ -288,7 +302,7 @@ mod tests {
 
     #[test]
     fn without_auto_recovery_it_holds_until_reset() {
-        let mut b = Bench::new(CocpPolicy {
+        let mut b = Bench::new(OverCurrentPolicy {
             auto_recovery: false,
             ..policy()
         });
@@ -297,18 +311,57 @@ mod tests {
         assert!(!b.cocp.locked());
         assert_eq!(b.cocp.trips(), 1);
         b.cocp.reset();
-        assert!(b.cocp.charge_allowed());
+        assert!(b.cocp.allowed());
         assert_eq!(b.cocp.trips(), 0);
     }
 
     #[test]
     fn a_zero_trip_delay_trips_at_once() {
-        let mut b = Bench::new(CocpPolicy {
-            trip_delay: Duration::ZERO,
+        let mut b = Bench::new(OverCurrentPolicy {
+            tiers: vec![Tier {
+                current_a: 75.0,
+                delay: Duration::ZERO,
+            }],
             ..policy()
         });
         let t = b.now;
         b.cocp.advance(t, t, OVER);
         assert!(b.cocp.active());
+    }
+
+    /// Manual 3.3.2 "Peak discharge current 101~119A@5mins 120~200A@15S".
+    fn peak_policy() -> OverCurrentPolicy {
+        OverCurrentPolicy {
+            tiers: vec![
+                Tier {
+                    current_a: 100.0,
+                    delay: Duration::from_secs(300),
+                },
+                Tier {
+                    current_a: 119.0,
+                    delay: Duration::from_secs(15),
+                },
+            ],
+            ..policy()
+        }
+    }
+
+    #[test]
+    fn peak_tiers_each_run_their_own_time() {
+        let mut b = Bench::new(peak_policy());
+        b.run(110.0, 299.9);
+        assert!(b.cocp.allowed());
+        b.run(110.0, 0.1);
+        assert!(b.cocp.active());
+
+        let mut b = Bench::new(peak_policy());
+        b.run(150.0, 14.9);
+        assert!(b.cocp.allowed());
+        b.run(150.0, 0.1);
+        assert!(b.cocp.active());
+
+        let mut b = Bench::new(peak_policy());
+        b.run(100.0, 3600.0);
+        assert!(b.cocp.allowed(), "the rated maximum is not a peak");
     }
 }

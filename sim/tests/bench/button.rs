@@ -1,7 +1,7 @@
 //! The reset button (manual 3.3.3 E: "sleep(3s)/awake(3s)/reset(6~10s)"), pressed by
 //! relay 1 of the Modbus board.
 
-use crate::support::{Can, Io, Scpi, after, bench, secs};
+use crate::support::{Can, Io, Scpi, after, bench, ready, secs};
 
 async fn lock_out(bench: &rig_sim::SimBench, source: &mut Scpi) {
     source.charge_at(80.0).await;
@@ -12,7 +12,7 @@ async fn lock_out(bench: &rig_sim::SimBench, source: &mut Scpi) {
 
 #[tokio::test(start_paused = true)]
 async fn an_8_s_reset_press_releases_the_lock_out() {
-    let bench = bench(&[]);
+    let bench = ready(&[]).await;
     let mut source = Scpi::open(&bench);
     let mut io = Io::open(&bench);
     io.decouple().await;
@@ -35,7 +35,7 @@ async fn an_8_s_reset_press_releases_the_lock_out() {
 #[tokio::test(start_paused = true)]
 async fn presses_outside_6_to_10_s_do_not_reset() {
     for held in [2.0, 11.0] {
-        let bench = bench(&[]);
+        let bench = ready(&[]).await;
         let mut source = Scpi::open(&bench);
         let mut io = Io::open(&bench);
         io.decouple().await;
@@ -49,7 +49,7 @@ async fn presses_outside_6_to_10_s_do_not_reset() {
 
 #[tokio::test(start_paused = true)]
 async fn a_4_s_press_puts_the_bms_to_sleep_and_can_goes_silent() {
-    let bench = bench(&[]);
+    let bench = ready(&[]).await;
     let mut io = Io::open(&bench);
     let mut can = Can::attach(&bench);
     io.decouple().await;
@@ -73,29 +73,38 @@ async fn a_4_s_press_puts_the_bms_to_sleep_and_can_goes_silent() {
 
 #[tokio::test(start_paused = true)]
 async fn asleep_the_pack_takes_no_charge() {
-    let bench = bench(&[]);
+    let bench = ready(&[]).await;
     let mut source = Scpi::open(&bench);
     let mut io = Io::open(&bench);
-    io.decouple().await;
     io.press_reset(4.0).await;
-    source.charge_at(50.0).await;
+    // LOSUN 2.3-3 wake-up 1: only a charger above 48 V wakes the pack.
+    source.set("SOUR:VOLT:PROT 62").await;
+    source.set("SOUR:VOLT 47.5").await;
+    source.set("SOUR:CURR:LIM:POS 50").await;
+    source.set("OUTP ON").await;
     let s = after(&bench, 60.0).await;
+    assert!(s.bms.asleep);
     assert_eq!(s.bms.pack_current_a, 0.0);
     assert_eq!(source.number("MEAS:CURR?").await, 0.0);
+    source.set("SOUR:VOLT 58").await;
+    let s = after(&bench, 1.0).await;
+    assert!(!s.bms.asleep, "a charger above 48 V wakes the pack");
+    assert_eq!(source.number("MEAS:CURR?").await, 50.0);
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_board_left_in_linkage_mode_holds_the_reset_button() {
-    // Factory linkage: relay 1 follows input 1 (charge enable, closed), so the button is
-    // held from power-on; the trip opens the contact and ends the press after 2 s, too
-    // short to do anything, and the pack carries on as if nothing had happened.
+async fn a_board_left_in_linkage_mode_drives_the_reset_button_and_rapid_shutdown() {
+    // Factory linkage: relay 1 follows input 1 (charge enable) onto the reset button and
+    // relay 2 follows input 2 (discharge enable) onto the rapid-shutdown input, so a
+    // bench that never decouples its board holds the button and flickers the RSD input.
+    // The rig decouples every channel when it connects; after that both relays open.
     let bench = bench(&[]);
     let s = bench.snapshot();
     assert!(s.relays.linkage[0] && s.relays.closed[0]);
-    let mut source = Scpi::open(&bench);
-    source.charge_at(80.0).await;
-    let s = after(&bench, 2.0).await;
-    assert!(s.bms.cocp_active);
-    assert!(!s.relays.closed[0]);
-    assert!(!s.bms.asleep);
+    assert!(s.relays.linkage[1] && s.relays.closed[1]);
+    Io::open(&bench).decouple().await;
+    let s = after(&bench, 1.0).await;
+    assert!(!s.relays.closed[0] && !s.relays.closed[1]);
+    assert!(!s.bms.rapid_shutdown_active && !s.bms.asleep);
+    assert!(s.bms.charge_mosfet_on && s.bms.discharge_mosfet_on);
 }

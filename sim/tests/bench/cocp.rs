@@ -2,7 +2,7 @@
 
 use tokio::time::{Instant, sleep_until};
 
-use crate::support::{Can, Io, Scpi, after, bench, secs};
+use crate::support::{Can, Io, Scpi, after, ready, secs};
 
 /// Lesso profile (assumptions): trip above 75 A after 2 s, release after 60 s, lock on
 /// the third consecutive trip, counter cleared 60 s after a release.
@@ -11,7 +11,7 @@ const RECOVERY: f64 = 60.0;
 
 #[tokio::test(start_paused = true)]
 async fn trips_after_the_trip_delay_and_not_before() {
-    let bench = bench(&[]);
+    let bench = ready(&[]).await;
     let mut source = Scpi::open(&bench);
     source.charge_at(80.0).await;
     assert_eq!(source.number("MEAS:CURR?").await, 80.0);
@@ -32,7 +32,7 @@ async fn trips_after_the_trip_delay_and_not_before() {
 
 #[tokio::test(start_paused = true)]
 async fn a_current_below_the_trip_current_never_trips() {
-    let bench = bench(&[]);
+    let bench = ready(&[]).await;
     let mut source = Scpi::open(&bench);
     source.charge_at(70.0).await;
     let s = after(&bench, 600.0).await;
@@ -43,7 +43,7 @@ async fn a_current_below_the_trip_current_never_trips() {
 
 #[tokio::test(start_paused = true)]
 async fn recovers_after_the_recovery_delay() {
-    let bench = bench(&[]);
+    let bench = ready(&[]).await;
     let mut source = Scpi::open(&bench);
     source.charge_at(80.0).await;
     let s = after(&bench, TRIP_DELAY + RECOVERY - 0.1).await;
@@ -57,7 +57,7 @@ async fn recovers_after_the_recovery_delay() {
 
 #[tokio::test(start_paused = true)]
 async fn locks_on_the_third_consecutive_trip_and_stays_locked() {
-    let bench = bench(&[]);
+    let bench = ready(&[]).await;
     let mut source = Scpi::open(&bench);
     let mut io = Io::open(&bench);
     io.decouple().await;
@@ -95,7 +95,7 @@ async fn locks_on_the_third_consecutive_trip_and_stays_locked() {
 
 #[tokio::test(start_paused = true)]
 async fn the_counter_clears_after_trip_free_charging() {
-    let bench = bench(&[]);
+    let bench = ready(&[]).await;
     let mut source = Scpi::open(&bench);
     source.charge_at(80.0).await;
     let s = after(&bench, TRIP_DELAY + RECOVERY).await;
@@ -121,7 +121,7 @@ async fn the_counter_clears_after_trip_free_charging() {
 
 #[tokio::test(start_paused = true)]
 async fn can_reports_the_protection_while_tripped_and_clears_it_after() {
-    let bench = bench(&[]);
+    let bench = ready(&[]).await;
     let mut source = Scpi::open(&bench);
     let mut can = Can::attach(&bench);
     let limits = can.next(0x351).await;

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod behaviours;
 mod button;
 mod cocp;
 mod defects;

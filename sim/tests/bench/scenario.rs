@@ -4,12 +4,12 @@
 use rig_drivers::can::CanFrame;
 use rig_sim::SimSnapshot;
 
-use crate::support::{Can, Io, Scpi, after, bench, secs};
+use crate::support::{Can, Io, Scpi, after, ready, secs};
 
 /// Fifteen virtual minutes: charge, over-current trips and recovery, a reset, a sleep,
 /// a discharge. Returns every CAN frame seen and the final state.
 async fn fifteen_minutes() -> (Vec<CanFrame>, SimSnapshot) {
-    let bench = bench(&[]);
+    let bench = ready(&[]).await;
     let mut source = Scpi::open(&bench);
     let mut io = Io::open(&bench);
     let mut can = Can::attach(&bench);
@@ -59,7 +59,7 @@ async fn the_same_story_gives_the_same_bytes() {
 
 #[tokio::test(start_paused = true)]
 async fn four_hours_of_charging_fill_the_pack() {
-    let bench = bench(&[]);
+    let bench = ready(&[]).await;
     let mut source = Scpi::open(&bench);
     source.set("SOUR:VOLT 56").await;
     source.set("SOUR:CURR:LIM:POS 50").await;

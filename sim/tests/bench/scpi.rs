@@ -2,11 +2,11 @@
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-use crate::support::{Scpi, after, bench};
+use crate::support::{Scpi, after, ready};
 
 #[tokio::test(start_paused = true)]
 async fn identifies_itself() {
-    let bench = bench(&[]);
+    let bench = ready(&[]).await;
     let mut source = Scpi::open(&bench);
     assert_eq!(
         source.query("*IDN?").await,
@@ -17,7 +17,7 @@ async fn identifies_itself() {
 
 #[tokio::test(start_paused = true)]
 async fn set_points_read_back() {
-    let bench = bench(&[]);
+    let bench = ready(&[]).await;
     let mut source = Scpi::open(&bench);
     for (command, query, answer) in [
         ("SOUR:VOLT 56.0", "SOUR:VOLT?", "56.0"),
@@ -45,7 +45,7 @@ async fn set_points_read_back() {
 
 #[tokio::test(start_paused = true)]
 async fn out_of_range_set_points_are_refused_with_minus_222() {
-    let bench = bench(&[]);
+    let bench = ready(&[]).await;
     let mut source = Scpi::open(&bench);
     source.set("SOUR:VOLT 50").await;
     source.set("SOUR:CURR:LIM:NEG -10").await;
@@ -69,7 +69,7 @@ async fn out_of_range_set_points_are_refused_with_minus_222() {
 
 #[tokio::test(start_paused = true)]
 async fn the_error_queue_drains_in_order() {
-    let bench = bench(&[]);
+    let bench = ready(&[]).await;
     let mut source = Scpi::open(&bench);
     source.send("SOUR:VOLT 99").await;
     source.send("NOT:A:COMMAND").await;
@@ -84,7 +84,7 @@ async fn the_error_queue_drains_in_order() {
 
 #[tokio::test(start_paused = true)]
 async fn measures_the_pack_with_the_output_off_and_the_circuit_with_it_on() {
-    let bench = bench(&[]);
+    let bench = ready(&[]).await;
     let mut source = Scpi::open(&bench);
     // 16 cells at 50 % SOC: 16 x 3.31 V.
     assert_eq!(source.number("MEAS:VOLT?").await, 52.96);
@@ -111,7 +111,7 @@ async fn measures_the_pack_with_the_output_off_and_the_circuit_with_it_on() {
 
 #[tokio::test(start_paused = true)]
 async fn ovp_switches_the_output_off_until_outp_on() {
-    let bench = bench(&[]);
+    let bench = ready(&[]).await;
     let mut source = Scpi::open(&bench);
     source.set("SOUR:VOLT 56").await;
     source.set("SOUR:CURR:LIM:POS 10").await;
@@ -132,7 +132,7 @@ async fn ovp_switches_the_output_off_until_outp_on() {
 
 #[tokio::test(start_paused = true)]
 async fn crlf_split_writes_and_overlong_lines() {
-    let bench = bench(&[]);
+    let bench = ready(&[]).await;
     let mut stream = BufReader::new(bench.open("source").unwrap());
     let pipe = stream.get_mut();
     pipe.write_all(b"*ID").await.unwrap();
@@ -151,7 +151,7 @@ async fn crlf_split_writes_and_overlong_lines() {
 
 #[tokio::test(start_paused = true)]
 async fn two_connections_share_one_instrument() {
-    let bench = bench(&[]);
+    let bench = ready(&[]).await;
     let mut a = Scpi::open(&bench);
     let mut b = Scpi::open(&bench);
     a.set("SOUR:VOLT 42").await;

@@ -26,6 +26,15 @@ pub fn bench(defects: &[Defect]) -> SimBench {
     })
 }
 
+/// The Lesso pack with its relay board out of the factory linkage mode, as the rig
+/// leaves it after connecting (otherwise relay 2 would follow dry contact 2 onto the
+/// rapid-shutdown input).
+pub async fn ready(defects: &[Defect]) -> SimBench {
+    let bench = bench(defects);
+    Io::open(&bench).decouple().await;
+    bench
+}
+
 pub struct Scpi {
     stream: BufReader<DuplexStream>,
 }
@@ -200,6 +209,19 @@ impl Can {
         let _ = timeout(window, async {
             while let Ok(frame) = self.port.recv().await {
                 frames.push(frame);
+            }
+        })
+        .await;
+        frames
+    }
+
+    /// Every frame for `window`, each with its arrival in seconds from now.
+    pub async fn collect_timed(&mut self, window: Duration) -> Vec<(f64, CanFrame)> {
+        let start = tokio::time::Instant::now();
+        let mut frames = Vec::new();
+        let _ = timeout(window, async {
+            while let Ok(frame) = self.port.recv().await {
+                frames.push((start.elapsed().as_secs_f64(), frame));
             }
         })
         .await;
