@@ -272,7 +272,9 @@ fn interrupt_a_run(signal: &str, name: &str) {
     let log = std::fs::read_to_string(&log).unwrap();
     assert!(log.contains(&format!("interrupted by {name}")), "{log}");
     assert!(log.contains("\"event\":\"safe_state\",\"instrument\":\"source\",\"action\":\"output off, current limit 0 A, sink limit 0 A\",\"ok\":true"));
-    assert!(log.contains("\"event\":\"safe_state\",\"instrument\":\"io\",\"action\":\"all relays open\",\"ok\":true"));
+    assert!(log.contains(
+        "\"event\":\"safe_state\",\"instrument\":\"io\",\"action\":\"all relays open\",\"ok\":true"
+    ));
     assert!(
         log.lines()
             .last()

@@ -154,35 +154,83 @@ impl Executor<'_> {
         }
     }
 
-    /// A CAN link that fell silent while a pending expectation reads its signals: the
-    /// data would be stale, so the run cannot judge the DUT. Plans that expect silence
-    /// read `<link>.online` only.
-    fn stale_can(&self, id: ChannelId, pending: &[&Expectation]) -> Option<InstrumentFailure> {
+    /// A CAN link fell silent (`<link>.online` turned false). A plan that reads
+    /// `<link>.online` anywhere expects the BMS may sleep: silence is then the DUT's
+    /// behaviour, its last readings are dropped so nothing passes on stale data, and
+    /// `for` windows over its signals fail. In any other plan a silent link cannot be
+    /// told from a broken cable, so the run ends in error.
+    fn on_silence(
+        &mut self,
+        id: ChannelId,
+        step: &Step,
+        states: &mut [State],
+        t: f64,
+    ) -> Option<InstrumentFailure> {
         let spec = self.channels.get(id);
         if spec.kind != ChannelKind::CanOnline || self.store.value(id) != Some(Value::Bool(false)) {
             return None;
         }
-        let link = spec.name.strip_suffix(".online").unwrap_or(&spec.name);
+        let link = spec
+            .name
+            .strip_suffix(".online")
+            .unwrap_or(&spec.name)
+            .to_string();
         let prefix = format!("{link}.");
-        let reads: Vec<String> = pending
-            .iter()
-            .flat_map(|e| e.predicate.channels())
-            .filter(|(c, name)| {
-                name.starts_with(&prefix)
-                    && matches!(self.channels.get(*c).kind, ChannelKind::CanSignal { .. })
-            })
-            .map(|(_, name)| name)
-            .collect();
-        if reads.is_empty() {
-            return None;
+        let is_signal = |c: ChannelId, name: &str| {
+            name.starts_with(&prefix)
+                && matches!(self.channels.get(c).kind, ChannelKind::CanSignal { .. })
+        };
+        let expected = self.plan.channels_read().iter().any(|(c, _)| *c == id);
+        if !expected {
+            let reads: Vec<String> = step
+                .expectations
+                .iter()
+                .zip(states.iter())
+                .filter(|(_, s)| matches!(s, State::Pending { .. }))
+                .flat_map(|(e, _)| e.predicate.channels())
+                .filter(|(c, name)| is_signal(*c, name))
+                .map(|(_, name)| name)
+                .collect();
+            if reads.is_empty() {
+                return None;
+            }
+            return Some(failure(
+                &link,
+                format!(
+                    "no CAN frame for longer than the link's silence while the plan reads {}; the plan never reads {link}.online, so it does not expect the BMS to fall silent",
+                    reads.join(", ")
+                ),
+            ));
         }
-        Some(failure(
-            link,
-            format!(
-                "no CAN frame for longer than the link's silence while the plan reads {}",
-                reads.join(", ")
-            ),
-        ))
+        let signals: Vec<ChannelId> = self
+            .channels
+            .iter()
+            .filter(|(c, sp)| is_signal(*c, &sp.name))
+            .map(|(c, _)| c)
+            .collect();
+        for c in &signals {
+            self.store.forget(*c);
+        }
+        for (e, state) in step.expectations.iter().zip(states.iter_mut()) {
+            let reads_signal = e
+                .predicate
+                .channels()
+                .iter()
+                .any(|(c, _)| signals.contains(c));
+            if let (Window::For(w), State::Pending { .. }, true) = (e.window, &*state, reads_signal)
+            {
+                *state = State::Failed(format!(
+                    "expectation \"{}\" failed ({})\n  expected: {} for {}\n  observed: the BMS fell silent on CAN at {} ({}.online turned false), so its signals have no value",
+                    e.name,
+                    e.location,
+                    e.text,
+                    format_duration(w),
+                    fmt_t(t),
+                    link
+                ));
+            }
+        }
+        None
     }
 
     /// The next feed item, or `None` once the run clock reaches `deadline_s`.
@@ -328,14 +376,7 @@ impl Executor<'_> {
                             self.evaluate(e, s, t0, start, t);
                         }
                     }
-                    let pending: Vec<&Expectation> = step
-                        .expectations
-                        .iter()
-                        .zip(&states)
-                        .filter(|(_, s)| matches!(s, State::Pending { .. }))
-                        .map(|(e, _)| e)
-                        .collect();
-                    if let Some(f) = self.stale_can(id, &pending) {
+                    if let Some(f) = self.on_silence(id, step, &mut states, t) {
                         return self.step_error(step, f);
                     }
                 }

@@ -54,6 +54,13 @@ impl Store {
         }
     }
 
+    /// Drop a channel's reading: its source stopped talking, the value is no longer known.
+    pub fn forget(&mut self, id: ChannelId) {
+        if let Some(slot) = self.readings.get_mut(id.0) {
+            *slot = None;
+        }
+    }
+
     /// How many readings have arrived so far; a window remembers it at its start.
     pub fn arrivals(&self) -> u64 {
         self.arrivals
