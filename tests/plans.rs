@@ -5,9 +5,11 @@
 //!   catalogue below names ([`catalogue`]);
 //! - two runs of the same plan write byte-identical event logs;
 //! - invalid plans are rejected with file, line and column ([`invalid`]);
-//! - every way out of a run leaves the instruments safe ([`safety`]).
+//! - every way out of a run leaves the instruments safe ([`safety`]);
+//! - injected instrument faults end as rig errors naming the instrument ([`faults`]).
 
 mod catalogue;
+mod faults;
 mod invalid;
 mod safety;
 mod support;
@@ -27,6 +29,7 @@ fn main() {
     trials.extend(catalogue::trials());
     trials.extend(invalid::trials());
     trials.extend(safety::trials());
+    trials.extend(faults::trials());
     trials.push(Trial::test(
         "determinism::same_plan_same_bytes",
         support::assert_deterministic,

@@ -9,6 +9,7 @@ use tokio::task::AbortHandle;
 use crate::clock::{self, secs};
 use crate::config::SimConfig;
 use crate::error::{EndpointKind, SimError};
+use crate::faults::{ArmedFault, pump};
 use crate::instruments::{RelayBoardService, serve_relay_board, serve_scpi};
 use crate::snapshot::SimSnapshot;
 use crate::world::{World, lock};
@@ -29,6 +30,7 @@ const PIPE_CAPACITY: usize = 64 * 1024;
 #[derive(Debug)]
 pub struct SimBench {
     world: Arc<Mutex<World>>,
+    faults: Vec<ArmedFault>,
     can_bus: MemoryCanBus,
     tasks: Mutex<Vec<AbortHandle>>,
 }
@@ -55,8 +57,15 @@ impl SimBench {
             ));
             tasks.push(task.abort_handle());
         }
+        let start = clock::now();
+        let faults = config
+            .faults
+            .iter()
+            .map(|f| ArmedFault::new(f.clone(), start))
+            .collect();
         SimBench {
             world,
+            faults,
             can_bus,
             tasks: Mutex::new(tasks),
         }
@@ -68,6 +77,20 @@ impl SimBench {
         Self::kind(endpoint, EndpointKind::ByteStream)?;
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| SimError::NoRuntime)?;
         let (client, server) = tokio::io::duplex(PIPE_CAPACITY);
+        let mut tasks = self.tasks.lock().unwrap_or_else(PoisonError::into_inner);
+        // A fault on this endpoint sits between the rig's end and the instrument.
+        let (client, server) = match self.faults.iter().find(|f| f.fault.endpoint == endpoint) {
+            None => (client, server),
+            Some(fault) => {
+                let (rig_end, pump_rig) = tokio::io::duplex(PIPE_CAPACITY);
+                tasks.push(
+                    runtime
+                        .spawn(pump(pump_rig, client, fault.clone()))
+                        .abort_handle(),
+                );
+                (rig_end, server)
+            }
+        };
         let world = self.world.clone();
         let task = if endpoint == SOURCE {
             runtime.spawn(serve_scpi(world, server))
@@ -77,7 +100,6 @@ impl SimBench {
                 let _ = serve_relay_board(server, RelayBoardService::new(world)).await;
             })
         };
-        let mut tasks = self.tasks.lock().unwrap_or_else(PoisonError::into_inner);
         tasks.retain(|t| !t.is_finished());
         tasks.push(task.abort_handle());
         Ok(client)

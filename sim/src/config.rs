@@ -11,6 +11,8 @@ use crate::defects::Defect;
 pub struct SimConfig {
     pub pack: PackParams,
     pub defects: Vec<Defect>,
+    /// Instrument faults to inject (see [`crate::InstrumentFault`]).
+    pub faults: Vec<crate::faults::InstrumentFault>,
 }
 
 /// The pack and its BMS as the DUT profile describes them.

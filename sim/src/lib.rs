@@ -27,6 +27,7 @@ mod clock;
 mod config;
 mod defects;
 mod error;
+mod faults;
 mod instruments;
 mod pack;
 mod snapshot;
@@ -41,6 +42,7 @@ pub use config::{
 };
 pub use defects::{Defect, UnknownDefect};
 pub use error::{EndpointKind, SimError};
+pub use faults::{FaultKind, InstrumentFault};
 pub use snapshot::{
     BmsSnapshot, CanSnapshot, DryContacts, RelaySnapshot, SimSnapshot, SourceProtection,
     SourceSnapshot,

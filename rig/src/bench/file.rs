@@ -34,6 +34,20 @@ struct RawBench {
     /// Firmware defects to inject into the twin (virtual benches only).
     #[serde(default)]
     defects: Vec<Spanned<String>>,
+    /// Instrument faults to inject (virtual benches only):
+    /// `- { instrument: source, fault: drop, after: 30 s }`.
+    #[serde(default)]
+    faults: Vec<Spanned<RawFault>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFault {
+    instrument: Spanned<String>,
+    /// `drop`, `stall`, `garbage` or `error`.
+    fault: Spanned<String>,
+    /// When, after the run starts.
+    after: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -152,6 +166,8 @@ pub struct Bench {
     pub relays: BTreeMap<String, BoardWire>,
     pub inputs: BTreeMap<String, BoardWire>,
     pub defects: Vec<String>,
+    /// Instrument faults for the virtual bench, by sim endpoint.
+    pub faults: Vec<rig_sim::InstrumentFault>,
 }
 
 struct NoNames;
@@ -347,6 +363,69 @@ impl Bench {
                 defects.push(d.value.clone());
             }
         }
+        let mut faults = Vec::new();
+        for f in &raw.faults {
+            let f = &f.value;
+            let at = |field: &Spanned<String>| Span::of_scalar(&field.referenced, &file.text);
+            let Some(inst) = instruments.get(&f.instrument.value) else {
+                let known: Vec<&str> = instruments.keys().map(String::as_str).collect();
+                problems.push(
+                    Problem::at(
+                        &file,
+                        at(&f.instrument),
+                        format!(
+                            "a fault names `{}`, which is not an instrument of this bench",
+                            f.instrument.value
+                        ),
+                    )
+                    .help(format!("instruments: {}", known.join(", "))),
+                );
+                continue;
+            };
+            let Resource::Sim { endpoint } = &inst.resource else {
+                problems.push(
+                    Problem::at(
+                        &file,
+                        at(&f.instrument),
+                        "faults can only be injected into simulated instruments",
+                    )
+                    .help("remove `faults:` or point the instrument at `sim:`"),
+                );
+                continue;
+            };
+            let kind = match f.fault.value.parse::<rig_sim::FaultKind>() {
+                Ok(k) => k,
+                Err(msg) => {
+                    problems.push(Problem::at(&file, at(&f.fault), msg));
+                    continue;
+                }
+            };
+            if inst.driver == Driver::BmsCan {
+                problems.push(Problem::at(&file, at(&f.instrument), "faults apply to byte connections (source, relay board), not to the CAN link").help("to silence the BMS, put it to sleep from the plan"));
+                continue;
+            }
+            if kind == rig_sim::FaultKind::Error && inst.driver != Driver::ScpiSource {
+                problems.push(Problem::at(
+                    &file,
+                    at(&f.fault),
+                    "an `error` fault needs an instrument with an error queue (SCPI)",
+                ));
+                continue;
+            }
+            match quantity(&file, &f.after, Dim::Time, "`after`") {
+                Ok(after_s) if after_s >= 0.0 => faults.push(rig_sim::InstrumentFault {
+                    endpoint: endpoint.clone(),
+                    kind,
+                    after_s,
+                }),
+                Ok(_) => problems.push(Problem::at(
+                    &file,
+                    at(&f.after),
+                    "`after` cannot be negative",
+                )),
+                Err(p) => problems.push(p),
+            }
+        }
         problems.into_result(Bench {
             name: raw.name,
             description: raw.description,
@@ -355,6 +434,7 @@ impl Bench {
             relays,
             inputs,
             defects,
+            faults,
         })
     }
 }

@@ -218,14 +218,38 @@ impl Instruments {
     /// Put every connected instrument into the safe state its bench entry declares:
     /// sources first (they hold the energy), then the rest in reverse connection order,
     /// each bounded in time. Returns the instruments that could not be made safe.
-    pub async fn make_safe(&self, log: &EventLog) -> Vec<String> {
+    pub async fn make_safe(
+        &self,
+        log: &EventLog,
+        connector: &Connector<'_>,
+        traffic: &TrafficSink,
+    ) -> Vec<String> {
         let mut order: Vec<&String> = self.order.iter().rev().collect();
         order.sort_by_key(|name| self.source.as_ref().is_none_or(|(s, _)| &s.name != *name));
         let mut unsafe_left = Vec::new();
         for name in order {
-            let Some((action, result)) = self.make_one_safe(name).await else {
+            let Some((mut action, mut result)) = self.make_one_safe(name).await else {
                 continue;
             };
+            // An instrument whose connection broke may still be reachable: reconnect once.
+            if let Err(first) = &result {
+                let first = first.clone();
+                let retry = if let Some((spec, _)) =
+                    self.source.as_ref().filter(|(s, _)| &s.name == name)
+                {
+                    Some(reconnect_source(spec, connector, traffic).await)
+                } else if let Some((spec, _)) = self.boards.get(name.as_str()) {
+                    Some(reconnect_board(spec, connector, traffic).await)
+                } else {
+                    None
+                };
+                if let Some(retry) = retry {
+                    result = retry.map_err(|e| format!("{first}; reconnecting failed: {e}"));
+                    if result.is_ok() {
+                        action = format!("{action}, after reconnecting ({first})");
+                    }
+                }
+            }
             let ok = result.is_ok();
             if !ok {
                 unsafe_left.push(name.clone());
@@ -330,4 +354,80 @@ impl Instruments {
         });
         ok
     }
+}
+
+/// Open a fresh connection to a source and switch its output off (opening does that),
+/// then program its safe limits.
+async fn reconnect_source(
+    spec: &InstrumentSpec,
+    connector: &Connector<'_>,
+    traffic: &TrafficSink,
+) -> Result<(), String> {
+    let SafeState::Source {
+        current_limit_a,
+        sink_limit_a,
+        ..
+    } = spec.safe_state
+    else {
+        return Ok(());
+    };
+    let name: Arc<str> = Arc::from(spec.name.as_str());
+    let attempt = async {
+        let stream = connector.stream(spec).await.map_err(|f| f.message)?;
+        let (mut source, _) = ScpiSource::open(
+            stream,
+            name,
+            Dialect::Generic,
+            clock::secs(spec.timeout_s),
+            Some(traffic.clone()),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        source.set_output(false).await.map_err(|e| e.to_string())?;
+        source
+            .set_current_limit(current_limit_a)
+            .await
+            .map_err(|e| e.to_string())?;
+        source
+            .set_sink_limit(sink_limit_a)
+            .await
+            .map_err(|e| e.to_string())
+    };
+    clock::within(spec.timeout_s * 6.0, attempt)
+        .await
+        .map_err(|()| "timed out".to_string())?
+}
+
+/// Open a fresh connection to a relay board and set its relays to the safe state.
+async fn reconnect_board(
+    spec: &InstrumentSpec,
+    connector: &Connector<'_>,
+    traffic: &TrafficSink,
+) -> Result<(), String> {
+    let SafeState::Board { closed } = &spec.safe_state else {
+        return Ok(());
+    };
+    let name: Arc<str> = Arc::from(spec.name.as_str());
+    let attempt = async {
+        let stream = connector.stream(spec).await.map_err(|f| f.message)?;
+        let (mut board, _) = RelayBoard::open(
+            stream,
+            spec.unit,
+            name,
+            clock::secs(spec.timeout_s),
+            Some(traffic.clone()),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        for channel in 1..=rig_drivers::modbus::CHANNELS {
+            board
+                .set_relay(channel, closed.contains(&channel))
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    };
+    clock::within(spec.timeout_s * 12.0, attempt)
+        .await
+        .map_err(|()| "timed out".to_string())?
 }

@@ -96,6 +96,7 @@ pub fn prepare(plan: &Plan, bench: &Bench, extra_defects: &[String]) -> Result<P
     let sim = pack.map(|pack| rig_sim::SimConfig {
         pack,
         defects: parsed,
+        faults: bench.faults.clone(),
     });
     problems.into_result(Prepared {
         sim,
@@ -251,13 +252,14 @@ async fn run(plan: &Plan, bench: &Bench, prepared: &Prepared, log_path: PathBuf)
                 (verdict, message, connected)
             }
         };
-    let unsafe_left = teardown(&instruments, &log).await;
+    let unsafe_left = teardown(&instruments, &log, &connector, &traffic_tx).await;
     drop(instruments);
     let sim_final = sim.as_ref().map(rig_sim::SimBench::snapshot);
     drop(traffic_tx);
     let _ = clock::within(5.0, forwarder).await;
-    // A teardown failure is an error of its own, but never turns the DUT's fail into a pass.
-    let (verdict, message) = if unsafe_left.is_empty() || verdict == Verdict::Error {
+    // A teardown failure is an error of its own, but never turns the DUT's fail into a
+    // pass, and is always said, even after another error.
+    let (verdict, message) = if unsafe_left.is_empty() {
         (verdict, message)
     } else {
         let msg = format!(
@@ -402,10 +404,15 @@ async fn execute(
 
 /// Every instrument to its safe state. A signal during the teardown escalates to a hard
 /// stop that still switches the source's output off first.
-async fn teardown(instruments: &instruments::Instruments, log: &log::EventLog) -> Vec<String> {
+async fn teardown(
+    instruments: &instruments::Instruments,
+    log: &log::EventLog,
+    connector: &instruments::Connector<'_>,
+    traffic: &rig_drivers::traffic::TrafficSink,
+) -> Vec<String> {
     tokio::select! {
         biased;
-        left = instruments.make_safe(log) => left,
+        left = instruments.make_safe(log, connector, traffic) => left,
         signal = signals::stop_requested() => {
             log.emit(EventKind::Error { instrument: None, message: format!("{signal} during the teardown: hard stop") });
             let mut left: Vec<String> = instruments.order.iter().filter(|n| instruments.source.as_ref().is_none_or(|(s, _)| &s.name != *n)).cloned().collect();

@@ -23,6 +23,7 @@ pub fn bench(defects: &[Defect]) -> SimBench {
     SimBench::start(SimConfig {
         pack: PackParams::lesso_lsrr51v100ah(),
         defects: defects.to_vec(),
+        faults: Vec::new(),
     })
 }
 

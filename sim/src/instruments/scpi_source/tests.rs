@@ -8,6 +8,7 @@ fn world() -> Mutex<World> {
     let config = SimConfig {
         pack: PackParams::lesso_lsrr51v100ah(),
         defects: Vec::new(),
+        faults: Vec::new(),
     };
     Mutex::new(World::new(&config, clock::now()))
 }
