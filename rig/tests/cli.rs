@@ -287,7 +287,11 @@ fn interrupt_a_run(signal: &str, name: &str) {
 fn a_run_killed_with_sigkill_leaves_a_log_that_rig_report_renders() {
     let dir = scratch("sigkill");
     std::fs::create_dir_all(dir.join("duts")).unwrap();
-    std::fs::copy(repo().join("testplans/duts/lesso_lsrr51v100ah.yaml"), dir.join("duts/lesso_lsrr51v100ah.yaml")).unwrap();
+    std::fs::copy(
+        repo().join("testplans/duts/lesso_lsrr51v100ah.yaml"),
+        dir.join("duts/lesso_lsrr51v100ah.yaml"),
+    )
+    .unwrap();
     let plan = dir.join("soak.yaml");
     std::fs::write(
         &plan,
@@ -296,7 +300,12 @@ fn a_run_killed_with_sigkill_leaves_a_log_that_rig_report_renders() {
     .unwrap();
     let out = dir.join("run");
     let mut child = Command::new(env!("CARGO_BIN_EXE_rig"))
-        .args(["run", plan.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .args([
+            "run",
+            plan.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
         .current_dir(repo())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -304,30 +313,67 @@ fn a_run_killed_with_sigkill_leaves_a_log_that_rig_report_renders() {
         .unwrap();
     let log = out.join("soak.events.jsonl");
     let started = std::time::Instant::now();
-    while std::fs::read_to_string(&log).unwrap_or_default().lines().count() < 2000 {
+    while std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .count()
+        < 2000
+    {
         assert!(started.elapsed().as_secs() < 60, "the run wrote too little");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     child.kill().unwrap(); // SIGKILL: no handler runs, nothing is flushed on the way out.
     child.wait().unwrap();
     let text_log = std::fs::read_to_string(&log).unwrap();
-    assert!(!text_log.contains("run_finished"), "a killed run cannot have finished");
+    assert!(
+        !text_log.contains("run_finished"),
+        "a killed run cannot have finished"
+    );
     let o = rig(&["report", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("soak"), "the report names the plan");
-    assert!(html.to_lowercase().contains("incomplete"), "the report marks the run incomplete");
+    assert!(
+        html.to_lowercase().contains("incomplete"),
+        "the report marks the run incomplete"
+    );
 }
 
 #[test]
 fn compare_finds_a_regression_between_two_runs() {
     let base = scratch("cmp-base");
     let cand = scratch("cmp-cand");
-    assert_eq!(rig(&["run", "testplans/cocp_lockout.yaml", "--out", base.to_str().unwrap()]).status.code(), Some(0));
-    assert_eq!(rig(&["run", "testplans/cocp_lockout.yaml", "--defect", "cocp_no_lockout", "--out", cand.to_str().unwrap()]).status.code(), Some(1));
+    assert_eq!(
+        rig(&[
+            "run",
+            "testplans/cocp_lockout.yaml",
+            "--out",
+            base.to_str().unwrap()
+        ])
+        .status
+        .code(),
+        Some(0)
+    );
+    assert_eq!(
+        rig(&[
+            "run",
+            "testplans/cocp_lockout.yaml",
+            "--defect",
+            "cocp_no_lockout",
+            "--out",
+            cand.to_str().unwrap()
+        ])
+        .status
+        .code(),
+        Some(1)
+    );
     let same = rig(&["compare", base.to_str().unwrap(), base.to_str().unwrap()]);
     assert_eq!(same.status.code(), Some(0), "{}", text(&same));
     let worse = rig(&["compare", base.to_str().unwrap(), cand.to_str().unwrap()]);
     assert_eq!(worse.status.code(), Some(1), "{}", text(&worse));
-    assert!(text(&worse).contains("locked out well past the recovery delay"), "{}", text(&worse));
+    assert!(
+        text(&worse).contains("locked out well past the recovery delay"),
+        "{}",
+        text(&worse)
+    );
 }

@@ -128,12 +128,12 @@ pub(crate) async fn pump(mut rig: DuplexStream, mut instrument: DuplexStream, fa
                 if instrument.write_all(before).await.is_err() {
                     return;
                 }
-                if setting_at.is_some() && !after.is_empty() {
-                    if instrument.write_all(REJECTED_COMMAND).await.is_err()
-                        || instrument.write_all(after).await.is_err()
-                    {
-                        return;
-                    }
+                if setting_at.is_some()
+                    && !after.is_empty()
+                    && (instrument.write_all(REJECTED_COMMAND).await.is_err()
+                        || instrument.write_all(after).await.is_err())
+                {
+                    return;
                 }
             }
             n = instrument.read(&mut from_instrument) => {
