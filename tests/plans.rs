@@ -6,11 +6,13 @@
 //! - two runs of the same plan write byte-identical event logs;
 //! - invalid plans are rejected with file, line and column ([`invalid`]);
 //! - every way out of a run leaves the instruments safe ([`safety`]);
-//! - injected instrument faults end as rig errors naming the instrument ([`faults`]).
+//! - injected instrument faults end as rig errors naming the instrument ([`faults`]);
+//! - plans run against every seed DUT profile ([`profiles`]).
 
 mod catalogue;
 mod faults;
 mod invalid;
+mod profiles;
 mod safety;
 mod support;
 
@@ -30,6 +32,7 @@ fn main() {
     trials.extend(invalid::trials());
     trials.extend(safety::trials());
     trials.extend(faults::trials());
+    trials.extend(profiles::trials());
     trials.push(Trial::test(
         "determinism::same_plan_same_bytes",
         support::assert_deterministic,

@@ -1,0 +1,178 @@
+//! Every plan against every seed DUT profile: each plan's text with its `dut:` line
+//! replaced runs on the virtual bench with each profile of `testplans/duts/`.
+//!
+//! Plans name one profile (`dut: lesso_lsrr51v100ah`); a plan that says it tests a
+//! behaviour must test it on every pack that promises the behaviour. Where a profile's
+//! set points are beyond what the built-in bench's source can apply (a 300 Ah pack's
+//! COCP threshold is 225 A; the simulated source is rated 120 A), the plan must be
+//! refused before anything is connected, naming the source's rating: that is what the
+//! rig owes a lab whose source is too small. [`EXPECTED`] says which outcome each pair
+//! must have, so a profile or a rating change that moves a pair shows here.
+
+use std::path::{Path, PathBuf};
+
+use libtest_mimic::{Failed, Trial};
+use rig::bench::Bench;
+use rig::plan::load_plan;
+use rig::runner::{prepare, run_plan};
+use rig_reports::Verdict;
+
+use crate::support;
+
+/// What a plan must do with a profile on the built-in bench.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Expect {
+    Pass,
+    /// Refused at load: the set points exceed the bench source's rating.
+    BeyondBenchSource,
+}
+
+use Expect::{BeyondBenchSource, Pass};
+
+/// Plans run against every profile.
+const PLANS: &[&str] = &["cocp_lockout", "rapid_shutdown_button"];
+
+/// (profile, plan, outcome). Every profile in `testplans/duts/` and every plan of
+/// [`PLANS`] must appear; the coverage trial checks it.
+const EXPECTED: &[(&str, &str, Expect)] = &[
+    ("lesso_lsrr51v100ah", "cocp_lockout", Pass),
+    ("lesso_lsrr51v100ah", "rapid_shutdown_button", Pass),
+    // COCP at 150 + 5 A; charging at 100 A fits the 120 A source.
+    ("lesso_lsrr51v200ah", "cocp_lockout", BeyondBenchSource),
+    ("lesso_lsrr51v200ah", "rapid_shutdown_button", Pass),
+    // Standard charge current 150 A / 200 A: beyond the 120 A source.
+    ("lesso_lsrr51v300ah", "cocp_lockout", BeyondBenchSource),
+    (
+        "lesso_lsrr51v300ah",
+        "rapid_shutdown_button",
+        BeyondBenchSource,
+    ),
+    ("lesso_lsrr51v400ah", "cocp_lockout", BeyondBenchSource),
+    (
+        "lesso_lsrr51v400ah",
+        "rapid_shutdown_button",
+        BeyondBenchSource,
+    ),
+    // COCP at 115 + 5 A: exactly the source's rating.
+    ("losun_ls_btn0_p0548100", "cocp_lockout", Pass),
+    ("losun_ls_btn0_p0548100", "rapid_shutdown_button", Pass),
+];
+
+fn profile_files() -> Vec<PathBuf> {
+    let dir = support::repo().join("testplans/duts");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+pub fn trials() -> Vec<Trial> {
+    let mut trials: Vec<Trial> = EXPECTED
+        .iter()
+        .map(|&(profile, plan, expect)| {
+            Trial::test(format!("profile::{profile}::{plan}"), move || {
+                run_with_profile(profile, plan, expect)
+            })
+        })
+        .collect();
+    trials.push(Trial::test(
+        "profile::every_profile_meets_every_plan",
+        || {
+            let mut missing = Vec::new();
+            for file in profile_files() {
+                let profile = support::stem(&file);
+                for plan in PLANS {
+                    if !EXPECTED.iter().any(|(p, q, _)| *p == profile && q == plan) {
+                        missing.push(format!("{profile} x {plan}"));
+                    }
+                }
+            }
+            if profile_files().len() < 5 {
+                missing.push("the five seed profiles".into());
+            }
+            if missing.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("no expected outcome for: {}", missing.join(", ")).into())
+            }
+        },
+    ));
+    trials
+}
+
+/// A scratch folder holding `duts/<profile>.yaml` and the plan with its `dut:` replaced.
+fn stage(profile: &str, plan: &str) -> Result<PathBuf, Failed> {
+    let repo = support::repo();
+    let text = std::fs::read_to_string(repo.join(format!("testplans/{plan}.yaml")))
+        .map_err(|e| format!("cannot read the plan: {e}"))?;
+    let mut replaced = 0;
+    let text: String = text
+        .lines()
+        .map(|line| {
+            if line.starts_with("dut:") {
+                replaced += 1;
+                format!("dut: {profile}")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    if replaced != 1 {
+        return Err(format!("expected one `dut:` line in {plan}.yaml, found {replaced}").into());
+    }
+    let dir = support::scratch(&format!("{profile}-{plan}"));
+    let duts = dir.join("duts");
+    std::fs::create_dir_all(&duts).map_err(|e| e.to_string())?;
+    std::fs::copy(
+        repo.join(format!("testplans/duts/{profile}.yaml")),
+        duts.join(format!("{profile}.yaml")),
+    )
+    .map_err(|e| format!("cannot copy the profile: {e}"))?;
+    let path = dir.join(format!("{plan}.yaml"));
+    std::fs::write(&path, text + "\n").map_err(|e| e.to_string())?;
+    Ok(path)
+}
+
+fn run_with_profile(profile: &str, plan: &str, expect: Expect) -> Result<(), Failed> {
+    let path = stage(profile, plan)?;
+    let bench = Bench::builtin_sim();
+    let loaded = load_plan(&path, &bench);
+    match (expect, loaded) {
+        (Pass, Err(problems)) => Err(format!("plan rejected with {profile}: {problems}").into()),
+        (BeyondBenchSource, Ok(_)) => Err(format!(
+            "{plan} with {profile} was accepted; expected a refusal naming the bench source's rating"
+        )
+        .into()),
+        (BeyondBenchSource, Err(problems)) => {
+            let text = problems.to_string();
+            if text.contains("the rating of the bench's source") {
+                Ok(())
+            } else {
+                Err(format!("refused, but not for the source's rating: {text}").into())
+            }
+        }
+        (Pass, Ok(loaded)) => {
+            let prepared = prepare(&loaded, &bench, &[])
+                .map_err(|p| Failed::from(format!("cannot prepare the twin: {p}")))?;
+            let out = path.parent().unwrap_or(Path::new(".")).join("run");
+            let outcome = run_plan(&loaded, &bench, &prepared, &out);
+            if outcome.verdict == Verdict::Pass {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{plan} with {profile}: expected pass, got {:?}: {}",
+                    outcome.verdict,
+                    outcome.message.unwrap_or_default()
+                )
+                .into())
+            }
+        }
+    }
+}
