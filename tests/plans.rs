@@ -9,6 +9,7 @@
 //! - injected instrument faults end as rig errors naming the instrument ([`faults`]);
 //! - plans run against every seed DUT profile ([`profiles`]).
 
+mod benches;
 mod catalogue;
 mod faults;
 mod invalid;
@@ -29,6 +30,7 @@ fn main() {
         ));
     }
     trials.extend(catalogue::trials());
+    trials.extend(benches::trials());
     trials.extend(invalid::trials());
     trials.extend(safety::trials());
     trials.extend(faults::trials());

@@ -15,3 +15,4 @@ pub mod expr;
 pub mod plan;
 pub mod quantity;
 pub mod runner;
+pub mod serve;

@@ -377,3 +377,123 @@ fn compare_finds_a_regression_between_two_runs() {
         text(&worse)
     );
 }
+
+#[test]
+fn probe_prints_every_identity_and_channel_of_the_virtual_bench() {
+    let o = rig(&["probe", "--json", "--for", "3 s"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let report: serde_json::Value =
+        serde_json::from_slice(&o.stdout).expect("probe --json prints JSON");
+    let instruments = report["instruments"].as_array().unwrap();
+    for name in ["source", "io", "bms"] {
+        let i = instruments
+            .iter()
+            .find(|i| i["name"] == name)
+            .unwrap_or_else(|| panic!("no {name}"));
+        assert!(i["error"].is_null(), "{i}");
+        assert!(i["identity"].is_string(), "{i}");
+    }
+    let channel = |name: &str| {
+        report["channels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+    assert_eq!(channel("bms.soc")["value"], 50.0);
+    assert_eq!(channel("dio.charge_enable")["value"], true);
+    assert_eq!(
+        channel("source.output")["value"],
+        false,
+        "a probe energises nothing"
+    );
+    assert!(channel("source.voltage")["value"].as_f64().unwrap() > 50.0);
+}
+
+#[test]
+fn probe_exits_2_naming_an_instrument_that_answers_garbage() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        if let Ok((mut stream, _)) = listener.accept() {
+            let mut buf = [0u8; 256];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(b"\x15garbage\n");
+            let _ = stream.read(&mut buf);
+        }
+    });
+    let dir = scratch("probe-garbage");
+    let bench = tcp_bench(&dir, port);
+    let o = rig(&["probe", "--bench", bench.to_str().unwrap(), "--for", "1 s"]);
+    server.join().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("error: source (scpi-source, TCPIP::127.0.0.1::"),
+        "{}",
+        text(&o)
+    );
+}
+
+/// Issue 3: a plan that passes on the virtual bench passes unchanged when the bench
+/// file points the same instruments at real endpoints on loopback (`rig sim serve`:
+/// SCPI over TCP, Modbus RTU frames over TCP, CAN through socketcand). Real time.
+#[test]
+fn a_plan_passes_unchanged_on_real_loopback_endpoints() {
+    let plan = "tests/fixtures/loopback/charge_and_rsd.yaml";
+    let on_sim = rig(&["run", plan, "--out", scratch("lb-sim").to_str().unwrap()]);
+    assert_eq!(on_sim.status.code(), Some(0), "{}", text(&on_sim));
+
+    let dir = scratch("lb-real");
+    std::fs::create_dir_all(&dir).unwrap();
+    let bench = dir.join("bench.yaml");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_rig"))
+        .args([
+            "sim",
+            "serve",
+            "--source-port",
+            "0",
+            "--io-port",
+            "0",
+            "--can-port",
+            "0",
+            "--bench-out",
+            bench.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !bench.exists() {
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "rig sim serve did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let bench_text = std::fs::read_to_string(&bench).unwrap();
+    assert!(
+        bench_text.contains("socketcand://127.0.0.1:"),
+        "{bench_text}"
+    );
+    let on_loopback = rig(&[
+        "run",
+        plan,
+        "--bench",
+        bench.to_str().unwrap(),
+        "--out",
+        dir.join("run").to_str().unwrap(),
+    ]);
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(on_loopback.status.code(), Some(0), "{}", text(&on_loopback));
+    let log = std::fs::read_to_string(dir.join("run/charge_and_rsd.events.jsonl")).unwrap();
+    assert!(
+        log.contains("\"clock\":\"real\""),
+        "the loopback run is on the wall clock"
+    );
+    assert!(log.contains("TCPIP::127.0.0.1::"), "{log}");
+}

@@ -27,6 +27,10 @@ pub enum ChannelKind {
     /// True while the BMS sends frames: false after the link's `silence` without one
     /// (asleep, unplugged, crashed).
     CanOnline,
+    /// A chamber's measured air temperature.
+    ChamberTemperature,
+    /// A chamber's set point as it reads it back.
+    ChamberSetpoint,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -104,6 +108,18 @@ impl Channels {
                     }
                 }
                 Driver::WaveshareRelayD => {}
+                Driver::WatlowF4t => {
+                    push(
+                        format!("{}.temperature", inst.name),
+                        Type::Num(Dim::Temperature),
+                        ChannelKind::ChamberTemperature,
+                    );
+                    push(
+                        format!("{}.setpoint", inst.name),
+                        Type::Num(Dim::Temperature),
+                        ChannelKind::ChamberSetpoint,
+                    );
+                }
             }
         }
         for name in bench.relays.keys() {

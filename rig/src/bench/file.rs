@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rig_drivers::can::{CanDatabase, PYLON_LV_DBC};
-use rig_drivers::transport::Resource;
+use rig_drivers::scpi::Dialect;
+use rig_drivers::transport::Endpoint;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
@@ -72,6 +73,11 @@ struct RawInstrument {
     silence: Option<Spanned<String>>,
     /// What the instrument can deliver; set points beyond it are rejected.
     ratings: Option<RawRatings>,
+    /// A chamber's control loop, 1-based (`1`).
+    #[serde(rename = "loop")]
+    control_loop: Option<Spanned<u8>>,
+    /// A chamber's event output wired to its conditioning ("run"), 1 to 8.
+    run_event: Option<Spanned<u8>>,
     /// Where the instrument is left on every way out of a run.
     safe_state: Option<Spanned<RawSafeState>>,
 }
@@ -81,6 +87,9 @@ struct RawInstrument {
 struct RawRatings {
     max_voltage: Option<Spanned<String>>,
     max_current: Option<Spanned<String>>,
+    /// Chambers: the lowest and highest set point the bench may use.
+    min_temperature: Option<Spanned<String>>,
+    max_temperature: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -107,6 +116,7 @@ pub enum Driver {
     ScpiSource,
     WaveshareRelayD,
     BmsCan,
+    WatlowF4t,
 }
 
 impl Driver {
@@ -114,6 +124,7 @@ impl Driver {
         ("scpi-source", Driver::ScpiSource),
         ("waveshare-relay-d", Driver::WaveshareRelayD),
         ("bms-can", Driver::BmsCan),
+        ("watlow-f4t", Driver::WatlowF4t),
     ];
 
     fn parse(name: &str) -> Option<Driver> {
@@ -133,7 +144,15 @@ impl Driver {
 pub struct InstrumentSpec {
     pub name: String,
     pub driver: Driver,
-    pub resource: Resource,
+    pub resource: Endpoint,
+    /// SCPI dialect of a source.
+    pub dialect: Dialect,
+    /// A chamber's control loop (1-based) and the event output that runs it.
+    pub control_loop: u8,
+    pub run_event: u8,
+    /// A chamber's temperature range.
+    pub min_temperature: Option<f64>,
+    pub max_temperature: Option<f64>,
     pub unit: u8,
     pub poll_s: f64,
     pub timeout_s: f64,
@@ -228,7 +247,7 @@ impl Bench {
     pub fn is_virtual(&self) -> bool {
         self.instruments
             .values()
-            .all(|i| matches!(i.resource, Resource::Sim { .. }))
+            .all(|i| matches!(i.resource, Endpoint::Sim { .. }))
     }
 
     pub fn parse(file: SourceFile) -> Result<Bench, Problems> {
@@ -333,7 +352,7 @@ impl Bench {
         }
         let is_virtual = instruments
             .values()
-            .all(|i: &InstrumentSpec| matches!(i.resource, Resource::Sim { .. }));
+            .all(|i: &InstrumentSpec| matches!(i.resource, Endpoint::Sim { .. }));
         let known_defects: Vec<String> =
             rig_sim::Defect::ALL.iter().map(|d| d.to_string()).collect();
         let mut defects = Vec::new();
@@ -382,7 +401,7 @@ impl Bench {
                 );
                 continue;
             };
-            let Resource::Sim { endpoint } = &inst.resource else {
+            let Endpoint::Sim { endpoint } = &inst.resource else {
                 problems.push(
                     Problem::at(
                         &file,
@@ -468,14 +487,26 @@ fn instrument(
             None
         }
     };
-    let resource = match raw.resource.value.parse::<Resource>() {
+    let resource = match raw.resource.value.parse::<Endpoint>() {
         Ok(r) => Some(r),
         Err(e) => {
             problems.push(Problem::at(file, at(&raw.resource), e.to_string()));
             None
         }
     };
-    if let Some(Resource::Sim { endpoint }) = &resource {
+    if let (Some(d), Some(r)) = (driver, &resource)
+        && let Err(wanted) = fits(d, r)
+    {
+        problems.push(
+            Problem::at(
+                file,
+                at(&raw.resource),
+                format!("a `{}` instrument cannot be reached at `{r}`", d.name()),
+            )
+            .help(format!("use {wanted}")),
+        );
+    }
+    if let Some(Endpoint::Sim { endpoint }) = &resource {
         let known = rig_sim::SimBench::endpoints();
         if !known.contains(&endpoint.as_str()) {
             problems.push(
@@ -498,6 +529,7 @@ fn instrument(
     let required_name = match driver {
         Some(Driver::ScpiSource) => Some("source"),
         Some(Driver::BmsCan) => Some("bms"),
+        Some(Driver::WatlowF4t) => Some("chamber"),
         _ => None,
     };
     if let (Some(required), Some(d)) = (required_name, driver)
@@ -515,26 +547,44 @@ fn instrument(
             .help(format!("plans address it as `{required}`")),
         );
     }
-    if let Some(dialect) = &raw.dialect {
+    let mut dialect = Dialect::Generic;
+    if let Some(d) = &raw.dialect {
         if driver != Some(Driver::ScpiSource) {
             problems.push(Problem::at(
                 file,
-                at(dialect),
+                at(d),
                 "`dialect` applies to `scpi-source` instruments only",
             ));
-        } else if dialect.value != "generic" {
-            problems.push(
-                Problem::at(
+        } else {
+            match d.value.parse::<Dialect>() {
+                Ok(x) => dialect = x,
+                Err(_) => problems.push(
+                    Problem::at(file, at(d), format!("unknown SCPI dialect `{}`", d.value))
+                        .help("dialects: generic, keysight-rp7900, itech-it6000c, ea-psb9000, chroma-62000d"),
+                ),
+            }
+        }
+    }
+    for (field, what) in [(&raw.control_loop, "loop"), (&raw.run_event, "run_event")] {
+        if let Some(f) = field {
+            let span = Span::of_scalar(&f.referenced, &file.text);
+            if driver != Some(Driver::WatlowF4t) {
+                problems.push(Problem::at(
                     file,
-                    at(dialect),
-                    format!("unknown SCPI dialect `{}`", dialect.value),
-                )
-                .help("dialects: generic"),
-            );
+                    span,
+                    format!("`{what}` applies to chambers only"),
+                ));
+            } else if !(1..=8).contains(&f.value) {
+                problems.push(Problem::at(
+                    file,
+                    span,
+                    format!("`{what}` is 1 to 8, not {}", f.value),
+                ));
+            }
         }
     }
     if let Some(unit) = &raw.unit
-        && driver != Some(Driver::WaveshareRelayD)
+        && !matches!(driver, Some(Driver::WaveshareRelayD | Driver::WatlowF4t))
     {
         problems.push(Problem::at(
             file,
@@ -600,7 +650,28 @@ fn instrument(
     }
     let mut max_voltage = None;
     let mut max_current = None;
+    let mut min_temperature = None;
+    let mut max_temperature = None;
     if let Some(r) = &raw.ratings {
+        for (field, slot, what) in [
+            (
+                &r.min_temperature,
+                &mut min_temperature,
+                "`min_temperature`",
+            ),
+            (
+                &r.max_temperature,
+                &mut max_temperature,
+                "`max_temperature`",
+            ),
+        ] {
+            if let Some(t) = field {
+                match quantity(file, t, Dim::Temperature, what) {
+                    Ok(x) => *slot = Some(x),
+                    Err(p) => problems.push(p),
+                }
+            }
+        }
         if let Some(v) = &r.max_voltage {
             match quantity(file, v, Dim::Voltage, "`max_voltage`") {
                 Ok(x) => max_voltage = Some(x),
@@ -630,6 +701,11 @@ fn instrument(
             driver,
             resource,
             unit: raw.unit.as_ref().map_or(1, |u| u.value),
+            dialect,
+            control_loop: raw.control_loop.as_ref().map_or(1, |l| l.value),
+            run_event: raw.run_event.as_ref().map_or(1, |e| e.value),
+            min_temperature,
+            max_temperature,
             poll_s,
             timeout_s,
             silence_s,
@@ -640,6 +716,40 @@ fn instrument(
         }),
         _ => Err(problems),
     }
+}
+
+/// Which resources reach which driver; `Err` says what would.
+fn fits(driver: Driver, resource: &Endpoint) -> Result<(), &'static str> {
+    use Endpoint as E;
+    let ok = matches!(
+        (driver, resource),
+        (_, E::Sim { .. })
+            | (Driver::ScpiSource, E::TcpSocket { .. } | E::Serial(_))
+            | (
+                Driver::WaveshareRelayD,
+                E::TcpSocket { .. } | E::Serial(_) | E::ModbusRtu { .. }
+            )
+            | (Driver::BmsCan, E::SocketCan { .. } | E::Socketcand { .. })
+            | (
+                Driver::WatlowF4t,
+                E::ModbusTcp { .. } | E::ModbusRtu { .. } | E::TcpSocket { .. }
+            )
+    );
+    if ok {
+        return Ok(());
+    }
+    Err(match driver {
+        Driver::ScpiSource => {
+            "`TCPIP::host::5025::SOCKET` or a serial port (`/dev/ttyUSB0?baud=9600`)"
+        }
+        Driver::WaveshareRelayD => {
+            "an RS485 port (`modbus-rtu:/dev/ttyUSB0?baud=9600&unit=1`) or an RS485-to-TCP gateway (`TCPIP::host::4196::SOCKET`)"
+        }
+        Driver::BmsCan => "`socketcan:can0` or `socketcand://host:29536/can0`",
+        Driver::WatlowF4t => {
+            "`modbus-tcp://host:502?unit=1` or `modbus-rtu:/dev/ttyUSB0?baud=9600&unit=1`"
+        }
+    })
 }
 
 fn load_dbc(base_dir: &Path, value: &str) -> Result<String, String> {

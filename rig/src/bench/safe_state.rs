@@ -26,6 +26,10 @@ pub(super) struct RawSafeState {
     /// Boards: relays by name, `open` or `closed` (e.g. keep rapid shutdown asserted).
     #[serde(default)]
     relays: BTreeMap<String, Spanned<String>>,
+    /// Chambers: the idle set point to leave (`25 degC`).
+    setpoint: Option<Spanned<String>>,
+    /// Chambers: leave conditioning running (`true`) or stopped (`false`, the default).
+    run: Option<Spanned<bool>>,
 }
 
 /// What "safe" means for one instrument.
@@ -39,6 +43,8 @@ pub enum SafeState {
     },
     /// These channels (1-based) closed, every other channel open.
     Board { closed: Vec<u8> },
+    /// A chamber at this set point (if any), conditioning running or stopped.
+    Chamber { setpoint_c: Option<f64>, run: bool },
     /// Nothing to switch (a CAN listener).
     Nothing,
 }
@@ -129,6 +135,9 @@ pub(super) fn resolve(
             if let Some((_, r)) = raw.relays.iter().next() {
                 not_for(r, "relays", &mut problems);
             }
+            if let Some(t) = &raw.setpoint {
+                not_for(t, "setpoint", &mut problems);
+            }
             SafeState::Source {
                 current_limit_a,
                 sink_limit_a,
@@ -173,6 +182,31 @@ pub(super) fn resolve(
             }
             closed.sort_unstable();
             SafeState::Board { closed }
+        }
+        Driver::WatlowF4t => {
+            for (field, what) in [
+                (&raw.output, "output"),
+                (&raw.current_limit, "current_limit"),
+                (&raw.sink_limit, "sink_limit"),
+                (&raw.voltage, "voltage"),
+            ] {
+                if let Some(f) = field {
+                    not_for(f, what, &mut problems);
+                }
+            }
+            let setpoint_c = raw.setpoint.as_ref().and_then(|t| {
+                match super::file::quantity(file, t, Dim::Temperature, "`safe_state.setpoint`") {
+                    Ok(x) => Some(x),
+                    Err(p) => {
+                        problems.push(p);
+                        None
+                    }
+                }
+            });
+            SafeState::Chamber {
+                setpoint_c,
+                run: raw.run.as_ref().is_some_and(|r| r.value),
+            }
         }
         Driver::BmsCan => {
             for (field, what) in [

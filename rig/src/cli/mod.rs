@@ -4,6 +4,7 @@
 mod compare;
 mod list;
 mod load;
+mod probe;
 mod report;
 mod run;
 mod sim;
@@ -39,6 +40,11 @@ pub enum Command {
     /// Compare a candidate run with a baseline: verdicts and reaction times side by
     /// side. Exit code 0 if nothing regressed, 1 if something did.
     Compare(CompareArgs),
+    /// Check the wiring before a night's run: connect to every instrument of the bench,
+    /// print each identity, then every channel it reads (source, relays and inputs,
+    /// chamber, every CAN signal). Energises nothing. Exit code 2 names each instrument
+    /// that does not answer or answers garbage.
+    Probe(ProbeArgs),
     /// The virtual bench.
     Sim {
         #[command(subcommand)]
@@ -46,10 +52,52 @@ pub enum Command {
     },
 }
 
+#[derive(Debug, clap::Args)]
+pub struct ProbeArgs {
+    /// Bench file (default: the built-in virtual bench).
+    #[arg(long)]
+    pub bench: Option<PathBuf>,
+    /// How long to read the channels (`10 s`, `1 min`).
+    #[arg(long = "for", value_name = "DURATION", default_value = "5 s")]
+    pub duration: String,
+    /// One JSON document on stdout instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum SimCommand {
     /// The catalogue of firmware defects the twin can inject.
     Defects,
+    /// Serve the virtual bench on real sockets, in real time: SCPI source on TCP, the
+    /// relay board's Modbus RTU on TCP, the BMS's CAN through socketcand. Prints the
+    /// bench file that reaches it. Runs until Ctrl-C.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to bind (loopback unless told otherwise).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// TCP port of the SCPI source/sink (0: any free port).
+    #[arg(long, default_value_t = 5025)]
+    pub source_port: u16,
+    /// TCP port of the relay board (Modbus RTU frames, as behind an RS485 gateway).
+    #[arg(long, default_value_t = 4196)]
+    pub io_port: u16,
+    /// TCP port of the socketcand server for the BMS's CAN bus.
+    #[arg(long, default_value_t = 29536)]
+    pub can_port: u16,
+    /// DUT profile of the pack to serve (default: the Lesso LSRR51V100AH twin).
+    #[arg(long)]
+    pub dut: Option<PathBuf>,
+    /// Inject a firmware defect; repeatable.
+    #[arg(long = "defect", value_name = "NAME")]
+    pub defects: Vec<String>,
+    /// Also write the bench file that reaches the served endpoints here.
+    #[arg(long)]
+    pub bench_out: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -128,8 +176,12 @@ pub fn main() -> i32 {
         Command::List(args) => list::list(args),
         Command::Report(args) => report::report(args),
         Command::Compare(args) => compare::compare(args),
+        Command::Probe(args) => probe::probe(args),
         Command::Sim {
             command: SimCommand::Defects,
         } => sim::defects(),
+        Command::Sim {
+            command: SimCommand::Serve(args),
+        } => sim::serve(args),
     }
 }

@@ -8,3 +8,75 @@ pub fn defects() -> i32 {
     }
     exit::PASSED
 }
+
+/// `rig sim serve`.
+pub fn serve(args: super::ServeArgs) -> i32 {
+    let pack = match &args.dut {
+        None => rig_sim::PackParams::lesso_lsrr51v100ah(),
+        Some(path) => {
+            match crate::dut::DutProfile::load(path).and_then(|d| crate::runner::pack_params(&d)) {
+                Ok(p) => p,
+                Err(problems) => {
+                    super::load::print_problems(&problems);
+                    return exit::INVALID_INPUT;
+                }
+            }
+        }
+    };
+    let mut defects = Vec::new();
+    for d in &args.defects {
+        match d.parse::<rig_sim::Defect>() {
+            Ok(x) => defects.push(x),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::INVALID_INPUT;
+            }
+        }
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return exit::RIG_ERROR;
+        }
+    };
+    runtime.block_on(async move {
+        let sim = std::sync::Arc::new(rig_sim::SimBench::start(rig_sim::SimConfig {
+            pack,
+            defects,
+            faults: Vec::new(),
+        }));
+        let at = |port| std::net::SocketAddr::new(args.bind, port);
+        let (served, run) = match crate::serve::serve(
+            sim,
+            at(args.source_port),
+            at(args.io_port),
+            at(args.can_port),
+        )
+        .await
+        {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: cannot listen: {e}");
+                return exit::RIG_ERROR;
+            }
+        };
+        let bench = served.bench_file();
+        if let Some(path) = &args.bench_out
+            && let Err(e) = std::fs::write(path, &bench)
+        {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return exit::RIG_ERROR;
+        }
+        println!(
+            "serving the virtual bench in real time; a bench file that reaches it:\n\n{bench}"
+        );
+        tokio::select! {
+            () = run => exit::RIG_ERROR,
+            _ = tokio::signal::ctrl_c() => exit::PASSED,
+        }
+    })
+}

@@ -65,7 +65,15 @@ pub struct Step {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     Source(SourceSettings),
-    Relay { relay: String, op: RelayOp },
+    Relay {
+        relay: String,
+        op: RelayOp,
+    },
+    /// Chamber set point (degC) and/or conditioning on or off.
+    Chamber {
+        setpoint_c: Option<f64>,
+        run: Option<bool>,
+    },
 }
 
 /// Source/sink settings in the order they are sent: limits before voltage, output last.

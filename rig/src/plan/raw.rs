@@ -98,7 +98,9 @@ pub struct RawRelay {
 #[serde(deny_unknown_fields)]
 pub struct RawChamber {
     /// Air temperature set point (`25 degC`).
-    pub setpoint: Spanned<String>,
+    pub setpoint: Option<Spanned<String>>,
+    /// Start (`true`) or stop (`false`) conditioning.
+    pub run: Option<Spanned<bool>>,
 }
 
 /// `that:` must become true `within:` a time, or stay true `for:` a time.

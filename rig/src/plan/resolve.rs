@@ -8,7 +8,7 @@ use super::model::{
     Action, EnvelopeLimits, Expectation, Location, Plan, RelayOp, SourceSettings, Step, Window,
     content_hash,
 };
-use super::raw::{RawExpectation, RawPlan, RawRelay, RawSource, RawStep};
+use super::raw::{RawChamber, RawExpectation, RawPlan, RawRelay, RawSource, RawStep};
 use crate::bench::{Bench, Channels, Driver};
 use crate::diag::{Problem, Problems, SourceFile, Span, near_misses};
 use crate::dut::{DutProfile, Provenance};
@@ -634,22 +634,10 @@ impl Resolver<'_> {
         {
             actions.push(Action::Source(settings));
         }
-        if let Some(chamber) = &raw.chamber {
-            let span = self.span(&chamber.value.setpoint);
-            self.constant(
-                &chamber.value.setpoint,
-                vars,
-                Dim::Temperature,
-                "the chamber set point",
-            );
-            self.problems.push(
-                Problem::at(
-                    self.file,
-                    span,
-                    format!("the bench `{}` has no chamber", self.bench.name),
-                )
-                .help("add a chamber to the bench file, or remove the `chamber:` action"),
-            );
+        if let Some(chamber) = &raw.chamber
+            && let Some(action) = self.chamber(chamber, vars)
+        {
+            actions.push(action);
         }
         if let Some(relay) = &raw.relay
             && let Some(action) = self.relay(relay, vars)
@@ -881,9 +869,12 @@ impl Resolver<'_> {
                 }
             }
         }
-        self.voltage_set |= s.voltage.is_some();
-        self.current_limit_set |= s.current_limit.is_some();
-        self.sink_limit_set |= s.sink_limit.is_some();
+        // Count a set point as programmed when the plan writes it, even if it was
+        // refused above, so one mistake is not reported twice.
+        let shorthand = raw.charge.is_some() || raw.discharge.is_some();
+        self.voltage_set |= raw.voltage.is_some() || shorthand;
+        self.current_limit_set |= raw.current_limit.is_some() || shorthand;
+        self.sink_limit_set |= raw.sink_limit.is_some() || shorthand;
         if s.output == Some(true)
             && !(self.voltage_set && self.current_limit_set && self.sink_limit_set)
         {
@@ -902,6 +893,93 @@ impl Resolver<'_> {
             }
         }
         Some(s)
+    }
+
+    fn chamber(&mut self, node: &Spanned<RawChamber>, vars: &[(String, u32)]) -> Option<Action> {
+        let at = Span::new(
+            node.referenced.span().byte_offset().unwrap_or(0) as usize,
+            1,
+        );
+        let Some(spec) = self
+            .bench
+            .instruments
+            .values()
+            .find(|i| i.driver == Driver::WatlowF4t)
+            .cloned()
+        else {
+            self.problems.push(
+                Problem::at(
+                    self.file,
+                    at,
+                    format!("the bench `{}` has no chamber", self.bench.name),
+                )
+                .help("add a chamber to the bench file, or remove the `chamber:` action"),
+            );
+            return None;
+        };
+        let raw = &node.value;
+        if raw.setpoint.is_none() && raw.run.is_none() {
+            self.problems.push(Problem::at(
+                self.file,
+                at,
+                "a chamber action needs `setpoint:` and/or `run:`",
+            ));
+            return None;
+        }
+        let setpoint_c = match &raw.setpoint {
+            None => None,
+            Some(f) => {
+                let t = self.constant(f, vars, Dim::Temperature, "the chamber set point")?;
+                let span = self.span(f);
+                let limits = [
+                    (
+                        spec.max_temperature,
+                        true,
+                        "the chamber's rating in the bench file".to_string(),
+                    ),
+                    (
+                        spec.min_temperature,
+                        false,
+                        "the chamber's rating in the bench file".to_string(),
+                    ),
+                    (
+                        self.dut.number("limits.max_temperature"),
+                        true,
+                        "dut.limits.max_temperature".to_string(),
+                    ),
+                    (
+                        self.dut.number("limits.min_temperature"),
+                        false,
+                        "dut.limits.min_temperature".to_string(),
+                    ),
+                ];
+                for (limit, above, why) in limits {
+                    let Some(limit) = limit else { continue };
+                    if (above && t > limit) || (!above && t < limit) {
+                        self.problems.push(
+                            Problem::at(
+                                self.file,
+                                span,
+                                format!(
+                                    "the chamber set point {} is {} the envelope's {} {}",
+                                    Quantity::new(t, Dim::Temperature),
+                                    if above { "above" } else { "below" },
+                                    if above { "maximum" } else { "minimum" },
+                                    Quantity::new(limit, Dim::Temperature)
+                                ),
+                            )
+                            .help(format!("the limit comes from {why}")),
+                        );
+                        return None;
+                    }
+                }
+                Some(t)
+            }
+        };
+        Some(Action::Chamber {
+            setpoint_c,
+            run: raw.run.as_ref().map(|r| r.value),
+        })
     }
 
     fn relay(&mut self, node: &Spanned<RawRelay>, vars: &[(String, u32)]) -> Option<Action> {

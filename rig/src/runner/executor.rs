@@ -15,6 +15,7 @@ use crate::clock::RunClock;
 use crate::expr::{ChannelId, Value};
 use crate::plan::{Action, Expectation, Plan, RelayOp, SourceSettings, Step, Window};
 use crate::quantity::{Dim, Quantity, format_duration, trim_float};
+use rig_drivers::chamber::Chamber;
 
 /// How long the runner waits for a first value of every channel the plan reads.
 const WARM_UP_S: f64 = 10.0;
@@ -556,6 +557,40 @@ impl Executor<'_> {
                 }
                 .await;
                 r.map_err(|e| failure(&name, e))
+            }
+            Action::Chamber { setpoint_c, run } => {
+                let mut parts = Vec::new();
+                if let Some(t) = setpoint_c {
+                    parts.push(format!("set point {}", Quantity::new(*t, Dim::Temperature)));
+                }
+                if let Some(r) = run {
+                    parts.push(if *r {
+                        "run".to_string()
+                    } else {
+                        "stop".to_string()
+                    });
+                }
+                self.log.emit(EventKind::Action {
+                    step,
+                    description: format!("chamber: {}", parts.join(", ")),
+                });
+                let (spec, chamber) = self
+                    .instruments
+                    .chamber
+                    .as_ref()
+                    .ok_or_else(|| failure("chamber", "not connected"))?;
+                let mut c = chamber.lock().await;
+                let r = async {
+                    if let Some(t) = setpoint_c {
+                        c.set_point(*t).await?;
+                    }
+                    if let Some(r) = run {
+                        c.set_running(*r).await?;
+                    }
+                    Ok::<(), rig_drivers::chamber::ChamberError>(())
+                }
+                .await;
+                r.map_err(|e| failure(&spec.name, e))
             }
             Action::Relay { relay, op } => {
                 let wire = self

@@ -5,11 +5,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use rig_drivers::can::{CanDatabase, MemoryCanPort};
+use rig_drivers::can::{CanDatabase, CanPort};
+use rig_drivers::chamber::{Chamber, RunEvent, WatlowF4t, WordOrder};
 use rig_drivers::modbus::RelayBoard;
-use rig_drivers::scpi::{Dialect, ScpiSource};
+use rig_drivers::modbus::{ModbusFraming, attach, connect_modbus};
+use rig_drivers::scpi::ScpiSource;
 use rig_drivers::traffic::TrafficSink;
-use rig_drivers::transport::{BoxStream, Resource, connect_tcp};
+use rig_drivers::transport::{BoxStream, Endpoint, connect_tcp, open_serial};
 use rig_reports::EventKind;
 use tokio::sync::Mutex;
 
@@ -43,9 +45,11 @@ pub type SharedBoard = Arc<Mutex<RelayBoard>>;
 /// The BMS CAN link: a port on a bus plus the database that decodes it.
 pub struct CanLink {
     pub name: String,
-    pub port: MemoryCanPort,
+    pub port: CanPort,
     pub db: CanDatabase,
 }
+
+pub type SharedChamber = Arc<Mutex<WatlowF4t>>;
 
 /// Every connected instrument of a run.
 #[derive(Default)]
@@ -53,6 +57,7 @@ pub struct Instruments {
     pub source: Option<(InstrumentSpec, SharedSource)>,
     pub boards: BTreeMap<String, (InstrumentSpec, SharedBoard)>,
     pub can: Option<(InstrumentSpec, CanLink)>,
+    pub chamber: Option<(InstrumentSpec, SharedChamber)>,
     /// Names in connection order; safe states are applied in reverse.
     pub order: Vec<String>,
 }
@@ -64,37 +69,81 @@ pub struct Connector<'a> {
 }
 
 impl Connector<'_> {
-    async fn stream(&self, spec: &InstrumentSpec) -> Result<BoxStream, InstrumentFailure> {
+    fn sim(&self, spec: &InstrumentSpec) -> Result<&rig_sim::SimBench, InstrumentFailure> {
+        self.sim
+            .ok_or_else(|| failure(&spec.name, "`sim:` resources need the virtual bench"))
+    }
+
+    /// A byte stream to an instrument (SCPI, or Modbus RTU through a gateway or port).
+    pub(super) async fn stream(
+        &self,
+        spec: &InstrumentSpec,
+    ) -> Result<BoxStream, InstrumentFailure> {
+        let boxed = |s: BoxStream| -> Result<BoxStream, InstrumentFailure> { Ok(s) };
         match &spec.resource {
-            Resource::Sim { endpoint } => {
-                let sim = self.sim.ok_or_else(|| {
-                    failure(&spec.name, "`sim:` resources need the virtual bench")
-                })?;
-                sim.open(endpoint)
-                    .map(|s| Box::new(s) as BoxStream)
-                    .map_err(|e| failure(&spec.name, e))
-            }
-            Resource::TcpSocket { host, port } => {
+            Endpoint::Sim { endpoint } => boxed(Box::new(
+                self.sim(spec)?
+                    .open(endpoint)
+                    .map_err(|e| failure(&spec.name, e))?,
+            )),
+            Endpoint::TcpSocket { host, port } => boxed(Box::new(
                 connect_tcp(host, *port, clock::secs(spec.timeout_s))
                     .await
-                    .map(|s| Box::new(s) as BoxStream)
-                    .map_err(|e| failure(&spec.name, e))
-            }
+                    .map_err(|e| failure(&spec.name, e))?,
+            )),
+            Endpoint::Serial(config) | Endpoint::ModbusRtu { serial: config, .. } => boxed(
+                Box::new(open_serial(config).map_err(|e| failure(&spec.name, e))?),
+            ),
+            other => Err(failure(
+                &spec.name,
+                format!("`{other}` is not a byte stream"),
+            )),
         }
     }
 
-    fn can_port(&self, spec: &InstrumentSpec) -> Result<MemoryCanPort, InstrumentFailure> {
+    /// A Modbus context for a chamber: MBAP framing over TCP (and on the virtual bench,
+    /// as the real controller on port 502), RTU framing on a serial port.
+    async fn modbus(
+        &self,
+        spec: &InstrumentSpec,
+        traffic: &TrafficSink,
+    ) -> Result<(tokio_modbus::client::Context, u8), InstrumentFailure> {
+        let name: Arc<str> = Arc::from(spec.name.as_str());
         match &spec.resource {
-            Resource::Sim { endpoint } => {
-                let sim = self.sim.ok_or_else(|| {
-                    failure(&spec.name, "`sim:` resources need the virtual bench")
-                })?;
-                sim.can_port(endpoint).map_err(|e| failure(&spec.name, e))
+            Endpoint::Sim { .. } | Endpoint::TcpSocket { .. } => {
+                let stream = self.stream(spec).await?;
+                Ok((
+                    attach(
+                        stream,
+                        ModbusFraming::Tcp,
+                        spec.unit,
+                        name,
+                        Some(traffic.clone()),
+                    ),
+                    spec.unit,
+                ))
             }
-            other => Err(failure(
-                &spec.name,
-                format!("a CAN link over {other} is not supported yet"),
+            other => connect_modbus(
+                other,
+                name,
+                clock::secs(spec.timeout_s),
+                Some(traffic.clone()),
+            )
+            .await
+            .map_err(|e| failure(&spec.name, e)),
+        }
+    }
+
+    async fn can_port(&self, spec: &InstrumentSpec) -> Result<CanPort, InstrumentFailure> {
+        match &spec.resource {
+            Endpoint::Sim { endpoint } => Ok(CanPort::from(
+                self.sim(spec)?
+                    .can_port(endpoint)
+                    .map_err(|e| failure(&spec.name, e))?,
             )),
+            other => CanPort::open(other, clock::secs(spec.timeout_s))
+                .await
+                .map_err(|e| failure(&spec.name, e)),
         }
     }
 }
@@ -112,7 +161,7 @@ impl Instruments {
         let mut out = Instruments::default();
         for spec in bench.instruments.values() {
             if let Err(f) = out
-                .connect_one(spec, connector, log, traffic, protection)
+                .connect_one(spec, connector, log, traffic, Some(protection))
                 .await
             {
                 log.emit(EventKind::Error {
@@ -125,28 +174,45 @@ impl Instruments {
         Ok(out)
     }
 
+    /// Connect every instrument that answers, without programming protections (a
+    /// probe energises nothing); the failures are returned, each logged.
+    pub async fn connect_all(
+        bench: &Bench,
+        connector: &Connector<'_>,
+        log: &EventLog,
+        traffic: &TrafficSink,
+    ) -> (Instruments, Vec<InstrumentFailure>) {
+        let mut out = Instruments::default();
+        let mut failed = Vec::new();
+        for spec in bench.instruments.values() {
+            if let Err(f) = out.connect_one(spec, connector, log, traffic, None).await {
+                log.emit(EventKind::Error {
+                    instrument: Some(f.instrument.clone()),
+                    message: format!("connecting failed: {}", f.message),
+                });
+                failed.push(f);
+            }
+        }
+        (out, failed)
+    }
+
     async fn connect_one(
         &mut self,
         spec: &InstrumentSpec,
         connector: &Connector<'_>,
         log: &EventLog,
         traffic: &TrafficSink,
-        (ovp, ocp): (f64, f64),
+        protection: Option<(f64, f64)>,
     ) -> Result<(), InstrumentFailure> {
         let name: Arc<str> = Arc::from(spec.name.as_str());
         let timeout = clock::secs(spec.timeout_s);
         match spec.driver {
             Driver::ScpiSource => {
                 let stream = connector.stream(spec).await?;
-                let (mut source, identity) = ScpiSource::open(
-                    stream,
-                    name,
-                    Dialect::Generic,
-                    timeout,
-                    Some(traffic.clone()),
-                )
-                .await
-                .map_err(|e| failure(&spec.name, e))?;
+                let (mut source, identity) =
+                    ScpiSource::open(stream, name, spec.dialect, timeout, Some(traffic.clone()))
+                        .await
+                        .map_err(|e| failure(&spec.name, e))?;
                 log.emit(EventKind::InstrumentConnected {
                     instrument: spec.name.clone(),
                     driver: spec.driver.name().into(),
@@ -157,15 +223,17 @@ impl Instruments {
                     ),
                 });
                 // Nothing is energised before its limits are programmed and read back.
-                source
-                    .program_protection(ovp, ocp)
-                    .await
-                    .map_err(|e| failure(&spec.name, e))?;
-                log.emit(EventKind::ProtectionProgrammed {
-                    instrument: spec.name.clone(),
-                    ovp_v: ovp,
-                    ocp_a: ocp,
-                });
+                if let Some((ovp, ocp)) = protection {
+                    source
+                        .program_protection(ovp, ocp)
+                        .await
+                        .map_err(|e| failure(&spec.name, e))?;
+                    log.emit(EventKind::ProtectionProgrammed {
+                        instrument: spec.name.clone(),
+                        ovp_v: ovp,
+                        ocp_a: ocp,
+                    });
+                }
                 self.source = Some((spec.clone(), Arc::new(Mutex::new(source))));
             }
             Driver::WaveshareRelayD => {
@@ -188,8 +256,33 @@ impl Instruments {
                     (spec.clone(), Arc::new(Mutex::new(board))),
                 );
             }
+            Driver::WatlowF4t => {
+                let (context, unit) = connector.modbus(spec, traffic).await?;
+                let run_event = RunEvent {
+                    output: spec.run_event,
+                    active_high: true,
+                };
+                let chamber = WatlowF4t::open(
+                    context,
+                    name,
+                    spec.control_loop,
+                    WordOrder::LowWordFirst,
+                    run_event,
+                    timeout,
+                )
+                .await
+                .map_err(|e| failure(&spec.name, e))?;
+                let (low, high) = chamber.range();
+                log.emit(EventKind::InstrumentConnected {
+                    instrument: spec.name.clone(),
+                    driver: spec.driver.name().into(),
+                    resource: spec.resource.to_string(),
+                    identity: format!("Watlow F4T, Modbus unit {unit}, loop {}, set-point range {low} to {high} degC", spec.control_loop),
+                });
+                self.chamber = Some((spec.clone(), Arc::new(Mutex::new(chamber))));
+            }
             Driver::BmsCan => {
-                let port = connector.can_port(spec)?;
+                let port = connector.can_port(spec).await?;
                 let text = spec
                     .dbc
                     .as_deref()
@@ -302,6 +395,29 @@ impl Instruments {
             }
             return Some((action, bounded(r)));
         }
+        if let Some((spec, chamber)) = self.chamber.as_ref().filter(|(s, _)| s.name == name) {
+            let SafeState::Chamber { setpoint_c, run } = spec.safe_state else {
+                return None;
+            };
+            let chamber = chamber.clone();
+            let r = clock::within(spec.timeout_s * 4.0, async move {
+                let mut c = chamber.lock().await;
+                if let Some(t) = setpoint_c {
+                    c.set_point(t).await.map_err(|e| e.to_string())?;
+                }
+                c.set_running(run).await.map_err(|e| e.to_string())
+            })
+            .await;
+            let mut action = if run {
+                "conditioning on".to_string()
+            } else {
+                "conditioning stopped".to_string()
+            };
+            if let Some(t) = setpoint_c {
+                action = format!("set point {t} degC, {action}");
+            }
+            return Some((action, bounded(r)));
+        }
         let (spec, board) = self.boards.get(name)?;
         let SafeState::Board { closed } = &spec.safe_state else {
             return None;
@@ -377,7 +493,7 @@ async fn reconnect_source(
         let (mut source, _) = ScpiSource::open(
             stream,
             name,
-            Dialect::Generic,
+            spec.dialect,
             clock::secs(spec.timeout_s),
             Some(traffic.clone()),
         )

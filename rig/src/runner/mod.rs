@@ -8,6 +8,7 @@
 mod executor;
 mod instruments;
 mod log;
+mod probe;
 mod samplers;
 mod signals;
 mod store;
@@ -30,7 +31,9 @@ use crate::quantity::format_duration;
 
 pub use executor::Outcome;
 pub use instruments::InstrumentFailure;
+pub use probe::{ProbeReport, ProbedChannel, ProbedInstrument, probe};
 pub use signals::interrupted;
+pub use twin::pack_params;
 
 /// What a run needs beyond the plan and the bench, checked before anything connects.
 #[derive(Clone, Debug)]
@@ -233,7 +236,14 @@ async fn run(plan: &Plan, bench: &Bench, prepared: &Prepared, log_path: PathBuf)
         {
             Err((partial, f)) => (Verdict::Error, Some(f.to_string()), partial),
             Ok(mut connected) => {
-                let (tasks, feed_rx) = start_samplers(&mut connected, plan, bench, &channels, &log);
+                let (tasks, feed_rx) = start_samplers(
+                    &mut connected,
+                    samplers::SourceGuard::of(&plan.envelope),
+                    &plan.poll_s,
+                    bench,
+                    &channels,
+                    &log,
+                );
                 let executor = executor::Executor {
                     plan,
                     bench,
@@ -290,9 +300,10 @@ async fn run(plan: &Plan, bench: &Bench, prepared: &Prepared, log_path: PathBuf)
 
 /// Start a sampler per instrument. A panic in a sampler becomes the failure of its
 /// instrument instead of a silent end of its readings.
-fn start_samplers(
+pub(crate) fn start_samplers(
     connected: &mut instruments::Instruments,
-    plan: &Plan,
+    guard: samplers::SourceGuard,
+    poll: &std::collections::BTreeMap<String, f64>,
     bench: &Bench,
     channels: &Channels,
     log: &log::EventLog,
@@ -316,14 +327,13 @@ fn start_samplers(
             }));
         };
     if let Some((spec, source)) = &connected.source {
-        let guard = samplers::SourceGuard::of(&plan.envelope);
         spawn(
             &spec.name,
             Box::pin(samplers::source(
                 source.clone(),
                 spec.name.clone(),
                 channels.clone(),
-                plan.poll_s.get(&spec.name).copied().unwrap_or(spec.poll_s),
+                poll.get(&spec.name).copied().unwrap_or(spec.poll_s),
                 guard,
                 log.clone(),
                 feed_tx.clone(),
@@ -338,7 +348,20 @@ fn start_samplers(
                 name.clone(),
                 bench.clone(),
                 channels.clone(),
-                plan.poll_s.get(name).copied().unwrap_or(spec.poll_s),
+                poll.get(name).copied().unwrap_or(spec.poll_s),
+                log.clone(),
+                feed_tx.clone(),
+            )),
+        );
+    }
+    if let Some((spec, chamber)) = &connected.chamber {
+        spawn(
+            &spec.name,
+            Box::pin(samplers::chamber(
+                chamber.clone(),
+                spec.name.clone(),
+                channels.clone(),
+                poll.get(&spec.name).copied().unwrap_or(spec.poll_s),
                 log.clone(),
                 feed_tx.clone(),
             )),

@@ -351,3 +351,62 @@ pub async fn can(
         }
     }
 }
+
+/// Poll a chamber's air temperature and set point every `period_s`.
+pub async fn chamber(
+    chamber: super::instruments::SharedChamber,
+    name: String,
+    channels: Channels,
+    period_s: f64,
+    log: EventLog,
+    tx: UnboundedSender<Feed>,
+) {
+    use rig_drivers::chamber::Chamber;
+    let find = |kind: ChannelKind| {
+        channels
+            .iter()
+            .find(|(_, s)| s.kind == kind && s.name.starts_with(&format!("{name}.")))
+            .map(|(id, _)| id)
+    };
+    let (pv_id, sp_id) = (
+        find(ChannelKind::ChamberTemperature),
+        find(ChannelKind::ChamberSetpoint),
+    );
+    let clock = log.clock();
+    let mut next = clock.now_s();
+    loop {
+        let reading = {
+            let mut c = chamber.lock().await;
+            async {
+                let pv = c.process_value().await?;
+                let sp = c.read_set_point().await?;
+                Ok::<_, rig_drivers::chamber::ChamberError>((pv, sp))
+            }
+            .await
+        };
+        let t = clock.now_s();
+        match reading {
+            Ok((pv, sp)) => {
+                for (id, v) in [(pv_id, pv), (sp_id, sp)] {
+                    if let Some(id) = id
+                        && tx
+                            .send(Feed::Sample {
+                                id,
+                                value: Value::Num(Quantity::new(v, Dim::Temperature)),
+                                t,
+                            })
+                            .is_err()
+                    {
+                        return;
+                    }
+                }
+            }
+            Err(e) => {
+                let _ = tx.send(Feed::Failed(failure(&name, e)));
+                return;
+            }
+        }
+        next += period_s;
+        clock.sleep_until_s(next.max(clock.now_s())).await;
+    }
+}

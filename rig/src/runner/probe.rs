@@ -1,0 +1,221 @@
+//! `rig probe`: the wiring check a lab runs before a night's run. Connect every
+//! instrument of a bench (energising nothing: no output is switched on, no protection
+//! reprogrammed), read every channel for a while, report identities and values, and
+//! leave everything in its safe state.
+
+use std::path::Path;
+
+use rig_reports::EventKind;
+use tokio::sync::mpsc;
+
+use super::instruments::{Connector, Instruments};
+use super::log::EventLog;
+use super::samplers::{Feed, SourceGuard};
+use super::store::Store;
+use crate::bench::{Bench, Channels};
+use crate::clock::{self, RunClock};
+use crate::expr::Value;
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ProbedInstrument {
+    pub name: String,
+    pub driver: String,
+    pub resource: String,
+    pub identity: Option<String>,
+    /// Why it failed: did not answer, answered garbage, ...
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ProbedChannel {
+    pub name: String,
+    /// A number in `unit`, or true/false; `None` when nothing was read.
+    pub value: Option<serde_json::Value>,
+    pub unit: String,
+    /// Seconds into the probe of the last reading.
+    pub at_s: Option<f64>,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ProbeReport {
+    pub bench: String,
+    pub instruments: Vec<ProbedInstrument>,
+    pub channels: Vec<ProbedChannel>,
+}
+
+impl ProbeReport {
+    pub fn failed(&self) -> Vec<&ProbedInstrument> {
+        self.instruments
+            .iter()
+            .filter(|i| i.error.is_some())
+            .collect()
+    }
+}
+
+/// Probe for `seconds`; `tick` sees the table once a second (for a live display).
+pub fn probe(
+    bench: &Bench,
+    seconds: f64,
+    log_path: &Path,
+    tick: &mut dyn FnMut(&ProbeReport),
+) -> std::io::Result<ProbeReport> {
+    let runtime = clock::runtime(bench.is_virtual())?;
+    runtime.block_on(run(bench, seconds, log_path, tick))
+}
+
+async fn run(
+    bench: &Bench,
+    seconds: f64,
+    log_path: &Path,
+    tick: &mut dyn FnMut(&ProbeReport),
+) -> std::io::Result<ProbeReport> {
+    let clock = RunClock::start();
+    let log = EventLog::create(log_path, clock)?;
+    // The virtual bench needs a pack: the Lesso 100 Ah twin with no defects.
+    let sim = bench.is_virtual().then(|| {
+        rig_sim::SimBench::start(rig_sim::SimConfig {
+            pack: rig_sim::PackParams::lesso_lsrr51v100ah(),
+            defects: Vec::new(),
+            faults: bench.faults.clone(),
+        })
+    });
+    let connector = Connector { sim: sim.as_ref() };
+    let (traffic_tx, mut traffic_rx) = mpsc::unbounded_channel();
+    // The probe keeps the wire traffic out of its table; drain it.
+    let drain = tokio::spawn(async move { while traffic_rx.recv().await.is_some() {} });
+    let (mut connected, failures) =
+        Instruments::connect_all(bench, &connector, &log, &traffic_tx).await;
+    let mut errors: Vec<(String, String)> = failures
+        .into_iter()
+        .map(|f| (f.instrument, f.message))
+        .collect();
+    let channels = Channels::of(bench);
+    let (tasks, mut feed) = super::start_samplers(
+        &mut connected,
+        SourceGuard::default(),
+        &Default::default(),
+        bench,
+        &channels,
+        &log,
+    );
+    let mut store = Store::new(&channels);
+    let mut next_tick = 1.0_f64.min(seconds);
+    loop {
+        let deadline = next_tick.min(seconds);
+        let item = tokio::select! {
+            biased;
+            f = feed.recv() => f,
+            () = clock.sleep_until_s(deadline) => None,
+        };
+        match item {
+            Some(Feed::Sample { id, value, t }) => {
+                store.update(id, value, t);
+            }
+            Some(Feed::Failed(f) | Feed::Violation(f)) => {
+                if !errors.iter().any(|(i, _)| *i == f.instrument) {
+                    errors.push((f.instrument, f.message));
+                }
+            }
+            None => {
+                tick(&report(
+                    bench,
+                    &channels,
+                    &store,
+                    &errors,
+                    &log_identities(log_path),
+                ));
+                if clock.now_s() >= seconds {
+                    break;
+                }
+                next_tick += 1.0;
+            }
+        }
+    }
+    for t in &tasks {
+        t.abort();
+    }
+    connected.make_safe(&log, &connector, &traffic_tx).await;
+    drop(connected);
+    drop(traffic_tx);
+    let _ = clock::within(2.0, drain).await;
+    log.emit(EventKind::RunFinished {
+        verdict: if errors.is_empty() {
+            rig_reports::Verdict::Pass
+        } else {
+            rig_reports::Verdict::Error
+        },
+        message: None,
+    });
+    Ok(report(
+        bench,
+        &channels,
+        &store,
+        &errors,
+        &log_identities(log_path),
+    ))
+}
+
+/// Identities as the connect step logged them.
+fn log_identities(log_path: &Path) -> Vec<(String, String)> {
+    rig_reports::log::read_log(log_path)
+        .map(|l| {
+            l.events
+                .into_iter()
+                .filter_map(|e| match e.kind {
+                    EventKind::InstrumentConnected {
+                        instrument,
+                        identity,
+                        ..
+                    } => Some((instrument, identity)),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn report(
+    bench: &Bench,
+    channels: &Channels,
+    store: &Store,
+    errors: &[(String, String)],
+    identities: &[(String, String)],
+) -> ProbeReport {
+    let instruments = bench
+        .instruments
+        .values()
+        .map(|spec| ProbedInstrument {
+            name: spec.name.clone(),
+            driver: spec.driver.name().to_string(),
+            resource: spec.resource.to_string(),
+            identity: identities
+                .iter()
+                .find(|(n, _)| *n == spec.name)
+                .map(|(_, i)| i.clone()),
+            error: errors
+                .iter()
+                .find(|(n, _)| *n == spec.name)
+                .map(|(_, e)| e.clone()),
+        })
+        .collect();
+    let channels = channels
+        .iter()
+        .map(|(id, spec)| {
+            let reading = store.get(id);
+            ProbedChannel {
+                name: spec.name.clone(),
+                value: reading.map(|r| match r.value {
+                    Value::Bool(b) => serde_json::Value::Bool(b),
+                    Value::Num(q) => serde_json::json!((q.value * 1e6).round() / 1e6),
+                }),
+                unit: spec.unit.to_string(),
+                at_s: reading.map(|r| (r.at * 1e3).round() / 1e3),
+            }
+        })
+        .collect();
+    ProbeReport {
+        bench: bench.name.clone(),
+        instruments,
+        channels,
+    }
+}

@@ -1,0 +1,57 @@
+//! The example benches in `testplans/benches/`: each parses, and every plan validates
+//! on it unchanged, except where the bench's own ratings refuse a set point.
+
+use libtest_mimic::{Failed, Trial};
+use rig::bench::Bench;
+use rig::plan::load_plan;
+
+use crate::support;
+
+/// (bench file, plan file): refused because the bench's source is rated lower than the
+/// plan's set points; the message must say so.
+const REFUSED: &[(&str, &str)] = &[("lab_chroma.yaml", "docp_peak_discharge.yaml")];
+
+pub fn trials() -> Vec<Trial> {
+    let dir = support::repo().join("testplans/benches");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .map(|path| {
+            let name = support::stem(&path);
+            Trial::test(
+                format!("bench::{name}::runs_every_plan_unchanged"),
+                move || check(&path),
+            )
+        })
+        .collect()
+}
+
+fn check(path: &std::path::Path) -> Result<(), Failed> {
+    let bench = Bench::load(path).map_err(|p| Failed::from(format!("{p}")))?;
+    let file = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    for plan in support::plan_files() {
+        let plan_file = plan
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_string();
+        let refused = REFUSED.contains(&(file, plan_file.as_str()));
+        match (load_plan(&plan, &bench), refused) {
+            (Ok(_), false) => {}
+            (Err(p), true)
+                if p.iter()
+                    .all(|x| x.one_line().contains("the rating of the bench's source")) => {}
+            (Err(p), _) => return Err(format!("{plan_file} on {file}: {p}").into()),
+            (Ok(_), true) => {
+                return Err(
+                    format!("{plan_file} should be refused on {file} (source rating)").into(),
+                );
+            }
+        }
+    }
+    Ok(())
+}
