@@ -10,7 +10,7 @@ use crate::clock::{self, secs};
 use crate::config::SimConfig;
 use crate::error::{EndpointKind, SimError};
 use crate::faults::{ArmedFault, pump};
-use crate::instruments::{RelayBoardService, serve_relay_board, serve_scpi};
+use crate::instruments::{RelayBoardService, serve_f4t, serve_relay_board, serve_scpi};
 use crate::snapshot::SimSnapshot;
 use crate::world::{World, lock};
 
@@ -20,7 +20,9 @@ const SOURCE: &str = "source";
 const IO: &str = "io";
 /// The BMS's CAN bus.
 const CAN0: &str = "can0";
-const ENDPOINTS: &[&str] = &[SOURCE, IO, CAN0];
+/// Watlow F4T thermal chamber controller, Modbus TCP (MBAP framing), unit 1.
+const CHAMBER: &str = "chamber";
+const ENDPOINTS: &[&str] = &[SOURCE, IO, CAN0, CHAMBER];
 
 /// Bytes a duplex pipe buffers in each direction.
 const PIPE_CAPACITY: usize = 64 * 1024;
@@ -72,7 +74,7 @@ impl SimBench {
     }
 
     /// Byte endpoints: "source" (SCPI source/sink, generic dialect), "io" (Waveshare
-    /// Modbus RTU Relay (D), unit 1).
+    /// Modbus RTU Relay (D), unit 1), "chamber" (Watlow F4T, Modbus TCP, unit 1).
     pub fn open(&self, endpoint: &str) -> Result<DuplexStream, SimError> {
         Self::kind(endpoint, EndpointKind::ByteStream)?;
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| SimError::NoRuntime)?;
@@ -94,6 +96,11 @@ impl SimBench {
         let world = self.world.clone();
         let task = if endpoint == SOURCE {
             runtime.spawn(serve_scpi(world, server))
+        } else if endpoint == CHAMBER {
+            runtime.spawn(async move {
+                // A broken pipe only ends this connection.
+                let _ = serve_f4t(world, server).await;
+            })
         } else {
             runtime.spawn(async move {
                 // A broken pipe only ends this connection.
@@ -126,7 +133,7 @@ impl SimBench {
     /// How `name` is reached, checked against what the caller asked for.
     fn kind(name: &str, requested: EndpointKind) -> Result<(), SimError> {
         let actual = match name {
-            SOURCE | IO => EndpointKind::ByteStream,
+            SOURCE | IO | CHAMBER => EndpointKind::ByteStream,
             CAN0 => EndpointKind::CanBus,
             _ => {
                 return Err(SimError::UnknownEndpoint {

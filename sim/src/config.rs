@@ -29,8 +29,14 @@ pub struct PackParams {
     pub internal_resistance_ohm: f64,
     /// State of charge at start, 0..=1.
     pub initial_soc: f64,
-    /// Pack temperature in °C, constant for now.
+    /// Pack (and chamber air) temperature at start, °C.
     pub temperature_c: f64,
+    /// How the pack's temperature follows the chamber air and its own I²R loss; `None`:
+    /// the temperature stays at `temperature_c`.
+    pub thermal: Option<ThermalParams>,
+    /// CHTP/DHTP/CLTP/DLTP (manual 3.4) and the temperature warnings; `None`: a profile
+    /// that declares none gets a twin without them.
+    pub temperature_protection: Option<TemperatureProtectionParams>,
     /// CVL sent in 0x351 (manual 3.3.2 "Charge voltage 56.0V").
     pub charge_voltage_limit_v: f64,
     /// DVL sent in 0x351 (manual 5.6 item 6 "Low Voltage cut-off 48.0V").
@@ -62,6 +68,53 @@ pub struct PackParams {
     pub reset_button: ButtonTimings,
     /// Period of the 0x35x frame set in seconds (protocols.md 1.1: every frame once per 1000 ms).
     pub can_period_s: f64,
+}
+
+/// First-order thermal model of the pack. Assumptions: the manuals give neither.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ThermalParams {
+    /// Time constant of the cells towards the chamber air, s.
+    pub time_constant_s: f64,
+    /// Heat capacity of the pack, J/K (turns the I²R loss into a temperature rise).
+    pub heat_capacity_j_per_k: f64,
+}
+
+/// One temperature protection of manual 3.4: trips beyond `trip_c` for `trip_delay_s`,
+/// releases on the other side of `release_c` ("Automatic recovery when temperature
+/// falls/rise"). The trip is the end of the operation range of manual 3.3.2; the
+/// release (the hysteresis) and the delay are assumptions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TemperatureLimit {
+    pub trip_c: f64,
+    pub release_c: f64,
+    pub trip_delay_s: f64,
+}
+
+impl TemperatureLimit {
+    /// A placeholder for a protection the profile does not declare (never enabled).
+    pub(crate) const NEVER: TemperatureLimit = TemperatureLimit {
+        trip_c: 0.0,
+        release_c: 0.0,
+        trip_delay_s: 0.0,
+    };
+}
+
+/// CHTP/DHTP/CLTP/DLTP (manual 3.4) and the high/low temperature warnings (manual
+/// 3.3.3.4 note "'Warning' including items of ... high&low temperature").
+#[derive(Clone, Debug, PartialEq)]
+pub struct TemperatureProtectionParams {
+    /// CHTP: stops charging above the range ("Charge: -5~50°C", manual 3.3.2).
+    pub charge_high: TemperatureLimit,
+    /// DHTP: stops discharging above the range ("Discharge:-10~50°C").
+    pub discharge_high: TemperatureLimit,
+    /// CLTP: stops charging below the range.
+    pub charge_low: TemperatureLimit,
+    /// DLTP: stops discharging below the range.
+    pub discharge_low: TemperatureLimit,
+    /// High-temperature warning at or above, °C.
+    pub alarm_high_c: f64,
+    /// Low-temperature warning at or below, °C.
+    pub alarm_low_c: f64,
 }
 
 /// A current and how long it may be exceeded (manual 3.3.2 peak discharge current).
@@ -170,6 +223,37 @@ impl PackParams {
             internal_resistance_ohm: 0.02,
             initial_soc: 0.5,
             temperature_c: 25.0,
+            // Assumptions: a ~46 kg pack (manual 3.3.2) in forced chamber air.
+            thermal: Some(ThermalParams {
+                time_constant_s: 3600.0,
+                heat_capacity_j_per_k: 50_000.0,
+            }),
+            // Manual 3.3.2 "Operation temperature Charge: -5~50°C Discharge:-10~50°C";
+            // release temperatures, delays and warnings are assumptions.
+            temperature_protection: Some(TemperatureProtectionParams {
+                charge_high: TemperatureLimit {
+                    trip_c: 50.0,
+                    release_c: 45.0,
+                    trip_delay_s: 5.0,
+                },
+                discharge_high: TemperatureLimit {
+                    trip_c: 50.0,
+                    release_c: 45.0,
+                    trip_delay_s: 5.0,
+                },
+                charge_low: TemperatureLimit {
+                    trip_c: -5.0,
+                    release_c: 0.0,
+                    trip_delay_s: 5.0,
+                },
+                discharge_low: TemperatureLimit {
+                    trip_c: -10.0,
+                    release_c: -5.0,
+                    trip_delay_s: 5.0,
+                },
+                alarm_high_c: 45.0,
+                alarm_low_c: 0.0,
+            }),
             charge_voltage_limit_v: 56.0,
             discharge_voltage_limit_v: 48.0,
             charge_current_limit_a: 70.0,
@@ -281,6 +365,61 @@ impl PackParams {
             "0..=1",
         );
         check("temperature_c", p.temperature_c, true, "a number");
+        if let Some(th) = &p.thermal {
+            check(
+                "thermal.time_constant_s",
+                th.time_constant_s,
+                th.time_constant_s >= 1.0,
+                ">= 1",
+            );
+            check(
+                "thermal.heat_capacity_j_per_k",
+                th.heat_capacity_j_per_k,
+                th.heat_capacity_j_per_k > 0.0,
+                "> 0",
+            );
+        }
+        if let Some(t) = &p.temperature_protection {
+            for (field, limit, high) in [
+                ("temperature_protection.charge_high", &t.charge_high, true),
+                (
+                    "temperature_protection.discharge_high",
+                    &t.discharge_high,
+                    true,
+                ),
+                ("temperature_protection.charge_low", &t.charge_low, false),
+                (
+                    "temperature_protection.discharge_low",
+                    &t.discharge_low,
+                    false,
+                ),
+            ] {
+                let ok = if high {
+                    limit.release_c <= limit.trip_c
+                } else {
+                    limit.release_c >= limit.trip_c
+                };
+                check(
+                    field,
+                    limit.release_c,
+                    ok && limit.trip_c.is_finite(),
+                    "a release temperature on the safe side of the trip",
+                );
+                check(field, limit.trip_delay_s, limit.trip_delay_s >= 0.0, ">= 0");
+            }
+            check(
+                "temperature_protection.alarm_high_c",
+                t.alarm_high_c,
+                true,
+                "a number",
+            );
+            check(
+                "temperature_protection.alarm_low_c",
+                t.alarm_low_c,
+                true,
+                "a number",
+            );
+        }
         for (field, value) in [
             ("charge_voltage_limit_v", p.charge_voltage_limit_v),
             ("discharge_voltage_limit_v", p.discharge_voltage_limit_v),

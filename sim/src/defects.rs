@@ -50,6 +50,12 @@ pub enum Defect {
     SleepButtonIgnored,
     /// No warnings before protections.
     AlarmsMissing,
+    /// CHTP releases as soon as the temperature is back in range: no hysteresis.
+    ChtpNoHysteresis,
+    /// CLTP never acts: charging allowed below the range.
+    CltpIgnored,
+    /// The 0x359 over/under-temperature protection bits are never set.
+    TemperatureFlagMissing,
 }
 
 impl Defect {
@@ -75,6 +81,9 @@ impl Defect {
         Defect::RsdIgnored,
         Defect::SleepButtonIgnored,
         Defect::AlarmsMissing,
+        Defect::ChtpNoHysteresis,
+        Defect::CltpIgnored,
+        Defect::TemperatureFlagMissing,
     ];
 
     /// The snake_case name used in bench files and on the command line.
@@ -100,6 +109,9 @@ impl Defect {
             Defect::RsdIgnored => "rsd_ignored",
             Defect::SleepButtonIgnored => "sleep_button_ignored",
             Defect::AlarmsMissing => "alarms_missing",
+            Defect::ChtpNoHysteresis => "chtp_no_hysteresis",
+            Defect::CltpIgnored => "cltp_ignored",
+            Defect::TemperatureFlagMissing => "temperature_flag_missing",
         }
     }
 
@@ -164,6 +176,15 @@ impl Defect {
             Defect::AlarmsMissing => {
                 "the 0x359 alarm bits (warnings) are never set: protections act without a warning first"
             }
+            Defect::ChtpNoHysteresis => {
+                "CHTP releases as soon as the temperature is back below the trip point: no hysteresis, so charging chatters on and off at the edge of the range"
+            }
+            Defect::CltpIgnored => {
+                "CLTP never acts: the pack accepts charge below the -5 °C end of its charge range"
+            }
+            Defect::TemperatureFlagMissing => {
+                "the CAN 0x359 over- and under-temperature protection bits are never set, although the temperature protections stop charging/discharging"
+            }
         }
     }
 
@@ -227,6 +248,15 @@ impl Defect {
             }
             Defect::AlarmsMissing => {
                 "manual 3.3.3.4 note: \"'Warning' including items of cell imbalanced/low voltage/high current\"; 0x359 bytes 2-3 (protocols.md 1.4)"
+            }
+            Defect::ChtpNoHysteresis => {
+                "manual 3.4 CHTP: \"Automatic recovery when temperature falls\" (to the release temperature of the DUT profile, below the 50 °C end of manual 3.3.2)"
+            }
+            Defect::CltpIgnored => {
+                "manual 3.4 CLTP: \"The BMS will stop charging ... if any cell/environment/MOS temperature is under the range\"; manual 3.3.2 \"Charge: -5~50°C\""
+            }
+            Defect::TemperatureFlagMissing => {
+                "manual 3.4 CHTP/DHTP/CLTP/DLTP reported to the inverter: 0x359 byte 0 bits 3 and 4 (protocols.md 1.4)"
             }
         }
     }

@@ -38,12 +38,13 @@ mod world;
 pub use bench::SimBench;
 pub use config::{
     AlarmParams, ButtonTimings, InvalidParams, OverCurrentParams, PackParams, ParamProblem,
-    PeakCurrent, SimConfig, SleepParams, SocCalibrationParams, VoltageProtectionParams,
+    PeakCurrent, SimConfig, SleepParams, SocCalibrationParams, TemperatureLimit,
+    TemperatureProtectionParams, ThermalParams, VoltageProtectionParams,
 };
 pub use defects::{Defect, UnknownDefect};
 pub use error::{EndpointKind, SimError};
 pub use faults::{FaultKind, InstrumentFault};
 pub use snapshot::{
-    BmsSnapshot, CanSnapshot, DryContacts, RelaySnapshot, SimSnapshot, SourceProtection,
-    SourceSnapshot,
+    BmsSnapshot, CanSnapshot, ChamberSnapshot, DryContacts, RelaySnapshot, SimSnapshot,
+    SourceProtection, SourceSnapshot,
 };

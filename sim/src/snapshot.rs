@@ -13,6 +13,17 @@ pub struct SimSnapshot {
     pub dry_contacts: DryContacts,
     pub bms: BmsSnapshot,
     pub can: CanSnapshot,
+    pub chamber: ChamberSnapshot,
+}
+
+/// The simulated thermal chamber (a Watlow F4T).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChamberSnapshot {
+    /// Air temperature around the pack (the controller's process value), °C.
+    pub air_c: f64,
+    pub set_point_c: f64,
+    /// Conditioning on (the run event output).
+    pub running: bool,
 }
 
 /// The simulated source/sink.
@@ -87,6 +98,14 @@ pub struct BmsSnapshot {
     pub pack_voltage_v: f64,
     /// Positive = charging, before the reporting dead band.
     pub pack_current_a: f64,
+    /// Cell temperature, °C.
+    pub temperature_c: f64,
+    /// CHTP or DHTP active.
+    pub over_temperature_active: bool,
+    /// CLTP or DLTP active.
+    pub under_temperature_active: bool,
+    /// CHTP, DHTP, CLTP, DLTP (manual 3.4), in that order.
+    pub temperature_protections: [bool; 4],
 }
 
 /// The twin's CAN transmitter.

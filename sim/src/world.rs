@@ -25,12 +25,17 @@ use crate::circuit::{OperatingPoint, PackTerminal, SourceSettings, solve};
 use crate::clock::{Duration, Instant};
 use crate::config::SimConfig;
 use crate::defects::DefectSet;
-use crate::instruments::{RelayBoard, ScpiStatus, power_on_settings};
-use crate::pack::Pack;
-use crate::snapshot::{BmsSnapshot, CanSnapshot, RelaySnapshot, SimSnapshot, SourceSnapshot};
+use crate::instruments::{F4tController, RelayBoard, ScpiStatus, power_on_settings};
+use crate::pack::{Pack, Thermal};
+use crate::snapshot::{
+    BmsSnapshot, CanSnapshot, ChamberSnapshot, RelaySnapshot, SimSnapshot, SourceSnapshot,
+};
 
 /// Longest integration step; the current is held constant over a step.
 pub(crate) const MAX_STEP: Duration = Duration::from_secs(1);
+/// Longest step while only temperatures move (no current): the air and the pack change
+/// by well under 0.1 K in it, and a temperature trip is found within it.
+const THERMAL_STEP: Duration = Duration::from_secs(5);
 
 /// Relay 1 (index 0) is wired across the reset button.
 const RESET_BUTTON_RELAY: usize = 0;
@@ -48,6 +53,9 @@ pub(crate) struct World {
     started: Instant,
     now: Instant,
     pack: Pack,
+    thermal: Thermal,
+    /// The thermal chamber's controller and the air around the pack.
+    pub(crate) chamber: F4tController,
     firmware: Firmware,
     pub(crate) source: SourceSettings,
     pub(crate) source_status: ScpiStatus,
@@ -78,6 +86,8 @@ impl World {
                 p.internal_resistance_ohm,
                 p.initial_soc,
             ),
+            thermal: Thermal::new(p.temperature_c, p.thermal.as_ref()),
+            chamber: F4tController::new(p.temperature_c),
             firmware: Firmware::new(p, DefectSet::from_list(&config.defects)),
             source: power_on_settings(),
             source_status: ScpiStatus::default(),
@@ -103,15 +113,25 @@ impl World {
                 return;
             }
             let reading = self.reading();
-            let mut end = if reading.current_a == 0.0 {
-                target
-            } else {
+            let thermally_settled =
+                self.chamber.air.settled() && self.thermal.settled(self.chamber.air.air_c());
+            let mut end = if reading.current_a != 0.0 {
                 target.min(self.now + MAX_STEP)
+            } else if !thermally_settled {
+                target.min(self.now + THERMAL_STEP)
+            } else {
+                target
             };
             if let Some(deadline) = self.firmware.next_deadline(self.now, &reading) {
                 end = end.min(deadline);
             }
-            self.pack.integrate(reading.current_a, end - self.now);
+            let dt = end - self.now;
+            let air_before = self.chamber.air.air_c();
+            self.chamber.air.advance(dt);
+            let air = 0.5 * (air_before + self.chamber.air.air_c());
+            self.thermal
+                .integrate(air, reading.current_a, self.pack.resistance_ohm(), dt);
+            self.pack.integrate(reading.current_a, dt);
             self.firmware.advance(self.now, end, &reading);
             self.now = end;
         }
@@ -197,6 +217,15 @@ impl World {
                 soc: self.pack.soc(),
                 pack_voltage_v: reading.voltage_v,
                 pack_current_a: reading.current_a,
+                temperature_c: reading.temperature_c,
+                over_temperature_active: self.firmware.over_temperature_active(),
+                under_temperature_active: self.firmware.under_temperature_active(),
+                temperature_protections: self.firmware.temperature_protections(),
+            },
+            chamber: ChamberSnapshot {
+                air_c: self.chamber.air.air_c(),
+                set_point_c: self.chamber.air.set_point_c(),
+                running: self.chamber.air.running(),
             },
             can: CanSnapshot {
                 frames_sent: self.can_frames_sent,
@@ -219,6 +248,7 @@ impl World {
             current_a,
             soc: self.pack.soc(),
             charger_v: self.source.output_on.then_some(self.source.voltage_v),
+            temperature_c: self.thermal.temperature_c(),
         }
     }
 

@@ -3,7 +3,8 @@
 
 use rig_sim::{
     AlarmParams, ButtonTimings, OverCurrentParams, PackParams, PeakCurrent, SleepParams,
-    SocCalibrationParams, VoltageProtectionParams,
+    SocCalibrationParams, TemperatureLimit, TemperatureProtectionParams, ThermalParams,
+    VoltageProtectionParams,
 };
 
 use crate::diag::{Problem, Problems};
@@ -65,6 +66,67 @@ const NEEDED: &[&str] = &[
     "rapid_shutdown.debounce",
 ];
 
+/// The thermal model: a profile without it gets a pack whose temperature holds.
+const THERMAL: &[&str] = &["twin.thermal_time_constant", "twin.heat_capacity"];
+
+/// CHTP/DHTP/CLTP/DLTP and the temperature warnings (Lesso manual 3.4, 3.3.3.4): a
+/// profile without them gets a twin without them.
+const TEMPERATURE_PROTECTION: &[&str] = &[
+    "chtp.trip_temperature",
+    "chtp.release_temperature",
+    "chtp.trip_delay",
+    "dhtp.trip_temperature",
+    "dhtp.release_temperature",
+    "dhtp.trip_delay",
+    "cltp.trip_temperature",
+    "cltp.release_temperature",
+    "cltp.trip_delay",
+    "dltp.trip_temperature",
+    "dltp.release_temperature",
+    "dltp.trip_delay",
+    "alarms.high_temperature",
+    "alarms.low_temperature",
+];
+
+/// The values of an optional group: all present, or none (`Ok(None)`); a partial group
+/// is a problem naming what is missing.
+fn optional_group(dut: &DutProfile, paths: &[&str], problems: &mut Problems) -> Option<Vec<f64>> {
+    let values: Vec<Option<f64>> = paths.iter().map(|p| dut.number(p)).collect();
+    if values.iter().all(Option::is_none) {
+        return None;
+    }
+    let missing: Vec<&str> = paths
+        .iter()
+        .zip(&values)
+        .filter(|(_, v)| v.is_none())
+        .map(|(p, _)| *p)
+        .collect();
+    if !missing.is_empty() {
+        problems.push(
+            Problem::in_file(
+                &dut.file,
+                format!(
+                    "the virtual bench models {} together; missing: {}",
+                    paths.join(", "),
+                    missing.join(", ")
+                ),
+            )
+            .help("add the missing values with their manual section or as assumptions"),
+        );
+        return None;
+    }
+    Some(values.into_iter().flatten().collect())
+}
+
+/// Trip temperature, release temperature and trip delay, in that order.
+fn limit(v: &[f64]) -> TemperatureLimit {
+    TemperatureLimit {
+        trip_c: v[0],
+        release_c: v[1],
+        trip_delay_s: v[2],
+    }
+}
+
 pub fn pack_params(dut: &DutProfile) -> Result<PackParams, Problems> {
     let mut problems = Problems::default();
     let mut get = |path: &str| -> f64 {
@@ -83,6 +145,21 @@ pub fn pack_params(dut: &DutProfile) -> Result<PackParams, Problems> {
         }
     };
     let v: Vec<f64> = NEEDED.iter().map(|p| get(p)).collect();
+    let thermal = optional_group(dut, THERMAL, &mut problems).map(|t| ThermalParams {
+        time_constant_s: t[0],
+        heat_capacity_j_per_k: t[1],
+    });
+    let temperature_protection =
+        optional_group(dut, TEMPERATURE_PROTECTION, &mut problems).map(|t| {
+            TemperatureProtectionParams {
+                charge_high: limit(&t[0..3]),
+                discharge_high: limit(&t[3..6]),
+                charge_low: limit(&t[6..9]),
+                discharge_low: limit(&t[9..12]),
+                alarm_high_c: t[12],
+                alarm_low_c: t[13],
+            }
+        });
     let params = PackParams {
         model: dut.model.clone(),
         serial: format!("SIM-{}", dut.id),
@@ -157,6 +234,8 @@ pub fn pack_params(dut: &DutProfile) -> Result<PackParams, Problems> {
             hold_s: v[50],
         },
         rapid_shutdown_debounce_s: v[51],
+        thermal,
+        temperature_protection,
     };
     problems.into_result(params)
 }

@@ -21,6 +21,12 @@ pub(crate) struct CanReport {
     pub(crate) discharge_overcurrent: bool,
     pub(crate) cell_overvoltage: bool,
     pub(crate) cell_undervoltage: bool,
+    /// CHTP or DHTP (0x359 byte 0 bit 3).
+    pub(crate) over_temperature: bool,
+    /// CLTP or DLTP (0x359 byte 0 bit 4).
+    pub(crate) under_temperature: bool,
+    pub(crate) alarm_high_temperature: bool,
+    pub(crate) alarm_low_temperature: bool,
     pub(crate) alarm_cell_high_voltage: bool,
     pub(crate) alarm_cell_low_voltage: bool,
     pub(crate) alarm_charge_high_current: bool,
@@ -95,6 +101,10 @@ pub(crate) fn encode_frames(db: &CanDatabase, r: &CanReport) -> Result<Vec<CanFr
             &[
                 ("protection_cell_overvoltage", flag(r.cell_overvoltage)),
                 ("protection_cell_undervoltage", flag(r.cell_undervoltage)),
+                ("protection_over_temperature", flag(r.over_temperature)),
+                ("protection_under_temperature", flag(r.under_temperature)),
+                ("alarm_high_temperature", flag(r.alarm_high_temperature)),
+                ("alarm_low_temperature", flag(r.alarm_low_temperature)),
                 (
                     "protection_discharge_overcurrent",
                     flag(r.discharge_overcurrent),
@@ -145,6 +155,10 @@ mod tests {
             discharge_overcurrent: false,
             cell_overvoltage: false,
             cell_undervoltage: false,
+            over_temperature: false,
+            under_temperature: false,
+            alarm_high_temperature: false,
+            alarm_low_temperature: false,
             alarm_cell_high_voltage: false,
             alarm_cell_low_voltage: false,
             alarm_charge_high_current: false,
@@ -205,6 +219,19 @@ mod tests {
         });
         // protocols.md 1.4: byte 0 bits 1, 2, 7; byte 2 bits 1, 2, 7; byte 3 bit 0.
         assert_eq!(frames[3].data()[..4], [0x86, 0x00, 0x86, 0x01]);
+    }
+
+    #[test]
+    fn temperature_flags_land_on_their_dbc_bits() {
+        let frames = encode(&CanReport {
+            over_temperature: true,
+            under_temperature: true,
+            alarm_high_temperature: true,
+            alarm_low_temperature: true,
+            ..report()
+        });
+        // protocols.md 1.4: byte 0 bits 3 and 4 protection; byte 2 bits 3 and 4 alarm.
+        assert_eq!(frames[3].data()[..4], [0x18, 0x00, 0x18, 0x00]);
     }
 
     #[test]

@@ -11,9 +11,13 @@ use super::can_frames::CanReport;
 use super::overcurrent::{OverCurrent, OverCurrentPolicy, Tier};
 use super::sleep::{Sleep, SleepInputs, SleepPolicy};
 use super::soc::{SocDisplay, SocPolicy};
+use super::temperature::{Side, TemperaturePolicy, TemperatureProtection};
 use super::voltage::{Cells, End, VoltagePolicy, VoltageProtection};
 use crate::clock::{Duration, Instant, secs};
-use crate::config::{OverCurrentParams, PackParams, VoltageProtectionParams};
+use crate::config::{
+    OverCurrentParams, PackParams, TemperatureLimit, TemperatureProtectionParams,
+    VoltageProtectionParams,
+};
 use crate::defects::{Defect, DefectSet};
 use crate::snapshot::DryContacts;
 
@@ -28,6 +32,8 @@ pub(crate) struct PackReading {
     pub(crate) soc: f64,
     /// Voltage a connected charger holds at the terminals, if one is on.
     pub(crate) charger_v: Option<f64>,
+    /// Cell temperature, °C.
+    pub(crate) temperature_c: f64,
 }
 
 /// The numbers the firmware announces, from the DUT profile.
@@ -43,12 +49,38 @@ struct Announced {
     discharge_voltage_limit_v: f64,
     /// Manual FAQ Q4 "Each BMS has a threshold current of 0.5A (~25W) before it begins to report".
     current_dead_band_a: f64,
-    temperature_c: f64,
     /// Manual 3.3.3.4 note: warnings (cell high/low voltage, high current).
     alarm_cell_high_v: f64,
     alarm_cell_low_v: f64,
     alarm_charge_current_a: f64,
     alarm_discharge_current_a: f64,
+    /// Manual 3.3.3.4 note: "high&low temperature" warnings.
+    alarm_high_c: f64,
+    alarm_low_c: f64,
+}
+
+/// CHTP/DHTP/CLTP/DLTP (manual 3.4).
+#[derive(Clone, Debug)]
+struct TemperatureProtections {
+    chtp: TemperatureProtection,
+    dhtp: TemperatureProtection,
+    cltp: TemperatureProtection,
+    dltp: TemperatureProtection,
+}
+
+impl TemperatureProtections {
+    fn all_mut(&mut self) -> [&mut TemperatureProtection; 4] {
+        [
+            &mut self.chtp,
+            &mut self.dhtp,
+            &mut self.cltp,
+            &mut self.dltp,
+        ]
+    }
+
+    fn all(&self) -> [&TemperatureProtection; 4] {
+        [&self.chtp, &self.dhtp, &self.cltp, &self.dltp]
+    }
 }
 
 /// The rapid-shutdown input (manual 3.3.3.1 D pins 5-6), filtered.
@@ -65,6 +97,7 @@ pub(crate) struct Firmware {
     docp: OverCurrent,
     over_voltage: VoltageProtection,
     under_voltage: VoltageProtection,
+    temperature: TemperatureProtections,
     sleep: Sleep,
     soc: SocDisplay,
     button: ResetButton,
@@ -86,6 +119,16 @@ fn over_current_policy(
         lockout_after_trips: (!no_lockout).then_some(p.lockout_after_trips),
         auto_recovery: true,
         counter_clear: secs(p.counter_clear_s),
+    }
+}
+
+fn temperature_policy(limit: &TemperatureLimit, side: Side) -> TemperaturePolicy {
+    TemperaturePolicy {
+        side,
+        trip_c: limit.trip_c,
+        release_c: limit.release_c,
+        trip_delay: secs(limit.trip_delay_s),
+        enabled: true,
     }
 }
 
@@ -166,6 +209,35 @@ impl Firmware {
             reset_max: secs(b.reset_max_s),
         };
         let a = &params.alarms;
+        // A profile without temperature protections gets a twin without them.
+        let enabled = params.temperature_protection.is_some();
+        let t = params
+            .temperature_protection
+            .clone()
+            .unwrap_or(TemperatureProtectionParams {
+                charge_high: TemperatureLimit::NEVER,
+                discharge_high: TemperatureLimit::NEVER,
+                charge_low: TemperatureLimit::NEVER,
+                discharge_low: TemperatureLimit::NEVER,
+                alarm_high_c: f64::INFINITY,
+                alarm_low_c: f64::NEG_INFINITY,
+            });
+        let policy = |limit: &TemperatureLimit, side| TemperaturePolicy {
+            enabled,
+            ..temperature_policy(limit, side)
+        };
+        let mut chtp = policy(&t.charge_high, Side::High);
+        if defects.has(Defect::ChtpNoHysteresis) {
+            chtp.release_c = chtp.trip_c;
+        }
+        let mut cltp = policy(&t.charge_low, Side::Low);
+        cltp.enabled &= !defects.has(Defect::CltpIgnored);
+        let temperature = TemperatureProtections {
+            chtp: TemperatureProtection::new(chtp),
+            dhtp: TemperatureProtection::new(policy(&t.discharge_high, Side::High)),
+            cltp: TemperatureProtection::new(cltp),
+            dltp: TemperatureProtection::new(policy(&t.discharge_low, Side::Low)),
+        };
         Self {
             cocp: OverCurrent::new(cocp),
             docp: OverCurrent::new(docp),
@@ -174,6 +246,7 @@ impl Firmware {
                 &params.under_voltage,
                 End::Discharge,
             )),
+            temperature,
             sleep: Sleep::new(sleep),
             soc: SocDisplay::new(soc),
             button: ResetButton::new(windows),
@@ -186,11 +259,12 @@ impl Firmware {
                 discharge_current_limit_a: params.discharge_current_limit_a,
                 discharge_voltage_limit_v: params.discharge_voltage_limit_v,
                 current_dead_band_a: params.current_dead_band_a,
-                temperature_c: params.temperature_c,
                 alarm_cell_high_v: a.cell_high_v,
                 alarm_cell_low_v: a.cell_low_v,
                 alarm_charge_current_a: a.charge_high_current_a,
                 alarm_discharge_current_a: a.discharge_high_current_a,
+                alarm_high_c: t.alarm_high_c,
+                alarm_low_c: t.alarm_low_c,
             },
             defects,
         }
@@ -212,12 +286,35 @@ impl Firmware {
         !self.off() && self.discharge_protections_clear()
     }
 
+    /// Manual 3.4: COCP, COVP/POVP, CHTP and CLTP stop charging.
     fn charge_protections_clear(&self) -> bool {
-        self.cocp.allowed() && !self.over_voltage.active()
+        self.cocp.allowed()
+            && !self.over_voltage.active()
+            && !self.temperature.chtp.active()
+            && !self.temperature.cltp.active()
     }
 
+    /// Manual 3.4: DOCP, CUVP/PUVP, DHTP and DLTP stop discharging.
     fn discharge_protections_clear(&self) -> bool {
-        self.docp.allowed() && !self.under_voltage.active()
+        self.docp.allowed()
+            && !self.under_voltage.active()
+            && !self.temperature.dhtp.active()
+            && !self.temperature.dltp.active()
+    }
+
+    /// CHTP or DHTP acting (0x359 byte 0 bit 3).
+    pub(crate) fn over_temperature_active(&self) -> bool {
+        self.temperature.chtp.active() || self.temperature.dhtp.active()
+    }
+
+    /// CLTP or DLTP acting (0x359 byte 0 bit 4).
+    pub(crate) fn under_temperature_active(&self) -> bool {
+        self.temperature.cltp.active() || self.temperature.dltp.active()
+    }
+
+    /// Each of CHTP, DHTP, CLTP, DLTP, in that order.
+    pub(crate) fn temperature_protections(&self) -> [bool; 4] {
+        self.temperature.all().map(TemperatureProtection::active)
     }
 
     pub(crate) fn asleep(&self) -> bool {
@@ -290,10 +387,18 @@ impl Firmware {
             .filter(|_| !self.rsd.active)
             .map(|since| since + self.rsd_debounce);
         let awake = if self.sleep.asleep() {
-            [None; 6]
+            [None; 10]
         } else {
             let cells = self.cells(r);
+            let [chtp, dhtp, cltp, dltp] = self
+                .temperature
+                .all()
+                .map(|p| p.next_deadline(now, r.temperature_c));
             [
+                chtp,
+                dhtp,
+                cltp,
+                dltp,
                 self.cocp.next_deadline(now, r.current_a),
                 self.docp.next_deadline(now, -r.current_a),
                 self.over_voltage.next_deadline(now, &cells),
@@ -327,6 +432,9 @@ impl Firmware {
         self.docp.advance(from, to, -r.current_a);
         self.over_voltage.advance(from, to, &cells);
         self.under_voltage.advance(from, to, &cells);
+        for p in self.temperature.all_mut() {
+            p.advance(from, to, r.temperature_c);
+        }
         self.soc.advance(
             from,
             to,
@@ -400,6 +508,7 @@ impl Firmware {
             (self.over_voltage.active(), self.under_voltage.active())
         };
         let alarms = !self.defects.has(Defect::AlarmsMissing);
+        let temperature_flags = !self.defects.has(Defect::TemperatureFlagMissing);
         Some(CanReport {
             charge_voltage_limit_v: a.charge_voltage_limit_v,
             // protocols.md 1.10: CCL 0 while charging is stopped.
@@ -418,11 +527,15 @@ impl Firmware {
             soh_percent: 100.0,
             pack_voltage_v: reading.voltage_v,
             pack_current_a: current,
-            temperature_c: a.temperature_c,
+            temperature_c: reading.temperature_c,
             charge_overcurrent: self.cocp.active() && !self.defects.has(Defect::CocpFlagMissing),
             discharge_overcurrent: self.docp.active(),
             cell_overvoltage: over_voltage,
             cell_undervoltage: under_voltage,
+            over_temperature: temperature_flags && self.over_temperature_active(),
+            under_temperature: temperature_flags && self.under_temperature_active(),
+            alarm_high_temperature: alarms && reading.temperature_c >= a.alarm_high_c,
+            alarm_low_temperature: alarms && reading.temperature_c <= a.alarm_low_c,
             alarm_cell_high_voltage: alarms && cells.max_cell_v >= a.alarm_cell_high_v,
             alarm_cell_low_voltage: alarms && cells.min_cell_v <= a.alarm_cell_low_v,
             alarm_charge_high_current: alarms && reading.current_a > a.alarm_charge_current_a,
@@ -439,6 +552,9 @@ impl Firmware {
         self.docp.reset();
         self.over_voltage.reset();
         self.under_voltage.reset();
+        for p in self.temperature.all_mut() {
+            p.reset();
+        }
         self.sleep.reset();
     }
 }
@@ -461,6 +577,7 @@ mod tests {
             current_a,
             soc: 0.504,
             charger_v: None,
+            temperature_c: 25.0,
         }
     }
 

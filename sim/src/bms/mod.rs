@@ -1,5 +1,5 @@
 //! The BMS firmware of the twin: the protections of manual 3.4 (COCP/DOCP with the
-//! peak-discharge limits, COVP/POVP, CUVP/PUVP), the reset button, sleep and wake,
+//! peak-discharge limits, COVP/POVP, CUVP/PUVP, CHTP/DHTP/CLTP/DLTP), the reset button, sleep and wake,
 //! the SOC display, the rapid-shutdown input, the dry contacts and what it announces on
 //! CAN. The main type is [`Firmware`].
 
@@ -9,6 +9,7 @@ mod firmware;
 mod overcurrent;
 mod sleep;
 mod soc;
+mod temperature;
 mod voltage;
 
 pub(crate) use can_frames::encode_frames;

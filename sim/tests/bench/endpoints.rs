@@ -5,17 +5,17 @@ use rig_sim::{EndpointKind, SimBench, SimError};
 use crate::support::bench;
 
 #[test]
-fn the_bench_serves_source_io_and_can0() {
-    assert_eq!(SimBench::endpoints(), ["source", "io", "can0"]);
+fn the_bench_serves_source_io_can0_and_chamber() {
+    assert_eq!(SimBench::endpoints(), ["source", "io", "can0", "chamber"]);
 }
 
 #[tokio::test(start_paused = true)]
 async fn unknown_and_misused_endpoints_are_errors() {
     let bench = bench(&[]);
-    match bench.open("chamber") {
+    match bench.open("oven") {
         Err(SimError::UnknownEndpoint { name, known }) => {
-            assert_eq!(name, "chamber");
-            assert_eq!(known, ["source", "io", "can0"]);
+            assert_eq!(name, "oven");
+            assert_eq!(known, ["source", "io", "can0", "chamber"]);
         }
         other => panic!("{other:?}"),
     }

@@ -11,3 +11,4 @@ mod endpoints;
 mod modbus;
 mod scenario;
 mod scpi;
+mod thermal;

@@ -19,6 +19,7 @@ use tokio_modbus::server::Service;
 use tokio_modbus::{ExceptionCode, Response, SlaveRequest};
 
 use self::frame::RequestFramer;
+pub(crate) use self::pdu::{decode_request, encode_exception, encode_response};
 use crate::clock::{self, Duration};
 
 /// The RTU inter-frame silence: 3.5 characters of 10 bits at 9600 Bd (the Waveshare

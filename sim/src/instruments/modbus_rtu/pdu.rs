@@ -66,7 +66,7 @@ fn decode_known(function: u8, data: &[u8]) -> Option<Request<'static>> {
 }
 
 /// A request PDU (function code and data) as a `Request`; never fails.
-pub(super) fn decode_request(pdu: &[u8]) -> Request<'static> {
+pub(crate) fn decode_request(pdu: &[u8]) -> Request<'static> {
     let Some((&function, data)) = pdu.split_first() else {
         return Request::Custom(0, Cow::Owned(Vec::new()));
     };
@@ -99,7 +99,7 @@ fn registers(words: &[u16]) -> Vec<u8> {
 }
 
 /// A response PDU. Responses this server never produces become exception 04.
-pub(super) fn encode_response(response: &Response) -> Vec<u8> {
+pub(crate) fn encode_response(response: &Response) -> Vec<u8> {
     match response {
         Response::ReadCoils(bits) => with_byte_count(0x01, pack_bits(bits)),
         Response::ReadDiscreteInputs(bits) => with_byte_count(0x02, pack_bits(bits)),
@@ -120,7 +120,7 @@ pub(super) fn encode_response(response: &Response) -> Vec<u8> {
 }
 
 /// An exception response PDU: function code with bit 7 set, exception code.
-pub(super) fn encode_exception(function: u8, exception: ExceptionCode) -> Vec<u8> {
+pub(crate) fn encode_exception(function: u8, exception: ExceptionCode) -> Vec<u8> {
     vec![function | 0x80, u8::from(exception)]
 }
 
