@@ -10,14 +10,15 @@
 //! [`SimConfig`] (pack parameters from a DUT profile plus injected [`Defect`]s),
 //! [`SimBench::open`] hands out byte endpoints and [`SimBench::can_port`] CAN ports.
 //!
-//! Layout: `pack` (cells), `bms` (firmware: COCP, reset button, sleep, dry contacts, CAN
-//! report), `circuit` (source/sink and pack as one circuit), `world` (lazy stepping and
-//! wiring), `instruments` (SCPI source/sink, Modbus relay board), `bench` (endpoints).
+//! Layout: `pack` (cells, temperature), `bms` (firmware: COCP/DOCP, COVP/CUVP,
+//! CHTP/DHTP/CLTP/DLTP, reset button, sleep, SOC display, dry contacts, CAN report),
+//! `circuit` (source/sink and pack as one circuit), `world` (lazy stepping and wiring),
+//! `instruments` (SCPI source/sink, Modbus RTU relay board, Watlow F4T chamber on Modbus
+//! TCP), `bench` (endpoints).
 //!
-//! Not modelled yet: the other protections of manual 3.4 (COVP/POVP, CUVP/PUVP, DOCP,
-//! temperature, SCP, sensor failure), the peak-discharge time limits, sleep and wake
-//! timers other than the button, the LEDs, SOC calibration (FAQ Q1), RS485, cell
-//! imbalance, temperature dynamics, the rapid-shutdown input.
+//! Not modelled yet: SCP and reverse polarity, sensor failure, the LEDs, RS485, cell
+//! imbalance (all cells alike; one temperature for cells, environment and MOSFETs),
+//! parallel packs.
 
 mod bench;
 mod bms;
