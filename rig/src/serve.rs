@@ -4,6 +4,7 @@
 //! - the SCPI source/sink on a raw TCP socket (as port 5025 of a real instrument),
 //! - the Waveshare relay board's Modbus RTU frames on a TCP socket (as behind an
 //!   RS485-to-Ethernet gateway in transparent mode),
+//! - the chamber's Watlow F4T on Modbus TCP (as port 502 of the real controller),
 //! - the BMS's CAN bus through a socketcand server (protocols.md §3.1, raw mode).
 //!
 //! Bound to loopback unless told otherwise. A plan that passes on the built-in
@@ -24,6 +25,7 @@ use tokio_util::codec::FramedRead;
 pub struct Served {
     pub source: SocketAddr,
     pub io: SocketAddr,
+    pub chamber: SocketAddr,
     pub socketcand: SocketAddr,
 }
 
@@ -49,6 +51,14 @@ impl Served {
                 ),
             )
             .replace(
+                "resource: sim:chamber",
+                &format!(
+                    "resource: TCPIP::{}::{}::SOCKET",
+                    self.chamber.ip(),
+                    self.chamber.port()
+                ),
+            )
+            .replace(
                 "resource: sim:can0",
                 &format!(
                     "resource: socketcand://{}:{}/can0",
@@ -59,26 +69,30 @@ impl Served {
     }
 }
 
-/// Bind the three listeners (port 0 picks free ports) and serve until the task is
+/// Bind the four listeners (port 0 picks free ports) and serve until the task is
 /// dropped. Must run on a real-time tokio runtime.
 pub async fn serve(
     sim: std::sync::Arc<SimBench>,
     source: SocketAddr,
     io: SocketAddr,
+    chamber: SocketAddr,
     socketcand: SocketAddr,
 ) -> std::io::Result<(Served, impl std::future::Future<Output = ()>)> {
     let source_l = TcpListener::bind(source).await?;
     let io_l = TcpListener::bind(io).await?;
+    let chamber_l = TcpListener::bind(chamber).await?;
     let can_l = TcpListener::bind(socketcand).await?;
     let served = Served {
         source: source_l.local_addr()?,
         io: io_l.local_addr()?,
+        chamber: chamber_l.local_addr()?,
         socketcand: can_l.local_addr()?,
     };
     let run = async move {
         tokio::join!(
             bytes(source_l, sim.clone(), "source"),
             bytes(io_l, sim.clone(), "io"),
+            bytes(chamber_l, sim.clone(), "chamber"),
             can(can_l, sim.clone()),
         );
     };

@@ -457,6 +457,8 @@ fn a_plan_passes_unchanged_on_real_loopback_endpoints() {
             "0",
             "--io-port",
             "0",
+            "--chamber-port",
+            "0",
             "--can-port",
             "0",
             "--bench-out",

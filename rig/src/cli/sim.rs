@@ -54,6 +54,7 @@ pub fn serve(args: super::ServeArgs) -> i32 {
             sim,
             at(args.source_port),
             at(args.io_port),
+            at(args.chamber_port),
             at(args.can_port),
         )
         .await
