@@ -69,6 +69,41 @@ fn fixture(name: &str) -> std::path::PathBuf {
     support::repo().join("tests/fixtures/safety").join(name)
 }
 
+/// A plan of tests/fixtures/safety/ next to a DUT profile made from the current Lesso
+/// profile with one `limits:` line replaced, so the fixture follows the real profile.
+fn with_profile(plan: &str, profile_id: &str, limit: &str, line: &str) -> std::path::PathBuf {
+    let dir = support::scratch(profile_id);
+    let duts = dir.join("duts");
+    std::fs::create_dir_all(&duts).expect("scratch folder");
+    let lesso =
+        std::fs::read_to_string(support::repo().join("testplans/duts/lesso_lsrr51v100ah.yaml"))
+            .expect("the Lesso profile");
+    let prefix = format!("    {limit}:");
+    let mut replaced = false;
+    let text: Vec<String> = lesso
+        .lines()
+        .map(|l| {
+            if l.starts_with(&prefix) {
+                replaced = true;
+                format!("    {limit}: {line}")
+            } else if l == "id: lesso_lsrr51v100ah" {
+                format!("id: {profile_id}")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    assert!(
+        replaced,
+        "the Lesso profile has no `limits.{limit}` line any more"
+    );
+    std::fs::write(duts.join(format!("{profile_id}.yaml")), text.join("\n"))
+        .expect("profile written");
+    let target = dir.join(plan);
+    std::fs::copy(fixture(plan), &target).expect("plan copied");
+    target
+}
+
 pub fn trials() -> Vec<Trial> {
     vec![
         Trial::test("safety::exit_on_pass_is_safe", || {
@@ -123,7 +158,12 @@ pub fn trials() -> Vec<Trial> {
             "safety::supervisor_aborts_when_the_measured_voltage_is_outside_the_envelope",
             || {
                 let o = run(
-                    &fixture("undervoltage_at_run_time.yaml"),
+                    &with_profile(
+                        "undervoltage_at_run_time.yaml",
+                        "tight_min_voltage",
+                        "min_voltage",
+                        "{ value: 54 V, assumption: \"test fixture: above the twin's 52.96 V rest at 50 % SOC\" }",
+                    ),
                     &[],
                     None,
                     "safe-envelope-v",
@@ -151,7 +191,17 @@ pub fn trials() -> Vec<Trial> {
         Trial::test(
             "safety::supervisor_aborts_when_the_pack_temperature_leaves_the_envelope",
             || {
-                let o = run(&fixture("too_warm.yaml"), &[], None, "safe-envelope-t")?;
+                let o = run(
+                    &with_profile(
+                        "too_warm.yaml",
+                        "cool_envelope",
+                        "max_temperature",
+                        "{ value: 20 degC, assumption: \"test fixture: cooler than the twin's 25 degC pack\" }",
+                    ),
+                    &[],
+                    None,
+                    "safe-envelope-t",
+                )?;
                 assert_safe(
                     &o,
                     Verdict::Error,
