@@ -1,0 +1,94 @@
+//! Samplers: tasks that read instruments continuously, independent of the steps, and
+//! feed readings (or the failure of an instrument) to the executor.
+
+mod board;
+mod can;
+mod chamber;
+mod guard;
+mod source;
+
+use std::future::Future;
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::instruments::{InstrumentFailure, failure};
+use crate::clock::RunClock;
+use crate::expr::{ChannelId, Value};
+
+pub use board::board;
+pub use can::can;
+pub use chamber::chamber;
+pub use guard::SourceGuard;
+pub use source::source;
+
+/// What samplers send to the executor.
+#[derive(Debug)]
+pub enum Feed {
+    Sample {
+        id: ChannelId,
+        value: Value,
+        t: f64,
+    },
+    Failed(InstrumentFailure),
+    /// A measurement left the envelope; the source's output is already off.
+    Violation(InstrumentFailure),
+}
+
+/// How one reading of a polled instrument ended badly.
+pub(super) enum Stop {
+    Failed(String),
+    Violation(String),
+}
+
+/// Read an instrument every `period_s` until the run ends. Each reading yields values
+/// for channels (`None` ids are channels the bench does not map); a failure ends the
+/// sampler and names the instrument.
+pub(super) async fn poll<F, Fut>(
+    name: &str,
+    period_s: f64,
+    clock: RunClock,
+    tx: &UnboundedSender<Feed>,
+    mut read: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Vec<(Option<ChannelId>, Value)>, Stop>>,
+{
+    let mut next = clock.now_s();
+    loop {
+        let reading = read().await;
+        let t = clock.now_s();
+        match reading {
+            Ok(values) => {
+                for (id, value) in values {
+                    if let Some(id) = id
+                        && tx.send(Feed::Sample { id, value, t }).is_err()
+                    {
+                        return;
+                    }
+                }
+            }
+            Err(Stop::Failed(message)) => {
+                let _ = tx.send(Feed::Failed(failure(name, message)));
+                return;
+            }
+            Err(Stop::Violation(message)) => {
+                let _ = tx.send(Feed::Violation(failure(name, message)));
+                return;
+            }
+        }
+        next += period_s;
+        clock.sleep_until_s(next.max(clock.now_s())).await;
+    }
+}
+
+/// The channel of `kind` that belongs to the instrument `name`.
+pub(super) fn channel_of(
+    channels: &crate::bench::Channels,
+    name: &str,
+    kind: crate::bench::ChannelKind,
+) -> Option<ChannelId> {
+    channels
+        .iter()
+        .find(|(_, s)| s.kind == kind && s.name.starts_with(&format!("{name}.")))
+        .map(|(id, _)| id)
+}
