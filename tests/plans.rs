@@ -11,6 +11,7 @@
 
 mod benches;
 mod catalogue;
+mod channels;
 mod faults;
 mod invalid;
 mod profiles;
@@ -31,6 +32,7 @@ fn main() {
     }
     trials.extend(catalogue::trials());
     trials.extend(benches::trials());
+    trials.extend(channels::trials());
     trials.extend(invalid::trials());
     trials.extend(safety::trials());
     trials.extend(faults::trials());

@@ -27,6 +27,10 @@ pub enum ChannelKind {
     /// True while the BMS sends frames: false after the link's `silence` without one
     /// (asleep, unplugged, crashed).
     CanOnline,
+    /// Seconds between the last two frames with this id.
+    CanPeriod {
+        id: rig_drivers::can::CanId,
+    },
     /// A chamber's measured air temperature.
     ChamberTemperature,
     /// A chamber's set point as it reads it back.
@@ -91,6 +95,21 @@ impl Channels {
                     else {
                         continue;
                     };
+                    // The interval between the last two frames of each message the DBC
+                    // describes: the BMS's transmit timing, as a plan can assert it.
+                    let mut messages: Vec<(rig_drivers::can::CanId, String)> = Vec::new();
+                    for s in db.signals() {
+                        if !messages.iter().any(|(id, _)| *id == s.message_id) {
+                            messages.push((s.message_id, s.message_name.clone()));
+                        }
+                    }
+                    for (id, message) in messages {
+                        push(
+                            format!("{}.period.{}", inst.name, message.to_lowercase()),
+                            Type::Num(Dim::Time),
+                            ChannelKind::CanPeriod { id },
+                        );
+                    }
                     for s in db.signals() {
                         let ty = match s.kind {
                             SignalKind::Flag => Type::Bool,

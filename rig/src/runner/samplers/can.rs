@@ -34,6 +34,15 @@ pub async fn can(
         .iter()
         .find(|(_, s)| s.kind == ChannelKind::CanOnline && s.name.starts_with(&prefix))
         .map(|(id, _)| id);
+    let mut periods: Vec<(rig_drivers::can::CanId, ChannelId, Option<f64>)> = channels
+        .iter()
+        .filter_map(|(id, s)| match s.kind {
+            ChannelKind::CanPeriod { id: can_id } if s.name.starts_with(&prefix) => {
+                Some((can_id, id, None))
+            }
+            _ => None,
+        })
+        .collect();
     let clock = log.clock();
     let mut last_frame = clock.now_s();
     let mut is_online = false;
@@ -85,6 +94,20 @@ pub async fn can(
         };
         let t = clock.now_s();
         last_frame = t;
+        if let Some((_, period_id, last)) = periods.iter_mut().find(|(id, _, _)| *id == frame.id())
+        {
+            if let Some(previous) = last.replace(t)
+                && tx
+                    .send(Feed::Sample {
+                        id: *period_id,
+                        value: Value::Num(Quantity::new(t - previous, crate::quantity::Dim::Time)),
+                        t,
+                    })
+                    .is_err()
+            {
+                return;
+            }
+        }
         is_online = true;
         log.emit_at(
             t,

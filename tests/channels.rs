@@ -1,0 +1,31 @@
+//! Derived channels: the BMS's per-message frame period.
+
+use libtest_mimic::Trial;
+use rig_reports::Verdict;
+
+use crate::support;
+
+pub fn trials() -> Vec<Trial> {
+    vec![Trial::test(
+        "channels::can_frame_periods_are_measured",
+        || {
+            let dir = support::repo().join("tests/fixtures/channels");
+            let ok = support::run(&dir.join("can_period.yaml"), &[], "period-ok")?;
+            if ok.verdict != Verdict::Pass {
+                return Err(format!("once a second should pass: {:?}", ok.message).into());
+            }
+            // The same channels with a bound the BMS cannot meet: the expectation fails.
+            let strict = support::run(
+                &dir.join("can_period_too_strict.yaml"),
+                &[],
+                "period-strict",
+            )?;
+            match (strict.verdict, strict.message.unwrap_or_default()) {
+                (Verdict::Fail, m) if m.contains("bms.period.bms_limits = 1 s") => Ok(()),
+                (v, m) => {
+                    Err(format!("a 0.5 s bound must fail on 1 s frames, got {v}: {m}").into())
+                }
+            }
+        },
+    )]
+}
