@@ -95,18 +95,16 @@ pub async fn can(
         let t = clock.now_s();
         last_frame = t;
         if let Some((_, period_id, last)) = periods.iter_mut().find(|(id, _, _)| *id == frame.id())
+            && let Some(previous) = last.replace(t)
+            && tx
+                .send(Feed::Sample {
+                    id: *period_id,
+                    value: Value::Num(Quantity::new(t - previous, crate::quantity::Dim::Time)),
+                    t,
+                })
+                .is_err()
         {
-            if let Some(previous) = last.replace(t)
-                && tx
-                    .send(Feed::Sample {
-                        id: *period_id,
-                        value: Value::Num(Quantity::new(t - previous, crate::quantity::Dim::Time)),
-                        t,
-                    })
-                    .is_err()
-            {
-                return;
-            }
+            return;
         }
         is_online = true;
         log.emit_at(
