@@ -105,21 +105,25 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "no eleventh wake-up",
     ),
     (
+        "chtp_no_hysteresis",
+        "chtp_hysteresis.yaml",
+        "CHTP holds between the release and trip temperatures",
+    ),
+    (
+        "temperature_flag_missing",
+        "chtp_hysteresis.yaml",
+        "CHTP flag on CAN (0x359)",
+    ),
+    (
+        "cltp_ignored",
+        "cltp_cold_charge.yaml",
+        "CLTP stops charging below the charge range (0x359, 0x351, 0x35C, dry contact 1)",
+    ),
+    (
         "soc_jumps_to_100",
         "covp_soc_calibration.yaml",
         "SOC held at or below 99 % through the bulk charge",
     ),
-];
-
-/// Temperature defects whose plans need the thermal chamber in the built-in bench
-/// (`chamber:` in testplans/benches/sim.yaml, the `chamber:` plan action). The twin's
-/// chamber endpoint and the defects exist and are tested in sim/tests/bench/thermal.rs;
-/// the coverage trial accepts these only while the built-in bench has no chamber, so
-/// the exemption ends by itself the day the chamber is wired in.
-pub const AWAITING_CHAMBER: &[&str] = &[
-    "chtp_no_hysteresis",
-    "cltp_ignored",
-    "temperature_flag_missing",
 ];
 
 pub fn trials() -> Vec<Trial> {
@@ -138,14 +142,10 @@ pub fn trials() -> Vec<Trial> {
     trials.push(Trial::test(
         "defect::every_defect_has_a_catching_plan",
         || {
-            let chamber = rig::bench::Bench::builtin_sim()
-                .instruments
-                .contains_key("chamber");
             let missing: Vec<String> = rig_sim::Defect::ALL
                 .iter()
                 .map(|d| d.to_string())
                 .filter(|d| !CATALOGUE.iter().any(|(c, _, _)| c == d))
-                .filter(|d| chamber || !AWAITING_CHAMBER.contains(&d.as_str()))
                 .collect();
             if missing.is_empty() {
                 Ok(())

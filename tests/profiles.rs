@@ -30,7 +30,12 @@ enum Expect {
 use Expect::{BeyondBenchSource, Pass};
 
 /// Plans run against every profile.
-const PLANS: &[&str] = &["cocp_lockout", "rapid_shutdown_button"];
+const PLANS: &[&str] = &[
+    "cocp_lockout",
+    "rapid_shutdown_button",
+    "chtp_hysteresis",
+    "cltp_cold_charge",
+];
 
 /// (profile, plan, outcome). Every profile in `testplans/duts/` and every plan of
 /// [`PLANS`] must appear; the coverage trial checks it.
@@ -56,6 +61,17 @@ const EXPECTED: &[(&str, &str, Expect)] = &[
     // COCP at 115 + 5 A: exactly the source's rating.
     ("losun_ls_btn0_p0548100", "cocp_lockout", Pass),
     ("losun_ls_btn0_p0548100", "rapid_shutdown_button", Pass),
+    // The temperature plans charge at 10 A: every profile, in the -40~100 °C chamber.
+    ("lesso_lsrr51v100ah", "chtp_hysteresis", Pass),
+    ("lesso_lsrr51v100ah", "cltp_cold_charge", Pass),
+    ("lesso_lsrr51v200ah", "chtp_hysteresis", Pass),
+    ("lesso_lsrr51v200ah", "cltp_cold_charge", Pass),
+    ("lesso_lsrr51v300ah", "chtp_hysteresis", Pass),
+    ("lesso_lsrr51v300ah", "cltp_cold_charge", Pass),
+    ("lesso_lsrr51v400ah", "chtp_hysteresis", Pass),
+    ("lesso_lsrr51v400ah", "cltp_cold_charge", Pass),
+    ("losun_ls_btn0_p0548100", "chtp_hysteresis", Pass),
+    ("losun_ls_btn0_p0548100", "cltp_cold_charge", Pass),
 ];
 
 fn profile_files() -> Vec<PathBuf> {
