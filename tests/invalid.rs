@@ -77,7 +77,11 @@ pub const INVALID: &[(&str, &str, &str)] = &[
     ),
     ("expectation_cannot_fail.yaml", "8:15", "reads no channel"),
     ("both_windows.yaml", "8:15", "exactly one of `within:`"),
-    ("chamber_too_hot.yaml", "7:26", "the chamber set point 120 degC is above the envelope's maximum 100 degC"),
+    (
+        "chamber_too_hot.yaml",
+        "7:26",
+        "the chamber set point 120 degC is above the envelope's maximum 100 degC",
+    ),
     (
         "bad_yaml.yaml",
         "7:4",

@@ -147,25 +147,9 @@ pub fn trim_float(value: f64) -> String {
     }
 }
 
-/// Durations the way a plan writes them: `2 s`, `1.5 s`, `5 min`, `4 h`, `1 h 30 min`.
-pub fn format_duration(seconds: f64) -> String {
-    if seconds < 120.0 || seconds.fract() != 0.0 {
-        return format!("{} s", trim_float(seconds));
-    }
-    let total = seconds as u64;
-    let (h, m, s) = (total / 3600, (total % 3600) / 60, total % 60);
-    let mut parts = Vec::new();
-    if h > 0 {
-        parts.push(format!("{h} h"));
-    }
-    if m > 0 {
-        parts.push(format!("{m} min"));
-    }
-    if s > 0 {
-        parts.push(format!("{s} s"));
-    }
-    parts.join(" ")
-}
+/// Durations the way a plan writes them: `2 s`, `1.5 s`, `5 min`, `1 h 30 min`. The
+/// reports render the same text, so one function serves both.
+pub use rig_reports::format::duration as format_duration;
 
 #[cfg(test)]
 mod tests {
