@@ -14,6 +14,7 @@ use scpi::{cmd_both, cmd_qonly};
 use scpi_contrib::scpi1999::NumericValue;
 
 use super::session::SourceSession;
+use crate::circuit::SourceSettings;
 
 pub(super) const RATED_VOLTAGE_V: f64 = 60.0;
 pub(super) const RATED_CURRENT_A: f64 = 120.0;
@@ -62,10 +63,25 @@ fn reading(value: f64) -> f64 {
     if rounded == 0.0 { 0.0 } else { rounded }
 }
 
-/// `SOURce:VOLTage[:LEVel] <V>` and `?`.
-pub(super) struct SourceVoltage;
+/// The quantity a numeric setting is written in.
+pub(super) enum Unit {
+    Volt,
+    Ampere,
+}
 
-impl Command<SourceSession> for SourceVoltage {
+/// A numeric setting and its query (`VOLT 56` / `VOLT?`): where it lives in the
+/// settings, its unit and range, and the sign the instrument shows it with.
+pub(super) struct Setting {
+    unit: Unit,
+    min: f64,
+    max: f64,
+    /// -1 for the sink limit, written and read as a negative number but kept as a
+    /// magnitude in the settings.
+    sign: f64,
+    field: fn(&mut SourceSettings) -> &mut f64,
+}
+
+impl Command<SourceSession> for Setting {
     cmd_both!();
 
     fn event(
@@ -74,7 +90,11 @@ impl Command<SourceSession> for SourceVoltage {
         _: &mut Context,
         mut params: Parameters,
     ) -> Result<()> {
-        dev.settings.voltage_v = next_volts(&mut params, 0.0, RATED_VOLTAGE_V)?;
+        let value = match self.unit {
+            Unit::Volt => next_volts(&mut params, self.min, self.max)?,
+            Unit::Ampere => next_amperes(&mut params, self.min, self.max)?,
+        };
+        *(self.field)(&mut dev.settings) = self.sign * value;
         Ok(())
     }
 
@@ -85,120 +105,56 @@ impl Command<SourceSession> for SourceVoltage {
         _: Parameters,
         mut resp: ResponseUnit,
     ) -> Result<()> {
-        resp.data(dev.settings.voltage_v).finish()
+        let value = self.sign * *(self.field)(&mut dev.settings);
+        resp.data(if value == 0.0 { 0.0 } else { value }).finish()
     }
 }
+
+/// `SOURce:VOLTage[:LEVel] <V>` and `?`.
+pub(super) const SOURCE_VOLTAGE: Setting = Setting {
+    unit: Unit::Volt,
+    min: 0.0,
+    max: RATED_VOLTAGE_V,
+    sign: 1.0,
+    field: |s| &mut s.voltage_v,
+};
 
 /// `SOURce:VOLTage:PROTection[:LEVel] <V>` and `?`: OVP.
-pub(super) struct VoltageProtection;
-
-impl Command<SourceSession> for VoltageProtection {
-    cmd_both!();
-
-    fn event(
-        &self,
-        dev: &mut SourceSession,
-        _: &mut Context,
-        mut params: Parameters,
-    ) -> Result<()> {
-        dev.settings.ovp_v = next_volts(&mut params, 0.0, MAX_OVP_V)?;
-        Ok(())
-    }
-
-    fn query(
-        &self,
-        dev: &mut SourceSession,
-        _: &mut Context,
-        _: Parameters,
-        mut resp: ResponseUnit,
-    ) -> Result<()> {
-        resp.data(dev.settings.ovp_v).finish()
-    }
-}
+pub(super) const VOLTAGE_PROTECTION: Setting = Setting {
+    unit: Unit::Volt,
+    min: 0.0,
+    max: MAX_OVP_V,
+    sign: 1.0,
+    field: |s| &mut s.ovp_v,
+};
 
 /// `SOURce:CURRent:LIMit[:POSitive] <A>` and `?`: the charging (source-side) limit.
-pub(super) struct CurrentLimitPositive;
-
-impl Command<SourceSession> for CurrentLimitPositive {
-    cmd_both!();
-
-    fn event(
-        &self,
-        dev: &mut SourceSession,
-        _: &mut Context,
-        mut params: Parameters,
-    ) -> Result<()> {
-        dev.settings.current_limit_pos_a = next_amperes(&mut params, 0.0, RATED_CURRENT_A)?;
-        Ok(())
-    }
-
-    fn query(
-        &self,
-        dev: &mut SourceSession,
-        _: &mut Context,
-        _: Parameters,
-        mut resp: ResponseUnit,
-    ) -> Result<()> {
-        resp.data(dev.settings.current_limit_pos_a).finish()
-    }
-}
+pub(super) const CURRENT_LIMIT_POSITIVE: Setting = Setting {
+    unit: Unit::Ampere,
+    min: 0.0,
+    max: RATED_CURRENT_A,
+    sign: 1.0,
+    field: |s| &mut s.current_limit_pos_a,
+};
 
 /// `SOURce:CURRent:LIMit:NEGative <A>` and `?`: the discharging (sink-side) limit, a
 /// negative number as on Keysight and ITECH units (protocols.md 4.3).
-pub(super) struct CurrentLimitNegative;
-
-impl Command<SourceSession> for CurrentLimitNegative {
-    cmd_both!();
-
-    fn event(
-        &self,
-        dev: &mut SourceSession,
-        _: &mut Context,
-        mut params: Parameters,
-    ) -> Result<()> {
-        let limit = next_amperes(&mut params, -RATED_CURRENT_A, 0.0)?;
-        dev.settings.current_limit_neg_a = -limit;
-        Ok(())
-    }
-
-    fn query(
-        &self,
-        dev: &mut SourceSession,
-        _: &mut Context,
-        _: Parameters,
-        mut resp: ResponseUnit,
-    ) -> Result<()> {
-        let limit = dev.settings.current_limit_neg_a;
-        resp.data(if limit == 0.0 { 0.0 } else { -limit }).finish()
-    }
-}
+pub(super) const CURRENT_LIMIT_NEGATIVE: Setting = Setting {
+    unit: Unit::Ampere,
+    min: -RATED_CURRENT_A,
+    max: 0.0,
+    sign: -1.0,
+    field: |s| &mut s.current_limit_neg_a,
+};
 
 /// `SOURce:CURRent:PROTection[:LEVel] <A>` and `?`: OCP, either direction.
-pub(super) struct CurrentProtection;
-
-impl Command<SourceSession> for CurrentProtection {
-    cmd_both!();
-
-    fn event(
-        &self,
-        dev: &mut SourceSession,
-        _: &mut Context,
-        mut params: Parameters,
-    ) -> Result<()> {
-        dev.settings.ocp_a = next_amperes(&mut params, 0.0, MAX_OCP_A)?;
-        Ok(())
-    }
-
-    fn query(
-        &self,
-        dev: &mut SourceSession,
-        _: &mut Context,
-        _: Parameters,
-        mut resp: ResponseUnit,
-    ) -> Result<()> {
-        resp.data(dev.settings.ocp_a).finish()
-    }
-}
+pub(super) const CURRENT_PROTECTION: Setting = Setting {
+    unit: Unit::Ampere,
+    min: 0.0,
+    max: MAX_OCP_A,
+    sign: 1.0,
+    field: |s| &mut s.ocp_a,
+};
 
 /// `OUTPut[:STATe] ON|OFF|1|0` and `?`. Switching on clears a latched OVP/OCP trip.
 pub(super) struct Output;

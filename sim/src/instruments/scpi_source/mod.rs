@@ -20,8 +20,8 @@ use scpi_contrib::{
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use self::commands::{
-    CurrentLimitNegative, CurrentLimitPositive, CurrentProtection, MAX_OCP_A, MAX_OVP_V,
-    MeasureCurrent, MeasureVoltage, Output, SourceVoltage, VoltageProtection,
+    CURRENT_LIMIT_NEGATIVE, CURRENT_LIMIT_POSITIVE, CURRENT_PROTECTION, MAX_OCP_A, MAX_OVP_V,
+    MeasureCurrent, MeasureVoltage, Output, SOURCE_VOLTAGE, VOLTAGE_PROTECTION,
 };
 pub(crate) use self::session::ScpiStatus;
 use self::session::SourceSession;
@@ -50,15 +50,15 @@ const TREE: Node<SourceSession> = Root![
         default: true,
         sub: &[
             Branch![b"VOLTage";
-                Leaf!(default b"LEVel" => &SourceVoltage),
-                Branch![b"PROTection"; Leaf!(default b"LEVel" => &VoltageProtection)]
+                Leaf!(default b"LEVel" => &SOURCE_VOLTAGE),
+                Branch![b"PROTection"; Leaf!(default b"LEVel" => &VOLTAGE_PROTECTION)]
             ],
             Branch![b"CURRent";
                 Branch![b"LIMit";
-                    Leaf!(default b"POSitive" => &CurrentLimitPositive),
-                    Leaf!(b"NEGative" => &CurrentLimitNegative)
+                    Leaf!(default b"POSitive" => &CURRENT_LIMIT_POSITIVE),
+                    Leaf!(b"NEGative" => &CURRENT_LIMIT_NEGATIVE)
                 ],
-                Branch![b"PROTection"; Leaf!(default b"LEVel" => &CurrentProtection)]
+                Branch![b"PROTection"; Leaf!(default b"LEVel" => &CURRENT_PROTECTION)]
             ]
         ],
     },
