@@ -6,11 +6,13 @@ use rig_drivers::can::{CanDatabase, MemoryCanBus, MemoryCanPort, PYLON_LV_DBC};
 use tokio::io::DuplexStream;
 use tokio::task::AbortHandle;
 
+use crate::bms::PylonBms;
 use crate::clock::{self, secs};
 use crate::config::SimConfig;
 use crate::error::{EndpointKind, SimError};
 use crate::faults::{ArmedFault, pump};
 use crate::instruments::{RelayBoardService, serve_f4t, serve_relay_board, serve_scpi};
+use crate::rs485_port::serve_rs485;
 use crate::snapshot::SimSnapshot;
 use crate::world::{World, lock};
 
@@ -22,7 +24,9 @@ const IO: &str = "io";
 const CAN0: &str = "can0";
 /// Watlow F4T thermal chamber controller, Modbus TCP (MBAP framing), unit 1.
 const CHAMBER: &str = "chamber";
-const ENDPOINTS: &[&str] = &[SOURCE, IO, CAN0, CHAMBER];
+/// The BMS's RS485 port, Pylontech protocol, the pack at address 2.
+const RS485: &str = "rs485";
+const ENDPOINTS: &[&str] = &[SOURCE, IO, CAN0, CHAMBER, RS485];
 
 /// Bytes a duplex pipe buffers in each direction.
 const PIPE_CAPACITY: usize = 64 * 1024;
@@ -34,6 +38,8 @@ pub struct SimBench {
     world: Arc<Mutex<World>>,
     faults: Vec<ArmedFault>,
     can_bus: MemoryCanBus,
+    /// The pack as it answers on RS485.
+    rs485: PylonBms,
     tasks: Mutex<Vec<AbortHandle>>,
 }
 
@@ -69,12 +75,14 @@ impl SimBench {
             world,
             faults,
             can_bus,
+            rs485: PylonBms::new(&config.pack),
             tasks: Mutex::new(tasks),
         }
     }
 
     /// Byte endpoints: "source" (SCPI source/sink, generic dialect), "io" (Waveshare
-    /// Modbus RTU Relay (D), unit 1), "chamber" (Watlow F4T, Modbus TCP, unit 1).
+    /// Modbus RTU Relay (D), unit 1), "chamber" (Watlow F4T, Modbus TCP, unit 1),
+    /// "rs485" (the BMS's RS485 port, Pylontech protocol, address 2).
     pub fn open(&self, endpoint: &str) -> Result<DuplexStream, SimError> {
         Self::kind(endpoint, EndpointKind::ByteStream)?;
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| SimError::NoRuntime)?;
@@ -96,6 +104,12 @@ impl SimBench {
         let world = self.world.clone();
         let task = if endpoint == SOURCE {
             runtime.spawn(serve_scpi(world, server))
+        } else if endpoint == RS485 {
+            let bms = self.rs485.clone();
+            runtime.spawn(async move {
+                // A broken pipe only ends this connection.
+                let _ = serve_rs485(world, bms, server).await;
+            })
         } else if endpoint == CHAMBER {
             runtime.spawn(async move {
                 // A broken pipe only ends this connection.
@@ -133,7 +147,7 @@ impl SimBench {
     /// How `name` is reached, checked against what the caller asked for.
     fn kind(name: &str, requested: EndpointKind) -> Result<(), SimError> {
         let actual = match name {
-            SOURCE | IO | CHAMBER => EndpointKind::ByteStream,
+            SOURCE | IO | CHAMBER | RS485 => EndpointKind::ByteStream,
             CAN0 => EndpointKind::CanBus,
             _ => {
                 return Err(SimError::UnknownEndpoint {

@@ -2,6 +2,9 @@
 //! that speak the real wire protocols (SCPI text, Modbus RTU ADUs, CAN frames) over
 //! in-memory byte pipes, so the rig's drivers cannot tell them from hardware.
 //!
+//! The BMS also answers on its RS485 port ("rs485"): the Pylontech ASCII protocol as the
+//! pack at address 2 (0x42, 0x44, 0x47, 0x4F, 0x51, 0x92), with the drivers' codec.
+//!
 //! Everything runs on tokio's clock. On the rig's paused, auto-advancing runtime hours of
 //! simulated charging cost milliseconds, and the same inputs give the same bytes: there
 //! is no randomness, no fixed tick, no hash-ordered output.
@@ -14,9 +17,9 @@
 //! CHTP/DHTP/CLTP/DLTP, reset button, sleep, SOC display, dry contacts, CAN report),
 //! `circuit` (source/sink and pack as one circuit), `world` (lazy stepping and wiring),
 //! `instruments` (SCPI source/sink, Modbus RTU relay board, Watlow F4T chamber on Modbus
-//! TCP), `bench` (endpoints).
+//! TCP), `rs485_port` (the BMS's RS485 port on a byte stream), `bench` (endpoints).
 //!
-//! Not modelled yet: SCP and reverse polarity, sensor failure, the LEDs, RS485, cell
+//! Not modelled yet: SCP and reverse polarity, sensor failure, the LEDs, cell
 //! imbalance (all cells alike; one temperature for cells, environment and MOSFETs),
 //! parallel packs.
 
@@ -31,6 +34,7 @@ mod error;
 mod faults;
 mod instruments;
 mod pack;
+mod rs485_port;
 mod snapshot;
 #[cfg(test)]
 mod test_bytes;

@@ -20,7 +20,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use rig_drivers::can::{CanDatabase, CanFrame};
 
-use crate::bms::{Firmware, PackReading, encode_frames};
+use crate::bms::{Firmware, PackReading, PylonStatus, encode_frames};
 use crate::circuit::{OperatingPoint, PackTerminal, SourceSettings, solve};
 use crate::clock::{Duration, Instant};
 use crate::config::SimConfig;
@@ -176,6 +176,21 @@ impl World {
                 Vec::new()
             }
         }
+    }
+
+    /// The BMS's state as its RS485 answers show it, or `None` while it sleeps (issue
+    /// text: "Asleep, the BMS is silent on CAN and RS485").
+    pub(crate) fn rs485_status(&self) -> Option<PylonStatus> {
+        let report = self.firmware.can_report(self.reading())?;
+        // The temperature flag of the report carries the reporting defects.
+        let [chtp, dhtp, _, _] = self.firmware.temperature_protections();
+        Some(PylonStatus {
+            charge_mosfet_on: self.firmware.charge_mosfet_on(),
+            discharge_mosfet_on: self.firmware.discharge_mosfet_on(),
+            charge_over_temperature: report.over_temperature && chtp,
+            discharge_over_temperature: report.over_temperature && dhtp,
+            report,
+        })
     }
 
     pub(crate) fn snapshot(&self) -> SimSnapshot {

@@ -1,12 +1,13 @@
 //! The BMS firmware of the twin: the protections of manual 3.4 (COCP/DOCP with the
 //! peak-discharge limits, COVP/POVP, CUVP/PUVP, CHTP/DHTP/CLTP/DLTP), the reset button, sleep and wake,
-//! the SOC display, the rapid-shutdown input, the dry contacts and what it announces on
-//! CAN. The main type is [`Firmware`].
+//! the SOC display, the rapid-shutdown input, the dry contacts, what it announces on
+//! CAN and what it answers on RS485 (Pylontech protocol). The main type is [`Firmware`].
 
 mod button;
 mod can_frames;
 mod firmware;
 mod overcurrent;
+mod rs485;
 mod sleep;
 mod soc;
 mod temperature;
@@ -14,3 +15,4 @@ mod voltage;
 
 pub(crate) use can_frames::encode_frames;
 pub(crate) use firmware::{Firmware, PackReading};
+pub(crate) use rs485::{PylonBms, PylonStatus};

@@ -5,8 +5,11 @@ use rig_sim::{EndpointKind, SimBench, SimError};
 use crate::support::bench;
 
 #[test]
-fn the_bench_serves_source_io_can0_and_chamber() {
-    assert_eq!(SimBench::endpoints(), ["source", "io", "can0", "chamber"]);
+fn the_bench_serves_source_io_can0_chamber_and_rs485() {
+    assert_eq!(
+        SimBench::endpoints(),
+        ["source", "io", "can0", "chamber", "rs485"]
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -15,7 +18,7 @@ async fn unknown_and_misused_endpoints_are_errors() {
     match bench.open("oven") {
         Err(SimError::UnknownEndpoint { name, known }) => {
             assert_eq!(name, "oven");
-            assert_eq!(known, ["source", "io", "can0", "chamber"]);
+            assert_eq!(known, ["source", "io", "can0", "chamber", "rs485"]);
         }
         other => panic!("{other:?}"),
     }

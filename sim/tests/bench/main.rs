@@ -9,6 +9,7 @@ mod cocp;
 mod defects;
 mod endpoints;
 mod modbus;
+mod rs485;
 mod scenario;
 mod scpi;
 mod thermal;

@@ -1,0 +1,604 @@
+//! The BMS's RS485 port: the Pylontech ASCII protocol (protocols.md §2) as the pack at
+//! address 2 answers it (§2.5 "first battery = 0x02"; LOSUN 2.6-1 "the address setting
+//! range is 2~15").
+//!
+//! Pure: [`PylonBms::answer`] turns one request frame and the firmware's state at that
+//! instant ([`PylonStatus`]) into the response frame, or `None` where a bus slave keeps
+//! quiet. Framing and checksums are the drivers' codec (`rig_drivers::rs485::pylontech`);
+//! the INFO layouts are the ones its client parses.
+//!
+//! Choices where the protocol leaves room (protocols.md §2.6, §2.7):
+//! * A frame for another address gets no answer, whatever it holds.
+//! * VER is checked before anything else except for 0x4F, which the pack answers
+//!   whatever VER the request has ("battery ignores VER in the request"); other
+//!   commands with a VER other than `20` get RTN 0x01.
+//! * CID1 other than `46` gets RTN 0x05 (command format error; §2.6 has no CID1 code).
+//! * A command value (INFO) that is not the pack's address gets RTN 0x90 (ADR error);
+//!   0xFF (whole system, 0x42 and 0x44 only) answers this pack's data with command
+//!   value 1, the module count, as python-pylontech's multi-module parser reads it [U].
+//!   A missing or longer INFO where a command value is due gets RTN 0x05.
+//! * A frame for this address that fails its CHKSUM gets RTN 0x02, its LCHKSUM RTN 0x03,
+//!   a LENID that does not fit its INFO RTN 0x05; anything less readable is garbage.
+//!
+//! The numbers are what the BMS announces on CAN at the same instant (current after the
+//! reporting dead band, SOC held at 99 % until calibrated, limits zeroed by a
+//! protection), so RS485 and CAN never disagree; injected reporting defects show on both.
+//! Not modelled: cell imbalance (all cells equal), separate board/MOSFET temperatures
+//! (all five equal the cell temperature), the cycle counter (always 0), the "charge
+//! immediately" and "full charge request" bits of 0x92.
+
+use rig_drivers::rs485::pylontech::{BadFrame, CID1_BATTERY, Frame};
+
+use super::can_frames::CanReport;
+use crate::config::PackParams;
+
+/// §2.5: the first battery of a single group.
+pub(crate) const ADDRESS: u8 = 0x02;
+/// The VER this BMS speaks and answers 0x4F with (§2.10: the V3.3 examples use `20`).
+pub(crate) const VERSION: u8 = 0x20;
+
+/// §2.6 return codes the pack sends.
+const RTN_NORMAL: u8 = 0x00;
+const RTN_VER: u8 = 0x01;
+const RTN_CHKSUM: u8 = 0x02;
+const RTN_LCHKSUM: u8 = 0x03;
+const RTN_CID2: u8 = 0x04;
+const RTN_FORMAT: u8 = 0x05;
+const RTN_ADR: u8 = 0x90;
+
+/// §2.5: command value asking for whole-system data.
+const WHOLE_SYSTEM: u8 = 0xFF;
+/// §2.8: INFOFLAG/DATAFLAG as in the spec example (0x11).
+const DATA_FLAG: u8 = 0x11;
+/// §2.8: "N = 5 typical: BMS board, cells 1–4, 5–8, 9–12, 13–15/16".
+const TEMPERATURES: u8 = 5;
+/// §2.8: °C = (value − 2731) / 10.
+const KELVIN_OFFSET_TENTHS: f64 = 2731.0;
+/// §2.8: 0xFFFF and the 3-byte fields "when capacity > 65 Ah".
+const TWO_BYTE_CAPACITY_MAH: u32 = 65_000;
+/// §2.9 status 4/5: "cell > 4.2 V → charge MOS off, or < 1 V → battery shuts down".
+const CELL_ERROR_HIGH_V: f64 = 4.2;
+const CELL_ERROR_LOW_V: f64 = 1.0;
+/// §2.9 status 3 bits 7/6: "effective" current beyond 0.1 A.
+const EFFECTIVE_CURRENT_A: f64 = 0.1;
+
+/// §2.9 state bytes.
+const NORMAL: u8 = 0x00;
+const BELOW: u8 = 0x01;
+const ABOVE: u8 = 0x02;
+
+/// The firmware's state at one instant, as far as the RS485 answers show it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct PylonStatus {
+    /// What the BMS announces on CAN at the same instant.
+    pub(crate) report: CanReport,
+    pub(crate) charge_mosfet_on: bool,
+    pub(crate) discharge_mosfet_on: bool,
+    /// CHTP (0x44 status 1 bit 6).
+    pub(crate) charge_over_temperature: bool,
+    /// DHTP (0x44 status 1 bit 5).
+    pub(crate) discharge_over_temperature: bool,
+}
+
+/// The pack on the bus: its address and the answers the DUT profile fixes.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct PylonBms {
+    adr: u8,
+    cells: u8,
+    total_mah: u32,
+    /// 0x51 INFO.
+    manufacturer_info: Vec<u8>,
+    /// 0x47 INFO.
+    system_parameters: Vec<u8>,
+}
+
+impl PylonBms {
+    pub(crate) fn new(p: &PackParams) -> Self {
+        Self {
+            adr: ADDRESS,
+            cells: u8::try_from(p.cells_in_series.max(1)).unwrap_or(u8::MAX),
+            total_mah: (p.capacity_ah * 1000.0)
+                .round()
+                .clamp(0.0, f64::from(0xFF_FFFF)) as u32,
+            manufacturer_info: manufacturer_info(p),
+            system_parameters: system_parameters(p),
+        }
+    }
+
+    /// The answer to a frame that decoded, or `None` when the pack stays silent.
+    pub(crate) fn answer(&self, request: &Frame, status: &PylonStatus) -> Option<Frame> {
+        if request.adr != self.adr {
+            return None;
+        }
+        let info = self.info(request, status);
+        Some(match info {
+            Ok(info) => self.response(RTN_NORMAL, info),
+            Err(rtn) => self.response(rtn, Vec::new()),
+        })
+    }
+
+    /// The answer to the characters between SOI and EOI of a frame that failed the
+    /// codec's checks: a return code if the header is readable and addressed to this
+    /// pack, otherwise nothing.
+    pub(crate) fn answer_bad(&self, body: &[u8], bad: &BadFrame) -> Option<Frame> {
+        let adr = body.get(2..4).and_then(hex_byte)?;
+        let rtn = match bad {
+            BadFrame::Checksum { .. } => RTN_CHKSUM,
+            BadFrame::LengthChecksum { .. } => RTN_LCHKSUM,
+            BadFrame::LengthMismatch { .. } | BadFrame::OddLength { .. } => RTN_FORMAT,
+            BadFrame::TooShort { .. } | BadFrame::TooLong { .. } | BadFrame::NotHex { .. } => {
+                return None;
+            }
+        };
+        (adr == self.adr).then(|| self.response(rtn, Vec::new()))
+    }
+
+    fn response(&self, rtn: u8, info: Vec<u8>) -> Frame {
+        Frame {
+            ver: VERSION,
+            adr: self.adr,
+            cid1: CID1_BATTERY,
+            cid2: rtn,
+            info,
+        }
+    }
+
+    /// INFO of a normal answer, or the return code refusing the request.
+    fn info(&self, request: &Frame, status: &PylonStatus) -> Result<Vec<u8>, u8> {
+        if request.cid1 != CID1_BATTERY {
+            return Err(RTN_FORMAT);
+        }
+        if request.cid2 == 0x4F {
+            return Ok(Vec::new());
+        }
+        if request.ver != VERSION {
+            return Err(RTN_VER);
+        }
+        match request.cid2 {
+            0x42 => Ok(self.analog(self.command_value(request, true)?, status)),
+            0x44 => Ok(self.alarms(self.command_value(request, true)?, status)),
+            0x47 => Ok(self.system_parameters.clone()),
+            0x51 => Ok(self.manufacturer_info.clone()),
+            0x92 => Ok(self.charge_management(self.command_value(request, false)?, status)),
+            _ => Err(RTN_CID2),
+        }
+    }
+
+    /// §2.5: the command value must be the address (or 0xFF where whole-system data
+    /// exists); returns the value to echo.
+    fn command_value(&self, request: &Frame, whole_system: bool) -> Result<u8, u8> {
+        match request.info[..] {
+            [value] if value == self.adr => Ok(value),
+            [WHOLE_SYSTEM] if whole_system => Ok(1),
+            [_] => Err(RTN_ADR),
+            _ => Err(RTN_FORMAT),
+        }
+    }
+
+    /// 0x42, §2.8.
+    fn analog(&self, command_value: u8, s: &PylonStatus) -> Vec<u8> {
+        let r = &s.report;
+        let cell_mv = millis(r.pack_voltage_v / f64::from(self.cells)) as i16;
+        let mut info = vec![DATA_FLAG, command_value, self.cells];
+        for _ in 0..self.cells {
+            info.extend_from_slice(&cell_mv.to_be_bytes());
+        }
+        info.push(TEMPERATURES);
+        let temperature = tenths_kelvin(r.temperature_c);
+        for _ in 0..TEMPERATURES {
+            info.extend_from_slice(&temperature.to_be_bytes());
+        }
+        info.extend_from_slice(&deci_amps(r.pack_current_a).to_be_bytes());
+        info.extend_from_slice(&(millis(r.pack_voltage_v) as u16).to_be_bytes());
+        let remaining =
+            (f64::from(self.total_mah) * r.soc_percent.clamp(0.0, 100.0) / 100.0).round() as u32;
+        // Cycles: the twin keeps no cycle counter.
+        let cycles = 0u16;
+        if self.total_mah > TWO_BYTE_CAPACITY_MAH {
+            info.extend_from_slice(&u16::MAX.to_be_bytes());
+            info.push(4);
+            info.extend_from_slice(&u16::MAX.to_be_bytes());
+            info.extend_from_slice(&cycles.to_be_bytes());
+            info.extend_from_slice(&remaining.to_be_bytes()[1..]);
+            info.extend_from_slice(&self.total_mah.to_be_bytes()[1..]);
+        } else {
+            info.extend_from_slice(&(remaining as u16).to_be_bytes());
+            info.push(2);
+            info.extend_from_slice(&(self.total_mah as u16).to_be_bytes());
+            info.extend_from_slice(&cycles.to_be_bytes());
+        }
+        info
+    }
+
+    /// 0x44, §2.9.
+    fn alarms(&self, command_value: u8, s: &PylonStatus) -> Vec<u8> {
+        let r = &s.report;
+        let state = |above: bool, below: bool| {
+            if above {
+                ABOVE
+            } else if below {
+                BELOW
+            } else {
+                NORMAL
+            }
+        };
+        let mut info = vec![DATA_FLAG, command_value, self.cells];
+        let cell = state(
+            r.cell_overvoltage || r.alarm_cell_high_voltage,
+            r.cell_undervoltage || r.alarm_cell_low_voltage,
+        );
+        info.extend(std::iter::repeat_n(cell, usize::from(self.cells)));
+        info.push(TEMPERATURES);
+        let temperature = state(
+            r.over_temperature || r.alarm_high_temperature,
+            r.under_temperature || r.alarm_low_temperature,
+        );
+        info.extend(std::iter::repeat_n(temperature, usize::from(TEMPERATURES)));
+        info.push(state(
+            r.charge_overcurrent || r.alarm_charge_high_current,
+            false,
+        ));
+        info.push(state(r.cell_overvoltage, r.cell_undervoltage));
+        info.push(state(
+            r.discharge_overcurrent || r.alarm_discharge_high_current,
+            false,
+        ));
+        let status_1 = bits(&[
+            (7, r.cell_undervoltage),
+            (6, s.charge_over_temperature),
+            (5, s.discharge_over_temperature),
+            (4, r.discharge_overcurrent),
+            (2, r.charge_overcurrent),
+            (1, r.cell_undervoltage),
+            (0, r.cell_overvoltage),
+        ]);
+        // Bit 3 "using battery module power": awake, the BMS runs on the module.
+        let status_2 = bits(&[
+            (3, true),
+            (2, s.discharge_mosfet_on),
+            (1, s.charge_mosfet_on),
+        ]);
+        let status_3 = bits(&[
+            (7, r.pack_current_a > EFFECTIVE_CURRENT_A),
+            (6, r.pack_current_a < -EFFECTIVE_CURRENT_A),
+            (3, r.soc_percent >= 100.0),
+        ]);
+        let cell_v = r.pack_voltage_v / f64::from(self.cells);
+        let cell_error = !(CELL_ERROR_LOW_V..=CELL_ERROR_HIGH_V).contains(&cell_v);
+        let errors: u16 = if cell_error {
+            ((1u32 << self.cells.min(16)) - 1) as u16
+        } else {
+            0
+        };
+        let [status_5, status_4] = errors.to_be_bytes();
+        info.extend_from_slice(&[status_1, status_2, status_3, status_4, status_5]);
+        info
+    }
+
+    /// 0x92, §2.10: the limits and enables of CAN 0x351 and 0x35C.
+    fn charge_management(&self, command_value: u8, s: &PylonStatus) -> Vec<u8> {
+        let r = &s.report;
+        let mut info = vec![command_value];
+        info.extend_from_slice(&(millis(r.charge_voltage_limit_v) as u16).to_be_bytes());
+        info.extend_from_slice(&(millis(r.discharge_voltage_limit_v) as u16).to_be_bytes());
+        info.extend_from_slice(&deci_amps(r.charge_current_limit_a).to_be_bytes());
+        info.extend_from_slice(&deci_amps(r.discharge_current_limit_a).to_be_bytes());
+        info.push(bits(&[(7, r.charge_enable), (6, r.discharge_enable)]));
+        info
+    }
+}
+
+/// 0x51, §2.7: device name (10 ASCII), software version (2 bytes), manufacturer (20
+/// ASCII). DUT profiles name the model as "Vendor Model" ("Lesso LSRR51V100AH-LFP"):
+/// the first word is the manufacturer. The built-in profile's bare "LSRR51V100AH-LFP"
+/// is Lesso's rack series (seed manual 000).
+fn manufacturer_info(p: &PackParams) -> Vec<u8> {
+    let model = p.model.trim();
+    let (manufacturer, device) = match model.split_once(' ') {
+        Some((vendor, device)) => (vendor.to_ascii_uppercase(), device.trim()),
+        None if model.starts_with("LSRR") => ("LESSO".to_string(), model),
+        None => (String::new(), model),
+    };
+    let mut info = ascii_field(device, 10);
+    info.extend_from_slice(&software_version(&p.firmware));
+    info.extend(ascii_field(&manufacturer, 20));
+    info
+}
+
+/// The first two numbers of the firmware string ("sim-1.0" → 1, 0); missing ones are 0.
+fn software_version(firmware: &str) -> [u8; 2] {
+    let mut numbers = firmware
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<u8>().unwrap_or(u8::MAX));
+    [numbers.next().unwrap_or(0), numbers.next().unwrap_or(0)]
+}
+
+/// `text` cut or padded with spaces to `len` bytes, non-ASCII as `?`.
+fn ascii_field(text: &str, len: usize) -> Vec<u8> {
+    let mut field: Vec<u8> = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c as u8
+            } else {
+                b'?'
+            }
+        })
+        .take(len)
+        .collect();
+    field.resize(len, b' ');
+    field
+}
+
+/// 0x47, §2.9: the twelve limits of the DUT profile. Voltages are protection values
+/// except the two "alarm" ones; temperatures are the trip points of CHTP/CLTP/DHTP/DLTP
+/// (a profile without temperature protections sends the ends of the field); the
+/// discharge current limit is negative, in the protocol's "charge positive" sense.
+fn system_parameters(p: &PackParams) -> Vec<u8> {
+    let cells = f64::from(p.cells_in_series.max(1));
+    let t = p.temperature_protection.as_ref();
+    let high = |c: Option<f64>| c.map_or(u16::MAX, tenths_kelvin);
+    let low = |c: Option<f64>| c.map_or(0, tenths_kelvin);
+    let values: [u16; 12] = [
+        millis(p.over_voltage.cell_trip_v) as u16,
+        millis(p.alarms.cell_low_v) as u16,
+        millis(p.under_voltage.cell_trip_v) as u16,
+        high(t.map(|t| t.charge_high.trip_c)),
+        low(t.map(|t| t.charge_low.trip_c)),
+        deci_amps(p.charge_current_limit_a) as u16,
+        millis(p.over_voltage.pack_trip_v) as u16,
+        millis(p.alarms.cell_low_v * cells) as u16,
+        millis(p.under_voltage.pack_trip_v) as u16,
+        high(t.map(|t| t.discharge_high.trip_c)),
+        low(t.map(|t| t.discharge_low.trip_c)),
+        deci_amps(-p.discharge_current_limit_a) as u16,
+    ];
+    let mut info = vec![DATA_FLAG];
+    for v in values {
+        info.extend_from_slice(&v.to_be_bytes());
+    }
+    info
+}
+
+/// Volts as mV, clamped to the unsigned 16-bit field (NaN → 0).
+fn millis(volts: f64) -> u32 {
+    (volts * 1000.0).round().clamp(0.0, f64::from(u16::MAX)) as u32
+}
+
+/// Amps in 100 mA units, clamped to the signed 16-bit field (NaN → 0).
+fn deci_amps(amps: f64) -> i16 {
+    (amps * 10.0)
+        .round()
+        .clamp(f64::from(i16::MIN), f64::from(i16::MAX)) as i16
+}
+
+/// °C as 0.1 K with the Pylontech offset 2731 (§2.8).
+fn tenths_kelvin(celsius: f64) -> u16 {
+    (celsius * 10.0 + KELVIN_OFFSET_TENTHS)
+        .round()
+        .clamp(0.0, f64::from(u16::MAX)) as u16
+}
+
+fn bits(set: &[(u8, bool)]) -> u8 {
+    set.iter()
+        .filter(|(_, on)| *on)
+        .fold(0, |byte, (bit, _)| byte | (1 << bit))
+}
+
+fn hex_byte(pair: &[u8]) -> Option<u8> {
+    std::str::from_utf8(pair)
+        .ok()
+        .and_then(|s| u8::from_str_radix(s, 16).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use rig_drivers::rs485::pylontech::{
+        AlarmInfo, AnalogData, ChargeManagement, ManufacturerInfo, SystemParameters, decode_frame,
+        encode_frame,
+    };
+
+    use super::*;
+
+    fn bms() -> PylonBms {
+        PylonBms::new(&PackParams::lesso_lsrr51v100ah())
+    }
+
+    fn status() -> PylonStatus {
+        PylonStatus {
+            report: CanReport {
+                charge_voltage_limit_v: 56.0,
+                charge_current_limit_a: 70.0,
+                discharge_current_limit_a: 100.0,
+                discharge_voltage_limit_v: 48.0,
+                soc_percent: 50.0,
+                soh_percent: 100.0,
+                pack_voltage_v: 52.8,
+                pack_current_a: -4.0,
+                temperature_c: 25.5,
+                charge_overcurrent: false,
+                discharge_overcurrent: false,
+                cell_overvoltage: false,
+                cell_undervoltage: false,
+                over_temperature: false,
+                under_temperature: false,
+                alarm_high_temperature: false,
+                alarm_low_temperature: false,
+                alarm_cell_high_voltage: false,
+                alarm_cell_low_voltage: false,
+                alarm_charge_high_current: false,
+                alarm_discharge_high_current: false,
+                charge_enable: true,
+                discharge_enable: true,
+            },
+            charge_mosfet_on: true,
+            discharge_mosfet_on: true,
+            charge_over_temperature: false,
+            discharge_over_temperature: false,
+        }
+    }
+
+    /// The request as it arrives on the wire, decoded by the drivers' codec.
+    fn request(wire: &str) -> Frame {
+        decode_frame(&wire.as_bytes()[1..wire.len() - 1]).unwrap()
+    }
+
+    fn answer(wire: &str, s: &PylonStatus) -> Frame {
+        let frame = bms().answer(&request(wire), s).expect("an answer");
+        // Every answer survives the drivers' codec.
+        let bytes = encode_frame(&frame);
+        assert_eq!(decode_frame(&bytes[1..bytes.len() - 1]), Ok(frame.clone()));
+        assert_eq!((frame.ver, frame.adr, frame.cid1), (0x20, 0x02, 0x46));
+        frame
+    }
+
+    #[test]
+    fn analog_values_of_a_100_ah_pack_use_the_3_byte_capacities() {
+        let frame = answer("~20024642E00202FD33\r", &status());
+        assert_eq!(frame.cid2, RTN_NORMAL);
+        let a = AnalogData::parse(&frame.info).unwrap();
+        assert_eq!(a.command_value, 2);
+        assert_eq!(a.cell_voltages, vec![3.3; 16]);
+        assert_eq!(a.temperatures, vec![25.5; 5]);
+        assert_eq!((a.current, a.voltage), (-4.0, 52.8));
+        assert_eq!((a.remaining_capacity, a.total_capacity), (50.0, 100.0));
+        assert_eq!(a.cycles, 0);
+        assert_eq!(&frame.info[frame.info.len() - 13..][..2], &[0xFF, 0xFF]);
+    }
+
+    #[test]
+    fn a_small_pack_uses_the_2_byte_capacities() {
+        let mut p = PackParams::lesso_lsrr51v100ah();
+        p.capacity_ah = 50.0;
+        let frame = PylonBms::new(&p)
+            .answer(&request("~20024642E00202FD33\r"), &status())
+            .unwrap();
+        let a = AnalogData::parse(&frame.info).unwrap();
+        assert_eq!((a.remaining_capacity, a.total_capacity), (25.0, 50.0));
+    }
+
+    #[test]
+    fn alarms_show_protections_and_mosfets() {
+        let mut s = status();
+        s.report.charge_overcurrent = true;
+        s.report.alarm_cell_high_voltage = true;
+        s.report.pack_current_a = 0.0;
+        s.charge_mosfet_on = false;
+        let frame = answer("~20024644E00202FD31\r", &s);
+        let a = AlarmInfo::parse(&frame.info).unwrap();
+        assert!(a.charge_over_current() && !a.discharge_over_current());
+        assert!(!a.charge_mosfet_on() && a.discharge_mosfet_on());
+        assert_eq!(a.cells.len(), 16);
+        assert!(a.cells.iter().all(|c| *c == 0x02.into()));
+        assert_eq!(a.charge_current, 0x02.into());
+        assert_eq!(a.status[2], 0, "no effective current");
+        assert_eq!(a.cell_voltage_errors(), [false; 16]);
+    }
+
+    #[test]
+    fn system_parameters_and_manufacturer_come_from_the_profile() {
+        let frame = answer("~200246470000FDA7\r", &status());
+        let p = SystemParameters::parse(&frame.info).unwrap();
+        assert_eq!(p.cell_high_voltage_limit, 3.55);
+        assert_eq!(p.cell_low_voltage_limit, 3.0);
+        assert_eq!(p.cell_under_voltage_limit, 2.9);
+        assert_eq!(p.charge_high_temperature_limit, 50.0);
+        assert_eq!(p.charge_low_temperature_limit, -5.0);
+        assert_eq!(p.charge_current_limit, 70.0);
+        assert_eq!(p.module_high_voltage_limit, 56.8);
+        assert_eq!(p.module_low_voltage_limit, 48.0);
+        assert_eq!(p.module_under_voltage_limit, 46.4);
+        assert_eq!(p.discharge_low_temperature_limit, -10.0);
+        assert_eq!(p.discharge_current_limit, -100.0);
+
+        let frame = answer("~200246510000FDAC\r", &status());
+        let m = ManufacturerInfo::parse(&frame.info).unwrap();
+        assert_eq!(m.device_name, "LSRR51V100");
+        assert_eq!(m.manufacturer, "LESSO");
+        assert_eq!(m.software_version, [1, 0]);
+
+        let mut profile = PackParams::lesso_lsrr51v100ah();
+        profile.model = "LOSUN LS-BTN0-P0548100".into();
+        profile.firmware = "twin".into();
+        let info = manufacturer_info(&profile);
+        let m = ManufacturerInfo::parse(&info).unwrap();
+        assert_eq!(
+            (m.device_name.as_str(), m.manufacturer.as_str()),
+            ("LS-BTN0-P0", "LOSUN")
+        );
+        assert_eq!(m.software_version, [0, 0]);
+    }
+
+    #[test]
+    fn charge_management_follows_the_can_limits() {
+        let mut s = status();
+        s.report.charge_enable = false;
+        s.report.charge_current_limit_a = 0.0;
+        let frame = answer("~20024692E00202FD2E\r", &s);
+        let m = ChargeManagement::parse(&frame.info).unwrap();
+        assert_eq!(
+            (m.charge_voltage_limit, m.discharge_voltage_limit),
+            (56.0, 48.0)
+        );
+        assert_eq!(
+            (m.charge_current_limit, m.discharge_current_limit),
+            (0.0, 100.0)
+        );
+        assert!(!m.charge_enable() && m.discharge_enable());
+    }
+
+    #[test]
+    fn return_codes() {
+        let s = status();
+        let rtn = |wire: &str| answer(wire, &s).cid2;
+        // 0x4F answers whatever VER; others with another VER are refused.
+        let v28 = |cid2, info: Vec<u8>| {
+            encode_frame(&Frame {
+                ver: 0x28,
+                adr: 2,
+                cid1: 0x46,
+                cid2,
+                info,
+            })
+        };
+        let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+        assert_eq!(rtn(&text(v28(0x4F, vec![]))), RTN_NORMAL);
+        assert_eq!(rtn(&text(v28(0x42, vec![2]))), RTN_VER);
+        assert_eq!(rtn("~2002464F0000FD98\r"), RTN_NORMAL);
+        // Command value of another battery, or none.
+        let wire = |cid2, info| {
+            text(encode_frame(&Frame {
+                ver: 0x20,
+                adr: 2,
+                cid1: 0x46,
+                cid2,
+                info,
+            }))
+        };
+        assert_eq!(rtn(&wire(0x42, vec![3])), RTN_ADR);
+        assert_eq!(rtn(&wire(0x42, vec![])), RTN_FORMAT);
+        assert_eq!(rtn(&wire(0x92, vec![0xFF])), RTN_ADR);
+        assert_eq!(rtn(&wire(0xE0, vec![])), RTN_CID2);
+        let whole = answer("~20024642E002FFFD09\r", &s);
+        assert_eq!(AnalogData::parse(&whole.info).unwrap().command_value, 1);
+        // Another address: silence.
+        let other = request("~20034642E00203FD31\r");
+        assert_eq!(bms().answer(&other, &s), None);
+    }
+
+    #[test]
+    fn bad_frames_for_this_address_get_their_return_code() {
+        let bms = bms();
+        let check = |body: &[u8]| {
+            let bad = decode_frame(body).unwrap_err();
+            bms.answer_bad(body, &bad).map(|f| f.cid2)
+        };
+        assert_eq!(check(b"20024642E00202FD34"), Some(RTN_CHKSUM));
+        assert_eq!(check(b"20024642F00202FD33"), Some(RTN_LCHKSUM));
+        assert_eq!(check(b"20024642E0020202FD33"), Some(RTN_FORMAT));
+        assert_eq!(check(b"20034642E00203FD32"), None, "another address");
+        assert_eq!(check(b"2002464G0000FD98"), None, "not hex");
+        assert_eq!(check(b"2002"), None, "too short");
+    }
+}
