@@ -1,4 +1,5 @@
-//! Derived channels: the BMS's per-message frame period.
+//! Channels beyond the DBC signals: the BMS's per-message frame period, and the pack's
+//! RS485 reports.
 
 use libtest_mimic::Trial;
 use rig_reports::Verdict;
@@ -6,9 +7,20 @@ use rig_reports::Verdict;
 use crate::support;
 
 pub fn trials() -> Vec<Trial> {
-    vec![Trial::test(
-        "channels::can_frame_periods_are_measured",
-        || {
+    vec![
+        Trial::test("channels::rs485_reports_can_fail", || {
+            // The RS485 plan passes on the twin (plan::rs485_monitoring); a firmware that
+            // keeps its charge current limit during COCP fails it on RS485 (0x92).
+            let plan = support::repo().join("testplans/rs485_monitoring.yaml");
+            let o = support::run(&plan, &["ccl_not_zeroed"], "rs485-ccl")?;
+            match (o.verdict, o.message.unwrap_or_default()) {
+                (Verdict::Fail, m) if m.contains("rs485.charge_current_limit = 70 A") => Ok(()),
+                (v, m) => {
+                    Err(format!("ccl_not_zeroed must fail the RS485 plan, got {v}: {m}").into())
+                }
+            }
+        }),
+        Trial::test("channels::can_frame_periods_are_measured", || {
             let dir = support::repo().join("tests/fixtures/channels");
             let ok = support::run(&dir.join("can_period.yaml"), &[], "period-ok")?;
             if ok.verdict != Verdict::Pass {
@@ -26,6 +38,6 @@ pub fn trials() -> Vec<Trial> {
                     Err(format!("a 0.5 s bound must fail on 1 s frames, got {v}: {m}").into())
                 }
             }
-        },
-    )]
+        }),
+    ]
 }

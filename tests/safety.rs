@@ -126,7 +126,7 @@ pub fn trials() -> Vec<Trial> {
         }),
         Trial::test("safety::exit_on_error_is_safe", || {
             let o = run(&fixture("stale_can.yaml"), &[], None, "safe-error")?;
-            assert_safe(&o, Verdict::Error, "bms: no CAN frame")
+            assert_safe(&o, Verdict::Error, "bms: no CAN frame from the BMS")
         }),
         Trial::test("safety::exit_on_plan_timeout_is_safe", || {
             let o = run(

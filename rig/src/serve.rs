@@ -5,6 +5,7 @@
 //! - the Waveshare relay board's Modbus RTU frames on a TCP socket (as behind an
 //!   RS485-to-Ethernet gateway in transparent mode),
 //! - the chamber's Watlow F4T on Modbus TCP (as port 502 of the real controller),
+//! - the pack's RS485 (Pylontech protocol) on a TCP socket (as behind a gateway),
 //! - the BMS's CAN bus through a socketcand server (protocols.md §3.1, raw mode).
 //!
 //! Bound to loopback unless told otherwise. A plan that passes on the built-in
@@ -26,6 +27,7 @@ pub struct Served {
     pub source: SocketAddr,
     pub io: SocketAddr,
     pub chamber: SocketAddr,
+    pub rs485: SocketAddr,
     pub socketcand: SocketAddr,
 }
 
@@ -59,6 +61,14 @@ impl Served {
                 ),
             )
             .replace(
+                "resource: sim:rs485",
+                &format!(
+                    "resource: TCPIP::{}::{}::SOCKET",
+                    self.rs485.ip(),
+                    self.rs485.port()
+                ),
+            )
+            .replace(
                 "resource: sim:can0",
                 &format!(
                     "resource: socketcand://{}:{}/can0",
@@ -69,23 +79,26 @@ impl Served {
     }
 }
 
-/// Bind the four listeners (port 0 picks free ports) and serve until the task is
+/// Bind the five listeners (port 0 picks free ports) and serve until the task is
 /// dropped. Must run on a real-time tokio runtime.
 pub async fn serve(
     sim: std::sync::Arc<SimBench>,
     source: SocketAddr,
     io: SocketAddr,
     chamber: SocketAddr,
+    rs485: SocketAddr,
     socketcand: SocketAddr,
 ) -> std::io::Result<(Served, impl std::future::Future<Output = ()>)> {
     let source_l = TcpListener::bind(source).await?;
     let io_l = TcpListener::bind(io).await?;
     let chamber_l = TcpListener::bind(chamber).await?;
+    let rs485_l = TcpListener::bind(rs485).await?;
     let can_l = TcpListener::bind(socketcand).await?;
     let served = Served {
         source: source_l.local_addr()?,
         io: io_l.local_addr()?,
         chamber: chamber_l.local_addr()?,
+        rs485: rs485_l.local_addr()?,
         socketcand: can_l.local_addr()?,
     };
     let run = async move {
@@ -93,6 +106,7 @@ pub async fn serve(
             bytes(source_l, sim.clone(), "source"),
             bytes(io_l, sim.clone(), "io"),
             bytes(chamber_l, sim.clone(), "chamber"),
+            bytes(rs485_l, sim.clone(), "rs485"),
             can(can_l, sim.clone()),
         );
     };

@@ -459,6 +459,8 @@ fn a_plan_passes_unchanged_on_real_loopback_endpoints() {
             "0",
             "--chamber-port",
             "0",
+            "--rs485-port",
+            "0",
             "--can-port",
             "0",
             "--bench-out",

@@ -27,6 +27,12 @@ pub enum ChannelKind {
     /// True while the BMS sends frames: false after the link's `silence` without one
     /// (asleep, unplugged, crashed).
     CanOnline,
+    /// A value the pack reports over RS485 (`rs485.<name>`).
+    Rs485 {
+        field: Rs485Field,
+    },
+    /// True while the pack answers on RS485, false after an unanswered poll.
+    Rs485Online,
     /// Seconds between the last two frames with this id.
     CanPeriod {
         id: rig_drivers::can::CanId,
@@ -127,6 +133,20 @@ impl Channels {
                     }
                 }
                 Driver::WaveshareRelayD => {}
+                Driver::PylontechRs485 => {
+                    push(
+                        format!("{}.online", inst.name),
+                        Type::Bool,
+                        ChannelKind::Rs485Online,
+                    );
+                    for field in Rs485Field::all() {
+                        push(
+                            format!("{}.{}", inst.name, field.name()),
+                            field.ty(),
+                            ChannelKind::Rs485 { field },
+                        );
+                    }
+                }
                 Driver::WatlowF4t => {
                     push(
                         format!("{}.temperature", inst.name),
@@ -187,5 +207,129 @@ impl Channels {
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.specs.iter().map(|s| s.name.as_str())
+    }
+}
+
+/// What a Pylontech RS485 poll (0x42 analog, 0x44 alarms, 0x92 charge management,
+/// protocols.md 2.8-2.10) yields as channels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rs485Field {
+    PackVoltage,
+    PackCurrent,
+    /// Cell voltage, 1-based cell number (16 cells of a 16S pack).
+    Cell(u8),
+    CellVoltageMin,
+    CellVoltageMax,
+    /// Highest minus lowest cell: the imbalance.
+    CellVoltageSpread,
+    TemperatureMax,
+    TemperatureMin,
+    RemainingCapacity,
+    TotalCapacity,
+    Soc,
+    Cycles,
+    /// 0x44 status 1, by bit.
+    Protection(u8),
+    ChargeMosfet,
+    DischargeMosfet,
+    ChargeEnable,
+    DischargeEnable,
+    ChargeVoltageLimit,
+    DischargeVoltageLimit,
+    ChargeCurrentLimit,
+    DischargeCurrentLimit,
+}
+
+/// 0x44 status 1 bits (protocols.md 2.9) and their channel names.
+pub const RS485_PROTECTIONS: &[(u8, &str)] = &[
+    (7, "protection_module_undervoltage"),
+    (6, "protection_charge_overtemperature"),
+    (5, "protection_discharge_overtemperature"),
+    (4, "protection_discharge_overcurrent"),
+    (2, "protection_charge_overcurrent"),
+    (1, "protection_cell_undervoltage"),
+    (0, "protection_module_overvoltage"),
+];
+
+impl Rs485Field {
+    pub fn all() -> Vec<Rs485Field> {
+        use Rs485Field::*;
+        let mut out = vec![PackVoltage, PackCurrent];
+        out.extend((1..=16).map(Cell));
+        out.extend([
+            CellVoltageMin,
+            CellVoltageMax,
+            CellVoltageSpread,
+            TemperatureMax,
+            TemperatureMin,
+            RemainingCapacity,
+            TotalCapacity,
+            Soc,
+            Cycles,
+        ]);
+        out.extend(RS485_PROTECTIONS.iter().map(|(bit, _)| Protection(*bit)));
+        out.extend([
+            ChargeMosfet,
+            DischargeMosfet,
+            ChargeEnable,
+            DischargeEnable,
+            ChargeVoltageLimit,
+            DischargeVoltageLimit,
+            ChargeCurrentLimit,
+            DischargeCurrentLimit,
+        ]);
+        out
+    }
+
+    pub fn name(self) -> String {
+        use Rs485Field::*;
+        match self {
+            PackVoltage => "pack_voltage".into(),
+            PackCurrent => "pack_current".into(),
+            Cell(n) => format!("cell_{n}"),
+            CellVoltageMin => "cell_voltage_min".into(),
+            CellVoltageMax => "cell_voltage_max".into(),
+            CellVoltageSpread => "cell_voltage_spread".into(),
+            TemperatureMax => "temperature_max".into(),
+            TemperatureMin => "temperature_min".into(),
+            RemainingCapacity => "remaining_capacity".into(),
+            TotalCapacity => "total_capacity".into(),
+            Soc => "soc".into(),
+            Cycles => "cycles".into(),
+            Protection(bit) => RS485_PROTECTIONS
+                .iter()
+                .find(|(b, _)| *b == bit)
+                .map_or("protection_unknown", |(_, n)| n)
+                .into(),
+            ChargeMosfet => "charge_mosfet".into(),
+            DischargeMosfet => "discharge_mosfet".into(),
+            ChargeEnable => "charge_enable".into(),
+            DischargeEnable => "discharge_enable".into(),
+            ChargeVoltageLimit => "charge_voltage_limit".into(),
+            DischargeVoltageLimit => "discharge_voltage_limit".into(),
+            ChargeCurrentLimit => "charge_current_limit".into(),
+            DischargeCurrentLimit => "discharge_current_limit".into(),
+        }
+    }
+
+    pub fn ty(self) -> Type {
+        use Rs485Field::*;
+        match self {
+            PackVoltage
+            | Cell(_)
+            | CellVoltageMin
+            | CellVoltageMax
+            | CellVoltageSpread
+            | ChargeVoltageLimit
+            | DischargeVoltageLimit => Type::Num(Dim::Voltage),
+            PackCurrent | ChargeCurrentLimit | DischargeCurrentLimit => Type::Num(Dim::Current),
+            TemperatureMax | TemperatureMin => Type::Num(Dim::Temperature),
+            RemainingCapacity | TotalCapacity => Type::Num(Dim::Charge),
+            Soc => Type::Num(Dim::Percent),
+            Cycles => Type::Num(Dim::Number),
+            Protection(_) | ChargeMosfet | DischargeMosfet | ChargeEnable | DischargeEnable => {
+                Type::Bool
+            }
+        }
     }
 }

@@ -78,6 +78,8 @@ struct RawInstrument {
     control_loop: Option<Spanned<u8>>,
     /// A chamber's event output wired to its conditioning ("run"), 1 to 8.
     run_event: Option<Spanned<u8>>,
+    /// The pack's RS485 address (ADR), as its DIP switches set it (`2`: the first pack).
+    address: Option<Spanned<u8>>,
     /// Where the instrument is left on every way out of a run.
     safe_state: Option<Spanned<RawSafeState>>,
 }
@@ -117,6 +119,7 @@ pub enum Driver {
     WaveshareRelayD,
     BmsCan,
     WatlowF4t,
+    PylontechRs485,
 }
 
 impl Driver {
@@ -125,6 +128,7 @@ impl Driver {
         ("waveshare-relay-d", Driver::WaveshareRelayD),
         ("bms-can", Driver::BmsCan),
         ("watlow-f4t", Driver::WatlowF4t),
+        ("pylontech-rs485", Driver::PylontechRs485),
     ];
 
     fn parse(name: &str) -> Option<Driver> {
@@ -153,6 +157,8 @@ pub struct InstrumentSpec {
     /// A chamber's temperature range.
     pub min_temperature: Option<f64>,
     pub max_temperature: Option<f64>,
+    /// RS485 address (ADR) of the pack.
+    pub address: u8,
     pub unit: u8,
     pub poll_s: f64,
     pub timeout_s: f64,
@@ -530,6 +536,7 @@ fn instrument(
         Some(Driver::ScpiSource) => Some("source"),
         Some(Driver::BmsCan) => Some("bms"),
         Some(Driver::WatlowF4t) => Some("chamber"),
+        Some(Driver::PylontechRs485) => Some("rs485"),
         _ => None,
     };
     if let (Some(required), Some(d)) = (required_name, driver)
@@ -581,6 +588,22 @@ fn instrument(
                     format!("`{what}` is 1 to 8, not {}", f.value),
                 ));
             }
+        }
+    }
+    if let Some(a) = &raw.address {
+        let span = Span::of_scalar(&a.referenced, &file.text);
+        if driver != Some(Driver::PylontechRs485) {
+            problems.push(Problem::at(
+                file,
+                span,
+                "`address` applies to `pylontech-rs485` links only",
+            ));
+        } else if a.value == 0 || a.value == 255 {
+            problems.push(Problem::at(
+                file,
+                span,
+                "RS485 addresses 0 and 255 are reserved (protocols.md 2.2)",
+            ));
         }
     }
     if let Some(unit) = &raw.unit
@@ -704,6 +727,7 @@ fn instrument(
             dialect,
             control_loop: raw.control_loop.as_ref().map_or(1, |l| l.value),
             run_event: raw.run_event.as_ref().map_or(1, |e| e.value),
+            address: raw.address.as_ref().map_or(2, |a| a.value),
             min_temperature,
             max_temperature,
             poll_s,
@@ -734,6 +758,7 @@ fn fits(driver: Driver, resource: &Endpoint) -> Result<(), &'static str> {
                 Driver::WatlowF4t,
                 E::ModbusTcp { .. } | E::ModbusRtu { .. } | E::TcpSocket { .. }
             )
+            | (Driver::PylontechRs485, E::Serial(_) | E::TcpSocket { .. })
     );
     if ok {
         return Ok(());
@@ -748,6 +773,9 @@ fn fits(driver: Driver, resource: &Endpoint) -> Result<(), &'static str> {
         Driver::BmsCan => "`socketcan:can0` or `socketcand://host:29536/can0`",
         Driver::WatlowF4t => {
             "`modbus-tcp://host:502?unit=1` or `modbus-rtu:/dev/ttyUSB0?baud=9600&unit=1`"
+        }
+        Driver::PylontechRs485 => {
+            "an RS485 port (`/dev/ttyUSB2?baud=9600`) or an RS485-to-TCP gateway (`TCPIP::host::4196::SOCKET`)"
         }
     })
 }

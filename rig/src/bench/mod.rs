@@ -6,6 +6,6 @@ mod channels;
 mod file;
 mod safe_state;
 
-pub use channels::{ChannelKind, ChannelSpec, Channels};
+pub use channels::{ChannelKind, ChannelSpec, Channels, RS485_PROTECTIONS, Rs485Field};
 pub use file::{BUILTIN_SIM_BENCH, Bench, BoardWire, Driver, InstrumentSpec};
 pub use safe_state::SafeState;

@@ -208,7 +208,7 @@ pub(super) fn resolve(
                 run: raw.run.as_ref().is_some_and(|r| r.value),
             }
         }
-        Driver::BmsCan => {
+        Driver::BmsCan | Driver::PylontechRs485 => {
             for (field, what) in [
                 (&raw.output, "output"),
                 (&raw.current_limit, "current_limit"),

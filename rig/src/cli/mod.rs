@@ -89,6 +89,9 @@ pub struct ServeArgs {
     /// TCP port of the chamber's Watlow F4T (Modbus TCP).
     #[arg(long, default_value_t = 1502)]
     pub chamber_port: u16,
+    /// TCP port of the pack's RS485 (Pylontech protocol, as behind a gateway).
+    #[arg(long, default_value_t = 4197)]
+    pub rs485_port: u16,
     /// TCP port of the socketcand server for the BMS's CAN bus.
     #[arg(long, default_value_t = 29536)]
     pub can_port: u16,

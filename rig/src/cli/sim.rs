@@ -55,6 +55,7 @@ pub fn serve(args: super::ServeArgs) -> i32 {
             at(args.source_port),
             at(args.io_port),
             at(args.chamber_port),
+            at(args.rs485_port),
             at(args.can_port),
         )
         .await

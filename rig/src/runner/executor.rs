@@ -168,7 +168,12 @@ impl Executor<'_> {
         t: f64,
     ) -> Option<InstrumentFailure> {
         let spec = self.channels.get(id);
-        if spec.kind != ChannelKind::CanOnline || self.store.value(id) != Some(Value::Bool(false)) {
+        let medium = match spec.kind {
+            ChannelKind::CanOnline => "CAN",
+            ChannelKind::Rs485Online => "RS485",
+            _ => return None,
+        };
+        if self.store.value(id) != Some(Value::Bool(false)) {
             return None;
         }
         let link = spec
@@ -179,7 +184,10 @@ impl Executor<'_> {
         let prefix = format!("{link}.");
         let is_signal = |c: ChannelId, name: &str| {
             name.starts_with(&prefix)
-                && matches!(self.channels.get(c).kind, ChannelKind::CanSignal { .. })
+                && matches!(
+                    self.channels.get(c).kind,
+                    ChannelKind::CanSignal { .. } | ChannelKind::Rs485 { .. }
+                )
         };
         let expected = self.plan.channels_read().iter().any(|(c, _)| *c == id);
         if !expected {
@@ -198,7 +206,12 @@ impl Executor<'_> {
             return Some(failure(
                 &link,
                 format!(
-                    "no CAN frame for longer than the link's silence while the plan reads {}; the plan never reads {link}.online, so it does not expect the BMS to fall silent",
+                    "no {} from the BMS for longer than the link allows while the plan reads {}; the plan never reads {link}.online, so it does not expect the BMS to fall silent",
+                    if medium == "CAN" {
+                        "CAN frame"
+                    } else {
+                        "RS485 answer"
+                    },
                     reads.join(", ")
                 ),
             ));
@@ -221,11 +234,12 @@ impl Executor<'_> {
             if let (Window::For(w), State::Pending { .. }, true) = (e.window, &*state, reads_signal)
             {
                 *state = State::Failed(format!(
-                    "expectation \"{}\" failed ({})\n  expected: {} for {}\n  observed: the BMS fell silent on CAN at {} ({}.online turned false), so its signals have no value",
+                    "expectation \"{}\" failed ({})\n  expected: {} for {}\n  observed: the BMS fell silent on {} at {} ({}.online turned false), so its signals have no value",
                     e.name,
                     e.location,
                     e.text,
                     format_duration(w),
+                    medium,
                     fmt_t(t),
                     link
                 ));

@@ -9,6 +9,7 @@ use rig_drivers::can::{CanDatabase, CanPort};
 use rig_drivers::chamber::{Chamber, RunEvent, WatlowF4t, WordOrder};
 use rig_drivers::modbus::RelayBoard;
 use rig_drivers::modbus::{ModbusFraming, attach, connect_modbus};
+use rig_drivers::rs485::pylontech::PylontechClient;
 use rig_drivers::scpi::ScpiSource;
 use rig_drivers::traffic::TrafficSink;
 use rig_drivers::transport::{BoxStream, Endpoint, connect_tcp, open_serial};
@@ -51,6 +52,13 @@ pub struct CanLink {
 
 pub type SharedChamber = Arc<Mutex<WatlowF4t>>;
 
+/// The pack's RS485 link: a client and the pack's address.
+pub struct Rs485Link {
+    pub name: String,
+    pub client: PylontechClient<BoxStream>,
+    pub address: u8,
+}
+
 /// Every connected instrument of a run.
 #[derive(Default)]
 pub struct Instruments {
@@ -58,6 +66,7 @@ pub struct Instruments {
     pub boards: BTreeMap<String, (InstrumentSpec, SharedBoard)>,
     pub can: Option<(InstrumentSpec, CanLink)>,
     pub chamber: Option<(InstrumentSpec, SharedChamber)>,
+    pub rs485: Option<(InstrumentSpec, Rs485Link)>,
     /// Names in connection order; safe states are applied in reverse.
     pub order: Vec<String>,
 }
@@ -280,6 +289,41 @@ impl Instruments {
                     identity: format!("Watlow F4T, Modbus unit {unit}, loop {}, set-point range {low} to {high} degC", spec.control_loop),
                 });
                 self.chamber = Some((spec.clone(), Arc::new(Mutex::new(chamber))));
+            }
+            Driver::PylontechRs485 => {
+                let stream = connector.stream(spec).await?;
+                let mut client = PylontechClient::new(stream, name, timeout, Some(traffic.clone()));
+                // Ask 0x4F first and speak the version the pack answers with (protocols.md 2.10).
+                let ver = client
+                    .adopt_version(spec.address)
+                    .await
+                    .map_err(|e| failure(&spec.name, e))?;
+                let info = client
+                    .manufacturer_info(spec.address)
+                    .await
+                    .map_err(|e| failure(&spec.name, e))?;
+                log.emit(EventKind::InstrumentConnected {
+                    instrument: spec.name.clone(),
+                    driver: spec.driver.name().into(),
+                    resource: spec.resource.to_string(),
+                    identity: format!(
+                        "{} {}, software {}.{}, address {}, protocol VER {:#04x}",
+                        info.manufacturer.trim(),
+                        info.device_name.trim(),
+                        info.software_version[0],
+                        info.software_version[1],
+                        spec.address,
+                        ver
+                    ),
+                });
+                self.rs485 = Some((
+                    spec.clone(),
+                    Rs485Link {
+                        name: spec.name.clone(),
+                        client,
+                        address: spec.address,
+                    },
+                ));
             }
             Driver::BmsCan => {
                 let port = connector.can_port(spec).await?;

@@ -367,7 +367,19 @@ pub(crate) fn start_samplers(
             )),
         );
     }
-    // The CAN sampler owns the port; there is nothing to make safe on a listener.
+    // The link samplers own their connections; there is nothing to make safe on a listener.
+    if let Some((spec, link)) = connected.rs485.take() {
+        spawn(
+            &spec.name,
+            Box::pin(samplers::rs485(
+                link,
+                channels.clone(),
+                poll.get(&spec.name).copied().unwrap_or(spec.poll_s),
+                log.clone(),
+                feed_tx.clone(),
+            )),
+        );
+    }
     if let Some((spec, link)) = connected.can.take() {
         spawn(
             &spec.name,

@@ -5,6 +5,7 @@ mod board;
 mod can;
 mod chamber;
 mod guard;
+mod rs485;
 mod source;
 
 use std::future::Future;
@@ -19,6 +20,7 @@ pub use board::board;
 pub use can::can;
 pub use chamber::chamber;
 pub use guard::SourceGuard;
+pub use rs485::rs485;
 pub use source::source;
 
 /// What samplers send to the executor.
