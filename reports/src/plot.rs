@@ -81,31 +81,54 @@ impl Panel<'_> {
     }
 }
 
+/// Which numbers panel a series goes to: its unit, and a group that keeps small
+/// quantities off the pack's scale (cell voltages next to a 56 V pack would flatten
+/// both). `None`: not plotted (a unitless constant; single cells, whose spread and
+/// extremes are plotted instead).
+fn panel_key(s: &Series) -> Option<(&str, &'static str)> {
+    if s.unit.is_empty() && !s.changes() {
+        return None;
+    }
+    let is_single_cell = s
+        .channel
+        .rsplit_once(".cell_")
+        .is_some_and(|(_, n)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+    if is_single_cell {
+        return None;
+    }
+    Some((
+        s.unit.as_str(),
+        if s.channel.contains(".cell_voltage") {
+            "cell"
+        } else {
+            ""
+        },
+    ))
+}
+
 /// The panels a plan's plot has, with the channels each shows.
 fn panels(d: &PlanDetail) -> Vec<Panel<'_>> {
     let mut out = Vec::new();
-    let mut units: Vec<&str> = Vec::new();
+    let mut keys: Vec<(&str, &'static str)> = Vec::new();
     for s in d.series.iter().filter(|s| s.kind == SeriesKind::Number) {
-        // A unitless constant (a module count, a product code) is not worth a panel.
-        if s.unit.is_empty() && !s.changes() {
-            continue;
-        }
-        if !units.contains(&s.unit.as_str()) {
-            units.push(&s.unit);
+        if let Some(key) = panel_key(s)
+            && !keys.contains(&key)
+        {
+            keys.push(key);
         }
     }
-    units.sort_by_key(|u| unit_rank(u));
-    for unit in units {
+    keys.sort_by_key(|(unit, group)| (unit_rank(unit), *group));
+    for key in keys {
         let series: Vec<&Series> = d
             .series
             .iter()
-            .filter(|s| s.kind == SeriesKind::Number && s.unit == unit)
-            .filter(|s| !s.unit.is_empty() || s.changes())
+            .filter(|s| s.kind == SeriesKind::Number && panel_key(s) == Some(key))
             .collect();
-        out.push(Panel::Numbers {
-            title: unit_title(unit),
-            series,
-        });
+        let title = match key {
+            ("V", "cell") => "cell voltage [V]".to_string(),
+            (unit, _) => unit_title(unit),
+        };
+        out.push(Panel::Numbers { title, series });
     }
     let mut flags: Vec<&Series> = d
         .series
