@@ -450,7 +450,14 @@ async fn teardown(
         left = instruments.make_safe(log, connector, traffic) => left,
         signal = signals::stop_requested() => {
             log.emit(EventKind::Error { instrument: None, message: format!("{signal} during the teardown: hard stop") });
-            let mut left: Vec<String> = instruments.order.iter().filter(|n| instruments.source.as_ref().is_none_or(|(s, _)| &s.name != *n)).cloned().collect();
+            // Everything with a safe state of its own that the hard stop skips (listeners
+            // have none: nothing of theirs is left unsafe).
+            let mut left: Vec<String> = instruments
+                .order
+                .iter()
+                .filter(|n| instruments.boards.contains_key(n.as_str()) || instruments.chamber.as_ref().is_some_and(|(c, _)| &c.name == *n))
+                .cloned()
+                .collect();
             if !instruments.emergency_output_off(log).await {
                 left.extend(instruments.source.as_ref().map(|(s, _)| s.name.clone()));
             }
