@@ -14,6 +14,7 @@ mod catalogue;
 mod channels;
 mod faults;
 mod invalid;
+mod inverter;
 mod profiles;
 mod safety;
 mod support;
@@ -34,6 +35,7 @@ fn main() {
     trials.extend(benches::trials());
     trials.extend(channels::trials());
     trials.extend(invalid::trials());
+    trials.extend(inverter::trials());
     trials.extend(safety::trials());
     trials.extend(faults::trials());
     trials.extend(profiles::trials());

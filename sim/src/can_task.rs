@@ -1,5 +1,6 @@
-//! The twin's CAN transmitter: every period, while awake, the BMS sends its 0x35x frame
-//! set (protocols.md 1.1: "every frame once per 1000 ms").
+//! The twin's CAN node: every period, while awake, the BMS sends its 0x35x frame set
+//! (protocols.md 1.1: "every frame once per 1000 ms"); between, it listens for what the
+//! inverter side sends (the 0x305 keep-alive).
 
 use std::sync::{Arc, Mutex};
 
@@ -10,14 +11,25 @@ use crate::world::{World, lock};
 
 pub(crate) async fn transmit(
     world: Arc<Mutex<World>>,
-    port: MemoryCanPort,
+    mut port: MemoryCanPort,
     db: CanDatabase,
     period: Duration,
 ) {
     let period = period.max(Duration::from_millis(1));
     let mut next = clock::now();
+    let mut listening = true;
     loop {
-        clock::sleep_until(next).await;
+        tokio::select! {
+            () = clock::sleep_until(next) => {}
+            received = port.recv(), if listening => {
+                match received {
+                    Ok(frame) => lock(&world).frame_received(&frame, clock::now()),
+                    // A closed bus has nothing more to hear; the BMS keeps sending.
+                    Err(_) => listening = false,
+                }
+                continue;
+            }
+        }
         let frames = {
             let mut world = lock(&world);
             world.advance_to(clock::now());

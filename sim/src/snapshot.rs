@@ -112,6 +112,12 @@ pub struct BmsSnapshot {
 #[derive(Clone, Debug, PartialEq)]
 pub struct CanSnapshot {
     pub frames_sent: u64,
+    /// Inverter keep-alive frames (0x305) the BMS received. Neither manual says what
+    /// the BMS does when they stop (protocols.md 1.7: battery specific), so the twin
+    /// only counts them.
+    pub keepalive_frames_received: u64,
+    /// When the last one arrived, s since the bench started.
+    pub last_keepalive_s: Option<f64>,
     /// Rounds of frames the DBC could not encode (a bug in the twin if ever non-zero).
     pub encode_errors: u64,
 }

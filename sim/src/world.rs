@@ -66,6 +66,8 @@ pub(crate) struct World {
     rsd_closed: bool,
     can_frames_sent: u64,
     can_encode_errors: u64,
+    keepalive_frames_received: u64,
+    last_keepalive: Option<Instant>,
 }
 
 /// Lock the shared world; a poisoned lock still holds a consistent world, since every
@@ -96,6 +98,8 @@ impl World {
             rsd_closed: false,
             can_frames_sent: 0,
             can_encode_errors: 0,
+            keepalive_frames_received: 0,
+            last_keepalive: None,
         };
         world.settle();
         world
@@ -245,7 +249,19 @@ impl World {
             can: CanSnapshot {
                 frames_sent: self.can_frames_sent,
                 encode_errors: self.can_encode_errors,
+                keepalive_frames_received: self.keepalive_frames_received,
+                last_keepalive_s: self
+                    .last_keepalive
+                    .map(|t| t.duration_since(self.started).as_secs_f64()),
             },
+        }
+    }
+
+    /// A frame from the inverter side of the bus arrived at `now`.
+    pub(crate) fn frame_received(&mut self, frame: &CanFrame, now: Instant) {
+        if frame.id().raw() == u32::from(rig_drivers::can::KEEP_ALIVE_ID) {
+            self.keepalive_frames_received += 1;
+            self.last_keepalive = Some(now);
         }
     }
 

@@ -84,6 +84,11 @@ impl<S: ByteStream> EspecP300<S> {
         Ok((chamber, reading))
     }
 
+    /// The controller's own set-point limits (lower, upper), °C, as read at open.
+    pub fn limits(&self) -> (f64, f64) {
+        self.limits
+    }
+
     /// `TEMP?`.
     pub async fn temperature(&mut self) -> Result<TempReading, ChamberError> {
         const OP: &str = "read the temperature (TEMP?)";

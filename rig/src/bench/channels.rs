@@ -1,8 +1,8 @@
 //! The channels a bench provides: every name a plan may read, with its type.
 
-use rig_drivers::can::{CanDatabase, SignalKind};
+use rig_drivers::can::SignalKind;
 
-use super::file::{Bench, Driver};
+use super::file::{Bench, Role};
 use crate::expr::{ChannelId, Type};
 use crate::quantity::Dim;
 
@@ -73,8 +73,8 @@ impl Channels {
             });
         };
         for inst in bench.instruments.values() {
-            match inst.driver {
-                Driver::ScpiSource => {
+            match inst.driver.role() {
+                Role::Source => {
                     push(
                         format!("{}.voltage", inst.name),
                         Type::Num(Dim::Voltage),
@@ -91,14 +91,13 @@ impl Channels {
                         ChannelKind::SourceOutput,
                     );
                 }
-                Driver::BmsCan => {
+                Role::Can => {
                     push(
                         format!("{}.online", inst.name),
                         Type::Bool,
                         ChannelKind::CanOnline,
                     );
-                    let Some(db) = inst.dbc.as_deref().and_then(|t| CanDatabase::parse(t).ok())
-                    else {
+                    let Some(db) = inst.database() else {
                         continue;
                     };
                     // The interval between the last two frames of each message the DBC
@@ -132,8 +131,8 @@ impl Channels {
                         );
                     }
                 }
-                Driver::WaveshareRelayD => {}
-                Driver::PylontechRs485 => {
+                Role::Board => {}
+                Role::Rs485 => {
                     push(
                         format!("{}.online", inst.name),
                         Type::Bool,
@@ -147,7 +146,7 @@ impl Channels {
                         );
                     }
                 }
-                Driver::WatlowF4t => {
+                Role::Chamber => {
                     push(
                         format!("{}.temperature", inst.name),
                         Type::Num(Dim::Temperature),

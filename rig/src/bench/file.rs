@@ -3,8 +3,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use rig_drivers::can::{CanDatabase, PYLON_LV_DBC};
-use rig_drivers::scpi::Dialect;
+use rig_drivers::can::{CanDatabase, PYLON_LV_DBC, PYLON_LV_EXTENDED_DBC};
+use rig_drivers::relays::DaqChannel;
+use rig_drivers::scpi::{Dialect, LoadDialect};
 use rig_drivers::transport::Endpoint;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
@@ -54,16 +55,21 @@ struct RawFault {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawInstrument {
-    /// `scpi-source`, `waveshare-relay-d` or `bms-can`.
+    /// `scpi-source`, `scpi-load`, `waveshare-relay-d`, `keysight-daq970a`,
+    /// `numato-relay`, `bms-can`, `pylontech-rs485`, `watlow-f4t`, `watlow-f4` or
+    /// `espec-p300`.
     driver: Spanned<String>,
     /// Where it is: `sim:source`, `TCPIP::10.0.0.20::5025::SOCKET`, ...
     resource: Spanned<String>,
-    /// SCPI dialect of a source (`generic`).
+    /// SCPI dialect of a source (`generic`) or a load (`rigol-dl3000`, `bk-8600`).
     dialect: Option<Spanned<String>>,
     /// Modbus unit (slave) address of a board.
     unit: Option<Spanned<u8>>,
-    /// CAN database: `pylon_lv` (built in) or a path to a `.dbc` file.
+    /// CAN database: `pylon_lv` or `pylon_lv_extended` (built in: the first plus 0x35E,
+    /// 0x35A, 0x35F) or a path to a `.dbc` file.
     dbc: Option<Spanned<String>>,
+    /// Relays of a Numato module (8 by default; 1 to 32).
+    channels: Option<Spanned<u16>>,
     /// How often the runner samples the instrument (`1 s`).
     poll: Option<Spanned<String>>,
     /// Time limit of one exchange (`2 s`).
@@ -78,7 +84,8 @@ struct RawInstrument {
     control_loop: Option<Spanned<u8>>,
     /// A chamber's event output wired to its conditioning ("run"), 1 to 8.
     run_event: Option<Spanned<u8>>,
-    /// The pack's RS485 address (ADR), as its DIP switches set it (`2`: the first pack).
+    /// The pack's RS485 address (ADR), as its DIP switches set it (`2`: the first pack);
+    /// for an ESPEC controller on RS-485, its address (commands are then prefixed).
     address: Option<Spanned<u8>>,
     /// Where the instrument is left on every way out of a run.
     safe_state: Option<Spanned<RawSafeState>>,
@@ -98,14 +105,19 @@ struct RawRatings {
 #[serde(deny_unknown_fields)]
 struct RawRelay {
     board: Spanned<String>,
-    channel: Spanned<u8>,
+    /// As the instrument numbers it: Waveshare 1-8, DAQ970A `slot*100+channel`
+    /// (`101`), Numato from 0.
+    channel: Spanned<u16>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawInput {
     board: Spanned<String>,
-    input: Spanned<u8>,
+    /// Waveshare 1-8, Numato GPIO from 0, DAQ970A a digital port (`301`) with `bit`.
+    input: Spanned<u16>,
+    /// Bit 0-7 of a DAQ970A digital port.
+    bit: Option<Spanned<u8>>,
     /// The board reads the contact inverted (normally-closed wiring).
     #[serde(default)]
     invert: bool,
@@ -116,20 +128,69 @@ struct RawInput {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Driver {
     ScpiSource,
+    ScpiLoad,
     WaveshareRelayD,
+    Daq970a,
+    NumatoRelay,
     BmsCan,
     WatlowF4t,
+    WatlowF4,
+    EspecP300,
     PylontechRs485,
+}
+
+/// What an instrument is to a plan. Each role has one name plans address it by
+/// (boards excepted: relays and inputs name their board).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// DC source/sink or electronic load: `source`.
+    Source,
+    /// Relays and digital inputs.
+    Board,
+    /// The BMS's CAN link: `bms`.
+    Can,
+    /// The BMS's RS485 link: `rs485`.
+    Rs485,
+    /// Thermal chamber: `chamber`.
+    Chamber,
+}
+
+impl Role {
+    /// The instrument name plans use, where the role has one.
+    pub fn required_name(self) -> Option<&'static str> {
+        match self {
+            Role::Source => Some("source"),
+            Role::Can => Some("bms"),
+            Role::Rs485 => Some("rs485"),
+            Role::Chamber => Some("chamber"),
+            Role::Board => None,
+        }
+    }
 }
 
 impl Driver {
     const ALL: &[(&str, Driver)] = &[
         ("scpi-source", Driver::ScpiSource),
+        ("scpi-load", Driver::ScpiLoad),
         ("waveshare-relay-d", Driver::WaveshareRelayD),
+        ("keysight-daq970a", Driver::Daq970a),
+        ("numato-relay", Driver::NumatoRelay),
         ("bms-can", Driver::BmsCan),
         ("watlow-f4t", Driver::WatlowF4t),
+        ("watlow-f4", Driver::WatlowF4),
+        ("espec-p300", Driver::EspecP300),
         ("pylontech-rs485", Driver::PylontechRs485),
     ];
+
+    pub fn role(self) -> Role {
+        match self {
+            Driver::ScpiSource | Driver::ScpiLoad => Role::Source,
+            Driver::WaveshareRelayD | Driver::Daq970a | Driver::NumatoRelay => Role::Board,
+            Driver::BmsCan => Role::Can,
+            Driver::PylontechRs485 => Role::Rs485,
+            Driver::WatlowF4t | Driver::WatlowF4 | Driver::EspecP300 => Role::Chamber,
+        }
+    }
 
     fn parse(name: &str) -> Option<Driver> {
         Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, d)| *d)
@@ -151,14 +212,20 @@ pub struct InstrumentSpec {
     pub resource: Endpoint,
     /// SCPI dialect of a source.
     pub dialect: Dialect,
+    /// Command set of an electronic load.
+    pub load_dialect: LoadDialect,
+    /// Relays of a Numato module.
+    pub channels: u16,
     /// A chamber's control loop (1-based) and the event output that runs it.
     pub control_loop: u8,
     pub run_event: u8,
     /// A chamber's temperature range.
     pub min_temperature: Option<f64>,
     pub max_temperature: Option<f64>,
-    /// RS485 address (ADR) of the pack.
+    /// RS485 address (ADR) of the pack, or of an ESPEC controller on RS-485.
     pub address: u8,
+    /// Whether `address` was written (an ESPEC on RS-232/TCP has none).
+    pub address_given: bool,
     pub unit: u8,
     pub poll_s: f64,
     pub timeout_s: f64,
@@ -166,8 +233,8 @@ pub struct InstrumentSpec {
     pub silence_s: f64,
     pub max_voltage: Option<f64>,
     pub max_current: Option<f64>,
-    /// DBC text of a CAN instrument.
-    pub dbc: Option<String>,
+    /// DBC texts of a CAN instrument, read as one database.
+    pub dbc: Vec<String>,
     /// Applied on every way out of a run.
     pub safe_state: SafeState,
 }
@@ -176,9 +243,23 @@ pub struct InstrumentSpec {
 #[derive(Clone, Debug)]
 pub struct BoardWire {
     pub board: String,
-    /// 1-based channel or input number, as printed on the board.
-    pub number: u8,
+    /// Channel or input number as the instrument numbers it (Waveshare 1-8, DAQ970A
+    /// `101`, Numato from 0).
+    pub number: u16,
+    /// Bit of a DAQ970A digital port.
+    pub bit: Option<u8>,
     pub invert: bool,
+}
+
+impl InstrumentSpec {
+    /// The CAN database of a `bms-can` instrument; `None` for other drivers.
+    pub fn database(&self) -> Option<CanDatabase> {
+        if self.dbc.is_empty() {
+            return None;
+        }
+        let texts: Vec<&str> = self.dbc.iter().map(String::as_str).collect();
+        CanDatabase::parse_all(&texts).ok()
+    }
 }
 
 /// A loaded, checked bench.
@@ -274,18 +355,19 @@ impl Bench {
                 Err(p) => problems.extend(p),
             }
         }
-        let boards: Vec<&str> = instruments
+        let boards: Vec<&InstrumentSpec> = instruments
             .values()
-            .filter(|i| i.driver == Driver::WaveshareRelayD)
-            .map(|i| i.name.as_str())
+            .filter(|i| i.driver.role() == Role::Board)
             .collect();
-        let wire = |kind: &str,
+        let wire = |kind: WireKind,
                     name: &str,
                     board: &Spanned<String>,
-                    number: &Spanned<u8>,
+                    number: &Spanned<u16>,
+                    bit: Option<&Spanned<u8>>,
                     invert: bool|
          -> Result<BoardWire, Problem> {
-            if !boards.contains(&board.value.as_str()) {
+            let Some(spec) = boards.iter().find(|b| b.name == board.value) else {
+                let names: Vec<&str> = boards.iter().map(|b| b.name.as_str()).collect();
                 return Err(Problem::at(
                     &file,
                     Span::of_scalar(&board.referenced, &file.text),
@@ -294,31 +376,37 @@ impl Bench {
                         board.value
                     ),
                 )
-                .help(if boards.is_empty() {
-                    "declare a `waveshare-relay-d` instrument".to_string()
+                .help(if names.is_empty() {
+                    "declare a `waveshare-relay-d`, `keysight-daq970a` or `numato-relay` instrument"
+                        .to_string()
                 } else {
-                    format!("boards: {}", boards.join(", "))
+                    format!("boards: {}", names.join(", "))
                 }));
-            }
-            if !(1..=8).contains(&number.value) {
-                return Err(Problem::at(
-                    &file,
-                    Span::of_scalar(&number.referenced, &file.text),
-                    format!(
-                        "{kind} `{name}`: the board has channels 1 to 8, not {}",
-                        number.value
-                    ),
-                ));
-            }
+            };
+            check_wire(spec, kind, number.value, bit.map(|b| b.value)).map_err(|msg| {
+                let span = match bit {
+                    Some(b) if msg.starts_with("bit") => Span::of_scalar(&b.referenced, &file.text),
+                    _ => Span::of_scalar(&number.referenced, &file.text),
+                };
+                Problem::at(&file, span, format!("{kind} `{name}`: {msg}"))
+            })?;
             Ok(BoardWire {
                 board: board.value.clone(),
                 number: number.value,
+                bit: bit.map(|b| b.value),
                 invert,
             })
         };
         let mut relays = BTreeMap::new();
         for (name, r) in &raw.relays {
-            match wire("relay", name, &r.value.board, &r.value.channel, false) {
+            match wire(
+                WireKind::Relay,
+                name,
+                &r.value.board,
+                &r.value.channel,
+                None,
+                false,
+            ) {
                 Ok(w) => {
                     relays.insert(name.clone(), w);
                 }
@@ -328,10 +416,11 @@ impl Bench {
         let mut inputs = BTreeMap::new();
         for (name, i) in &raw.inputs {
             match wire(
-                "input",
+                WireKind::Input,
                 name,
                 &i.value.board,
                 &i.value.input,
+                i.value.bit.as_ref(),
                 i.value.invert,
             ) {
                 Ok(w) => {
@@ -429,7 +518,12 @@ impl Bench {
                 problems.push(Problem::at(&file, at(&f.instrument), "faults apply to byte connections (source, relay board), not to the CAN link").help("to silence the BMS, put it to sleep from the plan"));
                 continue;
             }
-            if kind == rig_sim::FaultKind::Error && inst.driver != Driver::ScpiSource {
+            if kind == rig_sim::FaultKind::Error
+                && !matches!(
+                    inst.driver,
+                    Driver::ScpiSource | Driver::ScpiLoad | Driver::Daq970a
+                )
+            {
                 problems.push(Problem::at(
                     &file,
                     at(&f.fault),
@@ -532,13 +626,7 @@ fn instrument(
             );
         }
     }
-    let required_name = match driver {
-        Some(Driver::ScpiSource) => Some("source"),
-        Some(Driver::BmsCan) => Some("bms"),
-        Some(Driver::WatlowF4t) => Some("chamber"),
-        Some(Driver::PylontechRs485) => Some("rs485"),
-        _ => None,
-    };
+    let required_name = driver.and_then(|d| d.role().required_name());
     if let (Some(required), Some(d)) = (required_name, driver)
         && name != required
     {
@@ -555,31 +643,49 @@ fn instrument(
         );
     }
     let mut dialect = Dialect::Generic;
-    if let Some(d) = &raw.dialect {
-        if driver != Some(Driver::ScpiSource) {
-            problems.push(Problem::at(
-                file,
-                at(d),
-                "`dialect` applies to `scpi-source` instruments only",
-            ));
-        } else {
-            match d.value.parse::<Dialect>() {
-                Ok(x) => dialect = x,
-                Err(_) => problems.push(
-                    Problem::at(file, at(d), format!("unknown SCPI dialect `{}`", d.value))
-                        .help("dialects: generic, keysight-rp7900, itech-it6000c, ea-psb9000, chroma-62000d"),
+    let mut load_dialect = LoadDialect::RigolDl3000;
+    match (&raw.dialect, driver) {
+        (Some(d), Some(Driver::ScpiSource)) => match d.value.parse::<Dialect>() {
+            Ok(x) => dialect = x,
+            Err(_) => problems.push(
+                Problem::at(file, at(d), format!("unknown SCPI dialect `{}`", d.value)).help(
+                    "dialects: generic, keysight-rp7900, itech-it6000c, ea-psb9000, chroma-62000d",
                 ),
-            }
-        }
+            ),
+        },
+        (Some(d), Some(Driver::ScpiLoad)) => match d.value.parse::<LoadDialect>() {
+            Ok(x) => load_dialect = x,
+            Err(_) => problems.push(
+                Problem::at(file, at(d), format!("unknown load dialect `{}`", d.value))
+                    .help("load dialects: rigol-dl3000, bk-8600"),
+            ),
+        },
+        (None, Some(Driver::ScpiLoad)) => problems.push(
+            Problem::at(file, at(&raw.driver), "a `scpi-load` needs its `dialect`")
+                .help("`dialect: rigol-dl3000` or `dialect: bk-8600`"),
+        ),
+        (Some(d), _) => problems.push(Problem::at(
+            file,
+            at(d),
+            "`dialect` applies to `scpi-source` and `scpi-load` instruments only",
+        )),
+        (None, _) => {}
     }
-    for (field, what) in [(&raw.control_loop, "loop"), (&raw.run_event, "run_event")] {
+    for (field, what, drivers) in [
+        (&raw.control_loop, "loop", &[Driver::WatlowF4t][..]),
+        (
+            &raw.run_event,
+            "run_event",
+            &[Driver::WatlowF4t, Driver::WatlowF4][..],
+        ),
+    ] {
         if let Some(f) = field {
             let span = Span::of_scalar(&f.referenced, &file.text);
-            if driver != Some(Driver::WatlowF4t) {
+            if !driver.is_some_and(|d| drivers.contains(&d)) {
                 problems.push(Problem::at(
                     file,
                     span,
-                    format!("`{what}` applies to chambers only"),
+                    format!("`{what}` applies to Watlow chambers only"),
                 ));
             } else if !(1..=8).contains(&f.value) {
                 problems.push(Problem::at(
@@ -592,11 +698,13 @@ fn instrument(
     }
     if let Some(a) = &raw.address {
         let span = Span::of_scalar(&a.referenced, &file.text);
-        if driver != Some(Driver::PylontechRs485) {
+        if driver == Some(Driver::EspecP300) {
+            // An ESPEC controller on an RS-485 bus: the address prefixes commands.
+        } else if driver != Some(Driver::PylontechRs485) {
             problems.push(Problem::at(
                 file,
                 span,
-                "`address` applies to `pylontech-rs485` links only",
+                "`address` applies to `pylontech-rs485` links and ESPEC controllers only",
             ));
         } else if a.value == 0 || a.value == 255 {
             problems.push(Problem::at(
@@ -607,34 +715,56 @@ fn instrument(
         }
     }
     if let Some(unit) = &raw.unit
-        && !matches!(driver, Some(Driver::WaveshareRelayD | Driver::WatlowF4t))
+        && !matches!(
+            driver,
+            Some(Driver::WaveshareRelayD | Driver::WatlowF4t | Driver::WatlowF4)
+        )
     {
         problems.push(Problem::at(
             file,
             Span::of_scalar(&unit.referenced, &file.text),
-            "`unit` applies to Modbus boards only",
+            "`unit` applies to Modbus instruments only",
         ));
+    }
+    let mut channels = 8;
+    if let Some(c) = &raw.channels {
+        let span = Span::of_scalar(&c.referenced, &file.text);
+        if driver != Some(Driver::NumatoRelay) {
+            problems.push(Problem::at(
+                file,
+                span,
+                "`channels` applies to `numato-relay` modules only",
+            ));
+        } else if !(1..=32).contains(&c.value) {
+            problems.push(Problem::at(
+                file,
+                span,
+                format!("Numato modules have 1 to 32 relays, not {}", c.value),
+            ));
+        } else {
+            channels = c.value;
+        }
     }
     let dbc = match (&raw.dbc, driver) {
         (Some(d), Some(Driver::BmsCan)) => match load_dbc(base_dir, &d.value) {
-            Ok(text) => Some(text),
+            Ok(texts) => texts,
             Err(msg) => {
-                problems.push(Problem::at(file, at(d), msg).help("`pylon_lv` is built in; other values are paths to `.dbc` files, relative to the bench file"));
-                None
+                problems.push(Problem::at(file, at(d), msg).help("`pylon_lv` and `pylon_lv_extended` are built in; other values are paths to `.dbc` files, relative to the bench file"));
+                Vec::new()
             }
         },
-        (None, Some(Driver::BmsCan)) => Some(PYLON_LV_DBC.to_string()),
+        (None, Some(Driver::BmsCan)) => vec![PYLON_LV_DBC.to_string()],
         (Some(d), _) => {
             problems.push(Problem::at(
                 file,
                 at(d),
                 "`dbc` applies to `bms-can` instruments only",
             ));
-            None
+            Vec::new()
         }
-        (None, _) => None,
+        (None, _) => Vec::new(),
     };
-    let default_poll = if driver == Some(Driver::WaveshareRelayD) {
+    let default_poll = if driver.is_some_and(|d| d.role() == Role::Board) {
         0.25
     } else {
         1.0
@@ -708,7 +838,9 @@ fn instrument(
             }
         }
     }
-    if driver == Some(Driver::ScpiSource) && (max_voltage.is_none() || max_current.is_none()) {
+    if driver.is_some_and(|d| d.role() == Role::Source)
+        && (max_voltage.is_none() || max_current.is_none())
+    {
         problems.push(
             Problem::at(
                 file,
@@ -725,9 +857,12 @@ fn instrument(
             resource,
             unit: raw.unit.as_ref().map_or(1, |u| u.value),
             dialect,
+            load_dialect,
+            channels,
             control_loop: raw.control_loop.as_ref().map_or(1, |l| l.value),
             run_event: raw.run_event.as_ref().map_or(1, |e| e.value),
             address: raw.address.as_ref().map_or(2, |a| a.value),
+            address_given: raw.address.is_some(),
             min_temperature,
             max_temperature,
             poll_s,
@@ -748,7 +883,15 @@ fn fits(driver: Driver, resource: &Endpoint) -> Result<(), &'static str> {
     let ok = matches!(
         (driver, resource),
         (_, E::Sim { .. })
-            | (Driver::ScpiSource, E::TcpSocket { .. } | E::Serial(_))
+            | (
+                Driver::ScpiSource | Driver::ScpiLoad | Driver::Daq970a,
+                E::TcpSocket { .. } | E::Serial(_)
+            )
+            | (
+                Driver::NumatoRelay | Driver::EspecP300,
+                E::Serial(_) | E::TcpSocket { .. }
+            )
+            | (Driver::WatlowF4, E::ModbusRtu { .. } | E::TcpSocket { .. })
             | (
                 Driver::WaveshareRelayD,
                 E::TcpSocket { .. } | E::Serial(_) | E::ModbusRtu { .. }
@@ -764,8 +907,15 @@ fn fits(driver: Driver, resource: &Endpoint) -> Result<(), &'static str> {
         return Ok(());
     }
     Err(match driver {
-        Driver::ScpiSource => {
+        Driver::ScpiSource | Driver::ScpiLoad | Driver::Daq970a => {
             "`TCPIP::host::5025::SOCKET` or a serial port (`/dev/ttyUSB0?baud=9600`)"
+        }
+        Driver::NumatoRelay => "its USB serial port (`/dev/ttyACM0?baud=19200`)",
+        Driver::EspecP300 => {
+            "a serial port (`/dev/ttyUSB1?baud=9600`) or a serial-to-TCP forwarder (`TCPIP::host::10001::SOCKET`)"
+        }
+        Driver::WatlowF4 => {
+            "`modbus-rtu:/dev/ttyUSB0?baud=9600&unit=1` or an RS485-to-TCP gateway (`TCPIP::host::4196::SOCKET`)"
         }
         Driver::WaveshareRelayD => {
             "an RS485 port (`modbus-rtu:/dev/ttyUSB0?baud=9600&unit=1`) or an RS485-to-TCP gateway (`TCPIP::host::4196::SOCKET`)"
@@ -780,13 +930,85 @@ fn fits(driver: Driver, resource: &Endpoint) -> Result<(), &'static str> {
     })
 }
 
-fn load_dbc(base_dir: &Path, value: &str) -> Result<String, String> {
-    if value == "pylon_lv" {
-        return Ok(PYLON_LV_DBC.to_string());
+fn load_dbc(base_dir: &Path, value: &str) -> Result<Vec<String>, String> {
+    match value {
+        "pylon_lv" => return Ok(vec![PYLON_LV_DBC.to_string()]),
+        "pylon_lv_extended" => {
+            return Ok(vec![
+                PYLON_LV_DBC.to_string(),
+                PYLON_LV_EXTENDED_DBC.to_string(),
+            ]);
+        }
+        _ => {}
     }
     let path: PathBuf = base_dir.join(value);
     let text = std::fs::read_to_string(&path)
         .map_err(|e| format!("cannot read the DBC {}: {e}", path.display()))?;
     CanDatabase::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(text)
+    Ok(vec![text])
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum WireKind {
+    Relay,
+    Input,
+}
+
+impl std::fmt::Display for WireKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            WireKind::Relay => "relay",
+            WireKind::Input => "input",
+        })
+    }
+}
+
+/// Whether a relay channel or an input exists on the board, numbered as the
+/// instrument numbers it; `Err` says what does.
+fn check_wire(
+    board: &InstrumentSpec,
+    kind: WireKind,
+    number: u16,
+    bit: Option<u8>,
+) -> Result<(), String> {
+    let no_bit = || match bit {
+        Some(_) => Err(format!(
+            "bit numbers apply to DAQ970A digital ports only, not to a `{}`",
+            board.driver.name()
+        )),
+        None => Ok(()),
+    };
+    match board.driver {
+        Driver::Daq970a => {
+            if DaqChannel::new(number).is_none() {
+                return Err(format!(
+                    "DAQ970A channels are slot*100+channel (101 to 399), not {number}"
+                ));
+            }
+            match (kind, bit) {
+                (WireKind::Relay, _) => no_bit(),
+                (WireKind::Input, Some(b)) if b <= 7 => Ok(()),
+                (WireKind::Input, Some(b)) => Err(format!("bit is 0 to 7, not {b}")),
+                (WireKind::Input, None) => Err(format!(
+                    "a DAQ970A input is a bit of a digital port: add `bit: 0` to 7 to port {number}"
+                )),
+            }
+        }
+        Driver::NumatoRelay => {
+            if number >= board.channels {
+                return Err(format!(
+                    "the Numato module has {} channels, numbered 0 to {}, not {number}",
+                    board.channels,
+                    board.channels - 1
+                ));
+            }
+            no_bit()
+        }
+        _ => {
+            if !(1..=8).contains(&number) {
+                return Err(format!("the board has channels 1 to 8, not {number}"));
+            }
+            no_bit()
+        }
+    }
 }

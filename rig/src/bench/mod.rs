@@ -5,7 +5,9 @@
 mod channels;
 mod file;
 mod safe_state;
+#[cfg(test)]
+mod tests;
 
 pub use channels::{ChannelKind, ChannelSpec, Channels, RS485_PROTECTIONS, Rs485Field};
-pub use file::{BUILTIN_SIM_BENCH, Bench, BoardWire, Driver, InstrumentSpec};
+pub use file::{BUILTIN_SIM_BENCH, Bench, BoardWire, Driver, InstrumentSpec, Role};
 pub use safe_state::SafeState;

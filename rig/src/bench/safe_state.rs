@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use super::file::{BoardWire, Driver};
+use super::file::{BoardWire, Driver, Role};
 use crate::diag::{Problem, Problems, SourceFile, Span};
 use crate::quantity::Dim;
 
@@ -41,8 +41,10 @@ pub enum SafeState {
         sink_limit_a: f64,
         voltage_v: Option<f64>,
     },
-    /// These channels (1-based) closed, every other channel open.
-    Board { closed: Vec<u8> },
+    /// These channels closed, every other channel open (numbered as the board numbers
+    /// them). `wired`: every relay the bench wires to the board, for boards whose
+    /// channels cannot all be switched at once.
+    Board { closed: Vec<u16>, wired: Vec<u16> },
     /// A chamber at this set point (if any), conditioning running or stopped.
     Chamber { setpoint_c: Option<f64>, run: bool },
     /// Nothing to switch (a CAN listener).
@@ -81,8 +83,8 @@ pub(super) fn resolve(
             ),
         ));
     };
-    let state = match cx.driver {
-        Driver::ScpiSource => {
+    let state = match cx.driver.role() {
+        Role::Source => {
             if let Some(o) = &raw.output
                 && o.value != "off"
             {
@@ -138,13 +140,22 @@ pub(super) fn resolve(
             if let Some(t) = &raw.setpoint {
                 not_for(t, "setpoint", &mut problems);
             }
+            if cx.driver == Driver::ScpiLoad {
+                // A load only sinks: it has no voltage set point and no charge limit.
+                if let Some(v) = &raw.voltage {
+                    not_for(v, "voltage", &mut problems);
+                }
+                if let Some(c) = &raw.current_limit {
+                    not_for(c, "current_limit", &mut problems);
+                }
+            }
             SafeState::Source {
                 current_limit_a,
                 sink_limit_a,
                 voltage_v,
             }
         }
-        Driver::WaveshareRelayD => {
+        Role::Board => {
             for (field, what) in [
                 (&raw.output, "output"),
                 (&raw.current_limit, "current_limit"),
@@ -181,9 +192,17 @@ pub(super) fn resolve(
                 }
             }
             closed.sort_unstable();
-            SafeState::Board { closed }
+            let mut wired: Vec<u16> = cx
+                .relays
+                .values()
+                .filter(|w| w.board == cx.instrument)
+                .map(|w| w.number)
+                .collect();
+            wired.sort_unstable();
+            wired.dedup();
+            SafeState::Board { closed, wired }
         }
-        Driver::WatlowF4t => {
+        Role::Chamber => {
             for (field, what) in [
                 (&raw.output, "output"),
                 (&raw.current_limit, "current_limit"),
@@ -208,7 +227,7 @@ pub(super) fn resolve(
                 run: raw.run.as_ref().is_some_and(|r| r.value),
             }
         }
-        Driver::BmsCan | Driver::PylontechRs485 => {
+        Role::Can | Role::Rs485 => {
             for (field, what) in [
                 (&raw.output, "output"),
                 (&raw.current_limit, "current_limit"),

@@ -74,6 +74,10 @@ pub enum Action {
         setpoint_c: Option<f64>,
         run: Option<bool>,
     },
+    /// The inverter's keep-alive (0x305 every second) on the BMS's CAN bus, on or off.
+    KeepAlive {
+        on: bool,
+    },
 }
 
 /// Source/sink settings in the order they are sent: limits before voltage, output last.

@@ -41,6 +41,9 @@ pub struct RawStep {
     pub relay: Option<Spanned<RawRelay>>,
     /// Set the thermal chamber.
     pub chamber: Option<Spanned<RawChamber>>,
+    /// Act as the inverter on the BMS's CAN bus: `{ keepalive: on }` sends 0x305 every
+    /// second (protocols.md 1.7) until `{ keepalive: off }` or the end of the run.
+    pub inverter: Option<Spanned<RawInverter>>,
     /// Stay in this step at least this long (`30 s`).
     pub wait: Option<Spanned<String>>,
     /// The longest this step may take, actions included (`2 min`); beyond it the run
@@ -101,6 +104,13 @@ pub struct RawChamber {
     pub setpoint: Option<Spanned<String>>,
     /// Start (`true`) or stop (`false`) conditioning.
     pub run: Option<Spanned<bool>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInverter {
+    /// `on` or `off`.
+    pub keepalive: Spanned<String>,
 }
 
 /// `that:` must become true `within:` a time, or stay true `for:` a time.

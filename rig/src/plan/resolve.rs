@@ -8,8 +8,8 @@ use super::model::{
     Action, EnvelopeLimits, Expectation, Location, Plan, RelayOp, SourceSettings, Step, Window,
     content_hash,
 };
-use super::raw::{RawChamber, RawExpectation, RawPlan, RawRelay, RawSource, RawStep};
-use crate::bench::{Bench, Channels, Driver};
+use super::raw::{RawChamber, RawExpectation, RawInverter, RawPlan, RawRelay, RawSource, RawStep};
+use crate::bench::{Bench, Channels, Driver, Role};
 use crate::diag::{Problem, Problems, SourceFile, Span, near_misses};
 use crate::dut::{DutProfile, Provenance};
 use crate::expr::{self, Binding, BoundExpr, Scope, Type, Value};
@@ -66,7 +66,7 @@ impl Envelope {
         let source = bench
             .instruments
             .values()
-            .find(|i| i.driver == Driver::ScpiSource);
+            .find(|i| i.driver.role() == Role::Source);
         let bench_v = source.and_then(|s| s.max_voltage).map(|v| Limit {
             value: v,
             why: format!(
@@ -81,12 +81,24 @@ impl Envelope {
                 bench.file.path.display()
             ),
         });
+        // An electronic load sinks only: nothing may charge the pack on its bench.
+        let bench_charge = match source {
+            Some(s) if s.driver == Driver::ScpiLoad => Some(Limit {
+                value: 0.0,
+                why: format!(
+                    "the bench's `{}`, an electronic load that cannot charge ({})",
+                    s.name,
+                    bench.file.path.display()
+                ),
+            }),
+            _ => bench_i.clone(),
+        };
         Envelope {
             max_voltage: tighter(dut_limit(dut, "limits.max_voltage"), bench_v, true),
             min_voltage: dut_limit(dut, "limits.min_voltage"),
             max_charge: tighter(
                 dut_limit(dut, "limits.max_charge_current"),
-                bench_i.clone(),
+                bench_charge,
                 true,
             ),
             max_discharge: tighter(
@@ -259,7 +271,7 @@ fn resolve(
     if bench
         .instruments
         .values()
-        .any(|i| i.driver == Driver::ScpiSource)
+        .any(|i| i.driver.role() == Role::Source)
     {
         for path in [
             "limits.max_voltage",
@@ -286,12 +298,12 @@ fn resolve(
         let polled = bench
             .instruments
             .get(name)
-            .filter(|i| i.driver != Driver::BmsCan);
+            .filter(|i| i.driver.role() != Role::Can);
         if polled.is_none() {
             let known: Vec<&str> = bench
                 .instruments
                 .values()
-                .filter(|i| i.driver != Driver::BmsCan)
+                .filter(|i| i.driver.role() != Role::Can)
                 .map(|i| i.name.as_str())
                 .collect();
             r.problems.push(
@@ -498,6 +510,9 @@ impl Resolver<'_> {
         if raw.chamber.is_some() {
             extra.push("chamber");
         }
+        if raw.inverter.is_some() {
+            extra.push("inverter");
+        }
         if raw.wait.is_some() {
             extra.push("wait");
         }
@@ -644,6 +659,11 @@ impl Resolver<'_> {
         {
             actions.push(action);
         }
+        if let Some(inverter) = &raw.inverter
+            && let Some(action) = self.inverter(inverter)
+        {
+            actions.push(action);
+        }
         let wait_s = match &raw.wait {
             Some(w) => self.duration(w, vars, "`wait`").unwrap_or(0.0),
             None => 0.0,
@@ -675,6 +695,7 @@ impl Resolver<'_> {
         if raw.source.is_none()
             && raw.relay.is_none()
             && raw.chamber.is_none()
+            && raw.inverter.is_none()
             && raw.wait.is_none()
             && raw.expect.is_empty()
         {
@@ -683,8 +704,9 @@ impl Resolver<'_> {
                 1,
             );
             self.problems.push(
-                Problem::at(self.file, at, format!("step `{name}` does nothing"))
-                    .help("give it a `source:`, `relay:`, `wait:` or `expect:`"),
+                Problem::at(self.file, at, format!("step `{name}` does nothing")).help(
+                    "give it a `source:`, `relay:`, `chamber:`, `inverter:`, `wait:` or `expect:`",
+                ),
             );
         }
         self.steps.push(Step {
@@ -744,12 +766,12 @@ impl Resolver<'_> {
         node: &Spanned<RawSource>,
         vars: &[(String, u32)],
     ) -> Option<SourceSettings> {
-        if !self
+        let Some(source) = self
             .bench
             .instruments
             .values()
-            .any(|i| i.driver == Driver::ScpiSource)
-        {
+            .find(|i| i.driver.role() == Role::Source)
+        else {
             let at = Span::new(
                 node.referenced.span().byte_offset().unwrap_or(0) as usize,
                 1,
@@ -760,8 +782,29 @@ impl Resolver<'_> {
                 format!("the bench `{}` has no source", self.bench.name),
             ));
             return None;
-        }
+        };
+        let load = (source.driver == Driver::ScpiLoad).then(|| source.name.clone());
         let raw = &node.value;
+        if let Some(name) = &load {
+            // A load has no voltage to set; `discharge: { to: }` needs one as its floor.
+            let voltage_fields = [raw.voltage.as_ref().map(|v| v.referenced.span())]
+                .into_iter()
+                .chain(
+                    [&raw.charge, &raw.discharge].map(|c| c.as_ref().map(|c| c.referenced.span())),
+                )
+                .flatten();
+            for span in voltage_fields {
+                let at = Span::new(span.byte_offset().unwrap_or(0) as usize, 1);
+                self.problems.push(
+                    Problem::at(
+                        self.file,
+                        at,
+                        format!("the bench's `{name}` is an electronic load: it has no voltage set point and only sinks current"),
+                    )
+                    .help("on a load bench write `sink_limit: 50 A` and `output: on`; `voltage`, `charge:` and `discharge:` need a source/sink"),
+                );
+            }
+        }
         let mut s = SourceSettings::default();
         let env = self.envelope.clone();
         if let Some(v) = &raw.voltage
@@ -798,6 +841,9 @@ impl Resolver<'_> {
         }
         for (shorthand, charging) in [(&raw.charge, true), (&raw.discharge, false)] {
             let Some(c) = shorthand else { continue };
+            if load.is_some() {
+                continue; // refused above, once
+            }
             let word = if charging { "charge" } else { "discharge" };
             if raw.voltage.is_some()
                 || raw.current_limit.is_some()
@@ -875,12 +921,16 @@ impl Resolver<'_> {
         self.voltage_set |= raw.voltage.is_some() || shorthand;
         self.current_limit_set |= raw.current_limit.is_some() || shorthand;
         self.sink_limit_set |= raw.sink_limit.is_some() || shorthand;
-        if s.output == Some(true)
-            && !(self.voltage_set && self.current_limit_set && self.sink_limit_set)
-        {
+        // A load needs only its sink current; it neither charges nor holds a voltage.
+        let (voltage_set, current_limit_set) = if load.is_some() {
+            (true, true)
+        } else {
+            (self.voltage_set, self.current_limit_set)
+        };
+        if s.output == Some(true) && !(voltage_set && current_limit_set && self.sink_limit_set) {
             let missing: Vec<&str> = [
-                ("voltage", self.voltage_set),
-                ("current_limit", self.current_limit_set),
+                ("voltage", voltage_set),
+                ("current_limit", current_limit_set),
                 ("sink_limit", self.sink_limit_set),
             ]
             .iter()
@@ -895,6 +945,43 @@ impl Resolver<'_> {
         Some(s)
     }
 
+    /// `inverter: { keepalive: on|off }`: needs the BMS's CAN link to send on.
+    fn inverter(&mut self, node: &Spanned<RawInverter>) -> Option<Action> {
+        let k = &node.value.keepalive;
+        let span = self.span(k);
+        if !self
+            .bench
+            .instruments
+            .values()
+            .any(|i| i.driver.role() == Role::Can)
+        {
+            self.problems.push(
+                Problem::at(
+                    self.file,
+                    span,
+                    format!(
+                        "the bench `{}` has no CAN link to send the keep-alive on",
+                        self.bench.name
+                    ),
+                )
+                .help("declare a `bms-can` instrument named `bms`"),
+            );
+            return None;
+        }
+        match k.value.as_str() {
+            "on" | "true" => Some(Action::KeepAlive { on: true }),
+            "off" | "false" => Some(Action::KeepAlive { on: false }),
+            other => {
+                self.problems.push(Problem::at(
+                    self.file,
+                    span,
+                    format!("`keepalive: {other}` is neither on nor off"),
+                ));
+                None
+            }
+        }
+    }
+
     fn chamber(&mut self, node: &Spanned<RawChamber>, vars: &[(String, u32)]) -> Option<Action> {
         let at = Span::new(
             node.referenced.span().byte_offset().unwrap_or(0) as usize,
@@ -904,7 +991,7 @@ impl Resolver<'_> {
             .bench
             .instruments
             .values()
-            .find(|i| i.driver == Driver::WatlowF4t)
+            .find(|i| i.driver.role() == Role::Chamber)
             .cloned()
         else {
             self.problems.push(

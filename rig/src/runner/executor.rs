@@ -54,6 +54,8 @@ pub struct Executor<'a> {
     pub clock: RunClock,
     /// Test hook, see [`super::Prepared::inject_panic_at_step`].
     pub panic_at_step: Option<usize>,
+    /// The inverter keep-alive while a plan has it on; dropping it stops it.
+    pub keepalive: Option<rig_drivers::can::KeepAlive>,
 }
 
 fn fmt_t(t: f64) -> String {
@@ -567,7 +569,7 @@ impl Executor<'_> {
                     if let Some(o) = settings.output {
                         s.set_output(o).await?;
                     }
-                    Ok::<(), rig_drivers::scpi::ScpiError>(())
+                    Ok::<(), super::roles::RoleError>(())
                 }
                 .await;
                 r.map_err(|e| failure(&name, e))
@@ -605,6 +607,41 @@ impl Executor<'_> {
                 }
                 .await;
                 r.map_err(|e| failure(&spec.name, e))
+            }
+            Action::KeepAlive { on } => {
+                let (bus, sender) = self
+                    .instruments
+                    .can_sender
+                    .as_ref()
+                    .ok_or_else(|| failure("bms", "not connected"))?;
+                let description = match (*on, self.keepalive.take()) {
+                    (true, Some(running)) => {
+                        self.keepalive = Some(running);
+                        "inverter keep-alive: on (already sending)".to_string()
+                    }
+                    (true, None) => {
+                        self.keepalive =
+                            Some(rig_drivers::can::KeepAlive::inverter(sender.clone()));
+                        format!("inverter keep-alive: on, 0x305 every second on {bus}")
+                    }
+                    (false, Some(running)) => {
+                        let report = running.stop().await;
+                        if report.failed > 0 {
+                            return Err(failure(
+                                bus,
+                                format!(
+                                    "{} of {} keep-alive frames could not be sent",
+                                    report.failed,
+                                    report.sent + report.failed
+                                ),
+                            ));
+                        }
+                        format!("inverter keep-alive: off after {} frames", report.sent)
+                    }
+                    (false, None) => "inverter keep-alive: off (was not sending)".to_string(),
+                };
+                self.log.emit(EventKind::Action { step, description });
+                Ok(())
             }
             Action::Relay { relay, op } => {
                 let wire = self

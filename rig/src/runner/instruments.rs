@@ -6,17 +6,19 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rig_drivers::can::{CanDatabase, CanPort};
-use rig_drivers::chamber::{Chamber, RunEvent, WatlowF4t, WordOrder};
+use rig_drivers::chamber::{Chamber, EspecP300, RunEvent, WatlowF4, WatlowF4t, WordOrder};
 use rig_drivers::modbus::RelayBoard;
 use rig_drivers::modbus::{ModbusFraming, attach, connect_modbus};
+use rig_drivers::relays::{Daq970a, Numato};
 use rig_drivers::rs485::pylontech::PylontechClient;
-use rig_drivers::scpi::ScpiSource;
+use rig_drivers::scpi::{ScpiLoad, ScpiSource};
 use rig_drivers::traffic::TrafficSink;
 use rig_drivers::transport::{BoxStream, Endpoint, connect_tcp, open_serial};
 use rig_reports::EventKind;
 use tokio::sync::Mutex;
 
 use super::log::EventLog;
+use super::roles::{BoardRole, ChamberRole, Protection, SourceRole};
 use crate::bench::{Bench, Driver, InstrumentSpec, SafeState};
 use crate::clock;
 
@@ -40,8 +42,8 @@ pub fn failure(instrument: &str, message: impl std::fmt::Display) -> InstrumentF
     }
 }
 
-pub type SharedSource = Arc<Mutex<ScpiSource<BoxStream>>>;
-pub type SharedBoard = Arc<Mutex<RelayBoard>>;
+pub type SharedSource = Arc<Mutex<SourceRole>>;
+pub type SharedBoard = Arc<Mutex<BoardRole>>;
 
 /// The BMS CAN link: a port on a bus plus the database that decodes it.
 pub struct CanLink {
@@ -50,7 +52,7 @@ pub struct CanLink {
     pub db: CanDatabase,
 }
 
-pub type SharedChamber = Arc<Mutex<WatlowF4t>>;
+pub type SharedChamber = Arc<Mutex<ChamberRole>>;
 
 /// The pack's RS485 link: a client and the pack's address.
 pub struct Rs485Link {
@@ -65,6 +67,8 @@ pub struct Instruments {
     pub source: Option<(InstrumentSpec, SharedSource)>,
     pub boards: BTreeMap<String, (InstrumentSpec, SharedBoard)>,
     pub can: Option<(InstrumentSpec, CanLink)>,
+    /// Sends on the BMS's bus after the CAN sampler took the link (the keep-alive).
+    pub can_sender: Option<(String, rig_drivers::can::CanSender)>,
     pub chamber: Option<(InstrumentSpec, SharedChamber)>,
     pub rs485: Option<(InstrumentSpec, Rs485Link)>,
     /// Names in connection order; safe states are applied in reverse.
@@ -110,25 +114,21 @@ impl Connector<'_> {
         }
     }
 
-    /// A Modbus context for a chamber: MBAP framing over TCP (and on the virtual bench,
-    /// as the real controller on port 502), RTU framing on a serial port.
+    /// A Modbus context for a chamber: over a byte stream (the virtual bench, a TCP
+    /// socket or gateway) in the framing the controller speaks there, MBAP for the F4T
+    /// on port 502, RTU for the F4 behind a gateway; RTU framing on a serial port.
     async fn modbus(
         &self,
         spec: &InstrumentSpec,
         traffic: &TrafficSink,
+        framing: ModbusFraming,
     ) -> Result<(tokio_modbus::client::Context, u8), InstrumentFailure> {
         let name: Arc<str> = Arc::from(spec.name.as_str());
         match &spec.resource {
             Endpoint::Sim { .. } | Endpoint::TcpSocket { .. } => {
                 let stream = self.stream(spec).await?;
                 Ok((
-                    attach(
-                        stream,
-                        ModbusFraming::Tcp,
-                        spec.unit,
-                        name,
-                        Some(traffic.clone()),
-                    ),
+                    attach(stream, framing, spec.unit, name, Some(traffic.clone())),
                     spec.unit,
                 ))
             }
@@ -216,77 +216,59 @@ impl Instruments {
         let name: Arc<str> = Arc::from(spec.name.as_str());
         let timeout = clock::secs(spec.timeout_s);
         match spec.driver {
-            Driver::ScpiSource => {
-                let stream = connector.stream(spec).await?;
-                let (mut source, identity) =
-                    ScpiSource::open(stream, name, spec.dialect, timeout, Some(traffic.clone()))
-                        .await
-                        .map_err(|e| failure(&spec.name, e))?;
+            Driver::ScpiSource | Driver::ScpiLoad => {
+                let (mut source, identity) = open_source(spec, connector, traffic).await?;
+                // Nothing is energised before its limits are programmed and read back.
+                let protection = match protection {
+                    Some((ovp, ocp)) => Some(
+                        source
+                            .program_protection(ovp, ocp)
+                            .await
+                            .map_err(|e| failure(&spec.name, e))?,
+                    ),
+                    None => None,
+                };
+                let identity = match protection {
+                    Some(Protection::LoadIdle) => {
+                        format!("{identity}; protection: constant current 0 A, input confirmed off")
+                    }
+                    _ => identity,
+                };
                 log.emit(EventKind::InstrumentConnected {
                     instrument: spec.name.clone(),
                     driver: spec.driver.name().into(),
                     resource: spec.resource.to_string(),
-                    identity: format!(
-                        "{}, {}, serial {}, firmware {}",
-                        identity.manufacturer, identity.model, identity.serial, identity.firmware
-                    ),
+                    identity,
                 });
-                // Nothing is energised before its limits are programmed and read back.
-                if let Some((ovp, ocp)) = protection {
-                    source
-                        .program_protection(ovp, ocp)
-                        .await
-                        .map_err(|e| failure(&spec.name, e))?;
+                if let Some(Protection::Programmed { ovp_v, ocp_a }) = protection {
                     log.emit(EventKind::ProtectionProgrammed {
                         instrument: spec.name.clone(),
-                        ovp_v: ovp,
-                        ocp_a: ocp,
+                        ovp_v,
+                        ocp_a,
                     });
                 }
                 self.source = Some((spec.clone(), Arc::new(Mutex::new(source))));
             }
-            Driver::WaveshareRelayD => {
-                let stream = connector.stream(spec).await?;
-                let (board, identity) =
-                    RelayBoard::open(stream, spec.unit, name, timeout, Some(traffic.clone()))
-                        .await
-                        .map_err(|e| failure(&spec.name, e))?;
+            Driver::WaveshareRelayD | Driver::Daq970a | Driver::NumatoRelay => {
+                let (board, identity) = open_board(spec, connector, traffic).await?;
                 log.emit(EventKind::InstrumentConnected {
                     instrument: spec.name.clone(),
                     driver: spec.driver.name().into(),
                     resource: spec.resource.to_string(),
-                    identity: format!(
-                        "Modbus unit {}, firmware register {:#06x}",
-                        identity.unit, identity.firmware_version
-                    ),
+                    identity,
                 });
                 self.boards.insert(
                     spec.name.clone(),
                     (spec.clone(), Arc::new(Mutex::new(board))),
                 );
             }
-            Driver::WatlowF4t => {
-                let (context, unit) = connector.modbus(spec, traffic).await?;
-                let run_event = RunEvent {
-                    output: spec.run_event,
-                    active_high: true,
-                };
-                let chamber = WatlowF4t::open(
-                    context,
-                    name,
-                    spec.control_loop,
-                    WordOrder::LowWordFirst,
-                    run_event,
-                    timeout,
-                )
-                .await
-                .map_err(|e| failure(&spec.name, e))?;
-                let (low, high) = chamber.range();
+            Driver::WatlowF4t | Driver::WatlowF4 | Driver::EspecP300 => {
+                let (chamber, identity) = open_chamber(spec, connector, traffic).await?;
                 log.emit(EventKind::InstrumentConnected {
                     instrument: spec.name.clone(),
                     driver: spec.driver.name().into(),
                     resource: spec.resource.to_string(),
-                    identity: format!("Watlow F4T, Modbus unit {unit}, loop {}, set-point range {low} to {high} degC", spec.control_loop),
+                    identity,
                 });
                 self.chamber = Some((spec.clone(), Arc::new(Mutex::new(chamber))));
             }
@@ -327,17 +309,19 @@ impl Instruments {
             }
             Driver::BmsCan => {
                 let port = connector.can_port(spec).await?;
-                let text = spec
-                    .dbc
-                    .as_deref()
-                    .unwrap_or(rig_drivers::can::PYLON_LV_DBC);
-                let db = CanDatabase::parse(text).map_err(|e| failure(&spec.name, e))?;
+                let texts: Vec<&str> = if spec.dbc.is_empty() {
+                    vec![rig_drivers::can::PYLON_LV_DBC]
+                } else {
+                    spec.dbc.iter().map(String::as_str).collect()
+                };
+                let db = CanDatabase::parse_all(&texts).map_err(|e| failure(&spec.name, e))?;
                 log.emit(EventKind::InstrumentConnected {
                     instrument: spec.name.clone(),
                     driver: spec.driver.name().into(),
                     resource: spec.resource.to_string(),
                     identity: "CAN link (listen-only)".into(),
                 });
+                self.can_sender = Some((spec.name.clone(), port.sender()));
                 self.can = Some((
                     spec.clone(),
                     CanLink {
@@ -463,11 +447,11 @@ impl Instruments {
             return Some((action, bounded(r)));
         }
         let (spec, board) = self.boards.get(name)?;
-        let SafeState::Board { closed } = &spec.safe_state else {
+        let SafeState::Board { closed, wired } = &spec.safe_state else {
             return None;
         };
         let board = board.clone();
-        let closed = closed.clone();
+        let (closed, wired) = (closed.clone(), wired.clone());
         let action = if closed.is_empty() {
             "all relays open".to_string()
         } else {
@@ -475,15 +459,9 @@ impl Instruments {
         };
         let r = clock::within(spec.timeout_s * 10.0, async move {
             let mut b = board.lock().await;
-            if closed.is_empty() {
-                return b.all_off().await.map_err(|e| e.to_string());
-            }
-            for channel in 1..=rig_drivers::modbus::CHANNELS {
-                b.set_relay(channel, closed.contains(&channel))
-                    .await
-                    .map_err(|e| e.to_string())?;
-            }
-            Ok(())
+            b.apply_safe(&closed, &wired)
+                .await
+                .map_err(|e| e.to_string())
         })
         .await;
         Some((action, bounded(r)))
@@ -531,18 +509,10 @@ async fn reconnect_source(
     else {
         return Ok(());
     };
-    let name: Arc<str> = Arc::from(spec.name.as_str());
     let attempt = async {
-        let stream = connector.stream(spec).await.map_err(|f| f.message)?;
-        let (mut source, _) = ScpiSource::open(
-            stream,
-            name,
-            spec.dialect,
-            clock::secs(spec.timeout_s),
-            Some(traffic.clone()),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+        let (mut source, _) = open_source(spec, connector, traffic)
+            .await
+            .map_err(|f| f.message)?;
         source.set_output(false).await.map_err(|e| e.to_string())?;
         source
             .set_current_limit(current_limit_a)
@@ -564,30 +534,169 @@ async fn reconnect_board(
     connector: &Connector<'_>,
     traffic: &TrafficSink,
 ) -> Result<(), String> {
-    let SafeState::Board { closed } = &spec.safe_state else {
+    let SafeState::Board { closed, wired } = &spec.safe_state else {
         return Ok(());
     };
-    let name: Arc<str> = Arc::from(spec.name.as_str());
     let attempt = async {
-        let stream = connector.stream(spec).await.map_err(|f| f.message)?;
-        let (mut board, _) = RelayBoard::open(
-            stream,
-            spec.unit,
-            name,
-            clock::secs(spec.timeout_s),
-            Some(traffic.clone()),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-        for channel in 1..=rig_drivers::modbus::CHANNELS {
-            board
-                .set_relay(channel, closed.contains(&channel))
-                .await
-                .map_err(|e| e.to_string())?;
-        }
-        Ok(())
+        let (mut board, _) = open_board(spec, connector, traffic)
+            .await
+            .map_err(|f| f.message)?;
+        board
+            .apply_safe(closed, wired)
+            .await
+            .map_err(|e| e.to_string())
     };
     clock::within(spec.timeout_s * 12.0, attempt)
         .await
         .map_err(|()| "timed out".to_string())?
+}
+
+/// Opens the source role's instrument: a SCPI source/sink or an electronic load.
+/// Returns it with its identity line.
+async fn open_source(
+    spec: &InstrumentSpec,
+    connector: &Connector<'_>,
+    traffic: &TrafficSink,
+) -> Result<(SourceRole, String), InstrumentFailure> {
+    let name: Arc<str> = Arc::from(spec.name.as_str());
+    let timeout = clock::secs(spec.timeout_s);
+    let stream = connector.stream(spec).await?;
+    let fail = |e: rig_drivers::scpi::ScpiError| failure(&spec.name, e);
+    let (role, identity) = if spec.driver == Driver::ScpiLoad {
+        let (load, identity) = ScpiLoad::open(
+            stream,
+            name,
+            spec.load_dialect,
+            timeout,
+            Some(traffic.clone()),
+        )
+        .await
+        .map_err(fail)?;
+        (SourceRole::Load(load), identity)
+    } else {
+        let (source, identity) =
+            ScpiSource::open(stream, name, spec.dialect, timeout, Some(traffic.clone()))
+                .await
+                .map_err(fail)?;
+        (SourceRole::Supply(source), identity)
+    };
+    Ok((
+        role,
+        format!(
+            "{}, {}, serial {}, firmware {}",
+            identity.manufacturer, identity.model, identity.serial, identity.firmware
+        ),
+    ))
+}
+
+/// Opens a relay board of any family, with its identity line.
+async fn open_board(
+    spec: &InstrumentSpec,
+    connector: &Connector<'_>,
+    traffic: &TrafficSink,
+) -> Result<(BoardRole, String), InstrumentFailure> {
+    let name: Arc<str> = Arc::from(spec.name.as_str());
+    let timeout = clock::secs(spec.timeout_s);
+    let stream = connector.stream(spec).await?;
+    match spec.driver {
+        Driver::Daq970a => {
+            let (daq, id) = Daq970a::open(stream, name, timeout, Some(traffic.clone()))
+                .await
+                .map_err(|e| failure(&spec.name, e))?;
+            Ok((
+                BoardRole::Daq970a(daq),
+                format!(
+                    "{}, {}, serial {}, firmware {}",
+                    id.manufacturer, id.model, id.serial, id.firmware
+                ),
+            ))
+        }
+        Driver::NumatoRelay => {
+            let (module, version) =
+                Numato::open(stream, name, spec.channels, timeout, Some(traffic.clone()))
+                    .await
+                    .map_err(|e| failure(&spec.name, e))?;
+            Ok((
+                BoardRole::Numato(module),
+                format!(
+                    "Numato {}-channel relay module, version {version}",
+                    spec.channels
+                ),
+            ))
+        }
+        _ => {
+            let (board, identity) =
+                RelayBoard::open(stream, spec.unit, name, timeout, Some(traffic.clone()))
+                    .await
+                    .map_err(|e| failure(&spec.name, e))?;
+            Ok((
+                BoardRole::Waveshare(board),
+                format!(
+                    "Modbus unit {}, firmware register {:#06x}",
+                    identity.unit, identity.firmware_version
+                ),
+            ))
+        }
+    }
+}
+
+/// Opens a chamber controller of any family, with its identity line.
+async fn open_chamber(
+    spec: &InstrumentSpec,
+    connector: &Connector<'_>,
+    traffic: &TrafficSink,
+) -> Result<(ChamberRole, String), InstrumentFailure> {
+    let name: Arc<str> = Arc::from(spec.name.as_str());
+    let timeout = clock::secs(spec.timeout_s);
+    let run_event = RunEvent {
+        output: spec.run_event,
+        active_high: true,
+    };
+    let fail = |e: rig_drivers::chamber::ChamberError| failure(&spec.name, e);
+    let chamber = match spec.driver {
+        Driver::EspecP300 => {
+            let stream = connector.stream(spec).await?;
+            let address = spec.address_given.then_some(spec.address);
+            let (espec, _) = EspecP300::open(stream, name, address, timeout, Some(traffic.clone()))
+                .await
+                .map_err(fail)?;
+            ChamberRole::Espec(espec)
+        }
+        Driver::WatlowF4 => {
+            let (context, _) = connector.modbus(spec, traffic, ModbusFraming::Rtu).await?;
+            ChamberRole::F4(
+                WatlowF4::open(context, name, run_event, timeout)
+                    .await
+                    .map_err(fail)?,
+            )
+        }
+        _ => {
+            let (context, _) = connector.modbus(spec, traffic, ModbusFraming::Tcp).await?;
+            ChamberRole::F4t(
+                WatlowF4t::open(
+                    context,
+                    name,
+                    spec.control_loop,
+                    WordOrder::LowWordFirst,
+                    run_event,
+                    timeout,
+                )
+                .await
+                .map_err(fail)?,
+            )
+        }
+    };
+    let (low, high) = chamber.range();
+    let identity = match spec.driver {
+        Driver::EspecP300 => format!("ESPEC P-300 family, limits {low} to {high} degC"),
+        Driver::WatlowF4 => format!(
+            "Watlow F4, Modbus unit {}, set-point range {low} to {high} degC",
+            spec.unit
+        ),
+        _ => format!(
+            "Watlow F4T, Modbus unit {}, loop {}, set-point range {low} to {high} degC",
+            spec.unit, spec.control_loop
+        ),
+    };
+    Ok((chamber, identity))
 }

@@ -9,6 +9,7 @@ mod executor;
 mod instruments;
 mod log;
 mod probe;
+mod roles;
 mod samplers;
 mod signals;
 mod store;
@@ -254,6 +255,7 @@ async fn run(plan: &Plan, bench: &Bench, prepared: &Prepared, log_path: PathBuf)
                     store: store::Store::new(&channels),
                     clock,
                     panic_at_step: prepared.inject_panic_at_step,
+                    keepalive: None,
                 };
                 let (verdict, message) = execute(executor, plan, &log).await;
                 for t in &tasks {
@@ -472,7 +474,7 @@ fn protection_limits(plan: &Plan, bench: &Bench) -> (f64, f64) {
     let source = bench
         .instruments
         .values()
-        .find(|i| i.driver == crate::bench::Driver::ScpiSource);
+        .find(|i| i.driver.role() == crate::bench::Role::Source);
     let bench_v = source.and_then(|s| s.max_voltage).unwrap_or(f64::INFINITY);
     let bench_i = source.and_then(|s| s.max_current).unwrap_or(f64::INFINITY);
     let dut_v = plan

@@ -8,20 +8,20 @@ use crate::expr::{ChannelId, Value};
 use crate::runner::instruments::SharedBoard;
 use crate::runner::log::EventLog;
 
-/// Channels of one board's wires: (channel, 0-based index on the board, inverted).
+/// Channels of one board's wires: (channel, number and bit on the board, inverted).
 fn wires(
     bench_wires: &std::collections::BTreeMap<String, crate::bench::BoardWire>,
     board: &str,
     prefix: &str,
     channels: &Channels,
-) -> Vec<(ChannelId, usize, bool)> {
+) -> Vec<(ChannelId, (u16, Option<u8>), bool)> {
     bench_wires
         .iter()
         .filter(|(_, w)| w.board == board)
         .filter_map(|(n, w)| {
             channels
                 .find(&format!("{prefix}.{n}"))
-                .map(|(id, _)| (id, usize::from(w.number - 1), w.invert))
+                .map(|(id, _)| (id, (w.number, w.bit), w.invert))
         })
         .collect()
 }
@@ -42,24 +42,28 @@ pub async fn board(
         let (board, relays, inputs) = (board.clone(), relays.clone(), inputs.clone());
         async move {
             let mut b = board.lock().await;
-            let failed = |e: rig_drivers::modbus::RelayBoardError| Stop::Failed(e.to_string());
+            let failed = |e: crate::runner::roles::RoleError| Stop::Failed(e.to_string());
+            let relay_numbers: Vec<u16> = relays.iter().map(|&(_, (n, _), _)| n).collect();
+            let input_numbers: Vec<(u16, Option<u8>)> = inputs.iter().map(|&(_, w, _)| w).collect();
             let r = if relays.is_empty() {
-                [false; 8]
+                Vec::new()
             } else {
-                b.read_relays().await.map_err(failed)?
+                b.read_relays(&relay_numbers).await.map_err(failed)?
             };
             let i = if inputs.is_empty() {
-                [false; 8]
+                Vec::new()
             } else {
-                b.read_inputs().await.map_err(failed)?
+                b.read_inputs(&input_numbers).await.map_err(failed)?
             };
             Ok(relays
                 .iter()
-                .map(|&(id, n, inv)| (Some(id), Value::Bool(r[n] != inv)))
+                .zip(r)
+                .map(|(&(id, _, inv), level)| (Some(id), Value::Bool(level != inv)))
                 .chain(
                     inputs
                         .iter()
-                        .map(|&(id, n, inv)| (Some(id), Value::Bool(i[n] != inv))),
+                        .zip(i)
+                        .map(|(&(id, _, inv), level)| (Some(id), Value::Bool(level != inv))),
                 )
                 .collect())
         }

@@ -28,7 +28,7 @@ pub async fn source(
         async move {
             let mut s = source.lock().await;
             let (v, i, o) = async {
-                Ok::<_, rig_drivers::scpi::ScpiError>((
+                Ok::<_, crate::runner::roles::RoleError>((
                     s.measure_voltage().await?,
                     s.measure_current().await?,
                     s.output().await?,
