@@ -7,6 +7,7 @@ pub mod raw;
 mod resolve;
 
 pub use model::{
-    Action, EnvelopeLimits, Expectation, Location, Plan, RelayOp, SourceSettings, Step, Window,
+    Action, EnvelopeLimits, Expectation, Location, Plan, RelayOp, Rs485Command, SourceSettings,
+    Step, Window,
 };
 pub use resolve::load_plan;

@@ -78,6 +78,15 @@ pub enum Action {
     KeepAlive {
         on: bool,
     },
+    /// A command to the pack over RS485.
+    Rs485(Rs485Command),
+}
+
+/// Commands a plan may send the pack over RS485 (protocols.md 2.7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rs485Command {
+    /// 0x95, turn off module.
+    TurnOff,
 }
 
 /// Source/sink settings in the order they are sent: limits before voltage, output last.

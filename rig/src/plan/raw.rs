@@ -44,6 +44,9 @@ pub struct RawStep {
     /// Act as the inverter on the BMS's CAN bus: `{ keepalive: on }` sends 0x305 every
     /// second (protocols.md 1.7) until `{ keepalive: off }` or the end of the run.
     pub inverter: Option<Spanned<RawInverter>>,
+    /// Send the pack a command over RS485: `{ send: turn_off }` (0x95, the upper
+    /// computer's shutdown).
+    pub rs485: Option<Spanned<RawRs485>>,
     /// Stay in this step at least this long (`30 s`).
     pub wait: Option<Spanned<String>>,
     /// The longest this step may take, actions included (`2 min`); beyond it the run
@@ -104,6 +107,13 @@ pub struct RawChamber {
     pub setpoint: Option<Spanned<String>>,
     /// Start (`true`) or stop (`false`) conditioning.
     pub run: Option<Spanned<bool>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRs485 {
+    /// `turn_off`.
+    pub send: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]

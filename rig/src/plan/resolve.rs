@@ -8,7 +8,9 @@ use super::model::{
     Action, EnvelopeLimits, Expectation, Location, Plan, RelayOp, SourceSettings, Step, Window,
     content_hash,
 };
-use super::raw::{RawChamber, RawExpectation, RawInverter, RawPlan, RawRelay, RawSource, RawStep};
+use super::raw::{
+    RawChamber, RawExpectation, RawInverter, RawPlan, RawRelay, RawRs485, RawSource, RawStep,
+};
 use crate::bench::{Bench, Channels, Driver, Role};
 use crate::diag::{Problem, Problems, SourceFile, Span, near_misses};
 use crate::dut::{DutProfile, Provenance};
@@ -513,6 +515,9 @@ impl Resolver<'_> {
         if raw.inverter.is_some() {
             extra.push("inverter");
         }
+        if raw.rs485.is_some() {
+            extra.push("rs485");
+        }
         if raw.wait.is_some() {
             extra.push("wait");
         }
@@ -664,6 +669,11 @@ impl Resolver<'_> {
         {
             actions.push(action);
         }
+        if let Some(rs485) = &raw.rs485
+            && let Some(action) = self.rs485(rs485)
+        {
+            actions.push(action);
+        }
         let wait_s = match &raw.wait {
             Some(w) => self.duration(w, vars, "`wait`").unwrap_or(0.0),
             None => 0.0,
@@ -696,6 +706,7 @@ impl Resolver<'_> {
             && raw.relay.is_none()
             && raw.chamber.is_none()
             && raw.inverter.is_none()
+            && raw.rs485.is_none()
             && raw.wait.is_none()
             && raw.expect.is_empty()
         {
@@ -705,7 +716,7 @@ impl Resolver<'_> {
             );
             self.problems.push(
                 Problem::at(self.file, at, format!("step `{name}` does nothing")).help(
-                    "give it a `source:`, `relay:`, `chamber:`, `inverter:`, `wait:` or `expect:`",
+                    "give it a `source:`, `relay:`, `chamber:`, `inverter:`, `rs485:`, `wait:` or `expect:`",
                 ),
             );
         }
@@ -943,6 +954,41 @@ impl Resolver<'_> {
             }
         }
         Some(s)
+    }
+
+    /// `rs485: { send: turn_off }`: needs the pack's RS485 link.
+    fn rs485(&mut self, node: &Spanned<RawRs485>) -> Option<Action> {
+        let c = &node.value.send;
+        let span = self.span(c);
+        if !self
+            .bench
+            .instruments
+            .values()
+            .any(|i| i.driver.role() == Role::Rs485)
+        {
+            self.problems.push(
+                Problem::at(
+                    self.file,
+                    span,
+                    format!(
+                        "the bench `{}` has no RS485 link to the pack",
+                        self.bench.name
+                    ),
+                )
+                .help("declare a `pylontech-rs485` instrument named `rs485`"),
+            );
+            return None;
+        }
+        match c.value.as_str() {
+            "turn_off" => Some(Action::Rs485(super::model::Rs485Command::TurnOff)),
+            other => {
+                self.problems.push(
+                    Problem::at(self.file, span, format!("unknown RS485 command `{other}`"))
+                        .help("commands: turn_off (0x95)"),
+                );
+                None
+            }
+        }
     }
 
     /// `inverter: { keepalive: on|off }`: needs the BMS's CAN link to send on.

@@ -608,6 +608,33 @@ impl Executor<'_> {
                 .await;
                 r.map_err(|e| failure(&spec.name, e))
             }
+            Action::Rs485(command) => {
+                let (name, commands) = self
+                    .instruments
+                    .rs485_commands
+                    .as_ref()
+                    .ok_or_else(|| failure("rs485", "not connected"))?;
+                let (what, sampler_command) = match command {
+                    crate::plan::Rs485Command::TurnOff => (
+                        "0x95 turn off module",
+                        super::samplers::Rs485Command::TurnOff,
+                    ),
+                };
+                self.log.emit(EventKind::Action {
+                    step,
+                    description: format!("rs485: {what}"),
+                });
+                let (reply_tx, reply_rx) = tokio::sync::oneshot::channel();
+                commands
+                    .send((sampler_command, reply_tx))
+                    .await
+                    .map_err(|_| failure(name, "its link has ended"))?;
+                match reply_rx.await {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(e)) => Err(failure(name, format!("{what}: {e}"))),
+                    Err(_) => Err(failure(name, "its link has ended")),
+                }
+            }
             Action::KeepAlive { on } => {
                 let (bus, sender) = self
                     .instruments

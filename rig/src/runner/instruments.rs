@@ -71,6 +71,11 @@ pub struct Instruments {
     pub can_sender: Option<(String, rig_drivers::can::CanSender)>,
     pub chamber: Option<(InstrumentSpec, SharedChamber)>,
     pub rs485: Option<(InstrumentSpec, Rs485Link)>,
+    /// Commands for the pack over RS485, sent by its sampler, which owns the link.
+    pub rs485_commands: Option<(
+        String,
+        tokio::sync::mpsc::Sender<super::samplers::Rs485Request>,
+    )>,
     /// Names in connection order; safe states are applied in reverse.
     pub order: Vec<String>,
 }

@@ -371,10 +371,13 @@ pub(crate) fn start_samplers(
     }
     // The link samplers own their connections; there is nothing to make safe on a listener.
     if let Some((spec, link)) = connected.rs485.take() {
+        let (commands_tx, commands_rx) = mpsc::channel(1);
+        connected.rs485_commands = Some((spec.name.clone(), commands_tx));
         spawn(
             &spec.name,
             Box::pin(samplers::rs485(
                 link,
+                commands_rx,
                 channels.clone(),
                 poll.get(&spec.name).copied().unwrap_or(spec.poll_s),
                 log.clone(),

@@ -179,6 +179,13 @@ impl<S: ByteStream> PylontechClient<S> {
         )
     }
 
+    /// 0x95 for one module: the pack answers with an empty INFO, then turns off
+    /// (protocols.md 2.7; LOSUN 2.3-3 sleep entry 5, "forced shutdown through upper
+    /// computer software").
+    pub async fn turn_off(&mut self, adr: u8) -> Result<(), PylonError> {
+        self.request(adr, Cid2::TurnOff, vec![adr]).await.map(drop)
+    }
+
     /// 0x42 whole system (command value 0xFF, §2.5), INFO returned raw: its multi-module
     /// layout is not in the V3.3 PDF.
     pub async fn analog_whole_system_raw(&mut self, adr: u8) -> Result<Vec<u8>, PylonError> {
@@ -333,6 +340,25 @@ mod tests {
         assert_eq!(c.adopt_version(2).await.unwrap(), 0x28);
         let m = c.charge_management(2).await.unwrap();
         assert!(!m.charge_enable() && m.discharge_enable());
+    }
+
+    #[tokio::test]
+    async fn turn_off_byte_exact() {
+        // LENID 2 (the ADR as command value): LCHKSUM 0xE; CHKSUM over
+        // "20024695E00202" = 0xFD2B.
+        let mock = Builder::new()
+            .write(b"~20024695E00202FD2B\r")
+            .read(&response(0x20, 0x02, 0x00, vec![]))
+            .write(b"~20024695E00202FD2B\r")
+            .read(&response(0x20, 0x02, 0x04, vec![]))
+            .build();
+        let mut c = client(mock);
+        c.turn_off(2).await.unwrap();
+        let refused = c.turn_off(2).await.unwrap_err();
+        assert!(
+            matches!(refused.kind, PylonErrorKind::Refused { .. }),
+            "{refused}"
+        );
     }
 
     #[tokio::test]

@@ -58,6 +58,8 @@ pub enum Cid2 {
     ManufacturerInfo,
     /// 0x92 get charge/discharge management info.
     ChargeManagement,
+    /// 0x95 turn off module (the pack goes to sleep; upper-computer shutdown).
+    TurnOff,
 }
 
 impl Cid2 {
@@ -69,6 +71,7 @@ impl Cid2 {
             Cid2::ProtocolVersion => 0x4F,
             Cid2::ManufacturerInfo => 0x51,
             Cid2::ChargeManagement => 0x92,
+            Cid2::TurnOff => 0x95,
         }
     }
 }
@@ -82,6 +85,7 @@ impl fmt::Display for Cid2 {
             Cid2::ProtocolVersion => "get protocol version",
             Cid2::ManufacturerInfo => "get manufacturer info",
             Cid2::ChargeManagement => "get charge/discharge management info",
+            Cid2::TurnOff => "turn off module",
         };
         write!(f, "{:#04X} ({name})", self.code())
     }

@@ -20,7 +20,7 @@ pub use board::board;
 pub use can::can;
 pub use chamber::chamber;
 pub use guard::SourceGuard;
-pub use rs485::rs485;
+pub use rs485::{Rs485Command, Rs485Request, rs485};
 pub use source::source;
 
 /// What samplers send to the executor.

@@ -2,7 +2,8 @@
 //! 0x92 charge management polled into `rs485.*` channels.
 
 use rig_drivers::rs485::pylontech::{AnalogData, PylonError};
-use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::mpsc::{Receiver, UnboundedSender};
+use tokio::sync::oneshot;
 
 use super::Feed;
 use crate::bench::{ChannelKind, Channels, Rs485Field};
@@ -11,12 +12,23 @@ use crate::quantity::{Dim, Quantity};
 use crate::runner::instruments::{Rs485Link, failure};
 use crate::runner::log::EventLog;
 
-/// Poll every `period_s`. A poll the pack does not answer turns `rs485.online` false
+/// What a plan asks the pack over RS485, between two polls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rs485Command {
+    /// 0x95, turn off module.
+    TurnOff,
+}
+
+/// A command and where its outcome goes.
+pub type Rs485Request = (Rs485Command, oneshot::Sender<Result<(), String>>);
+
+/// Poll every `period_s`, and send the plan's commands between polls. A poll the pack does not answer turns `rs485.online` false
 /// (a sleeping BMS is silent, LOSUN 2.3-3) and polling goes on; the executor decides
 /// whether that silence is the pack's behaviour or a broken link, as for CAN. Any
 /// other failure (garbage, a framing or checksum error) ends the link as an error.
 pub async fn rs485(
     mut link: Rs485Link,
+    mut commands: Receiver<Rs485Request>,
     channels: Channels,
     period_s: f64,
     log: EventLog,
@@ -69,7 +81,18 @@ pub async fn rs485(
             }
         }
         next += period_s;
-        clock.sleep_until_s(next.max(clock.now_s())).await;
+        // One client, one exchange at a time: commands wait for the poll to finish.
+        loop {
+            tokio::select! {
+                () = clock.sleep_until_s(next.max(clock.now_s())) => break,
+                Some((command, reply)) = commands.recv() => {
+                    let result = match command {
+                        Rs485Command::TurnOff => link.client.turn_off(link.address).await,
+                    };
+                    let _ = reply.send(result.map_err(|e| e.to_string()));
+                }
+            }
+        }
     }
 }
 
