@@ -5,11 +5,13 @@
 mod lines;
 mod modbus_rtu;
 mod relay_board;
+mod scpi_device;
 mod scpi_source;
 mod watlow_f4t;
 
 pub(crate) use relay_board::{RelayBoard, RelayBoardService};
-pub(crate) use scpi_source::{ScpiStatus, power_on_settings, serve_scpi};
+pub(crate) use scpi_device::ScpiStatus;
+pub(crate) use scpi_source::{power_on_settings, serve_scpi};
 pub(crate) use watlow_f4t::{F4tController, serve_f4t};
 
 /// Serve the relay board's Modbus RTU protocol on a byte stream until it closes.

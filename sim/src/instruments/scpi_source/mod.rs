@@ -2,8 +2,8 @@
 //! the `scpi` parser and the `scpi-contrib` IEEE 488.2 / SCPI-99 status model.
 //!
 //! One task per connection reads program messages (one per line), runs each against
-//! the command tree with the world locked, and writes the response. The main entry is
-//! [`serve_scpi`].
+//! the command tree with the world locked (`scpi_device`), and writes the response. The
+//! main entry is [`serve_scpi`].
 
 mod commands;
 mod session;
@@ -12,20 +12,20 @@ use std::sync::{Arc, Mutex};
 
 use scpi::error::ErrorCode;
 use scpi::tree::Node;
-use scpi::{Branch, Context, Leaf, Root};
+use scpi::{Branch, Leaf, Root};
 use scpi_contrib::{
     ieee488_cls, ieee488_ese, ieee488_esr, ieee488_idn, ieee488_opc, ieee488_rst, ieee488_sre,
     ieee488_stb, ieee488_tst, ieee488_wai, scpi_status, scpi_system,
 };
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 
 use self::commands::{
     CURRENT_LIMIT_NEGATIVE, CURRENT_LIMIT_POSITIVE, CURRENT_PROTECTION, MAX_OCP_A, MAX_OVP_V,
     MeasureCurrent, MeasureVoltage, Output, SOURCE_VOLTAGE, VOLTAGE_PROTECTION,
 };
-pub(crate) use self::session::ScpiStatus;
 use self::session::SourceSession;
-use super::lines::{Line, LineReader};
+use super::lines::Line;
+use super::scpi_device::serve_program_messages;
 use crate::circuit::SourceSettings;
 use crate::clock;
 use crate::world::{World, lock};
@@ -88,22 +88,16 @@ pub(crate) async fn serve_scpi<T>(world: Arc<Mutex<World>>, stream: T)
 where
     T: AsyncRead + AsyncWrite + Unpin,
 {
-    let (reader, mut writer) = tokio::io::split(stream);
-    let mut lines = LineReader::new(reader);
-    while let Ok(Some(line)) = lines.next_line().await {
-        let response = match line {
-            Line::Text(message) => execute(&world, &message),
-            Line::Overlong => {
-                lock(&world)
-                    .source_status
-                    .push(ErrorCode::InputBufferOverrun);
-                Vec::new()
-            }
-        };
-        if !response.is_empty() && writer.write_all(&response).await.is_err() {
-            return;
+    serve_program_messages(stream, |line| match line {
+        Line::Text(message) => execute(&world, &message),
+        Line::Overlong => {
+            lock(&world)
+                .source_status
+                .push(ErrorCode::InputBufferOverrun);
+            Vec::new()
         }
-    }
+    })
+    .await;
 }
 
 /// Run one program message; the response (with its `\n`), or nothing when the message
@@ -111,17 +105,11 @@ where
 fn execute(world: &Mutex<World>, message: &[u8]) -> Vec<u8> {
     let mut world = lock(world);
     world.advance_to(clock::now());
-    let mut session = SourceSession::open(&mut world);
-    let mut response = Vec::new();
-    let result = TREE.run(
-        message,
-        &mut session,
-        &mut Context::default(),
-        &mut response,
-    );
-    session.close(&mut world);
+    let mut session = session::open(&mut world);
+    let response = session.run(&TREE, message);
+    session::close(session, &mut world);
     world.settle();
-    if result.is_ok() { response } else { Vec::new() }
+    response
 }
 
 #[cfg(test)]
