@@ -11,7 +11,9 @@ use crate::clock::{self, secs};
 use crate::config::SimConfig;
 use crate::error::{EndpointKind, SimError};
 use crate::faults::{ArmedFault, pump};
-use crate::instruments::{RelayBoardService, serve_f4t, serve_relay_board, serve_scpi};
+use crate::instruments::{
+    RelayBoardService, serve_espec, serve_f4, serve_f4t, serve_relay_board, serve_scpi,
+};
 use crate::rs485_port::serve_rs485;
 use crate::snapshot::SimSnapshot;
 use crate::world::{World, lock};
@@ -26,7 +28,11 @@ const CAN0: &str = "can0";
 const CHAMBER: &str = "chamber";
 /// The BMS's RS485 port, Pylontech protocol, the pack at address 2.
 const RS485: &str = "rs485";
-const ENDPOINTS: &[&str] = &[SOURCE, IO, CAN0, CHAMBER, RS485];
+/// Watlow F4 chamber controller, Modbus RTU, address 1, on the same chamber air.
+const CHAMBER_F4: &str = "chamber-f4";
+/// ESPEC P-300 chamber controller, ASCII, on the same chamber air.
+const CHAMBER_ESPEC: &str = "chamber-espec";
+const ENDPOINTS: &[&str] = &[SOURCE, IO, CAN0, CHAMBER, RS485, CHAMBER_F4, CHAMBER_ESPEC];
 
 /// Bytes a duplex pipe buffers in each direction.
 const PIPE_CAPACITY: usize = 64 * 1024;
@@ -102,24 +108,27 @@ impl SimBench {
             }
         };
         let world = self.world.clone();
-        let task = if endpoint == SOURCE {
-            runtime.spawn(serve_scpi(world, server))
-        } else if endpoint == RS485 {
-            let bms = self.rs485.clone();
-            runtime.spawn(async move {
-                // A broken pipe only ends this connection.
-                let _ = serve_rs485(world, bms, server).await;
-            })
-        } else if endpoint == CHAMBER {
-            runtime.spawn(async move {
-                // A broken pipe only ends this connection.
+        // A broken pipe only ends its connection, so the servers' results are dropped.
+        let task = match endpoint {
+            SOURCE => runtime.spawn(serve_scpi(world, server)),
+            RS485 => {
+                let bms = self.rs485.clone();
+                runtime.spawn(async move {
+                    let _ = serve_rs485(world, bms, server).await;
+                })
+            }
+            CHAMBER => runtime.spawn(async move {
                 let _ = serve_f4t(world, server).await;
-            })
-        } else {
-            runtime.spawn(async move {
-                // A broken pipe only ends this connection.
+            }),
+            CHAMBER_F4 => runtime.spawn(async move {
+                let _ = serve_f4(world, server).await;
+            }),
+            CHAMBER_ESPEC => runtime.spawn(async move {
+                let _ = serve_espec(world, server).await;
+            }),
+            _ => runtime.spawn(async move {
                 let _ = serve_relay_board(server, RelayBoardService::new(world)).await;
-            })
+            }),
         };
         tasks.retain(|t| !t.is_finished());
         tasks.push(task.abort_handle());
@@ -147,7 +156,7 @@ impl SimBench {
     /// How `name` is reached, checked against what the caller asked for.
     fn kind(name: &str, requested: EndpointKind) -> Result<(), SimError> {
         let actual = match name {
-            SOURCE | IO | CHAMBER | RS485 => EndpointKind::ByteStream,
+            SOURCE | IO | CHAMBER | RS485 | CHAMBER_F4 | CHAMBER_ESPEC => EndpointKind::ByteStream,
             CAN0 => EndpointKind::CanBus,
             _ => {
                 return Err(SimError::UnknownEndpoint {

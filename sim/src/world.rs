@@ -15,6 +15,12 @@
 //! enable). The relay board starts in its factory "linkage" mode, where each relay
 //! follows its input: until the rig decouples channel 1, relay 1 holds the reset button
 //! down whenever charging is enabled, just as a fresh board would on a real bench.
+//!
+//! The relay lines are reachable by the other relay front ends too (DAQ970A channels
+//! 101-108, Numato relays 0-7) and the input lines by their inputs (DAQ970A DIO byte,
+//! Numato GPIO 0-7): [`World::relay_line`], [`World::drive_relay_line`],
+//! [`World::input_line`]. The last instrument to switch a line drives it
+//! (`instruments::relay_lines`).
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -25,7 +31,7 @@ use crate::circuit::{OperatingPoint, PackTerminal, SourceSettings, solve};
 use crate::clock::{Duration, Instant};
 use crate::config::SimConfig;
 use crate::defects::DefectSet;
-use crate::instruments::{F4tController, RelayBoard, ScpiStatus, power_on_settings};
+use crate::instruments::{F4tController, FrontEnds, RelayBoard, ScpiStatus, power_on_settings};
 use crate::pack::{Pack, Thermal};
 use crate::snapshot::{
     BmsSnapshot, CanSnapshot, ChamberSnapshot, RelaySnapshot, SimSnapshot, SourceSnapshot,
@@ -60,6 +66,8 @@ pub(crate) struct World {
     pub(crate) source: SourceSettings,
     pub(crate) source_status: ScpiStatus,
     pub(crate) board: RelayBoard,
+    /// The other instruments' front ends, and which one drives each relay line.
+    pub(crate) front_ends: FrontEnds,
     /// Relay 1 as the button last saw it.
     button_held: bool,
     /// Relay 2 as the rapid-shutdown input last saw it.
@@ -94,6 +102,7 @@ impl World {
             source: power_on_settings(),
             source_status: ScpiStatus::default(),
             board: RelayBoard::factory(),
+            front_ends: FrontEnds::default(),
             button_held: false,
             rsd_closed: false,
             can_frames_sent: 0,
@@ -215,7 +224,7 @@ impl World {
                 measured_current_a: point.current_a,
             },
             relays: RelaySnapshot {
-                closed: std::array::from_fn(|ch| self.board.relay_closed(ch)),
+                closed: std::array::from_fn(|ch| self.relay_line(ch)),
                 inputs: std::array::from_fn(|ch| self.board.input(ch)),
                 linkage: std::array::from_fn(|ch| self.board.in_linkage(ch)),
             },
@@ -265,6 +274,24 @@ impl World {
         }
     }
 
+    /// Relay line `line` (0-based) as the wiring sees it: the contact of the relay
+    /// instrument that switched it last (the Waveshare board until another one does).
+    pub(crate) fn relay_line(&self, line: usize) -> bool {
+        self.front_ends.lines.closed(line, &self.board)
+    }
+
+    /// A relay front end other than the Waveshare board switched `line`; call
+    /// [`World::settle`] afterwards so the wiring reacts.
+    pub(crate) fn drive_relay_line(&mut self, line: usize, closed: bool) {
+        self.front_ends.lines.drive(line, closed);
+    }
+
+    /// Input line `line` (0-based): what the bench wires to it (input 1 dry contact 1,
+    /// input 2 dry contact 2), whichever instrument reads it.
+    pub(crate) fn input_line(&self, line: usize) -> bool {
+        self.board.input(line)
+    }
+
     fn operating_point(&self) -> OperatingPoint {
         solve(&self.source, &self.terminal())
     }
@@ -291,13 +318,13 @@ impl World {
             .set_input(CHARGE_ENABLE_INPUT, contacts.charge_enable);
         self.board
             .set_input(DISCHARGE_ENABLE_INPUT, contacts.discharge_enable);
-        let rsd = self.board.relay_closed(RAPID_SHUTDOWN_RELAY);
+        let rsd = self.relay_line(RAPID_SHUTDOWN_RELAY);
         let rsd_changed = rsd != self.rsd_closed;
         if rsd_changed {
             self.rsd_closed = rsd;
             self.firmware.set_rapid_shutdown(self.now, rsd);
         }
-        let held = self.board.relay_closed(RESET_BUTTON_RELAY);
+        let held = self.relay_line(RESET_BUTTON_RELAY);
         if held == self.button_held {
             return rsd_changed;
         }

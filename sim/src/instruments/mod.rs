@@ -2,17 +2,35 @@
 //! source/sink, a Waveshare Modbus RTU relay board and a Watlow F4T chamber controller
 //! on Modbus TCP.
 
+mod espec_p300;
+mod front_ends;
 mod lines;
 mod modbus_rtu;
 mod relay_board;
+mod relay_lines;
 mod scpi_device;
 mod scpi_source;
+mod watlow_f4;
 mod watlow_f4t;
 
+use std::sync::{Arc, Mutex};
+
+use crate::world::World;
+
+pub(crate) use espec_p300::serve_espec;
+pub(crate) use front_ends::FrontEnds;
 pub(crate) use relay_board::{RelayBoard, RelayBoardService};
 pub(crate) use scpi_device::ScpiStatus;
 pub(crate) use scpi_source::{power_on_settings, serve_scpi};
 pub(crate) use watlow_f4t::{F4tController, serve_f4t};
+
+/// Serve the Watlow F4's Modbus RTU protocol on a byte stream until it closes.
+pub(crate) async fn serve_f4<T>(world: Arc<Mutex<World>>, io: T) -> std::io::Result<()>
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    modbus_rtu::serve(io, watlow_f4::F4Service::new(world)).await
+}
 
 /// Serve the relay board's Modbus RTU protocol on a byte stream until it closes.
 pub(crate) async fn serve_relay_board<T>(io: T, service: RelayBoardService) -> std::io::Result<()>

@@ -232,6 +232,45 @@ impl RelayBoard {
     }
 }
 
+/// The channels whose relay a request switches (coil writes, toggles, control-mode
+/// writes): the board drives those relay lines again (`relay_lines`: last write wins).
+fn switched_channels(request: &Request<'_>) -> std::ops::Range<usize> {
+    let coil = |address: Address| {
+        if address == ALL_RELAYS {
+            0..CHANNELS
+        } else {
+            let ch = usize::from(address);
+            ch..(ch + 1).min(CHANNELS).max(ch)
+        }
+    };
+    let registers = |first: Address, count: usize| {
+        let first = usize::from(first.saturating_sub(CONTROL_MODE_FIRST));
+        if first >= CHANNELS || count == 0 {
+            0..0
+        } else {
+            first..(first + count).min(CHANNELS)
+        }
+    };
+    match request {
+        Request::WriteSingleCoil(address, _) => coil(*address),
+        Request::WriteMultipleCoils(first, values) => {
+            let first = usize::from(*first);
+            first..(first + values.len()).min(CHANNELS).max(first)
+        }
+        Request::Custom(0x05, data) => match data.as_ref() {
+            [high, low, ..] => coil(u16::from_be_bytes([*high, *low])),
+            _ => 0..0,
+        },
+        Request::WriteSingleRegister(address, _) if *address >= CONTROL_MODE_FIRST => {
+            registers(*address, 1)
+        }
+        Request::WriteMultipleRegisters(first, values) if *first >= CONTROL_MODE_FIRST => {
+            registers(*first, values.len())
+        }
+        _ => 0..0,
+    }
+}
+
 /// The board on the bench: requests act on the shared world.
 #[derive(Clone, Debug)]
 pub(crate) struct RelayBoardService {
@@ -259,6 +298,11 @@ impl Service for RelayBoardService {
             return ready(Ok(None));
         }
         let result = world.board.handle(&request.request);
+        if result.is_ok() {
+            for line in switched_channels(&request.request) {
+                world.front_ends.lines.give_back(line);
+            }
+        }
         world.settle();
         ready(if broadcast {
             Ok(None)

@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
+pub(crate) use air::{ChamberAir, RANGE_C};
 pub(crate) use controller::F4tController;
 
 use super::modbus_rtu::{decode_request, encode_exception, encode_response};
