@@ -5,6 +5,7 @@ mod support;
 
 mod behaviours;
 mod button;
+mod chambers;
 mod cocp;
 mod defects;
 mod endpoints;
