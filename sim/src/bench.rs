@@ -12,7 +12,8 @@ use crate::config::SimConfig;
 use crate::error::{EndpointKind, SimError};
 use crate::faults::{ArmedFault, pump};
 use crate::instruments::{
-    RelayBoardService, serve_espec, serve_f4, serve_f4t, serve_relay_board, serve_scpi,
+    RelayBoardService, serve_daq970a, serve_espec, serve_f4, serve_f4t, serve_numato,
+    serve_relay_board, serve_scpi,
 };
 use crate::rs485_port::serve_rs485;
 use crate::snapshot::SimSnapshot;
@@ -32,7 +33,22 @@ const RS485: &str = "rs485";
 const CHAMBER_F4: &str = "chamber-f4";
 /// ESPEC P-300 chamber controller, ASCII, on the same chamber air.
 const CHAMBER_ESPEC: &str = "chamber-espec";
-const ENDPOINTS: &[&str] = &[SOURCE, IO, CAN0, CHAMBER, RS485, CHAMBER_F4, CHAMBER_ESPEC];
+/// Keysight DAQ970A, SCPI: channels 101-108 relay lines 1-8, DIO port 302 inputs 1-8.
+const DAQ970A: &str = "daq970a";
+/// Numato 8-channel USB relay module, ASCII: relays 0-7 relay lines 1-8, GPIO 0-7
+/// inputs 1-8.
+const NUMATO: &str = "numato";
+const ENDPOINTS: &[&str] = &[
+    SOURCE,
+    IO,
+    CAN0,
+    CHAMBER,
+    RS485,
+    CHAMBER_F4,
+    CHAMBER_ESPEC,
+    DAQ970A,
+    NUMATO,
+];
 
 /// Bytes a duplex pipe buffers in each direction.
 const PIPE_CAPACITY: usize = 64 * 1024;
@@ -126,6 +142,10 @@ impl SimBench {
             CHAMBER_ESPEC => runtime.spawn(async move {
                 let _ = serve_espec(world, server).await;
             }),
+            DAQ970A => runtime.spawn(serve_daq970a(world, server)),
+            NUMATO => runtime.spawn(async move {
+                let _ = serve_numato(world, server).await;
+            }),
             _ => runtime.spawn(async move {
                 let _ = serve_relay_board(server, RelayBoardService::new(world)).await;
             }),
@@ -156,7 +176,9 @@ impl SimBench {
     /// How `name` is reached, checked against what the caller asked for.
     fn kind(name: &str, requested: EndpointKind) -> Result<(), SimError> {
         let actual = match name {
-            SOURCE | IO | CHAMBER | RS485 | CHAMBER_F4 | CHAMBER_ESPEC => EndpointKind::ByteStream,
+            SOURCE | IO | CHAMBER | RS485 | CHAMBER_F4 | CHAMBER_ESPEC | DAQ970A | NUMATO => {
+                EndpointKind::ByteStream
+            }
             CAN0 => EndpointKind::CanBus,
             _ => {
                 return Err(SimError::UnknownEndpoint {

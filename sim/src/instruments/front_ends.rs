@@ -4,7 +4,9 @@
 //! input lines, one source/sink in the circuit. State outlives a connection, as on a
 //! real instrument.
 
+use super::daq970a::DaqState;
 use super::espec_p300::EspecState;
+use super::numato::NumatoState;
 use super::relay_lines::RelayLines;
 use super::watlow_f4::F4State;
 
@@ -16,4 +18,8 @@ pub(crate) struct FrontEnds {
     pub(crate) f4: F4State,
     /// The ESPEC P-300's mode and temperature limits.
     pub(crate) espec: EspecState,
+    /// The DAQ970A's relays, DIO output latch and SCPI status.
+    pub(crate) daq: DaqState,
+    /// The Numato module's relays and id.
+    pub(crate) numato: NumatoState,
 }

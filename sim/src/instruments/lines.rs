@@ -1,6 +1,8 @@
 //! Newline-terminated program messages from an untrusted byte stream.
 //!
-//! Lines end at `\n`; a `\r` before it is dropped. A line longer than [`MAX_LINE`] is
+//! Lines end at `\n`; a `\r` before it is dropped. Instruments that end commands with
+//! CR alone (the Numato modules) use [`LineReader::ending_at_cr`]: lines end at `\r` and
+//! a `\n` after it (a CR LF sender) is dropped. A line longer than [`MAX_LINE`] is
 //! discarded up to its newline and reported once as [`Line::Overlong`], so a client that
 //! never sends a newline cannot make the instrument buffer without bound.
 
@@ -18,6 +20,7 @@ pub(crate) enum Line {
 
 pub(crate) struct LineReader<R> {
     inner: R,
+    terminator: u8,
     buf: Vec<u8>,
     discarding: bool,
     eof: bool,
@@ -27,6 +30,17 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
     pub(crate) fn new(inner: R) -> Self {
         Self {
             inner,
+            terminator: b'\n',
+            buf: Vec::new(),
+            discarding: false,
+            eof: false,
+        }
+    }
+
+    pub(crate) fn ending_at_cr(inner: R) -> Self {
+        Self {
+            inner,
+            terminator: b'\r',
             buf: Vec::new(),
             discarding: false,
             eof: false,
@@ -38,7 +52,11 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
     pub(crate) async fn next_line(&mut self) -> std::io::Result<Option<Line>> {
         let mut chunk = [0u8; 1024];
         loop {
-            if let Some(end) = self.buf.iter().position(|&b| b == b'\n') {
+            if self.terminator == b'\r' && self.buf.first() == Some(&b'\n') {
+                self.buf.remove(0);
+                continue;
+            }
+            if let Some(end) = self.buf.iter().position(|&b| b == self.terminator) {
                 let mut line: Vec<u8> = self.buf.drain(..=end).collect();
                 line.pop();
                 if line.last() == Some(&b'\r') {
@@ -114,6 +132,16 @@ mod tests {
         client.write_all(b"MEAS:").await.unwrap();
         client.write_all(b"VOLT?\n").await.unwrap();
         assert_eq!(reader.next_line().await.unwrap(), Some(text("MEAS:VOLT?")));
+    }
+
+    #[tokio::test]
+    async fn cr_terminated_lines_tolerate_crlf() {
+        let mut reader = LineReader::ending_at_cr(stream(&[b"ver\rrelay on 0\r\nid get\r\n"]));
+        let mut out = Vec::new();
+        while let Some(line) = reader.next_line().await.unwrap() {
+            out.push(line);
+        }
+        assert_eq!(out, [text("ver"), text("relay on 0"), text("id get")]);
     }
 
     #[tokio::test]

@@ -2,10 +2,12 @@
 //! source/sink, a Waveshare Modbus RTU relay board and a Watlow F4T chamber controller
 //! on Modbus TCP.
 
+mod daq970a;
 mod espec_p300;
 mod front_ends;
 mod lines;
 mod modbus_rtu;
+mod numato;
 mod relay_board;
 mod relay_lines;
 mod scpi_device;
@@ -17,8 +19,10 @@ use std::sync::{Arc, Mutex};
 
 use crate::world::World;
 
+pub(crate) use daq970a::serve_daq970a;
 pub(crate) use espec_p300::serve_espec;
 pub(crate) use front_ends::FrontEnds;
+pub(crate) use numato::serve_numato;
 pub(crate) use relay_board::{RelayBoard, RelayBoardService};
 pub(crate) use scpi_device::ScpiStatus;
 pub(crate) use scpi_source::{power_on_settings, serve_scpi};
