@@ -10,6 +10,7 @@ mod cocp;
 mod defects;
 mod endpoints;
 mod modbus;
+mod relays;
 mod rs485;
 mod scenario;
 mod scpi;
