@@ -12,8 +12,8 @@ use crate::config::SimConfig;
 use crate::error::{EndpointKind, SimError};
 use crate::faults::{ArmedFault, pump};
 use crate::instruments::{
-    RelayBoardService, serve_daq970a, serve_espec, serve_f4, serve_f4t, serve_numato,
-    serve_relay_board, serve_scpi,
+    LoadModel, RelayBoardService, serve_daq970a, serve_espec, serve_f4, serve_f4t, serve_load,
+    serve_numato, serve_relay_board, serve_scpi,
 };
 use crate::rs485_port::serve_rs485;
 use crate::snapshot::SimSnapshot;
@@ -38,6 +38,10 @@ const DAQ970A: &str = "daq970a";
 /// Numato 8-channel USB relay module, ASCII: relays 0-7 relay lines 1-8, GPIO 0-7
 /// inputs 1-8.
 const NUMATO: &str = "numato";
+/// Rigol DL3000 electronic load (DL3031A), SCPI, the circuit's constant-current sink.
+const LOAD_DL3000: &str = "load-dl3000";
+/// BK Precision 8600 electronic load (8610), SCPI, the circuit's constant-current sink.
+const LOAD_BK8600: &str = "load-bk8600";
 const ENDPOINTS: &[&str] = &[
     SOURCE,
     IO,
@@ -48,6 +52,8 @@ const ENDPOINTS: &[&str] = &[
     CHAMBER_ESPEC,
     DAQ970A,
     NUMATO,
+    LOAD_DL3000,
+    LOAD_BK8600,
 ];
 
 /// Bytes a duplex pipe buffers in each direction.
@@ -146,6 +152,8 @@ impl SimBench {
             NUMATO => runtime.spawn(async move {
                 let _ = serve_numato(world, server).await;
             }),
+            LOAD_DL3000 => runtime.spawn(serve_load(world, LoadModel::RigolDl3000, server)),
+            LOAD_BK8600 => runtime.spawn(serve_load(world, LoadModel::Bk8600, server)),
             _ => runtime.spawn(async move {
                 let _ = serve_relay_board(server, RelayBoardService::new(world)).await;
             }),
@@ -176,9 +184,8 @@ impl SimBench {
     /// How `name` is reached, checked against what the caller asked for.
     fn kind(name: &str, requested: EndpointKind) -> Result<(), SimError> {
         let actual = match name {
-            SOURCE | IO | CHAMBER | RS485 | CHAMBER_F4 | CHAMBER_ESPEC | DAQ970A | NUMATO => {
-                EndpointKind::ByteStream
-            }
+            SOURCE | IO | CHAMBER | RS485 | CHAMBER_F4 | CHAMBER_ESPEC | DAQ970A | NUMATO
+            | LOAD_DL3000 | LOAD_BK8600 => EndpointKind::ByteStream,
             CAN0 => EndpointKind::CanBus,
             _ => {
                 return Err(SimError::UnknownEndpoint {

@@ -5,6 +5,7 @@
 //! real instrument.
 
 use super::daq970a::DaqState;
+use super::electronic_load::LoadState;
 use super::espec_p300::EspecState;
 use super::numato::NumatoState;
 use super::relay_lines::RelayLines;
@@ -22,4 +23,7 @@ pub(crate) struct FrontEnds {
     pub(crate) daq: DaqState,
     /// The Numato module's relays and id.
     pub(crate) numato: NumatoState,
+    /// The electronic loads' settings and SCPI status.
+    pub(crate) load_dl3000: LoadState,
+    pub(crate) load_bk8600: LoadState,
 }

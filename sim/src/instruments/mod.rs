@@ -3,6 +3,7 @@
 //! on Modbus TCP.
 
 mod daq970a;
+mod electronic_load;
 mod espec_p300;
 mod front_ends;
 mod lines;
@@ -11,6 +12,7 @@ mod numato;
 mod relay_board;
 mod relay_lines;
 mod scpi_device;
+mod scpi_params;
 mod scpi_source;
 mod watlow_f4;
 mod watlow_f4t;
@@ -20,6 +22,7 @@ use std::sync::{Arc, Mutex};
 use crate::world::World;
 
 pub(crate) use daq970a::serve_daq970a;
+pub(crate) use electronic_load::{LoadModel, serve_load};
 pub(crate) use espec_p300::serve_espec;
 pub(crate) use front_ends::FrontEnds;
 pub(crate) use numato::serve_numato;

@@ -7,61 +7,16 @@
 
 use scpi::error::Result;
 use scpi::tree::prelude::*;
-use scpi::units::uom::si::electric_current::ampere;
-use scpi::units::uom::si::electric_potential::volt;
-use scpi::units::uom::si::f64::{ElectricCurrent, ElectricPotential};
 use scpi::{cmd_both, cmd_qonly};
-use scpi_contrib::scpi1999::NumericValue;
 
 use super::session::SourceSession;
 use crate::circuit::SourceSettings;
+use crate::instruments::scpi_params::{next_amperes, next_volts, only_parameter, reading};
 
 pub(super) const RATED_VOLTAGE_V: f64 = 60.0;
 pub(super) const RATED_CURRENT_A: f64 = 120.0;
 pub(super) const MAX_OVP_V: f64 = 1.1 * RATED_VOLTAGE_V;
 pub(super) const MAX_OCP_A: f64 = 1.1 * RATED_CURRENT_A;
-
-/// Programming and measurement resolution: 1 mV, 1 mA.
-const RESOLUTION: f64 = 1000.0;
-
-/// The command's one parameter; a second one fails the whole command with -108
-/// "Parameter not allowed" before anything changes.
-fn only_parameter<'a, T>(params: &mut Parameters<'a, '_>) -> Result<T>
-where
-    T: TryFrom<Token<'a>, Error = Error>,
-{
-    let value = params.next_data()?;
-    match params.next_optional_token()? {
-        Some(_) => Err(ErrorCode::ParameterNotAllowed.into()),
-        None => Ok(value),
-    }
-}
-
-fn next_volts(params: &mut Parameters, min: f64, max: f64) -> Result<f64> {
-    let value: NumericValue<ElectricPotential> = only_parameter(params)?;
-    let value = value
-        .build()
-        .min(ElectricPotential::new::<volt>(min))
-        .max(ElectricPotential::new::<volt>(max))
-        .finish()?;
-    Ok(reading(value.get::<volt>()))
-}
-
-fn next_amperes(params: &mut Parameters, min: f64, max: f64) -> Result<f64> {
-    let value: NumericValue<ElectricCurrent> = only_parameter(params)?;
-    let value = value
-        .build()
-        .min(ElectricCurrent::new::<ampere>(min))
-        .max(ElectricCurrent::new::<ampere>(max))
-        .finish()?;
-    Ok(reading(value.get::<ampere>()))
-}
-
-/// A value at the instrument's resolution, without a negative zero.
-fn reading(value: f64) -> f64 {
-    let rounded = (value * RESOLUTION).round() / RESOLUTION;
-    if rounded == 0.0 { 0.0 } else { rounded }
-}
 
 /// The quantity a numeric setting is written in.
 pub(super) enum Unit {
