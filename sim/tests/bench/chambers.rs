@@ -123,19 +123,31 @@ async fn the_example_frames_of_protocols_md_5_1_and_f4_exceptions() {
     assert_eq!(exchange(&mut pipe, &set_sp, 8).await, set_sp);
     // Set point 150.1 °C (1501): exception 03, illegal data value.
     let too_hot = seal(&[0x01, 0x06, 0x01, 0x2C, 0x05, 0xDD]);
-    assert_eq!(exchange(&mut pipe, &too_hot, 5).await[..3], [0x01, 0x86, 0x03]);
+    assert_eq!(
+        exchange(&mut pipe, &too_hot, 5).await[..3],
+        [0x01, 0x86, 0x03]
+    );
     // Input 2 (register 104) is not fitted: exception 02, illegal data address.
     let input_2 = seal(&[0x01, 0x03, 0x00, 0x68, 0x00, 0x01]);
-    assert_eq!(exchange(&mut pipe, &input_2, 5).await[..3], [0x01, 0x83, 0x02]);
+    assert_eq!(
+        exchange(&mut pipe, &input_2, 5).await[..3],
+        [0x01, 0x83, 0x02]
+    );
     // FC01 is no F4 function: exception 01.
     let coils = seal(&[0x01, 0x01, 0x00, 0x00, 0x00, 0x08]);
-    assert_eq!(exchange(&mut pipe, &coils, 5).await[..3], [0x01, 0x81, 0x01]);
+    assert_eq!(
+        exchange(&mut pipe, &coils, 5).await[..3],
+        [0x01, 0x81, 0x01]
+    );
     // Another address: no answer; then address 1 still answers.
     let other = seal(&[0x02, 0x03, 0x00, 0x64, 0x00, 0x01]);
     pipe.write_all(&other).await.unwrap();
     let mut extra = [0u8; 1];
     assert!(timeout(secs(1.0), pipe.read(&mut extra)).await.is_err());
-    assert_eq!(exchange(&mut pipe, &read_pv, 7).await[..3], [0x01, 0x03, 0x02]);
+    assert_eq!(
+        exchange(&mut pipe, &read_pv, 7).await[..3],
+        [0x01, 0x03, 0x02]
+    );
     assert_eq!(bench.snapshot().chamber.set_point_c, 25.0);
 }
 
@@ -144,9 +156,15 @@ async fn espec_replies_and_refusals_on_the_wire() {
     let bench = bench(&[]);
     let mut pipe = bench.open("chamber-espec").unwrap();
     assert_eq!(ask(&mut pipe, "TEMP?").await, "25.0,25.0,150.0,-40.0");
-    assert_eq!(ask(&mut pipe, "TEMP, S40.0 H60.0 L0.0").await, "OK: TEMP, S40.0 H60.0 L0.0");
+    assert_eq!(
+        ask(&mut pipe, "TEMP, S40.0 H60.0 L0.0").await,
+        "OK: TEMP, S40.0 H60.0 L0.0"
+    );
     assert_eq!(ask(&mut pipe, "TEMP, S70.0").await, "NA:DATA OUT OF RANGE");
-    assert_eq!(ask(&mut pipe, "TEMP, S-50.0 L-60").await, "NA:DATA OUT OF RANGE");
+    assert_eq!(
+        ask(&mut pipe, "TEMP, S-50.0 L-60").await,
+        "NA:DATA OUT OF RANGE"
+    );
     assert_eq!(ask(&mut pipe, "CHAMBER,EXPLODE").await, "NA:CMD ERR");
     assert_eq!(ask(&mut pipe, "HUMI?").await, "NA:CMD ERR");
     assert_eq!(ask(&mut pipe, "MODE?").await, "STANDBY");
@@ -178,13 +196,19 @@ fn survives_garbage(endpoint: &'static str, garbage: Vec<u8>) {
         }
         if endpoint == "chamber-f4" {
             let read_pv = [0x01, 0x03, 0x00, 0x64, 0x00, 0x01, 0xC5, 0xD5];
-            assert_eq!(exchange(&mut pipe, &read_pv, 7).await[..3], [0x01, 0x03, 0x02]);
+            assert_eq!(
+                exchange(&mut pipe, &read_pv, 7).await[..3],
+                [0x01, 0x03, 0x02]
+            );
         } else {
             // End whatever line the garbage left open, then ask.
             pipe.write_all(b"\r\n").await.unwrap();
             let _ = timeout(secs(0.5), pipe.read(&mut sink)).await;
             let mode = ask(&mut pipe, "MODE?").await;
-            assert!(["OFF", "STANDBY", "CONSTANT"].contains(&mode.as_str()), "{mode}");
+            assert!(
+                ["OFF", "STANDBY", "CONSTANT"].contains(&mode.as_str()),
+                "{mode}"
+            );
         }
     });
 }

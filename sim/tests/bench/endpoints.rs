@@ -4,12 +4,31 @@ use rig_sim::{EndpointKind, SimBench, SimError};
 
 use crate::support::bench;
 
+const ALL: [&str; 11] = [
+    "source",
+    "io",
+    "can0",
+    "chamber",
+    "rs485",
+    "chamber-f4",
+    "chamber-espec",
+    "daq970a",
+    "numato",
+    "load-dl3000",
+    "load-bk8600",
+];
+
 #[test]
-fn the_bench_serves_source_io_can0_chamber_and_rs485() {
-    assert_eq!(
-        SimBench::endpoints(),
-        ["source", "io", "can0", "chamber", "rs485"]
-    );
+fn the_bench_serves_every_instrument_family() {
+    assert_eq!(SimBench::endpoints(), ALL);
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_byte_endpoint_opens() {
+    let bench = bench(&[]);
+    for endpoint in ALL.into_iter().filter(|e| *e != "can0") {
+        assert!(bench.open(endpoint).is_ok(), "{endpoint}");
+    }
 }
 
 #[tokio::test(start_paused = true)]
@@ -18,7 +37,7 @@ async fn unknown_and_misused_endpoints_are_errors() {
     match bench.open("oven") {
         Err(SimError::UnknownEndpoint { name, known }) => {
             assert_eq!(name, "oven");
-            assert_eq!(known, ["source", "io", "can0", "chamber", "rs485"]);
+            assert_eq!(known, ALL);
         }
         other => panic!("{other:?}"),
     }
