@@ -59,8 +59,8 @@ const ENDPOINTS: &[&str] = &[
 /// Bytes a duplex pipe buffers in each direction.
 const PIPE_CAPACITY: usize = 64 * 1024;
 
-/// The built-in bench: the BMS twin, a SCPI source/sink and a Modbus relay board, all
-/// in this process and all on tokio's clock.
+/// The built-in bench: the BMS twin and simulated instruments of every family the
+/// drivers know, all in this process and all on tokio's clock.
 #[derive(Debug)]
 pub struct SimBench {
     world: Arc<Mutex<World>>,
@@ -110,7 +110,13 @@ impl SimBench {
 
     /// Byte endpoints: "source" (SCPI source/sink, generic dialect), "io" (Waveshare
     /// Modbus RTU Relay (D), unit 1), "chamber" (Watlow F4T, Modbus TCP, unit 1),
-    /// "rs485" (the BMS's RS485 port, Pylontech protocol, address 2).
+    /// "rs485" (the BMS's RS485 port, Pylontech protocol, address 2), "chamber-f4"
+    /// (Watlow F4, Modbus RTU, address 1), "chamber-espec" (ESPEC P-300, ASCII),
+    /// "daq970a" (Keysight DAQ970A, SCPI), "numato" (Numato 8-channel relay module,
+    /// ASCII), "load-dl3000" / "load-bk8600" (electronic loads, SCPI). The chamber
+    /// front ends share one chamber air, the relay front ends one set of relay and
+    /// input lines, the source/sink and the loads one place in the circuit: the last
+    /// instrument to command a shared thing drives it.
     pub fn open(&self, endpoint: &str) -> Result<DuplexStream, SimError> {
         Self::kind(endpoint, EndpointKind::ByteStream)?;
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| SimError::NoRuntime)?;
@@ -154,6 +160,7 @@ impl SimBench {
             }),
             LOAD_DL3000 => runtime.spawn(serve_load(world, LoadModel::RigolDl3000, server)),
             LOAD_BK8600 => runtime.spawn(serve_load(world, LoadModel::Bk8600, server)),
+            // IO, the only byte endpoint left after `kind` checked the name.
             _ => runtime.spawn(async move {
                 let _ = serve_relay_board(server, RelayBoardService::new(world)).await;
             }),

@@ -25,8 +25,9 @@ pub enum FaultKind {
     Stall,
     /// Every answer is replaced by garbage bytes of the same length (line ends kept).
     Garbage,
-    /// The next setting command is rejected into the instrument's error queue
-    /// (SCPI `-222`), once; only SCPI instruments have an error queue.
+    /// The next setting command is rejected into the instrument's error queue, once
+    /// (SCPI `-222` on the source/sink and the loads, `-113` on the DAQ970A, which has
+    /// no `SOUR:VOLT`); only SCPI instruments have an error queue.
     Error,
 }
 
@@ -60,7 +61,8 @@ impl FromStr for FaultKind {
     }
 }
 
-/// One injected fault on one byte endpoint (`source`, `io`).
+/// One injected fault on one byte endpoint (any of [`crate::SimBench::endpoints`]
+/// but `can0`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct InstrumentFault {
     pub endpoint: String,

@@ -17,7 +17,8 @@
 //! CHTP/DHTP/CLTP/DLTP, reset button, sleep, SOC display, dry contacts, CAN report),
 //! `circuit` (source/sink and pack as one circuit), `world` (lazy stepping and wiring),
 //! `instruments` (SCPI source/sink, Modbus RTU relay board, Watlow F4T chamber on Modbus
-//! TCP), `rs485_port` (the BMS's RS485 port on a byte stream), `bench` (endpoints).
+//! TCP; Watlow F4, ESPEC P-300, DAQ970A, Numato, Rigol DL3000 and BK 8600 front ends
+//! over the same chamber air, relay lines and circuit), `rs485_port` (the BMS's RS485 port on a byte stream), `bench` (endpoints).
 //!
 //! Not modelled yet: SCP and reverse polarity, sensor failure, the LEDs, cell
 //! imbalance (all cells alike; one temperature for cells, environment and MOSFETs),

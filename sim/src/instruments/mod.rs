@@ -1,6 +1,10 @@
 //! Simulated instruments that speak the real wire protocols over byte streams: a SCPI
-//! source/sink, a Waveshare Modbus RTU relay board and a Watlow F4T chamber controller
-//! on Modbus TCP.
+//! source/sink, a Waveshare Modbus RTU relay board, a Watlow F4T chamber controller on
+//! Modbus TCP, and front ends for the lab's other families over the same world: Watlow
+//! F4 (Modbus RTU) and ESPEC P-300 (ASCII) on the one chamber air, Keysight DAQ970A
+//! (SCPI) and Numato (ASCII) on the one set of relay and input lines (`relay_lines`),
+//! Rigol DL3000 and BK 8600 loads (SCPI) in the source/sink's place in the circuit.
+//! The SCPI instruments share `scpi_device` and `scpi_params`.
 
 mod daq970a;
 mod electronic_load;
