@@ -6,7 +6,11 @@
 //!   RS485-to-Ethernet gateway in transparent mode),
 //! - the chamber's Watlow F4T on Modbus TCP (as port 502 of the real controller),
 //! - the pack's RS485 (Pylontech protocol) on a TCP socket (as behind a gateway),
-//! - the BMS's CAN bus through a socketcand server (protocols.md §3.1, raw mode).
+//! - the BMS's CAN bus through a socketcand server (protocols.md §3.1, raw mode),
+//! - the other instrument families on TCP sockets, each in its own wire format: a
+//!   Watlow F4's Modbus RTU frames and an ESPEC P-300's ASCII lines (as behind serial
+//!   gateways), a Keysight DAQ970A's and two electronic loads' SCPI (raw sockets), a
+//!   Numato relay module's ASCII with echo (as behind a serial gateway).
 //!
 //! Bound to loopback unless told otherwise. A plan that passes on the built-in
 //! virtual bench passes unchanged on a bench file pointing at these endpoints.
@@ -21,94 +25,124 @@ use tokio::io::{AsyncWriteExt, copy_bidirectional};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::codec::FramedRead;
 
+/// The byte endpoints `rig sim serve` puts on TCP, each with what a user needs to know
+/// to point a tool at it (the `--<endpoint>-port` help says the same).
+pub const BYTE_ENDPOINTS: &[(&str, &str)] = &[
+    ("source", "SCPI source/sink, raw socket"),
+    ("io", "Waveshare relay board, Modbus RTU frames"),
+    ("chamber", "Watlow F4T chamber controller, Modbus TCP"),
+    ("rs485", "the pack's RS485, Pylontech protocol"),
+    (
+        "chamber-f4",
+        "Watlow F4 chamber controller, Modbus RTU frames, address 1",
+    ),
+    (
+        "chamber-espec",
+        "ESPEC P-300 chamber controller, ASCII lines (CR LF)",
+    ),
+    (
+        "daq970a",
+        "Keysight DAQ970A, SCPI: channels 101-108 = relay lines 1-8, DIO (@302) bits 0-7 = input lines 1-8",
+    ),
+    (
+        "numato",
+        "Numato 8-channel relay module, ASCII (CR): relays 0-7 = relay lines 1-8, gpio 0-7 = input lines 1-8",
+    ),
+    ("load-dl3000", "Rigol DL3000 electronic load, SCPI"),
+    ("load-bk8600", "BK Precision 8600 electronic load, SCPI"),
+];
+
 /// The addresses a serving bench listens on.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Served {
-    pub source: SocketAddr,
-    pub io: SocketAddr,
-    pub chamber: SocketAddr,
-    pub rs485: SocketAddr,
+    /// Each byte endpoint of [`BYTE_ENDPOINTS`] and its address, in that order.
+    pub byte_endpoints: Vec<(&'static str, SocketAddr)>,
     pub socketcand: SocketAddr,
 }
 
+/// `TCPIP::<ip>::<port>::SOCKET`.
+fn socket_resource(addr: SocketAddr) -> String {
+    format!("TCPIP::{}::{}::SOCKET", addr.ip(), addr.port())
+}
+
 impl Served {
-    /// A bench file for these endpoints: the built-in bench with its resources replaced.
+    /// Where `endpoint` is served.
+    pub fn addr(&self, endpoint: &str) -> Option<SocketAddr> {
+        self.byte_endpoints
+            .iter()
+            .find(|(name, _)| *name == endpoint)
+            .map(|(_, addr)| *addr)
+    }
+
+    /// A bench file for these endpoints: the built-in bench with its resources
+    /// replaced, and the other instruments listed in a closing comment.
     pub fn bench_file(&self) -> String {
-        crate::bench::BUILTIN_SIM_BENCH
-            .replace("name: sim", "name: sim-served")
-            .replace(
-                "resource: sim:source",
-                &format!(
-                    "resource: TCPIP::{}::{}::SOCKET",
-                    self.source.ip(),
-                    self.source.port()
-                ),
-            )
-            .replace(
-                "resource: sim:io",
-                &format!(
-                    "resource: TCPIP::{}::{}::SOCKET",
-                    self.io.ip(),
-                    self.io.port()
-                ),
-            )
-            .replace(
-                "resource: sim:chamber",
-                &format!(
-                    "resource: TCPIP::{}::{}::SOCKET",
-                    self.chamber.ip(),
-                    self.chamber.port()
-                ),
-            )
-            .replace(
-                "resource: sim:rs485",
-                &format!(
-                    "resource: TCPIP::{}::{}::SOCKET",
-                    self.rs485.ip(),
-                    self.rs485.port()
-                ),
-            )
-            .replace(
-                "resource: sim:can0",
-                &format!(
-                    "resource: socketcand://{}:{}/can0",
-                    self.socketcand.ip(),
-                    self.socketcand.port()
-                ),
-            )
+        let mut bench = crate::bench::BUILTIN_SIM_BENCH.replace("name: sim", "name: sim-served");
+        let mut others = String::new();
+        for (endpoint, addr) in &self.byte_endpoints {
+            let builtin = format!("resource: sim:{endpoint}\n");
+            if bench.contains(&builtin) {
+                let served = format!("resource: {}\n", socket_resource(*addr));
+                bench = bench.replace(&builtin, &served);
+            } else {
+                let what = BYTE_ENDPOINTS
+                    .iter()
+                    .find(|(name, _)| name == endpoint)
+                    .map_or("", |(_, what)| what);
+                others.push_str(&format!(
+                    "#   {endpoint}: {} ({what})\n",
+                    socket_resource(*addr)
+                ));
+            }
+        }
+        bench = bench.replace(
+            "resource: sim:can0",
+            &format!(
+                "resource: socketcand://{}:{}/can0",
+                self.socketcand.ip(),
+                self.socketcand.port()
+            ),
+        );
+        if !others.is_empty() {
+            if !bench.ends_with('\n') {
+                bench.push('\n');
+            }
+            bench.push_str(
+                "\n# Also served on this bench (resources for other instrument families):\n",
+            );
+            bench.push_str(&others);
+        }
+        bench
     }
 }
 
-/// Bind the five listeners (port 0 picks free ports) and serve until the task is
+/// Bind a listener per byte endpoint (`addresses` in the order of [`BYTE_ENDPOINTS`];
+/// port 0 picks a free port) and the socketcand server, and serve until the task is
 /// dropped. Must run on a real-time tokio runtime.
 pub async fn serve(
     sim: std::sync::Arc<SimBench>,
-    source: SocketAddr,
-    io: SocketAddr,
-    chamber: SocketAddr,
-    rs485: SocketAddr,
+    addresses: &[(&'static str, SocketAddr)],
     socketcand: SocketAddr,
 ) -> std::io::Result<(Served, impl std::future::Future<Output = ()>)> {
-    let source_l = TcpListener::bind(source).await?;
-    let io_l = TcpListener::bind(io).await?;
-    let chamber_l = TcpListener::bind(chamber).await?;
-    let rs485_l = TcpListener::bind(rs485).await?;
+    let mut listeners = Vec::with_capacity(addresses.len());
+    let mut byte_endpoints = Vec::with_capacity(addresses.len());
+    for (endpoint, addr) in addresses {
+        let listener = TcpListener::bind(addr).await?;
+        byte_endpoints.push((*endpoint, listener.local_addr()?));
+        listeners.push((*endpoint, listener));
+    }
     let can_l = TcpListener::bind(socketcand).await?;
     let served = Served {
-        source: source_l.local_addr()?,
-        io: io_l.local_addr()?,
-        chamber: chamber_l.local_addr()?,
-        rs485: rs485_l.local_addr()?,
+        byte_endpoints,
         socketcand: can_l.local_addr()?,
     };
     let run = async move {
-        tokio::join!(
-            bytes(source_l, sim.clone(), "source"),
-            bytes(io_l, sim.clone(), "io"),
-            bytes(chamber_l, sim.clone(), "chamber"),
-            bytes(rs485_l, sim.clone(), "rs485"),
-            can(can_l, sim.clone()),
+        let byte_servers = futures::future::join_all(
+            listeners
+                .into_iter()
+                .map(|(endpoint, listener)| bytes(listener, sim.clone(), endpoint)),
         );
+        tokio::join!(byte_servers, can(can_l, sim.clone()));
     };
     Ok((served, run))
 }
@@ -208,5 +242,43 @@ fn command(text: &str, raw: &mut bool, port: &MemoryCanPort) -> Option<String> {
             None
         }
         _ => Some("< error unknown command >".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_byte_endpoint_of_the_virtual_bench_is_served() {
+        let served: Vec<&str> = BYTE_ENDPOINTS.iter().map(|(name, _)| *name).collect();
+        let sim: Vec<&str> = SimBench::endpoints()
+            .iter()
+            .copied()
+            .filter(|e| *e != "can0")
+            .collect();
+        assert_eq!(served, sim);
+    }
+
+    #[test]
+    fn the_bench_file_points_at_the_served_addresses() {
+        let addr = |port| SocketAddr::from(([127, 0, 0, 1], port));
+        let served = Served {
+            byte_endpoints: BYTE_ENDPOINTS
+                .iter()
+                .zip(7000..)
+                .map(|((name, _), port)| (*name, addr(port)))
+                .collect(),
+            socketcand: addr(29999),
+        };
+        let bench = served.bench_file();
+        assert!(!bench.contains("sim:"), "{bench}");
+        assert!(bench.contains("resource: TCPIP::127.0.0.1::7000::SOCKET\n"));
+        assert!(bench.contains("socketcand://127.0.0.1:29999/can0"));
+        assert!(
+            bench.contains("#   numato: TCPIP::127.0.0.1::7007::SOCKET ("),
+            "{bench}"
+        );
+        assert_eq!(served.addr("load-bk8600"), Some(addr(7009)));
     }
 }

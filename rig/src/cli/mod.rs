@@ -70,8 +70,11 @@ pub enum SimCommand {
     /// The catalogue of firmware defects the twin can inject.
     Defects,
     /// Serve the virtual bench on real sockets, in real time: SCPI source on TCP, the
-    /// relay board's Modbus RTU on TCP, the BMS's CAN through socketcand. Prints the
-    /// bench file that reaches it. Runs until Ctrl-C.
+    /// relay board's Modbus RTU on TCP, the F4T chamber on Modbus TCP, the pack's RS485
+    /// on TCP, the BMS's CAN through socketcand, and the other instrument families
+    /// (Watlow F4, ESPEC P-300, Keysight DAQ970A, Numato relays, Rigol DL3000 and BK
+    /// 8600 loads) each on its own TCP port in its own wire format. Prints the bench
+    /// file that reaches it. Runs until Ctrl-C.
     Serve(ServeArgs),
 }
 
@@ -92,6 +95,29 @@ pub struct ServeArgs {
     /// TCP port of the pack's RS485 (Pylontech protocol, as behind a gateway).
     #[arg(long, default_value_t = 4197)]
     pub rs485_port: u16,
+    /// TCP port of the Watlow F4 chamber controller (Modbus RTU frames, address 1,
+    /// as behind a serial gateway).
+    #[arg(long, default_value_t = 4198)]
+    pub chamber_f4_port: u16,
+    /// TCP port of the ESPEC P-300 chamber controller (ASCII lines ended by CR LF; the
+    /// ESPEC library's serial-forwarder port).
+    #[arg(long, default_value_t = 10001)]
+    pub chamber_espec_port: u16,
+    /// TCP port of the Keysight DAQ970A (SCPI): channels 101-108 switch relay lines
+    /// 1-8 (reset button, rapid shutdown, ...), DIO port (@302) bits 0-7 read input
+    /// lines 1-8 (dry contacts).
+    #[arg(long, default_value_t = 5026)]
+    pub daq970a_port: u16,
+    /// TCP port of the Numato 8-channel relay module (ASCII ended by CR, echo, `>`
+    /// prompt): relays 0-7 switch relay lines 1-8, gpio 0-7 read input lines 1-8.
+    #[arg(long, default_value_t = 4199)]
+    pub numato_port: u16,
+    /// TCP port of the Rigol DL3000 electronic load (SCPI).
+    #[arg(long, default_value_t = 5555)]
+    pub load_dl3000_port: u16,
+    /// TCP port of the BK Precision 8600 electronic load (SCPI).
+    #[arg(long, default_value_t = 5027)]
+    pub load_bk8600_port: u16,
     /// TCP port of the socketcand server for the BMS's CAN bus.
     #[arg(long, default_value_t = 29536)]
     pub can_port: u16,

@@ -50,16 +50,19 @@ pub fn serve(args: super::ServeArgs) -> i32 {
             faults: Vec::new(),
         }));
         let at = |port| std::net::SocketAddr::new(args.bind, port);
-        let (served, run) = match crate::serve::serve(
-            sim,
-            at(args.source_port),
-            at(args.io_port),
-            at(args.chamber_port),
-            at(args.rs485_port),
-            at(args.can_port),
-        )
-        .await
-        {
+        let addresses = [
+            ("source", at(args.source_port)),
+            ("io", at(args.io_port)),
+            ("chamber", at(args.chamber_port)),
+            ("rs485", at(args.rs485_port)),
+            ("chamber-f4", at(args.chamber_f4_port)),
+            ("chamber-espec", at(args.chamber_espec_port)),
+            ("daq970a", at(args.daq970a_port)),
+            ("numato", at(args.numato_port)),
+            ("load-dl3000", at(args.load_dl3000_port)),
+            ("load-bk8600", at(args.load_bk8600_port)),
+        ];
+        let (served, run) = match crate::serve::serve(sim, &addresses, at(args.can_port)).await {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("error: cannot listen: {e}");

@@ -1,0 +1,150 @@
+//! `rig sim serve` on real loopback sockets: every instrument family answers in its own
+//! wire format on its own port (issue 3). Real time; the read timeouts only keep a
+//! broken server from hanging the test.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn scratch(label: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rig-serve-{}-{label}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Every port 0, so the test never collides with anything on the machine.
+fn start(bench: &Path) -> Server {
+    let mut args = vec!["sim", "serve"];
+    for flag in [
+        "--source-port",
+        "--io-port",
+        "--chamber-port",
+        "--rs485-port",
+        "--chamber-f4-port",
+        "--chamber-espec-port",
+        "--daq970a-port",
+        "--numato-port",
+        "--load-dl3000-port",
+        "--load-bk8600-port",
+        "--can-port",
+    ] {
+        args.extend([flag, "0"]);
+    }
+    args.extend(["--bench-out", bench.to_str().unwrap()]);
+    let child = Command::new(env!("CARGO_BIN_EXE_rig"))
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server(child);
+    let started = Instant::now();
+    while !bench.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "rig sim serve did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server
+}
+
+/// The address the bench file's closing comment gives for `endpoint`.
+fn address(bench: &str, endpoint: &str) -> String {
+    let prefix = format!("#   {endpoint}: TCPIP::");
+    let line = bench
+        .lines()
+        .find(|l| l.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("{endpoint} not in the bench file:\n{bench}"));
+    let mut parts = line[prefix.len()..].split("::");
+    let (ip, port) = (parts.next().unwrap(), parts.next().unwrap());
+    format!("{ip}:{port}")
+}
+
+fn connect(bench: &str, endpoint: &str) -> TcpStream {
+    let tcp = TcpStream::connect(address(bench, endpoint)).unwrap();
+    tcp.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
+    tcp
+}
+
+/// Write `request`, read until the reply ends with `end`.
+fn exchange(tcp: &mut TcpStream, request: &[u8], end: &[u8]) -> Vec<u8> {
+    tcp.write_all(request).unwrap();
+    let mut reply = Vec::new();
+    let mut byte = [0u8; 1];
+    while !reply.ends_with(end) {
+        let n = tcp.read(&mut byte).expect("a reply");
+        assert_eq!(n, 1, "closed after {reply:?}");
+        reply.push(byte[0]);
+    }
+    reply
+}
+
+fn text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap()
+}
+
+#[test]
+fn every_instrument_family_answers_on_loopback() {
+    let dir = scratch("families");
+    let bench_path = dir.join("bench.yaml");
+    let _server = start(&bench_path);
+    let bench = std::fs::read_to_string(&bench_path).unwrap();
+
+    // Watlow F4, Modbus RTU: read PV (protocols.md 5.1) -> 25.0 °C with one decimal.
+    let mut f4 = connect(&bench, "chamber-f4");
+    f4.write_all(&[0x01, 0x03, 0x00, 0x64, 0x00, 0x01, 0xC5, 0xD5])
+        .unwrap();
+    let mut answer = [0u8; 7];
+    f4.read_exact(&mut answer).unwrap();
+    assert_eq!(answer[..5], [0x01, 0x03, 0x02, 0x00, 0xFA]);
+
+    let mut espec = connect(&bench, "chamber-espec");
+    assert_eq!(
+        text(exchange(&mut espec, b"TEMP?\r\n", b"\r\n")),
+        "25.0,25.0,150.0,-40.0\r\n"
+    );
+    assert_eq!(
+        text(exchange(&mut espec, b"WHAT?\r\n", b"\r\n")),
+        "NA:CMD ERR\r\n"
+    );
+
+    let mut daq = connect(&bench, "daq970a");
+    assert!(text(exchange(&mut daq, b"*IDN?\n", b"\n")).contains(",DAQ970A,"));
+    assert_eq!(
+        text(exchange(&mut daq, b"SENS:DIG:DATA:BYTE? (@302)\n", b"\n")),
+        "3\n",
+        "dry contacts 1 and 2 closed"
+    );
+    assert_eq!(
+        text(exchange(&mut daq, b"FOO\nSYST:ERR?\n", b"\n")),
+        "-113,\"Undefined header\"\n"
+    );
+
+    let mut numato = connect(&bench, "numato");
+    assert_eq!(
+        text(exchange(&mut numato, b"gpio read 0\r", b">")),
+        "gpio read 0\n\r1\n\r>"
+    );
+
+    for (endpoint, model) in [("load-dl3000", "DL3031A"), ("load-bk8600", "8610")] {
+        let mut load = connect(&bench, endpoint);
+        let idn = text(exchange(&mut load, b"*IDN?\n", b"\n"));
+        assert!(idn.contains(model), "{endpoint}: {idn}");
+        assert_eq!(text(exchange(&mut load, b"MEAS:CURR?\n", b"\n")), "0.0\n");
+    }
+}
