@@ -50,10 +50,13 @@ pub enum SourceProtection {
     OverCurrent,
 }
 
-/// The Waveshare Modbus RTU Relay (D); index 0 is relay/input 1.
+/// The bench's relay and input lines and the Waveshare Modbus RTU Relay (D) on them;
+/// index 0 is relay/input line 1.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RelaySnapshot {
-    /// Contact state of each relay (in linkage mode it follows its input).
+    /// Each relay line as the wiring sees it: the contact of the relay instrument that
+    /// switched it last (the Waveshare board, where linkage mode makes a relay follow
+    /// its input, until the DAQ970A or the Numato module takes the line).
     pub closed: [bool; 8],
     /// Opto inputs; `true` = the wired contact is closed.
     pub inputs: [bool; 8],

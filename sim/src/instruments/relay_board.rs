@@ -235,13 +235,10 @@ impl RelayBoard {
 /// The channels whose relay a request switches (coil writes, toggles, control-mode
 /// writes): the board drives those relay lines again (`relay_lines`: last write wins).
 fn switched_channels(request: &Request<'_>) -> std::ops::Range<usize> {
-    let coil = |address: Address| {
-        if address == ALL_RELAYS {
-            0..CHANNELS
-        } else {
-            let ch = usize::from(address);
-            ch..(ch + 1).min(CHANNELS).max(ch)
-        }
+    let coil = |address: Address| match usize::from(address) {
+        _ if address == ALL_RELAYS => 0..CHANNELS,
+        ch if ch < CHANNELS => ch..ch + 1,
+        _ => 0..0,
     };
     let registers = |first: Address, count: usize| {
         let first = usize::from(first.saturating_sub(CONTROL_MODE_FIRST));
@@ -254,8 +251,8 @@ fn switched_channels(request: &Request<'_>) -> std::ops::Range<usize> {
     match request {
         Request::WriteSingleCoil(address, _) => coil(*address),
         Request::WriteMultipleCoils(first, values) => {
-            let first = usize::from(*first);
-            first..(first + values.len()).min(CHANNELS).max(first)
+            let first = usize::from(*first).min(CHANNELS);
+            first..(first + values.len()).min(CHANNELS)
         }
         Request::Custom(0x05, data) => match data.as_ref() {
             [high, low, ..] => coil(u16::from_be_bytes([*high, *low])),
