@@ -33,11 +33,11 @@ pub const BYTE_ENDPOINTS: &[(&str, &str)] = &[
     ("chamber", "Watlow F4T chamber controller, Modbus TCP"),
     ("rs485", "the pack's RS485, Pylontech protocol"),
     (
-        "chamber-f4",
+        "chamber_f4",
         "Watlow F4 chamber controller, Modbus RTU frames, address 1",
     ),
     (
-        "chamber-espec",
+        "chamber_espec",
         "ESPEC P-300 chamber controller, ASCII lines (CR LF)",
     ),
     (
@@ -48,8 +48,8 @@ pub const BYTE_ENDPOINTS: &[(&str, &str)] = &[
         "numato",
         "Numato 8-channel relay module, ASCII (CR): relays 0-7 = relay lines 1-8, gpio 0-7 = input lines 1-8",
     ),
-    ("load-dl3000", "Rigol DL3000 electronic load, SCPI"),
-    ("load-bk8600", "BK Precision 8600 electronic load, SCPI"),
+    ("load_dl3000", "Rigol DL3000 electronic load, SCPI"),
+    ("load_bk8600", "BK Precision 8600 electronic load, SCPI"),
 ];
 
 /// The addresses a serving bench listens on.
@@ -279,6 +279,6 @@ mod tests {
             bench.contains("#   numato: TCPIP::127.0.0.1::7007::SOCKET ("),
             "{bench}"
         );
-        assert_eq!(served.addr("load-bk8600"), Some(addr(7009)));
+        assert_eq!(served.addr("load_bk8600"), Some(addr(7009)));
     }
 }

@@ -106,14 +106,14 @@ fn every_instrument_family_answers_on_loopback() {
     let bench = std::fs::read_to_string(&bench_path).unwrap();
 
     // Watlow F4, Modbus RTU: read PV (protocols.md 5.1) -> 25.0 °C with one decimal.
-    let mut f4 = connect(&bench, "chamber-f4");
+    let mut f4 = connect(&bench, "chamber_f4");
     f4.write_all(&[0x01, 0x03, 0x00, 0x64, 0x00, 0x01, 0xC5, 0xD5])
         .unwrap();
     let mut answer = [0u8; 7];
     f4.read_exact(&mut answer).unwrap();
     assert_eq!(answer[..5], [0x01, 0x03, 0x02, 0x00, 0xFA]);
 
-    let mut espec = connect(&bench, "chamber-espec");
+    let mut espec = connect(&bench, "chamber_espec");
     assert_eq!(
         text(exchange(&mut espec, b"TEMP?\r\n", b"\r\n")),
         "25.0,25.0,150.0,-40.0\r\n"
@@ -141,7 +141,7 @@ fn every_instrument_family_answers_on_loopback() {
         "gpio read 0\n\r1\n\r>"
     );
 
-    for (endpoint, model) in [("load-dl3000", "DL3031A"), ("load-bk8600", "8610")] {
+    for (endpoint, model) in [("load_dl3000", "DL3031A"), ("load_bk8600", "8610")] {
         let mut load = connect(&bench, endpoint);
         let idn = text(exchange(&mut load, b"*IDN?\n", b"\n"));
         assert!(idn.contains(model), "{endpoint}: {idn}");

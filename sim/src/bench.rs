@@ -30,18 +30,18 @@ const CHAMBER: &str = "chamber";
 /// The BMS's RS485 port, Pylontech protocol, the pack at address 2.
 const RS485: &str = "rs485";
 /// Watlow F4 chamber controller, Modbus RTU, address 1, on the same chamber air.
-const CHAMBER_F4: &str = "chamber-f4";
+const CHAMBER_F4: &str = "chamber_f4";
 /// ESPEC P-300 chamber controller, ASCII, on the same chamber air.
-const CHAMBER_ESPEC: &str = "chamber-espec";
+const CHAMBER_ESPEC: &str = "chamber_espec";
 /// Keysight DAQ970A, SCPI: channels 101-108 relay lines 1-8, DIO port 302 inputs 1-8.
 const DAQ970A: &str = "daq970a";
 /// Numato 8-channel USB relay module, ASCII: relays 0-7 relay lines 1-8, GPIO 0-7
 /// inputs 1-8.
 const NUMATO: &str = "numato";
 /// Rigol DL3000 electronic load (DL3031A), SCPI, the circuit's constant-current sink.
-const LOAD_DL3000: &str = "load-dl3000";
+const LOAD_DL3000: &str = "load_dl3000";
 /// BK Precision 8600 electronic load (8610), SCPI, the circuit's constant-current sink.
-const LOAD_BK8600: &str = "load-bk8600";
+const LOAD_BK8600: &str = "load_bk8600";
 const ENDPOINTS: &[&str] = &[
     SOURCE,
     IO,
@@ -110,10 +110,10 @@ impl SimBench {
 
     /// Byte endpoints: "source" (SCPI source/sink, generic dialect), "io" (Waveshare
     /// Modbus RTU Relay (D), unit 1), "chamber" (Watlow F4T, Modbus TCP, unit 1),
-    /// "rs485" (the BMS's RS485 port, Pylontech protocol, address 2), "chamber-f4"
-    /// (Watlow F4, Modbus RTU, address 1), "chamber-espec" (ESPEC P-300, ASCII),
+    /// "rs485" (the BMS's RS485 port, Pylontech protocol, address 2), "chamber_f4"
+    /// (Watlow F4, Modbus RTU, address 1), "chamber_espec" (ESPEC P-300, ASCII),
     /// "daq970a" (Keysight DAQ970A, SCPI), "numato" (Numato 8-channel relay module,
-    /// ASCII), "load-dl3000" / "load-bk8600" (electronic loads, SCPI). The chamber
+    /// ASCII), "load_dl3000" / "load_bk8600" (electronic loads, SCPI). The chamber
     /// front ends share one chamber air, the relay front ends one set of relay and
     /// input lines, the source/sink and the loads one place in the circuit: the last
     /// instrument to command a shared thing drives it.

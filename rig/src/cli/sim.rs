@@ -55,12 +55,12 @@ pub fn serve(args: super::ServeArgs) -> i32 {
             ("io", at(args.io_port)),
             ("chamber", at(args.chamber_port)),
             ("rs485", at(args.rs485_port)),
-            ("chamber-f4", at(args.chamber_f4_port)),
-            ("chamber-espec", at(args.chamber_espec_port)),
+            ("chamber_f4", at(args.chamber_f4_port)),
+            ("chamber_espec", at(args.chamber_espec_port)),
             ("daq970a", at(args.daq970a_port)),
             ("numato", at(args.numato_port)),
-            ("load-dl3000", at(args.load_dl3000_port)),
-            ("load-bk8600", at(args.load_bk8600_port)),
+            ("load_dl3000", at(args.load_dl3000_port)),
+            ("load_bk8600", at(args.load_bk8600_port)),
         ];
         let (served, run) = match crate::serve::serve(sim, &addresses, at(args.can_port)).await {
             Ok(s) => s,

@@ -1,4 +1,4 @@
-//! The Watlow F4 (Modbus RTU, "chamber-f4") and ESPEC P-300 (ASCII, "chamber-espec")
+//! The Watlow F4 (Modbus RTU, "chamber_f4") and ESPEC P-300 (ASCII, "chamber_espec")
 //! front ends: driven by the rig's drivers in virtual time, as raw bytes (protocols.md
 //! 5.1 example frames, 5.3 replies), and fed garbage.
 
@@ -16,7 +16,7 @@ use crate::support::{ANSWER_TIMEOUT, after, bench, secs};
 const T: Duration = Duration::from_secs(1);
 
 async fn f4(bench: &rig_sim::SimBench) -> WatlowF4 {
-    let ctx = tokio_modbus::client::rtu::attach_slave(bench.open("chamber-f4").unwrap(), Slave(1));
+    let ctx = tokio_modbus::client::rtu::attach_slave(bench.open("chamber_f4").unwrap(), Slave(1));
     WatlowF4::open(ctx, Arc::from("chamber"), RunEvent::default(), T)
         .await
         .unwrap()
@@ -24,7 +24,7 @@ async fn f4(bench: &rig_sim::SimBench) -> WatlowF4 {
 
 async fn espec(bench: &rig_sim::SimBench) -> EspecP300<DuplexStream> {
     EspecP300::open(
-        bench.open("chamber-espec").unwrap(),
+        bench.open("chamber_espec").unwrap(),
         Arc::from("chamber"),
         None,
         T,
@@ -112,7 +112,7 @@ async fn the_espec_driver_cools_the_same_chamber_air() {
 #[tokio::test(start_paused = true)]
 async fn the_example_frames_of_protocols_md_5_1_and_f4_exceptions() {
     let bench = bench(&[]);
-    let mut pipe = bench.open("chamber-f4").unwrap();
+    let mut pipe = bench.open("chamber_f4").unwrap();
     // Read PV: address 1, FC03, register 100, one register.
     let read_pv = [0x01, 0x03, 0x00, 0x64, 0x00, 0x01, 0xC5, 0xD5];
     let answer = exchange(&mut pipe, &read_pv, 7).await;
@@ -154,7 +154,7 @@ async fn the_example_frames_of_protocols_md_5_1_and_f4_exceptions() {
 #[tokio::test(start_paused = true)]
 async fn espec_replies_and_refusals_on_the_wire() {
     let bench = bench(&[]);
-    let mut pipe = bench.open("chamber-espec").unwrap();
+    let mut pipe = bench.open("chamber_espec").unwrap();
     assert_eq!(ask(&mut pipe, "TEMP?").await, "25.0,25.0,150.0,-40.0");
     assert_eq!(
         ask(&mut pipe, "TEMP, S40.0 H60.0 L0.0").await,
@@ -194,7 +194,7 @@ fn survives_garbage(endpoint: &'static str, garbage: Vec<u8>) {
         while let Ok(Ok(n)) = timeout(secs(0.5), pipe.read(&mut sink)).await {
             assert!(n > 0, "{endpoint} closed on garbage");
         }
-        if endpoint == "chamber-f4" {
+        if endpoint == "chamber_f4" {
             let read_pv = [0x01, 0x03, 0x00, 0x64, 0x00, 0x01, 0xC5, 0xD5];
             assert_eq!(
                 exchange(&mut pipe, &read_pv, 7).await[..3],
@@ -218,12 +218,12 @@ proptest! {
 
     #[test]
     fn the_f4_survives_garbage(garbage in proptest::collection::vec(any::<u8>(), 0..600)) {
-        survives_garbage("chamber-f4", garbage);
+        survives_garbage("chamber_f4", garbage);
     }
 
     #[test]
     fn the_espec_survives_garbage(garbage in proptest::collection::vec(any::<u8>(), 0..600)) {
-        survives_garbage("chamber-espec", garbage);
+        survives_garbage("chamber_espec", garbage);
     }
 }
 

@@ -10,17 +10,31 @@ const ALL: [&str; 11] = [
     "can0",
     "chamber",
     "rs485",
-    "chamber-f4",
-    "chamber-espec",
+    "chamber_f4",
+    "chamber_espec",
     "daq970a",
     "numato",
-    "load-dl3000",
-    "load-bk8600",
+    "load_dl3000",
+    "load_bk8600",
 ];
 
 #[test]
 fn the_bench_serves_every_instrument_family() {
     assert_eq!(SimBench::endpoints(), ALL);
+}
+
+#[test]
+fn every_endpoint_is_reachable_from_a_bench_file() {
+    for endpoint in ALL {
+        let resource = format!("sim:{endpoint}");
+        assert!(
+            matches!(
+                resource.parse::<rig_drivers::transport::Resource>(),
+                Ok(rig_drivers::transport::Resource::Sim { .. })
+            ),
+            "{resource}"
+        );
+    }
 }
 
 #[tokio::test(start_paused = true)]

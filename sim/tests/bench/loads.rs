@@ -1,4 +1,4 @@
-//! The electronic loads ("load-dl3000", "load-bk8600") driven by the rig's `ScpiLoad`
+//! The electronic loads ("load_dl3000", "load_bk8600") driven by the rig's `ScpiLoad`
 //! in virtual time: the pack discharges at the set current and the BMS sees it; raw
 //! replies, refusals and garbage.
 
@@ -15,8 +15,8 @@ use crate::support::{ANSWER_TIMEOUT, Io, after, bench, ready, secs};
 const T: Duration = Duration::from_secs(1);
 
 const LOADS: [(&str, LoadDialect); 2] = [
-    ("load-dl3000", LoadDialect::RigolDl3000),
-    ("load-bk8600", LoadDialect::Bk8600),
+    ("load_dl3000", LoadDialect::RigolDl3000),
+    ("load_bk8600", LoadDialect::Bk8600),
 ];
 
 async fn load(
@@ -91,7 +91,7 @@ async fn each_load_discharges_the_pack_at_the_set_current() {
 async fn rapid_shutdown_opens_the_pack_under_the_load() {
     let bench = ready(&[]).await;
     let mut io = Io::open(&bench);
-    let mut load = load(&bench, "load-bk8600", LoadDialect::Bk8600).await;
+    let mut load = load(&bench, "load_bk8600", LoadDialect::Bk8600).await;
     load.set_constant_current(20.0).await.unwrap();
     load.set_input(true).await.unwrap();
     assert_eq!(load.measure_current().await.unwrap(), 20.0);
@@ -107,7 +107,7 @@ async fn rapid_shutdown_opens_the_pack_under_the_load() {
 #[tokio::test(start_paused = true)]
 async fn load_replies_and_refusals_on_the_wire() {
     let bench = bench(&[]);
-    let mut pipe = bench.open("load-dl3000").unwrap();
+    let mut pipe = bench.open("load_dl3000").unwrap();
     assert_eq!(
         ask(&mut pipe, "*IDN?").await,
         "RIGOL TECHNOLOGIES,DL3031A,RIGSIM0001,rig-sim-1.0"
@@ -129,7 +129,7 @@ async fn load_replies_and_refusals_on_the_wire() {
     );
     assert_eq!(ask(&mut pipe, ":SYST:ERR?").await, "0,\"No error\"");
     assert_eq!(ask(&mut pipe, ":SOUR:INP:STAT?").await, "0");
-    let mut bk = bench.open("load-bk8600").unwrap();
+    let mut bk = bench.open("load_bk8600").unwrap();
     assert_eq!(
         ask(&mut bk, "*IDN?").await,
         "B&K Precision,8610,RIGSIM0001,rig-sim-1.0"
@@ -144,7 +144,7 @@ fn survives_garbage(garbage: Vec<u8>) {
         .unwrap();
     runtime.block_on(async move {
         let bench = bench(&[]);
-        let mut pipe = bench.open("load-bk8600").unwrap();
+        let mut pipe = bench.open("load_bk8600").unwrap();
         pipe.write_all(&garbage).await.unwrap();
         pipe.write_all(b"\n").await.unwrap();
         let mut sink = vec![0u8; 4096];

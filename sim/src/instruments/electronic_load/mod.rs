@@ -1,5 +1,5 @@
-//! Simulated electronic loads, Rigol DL3000 ("load-dl3000") and BK Precision 8600
-//! ("load-bk8600"), speaking SCPI (protocols.md 4.3, second table) with the shared
+//! Simulated electronic loads, Rigol DL3000 ("load_dl3000") and BK Precision 8600
+//! ("load_bk8600"), speaking SCPI (protocols.md 4.3, second table) with the shared
 //! SCPI machinery (`scpi_device`, `scpi_params`).
 //!
 //! A load only sinks. In the circuit it takes the place of the source/sink, as a
