@@ -12,6 +12,7 @@
 mod benches;
 mod catalogue;
 mod channels;
+mod families;
 mod faults;
 mod invalid;
 mod inverter;
@@ -38,6 +39,7 @@ fn main() {
     trials.extend(inverter::trials());
     trials.extend(safety::trials());
     trials.extend(faults::trials());
+    trials.extend(families::trials());
     trials.extend(profiles::trials());
     trials.push(Trial::test(
         "determinism::same_plan_same_bytes",

@@ -6,6 +6,11 @@ fn beyond(value: f64, limit: f64, floor: f64) -> bool {
     value > limit + (limit.abs() * 0.01).max(floor)
 }
 
+/// Below this the source's terminals read as disconnected from the cells, not as a
+/// deeply discharged pack (a 16S LFP pack is never under 30 V alive).
+const DEAD_TERMINAL_V: f64 = 1.0;
+const DEAD_TERMINAL_A: f64 = 0.5;
+
 /// The envelope as the source's sampler checks it on every reading, independent of the
 /// steps: a violation switches the output off at once, then aborts the run.
 #[derive(Clone, Debug, Default)]
@@ -35,7 +40,12 @@ impl SourceGuard {
                 "pack voltage {volts:.3} V above the envelope's maximum {max} V"
             ));
         }
+        // Dead terminals are not an over-discharge: with the pack's MOSFETs open (rapid
+        // shutdown, a protection) a load, which applies no voltage, reads about 0 V
+        // and 0 A. Under-voltage is a danger only while the reading is a pack's.
+        let dead_terminals = volts.abs() < DEAD_TERMINAL_V && amps.abs() < DEAD_TERMINAL_A;
         if let Some(min) = self.min_voltage
+            && !dead_terminals
             && beyond(-volts, -min, 0.1)
         {
             return Some(format!(
@@ -58,5 +68,33 @@ impl SourceGuard {
             ));
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn guard() -> SourceGuard {
+        SourceGuard {
+            max_voltage: Some(57.6),
+            min_voltage: Some(44.8),
+            max_charge_a: Some(100.0),
+            max_discharge_a: Some(100.0),
+        }
+    }
+
+    #[test]
+    fn dead_terminals_are_not_an_under_voltage() {
+        assert_eq!(guard().check(0.0, 0.0), None);
+        assert_eq!(guard().check(0.3, -0.2), None);
+    }
+
+    #[test]
+    fn a_low_pack_is_an_under_voltage_with_or_without_current() {
+        assert!(guard().check(40.0, 0.0).unwrap().contains("below"));
+        assert!(guard().check(0.5, -20.0).unwrap().contains("below"));
+        assert!(guard().check(44.0, -5.0).unwrap().contains("below"));
+        assert_eq!(guard().check(50.0, -5.0), None);
     }
 }
