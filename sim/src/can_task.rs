@@ -20,6 +20,8 @@ pub(crate) async fn transmit(
     let mut listening = true;
     loop {
         tokio::select! {
+            // Fixed order, not tokio's random one: same inputs, same log.
+            biased;
             () = clock::sleep_until(next) => {}
             received = port.recv(), if listening => {
                 match received {

@@ -84,6 +84,8 @@ pub async fn rs485(
         // One client, one exchange at a time: commands wait for the poll to finish.
         loop {
             tokio::select! {
+                // Fixed order, not tokio's random one: same inputs, same log.
+                biased;
                 () = clock.sleep_until_s(next.max(clock.now_s())) => break,
                 Some((command, reply)) = commands.recv() => {
                     let result = match command {
