@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 use tokio::time::timeout;
 use tokio_modbus::Slave;
 
-use crate::support::{ANSWER_TIMEOUT, after, ask_until, bench, fed_garbage, run_paused, secs};
+use crate::support::{ANSWER_TIMEOUT, after, ask_line, bench, fed_garbage, run_paused, secs};
 
 const T: Duration = Duration::from_secs(1);
 
@@ -48,10 +48,7 @@ async fn exchange(pipe: &mut DuplexStream, request: &[u8], len: usize) -> Vec<u8
 
 /// Lines written, one CR LF line read back per line.
 async fn ask(pipe: &mut DuplexStream, line: &str) -> String {
-    ask_until(pipe, &format!("{line}\r\n"), b"\r\n")
-        .await
-        .trim_end()
-        .to_owned()
+    ask_line(pipe, line, "\r\n").await
 }
 
 #[tokio::test(start_paused = true)]

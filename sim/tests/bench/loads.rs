@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use rig_drivers::scpi::{LoadDialect, ScpiErrorKind, ScpiLoad};
 use tokio::io::{AsyncWriteExt, DuplexStream};
 
-use crate::support::{Io, after, ask_until, bench, fed_garbage, ready, run_paused};
+use crate::support::{Io, after, ask_line, bench, fed_garbage, ready, run_paused};
 
 const T: Duration = Duration::from_secs(1);
 
@@ -37,10 +37,7 @@ async fn load(
 
 /// A line written, one LF line read back.
 async fn ask(pipe: &mut DuplexStream, line: &str) -> String {
-    ask_until(pipe, &format!("{line}\n"), b"\n")
-        .await
-        .trim_end()
-        .to_owned()
+    ask_line(pipe, line, "\n").await
 }
 
 #[tokio::test(start_paused = true)]

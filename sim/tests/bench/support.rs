@@ -42,6 +42,12 @@ pub async fn ask_until(pipe: &mut DuplexStream, text: &str, end: &[u8]) -> Strin
     String::from_utf8_lossy(&reply).into_owned()
 }
 
+/// `line` and `end` written, the reply read up to `end`, without trailing white space.
+pub async fn ask_line(pipe: &mut DuplexStream, line: &str, end: &str) -> String {
+    let reply = ask_until(pipe, &format!("{line}{end}"), end.as_bytes()).await;
+    reply.trim_end().to_owned()
+}
+
 /// Run `test` on a fresh current-thread runtime with tokio's clock paused, for the
 /// proptest cases (which cannot be `#[tokio::test]`s).
 pub fn run_paused(test: impl std::future::Future<Output = ()>) {
