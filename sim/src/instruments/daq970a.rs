@@ -33,16 +33,13 @@ use scpi::error::{Error, ErrorCode, Result};
 use scpi::parser::expression::channel_list::{ChannelList, ChannelSpec, Token as ChannelToken};
 use scpi::tree::Node;
 use scpi::tree::prelude::*;
-use scpi::{Branch, Leaf, Root, cmd_both, cmd_nquery, cmd_qonly};
-use scpi_contrib::{
-    ieee488_cls, ieee488_ese, ieee488_esr, ieee488_idn, ieee488_opc, ieee488_rst, ieee488_sre,
-    ieee488_stb, ieee488_tst, ieee488_wai, scpi_status, scpi_system,
-};
+use scpi::{Branch, Leaf, cmd_both, cmd_nquery, cmd_qonly};
+use scpi_contrib::scpi_system;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::lines::Line;
 use super::relay_lines::LINES;
-use super::scpi_device::{Reset, ScpiStatus, Session, serve_program_messages};
+use super::scpi_device::{Reset, ScpiStatus, Session, scpi_root, serve_program_messages};
 use crate::clock;
 use crate::world::{World, lock};
 
@@ -271,17 +268,15 @@ impl Command<DaqSession> for WriteByte {
         Ok(())
     }
 
+    /// The query reads the listed ports, as `SENSe:DIGital:DATA:BYTE?` does.
     fn query(
         &self,
         dev: &mut DaqSession,
-        _: &mut Context,
-        mut params: Parameters,
-        mut resp: ResponseUnit,
+        context: &mut Context,
+        params: Parameters,
+        resp: ResponseUnit,
     ) -> Result<()> {
-        for port in ports(&mut params)? {
-            resp.data(dev.port(port));
-        }
-        resp.finish()
+        ReadByte.query(dev, context, params, resp)
     }
 }
 
@@ -296,23 +291,13 @@ impl Command<DaqSession> for Local {
     }
 }
 
-const TREE: Node<DaqSession> = Root![
-    ieee488_cls!(),
-    ieee488_ese!(),
-    ieee488_esr!(),
-    ieee488_idn!(
+const TREE: Node<DaqSession> = scpi_root![
+    (
         b"Keysight Technologies",
         b"DAQ970A",
         b"RIGSIM0001",
         b"rig-sim-1.0"
     ),
-    ieee488_opc!(),
-    ieee488_rst!(),
-    ieee488_sre!(),
-    ieee488_stb!(),
-    ieee488_tst!(),
-    ieee488_wai!(),
-    scpi_status!(),
     scpi_system!(Leaf!(b"LOCal" => &Local)),
     Branch![b"ROUTe";
         Leaf!(b"CLOSe" => &Route { closes: true }),
@@ -396,19 +381,10 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{PackParams, SimConfig};
-
-    fn world() -> World {
-        let config = SimConfig {
-            pack: PackParams::lesso_lsrr51v100ah(),
-            defects: Vec::new(),
-            faults: Vec::new(),
-        };
-        World::new(&config, clock::now())
-    }
+    use crate::instruments::test_world::{drain_error_codes, lesso_world as world, text};
 
     fn run(world: &mut World, message: &str) -> String {
-        String::from_utf8(execute(world, message.as_bytes())).unwrap()
+        text(execute(world, message.as_bytes()))
     }
 
     #[tokio::test(start_paused = true)]
@@ -457,15 +433,7 @@ mod tests {
         ] {
             assert_eq!(run(&mut w, bad), "", "{bad}");
         }
-        let mut codes = Vec::new();
-        loop {
-            let entry = run(&mut w, "SYST:ERR?");
-            let code: i32 = entry.split(',').next().unwrap().parse().unwrap();
-            if code == 0 {
-                break;
-            }
-            codes.push(code);
-        }
+        let codes = drain_error_codes(|m| run(&mut w, m));
         assert_eq!(
             codes,
             [

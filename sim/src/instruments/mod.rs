@@ -18,6 +18,8 @@ mod relay_lines;
 mod scpi_device;
 mod scpi_params;
 mod scpi_source;
+#[cfg(test)]
+mod test_world;
 mod watlow_f4;
 mod watlow_f4t;
 

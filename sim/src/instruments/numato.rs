@@ -178,19 +178,10 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{PackParams, SimConfig};
-
-    fn world() -> World {
-        let config = SimConfig {
-            pack: PackParams::lesso_lsrr51v100ah(),
-            defects: Vec::new(),
-            faults: Vec::new(),
-        };
-        World::new(&config, clock::now())
-    }
+    use crate::instruments::test_world::{lesso_world as world, text};
 
     fn run(world: &mut World, command: &str) -> String {
-        String::from_utf8(respond(world, command.as_bytes())).unwrap()
+        text(respond(world, command.as_bytes()))
     }
 
     #[tokio::test(start_paused = true)]

@@ -1,7 +1,8 @@
 //! What every simulated SCPI instrument shares, built on the `scpi` parser and the
 //! `scpi-contrib` IEEE 488.2 / SCPI-99 status model: the status registers and error
 //! queue ([`ScpiStatus`]), the device one program message runs against ([`Session`]),
-//! and the connection loop ([`serve_program_messages`]).
+//! the connection loop ([`serve_program_messages`]) and the root of every command tree
+//! ([`scpi_root!`]).
 //!
 //! The `scpi` crate calls command handlers with `&mut Device` synchronously, so the
 //! world is locked for one program message: the instrument's state is lent out of the
@@ -217,3 +218,27 @@ where
         }
     }
 }
+
+/// The root of an instrument's command tree: the IEEE 488.2 common commands (`*IDN?`
+/// answering the given manufacturer, model, serial and firmware), SCPI-99 `STATus`,
+/// then the instrument's `SYSTem` branch and its own nodes.
+macro_rules! scpi_root {
+    (($manufacturer:expr, $model:expr, $serial:expr, $firmware:expr), $($node:expr),+ $(,)?) => {
+        ::scpi::Root![
+            ::scpi_contrib::ieee488_cls!(),
+            ::scpi_contrib::ieee488_ese!(),
+            ::scpi_contrib::ieee488_esr!(),
+            ::scpi_contrib::ieee488_idn!($manufacturer, $model, $serial, $firmware),
+            ::scpi_contrib::ieee488_opc!(),
+            ::scpi_contrib::ieee488_rst!(),
+            ::scpi_contrib::ieee488_sre!(),
+            ::scpi_contrib::ieee488_stb!(),
+            ::scpi_contrib::ieee488_tst!(),
+            ::scpi_contrib::ieee488_wai!(),
+            ::scpi_contrib::scpi_status!(),
+            $($node),+
+        ]
+    };
+}
+
+pub(crate) use scpi_root;

@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 use tokio::time::timeout;
 use tokio_modbus::Slave;
 
-use crate::support::{ANSWER_TIMEOUT, after, bench, secs};
+use crate::support::{ANSWER_TIMEOUT, after, ask_line, bench, fed_garbage, run_paused, secs};
 
 const T: Duration = Duration::from_secs(1);
 
@@ -48,19 +48,7 @@ async fn exchange(pipe: &mut DuplexStream, request: &[u8], len: usize) -> Vec<u8
 
 /// Lines written, one CR LF line read back per line.
 async fn ask(pipe: &mut DuplexStream, line: &str) -> String {
-    pipe.write_all(format!("{line}\r\n").as_bytes())
-        .await
-        .unwrap();
-    let mut reply = Vec::new();
-    let mut byte = [0u8; 1];
-    while !reply.ends_with(b"\r\n") {
-        timeout(ANSWER_TIMEOUT, pipe.read_exact(&mut byte))
-            .await
-            .unwrap_or_else(|_| panic!("no reply to {line:?}"))
-            .unwrap();
-        reply.push(byte[0]);
-    }
-    String::from_utf8(reply).unwrap().trim_end().to_owned()
+    ask_line(pipe, line, "\r\n").await
 }
 
 #[tokio::test(start_paused = true)]
@@ -180,20 +168,11 @@ async fn espec_replies_and_refusals_on_the_wire() {
 
 /// Random bytes, then a well-formed request: the controller must still answer it.
 fn survives_garbage(endpoint: &'static str, garbage: Vec<u8>) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .start_paused(true)
-        .build()
-        .unwrap();
-    runtime.block_on(async move {
+    run_paused(async move {
         let bench = bench(&[]);
-        let mut pipe = bench.open(endpoint).unwrap();
-        pipe.write_all(&garbage).await.unwrap();
-        // Whatever the garbage provoked, drain it during the silent interval.
-        let mut sink = vec![0u8; 4096];
-        while let Ok(Ok(n)) = timeout(secs(0.5), pipe.read(&mut sink)).await {
-            assert!(n > 0, "{endpoint} closed on garbage");
-        }
+        // Nothing after the garbage: the F4 frames by silence, the ESPEC line is ended
+        // below.
+        let mut pipe = fed_garbage(&bench, endpoint, &garbage, b"").await;
         if endpoint == "chamber_f4" {
             let read_pv = [0x01, 0x03, 0x00, 0x64, 0x00, 0x01, 0xC5, 0xD5];
             assert_eq!(
@@ -203,6 +182,7 @@ fn survives_garbage(endpoint: &'static str, garbage: Vec<u8>) {
         } else {
             // End whatever line the garbage left open, then ask.
             pipe.write_all(b"\r\n").await.unwrap();
+            let mut sink = vec![0u8; 4096];
             let _ = timeout(secs(0.5), pipe.read(&mut sink)).await;
             let mode = ask(&mut pipe, "MODE?").await;
             assert!(

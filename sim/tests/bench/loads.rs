@@ -7,10 +7,9 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use rig_drivers::scpi::{LoadDialect, ScpiErrorKind, ScpiLoad};
-use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
-use tokio::time::timeout;
+use tokio::io::{AsyncWriteExt, DuplexStream};
 
-use crate::support::{ANSWER_TIMEOUT, Io, after, bench, ready, secs};
+use crate::support::{Io, after, ask_line, bench, fed_garbage, ready, run_paused};
 
 const T: Duration = Duration::from_secs(1);
 
@@ -36,20 +35,9 @@ async fn load(
     .0
 }
 
+/// A line written, one LF line read back.
 async fn ask(pipe: &mut DuplexStream, line: &str) -> String {
-    pipe.write_all(format!("{line}\n").as_bytes())
-        .await
-        .unwrap();
-    let mut reply = Vec::new();
-    let mut byte = [0u8; 1];
-    while !reply.ends_with(b"\n") {
-        timeout(ANSWER_TIMEOUT, pipe.read_exact(&mut byte))
-            .await
-            .unwrap_or_else(|_| panic!("no reply to {line:?}"))
-            .unwrap();
-        reply.push(byte[0]);
-    }
-    String::from_utf8(reply).unwrap().trim_end().to_owned()
+    ask_line(pipe, line, "\n").await
 }
 
 #[tokio::test(start_paused = true)]
@@ -137,20 +125,9 @@ async fn load_replies_and_refusals_on_the_wire() {
 }
 
 fn survives_garbage(garbage: Vec<u8>) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .start_paused(true)
-        .build()
-        .unwrap();
-    runtime.block_on(async move {
+    run_paused(async move {
         let bench = bench(&[]);
-        let mut pipe = bench.open("load_bk8600").unwrap();
-        pipe.write_all(&garbage).await.unwrap();
-        pipe.write_all(b"\n").await.unwrap();
-        let mut sink = vec![0u8; 4096];
-        while let Ok(Ok(n)) = timeout(secs(0.5), pipe.read(&mut sink)).await {
-            assert!(n > 0, "the load closed on garbage");
-        }
+        let mut pipe = fed_garbage(&bench, "load_bk8600", &garbage, b"\n").await;
         assert_eq!(ask(&mut pipe, "*OPC?").await, "1");
     });
 }

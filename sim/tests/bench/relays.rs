@@ -10,10 +10,9 @@ use proptest::prelude::*;
 use rig_drivers::relays::{Daq970a, DaqChannel, Numato, NumatoErrorKind, pulse};
 use rig_drivers::scpi::ScpiErrorKind;
 use rig_sim::{FaultKind, InstrumentFault, PackParams, SimBench, SimConfig};
-use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
-use tokio::time::timeout;
+use tokio::io::{AsyncWriteExt, DuplexStream};
 
-use crate::support::{ANSWER_TIMEOUT, Io, Scpi, after, bench, secs};
+use crate::support::{Io, Scpi, after, ask_until as ask, bench, fed_garbage, run_paused, secs};
 
 const T: Duration = Duration::from_secs(1);
 
@@ -47,21 +46,6 @@ async fn lock_out(bench: &SimBench, source: &mut Scpi) {
     let s = after(bench, 3.0 * 2.0 + 2.0 * 60.0).await;
     assert!(s.bms.locked);
     source.set("OUTP OFF").await;
-}
-
-/// Text written, then read until `end` appears.
-async fn ask(pipe: &mut DuplexStream, text: &str, end: &[u8]) -> String {
-    pipe.write_all(text.as_bytes()).await.unwrap();
-    let mut reply = Vec::new();
-    let mut byte = [0u8; 1];
-    while !reply.ends_with(end) {
-        timeout(ANSWER_TIMEOUT, pipe.read_exact(&mut byte))
-            .await
-            .unwrap_or_else(|_| panic!("no reply to {text:?}"))
-            .unwrap();
-        reply.push(byte[0]);
-    }
-    String::from_utf8_lossy(&reply).into_owned()
 }
 
 #[tokio::test(start_paused = true)]
@@ -264,21 +248,9 @@ async fn instrument_faults_apply_to_the_new_endpoints() {
 
 /// Random bytes, then a well-formed command: the instrument must still answer it.
 fn survives_garbage(endpoint: &'static str, garbage: Vec<u8>) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .start_paused(true)
-        .build()
-        .unwrap();
-    runtime.block_on(async move {
+    run_paused(async move {
         let bench = bench(&[]);
-        let mut pipe = bench.open(endpoint).unwrap();
-        pipe.write_all(&garbage).await.unwrap();
-        // End whatever line the garbage left open and drain what it provoked.
-        pipe.write_all(b"\r\n").await.unwrap();
-        let mut sink = vec![0u8; 4096];
-        while let Ok(Ok(n)) = timeout(secs(0.5), pipe.read(&mut sink)).await {
-            assert!(n > 0, "{endpoint} closed on garbage");
-        }
+        let mut pipe = fed_garbage(&bench, endpoint, &garbage, b"\r\n").await;
         if endpoint == "numato" {
             assert_eq!(ask(&mut pipe, "ver\r", b">").await, "ver\n\r00000001\n\r>");
         } else {

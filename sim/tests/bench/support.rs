@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use rig_drivers::can::{CanDatabase, CanFrame, CanId, MemoryCanPort, PYLON_LV_DBC};
 use rig_sim::{Defect, PackParams, SimBench, SimConfig, SimSnapshot};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, DuplexStream};
 use tokio::time::{sleep, timeout};
 use tokio_modbus::client::Context;
 use tokio_modbus::prelude::*;
@@ -25,6 +25,57 @@ pub fn bench(defects: &[Defect]) -> SimBench {
         defects: defects.to_vec(),
         faults: Vec::new(),
     })
+}
+
+/// `text` written, then bytes read one at a time until the reply ends with `end`.
+pub async fn ask_until(pipe: &mut DuplexStream, text: &str, end: &[u8]) -> String {
+    pipe.write_all(text.as_bytes()).await.unwrap();
+    let mut reply = Vec::new();
+    let mut byte = [0u8; 1];
+    while !reply.ends_with(end) {
+        timeout(ANSWER_TIMEOUT, pipe.read_exact(&mut byte))
+            .await
+            .unwrap_or_else(|_| panic!("no reply to {text:?}"))
+            .unwrap();
+        reply.push(byte[0]);
+    }
+    String::from_utf8_lossy(&reply).into_owned()
+}
+
+/// `line` and `end` written, the reply read up to `end`, without trailing white space.
+pub async fn ask_line(pipe: &mut DuplexStream, line: &str, end: &str) -> String {
+    let reply = ask_until(pipe, &format!("{line}{end}"), end.as_bytes()).await;
+    reply.trim_end().to_owned()
+}
+
+/// Run `test` on a fresh current-thread runtime with tokio's clock paused, for the
+/// proptest cases (which cannot be `#[tokio::test]`s).
+pub fn run_paused(test: impl std::future::Future<Output = ()>) {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .unwrap()
+        .block_on(test);
+}
+
+/// A connection to `endpoint` that was fed `garbage` and then `line_end` (to close
+/// whatever line the garbage left open), with whatever that provoked drained during
+/// half a second of silence. The instrument must not hang up on garbage.
+pub async fn fed_garbage(
+    bench: &SimBench,
+    endpoint: &str,
+    garbage: &[u8],
+    line_end: &[u8],
+) -> DuplexStream {
+    let mut pipe = bench.open(endpoint).unwrap();
+    pipe.write_all(garbage).await.unwrap();
+    pipe.write_all(line_end).await.unwrap();
+    let mut sink = vec![0u8; 4096];
+    while let Ok(Ok(n)) = timeout(secs(0.5), pipe.read(&mut sink)).await {
+        assert!(n > 0, "{endpoint} closed on garbage");
+    }
+    pipe
 }
 
 /// The Lesso pack with its relay board out of the factory linkage mode, as the rig

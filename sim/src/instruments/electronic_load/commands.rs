@@ -6,17 +6,23 @@ use scpi::error::Result;
 use scpi::tree::prelude::*;
 use scpi::{cmd_both, cmd_nquery, cmd_qonly};
 
-use super::LoadSession;
+use super::{LoadSession, LoadSettings, Rating};
 use crate::instruments::scpi_params::{next_amperes, next_volts, only_parameter, reading};
 
-/// `[SOURce:]INPut[:STATe] ON|OFF` and `?`.
-pub(super) struct Input;
+/// A setting and its query (`INP ON` / `INP?`, `CURR 25` / `CURR?`): how its one
+/// parameter is read against the model's rating and where it lives in the settings.
+/// Any accepted setting, even one that leaves the value as it was, takes the circuit.
+pub(super) struct Setting<T> {
+    parse: fn(&mut Parameters, &Rating) -> Result<T>,
+    field: fn(&mut LoadSettings) -> &mut T,
+}
 
-impl Command<LoadSession> for Input {
+impl<T: Copy + ResponseData> Command<LoadSession> for Setting<T> {
     cmd_both!();
 
     fn event(&self, dev: &mut LoadSession, _: &mut Context, mut params: Parameters) -> Result<()> {
-        dev.settings.input_on = only_parameter(&mut params)?;
+        let value = (self.parse)(&mut params, dev.rating)?;
+        *(self.field)(&mut dev.settings) = value;
         dev.took_over = true;
         Ok(())
     }
@@ -28,9 +34,15 @@ impl Command<LoadSession> for Input {
         _: Parameters,
         mut resp: ResponseUnit,
     ) -> Result<()> {
-        resp.data(dev.settings.input_on).finish()
+        resp.data(*(self.field)(&mut dev.settings)).finish()
     }
 }
+
+/// `[SOURce:]INPut[:STATe] ON|OFF` and `?`.
+pub(super) const INPUT: Setting<bool> = Setting {
+    parse: |params, _| only_parameter(params),
+    field: |s| &mut s.input_on,
+};
 
 /// `[SOURce:]FUNCtion CURRent` and `?`. The simulated loads model constant current
 /// only: `VOLTage`, `RESistance` and `POWer` are refused with -221 "Settings conflict".
@@ -66,51 +78,17 @@ impl Command<LoadSession> for Function {
 }
 
 /// `[SOURce:]CURRent[:LEVel][:IMMediate] <A>` and `?`: the constant-current level.
-pub(super) struct CurrentLevel;
-
-impl Command<LoadSession> for CurrentLevel {
-    cmd_both!();
-
-    fn event(&self, dev: &mut LoadSession, _: &mut Context, mut params: Parameters) -> Result<()> {
-        dev.settings.current_a = next_amperes(&mut params, 0.0, dev.rating.max_current_a)?;
-        dev.took_over = true;
-        Ok(())
-    }
-
-    fn query(
-        &self,
-        dev: &mut LoadSession,
-        _: &mut Context,
-        _: Parameters,
-        mut resp: ResponseUnit,
-    ) -> Result<()> {
-        resp.data(dev.settings.current_a).finish()
-    }
-}
+pub(super) const CURRENT_LEVEL: Setting<f64> = Setting {
+    parse: |params, rating| next_amperes(params, 0.0, rating.max_current_a),
+    field: |s| &mut s.current_a,
+};
 
 /// `[SOURce:]VOLTage[:LEVel][:IMMediate] <V>` and `?`: the constant-voltage level,
 /// kept but unused (constant current only).
-pub(super) struct VoltageLevel;
-
-impl Command<LoadSession> for VoltageLevel {
-    cmd_both!();
-
-    fn event(&self, dev: &mut LoadSession, _: &mut Context, mut params: Parameters) -> Result<()> {
-        dev.settings.voltage_v = next_volts(&mut params, 0.0, dev.rating.max_voltage_v)?;
-        dev.took_over = true;
-        Ok(())
-    }
-
-    fn query(
-        &self,
-        dev: &mut LoadSession,
-        _: &mut Context,
-        _: Parameters,
-        mut resp: ResponseUnit,
-    ) -> Result<()> {
-        resp.data(dev.settings.voltage_v).finish()
-    }
-}
+pub(super) const VOLTAGE_LEVEL: Setting<f64> = Setting {
+    parse: |params, rating| next_volts(params, 0.0, rating.max_voltage_v),
+    field: |s| &mut s.voltage_v,
+};
 
 /// What a `MEASure:…?` query reads.
 pub(super) enum Quantity {

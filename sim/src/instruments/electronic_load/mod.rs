@@ -34,16 +34,13 @@ use std::sync::{Arc, Mutex};
 
 use scpi::error::ErrorCode;
 use scpi::tree::Node;
-use scpi::{Branch, Leaf, Root};
-use scpi_contrib::{
-    ieee488_cls, ieee488_ese, ieee488_esr, ieee488_idn, ieee488_opc, ieee488_rst, ieee488_sre,
-    ieee488_stb, ieee488_tst, ieee488_wai, scpi_status, scpi_system,
-};
+use scpi::{Branch, Leaf};
+use scpi_contrib::scpi_system;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use self::commands::{CurrentLevel, Function, Input, Measure, Quantity, Remote, VoltageLevel};
+use self::commands::{CURRENT_LEVEL, Function, INPUT, Measure, Quantity, Remote, VOLTAGE_LEVEL};
 use super::lines::Line;
-use super::scpi_device::{Reset, ScpiStatus, Session, serve_program_messages};
+use super::scpi_device::{Reset, ScpiStatus, Session, scpi_root, serve_program_messages};
 use super::scpi_source::power_on_settings;
 use crate::circuit::{OperatingPoint, PackTerminal, SourceSettings};
 use crate::clock;
@@ -144,31 +141,21 @@ impl Reset for Load {
 
 macro_rules! load_tree {
     ($manufacturer:expr, $model:expr, $system:expr) => {
-        Root![
-            ieee488_cls!(),
-            ieee488_ese!(),
-            ieee488_esr!(),
-            ieee488_idn!($manufacturer, $model, b"RIGSIM0001", b"rig-sim-1.0"),
-            ieee488_opc!(),
-            ieee488_rst!(),
-            ieee488_sre!(),
-            ieee488_stb!(),
-            ieee488_tst!(),
-            ieee488_wai!(),
-            scpi_status!(),
+        scpi_root![
+            ($manufacturer, $model, b"RIGSIM0001", b"rig-sim-1.0"),
             $system,
             // SOURce is optional in SCPI: `INP ON` is `SOUR:INP ON`.
             Node::Branch {
                 name: b"SOURce",
                 default: true,
                 sub: &[
-                    Branch![b"INPut"; Leaf!(default b"STATe" => &Input)],
+                    Branch![b"INPut"; Leaf!(default b"STATe" => &INPUT)],
                     Leaf!(b"FUNCtion" => &Function),
                     Branch![b"CURRent";
-                        Branch![default b"LEVel"; Leaf!(default b"IMMediate" => &CurrentLevel)]
+                        Branch![default b"LEVel"; Leaf!(default b"IMMediate" => &CURRENT_LEVEL)]
                     ],
                     Branch![b"VOLTage";
-                        Branch![default b"LEVel"; Leaf!(default b"IMMediate" => &VoltageLevel)]
+                        Branch![default b"LEVel"; Leaf!(default b"IMMediate" => &VOLTAGE_LEVEL)]
                     ]
                 ],
             },

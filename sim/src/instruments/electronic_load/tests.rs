@@ -2,19 +2,10 @@
 //! through the driver are tested in `sim/tests/bench/loads.rs`.
 
 use super::*;
-use crate::config::{PackParams, SimConfig};
-
-fn world() -> World {
-    let config = SimConfig {
-        pack: PackParams::lesso_lsrr51v100ah(),
-        defects: Vec::new(),
-        faults: Vec::new(),
-    };
-    World::new(&config, clock::now())
-}
+use crate::instruments::test_world::{drain_error_codes, lesso_world as world, text};
 
 fn run(world: &mut World, model: LoadModel, message: &str) -> String {
-    String::from_utf8(execute(world, model, message.as_bytes())).unwrap()
+    text(execute(world, model, message.as_bytes()))
 }
 
 #[tokio::test(start_paused = true)]
@@ -58,15 +49,7 @@ async fn refusals_go_to_the_error_queue_and_change_nothing() {
     ] {
         assert_eq!(run(&mut w, m, bad), "", "{bad}");
     }
-    let mut codes = Vec::new();
-    loop {
-        let entry = run(&mut w, m, "SYST:ERR?");
-        let code: i32 = entry.split(',').next().unwrap().parse().unwrap();
-        if code == 0 {
-            break;
-        }
-        codes.push(code);
-    }
+    let codes = drain_error_codes(|message| run(&mut w, m, message));
     assert_eq!(codes, [-222, -221, -224, -224, -113, -108]);
     assert_eq!(run(&mut w, m, "CURR?"), "10.0\n");
     // The Rigol has no SYST:REM; the BK does.

@@ -12,11 +12,8 @@ use std::sync::{Arc, Mutex};
 
 use scpi::error::ErrorCode;
 use scpi::tree::Node;
-use scpi::{Branch, Leaf, Root};
-use scpi_contrib::{
-    ieee488_cls, ieee488_ese, ieee488_esr, ieee488_idn, ieee488_opc, ieee488_rst, ieee488_sre,
-    ieee488_stb, ieee488_tst, ieee488_wai, scpi_status, scpi_system,
-};
+use scpi::{Branch, Leaf};
+use scpi_contrib::scpi_system;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use self::commands::{
@@ -25,24 +22,14 @@ use self::commands::{
 };
 use self::session::SourceSession;
 use super::lines::Line;
-use super::scpi_device::serve_program_messages;
+use super::scpi_device::{scpi_root, serve_program_messages};
 use crate::circuit::SourceSettings;
 use crate::clock;
 use crate::world::{World, lock};
 
 /// `*IDN?` -> `RIG-SIM,SOURCE-SINK-60V-120A,SIM0001,1.0`.
-const TREE: Node<SourceSession> = Root![
-    ieee488_cls!(),
-    ieee488_ese!(),
-    ieee488_esr!(),
-    ieee488_idn!(b"RIG-SIM", b"SOURCE-SINK-60V-120A", b"SIM0001", b"1.0"),
-    ieee488_opc!(),
-    ieee488_rst!(),
-    ieee488_sre!(),
-    ieee488_stb!(),
-    ieee488_tst!(),
-    ieee488_wai!(),
-    scpi_status!(),
+const TREE: Node<SourceSession> = scpi_root![
+    (b"RIG-SIM", b"SOURCE-SINK-60V-120A", b"SIM0001", b"1.0"),
     scpi_system!(),
     // SOURce is optional in SCPI: `VOLT 56` is `SOUR:VOLT 56`.
     Node::Branch {

@@ -2,19 +2,14 @@
 //! the byte pipe are tested through `SimBench` in `sim/tests`.
 
 use super::*;
-use crate::config::{PackParams, SimConfig};
+use crate::instruments::test_world::{lesso_world, text};
 
 fn world() -> Mutex<World> {
-    let config = SimConfig {
-        pack: PackParams::lesso_lsrr51v100ah(),
-        defects: Vec::new(),
-        faults: Vec::new(),
-    };
-    Mutex::new(World::new(&config, clock::now()))
+    Mutex::new(lesso_world())
 }
 
 fn run(world: &Mutex<World>, message: &str) -> String {
-    String::from_utf8(execute(world, message.as_bytes())).unwrap()
+    text(execute(world, message.as_bytes()))
 }
 
 #[tokio::test(start_paused = true)]
