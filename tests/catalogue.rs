@@ -124,6 +124,40 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "covp_soc_calibration.yaml",
         "SOC held at or below 99 % through the bulk charge",
     ),
+    (
+        "scp_auto_release",
+        "scp_reverse_polarity.yaml",
+        "SCP holds after the short is removed, without a charger",
+    ),
+    (
+        "reverse_polarity_ignored",
+        "scp_reverse_polarity.yaml",
+        "no current while reversed",
+    ),
+    (
+        "sensor_failure_not_latched",
+        "sensor_failure.yaml",
+        "failure mode holds after the sensor is restored",
+    ),
+    (
+        "alm_led_dark_on_protection",
+        "sensor_failure.yaml",
+        "ALM LED steadily on, RUN LED dark in the failure mode",
+    ),
+];
+
+/// Defects no plan can catch yet, because the engine has no action that reaches the
+/// behaviour they break; the twin's own tests (rig-sim) show each one breaking it.
+/// (defect, what the plan needs.)
+pub const AWAITING_ENGINE: &[(&str, &str)] = &[
+    (
+        "rs485_turn_off_ignored",
+        "a plan action that sends RS485 0x95 \"Turn off module\" (sim/tests/bench/failures.rs)",
+    ),
+    (
+        "rs232_wake_ignored",
+        "a plan action that writes bytes to the pack's RS232 port (sim/tests/bench/failures.rs)",
+    ),
 ];
 
 pub fn trials() -> Vec<Trial> {
@@ -146,6 +180,7 @@ pub fn trials() -> Vec<Trial> {
                 .iter()
                 .map(|d| d.to_string())
                 .filter(|d| !CATALOGUE.iter().any(|(c, _, _)| c == d))
+                .filter(|d| !AWAITING_ENGINE.iter().any(|(a, _)| a == d))
                 .collect();
             if missing.is_empty() {
                 Ok(())

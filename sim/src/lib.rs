@@ -20,7 +20,11 @@
 //! TCP; Watlow F4, ESPEC P-300, DAQ970A, Numato, Rigol DL3000 and BK 8600 front ends
 //! over the same chamber air, relay lines and circuit), `rs485_port` (the BMS's RS485 port on a byte stream), `bench` (endpoints).
 //!
-//! Not modelled yet: SCP and reverse polarity, sensor failure, the LEDs, cell
+//! The bench's fault-injection wiring (`contactors`, relays 3-5) reaches SCP, reversed
+//! polarity and the sensor failure mode; the LEDs are read through photo-sensor inputs
+//! 3-8 of the relay board. An "rs232" endpoint carries bytes to the pack's RS232 port.
+//!
+//! Not modelled yet: cell
 //! imbalance (all cells alike; one temperature for cells, environment and MOSFETs),
 //! parallel packs.
 
@@ -30,11 +34,13 @@ mod can_task;
 mod circuit;
 mod clock;
 mod config;
+mod contactors;
 mod defects;
 mod error;
 mod faults;
 mod instruments;
 mod pack;
+mod rs232_port;
 mod rs485_port;
 mod snapshot;
 #[cfg(test)]
@@ -43,9 +49,10 @@ mod world;
 
 pub use bench::SimBench;
 pub use config::{
-    AlarmParams, ButtonTimings, InvalidParams, OverCurrentParams, PackParams, ParamProblem,
-    PeakCurrent, SimConfig, SleepParams, SocCalibrationParams, TemperatureLimit,
-    TemperatureProtectionParams, ThermalParams, VoltageProtectionParams,
+    AlarmParams, ButtonTimings, ForcedRechargeParams, InvalidParams, LedTable, OverCurrentParams,
+    PackParams, ParamProblem, PeakCurrent, ShortCircuitParams, SimConfig, SleepParams,
+    SocCalibrationParams, TemperatureLimit, TemperatureProtectionParams, ThermalParams,
+    VoltageProtectionParams,
 };
 pub use defects::{Defect, UnknownDefect};
 pub use error::{EndpointKind, SimError};

@@ -46,17 +46,16 @@ async fn coils_write_and_read_back() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn inputs_read_the_dry_contacts() {
+async fn inputs_read_the_dry_contacts_and_the_leds() {
     let bench = bench(&[]);
     let mut io = Io::open(&bench);
     let inputs = io
         .call("read inputs", async |c| c.read_discrete_inputs(0, 8).await)
         .await
         .unwrap();
-    assert_eq!(
-        inputs,
-        [true, true, false, false, false, false, false, false]
-    );
+    // Dry contacts 1-2 closed; standby at 50 % (Lesso 3.3.3.4): RUN in the on phase of
+    // FLASH1 at power-on, ALM dark, SOC LEDs 1-2 lit.
+    assert_eq!(inputs, [true, true, true, false, true, true, false, false]);
 }
 
 #[tokio::test(start_paused = true)]
@@ -112,15 +111,16 @@ async fn the_reference_frames_of_protocols_md_6_1() {
     let toggle = [0x01, 0x05, 0x00, 0x00, 0x55, 0x00, 0xF2, 0x9A];
     assert_eq!(exchange(&mut pipe, &toggle, 8).await, toggle);
     assert!(!bench.snapshot().relays.closed[0]);
-    // Read 8 relays: byte count 1; relay 1 open, relay 2 still in linkage mode and
-    // following input 2 (discharge enable, closed).
+    // Read 8 relays: byte count 1; relay 1 open, relays 2, 3, 5 and 6 still in linkage
+    // mode and following their inputs: discharge enable, the RUN LED and SOC LEDs 1-2
+    // (the hazard the rig removes by decoupling every channel when it connects).
     let read = [0x01, 0x01, 0x00, 0x00, 0x00, 0x08, 0x3D, 0xCC];
     let answer = exchange(&mut pipe, &read, 6).await;
-    assert_eq!(answer[..4], [0x01, 0x01, 0x01, 0x02]);
-    // Read 8 inputs: dry contacts 1 and 2 closed.
+    assert_eq!(answer[..4], [0x01, 0x01, 0x01, 0x36]);
+    // Read 8 inputs: dry contacts 1 and 2 closed, RUN and SOC LEDs 1-2 lit.
     let inputs = [0x01, 0x02, 0x00, 0x00, 0x00, 0x08, 0x79, 0xCC];
     let answer = exchange(&mut pipe, &inputs, 6).await;
-    assert_eq!(answer[..4], [0x01, 0x02, 0x01, 0x03]);
+    assert_eq!(answer[..4], [0x01, 0x02, 0x01, 0x37]);
 }
 
 #[tokio::test(start_paused = true)]
