@@ -144,6 +144,11 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "sensor_failure.yaml",
         "ALM LED steadily on, RUN LED dark in the failure mode",
     ),
+    (
+        "forced_recharge_never",
+        "forced_recharge.yaml",
+        "forced recharge after 2 days of standby (0x35C request full charge, charge enable, 0x351 CCL)",
+    ),
 ];
 
 /// Defects no plan can catch yet, because the engine has no action that reaches the
