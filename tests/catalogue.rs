@@ -193,6 +193,24 @@ pub fn trials() -> Vec<Trial> {
             }
         },
     ));
+    trials.push(Trial::test(
+        "defect::awaiting_engine_lists_only_uncaught_defects",
+        || {
+            let wrong: Vec<&str> = AWAITING_ENGINE
+                .iter()
+                .map(|(d, _)| *d)
+                .filter(|d| {
+                    d.parse::<rig_sim::Defect>().is_err()
+                        || CATALOGUE.iter().any(|(c, _, _)| c == d)
+                })
+                .collect();
+            if wrong.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("not a defect, or already caught by a plan: {wrong:?}").into())
+            }
+        },
+    ));
     trials
 }
 
