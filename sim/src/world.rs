@@ -25,12 +25,14 @@
 //! The fault-injection wiring (see `contactors`): relay 3 closes the short-circuit
 //! contactor, relay 4 the reversing contactor, relay 5 opens the pack's NTC lead. Photo
 //! sensors on the pack's LEDs feed input 3 (RUN), input 4 (ALM) and inputs 5-8 (SOC
-//! LEDs 1-4; LOSUN: L8, L7, L1-L4). On a fresh board those inputs would drive relays
-//! 3-8 by linkage, the LEDs switching the contactors: the rig decouples all eight
-//! channels when it opens the board, before any virtual time has passed, and the
-//! twin's SCP and sensor-failure delays are never zero, so a contactor that closed by
-//! linkage for no time at all changes nothing. A board left in linkage for longer does
-//! what a real one would (see the bench tests). The LED inputs are computed whenever the
+//! LEDs 1-4; LOSUN: L8, L7, L1-L4). On a board fresh from the factory those inputs
+//! would drive relays 3-8 by linkage, the LEDs switching the contactors (the RUN LED's
+//! first flash shorts the pack): so the bench's board is commissioned, channels 3-8
+//! decoupled once when they were wired, and only channels 1-2 leave the factory in
+//! linkage. The rig decouples all eight when it opens the board anyway, and a bench
+//! with another relay front end (DAQ970A, Numato) never opens this board at all. A
+//! channel put back into linkage does what a real one would (see the bench tests).
+//! The twin's SCP and sensor-failure delays are never zero. The LED inputs are computed whenever the
 //! world settles, so every read of the inputs sees the exact flash phase; LED edges are
 //! no deadlines, a 48 h standby is not stepped every 250 ms.
 
@@ -74,6 +76,9 @@ const NTC_OPEN_RELAY: usize = 4;
 const RUN_LED_INPUT: usize = 2;
 const ALM_LED_INPUT: usize = 3;
 const SOC_LED_INPUTS: std::ops::Range<usize> = 4..8;
+/// Channels 3-8 (indices 2-7) of the board were taken out of linkage when the
+/// contactors and photo sensors were wired (see the module doc).
+const COMMISSIONED_CHANNELS: std::ops::Range<usize> = 2..8;
 /// Bound on the contact -> relay -> button -> firmware feedback within one instant.
 const WIRING_PASSES: usize = 4;
 
@@ -126,7 +131,7 @@ impl World {
             firmware: Firmware::new(p, DefectSet::from_list(&config.defects)),
             source: power_on_settings(),
             source_status: ScpiStatus::default(),
-            board: RelayBoard::factory(),
+            board: RelayBoard::commissioned(COMMISSIONED_CHANNELS),
             front_ends: FrontEnds::default(),
             button_held: false,
             rsd_closed: false,

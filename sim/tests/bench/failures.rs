@@ -13,7 +13,7 @@ use rig_drivers::rs485::pylontech::{Frame, decode_frame, encode_frame};
 use rig_sim::{Defect, ForcedRechargeParams, LedTable, PackParams, SimBench, SimConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::timeout;
-use tokio_modbus::prelude::Reader;
+use tokio_modbus::prelude::{Reader, Writer};
 
 use crate::support::{ANSWER_TIMEOUT, Can, Io, Scpi, after, bench, ready};
 
@@ -83,19 +83,28 @@ async fn the_rigs_driver_decouples_every_channel_before_any_time_passes() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_board_left_in_linkage_lets_the_leds_short_the_pack() {
-    // What a fresh board does on a bench nobody has connected to: at power-on the RUN
-    // LED (FLASH1 on phase) closes relay 3, the short; SCP latches within its delay,
-    // before SOC LED 1 has held the NTC lead open for the sensor-failure delay. The
-    // failure pattern (ALM on, the rest dark) then holds the reversing contactor in.
+async fn a_contactor_channel_put_back_into_linkage_lets_the_run_led_short_the_pack() {
+    // The built-in board is commissioned: the LEDs light inputs 3-8 but switch nothing.
     let bench = bench(&[]);
     let s = after(&bench, 10.0).await;
-    assert_eq!(s.relays.linkage, [true; 8]);
     assert_eq!(
-        s.relays.closed,
-        [false, false, false, true, false, false, false, false]
+        s.relays.linkage,
+        [true, true, false, false, false, false, false, false]
     );
+    assert!(s.relays.closed[2..].iter().all(|c| !c));
+    assert_eq!(s.bms.failures, [false; 3]);
+    // Channel 3 back in the factory linkage mode (FC06 0x1002 = 1): the RUN LED's next
+    // FLASH1 closes the short-circuit contactor and SCP latches.
+    let mut io = Io::open(&bench);
+    io.call("link channel 3", async |c| {
+        c.write_single_register(0x1002, 1).await
+    })
+    .await
+    .unwrap();
+    let s = after(&bench, 4.0).await;
+    assert!(s.relays.linkage[2]);
     assert_eq!(s.bms.failures, [true, false, false]);
+    assert!(!s.bms.discharge_mosfet_on);
 }
 
 /// What a short across the terminals does.
