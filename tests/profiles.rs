@@ -35,6 +35,8 @@ const PLANS: &[&str] = &[
     "rapid_shutdown_button",
     "chtp_hysteresis",
     "cltp_cold_charge",
+    "scp_reverse_polarity",
+    "sensor_failure",
 ];
 
 /// (profile, plan, outcome). Every profile in `testplans/duts/` and every plan of
@@ -72,6 +74,25 @@ const EXPECTED: &[(&str, &str, Expect)] = &[
     ("lesso_lsrr51v400ah", "cltp_cold_charge", Pass),
     ("losun_ls_btn0_p0548100", "chtp_hysteresis", Pass),
     ("losun_ls_btn0_p0548100", "cltp_cold_charge", Pass),
+    // The failure plans charge at the standard current: 300/400 Ah packs need 150/200 A.
+    ("lesso_lsrr51v100ah", "scp_reverse_polarity", Pass),
+    ("lesso_lsrr51v100ah", "sensor_failure", Pass),
+    ("lesso_lsrr51v200ah", "scp_reverse_polarity", Pass),
+    ("lesso_lsrr51v200ah", "sensor_failure", Pass),
+    (
+        "lesso_lsrr51v300ah",
+        "scp_reverse_polarity",
+        BeyondBenchSource,
+    ),
+    ("lesso_lsrr51v300ah", "sensor_failure", BeyondBenchSource),
+    (
+        "lesso_lsrr51v400ah",
+        "scp_reverse_polarity",
+        BeyondBenchSource,
+    ),
+    ("lesso_lsrr51v400ah", "sensor_failure", BeyondBenchSource),
+    ("losun_ls_btn0_p0548100", "scp_reverse_polarity", Pass),
+    ("losun_ls_btn0_p0548100", "sensor_failure", Pass),
 ];
 
 fn profile_files() -> Vec<PathBuf> {

@@ -50,6 +50,10 @@ pub const BYTE_ENDPOINTS: &[(&str, &str)] = &[
     ),
     ("load_dl3000", "Rigol DL3000 electronic load, SCPI"),
     ("load_bk8600", "BK Precision 8600 electronic load, SCPI"),
+    (
+        "rs232",
+        "the pack's RS232 port: any bytes wake a pack that wakes on RS232; nothing is answered",
+    ),
 ];
 
 /// The addresses a serving bench listens on.

@@ -15,6 +15,7 @@ use crate::instruments::{
     LoadModel, RelayBoardService, serve_daq970a, serve_espec, serve_f4, serve_f4t, serve_load,
     serve_numato, serve_relay_board, serve_scpi,
 };
+use crate::rs232_port::serve_rs232;
 use crate::rs485_port::serve_rs485;
 use crate::snapshot::SimSnapshot;
 use crate::world::{World, lock};
@@ -42,6 +43,8 @@ const NUMATO: &str = "numato";
 const LOAD_DL3000: &str = "load_dl3000";
 /// BK Precision 8600 electronic load (8610), SCPI, the circuit's constant-current sink.
 const LOAD_BK8600: &str = "load_bk8600";
+/// The BMS's RS232 port: bytes in wake a pack that wakes on RS232; nothing comes back.
+const RS232: &str = "rs232";
 const ENDPOINTS: &[&str] = &[
     SOURCE,
     IO,
@@ -54,6 +57,7 @@ const ENDPOINTS: &[&str] = &[
     NUMATO,
     LOAD_DL3000,
     LOAD_BK8600,
+    RS232,
 ];
 
 /// Bytes a duplex pipe buffers in each direction.
@@ -116,7 +120,8 @@ impl SimBench {
     /// ASCII), "load_dl3000" / "load_bk8600" (electronic loads, SCPI). The chamber
     /// front ends share one chamber air, the relay front ends one set of relay and
     /// input lines, the source/sink and the loads one place in the circuit: the last
-    /// instrument to command a shared thing drives it.
+    /// instrument to command a shared thing drives it. "rs232" (the BMS's RS232 port:
+    /// bytes wake a pack that wakes on RS232; it never answers).
     pub fn open(&self, endpoint: &str) -> Result<DuplexStream, SimError> {
         Self::kind(endpoint, EndpointKind::ByteStream)?;
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| SimError::NoRuntime)?;
@@ -145,6 +150,9 @@ impl SimBench {
                     let _ = serve_rs485(world, bms, server).await;
                 })
             }
+            RS232 => runtime.spawn(async move {
+                let _ = serve_rs232(world, server).await;
+            }),
             CHAMBER => runtime.spawn(async move {
                 let _ = serve_f4t(world, server).await;
             }),
@@ -192,7 +200,7 @@ impl SimBench {
     fn kind(name: &str, requested: EndpointKind) -> Result<(), SimError> {
         let actual = match name {
             SOURCE | IO | CHAMBER | RS485 | CHAMBER_F4 | CHAMBER_ESPEC | DAQ970A | NUMATO
-            | LOAD_DL3000 | LOAD_BK8600 => EndpointKind::ByteStream,
+            | LOAD_DL3000 | LOAD_BK8600 | RS232 => EndpointKind::ByteStream,
             CAN0 => EndpointKind::CanBus,
             _ => {
                 return Err(SimError::UnknownEndpoint {

@@ -68,6 +68,47 @@ pub struct PackParams {
     pub reset_button: ButtonTimings,
     /// Period of the 0x35x frame set in seconds (protocols.md 1.1: every frame once per 1000 ms).
     pub can_period_s: f64,
+    /// SCP (Lesso manual 3.4 "SCP Reversed polarity").
+    pub short_circuit: ShortCircuitParams,
+    /// How long a sensor must read open before the BMS enters the failure mode (Lesso
+    /// manual 3.4 "sensor failure"), s. Assumption: the manual gives no filter time.
+    pub sensor_failure_delay_s: f64,
+    /// Which manual's RUN/ALM/SOC LED table the pack follows.
+    pub led_table: LedTable,
+    /// LOSUN manual 2.3-3 forced recharge; `None`: the pack does not promise one.
+    pub forced_recharge: Option<ForcedRechargeParams>,
+    /// LOSUN manual 2.3-3 wake-up 3): "Activating through the RS232 port".
+    pub rs232_wake: bool,
+}
+
+/// Short-circuit protection. Neither manual gives a threshold or a delay (LOSUN 1
+/// Technical Data only "Short Circuit Current 500 A"): both are assumptions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShortCircuitParams {
+    /// Discharge current above which the SCP timer runs, A.
+    pub trip_current_a: f64,
+    /// How long the current must stay above it before both MOSFETs open, s.
+    pub trip_delay_s: f64,
+}
+
+/// The RUN/ALM/SOC LED table a pack follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LedTable {
+    /// Lesso manual 3.3.3.4: RUN, ALM and four SOC LEDs.
+    Lesso,
+    /// LOSUN manual 2.5: L8 RUN, L7 ALM, L1..L6 battery level.
+    Losun,
+}
+
+/// LOSUN manual 2.3-3: "When the system is defined as charging complete, if it remains
+/// in standby for 2 days (standby time set value) without reaching the recovery
+/// voltage, it forcefully resumes charging until charging is complete again."
+#[derive(Clone, Debug, PartialEq)]
+pub struct ForcedRechargeParams {
+    /// "2 days (standby time set value)", s.
+    pub standby_s: f64,
+    /// "the recovery voltage": at or below it charging is allowed again, V (pack).
+    pub recovery_voltage_v: f64,
 }
 
 /// First-order thermal model of the pack. Assumptions: the manuals give neither.
@@ -328,6 +369,16 @@ impl PackParams {
                 reset_max_s: 10.0,
             },
             can_period_s: 1.0,
+            // Assumptions: above the 200 A peak band of manual 3.3.2; LOSUN's "Short
+            // Circuit Current 500 A"; a hardware comparator's few hundred microseconds.
+            short_circuit: ShortCircuitParams {
+                trip_current_a: 500.0,
+                trip_delay_s: 0.0003,
+            },
+            sensor_failure_delay_s: 2.0,
+            led_table: LedTable::Lesso,
+            forced_recharge: None,
+            rs232_wake: false,
         }
     }
 
@@ -454,6 +505,10 @@ impl PackParams {
             ),
             ("soc_calibration.hold_s", p.soc_calibration.hold_s),
             ("rapid_shutdown_debounce_s", p.rapid_shutdown_debounce_s),
+            (
+                "short_circuit.trip_current_a",
+                p.short_circuit.trip_current_a,
+            ),
         ] {
             check(field, value, value >= 0.0, ">= 0");
         }
@@ -526,6 +581,33 @@ impl PackParams {
             b.reset_max_s >= b.reset_min_s,
             ">= reset_min_s",
         );
+        // A delay of zero would let a contactor that closes for no time at all latch.
+        check(
+            "short_circuit.trip_delay_s",
+            p.short_circuit.trip_delay_s,
+            p.short_circuit.trip_delay_s > 0.0,
+            "> 0",
+        );
+        check(
+            "sensor_failure_delay_s",
+            p.sensor_failure_delay_s,
+            p.sensor_failure_delay_s > 0.0,
+            "> 0",
+        );
+        if let Some(f) = &p.forced_recharge {
+            check(
+                "forced_recharge.standby_s",
+                f.standby_s,
+                f.standby_s >= 1.0,
+                ">= 1",
+            );
+            check(
+                "forced_recharge.recovery_voltage_v",
+                f.recovery_voltage_v,
+                f.recovery_voltage_v > 0.0,
+                "> 0",
+            );
+        }
         check(
             "can_period_s",
             p.can_period_s,

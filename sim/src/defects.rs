@@ -56,6 +56,20 @@ pub enum Defect {
     CltpIgnored,
     /// The 0x359 over/under-temperature protection bits are never set.
     TemperatureFlagMissing,
+    /// SCP and reversed polarity release by themselves: no charge or reset needed.
+    ScpAutoRelease,
+    /// Reversed polarity is not detected: the MOSFETs stay on.
+    ReversePolarityIgnored,
+    /// The sensor failure mode ends by itself when the sensor reads again.
+    SensorFailureNotLatched,
+    /// The ALM LED stays dark in protection and failure states.
+    AlmLedDarkOnProtection,
+    /// No forced recharge after the standby time at charge complete.
+    ForcedRechargeNever,
+    /// RS485 0x95 "Turn off module" is answered but not obeyed.
+    Rs485TurnOffIgnored,
+    /// Bytes on the RS232 port do not wake a sleeping pack.
+    Rs232WakeIgnored,
 }
 
 impl Defect {
@@ -84,6 +98,13 @@ impl Defect {
         Defect::ChtpNoHysteresis,
         Defect::CltpIgnored,
         Defect::TemperatureFlagMissing,
+        Defect::ScpAutoRelease,
+        Defect::ReversePolarityIgnored,
+        Defect::SensorFailureNotLatched,
+        Defect::AlmLedDarkOnProtection,
+        Defect::ForcedRechargeNever,
+        Defect::Rs485TurnOffIgnored,
+        Defect::Rs232WakeIgnored,
     ];
 
     /// The snake_case name used in bench files and on the command line.
@@ -112,6 +133,13 @@ impl Defect {
             Defect::ChtpNoHysteresis => "chtp_no_hysteresis",
             Defect::CltpIgnored => "cltp_ignored",
             Defect::TemperatureFlagMissing => "temperature_flag_missing",
+            Defect::ScpAutoRelease => "scp_auto_release",
+            Defect::ReversePolarityIgnored => "reverse_polarity_ignored",
+            Defect::SensorFailureNotLatched => "sensor_failure_not_latched",
+            Defect::AlmLedDarkOnProtection => "alm_led_dark_on_protection",
+            Defect::ForcedRechargeNever => "forced_recharge_never",
+            Defect::Rs485TurnOffIgnored => "rs485_turn_off_ignored",
+            Defect::Rs232WakeIgnored => "rs232_wake_ignored",
         }
     }
 
@@ -185,6 +213,25 @@ impl Defect {
             Defect::TemperatureFlagMissing => {
                 "the CAN 0x359 over- and under-temperature protection bits are never set, although the temperature protections stop charging/discharging"
             }
+            Defect::ScpAutoRelease => {
+                "SCP releases by itself 10 s after tripping and reversed-polarity protection as soon as the reversal is gone, without a charger or a reset"
+            }
+            Defect::ReversePolarityIgnored => {
+                "reversed polarity at the terminals is not detected: the MOSFETs stay on and the reversed source drives current through the pack"
+            }
+            Defect::SensorFailureNotLatched => {
+                "the sensor failure mode ends by itself as soon as the sensor reads again, without manual intervention"
+            }
+            Defect::AlmLedDarkOnProtection => {
+                "the ALM LED stays dark where the LED table lights it (protections, failures)"
+            }
+            Defect::ForcedRechargeNever => {
+                "after charge complete the pack never forces a recharge, however long it stands by"
+            }
+            Defect::Rs485TurnOffIgnored => {
+                "RS485 0x95 \"Turn off module\" is answered normally but the pack stays on"
+            }
+            Defect::Rs232WakeIgnored => "bytes on the RS232 port do not wake a sleeping pack",
         }
     }
 
@@ -258,6 +305,27 @@ impl Defect {
             Defect::TemperatureFlagMissing => {
                 "manual 3.4 CHTP/DHTP/CLTP/DLTP reported to the inverter: 0x359 byte 0 bits 3 and 4 (protocols.md 1.4)"
             }
+            Defect::ScpAutoRelease => {
+                "manual 3.4 SCP/Reversed polarity: \"Charge to release. Manual press reset.\""
+            }
+            Defect::ReversePolarityIgnored => {
+                "manual 3.4 SCP/Reversed polarity: \"The BMS will stop charging when detect short circuit or reversed polarity\"; 3.3.3.4 Failure row \"Stop charging/discharging\""
+            }
+            Defect::SensorFailureNotLatched => {
+                "manual 3.4: \"Temperature, Voltage, Current sensor failure: Enter the failure mode, manual intervention is required\""
+            }
+            Defect::AlmLedDarkOnProtection => {
+                "manual 3.3.3.4 RUN/ALM/SOC table: ALM ON for DOCP, temperature protections and failures; LOSUN manual 2.5: L7 Light for protection and fault"
+            }
+            Defect::ForcedRechargeNever => {
+                "LOSUN manual 2.3-3: \"if it remains in standby for 2 days (standby time set value) without reaching the recovery voltage, it forcefully resumes charging\""
+            }
+            Defect::Rs485TurnOffIgnored => {
+                "LOSUN manual 2.3-3 sleep 5): \"Forced shutdown through upper computer software\"; Pylontech RS485 0x95 \"Turn off module\" (protocols.md 2.7)"
+            }
+            Defect::Rs232WakeIgnored => {
+                "LOSUN manual 2.3-3 wake-up 3): \"Activating through the RS232 port\""
+            }
         }
     }
 }
@@ -293,7 +361,7 @@ impl FromStr for Defect {
 
 /// The defects injected into one twin, as a set.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct DefectSet(u32);
+pub(crate) struct DefectSet(u64);
 
 impl DefectSet {
     pub(crate) fn from_list(defects: &[Defect]) -> Self {
@@ -304,7 +372,8 @@ impl DefectSet {
         self.0 & Self::bit(defect) != 0
     }
 
-    fn bit(defect: Defect) -> u32 {
+    /// Room for 64 defects.
+    fn bit(defect: Defect) -> u64 {
         1 << (defect as u32)
     }
 }

@@ -14,15 +14,19 @@
 //! [`SimBench::open`] hands out byte endpoints and [`SimBench::can_port`] CAN ports.
 //!
 //! Layout: `pack` (cells, temperature), `bms` (firmware: COCP/DOCP, COVP/CUVP,
-//! CHTP/DHTP/CLTP/DLTP, reset button, sleep, SOC display, dry contacts, CAN report),
-//! `circuit` (source/sink and pack as one circuit), `world` (lazy stepping and wiring),
-//! `instruments` (SCPI source/sink, Modbus RTU relay board, Watlow F4T chamber on Modbus
-//! TCP; Watlow F4, ESPEC P-300, DAQ970A, Numato, Rigol DL3000 and BK 8600 front ends
-//! over the same chamber air, relay lines and circuit), `rs485_port` (the BMS's RS485 port on a byte stream), `bench` (endpoints).
+//! CHTP/DHTP/CLTP/DLTP, SCP, reversed polarity, sensor failure, reset button, sleep,
+//! forced recharge, SOC display, LEDs, dry contacts, CAN report), `circuit` (source/sink
+//! and pack as one circuit), `contactors` (the bench's short-circuit and reversing
+//! contactors, relay lines 3 and 4), `world` (lazy stepping and wiring, relay line 5 on
+//! the NTC lead, the LEDs on photo-sensor input lines 3-8), `instruments` (SCPI
+//! source/sink, Modbus RTU relay board, Watlow F4T chamber on Modbus TCP; Watlow F4,
+//! ESPEC P-300, DAQ970A, Numato, Rigol DL3000 and BK 8600 front ends over the same
+//! chamber air, relay lines and circuit), `rs485_port` (the BMS's RS485 port on a byte
+//! stream), `rs232_port` (its RS232 port: wakes, never answers), `bench` (endpoints).
 //!
-//! Not modelled yet: SCP and reverse polarity, sensor failure, the LEDs, cell
-//! imbalance (all cells alike; one temperature for cells, environment and MOSFETs),
-//! parallel packs.
+//! Not modelled yet: cell imbalance (all cells alike; one temperature for cells,
+//! environment and MOSFETs), parallel packs, voltage and current sensor failures (only
+//! the NTC lead is reachable on the bench), MOS failure, self-discharge.
 
 mod bench;
 mod bms;
@@ -30,11 +34,13 @@ mod can_task;
 mod circuit;
 mod clock;
 mod config;
+mod contactors;
 mod defects;
 mod error;
 mod faults;
 mod instruments;
 mod pack;
+mod rs232_port;
 mod rs485_port;
 mod snapshot;
 #[cfg(test)]
@@ -43,9 +49,10 @@ mod world;
 
 pub use bench::SimBench;
 pub use config::{
-    AlarmParams, ButtonTimings, InvalidParams, OverCurrentParams, PackParams, ParamProblem,
-    PeakCurrent, SimConfig, SleepParams, SocCalibrationParams, TemperatureLimit,
-    TemperatureProtectionParams, ThermalParams, VoltageProtectionParams,
+    AlarmParams, ButtonTimings, ForcedRechargeParams, InvalidParams, LedTable, OverCurrentParams,
+    PackParams, ParamProblem, PeakCurrent, ShortCircuitParams, SimConfig, SleepParams,
+    SocCalibrationParams, TemperatureLimit, TemperatureProtectionParams, ThermalParams,
+    VoltageProtectionParams,
 };
 pub use defects::{Defect, UnknownDefect};
 pub use error::{EndpointKind, SimError};

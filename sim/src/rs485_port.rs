@@ -4,8 +4,9 @@
 //! The port runs at 9600 Bd, 8N1 (LOSUN 2.6-1 "default baud rate of 9600bps"; Lesso
 //! 3.3.3.3 DIP 1 OFF), so an answer arrives after its own transmission time: ten bit
 //! times per character. Asleep, the BMS is silent, even to frames that would wake it on
-//! a real pack's RS232 port (LOSUN 2.3-3 wake-up 3 names RS232, not RS485, and the bench
-//! has no RS232 endpoint).
+//! a real pack's RS232 port (LOSUN 2.3-3 wake-up 3 names RS232, not RS485; the RS232
+//! port is its own endpoint, `rs232_port`). A 0x95 "Turn off module" is answered, then
+//! the pack sleeps.
 //!
 //! Framing is the drivers' codec rules (`rig_drivers::rs485::pylontech::codec`) on a
 //! bounded buffer: bytes before SOI are dropped, a frame cut off by a new SOI is dropped,
@@ -39,13 +40,20 @@ where
     let mut chunk = [0u8; 512];
     loop {
         while let Some(body) = frames.next_body() {
+            let mut turn_off = false;
             let answer = {
                 let mut world = lock(&world);
                 world.advance_to(clock::now());
                 world
                     .rs485_status()
                     .and_then(|status| match decode_frame(&body) {
-                        Ok(request) => bms.answer(&request, &status),
+                        Ok(request) => {
+                            let answer = bms.answer(&request, &status);
+                            turn_off = answer
+                                .as_ref()
+                                .is_some_and(|a| PylonBms::turns_off(&request, a));
+                            answer
+                        }
                         Err(bad) => bms.answer_bad(&body, &bad),
                     })
             };
@@ -53,6 +61,12 @@ where
                 let wire = encode_frame(&frame);
                 clock::sleep_until(clock::now() + wire_time(wire.len())).await;
                 io.write_all(&wire).await?;
+            }
+            if turn_off {
+                // 0x95: the pack answers, then turns off.
+                let mut world = lock(&world);
+                world.advance_to(clock::now());
+                world.turn_off();
             }
         }
         match io.read(&mut chunk).await? {

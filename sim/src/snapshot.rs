@@ -109,6 +109,8 @@ pub struct BmsSnapshot {
     pub under_temperature_active: bool,
     /// CHTP, DHTP, CLTP, DLTP (manual 3.4), in that order.
     pub temperature_protections: [bool; 4],
+    /// SCP, reversed polarity and sensor failure (manual 3.4), in that order.
+    pub failures: [bool; 3],
 }
 
 /// The twin's CAN transmitter.

@@ -21,15 +21,30 @@
 //! Numato GPIO 0-7): [`World::relay_line`], [`World::drive_relay_line`],
 //! [`World::input_line`]. The last instrument to switch a line drives it
 //! (`instruments::relay_lines`).
+//!
+//! The fault-injection wiring (see `contactors`): relay 3 closes the short-circuit
+//! contactor, relay 4 the reversing contactor, relay 5 opens the pack's NTC lead. Photo
+//! sensors on the pack's LEDs feed input 3 (RUN), input 4 (ALM) and inputs 5-8 (SOC
+//! LEDs 1-4; LOSUN: L8, L7, L1-L4). On a board fresh from the factory those inputs
+//! would drive relays 3-8 by linkage, the LEDs switching the contactors (the RUN LED's
+//! first flash shorts the pack): so the bench's board is commissioned, channels 3-8
+//! decoupled once when they were wired, and only channels 1-2 leave the factory in
+//! linkage. The rig decouples all eight when it opens the board anyway, and a bench
+//! with another relay front end (DAQ970A, Numato) never opens this board at all. A
+//! channel put back into linkage does what a real one would (see the bench tests).
+//! The twin's SCP and sensor-failure delays are never zero. The LED inputs are computed whenever the
+//! world settles, so every read of the inputs sees the exact flash phase; LED edges are
+//! no deadlines, a 48 h standby is not stepped every 250 ms.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use rig_drivers::can::{CanDatabase, CanFrame};
 
 use crate::bms::{Firmware, PackReading, PylonStatus, encode_frames};
-use crate::circuit::{OperatingPoint, PackTerminal, SourceSettings, solve};
+use crate::circuit::{OperatingPoint, PackTerminal, SourceSettings};
 use crate::clock::{Duration, Instant};
 use crate::config::SimConfig;
+use crate::contactors::{BenchPoint, Contactors, operate, protect_source};
 use crate::defects::DefectSet;
 use crate::instruments::{F4tController, FrontEnds, RelayBoard, ScpiStatus, power_on_settings};
 use crate::pack::{Pack, Thermal};
@@ -51,6 +66,19 @@ const RAPID_SHUTDOWN_RELAY: usize = 1;
 const CHARGE_ENABLE_INPUT: usize = 0;
 /// Input 2 (index 1) reads dry contact output 2, discharge enable.
 const DISCHARGE_ENABLE_INPUT: usize = 1;
+/// Relay 3 (index 2) closes the short-circuit contactor.
+const SHORT_CIRCUIT_RELAY: usize = 2;
+/// Relay 4 (index 3) swaps the source's leads (reversing contactor).
+const REVERSE_POLARITY_RELAY: usize = 3;
+/// Relay 5 (index 4) opens the pack's NTC lead (breakout harness).
+const NTC_OPEN_RELAY: usize = 4;
+/// Input 3 (index 2) reads the RUN LED, input 4 the ALM LED, inputs 5-8 SOC LEDs 1-4.
+const RUN_LED_INPUT: usize = 2;
+const ALM_LED_INPUT: usize = 3;
+const SOC_LED_INPUTS: std::ops::Range<usize> = 4..8;
+/// Channels 3-8 (indices 2-7) of the board were taken out of linkage when the
+/// contactors and photo sensors were wired (see the module doc).
+const COMMISSIONED_CHANNELS: std::ops::Range<usize> = 2..8;
 /// Bound on the contact -> relay -> button -> firmware feedback within one instant.
 const WIRING_PASSES: usize = 4;
 
@@ -72,6 +100,8 @@ pub(crate) struct World {
     button_held: bool,
     /// Relay 2 as the rapid-shutdown input last saw it.
     rsd_closed: bool,
+    /// Relay 5 as the NTC lead last saw it.
+    ntc_open: bool,
     can_frames_sent: u64,
     can_encode_errors: u64,
     keepalive_frames_received: u64,
@@ -101,10 +131,11 @@ impl World {
             firmware: Firmware::new(p, DefectSet::from_list(&config.defects)),
             source: power_on_settings(),
             source_status: ScpiStatus::default(),
-            board: RelayBoard::factory(),
+            board: RelayBoard::commissioned(COMMISSIONED_CHANNELS),
             front_ends: FrontEnds::default(),
             button_held: false,
             rsd_closed: false,
+            ntc_open: false,
             can_frames_sent: 0,
             can_encode_errors: 0,
             keepalive_frames_received: 0,
@@ -157,7 +188,13 @@ impl World {
             let reading = self.reading();
             self.firmware.advance(self.now, self.now, &reading);
             let terminal = self.terminal();
-            self.source.settle(&terminal);
+            let contactors = self.contactors();
+            if contactors == Contactors::default() {
+                self.source.settle(&terminal);
+            } else {
+                let point = operate(&self.source, &terminal, contactors).source;
+                protect_source(&mut self.source, &point);
+            }
             if !self.sync_wiring() {
                 return;
             }
@@ -249,6 +286,7 @@ impl World {
                 over_temperature_active: self.firmware.over_temperature_active(),
                 under_temperature_active: self.firmware.under_temperature_active(),
                 temperature_protections: self.firmware.temperature_protections(),
+                failures: self.firmware.failures(),
             },
             chamber: ChamberSnapshot {
                 air_c: self.chamber.air.air_c(),
@@ -287,37 +325,76 @@ impl World {
     }
 
     /// Input line `line` (0-based): what the bench wires to it (input 1 dry contact 1,
-    /// input 2 dry contact 2), whichever instrument reads it.
+    /// input 2 dry contact 2, inputs 3-8 the LEDs' photo sensors), whichever instrument
+    /// reads it.
     pub(crate) fn input_line(&self, line: usize) -> bool {
         self.board.input(line)
     }
 
     fn operating_point(&self) -> OperatingPoint {
-        solve(&self.source, &self.terminal())
+        self.bench_point().source
+    }
+
+    fn bench_point(&self) -> BenchPoint {
+        operate(&self.source, &self.terminal(), self.contactors())
+    }
+
+    fn contactors(&self) -> Contactors {
+        Contactors {
+            short_circuit: self.relay_line(SHORT_CIRCUIT_RELAY),
+            reversed: self.relay_line(REVERSE_POLARITY_RELAY),
+        }
+    }
+
+    /// RS485 0x95 "Turn off module" was answered.
+    pub(crate) fn turn_off(&mut self) {
+        self.firmware.turn_off();
+        self.settle();
+    }
+
+    /// Bytes arrived on the pack's RS232 port.
+    pub(crate) fn rs232_activity(&mut self) {
+        self.firmware.rs232_activity();
+        self.settle();
     }
 
     /// The cell stack as the BMS measures it, and the charger at its terminals: with the
     /// source's output on, the BMS sees the source's set point across its open MOSFETs
-    /// (LOSUN 2.3-3 wake-up 1, "charger output voltage is greater than 48V").
+    /// (LOSUN 2.3-3 wake-up 1, "charger output voltage is greater than 48V"), with the
+    /// wrong sign through the reversing contactor, and nothing across a short.
     fn reading(&self) -> PackReading {
-        let current_a = self.operating_point().current_a;
+        let point = self.bench_point();
+        let current_a = point.pack_current_a;
         PackReading {
             voltage_v: self.pack.ocv() + current_a * self.pack.resistance_ohm(),
             current_a,
             soc: self.pack.soc(),
-            charger_v: self.source.output_on.then_some(self.source.voltage_v),
+            charger_v: point.terminal_v,
             temperature_c: self.thermal.temperature_c(),
         }
     }
 
-    /// Carry the dry contacts to the board's inputs and relay 1 to the button. Returns
-    /// whether the button changed state (the firmware may then have changed too).
+    /// Carry the dry contacts and the LEDs to the board's inputs, relay 1 to the button,
+    /// relay 2 to the rapid-shutdown input and relay 5 to the NTC lead. Returns whether
+    /// the firmware saw a change (it may then have changed too).
     fn sync_wiring(&mut self) -> bool {
         let contacts = self.firmware.dry_contacts();
         self.board
             .set_input(CHARGE_ENABLE_INPUT, contacts.charge_enable);
         self.board
             .set_input(DISCHARGE_ENABLE_INPUT, contacts.discharge_enable);
+        let leds = self.firmware.leds(self.now - self.started, self.reading());
+        self.board.set_input(RUN_LED_INPUT, leds.run);
+        self.board.set_input(ALM_LED_INPUT, leds.alm);
+        for (input, lit) in SOC_LED_INPUTS.zip(leds.level.iter().chain(std::iter::repeat(&false))) {
+            self.board.set_input(input, *lit);
+        }
+        let ntc_open = self.relay_line(NTC_OPEN_RELAY);
+        let ntc_changed = ntc_open != self.ntc_open;
+        if ntc_changed {
+            self.ntc_open = ntc_open;
+            self.firmware.set_ntc_open(self.now, ntc_open);
+        }
         let rsd = self.relay_line(RAPID_SHUTDOWN_RELAY);
         let rsd_changed = rsd != self.rsd_closed;
         if rsd_changed {
@@ -326,7 +403,7 @@ impl World {
         }
         let held = self.relay_line(RESET_BUTTON_RELAY);
         if held == self.button_held {
-            return rsd_changed;
+            return rsd_changed || ntc_changed;
         }
         self.button_held = held;
         if held {

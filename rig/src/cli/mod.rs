@@ -118,6 +118,10 @@ pub struct ServeArgs {
     /// TCP port of the BK Precision 8600 electronic load (SCPI).
     #[arg(long, default_value_t = 5027)]
     pub load_bk8600_port: u16,
+    /// TCP port of the pack's RS232 port (LOSUN 2.3-3 wake-up 3): any bytes wake a pack
+    /// whose profile wakes on RS232; the vendor console is not modelled, nothing answers.
+    #[arg(long, default_value_t = 4200)]
+    pub rs232_port: u16,
     /// TCP port of the socketcand server for the BMS's CAN bus.
     #[arg(long, default_value_t = 29536)]
     pub can_port: u16,

@@ -61,6 +61,7 @@ pub fn serve(args: super::ServeArgs) -> i32 {
             ("numato", at(args.numato_port)),
             ("load_dl3000", at(args.load_dl3000_port)),
             ("load_bk8600", at(args.load_bk8600_port)),
+            ("rs232", at(args.rs232_port)),
         ];
         let (served, run) = match crate::serve::serve(sim, &addresses, at(args.can_port)).await {
             Ok(s) => s,

@@ -2,9 +2,9 @@
 //! the promises the profile writes down (and the defects the bench injects).
 
 use rig_sim::{
-    AlarmParams, ButtonTimings, OverCurrentParams, PackParams, PeakCurrent, SleepParams,
-    SocCalibrationParams, TemperatureLimit, TemperatureProtectionParams, ThermalParams,
-    VoltageProtectionParams,
+    AlarmParams, ButtonTimings, ForcedRechargeParams, LedTable, OverCurrentParams, PackParams,
+    PeakCurrent, ShortCircuitParams, SleepParams, SocCalibrationParams, TemperatureLimit,
+    TemperatureProtectionParams, ThermalParams, VoltageProtectionParams,
 };
 
 use crate::diag::{Problem, Problems};
@@ -64,7 +64,17 @@ const NEEDED: &[&str] = &[
     "soc.calibration_cell_voltage",
     "soc.calibration_time",
     "rapid_shutdown.debounce",
+    "scp.trip_current",
+    "scp.trip_delay",
+    "sensor_failure.detect_delay",
 ];
+
+/// Yes/no promises the twin needs: the LOSUN 2.5 LED table (else Lesso 3.3.3.4's), and
+/// LOSUN 2.3-3 wake-up 3) "Activating through the RS232 port".
+const FLAGS: &[&str] = &["leds.losun_table", "sleep.rs232_wake"];
+
+/// LOSUN 2.3-3 forced recharge: a profile without it gets a twin without it.
+const FORCED_RECHARGE: &[&str] = &["sleep.forced_recharge_time", "sleep.recovery_voltage"];
 
 /// The thermal model: a profile without it gets a pack whose temperature holds.
 const THERMAL: &[&str] = &["twin.thermal_time_constant", "twin.heat_capacity"];
@@ -145,6 +155,29 @@ pub fn pack_params(dut: &DutProfile) -> Result<PackParams, Problems> {
         }
     };
     let v: Vec<f64> = NEEDED.iter().map(|p| get(p)).collect();
+    let flags: Vec<bool> = FLAGS
+        .iter()
+        .map(|path| match dut.get(path).map(|p| &p.value) {
+            Some(crate::expr::Value::Bool(b)) => *b,
+            _ => {
+                problems.push(
+                    Problem::in_file(
+                        &dut.file,
+                        format!(
+                            "the virtual bench needs `{path}` (true or false) to model this pack"
+                        ),
+                    )
+                    .help("add it under `values:` with its manual section or as an assumption"),
+                );
+                false
+            }
+        })
+        .collect();
+    let forced_recharge =
+        optional_group(dut, FORCED_RECHARGE, &mut problems).map(|f| ForcedRechargeParams {
+            standby_s: f[0],
+            recovery_voltage_v: f[1],
+        });
     let thermal = optional_group(dut, THERMAL, &mut problems).map(|t| ThermalParams {
         time_constant_s: t[0],
         heat_capacity_j_per_k: t[1],
@@ -234,6 +267,18 @@ pub fn pack_params(dut: &DutProfile) -> Result<PackParams, Problems> {
             hold_s: v[50],
         },
         rapid_shutdown_debounce_s: v[51],
+        short_circuit: ShortCircuitParams {
+            trip_current_a: v[52],
+            trip_delay_s: v[53],
+        },
+        sensor_failure_delay_s: v[54],
+        led_table: if flags[0] {
+            LedTable::Losun
+        } else {
+            LedTable::Lesso
+        },
+        rs232_wake: flags[1],
+        forced_recharge,
         thermal,
         temperature_protection,
     };

@@ -25,6 +25,8 @@ pub(crate) struct CanReport {
     pub(crate) over_temperature: bool,
     /// CLTP or DLTP (0x359 byte 0 bit 4).
     pub(crate) under_temperature: bool,
+    /// BMS internal fault (0x359 byte 1 bit 3): reversed polarity, sensor failure.
+    pub(crate) system_error: bool,
     pub(crate) alarm_high_temperature: bool,
     pub(crate) alarm_low_temperature: bool,
     pub(crate) alarm_cell_high_voltage: bool,
@@ -33,6 +35,8 @@ pub(crate) struct CanReport {
     pub(crate) alarm_discharge_high_current: bool,
     pub(crate) charge_enable: bool,
     pub(crate) discharge_enable: bool,
+    /// 0x35C byte 0 bit 3: a forced recharge is under way (LOSUN 2.3-3).
+    pub(crate) request_full_charge: bool,
 }
 
 const LIMITS: CanId = CanId::Standard(0x351);
@@ -110,6 +114,7 @@ pub(crate) fn encode_frames(db: &CanDatabase, r: &CanReport) -> Result<Vec<CanFr
                     flag(r.discharge_overcurrent),
                 ),
                 ("protection_charge_overcurrent", flag(r.charge_overcurrent)),
+                ("protection_system_error", flag(r.system_error)),
                 ("alarm_cell_high_voltage", flag(r.alarm_cell_high_voltage)),
                 ("alarm_cell_low_voltage", flag(r.alarm_cell_low_voltage)),
                 (
@@ -130,6 +135,7 @@ pub(crate) fn encode_frames(db: &CanDatabase, r: &CanReport) -> Result<Vec<CanFr
             &[
                 ("charge_enable", flag(r.charge_enable)),
                 ("discharge_enable", flag(r.discharge_enable)),
+                ("request_full_charge", flag(r.request_full_charge)),
             ],
         )?,
     ])
@@ -157,6 +163,7 @@ mod tests {
             cell_undervoltage: false,
             over_temperature: false,
             under_temperature: false,
+            system_error: false,
             alarm_high_temperature: false,
             alarm_low_temperature: false,
             alarm_cell_high_voltage: false,
@@ -165,6 +172,7 @@ mod tests {
             alarm_discharge_high_current: false,
             charge_enable: true,
             discharge_enable: true,
+            request_full_charge: false,
         }
     }
 
@@ -203,6 +211,18 @@ mod tests {
             &[0x00, 0x01, 0x00, 0x00, 0x01, 0x50, 0x4E]
         );
         assert_eq!(frames[4].data(), &[0x40, 0x00]);
+    }
+
+    #[test]
+    fn system_error_and_full_charge_request_land_on_their_dbc_bits() {
+        let frames = encode(&CanReport {
+            system_error: true,
+            request_full_charge: true,
+            ..report()
+        });
+        // protocols.md 1.4: 0x359 byte 1 bit 3; 1.5: 0x35C byte 0 bit 3.
+        assert_eq!(frames[3].data()[..2], [0x00, 0x08]);
+        assert_eq!(frames[4].data(), &[0xC8, 0x00]);
     }
 
     #[test]

@@ -8,18 +8,24 @@
 
 use super::button::{Press, PressWindows, ResetButton};
 use super::can_frames::CanReport;
+use super::failure::{FailureInputs, FailurePolicy, Failures};
+use super::leds::{LedInputs, LedMode, LedsLit};
 use super::overcurrent::{OverCurrent, OverCurrentPolicy, Tier};
+use super::recharge::{ForcedRecharge, RechargeInputs, RechargePolicy};
 use super::sleep::{Sleep, SleepInputs, SleepPolicy};
 use super::soc::{SocDisplay, SocPolicy};
 use super::temperature::{Side, TemperaturePolicy, TemperatureProtection};
 use super::voltage::{Cells, End, VoltagePolicy, VoltageProtection};
 use crate::clock::{Duration, Instant, secs};
 use crate::config::{
-    OverCurrentParams, PackParams, TemperatureLimit, TemperatureProtectionParams,
+    LedTable, OverCurrentParams, PackParams, TemperatureLimit, TemperatureProtectionParams,
     VoltageProtectionParams,
 };
 use crate::defects::{Defect, DefectSet};
 use crate::snapshot::DryContacts;
+
+/// How long the `scp_auto_release` firmware waits before it retries into a short.
+const SCP_RETRY_DEFECT: Duration = Duration::from_secs(10);
 
 /// What the BMS measures, and what a charger applies to its terminals.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -103,6 +109,13 @@ pub(crate) struct Firmware {
     button: ResetButton,
     rsd: RapidShutdown,
     rsd_debounce: Duration,
+    /// SCP, reversed polarity, sensor failure (manual 3.4).
+    failures: Failures,
+    /// Charge complete and the forced recharge (LOSUN 2.3-3).
+    recharge: ForcedRecharge,
+    led_table: LedTable,
+    /// LOSUN 2.3-3 wake-up 3): bytes on RS232 wake the pack.
+    rs232_wake: bool,
     cells_in_series: f64,
     announced: Announced,
     defects: DefectSet,
@@ -238,6 +251,21 @@ impl Firmware {
             cltp: TemperatureProtection::new(cltp),
             dltp: TemperatureProtection::new(policy(&t.discharge_low, Side::Low)),
         };
+        let failures = Failures::new(FailurePolicy {
+            scp_current_a: params.short_circuit.trip_current_a,
+            scp_delay: secs(params.short_circuit.trip_delay_s),
+            auto_release: defects
+                .has(Defect::ScpAutoRelease)
+                .then_some(SCP_RETRY_DEFECT),
+            detect_reverse: !defects.has(Defect::ReversePolarityIgnored),
+            sensor_delay: secs(params.sensor_failure_delay_s),
+            latch_sensor: !defects.has(Defect::SensorFailureNotLatched),
+        });
+        let recharge =
+            ForcedRecharge::new(params.forced_recharge.as_ref().map(|f| RechargePolicy {
+                standby: (!defects.has(Defect::ForcedRechargeNever)).then(|| secs(f.standby_s)),
+                recovery_v: f.recovery_voltage_v,
+            }));
         Self {
             cocp: OverCurrent::new(cocp),
             docp: OverCurrent::new(docp),
@@ -252,6 +280,10 @@ impl Firmware {
             button: ResetButton::new(windows),
             rsd: RapidShutdown::default(),
             rsd_debounce: secs(params.rapid_shutdown_debounce_s),
+            failures,
+            recharge,
+            led_table: params.led_table,
+            rs232_wake: params.rs232_wake && !defects.has(Defect::Rs232WakeIgnored),
             cells_in_series: f64::from(params.cells_in_series.max(1)),
             announced: Announced {
                 charge_voltage_limit_v: params.charge_voltage_limit_v,
@@ -286,17 +318,21 @@ impl Firmware {
         !self.off() && self.discharge_protections_clear()
     }
 
-    /// Manual 3.4: COCP, COVP/POVP, CHTP and CLTP stop charging.
+    /// Manual 3.4: COCP, COVP/POVP, CHTP and CLTP stop charging; SCP, reversed
+    /// polarity and sensor failure stop both directions (3.3.3.4 Failure row).
     fn charge_protections_clear(&self) -> bool {
-        self.cocp.allowed()
+        !self.failures.any()
+            && !self.recharge.holds_charging()
+            && self.cocp.allowed()
             && !self.over_voltage.active()
             && !self.temperature.chtp.active()
             && !self.temperature.cltp.active()
     }
 
-    /// Manual 3.4: DOCP, CUVP/PUVP, DHTP and DLTP stop discharging.
+    /// Manual 3.4: DOCP, CUVP/PUVP, DHTP and DLTP stop discharging; so do the failures.
     fn discharge_protections_clear(&self) -> bool {
-        self.docp.allowed()
+        !self.failures.any()
+            && self.docp.allowed()
             && !self.under_voltage.active()
             && !self.temperature.dhtp.active()
             && !self.temperature.dltp.active()
@@ -357,6 +393,30 @@ impl Firmware {
         self.rsd.active
     }
 
+    /// SCP, reversed polarity, sensor failure, in that order.
+    pub(crate) fn failures(&self) -> [bool; 3] {
+        [
+            self.failures.scp(),
+            self.failures.reverse_polarity(),
+            self.failures.sensor_failure(),
+        ]
+    }
+
+    fn recharge_inputs(&self, r: &PackReading) -> RechargeInputs {
+        RechargeInputs {
+            standby: r.current_a.abs() <= self.announced.current_dead_band_a,
+            pack_v: r.voltage_v,
+        }
+    }
+
+    fn failure_inputs(r: &PackReading) -> FailureInputs {
+        FailureInputs {
+            current_a: r.current_a,
+            pack_v: r.voltage_v,
+            terminal_v: r.charger_v,
+        }
+    }
+
     fn cells(&self, r: &PackReading) -> Cells {
         // All cells alike: no imbalance is modelled yet.
         let cell_v = r.voltage_v / self.cells_in_series;
@@ -387,7 +447,7 @@ impl Firmware {
             .filter(|_| !self.rsd.active)
             .map(|since| since + self.rsd_debounce);
         let awake = if self.sleep.asleep() {
-            [None; 10]
+            [None; 11]
         } else {
             let cells = self.cells(r);
             let [chtp, dhtp, cltp, dltp] = self
@@ -405,11 +465,13 @@ impl Firmware {
                 self.under_voltage.next_deadline(now, &cells),
                 self.soc.next_deadline(now, &cells, r.charger_v.is_some()),
                 rsd,
+                self.failures.next_deadline(now, &Self::failure_inputs(r)),
             ]
         };
+        let recharge = self.recharge.next_deadline(now, &self.recharge_inputs(r));
         awake
             .into_iter()
-            .chain([sleep])
+            .chain([sleep, recharge])
             .flatten()
             .filter(|t| *t > now)
             .min()
@@ -418,6 +480,14 @@ impl Firmware {
     /// `r` held from `from` to `to` (`from == to` evaluates the instant). While asleep
     /// the protections are frozen: only the wake-up sources are watched.
     pub(crate) fn advance(&mut self, from: Instant, to: Instant, r: &PackReading) {
+        if self.recharge.advance(from, to, &self.recharge_inputs(r)) {
+            // LOSUN 2.3-3: "it forcefully resumes charging until charging is complete
+            // again": awake, and the SOC calibration starts over.
+            if self.sleep.asleep() {
+                self.sleep.reset();
+            }
+            self.soc.recalibrate();
+        }
         if self.sleep.asleep() {
             self.sleep.advance(from, to, &self.sleep_inputs(r));
             return;
@@ -428,6 +498,7 @@ impl Firmware {
             self.rsd.active = true;
         }
         let cells = self.cells(r);
+        self.failures.advance(from, to, &Self::failure_inputs(r));
         self.cocp.advance(from, to, r.current_a);
         self.docp.advance(from, to, -r.current_a);
         self.over_voltage.advance(from, to, &cells);
@@ -435,6 +506,7 @@ impl Firmware {
         for p in self.temperature.all_mut() {
             p.advance(from, to, r.temperature_c);
         }
+        let was_calibrated = self.soc.calibrated();
         self.soc.advance(
             from,
             to,
@@ -443,6 +515,9 @@ impl Firmware {
             self.over_voltage.active(),
             r.soc,
         );
+        if self.soc.calibrated() && !was_calibrated {
+            self.recharge.complete(to);
+        }
         self.sleep.advance(from, to, &self.sleep_inputs(r));
     }
 
@@ -462,13 +537,34 @@ impl Firmware {
         }
     }
 
+    /// The NTC lead as wired at `now` (`true` = open circuit: the sensor reads nothing).
+    pub(crate) fn set_ntc_open(&mut self, now: Instant, open: bool) {
+        self.failures.set_sensor_open(now, open);
+    }
+
+    /// LOSUN 2.3-3 sleep 5): "Forced shutdown through upper computer software"
+    /// (RS485 0x95 "Turn off module"): the pack goes to low-power mode.
+    pub(crate) fn turn_off(&mut self) {
+        if !self.defects.has(Defect::Rs485TurnOffIgnored) {
+            self.sleep.enter();
+        }
+    }
+
+    /// Bytes arrived on the RS232 port (LOSUN 2.3-3 wake-up 3): "Activating through the
+    /// RS232 port"), for a pack whose profile says so.
+    pub(crate) fn rs232_activity(&mut self) {
+        if self.rs232_wake && self.sleep.asleep() {
+            self.sleep.reset();
+        }
+    }
+
     pub(crate) fn press_button(&mut self, now: Instant) {
         self.button.press(now);
     }
 
     pub(crate) fn release_button(&mut self, now: Instant) {
         match self.button.release(now) {
-            Press::Reset if !self.defects.has(Defect::ResetIgnored) => self.reset(),
+            Press::Reset if !self.defects.has(Defect::ResetIgnored) => self.reset(now),
             Press::SleepWake if !self.defects.has(Defect::SleepButtonIgnored) => {
                 self.sleep.toggle();
             }
@@ -529,7 +625,12 @@ impl Firmware {
             pack_current_a: current,
             temperature_c: reading.temperature_c,
             charge_overcurrent: self.cocp.active() && !self.defects.has(Defect::CocpFlagMissing),
-            discharge_overcurrent: self.docp.active(),
+            // protocols.md 1.4 has no SCP bit in the Pylon set these packs send (the
+            // 0x35A short-circuit field is V1.3's): a short is a discharge over-current.
+            discharge_overcurrent: self.docp.active() || self.failures.scp(),
+            // protocols.md 1.10 "BMS internal fault": byte 1 bit 3, for the failures
+            // no other bit names (reversed polarity, sensor failure).
+            system_error: self.failures.reverse_polarity() || self.failures.sensor_failure(),
             cell_overvoltage: over_voltage,
             cell_undervoltage: under_voltage,
             over_temperature: temperature_flags && self.over_temperature_active(),
@@ -543,11 +644,68 @@ impl Firmware {
                 && -reading.current_a > a.alarm_discharge_current_a,
             charge_enable: charging_allowed || self.defects.has(Defect::ChargeEnableStuck),
             discharge_enable: discharging_allowed,
+            request_full_charge: self.recharge.forcing(),
         })
     }
 
+    /// The LEDs lit `since_power_on` (Lesso 3.3.3.4 or LOSUN 2.5, per the profile).
+    pub(crate) fn leds(&self, since_power_on: Duration, r: PackReading) -> LedsLit {
+        let report = self.can_report(r);
+        let warning = report.as_ref().is_some_and(|c| {
+            c.alarm_high_temperature
+                || c.alarm_low_temperature
+                || c.alarm_cell_high_voltage
+                || c.alarm_cell_low_voltage
+                || c.alarm_charge_high_current
+                || c.alarm_discharge_high_current
+        });
+        let dead_band = self.announced.current_dead_band_a;
+        let soc_percent = report.as_ref().map_or(0.0, |c| c.soc_percent);
+        let mode = if self.off() {
+            LedMode::Off
+        } else if self.failures.any() {
+            LedMode::Failure
+        } else if self.docp.active() || self.docp.locked() || self.temperature_protected() {
+            LedMode::Protection
+        } else if self.under_voltage.active() {
+            LedMode::UnderVoltage
+        } else if !self.cocp.allowed() || self.over_voltage.active() {
+            LedMode::ChargeStopped
+        } else if r.charger_v.is_some() && soc_percent >= 100.0 {
+            LedMode::FullCharged
+        } else if r.current_a > dead_band {
+            LedMode::Charging
+        } else if r.current_a < -dead_band {
+            LedMode::Discharging
+        } else {
+            LedMode::Standby
+        };
+        let mut pattern = self.led_table.pattern(&LedInputs {
+            mode,
+            warning,
+            soc_percent,
+        });
+        let alarming = !matches!(
+            mode,
+            LedMode::Off
+                | LedMode::Standby
+                | LedMode::Charging
+                | LedMode::FullCharged
+                | LedMode::Discharging
+        );
+        if alarming && self.defects.has(Defect::AlmLedDarkOnProtection) {
+            pattern.alm = super::leds::Led::Off;
+        }
+        pattern.at(since_power_on)
+    }
+
+    fn temperature_protected(&self) -> bool {
+        self.temperature_protections().iter().any(|p| *p)
+    }
+
     /// Manual 3.3.3 E reset: protections released, lock-outs cleared, awake.
-    fn reset(&mut self) {
+    fn reset(&mut self, now: Instant) {
+        self.failures.reset(now);
         self.cocp.reset();
         self.docp.reset();
         self.over_voltage.reset();

@@ -1,12 +1,16 @@
 //! The BMS firmware of the twin: the protections of manual 3.4 (COCP/DOCP with the
-//! peak-discharge limits, COVP/POVP, CUVP/PUVP, CHTP/DHTP/CLTP/DLTP), the reset button, sleep and wake,
+//! peak-discharge limits, COVP/POVP, CUVP/PUVP, CHTP/DHTP/CLTP/DLTP, SCP, reversed
+//! polarity, sensor failure), the RUN/ALM/SOC LEDs, the reset button, sleep and wake,
 //! the SOC display, the rapid-shutdown input, the dry contacts, what it announces on
 //! CAN and what it answers on RS485 (Pylontech protocol). The main type is [`Firmware`].
 
 mod button;
 mod can_frames;
+mod failure;
 mod firmware;
+mod leds;
 mod overcurrent;
+mod recharge;
 mod rs485;
 mod sleep;
 mod soc;

@@ -25,7 +25,9 @@
 //! protection), so RS485 and CAN never disagree; injected reporting defects show on both.
 //! Not modelled: cell imbalance (all cells equal), separate board/MOSFET temperatures
 //! (all five equal the cell temperature), the cycle counter (always 0), the "charge
-//! immediately" and "full charge request" bits of 0x92.
+//! immediately" bits of 0x92. Its "full charge request" bit carries the forced
+//! recharge (LOSUN 2.3-3), as 0x35C does. 0x95 "Turn off module" is answered, and the
+//! port then puts the pack to sleep (LOSUN 2.3-3 sleep 5).
 
 use rig_drivers::rs485::pylontech::{BadFrame, CID1_BATTERY, Frame};
 
@@ -45,6 +47,9 @@ const RTN_LCHKSUM: u8 = 0x03;
 const RTN_CID2: u8 = 0x04;
 const RTN_FORMAT: u8 = 0x05;
 const RTN_ADR: u8 = 0x90;
+
+/// §2.7 CID2 0x95 "Turn off module" [V].
+const TURN_OFF: u8 = 0x95;
 
 /// §2.5: command value asking for whole-system data.
 const WHOLE_SYSTEM: u8 = 0xFF;
@@ -117,6 +122,13 @@ impl PylonBms {
         })
     }
 
+    /// Whether `answer` accepted a 0x95 "Turn off module" request: the pack then goes to
+    /// low-power mode once the answer is out (LOSUN 2.3-3 sleep 5), "Forced shutdown
+    /// through upper computer software").
+    pub(crate) fn turns_off(request: &Frame, answer: &Frame) -> bool {
+        request.cid2 == TURN_OFF && answer.cid2 == RTN_NORMAL
+    }
+
     /// The answer to the characters between SOI and EOI of a frame that failed the
     /// codec's checks: a return code if the header is readable and addressed to this
     /// pack, otherwise nothing.
@@ -160,6 +172,8 @@ impl PylonBms {
             0x47 => Ok(self.system_parameters.clone()),
             0x51 => Ok(self.manufacturer_info.clone()),
             0x92 => Ok(self.charge_management(self.command_value(request, false)?, status)),
+            // §2.7 "Turn off module": command value, empty answer; see `turns_off`.
+            TURN_OFF => self.command_value(request, false).map(|_| Vec::new()),
             _ => Err(RTN_CID2),
         }
     }
@@ -283,7 +297,12 @@ impl PylonBms {
         info.extend_from_slice(&(millis(r.discharge_voltage_limit_v) as u16).to_be_bytes());
         info.extend_from_slice(&deci_amps(r.charge_current_limit_a).to_be_bytes());
         info.extend_from_slice(&deci_amps(r.discharge_current_limit_a).to_be_bytes());
-        info.push(bits(&[(7, r.charge_enable), (6, r.discharge_enable)]));
+        // Bit 3 "Full charge request" carries the forced recharge, as 0x35C does.
+        info.push(bits(&[
+            (7, r.charge_enable),
+            (6, r.discharge_enable),
+            (3, r.request_full_charge),
+        ]));
         info
     }
 }
@@ -423,6 +442,7 @@ mod tests {
                 cell_undervoltage: false,
                 over_temperature: false,
                 under_temperature: false,
+                system_error: false,
                 alarm_high_temperature: false,
                 alarm_low_temperature: false,
                 alarm_cell_high_voltage: false,
@@ -431,6 +451,7 @@ mod tests {
                 alarm_discharge_high_current: false,
                 charge_enable: true,
                 discharge_enable: true,
+                request_full_charge: false,
             },
             charge_mosfet_on: true,
             discharge_mosfet_on: true,
@@ -546,6 +567,36 @@ mod tests {
             (0.0, 100.0)
         );
         assert!(!m.charge_enable() && m.discharge_enable());
+    }
+
+    #[test]
+    fn turn_off_module_is_answered_empty_then_obeyed() {
+        let turn_off = |info: Vec<u8>| Frame {
+            ver: 0x20,
+            adr: 0x02,
+            cid1: CID1_BATTERY,
+            cid2: 0x95,
+            info,
+        };
+        // protocols.md 2.7: "0x95 Turn off module: command value; empty".
+        let wire = encode_frame(&turn_off(vec![0x02]));
+        assert_eq!(&wire[..15], b"~20024695E00202");
+        let request = turn_off(vec![0x02]);
+        let answer = bms().answer(&request, &status()).unwrap();
+        assert_eq!((answer.cid2, answer.info.len()), (RTN_NORMAL, 0));
+        assert!(PylonBms::turns_off(&request, &answer));
+        // A command value for another pack is refused, and nothing turns off.
+        let request = turn_off(vec![0x03]);
+        let answer = bms().answer(&request, &status()).unwrap();
+        assert_eq!(answer.cid2, RTN_ADR);
+        assert!(!PylonBms::turns_off(&request, &answer));
+        // Another command answered normally turns nothing off.
+        let request = Frame {
+            cid2: 0x92,
+            ..turn_off(vec![0x02])
+        };
+        let answer = bms().answer(&request, &status()).unwrap();
+        assert!(!PylonBms::turns_off(&request, &answer));
     }
 
     #[test]

@@ -137,6 +137,14 @@ impl Sleep {
         }
     }
 
+    /// Low-power mode on command (LOSUN 2.3-3 sleep 5), forced shutdown by software):
+    /// like the button, no automatic wake-ups.
+    pub(crate) fn enter(&mut self) {
+        self.mode = Mode::Asleep { next_wake: None };
+        self.under_voltage_since = None;
+        self.idle_since = None;
+    }
+
     /// A BMS reset (Lesso 3.3.3 E) wakes the pack and forgets the wake-up history.
     pub(crate) fn reset(&mut self) {
         self.wake();

@@ -98,6 +98,18 @@ impl SocDisplay {
         }
     }
 
+    /// Calibrated to 100 % (Lesso FAQ Q1), until the next discharge.
+    pub(crate) fn calibrated(&self) -> bool {
+        self.calibrated
+    }
+
+    /// Start the calibration over (a forced recharge, LOSUN 2.3-3): held below 100 %
+    /// until the charge is complete again.
+    pub(crate) fn recalibrate(&mut self) {
+        self.calibrated = false;
+        self.floating_since = None;
+    }
+
     /// On float: a charger on, the cells at the end of charge, the current at cut-off.
     fn floating(&self, cells: &Cells, charger: bool) -> bool {
         charger

@@ -407,12 +407,13 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn digital_ports() {
         let mut w = world();
-        // Dry contacts 1 and 2 are closed at rest.
-        assert_eq!(run(&mut w, "SENS:DIG:DATA:BYTE? (@302)"), "3\n");
+        // Dry contacts 1 and 2 are closed at rest; inputs 3-8 are the LEDs' photo
+        // sensors: RUN (FLASH1, on at power-on) and SOC LEDs 1-2 (50 %). 0b0011_0111.
+        assert_eq!(run(&mut w, "SENS:DIG:DATA:BYTE? (@302)"), "55\n");
         assert_eq!(run(&mut w, "SOUR:DIG:DATA:BYTE 165,(@301)"), "");
         assert_eq!(run(&mut w, "SOUR:DIG:DATA:BYTE? (@301)"), "165\n");
-        assert_eq!(run(&mut w, "SENS:DIG:DATA:WORD? (@301)"), "933\n");
-        assert_eq!(run(&mut w, "MEAS:DIG:BYTE? (@301,302)"), "165,3\n");
+        assert_eq!(run(&mut w, "SENS:DIG:DATA:WORD? (@301)"), "14245\n");
+        assert_eq!(run(&mut w, "MEAS:DIG:BYTE? (@301,302)"), "165,55\n");
     }
 
     #[tokio::test(start_paused = true)]

@@ -196,10 +196,12 @@ mod tests {
         assert!(!w.relay_line(1) && w.relay_line(2) && w.relay_line(7));
         assert_eq!(run(&mut w, "reset"), "reset\n\r>");
         assert!(!(0..LINES).any(|n| w.relay_line(n)));
-        // Dry contacts 1 and 2 closed at rest.
+        // Dry contacts 1 and 2 closed at rest; GPIO 2-7 are the LEDs' photo sensors:
+        // RUN (FLASH1, on at power-on), ALM dark, SOC LEDs 1-2 lit (50 %).
         assert_eq!(run(&mut w, "gpio read 1"), "gpio read 1\n\r1\n\r>");
-        assert_eq!(run(&mut w, "gpio read 2"), "gpio read 2\n\r0\n\r>");
-        assert_eq!(run(&mut w, "gpio readall"), "gpio readall\n\r03\n\r>");
+        assert_eq!(run(&mut w, "gpio read 2"), "gpio read 2\n\r1\n\r>");
+        assert_eq!(run(&mut w, "gpio read 3"), "gpio read 3\n\r0\n\r>");
+        assert_eq!(run(&mut w, "gpio readall"), "gpio readall\n\r37\n\r>");
         assert_eq!(run(&mut w, "id set RIGBENCH"), "id set RIGBENCH\n\r>");
         assert_eq!(run(&mut w, "id get"), "id get\n\rRIGBENCH\n\r>");
     }

@@ -4,7 +4,7 @@ use rig_sim::{EndpointKind, SimBench, SimError};
 
 use crate::support::bench;
 
-const ALL: [&str; 11] = [
+const ALL: [&str; 12] = [
     "source",
     "io",
     "can0",
@@ -16,6 +16,7 @@ const ALL: [&str; 11] = [
     "numato",
     "load_dl3000",
     "load_bk8600",
+    "rs232",
 ];
 
 #[test]

@@ -9,6 +9,7 @@ mod chambers;
 mod cocp;
 mod defects;
 mod endpoints;
+mod failures;
 mod loads;
 mod modbus;
 mod relays;
