@@ -20,9 +20,12 @@
 //! TCP; Watlow F4, ESPEC P-300, DAQ970A, Numato, Rigol DL3000 and BK 8600 front ends
 //! over the same chamber air, relay lines and circuit), `rs485_port` (the BMS's RS485 port on a byte stream), `bench` (endpoints).
 //!
-//! Not modelled yet: SCP and reverse polarity, sensor failure, the LEDs, cell
-//! imbalance (all cells alike; one temperature for cells, environment and MOSFETs),
-//! parallel packs.
+//! The pack is a string of cells with a seeded spread of capacity and initial SOC,
+//! balanced passively during charge; the cell protections act on the highest and
+//! lowest cell.
+//!
+//! Not modelled yet: SCP and reverse polarity, sensor failure, the LEDs, one
+//! temperature for cells, environment and MOSFETs, parallel packs.
 
 mod bench;
 mod bms;
@@ -31,6 +34,7 @@ mod circuit;
 mod clock;
 mod config;
 mod defects;
+mod dip;
 mod error;
 mod faults;
 mod instruments;
@@ -43,11 +47,13 @@ mod world;
 
 pub use bench::SimBench;
 pub use config::{
-    AlarmParams, ButtonTimings, InvalidParams, OverCurrentParams, PackParams, ParamProblem,
-    PeakCurrent, SimConfig, SleepParams, SocCalibrationParams, TemperatureLimit,
-    TemperatureProtectionParams, ThermalParams, VoltageProtectionParams,
+    AlarmParams, BalancingParams, ButtonTimings, CellParams, Installation, InvalidParams,
+    OverCurrentParams, PackParams, ParamProblem, PeakCurrent, PrechargeParams, SimConfig,
+    SleepParams, SocCalibrationParams, TemperatureLimit, TemperatureProtectionParams,
+    ThermalParams, VoltageProtectionParams,
 };
 pub use defects::{Defect, UnknownDefect};
+pub use dip::{Baud, DipSettings, MASTER_ADDRESS, ProtocolId};
 pub use error::{EndpointKind, SimError};
 pub use faults::{FaultKind, InstrumentFault};
 pub use snapshot::{

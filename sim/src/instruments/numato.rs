@@ -185,6 +185,7 @@ mod tests {
             pack: PackParams::lesso_lsrr51v100ah(),
             defects: Vec::new(),
             faults: Vec::new(),
+            installation: Default::default(),
         };
         World::new(&config, clock::now())
     }

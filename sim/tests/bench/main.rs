@@ -5,14 +5,18 @@ mod support;
 
 mod behaviours;
 mod button;
+mod cells;
 mod chambers;
 mod cocp;
 mod defects;
+mod dip;
 mod endpoints;
 mod loads;
 mod modbus;
+mod precharge;
 mod relays;
 mod rs485;
 mod scenario;
 mod scpi;
+mod soh;
 mod thermal;

@@ -9,6 +9,7 @@ fn world() -> Mutex<World> {
         pack: PackParams::lesso_lsrr51v100ah(),
         defects: Vec::new(),
         faults: Vec::new(),
+        installation: Default::default(),
     };
     Mutex::new(World::new(&config, clock::now()))
 }
