@@ -3,7 +3,8 @@
 //! in-memory byte pipes, so the rig's drivers cannot tell them from hardware.
 //!
 //! The BMS also answers on its RS485 port ("rs485"): the Pylontech ASCII protocol as the
-//! pack at address 2 (0x42, 0x44, 0x47, 0x4F, 0x51, 0x92), with the drivers' codec.
+//! pack at its DIP address, 2 by default (0x42, 0x44, 0x47, 0x4F, 0x51, 0x92), with the
+//! drivers' codec.
 //!
 //! Everything runs on tokio's clock. On the rig's paused, auto-advancing runtime hours of
 //! simulated charging cost milliseconds, and the same inputs give the same bytes: there
@@ -14,7 +15,8 @@
 //! [`SimBench::open`] hands out byte endpoints and [`SimBench::can_port`] CAN ports.
 //!
 //! Layout: `pack` (cells, temperature), `bms` (firmware: COCP/DOCP, COVP/CUVP,
-//! CHTP/DHTP/CLTP/DLTP, reset button, sleep, SOC display, dry contacts, CAN report),
+//! CHTP/DHTP/CLTP/DLTP, reset button, sleep, SOC display, dry contacts, CAN report,
+//! balancing, pre-charge), `dip` (DIP switches: RS485 baud and address, protocol ID),
 //! `circuit` (source/sink and pack as one circuit), `world` (lazy stepping and wiring),
 //! `instruments` (SCPI source/sink, Modbus RTU relay board, Watlow F4T chamber on Modbus
 //! TCP; Watlow F4, ESPEC P-300, DAQ970A, Numato, Rigol DL3000 and BK 8600 front ends
@@ -22,7 +24,8 @@
 //!
 //! The pack is a string of cells with a seeded spread of capacity and initial SOC,
 //! balanced passively during charge; the cell protections act on the highest and
-//! lowest cell.
+//! lowest cell. Its capacity is the rated one times its SOH. Switching on (wake-up,
+//! reset) closes the discharge path through a pre-charge resistor first.
 //!
 //! Not modelled yet: SCP and reverse polarity, sensor failure, the LEDs, one
 //! temperature for cells, environment and MOSFETs, parallel packs.
