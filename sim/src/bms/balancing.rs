@@ -40,7 +40,8 @@ pub(crate) fn bleeding(
     let Some((low, high)) = extremes(cell_voltages) else {
         return none;
     };
-    let discharging = !(state.current_a >= -state.dead_band_a.abs());
+    // A current that is not a number counts as discharging: nothing bleeds.
+    let discharging = state.current_a.is_nan() || state.current_a < -state.dead_band_a.abs();
     if !state.charger || discharging || high < p.start_cell_v {
         return none;
     }
