@@ -37,6 +37,7 @@ async fn scenario() {
         pack: PackParams::lesso_lsrr51v100ah(),
         defects: Vec::new(),
         faults: Vec::new(),
+        installation: Default::default(),
     });
     // Take the relay board out of its factory linkage mode, as the rig does.
     let io = bench.open("io").expect("relay board");

@@ -72,6 +72,7 @@ pub struct SimBench {
     can_bus: MemoryCanBus,
     /// The pack as it answers on RS485.
     rs485: PylonBms,
+    rs485_baud: crate::dip::Baud,
     tasks: Mutex<Vec<AbortHandle>>,
 }
 
@@ -94,6 +95,7 @@ impl SimBench {
                 can_bus.port(),
                 db,
                 period,
+                config.installation.dip.protocol,
             ));
             tasks.push(task.abort_handle());
         }
@@ -107,7 +109,8 @@ impl SimBench {
             world,
             faults,
             can_bus,
-            rs485: PylonBms::new(&config.pack),
+            rs485: PylonBms::new(&config.pack, config.installation.dip.rs485_address),
+            rs485_baud: config.installation.dip.rs485_baud,
             tasks: Mutex::new(tasks),
         }
     }
@@ -146,8 +149,9 @@ impl SimBench {
             SOURCE => runtime.spawn(serve_scpi(world, server)),
             RS485 => {
                 let bms = self.rs485.clone();
+                let baud = self.rs485_baud;
                 runtime.spawn(async move {
-                    let _ = serve_rs485(world, bms, server).await;
+                    let _ = serve_rs485(world, bms, baud, server).await;
                 })
             }
             RS232 => runtime.spawn(async move {

@@ -1,12 +1,14 @@
 //! The twin's CAN node: every period, while awake, the BMS sends its 0x35x frame set
 //! (protocols.md 1.1: "every frame once per 1000 ms"); between, it listens for what the
-//! inverter side sends (the 0x305 keep-alive).
+//! inverter side sends (the 0x305 keep-alive). Both only if its DIP protocol ID selects
+//! the Pylon/SMA set (see [`crate::dip`]); otherwise it is silent (and deaf) on CAN.
 
 use std::sync::{Arc, Mutex};
 
 use rig_drivers::can::{CanDatabase, MemoryCanPort};
 
 use crate::clock::{self, Duration};
+use crate::dip::ProtocolId;
 use crate::world::{World, lock};
 
 pub(crate) async fn transmit(
@@ -14,7 +16,11 @@ pub(crate) async fn transmit(
     mut port: MemoryCanPort,
     db: CanDatabase,
     period: Duration,
+    protocol: ProtocolId,
 ) {
+    if !protocol.speaks_pylon_can() {
+        return;
+    }
     let period = period.max(Duration::from_millis(1));
     let mut next = clock::now();
     let mut listening = true;

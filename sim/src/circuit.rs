@@ -5,7 +5,8 @@
 //! negative (discharging) current limit. The BMS MOSFETs sit in series: the charge
 //! MOSFET off blocks charging current, the discharge MOSFET off blocks discharging
 //! current. With the current blocked the terminals are open and the source reads its
-//! own set point.
+//! own set point. While the BMS pre-charges, discharging current flows through the
+//! pre-charge resistor in series with the pack.
 
 use crate::snapshot::SourceProtection;
 
@@ -33,8 +34,11 @@ pub(crate) struct PackTerminal {
     pub(crate) resistance_ohm: f64,
     /// Charge MOSFET on.
     pub(crate) charge_path: bool,
-    /// Discharge MOSFET on.
+    /// Discharge MOSFET on (or the pre-charge path).
     pub(crate) discharge_path: bool,
+    /// Resistance in series with the discharge direction only (the pre-charge resistor
+    /// while pre-charging), ohm; 0 otherwise.
+    pub(crate) discharge_series_ohm: f64,
 }
 
 /// Current (positive = into the battery) and the voltage the source measures.
@@ -56,10 +60,17 @@ pub(crate) fn solve(settings: &SourceSettings, pack: &PackTerminal) -> Operating
             voltage_v: pack.ocv_v,
         };
     }
-    let wanted = ((settings.voltage_v - pack.ocv_v) / pack.resistance_ohm).clamp(
+    let limits = (
         -magnitude(settings.current_limit_neg_a),
         magnitude(settings.current_limit_pos_a),
     );
+    let mut resistance = pack.resistance_ohm;
+    let mut wanted = ((settings.voltage_v - pack.ocv_v) / resistance).clamp(limits.0, limits.1);
+    let series = pack.discharge_series_ohm;
+    if wanted < 0.0 && series.is_finite() && series > 0.0 {
+        resistance += series;
+        wanted = ((settings.voltage_v - pack.ocv_v) / resistance).clamp(limits.0, limits.1);
+    }
     let blocked = (wanted > 0.0 && !pack.charge_path) || (wanted < 0.0 && !pack.discharge_path);
     if blocked {
         OperatingPoint {
@@ -69,7 +80,7 @@ pub(crate) fn solve(settings: &SourceSettings, pack: &PackTerminal) -> Operating
     } else {
         OperatingPoint {
             current_a: wanted,
-            voltage_v: pack.ocv_v + wanted * pack.resistance_ohm,
+            voltage_v: pack.ocv_v + wanted * resistance,
         }
     }
 }
@@ -122,6 +133,7 @@ mod tests {
             resistance_ohm: 0.02,
             charge_path,
             discharge_path,
+            discharge_series_ohm: 0.0,
         }
     }
 
@@ -177,6 +189,19 @@ mod tests {
         s.ocp_a = 79.0;
         s.settle(&pack(true, true));
         assert_eq!(s.tripped, Some(SourceProtection::OverCurrent));
+    }
+
+    #[test]
+    fn the_precharge_resistor_limits_discharge_only() {
+        let precharging = PackTerminal {
+            discharge_series_ohm: 50.0,
+            ..pack(true, true)
+        };
+        let p = solve(&settings(30.0, 80.0, 100.0), &precharging);
+        assert!(close(p.current_a, -22.0 / 50.02));
+        assert!(close(p.voltage_v, 30.0), "a load holds the terminal down");
+        let p = solve(&settings(53.0, 80.0, 100.0), &precharging);
+        assert!(close(p.current_a, 50.0), "charging is not affected");
     }
 
     #[test]

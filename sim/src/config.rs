@@ -5,6 +5,7 @@
 //! section; numbers it does not give are marked as assumptions, here and in the profile.
 
 use crate::defects::Defect;
+use crate::dip::DipSettings;
 
 /// Everything [`crate::SimBench::start`] needs.
 #[derive(Clone, Debug, PartialEq)]
@@ -13,6 +14,15 @@ pub struct SimConfig {
     pub defects: Vec<Defect>,
     /// Instrument faults to inject (see [`crate::InstrumentFault`]).
     pub faults: Vec<crate::faults::InstrumentFault>,
+    /// How the pack is set up on site (DIP switches).
+    pub installation: Installation,
+}
+
+/// How the pack is set up on site, beyond what its DUT profile says.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Installation {
+    /// The DIP switches (of the master, the pack the rig talks to).
+    pub dip: DipSettings,
 }
 
 /// The pack and its BMS as the DUT profile describes them.
@@ -27,8 +37,18 @@ pub struct PackParams {
     pub capacity_ah: f64,
     /// Pack DC resistance in ohm. Assumption: the manual gives none.
     pub internal_resistance_ohm: f64,
-    /// State of charge at start, 0..=1.
+    /// State of charge at start, 0..=1 (the coulomb counter, and the mean of the cells).
     pub initial_soc: f64,
+    /// State of health, percent: the full-charge capacity is `capacity_ah` x SOH / 100
+    /// (Lesso glossary: "the percentage between the full charged capacity and the rated
+    /// capacity of the battery"), sent in 0x355 and used by the coulomb counter.
+    pub soh_percent: f64,
+    /// How the cells of the string differ (all zero: identical cells).
+    pub cells: CellParams,
+    /// Passive balancing during charge; `None`: a pack that does not balance.
+    pub balancing: Option<BalancingParams>,
+    /// The pre-charge circuit (Lesso 3.2); `None`: the discharge path closes at once.
+    pub precharge: Option<PrechargeParams>,
     /// Pack (and chamber air) temperature at start, °C.
     pub temperature_c: f64,
     /// How the pack's temperature follows the chamber air and its own I²R loss; `None`:
@@ -109,6 +129,55 @@ pub struct ForcedRechargeParams {
     pub standby_s: f64,
     /// "the recovery voltage": at or below it charging is allowed again, V (pack).
     pub recovery_voltage_v: f64,
+}
+
+/// The manufacturing spread of the cells. Assumptions: the manuals give none.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CellParams {
+    /// Largest deviation of a cell's capacity from the pack's, a fraction (0.01 = ±1 %).
+    pub capacity_spread: f64,
+    /// Largest deviation of a cell's initial SOC from the pack's, a fraction of full.
+    pub soc_spread: f64,
+    /// Seed of the deterministic draw: the same seed gives the same cells.
+    pub seed: u64,
+}
+
+impl CellParams {
+    /// Identical cells.
+    pub const IDENTICAL: CellParams = CellParams {
+        capacity_spread: 0.0,
+        soc_spread: 0.0,
+        seed: 0,
+    };
+}
+
+/// Passive balancing (LOSUN 2.1 "the BMS facilitates cell balancing during charging";
+/// Lesso 2.x "automatic balancing function"). The manuals give no figures: every value
+/// is an assumption.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BalancingParams {
+    /// Balancing runs only while the highest cell is at or above this, V (on the flat
+    /// middle of the LFP curve cell voltages say nothing about SOC).
+    pub start_cell_v: f64,
+    /// A cell this far or more above the lowest cell is bled, V.
+    pub delta_v: f64,
+    /// Current through a cell's bleed resistor, A.
+    pub bleed_current_a: f64,
+}
+
+/// The pre-charge circuit (Lesso 3.2 Features: "Built-in pre-charge circuit to avoid
+/// rush current when connecting with different inverter/chargers"). The manual gives
+/// no figures: every value is an assumption.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PrechargeParams {
+    /// The pre-charge resistor, ohm.
+    pub resistance_ohm: f64,
+    /// How long the pre-charge lasts before the BMS checks its terminals, s.
+    pub time_s: f64,
+    /// The terminals must be no more than this below the pack voltage to pass, V.
+    pub pass_margin_v: f64,
+    /// How long after a failed pre-charge the BMS tries again, s.
+    pub retry_delay_s: f64,
 }
 
 /// First-order thermal model of the pack. Assumptions: the manuals give neither.
@@ -192,6 +261,9 @@ pub struct AlarmParams {
     pub charge_high_current_a: f64,
     /// Discharge current above this raises the discharge high-current alarm, A.
     pub discharge_high_current_a: f64,
+    /// Highest minus lowest cell voltage at or above this is the "cell imbalanced"
+    /// warning (Lesso 3.3.3.4 note), V; infinite: no such warning.
+    pub cell_imbalance_v: f64,
 }
 
 /// Sleep and wake (LOSUN manual 2.3-3).
@@ -263,6 +335,28 @@ impl PackParams {
             // Assumption: ~1.2 mOhm per cell plus busbars and MOSFETs.
             internal_resistance_ohm: 0.02,
             initial_soc: 0.5,
+            soh_percent: 100.0,
+            // Assumptions: factory-matched cells, top-balanced at assembly. A wider
+            // spread puts the top cell into COVP at the 56.0 V charge voltage (the FAQ
+            // Q2 "not balanced yet" pack), which a test sets up on purpose.
+            cells: CellParams {
+                capacity_spread: 0.003,
+                soc_spread: 0.002,
+                seed: 1,
+            },
+            // Assumptions: the manuals name balancing without figures.
+            balancing: Some(BalancingParams {
+                start_cell_v: 3.40,
+                delta_v: 0.02,
+                bleed_current_a: 0.1,
+            }),
+            // Assumptions: the manual names the circuit without figures.
+            precharge: Some(PrechargeParams {
+                resistance_ohm: 50.0,
+                time_s: 2.0,
+                pass_margin_v: 5.0,
+                retry_delay_s: 10.0,
+            }),
             temperature_c: 25.0,
             // Assumptions: a ~46 kg pack (manual 3.3.2) in forced chamber air.
             thermal: Some(ThermalParams {
@@ -346,6 +440,7 @@ impl PackParams {
                 cell_low_v: 3.00,
                 charge_high_current_a: 70.0,
                 discharge_high_current_a: 100.0,
+                cell_imbalance_v: 0.10,
             },
             // LOSUN manual 2.3-3, borrowed as assumptions for the Lesso pack.
             sleep: SleepParams {
@@ -416,6 +511,51 @@ impl PackParams {
             "0..=1",
         );
         check("temperature_c", p.temperature_c, true, "a number");
+        check(
+            "soh_percent",
+            p.soh_percent,
+            p.soh_percent > 0.0 && p.soh_percent <= 100.0,
+            "0 < soh <= 100",
+        );
+        for (field, value) in [
+            ("cells.capacity_spread", p.cells.capacity_spread),
+            ("cells.soc_spread", p.cells.soc_spread),
+        ] {
+            check(field, value, (0.0..=0.2).contains(&value), "0..=0.2");
+        }
+        if let Some(b) = &p.balancing {
+            for (field, value) in [
+                ("balancing.start_cell_v", b.start_cell_v),
+                ("balancing.delta_v", b.delta_v),
+                ("balancing.bleed_current_a", b.bleed_current_a),
+            ] {
+                check(field, value, value >= 0.0, ">= 0");
+            }
+        }
+        if let Some(c) = &p.precharge {
+            check(
+                "precharge.resistance_ohm",
+                c.resistance_ohm,
+                c.resistance_ohm > 0.0,
+                "> 0",
+            );
+            for (field, value) in [
+                ("precharge.time_s", c.time_s),
+                ("precharge.pass_margin_v", c.pass_margin_v),
+                ("precharge.retry_delay_s", c.retry_delay_s),
+            ] {
+                check(field, value, value >= 0.0, ">= 0");
+            }
+        }
+        // Infinite is allowed here: no imbalance warning.
+        if p.alarms.cell_imbalance_v != f64::INFINITY {
+            check(
+                "alarms.cell_imbalance_v",
+                p.alarms.cell_imbalance_v,
+                p.alarms.cell_imbalance_v > 0.0,
+                "> 0 (or infinite: none)",
+            );
+        }
         if let Some(th) = &p.thermal {
             check(
                 "thermal.time_constant_s",

@@ -157,6 +157,7 @@ mod tests {
             resistance_ohm: 0.02,
             charge_path: on,
             discharge_path: on,
+            discharge_series_ohm: 0.0,
         }
     }
 

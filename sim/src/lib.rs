@@ -3,7 +3,8 @@
 //! in-memory byte pipes, so the rig's drivers cannot tell them from hardware.
 //!
 //! The BMS also answers on its RS485 port ("rs485"): the Pylontech ASCII protocol as the
-//! pack at address 2 (0x42, 0x44, 0x47, 0x4F, 0x51, 0x92), with the drivers' codec.
+//! pack at its DIP address, 2 by default (0x42, 0x44, 0x47, 0x4F, 0x51, 0x92), with the
+//! drivers' codec.
 //!
 //! Everything runs on tokio's clock. On the rig's paused, auto-advancing runtime hours of
 //! simulated charging cost milliseconds, and the same inputs give the same bytes: there
@@ -15,18 +16,24 @@
 //!
 //! Layout: `pack` (cells, temperature), `bms` (firmware: COCP/DOCP, COVP/CUVP,
 //! CHTP/DHTP/CLTP/DLTP, SCP, reversed polarity, sensor failure, reset button, sleep,
-//! forced recharge, SOC display, LEDs, dry contacts, CAN report), `circuit` (source/sink
-//! and pack as one circuit), `contactors` (the bench's short-circuit and reversing
-//! contactors, relay lines 3 and 4), `world` (lazy stepping and wiring, relay line 5 on
-//! the NTC lead, the LEDs on photo-sensor input lines 3-8), `instruments` (SCPI
-//! source/sink, Modbus RTU relay board, Watlow F4T chamber on Modbus TCP; Watlow F4,
-//! ESPEC P-300, DAQ970A, Numato, Rigol DL3000 and BK 8600 front ends over the same
+//! forced recharge, SOC display, LEDs, dry contacts, CAN report, balancing,
+//! pre-charge), `dip` (DIP switches: RS485 baud and address, protocol ID), `circuit`
+//! (source/sink and pack as one circuit), `contactors` (the bench's short-circuit and
+//! reversing contactors, relay lines 3 and 4), `world` (lazy stepping and wiring, relay
+//! line 5 on the NTC lead, the LEDs on photo-sensor input lines 3-8), `instruments`
+//! (SCPI source/sink, Modbus RTU relay board, Watlow F4T chamber on Modbus TCP; Watlow
+//! F4, ESPEC P-300, DAQ970A, Numato, Rigol DL3000 and BK 8600 front ends over the same
 //! chamber air, relay lines and circuit), `rs485_port` (the BMS's RS485 port on a byte
 //! stream), `rs232_port` (its RS232 port: wakes, never answers), `bench` (endpoints).
 //!
-//! Not modelled yet: cell imbalance (all cells alike; one temperature for cells,
-//! environment and MOSFETs), parallel packs, voltage and current sensor failures (only
-//! the NTC lead is reachable on the bench), MOS failure, self-discharge.
+//! The pack is a string of cells with a seeded spread of capacity and initial SOC,
+//! balanced passively during charge; the cell protections act on the highest and
+//! lowest cell. Its capacity is the rated one times its SOH. Switching on (wake-up,
+//! reset) closes the discharge path through a pre-charge resistor first.
+//!
+//! Not modelled yet: one temperature for cells, environment and MOSFETs; parallel packs
+//! and the master/slave role; voltage and current sensor failures (only the NTC lead is
+//! reachable on the bench); MOS failure; self-discharge.
 
 mod bench;
 mod bms;
@@ -36,6 +43,7 @@ mod clock;
 mod config;
 mod contactors;
 mod defects;
+mod dip;
 mod error;
 mod faults;
 mod instruments;
@@ -49,12 +57,13 @@ mod world;
 
 pub use bench::SimBench;
 pub use config::{
-    AlarmParams, ButtonTimings, ForcedRechargeParams, InvalidParams, LedTable, OverCurrentParams,
-    PackParams, ParamProblem, PeakCurrent, ShortCircuitParams, SimConfig, SleepParams,
-    SocCalibrationParams, TemperatureLimit, TemperatureProtectionParams, ThermalParams,
-    VoltageProtectionParams,
+    AlarmParams, BalancingParams, ButtonTimings, CellParams, ForcedRechargeParams, Installation,
+    InvalidParams, LedTable, OverCurrentParams, PackParams, ParamProblem, PeakCurrent,
+    PrechargeParams, ShortCircuitParams, SimConfig, SleepParams, SocCalibrationParams,
+    TemperatureLimit, TemperatureProtectionParams, ThermalParams, VoltageProtectionParams,
 };
 pub use defects::{Defect, UnknownDefect};
+pub use dip::{Baud, DipSettings, MASTER_ADDRESS, ProtocolId};
 pub use error::{EndpointKind, SimError};
 pub use faults::{FaultKind, InstrumentFault};
 pub use snapshot::{

@@ -1,12 +1,12 @@
 //! The pack's RS485 port on a byte stream: frames between SOI `~` and EOI CR, answered
 //! by [`PylonBms`] with the world brought up to the instant each request arrives.
 //!
-//! The port runs at 9600 Bd, 8N1 (LOSUN 2.6-1 "default baud rate of 9600bps"; Lesso
-//! 3.3.3.3 DIP 1 OFF), so an answer arrives after its own transmission time: ten bit
-//! times per character. Asleep, the BMS is silent, even to frames that would wake it on
-//! a real pack's RS232 port (LOSUN 2.3-3 wake-up 3 names RS232, not RS485; the RS232
-//! port is its own endpoint, `rs232_port`). A 0x95 "Turn off module" is answered, then
-//! the pack sleeps.
+//! The port runs at the DIP baud rate, 8N1 (by default 9600 Bd: LOSUN 2.6-1 "default
+//! baud rate of 9600bps"; Lesso 3.3.3.3 DIP 1 OFF; 115200 Bd with Lesso DIP 1 ON), so
+//! an answer arrives after its own transmission time: ten bit times per character.
+//! Asleep, the BMS is silent, even to frames that would wake it on a real pack's RS232
+//! port (LOSUN 2.3-3 wake-up 3 names RS232, not RS485; the RS232 port is its own
+//! endpoint, `rs232_port`). A 0x95 "Turn off module" is answered, then the pack sleeps.
 //!
 //! Framing is the drivers' codec rules (`rig_drivers::rs485::pylontech::codec`) on a
 //! bounded buffer: bytes before SOI are dropped, a frame cut off by a new SOI is dropped,
@@ -20,10 +20,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::bms::PylonBms;
 use crate::clock::{self, Duration};
+use crate::dip::Baud;
 use crate::world::{World, lock};
 
-/// LOSUN 2.6-1: 9600 bps.
-const BAUD: u64 = 9600;
 /// 8N1: start, eight data bits, stop.
 const BITS_PER_CHAR: u64 = 10;
 
@@ -31,6 +30,7 @@ const BITS_PER_CHAR: u64 = 10;
 pub(crate) async fn serve_rs485<T>(
     world: Arc<Mutex<World>>,
     bms: PylonBms,
+    baud: Baud,
     mut io: T,
 ) -> std::io::Result<()>
 where
@@ -59,7 +59,7 @@ where
             };
             if let Some(frame) = answer {
                 let wire = encode_frame(&frame);
-                clock::sleep_until(clock::now() + wire_time(wire.len())).await;
+                clock::sleep_until(clock::now() + wire_time(wire.len(), baud)).await;
                 io.write_all(&wire).await?;
             }
             if turn_off {
@@ -76,9 +76,9 @@ where
     }
 }
 
-/// How long `chars` characters take on the wire.
-fn wire_time(chars: usize) -> Duration {
-    Duration::from_micros(chars as u64 * BITS_PER_CHAR * 1_000_000 / BAUD)
+/// How long `chars` characters take on the wire at `baud`.
+fn wire_time(chars: usize, baud: Baud) -> Duration {
+    Duration::from_micros(chars as u64 * BITS_PER_CHAR * 1_000_000 / baud.bits_per_second())
 }
 
 /// Splits the byte stream into the characters between SOI and EOI.
@@ -185,12 +185,13 @@ mod tests {
         use crate::bms::PylonStatus;
         use crate::config::PackParams;
         let params = PackParams::lesso_lsrr51v100ah();
-        let bms = PylonBms::new(&params);
+        let bms = PylonBms::new(&params, 2);
         let world = World::new(
             &crate::config::SimConfig {
                 pack: params,
                 defects: Vec::new(),
                 faults: Vec::new(),
+                installation: Default::default(),
             },
             clock::now(),
         );
@@ -211,7 +212,8 @@ mod tests {
     }
 
     #[test]
-    fn a_0x42_answer_takes_about_146_ms_at_9600_bd() {
-        assert_eq!(wire_time(140), Duration::from_micros(145_833));
+    fn a_0x42_answer_takes_about_146_ms_at_9600_bd_and_12_at_115200() {
+        assert_eq!(wire_time(140, Baud::B9600), Duration::from_micros(145_833));
+        assert_eq!(wire_time(140, Baud::B115200), Duration::from_micros(12_152));
     }
 }

@@ -111,6 +111,18 @@ pub struct BmsSnapshot {
     pub temperature_protections: [bool; 4],
     /// SCP, reversed polarity and sensor failure (manual 3.4), in that order.
     pub failures: [bool; 3],
+    /// Each cell's voltage as the BMS measures it, cell 1 first.
+    pub cell_voltages_v: Vec<f64>,
+    /// Each cell's state of charge, 0..=1 (only the twin knows it).
+    pub cell_socs: Vec<f64>,
+    /// Cells the balancer bleeds now.
+    pub balancing: Vec<bool>,
+    /// The "cell imbalanced" warning (Lesso 3.3.3.4 note).
+    pub cell_imbalance_warning: bool,
+    /// Discharge current flows through the pre-charge resistor (Lesso 3.2).
+    pub precharging: bool,
+    /// Failed pre-charges so far ("pre-charge failure during connection inverter").
+    pub precharge_failures: u32,
 }
 
 /// The twin's CAN transmitter.

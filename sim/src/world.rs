@@ -40,10 +40,12 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use rig_drivers::can::{CanDatabase, CanFrame};
 
-use crate::bms::{Firmware, PackReading, PylonStatus, encode_frames};
+use crate::bms::{
+    ChargeState, Firmware, PackReading, PylonStatus, bleeding, encode_frames, extremes,
+};
 use crate::circuit::{OperatingPoint, PackTerminal, SourceSettings};
 use crate::clock::{Duration, Instant};
-use crate::config::SimConfig;
+use crate::config::{BalancingParams, SimConfig};
 use crate::contactors::{BenchPoint, Contactors, operate, protect_source};
 use crate::defects::DefectSet;
 use crate::instruments::{F4tController, FrontEnds, RelayBoard, ScpiStatus, power_on_settings};
@@ -87,6 +89,10 @@ pub(crate) struct World {
     started: Instant,
     now: Instant,
     pack: Pack,
+    /// Passive balancing as the DUT profile describes it (the firmware decides when).
+    balancing: Option<BalancingParams>,
+    /// The reporting dead band (Lesso FAQ Q4): smaller discharge currents are none.
+    dead_band_a: f64,
     thermal: Thermal,
     /// The thermal chamber's controller and the air around the pack.
     pub(crate) chamber: F4tController,
@@ -122,10 +128,13 @@ impl World {
             now,
             pack: Pack::new(
                 p.cells_in_series,
-                p.capacity_ah,
+                p.capacity_ah * p.soh_percent / 100.0,
                 p.internal_resistance_ohm,
                 p.initial_soc,
-            ),
+            )
+            .with_spread(&p.cells),
+            balancing: p.balancing.clone(),
+            dead_band_a: p.current_dead_band_a,
             thermal: Thermal::new(p.temperature_c, p.thermal.as_ref()),
             chamber: F4tController::new(p.temperature_c),
             firmware: Firmware::new(p, DefectSet::from_list(&config.defects)),
@@ -175,7 +184,10 @@ impl World {
             let air = 0.5 * (air_before + self.chamber.air.air_c());
             self.thermal
                 .integrate(air, reading.current_a, self.pack.resistance_ohm(), dt);
-            self.pack.integrate(reading.current_a, dt);
+            let bleeding = self.bleeding(&reading);
+            let bleed_a = self.balancing.as_ref().map_or(0.0, |b| b.bleed_current_a);
+            self.pack
+                .integrate(reading.current_a, dt, &bleeding, bleed_a);
             self.firmware.advance(self.now, end, &reading);
             self.now = end;
         }
@@ -203,12 +215,31 @@ impl World {
 
     /// The pack as the source sees it now.
     pub(crate) fn terminal(&self) -> PackTerminal {
+        let precharge = self.firmware.precharge_resistance_ohm();
         PackTerminal {
             ocv_v: self.pack.ocv(),
             resistance_ohm: self.pack.resistance_ohm(),
             charge_path: self.firmware.charge_mosfet_on(),
-            discharge_path: self.firmware.discharge_mosfet_on(),
+            discharge_path: self.firmware.discharge_mosfet_on() || precharge.is_some(),
+            discharge_series_ohm: precharge.unwrap_or(0.0),
         }
+    }
+
+    /// The cells the balancer bleeds while `r` holds; none while asleep.
+    fn bleeding(&self, r: &PackReading) -> Vec<bool> {
+        if self.firmware.asleep() {
+            return vec![false; self.pack.cell_count()];
+        }
+        let state = ChargeState {
+            charger: r.charger_v.is_some(),
+            current_a: r.current_a,
+            dead_band_a: self.dead_band_a,
+        };
+        bleeding(
+            self.balancing.as_ref(),
+            &self.pack.cell_voltages(r.current_a),
+            state,
+        )
     }
 
     /// The frame set the BMS sends now (empty while it sleeps).
@@ -231,12 +262,14 @@ impl World {
     /// The BMS's state as its RS485 answers show it, or `None` while it sleeps (issue
     /// text: "Asleep, the BMS is silent on CAN and RS485").
     pub(crate) fn rs485_status(&self) -> Option<PylonStatus> {
-        let report = self.firmware.can_report(self.reading())?;
+        let reading = self.reading();
+        let report = self.firmware.can_report(reading)?;
         // The temperature flag of the report carries the reporting defects.
         let [chtp, dhtp, _, _] = self.firmware.temperature_protections();
         Some(PylonStatus {
             charge_mosfet_on: self.firmware.charge_mosfet_on(),
             discharge_mosfet_on: self.firmware.discharge_mosfet_on(),
+            cell_voltages: self.pack.cell_voltages(reading.current_a),
             charge_over_temperature: report.over_temperature && chtp,
             discharge_over_temperature: report.over_temperature && dhtp,
             report,
@@ -287,6 +320,12 @@ impl World {
                 under_temperature_active: self.firmware.under_temperature_active(),
                 temperature_protections: self.firmware.temperature_protections(),
                 failures: self.firmware.failures(),
+                cell_voltages_v: self.pack.cell_voltages(reading.current_a),
+                cell_socs: self.pack.cell_socs(),
+                balancing: self.bleeding(&reading),
+                cell_imbalance_warning: self.firmware.cell_imbalance_warning(&reading),
+                precharging: self.firmware.precharge_resistance_ohm().is_some(),
+                precharge_failures: self.firmware.precharge_failures(),
             },
             chamber: ChamberSnapshot {
                 air_c: self.chamber.air.air_c(),
@@ -365,12 +404,17 @@ impl World {
     fn reading(&self) -> PackReading {
         let point = self.bench_point();
         let current_a = point.pack_current_a;
+        let (min_cell_v, max_cell_v) =
+            extremes(&self.pack.cell_voltages(current_a)).unwrap_or((0.0, 0.0));
         PackReading {
             voltage_v: self.pack.ocv() + current_a * self.pack.resistance_ohm(),
+            max_cell_v,
+            min_cell_v,
             current_a,
             soc: self.pack.soc(),
             charger_v: point.terminal_v,
             temperature_c: self.thermal.temperature_c(),
+            terminal_v: point.source.voltage_v,
         }
     }
 

@@ -48,6 +48,7 @@ pub fn serve(args: super::ServeArgs) -> i32 {
             pack,
             defects,
             faults: Vec::new(),
+            installation: Default::default(),
         }));
         let at = |port| std::net::SocketAddr::new(args.bind, port);
         let addresses = [

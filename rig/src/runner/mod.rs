@@ -101,6 +101,7 @@ pub fn prepare(plan: &Plan, bench: &Bench, extra_defects: &[String]) -> Result<P
         pack,
         defects: parsed,
         faults: bench.faults.clone(),
+        installation: Default::default(),
     });
     problems.into_result(Prepared {
         sim,

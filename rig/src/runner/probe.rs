@@ -77,6 +77,7 @@ async fn run(
             pack: rig_sim::PackParams::lesso_lsrr51v100ah(),
             defects: Vec::new(),
             faults: bench.faults.clone(),
+            installation: Default::default(),
         })
     });
     let connector = Connector { sim: sim.as_ref() };

@@ -2,9 +2,10 @@
 //! the promises the profile writes down (and the defects the bench injects).
 
 use rig_sim::{
-    AlarmParams, ButtonTimings, ForcedRechargeParams, LedTable, OverCurrentParams, PackParams,
-    PeakCurrent, ShortCircuitParams, SleepParams, SocCalibrationParams, TemperatureLimit,
-    TemperatureProtectionParams, ThermalParams, VoltageProtectionParams,
+    AlarmParams, BalancingParams, ButtonTimings, CellParams, ForcedRechargeParams, LedTable,
+    OverCurrentParams, PackParams, PeakCurrent, PrechargeParams, ShortCircuitParams, SleepParams,
+    SocCalibrationParams, TemperatureLimit, TemperatureProtectionParams, ThermalParams,
+    VoltageProtectionParams,
 };
 
 use crate::diag::{Problem, Problems};
@@ -96,6 +97,31 @@ const TEMPERATURE_PROTECTION: &[&str] = &[
     "dltp.trip_delay",
     "alarms.high_temperature",
     "alarms.low_temperature",
+];
+
+/// The cells' manufacturing spread (percent, percent, seed): a profile without it gets
+/// identical cells.
+const CELL_SPREAD: &[&str] = &[
+    "twin.cell_capacity_spread",
+    "twin.cell_soc_spread",
+    "twin.cell_seed",
+];
+
+/// Passive balancing (LOSUN 2.1, Lesso 2.x): a profile without it gets a pack that does
+/// not balance.
+const BALANCING: &[&str] = &[
+    "balancing.start_cell_voltage",
+    "balancing.delta_voltage",
+    "balancing.bleed_current",
+];
+
+/// The pre-charge circuit (Lesso 3.2): a profile without it gets a pack whose
+/// discharge path closes at once.
+const PRECHARGE: &[&str] = &[
+    "precharge.resistance",
+    "precharge.time",
+    "precharge.pass_margin",
+    "precharge.retry_delay",
 ];
 
 /// The values of an optional group: all present, or none (`Ok(None)`); a partial group
@@ -193,6 +219,25 @@ pub fn pack_params(dut: &DutProfile) -> Result<PackParams, Problems> {
                 alarm_low_c: t[13],
             }
         });
+    let cells =
+        optional_group(dut, CELL_SPREAD, &mut problems).map_or(CellParams::IDENTICAL, |c| {
+            CellParams {
+                capacity_spread: c[0] / 100.0,
+                soc_spread: c[1] / 100.0,
+                seed: c[2].max(0.0) as u64,
+            }
+        });
+    let balancing = optional_group(dut, BALANCING, &mut problems).map(|b| BalancingParams {
+        start_cell_v: b[0],
+        delta_v: b[1],
+        bleed_current_a: b[2],
+    });
+    let precharge = optional_group(dut, PRECHARGE, &mut problems).map(|p| PrechargeParams {
+        resistance_ohm: p[0],
+        time_s: p[1],
+        pass_margin_v: p[2],
+        retry_delay_s: p[3],
+    });
     let params = PackParams {
         model: dut.model.clone(),
         serial: format!("SIM-{}", dut.id),
@@ -219,6 +264,11 @@ pub fn pack_params(dut: &DutProfile) -> Result<PackParams, Problems> {
         can_period_s: v[15],
         internal_resistance_ohm: v[16],
         initial_soc: v[17] / 100.0,
+        // A profile without an SOH describes a new pack.
+        soh_percent: dut.number("twin.soh").unwrap_or(100.0),
+        cells,
+        balancing,
+        precharge,
         temperature_c: v[18],
         docp: OverCurrentParams {
             trip_current_a: v[19],
@@ -252,6 +302,7 @@ pub fn pack_params(dut: &DutProfile) -> Result<PackParams, Problems> {
             cell_low_v: v[39],
             charge_high_current_a: v[40],
             discharge_high_current_a: v[41],
+            cell_imbalance_v: dut.number("alarms.cell_imbalance").unwrap_or(f64::INFINITY),
         },
         sleep: SleepParams {
             under_voltage_delay_s: v[42],

@@ -11,6 +11,7 @@ use super::can_frames::CanReport;
 use super::failure::{FailureInputs, FailurePolicy, Failures};
 use super::leds::{LedInputs, LedMode, LedsLit};
 use super::overcurrent::{OverCurrent, OverCurrentPolicy, Tier};
+use super::precharge::{Precharge, PrechargePolicy};
 use super::recharge::{ForcedRecharge, RechargeInputs, RechargePolicy};
 use super::sleep::{Sleep, SleepInputs, SleepPolicy};
 use super::soc::{SocDisplay, SocPolicy};
@@ -32,6 +33,9 @@ const SCP_RETRY_DEFECT: Duration = Duration::from_secs(10);
 pub(crate) struct PackReading {
     /// Cell-stack voltage, V.
     pub(crate) voltage_v: f64,
+    /// Highest and lowest cell voltage, V (manual 3.4: "if any cell ... reach").
+    pub(crate) max_cell_v: f64,
+    pub(crate) min_cell_v: f64,
     /// Positive = charging.
     pub(crate) current_a: f64,
     /// The coulomb counter, 0..=1.
@@ -40,6 +44,8 @@ pub(crate) struct PackReading {
     pub(crate) charger_v: Option<f64>,
     /// Cell temperature, °C.
     pub(crate) temperature_c: f64,
+    /// Voltage at the pack's terminals (outside the MOSFETs), V.
+    pub(crate) terminal_v: f64,
 }
 
 /// The numbers the firmware announces, from the DUT profile.
@@ -60,6 +66,10 @@ struct Announced {
     alarm_cell_low_v: f64,
     alarm_charge_current_a: f64,
     alarm_discharge_current_a: f64,
+    /// Manual 3.3.3.4 note: "cell imbalanced" warning, V of spread.
+    alarm_cell_imbalance_v: f64,
+    /// 0x355 SOH, percent.
+    soh_percent: f64,
     /// Manual 3.3.3.4 note: "high&low temperature" warnings.
     alarm_high_c: f64,
     alarm_low_c: f64,
@@ -107,6 +117,7 @@ pub(crate) struct Firmware {
     sleep: Sleep,
     soc: SocDisplay,
     button: ResetButton,
+    precharge: Precharge,
     rsd: RapidShutdown,
     rsd_debounce: Duration,
     /// SCP, reversed polarity, sensor failure (manual 3.4).
@@ -116,7 +127,6 @@ pub(crate) struct Firmware {
     led_table: LedTable,
     /// LOSUN 2.3-3 wake-up 3): bytes on RS232 wake the pack.
     rs232_wake: bool,
-    cells_in_series: f64,
     announced: Announced,
     defects: DefectSet,
 }
@@ -278,13 +288,18 @@ impl Firmware {
             sleep: Sleep::new(sleep),
             soc: SocDisplay::new(soc),
             button: ResetButton::new(windows),
+            precharge: Precharge::new(params.precharge.as_ref().map(|p| PrechargePolicy {
+                resistance_ohm: p.resistance_ohm,
+                time: secs(p.time_s),
+                pass_margin_v: p.pass_margin_v,
+                retry_delay: secs(p.retry_delay_s),
+            })),
             rsd: RapidShutdown::default(),
             rsd_debounce: secs(params.rapid_shutdown_debounce_s),
             failures,
             recharge,
             led_table: params.led_table,
             rs232_wake: params.rs232_wake && !defects.has(Defect::Rs232WakeIgnored),
-            cells_in_series: f64::from(params.cells_in_series.max(1)),
             announced: Announced {
                 charge_voltage_limit_v: params.charge_voltage_limit_v,
                 charge_current_limit_a: params.charge_current_limit_a,
@@ -295,6 +310,8 @@ impl Firmware {
                 alarm_cell_low_v: a.cell_low_v,
                 alarm_charge_current_a: a.charge_high_current_a,
                 alarm_discharge_current_a: a.discharge_high_current_a,
+                alarm_cell_imbalance_v: a.cell_imbalance_v,
+                soh_percent: params.soh_percent,
                 alarm_high_c: t.alarm_high_c,
                 alarm_low_c: t.alarm_low_c,
             },
@@ -313,9 +330,22 @@ impl Firmware {
         !self.off() && self.charge_protections_clear()
     }
 
-    /// Manual 3.4: DOCP and CUVP/PUVP "stop discharging".
+    /// Manual 3.4: DOCP and CUVP/PUVP "stop discharging"; closed only once the
+    /// pre-charge has passed.
     pub(crate) fn discharge_mosfet_on(&self) -> bool {
-        !self.off() && self.discharge_protections_clear()
+        !self.off() && self.discharge_protections_clear() && self.precharge.done()
+    }
+
+    /// The pre-charge resistor in the discharge path, while pre-charging.
+    pub(crate) fn precharge_resistance_ohm(&self) -> Option<f64> {
+        self.precharge
+            .resistance_ohm()
+            .filter(|_| !self.off() && self.discharge_protections_clear())
+    }
+
+    /// Failed pre-charges so far.
+    pub(crate) fn precharge_failures(&self) -> u32 {
+        self.precharge.failures()
     }
 
     /// Manual 3.4: COCP, COVP/POVP, CHTP and CLTP stop charging; SCP, reversed
@@ -418,14 +448,23 @@ impl Firmware {
     }
 
     fn cells(&self, r: &PackReading) -> Cells {
-        // All cells alike: no imbalance is modelled yet.
-        let cell_v = r.voltage_v / self.cells_in_series;
         Cells {
-            max_cell_v: cell_v,
-            min_cell_v: cell_v,
+            max_cell_v: r.max_cell_v,
+            min_cell_v: r.min_cell_v,
             pack_v: r.voltage_v,
             current_a: r.current_a,
         }
+    }
+
+    /// The "cell imbalanced" warning (manual 3.3.3.4 note), while awake.
+    pub(crate) fn cell_imbalance_warning(&self, r: &PackReading) -> bool {
+        !self.sleep.asleep()
+            && !self.defects.has(Defect::AlarmsMissing)
+            && super::balancing::imbalanced(
+                r.max_cell_v,
+                r.min_cell_v,
+                self.announced.alarm_cell_imbalance_v,
+            )
     }
 
     fn sleep_inputs(&self, r: &PackReading) -> SleepInputs {
@@ -447,7 +486,7 @@ impl Firmware {
             .filter(|_| !self.rsd.active)
             .map(|since| since + self.rsd_debounce);
         let awake = if self.sleep.asleep() {
-            [None; 11]
+            [None; 12]
         } else {
             let cells = self.cells(r);
             let [chtp, dhtp, cltp, dltp] = self
@@ -466,6 +505,7 @@ impl Firmware {
                 self.soc.next_deadline(now, &cells, r.charger_v.is_some()),
                 rsd,
                 self.failures.next_deadline(now, &Self::failure_inputs(r)),
+                self.precharge.next_deadline(now),
             ]
         };
         let recharge = self.recharge.next_deadline(now, &self.recharge_inputs(r));
@@ -485,13 +525,19 @@ impl Firmware {
             // again": awake, and the SOC calibration starts over.
             if self.sleep.asleep() {
                 self.sleep.reset();
+                self.precharge.start(to);
             }
             self.soc.recalibrate();
         }
         if self.sleep.asleep() {
             self.sleep.advance(from, to, &self.sleep_inputs(r));
+            if !self.sleep.asleep() {
+                // Awake again: switching on pre-charges (Lesso 3.2).
+                self.precharge.start(to);
+            }
             return;
         }
+        self.precharge.advance(to, r.voltage_v, r.terminal_v);
         if let Some(since) = self.rsd.closed_since
             && to >= since + self.rsd_debounce
         {
@@ -564,9 +610,15 @@ impl Firmware {
 
     pub(crate) fn release_button(&mut self, now: Instant) {
         match self.button.release(now) {
-            Press::Reset if !self.defects.has(Defect::ResetIgnored) => self.reset(now),
+            Press::Reset if !self.defects.has(Defect::ResetIgnored) => {
+                self.reset(now);
+                self.precharge.start(now);
+            }
             Press::SleepWake if !self.defects.has(Defect::SleepButtonIgnored) => {
                 self.sleep.toggle();
+                if !self.sleep.asleep() {
+                    self.precharge.start(now);
+                }
             }
             Press::Reset | Press::SleepWake | Press::Ignored => {}
         }
@@ -620,7 +672,7 @@ impl Firmware {
             },
             discharge_voltage_limit_v: a.discharge_voltage_limit_v,
             soc_percent: self.soc.reported_percent(reading.soc),
-            soh_percent: 100.0,
+            soh_percent: a.soh_percent,
             pack_voltage_v: reading.voltage_v,
             pack_current_a: current,
             temperature_c: reading.temperature_c,
@@ -732,10 +784,13 @@ mod tests {
     fn reading(current_a: f64) -> PackReading {
         PackReading {
             voltage_v: 53.0,
+            max_cell_v: 53.0 / 16.0,
+            min_cell_v: 53.0 / 16.0,
             current_a,
             soc: 0.504,
             charger_v: None,
             temperature_c: 25.0,
+            terminal_v: 53.0,
         }
     }
 

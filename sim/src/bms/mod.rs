@@ -4,12 +4,14 @@
 //! the SOC display, the rapid-shutdown input, the dry contacts, what it announces on
 //! CAN and what it answers on RS485 (Pylontech protocol). The main type is [`Firmware`].
 
+mod balancing;
 mod button;
 mod can_frames;
 mod failure;
 mod firmware;
 mod leds;
 mod overcurrent;
+mod precharge;
 mod recharge;
 mod rs485;
 mod sleep;
@@ -17,6 +19,7 @@ mod soc;
 mod temperature;
 mod voltage;
 
+pub(crate) use balancing::{ChargeState, bleeding, extremes};
 pub(crate) use can_frames::encode_frames;
 pub(crate) use firmware::{Firmware, PackReading};
 pub(crate) use rs485::{PylonBms, PylonStatus};

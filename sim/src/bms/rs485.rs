@@ -1,6 +1,6 @@
 //! The BMS's RS485 port: the Pylontech ASCII protocol (protocols.md §2) as the pack at
-//! address 2 answers it (§2.5 "first battery = 0x02"; LOSUN 2.6-1 "the address setting
-//! range is 2~15").
+//! its DIP address answers it (by default 2: §2.5 "first battery = 0x02"; LOSUN 2.6-1
+//! "the address setting range is 2~15", LOSUN 2.4 DIP #1-#4).
 //!
 //! Pure: [`PylonBms::answer`] turns one request frame and the firmware's state at that
 //! instant ([`PylonStatus`]) into the response frame, or `None` where a bus slave keeps
@@ -23,7 +23,11 @@
 //! The numbers are what the BMS announces on CAN at the same instant (current after the
 //! reporting dead band, SOC held at 99 % until calibrated, limits zeroed by a
 //! protection), so RS485 and CAN never disagree; injected reporting defects show on both.
-//! Not modelled: cell imbalance (all cells equal), separate board/MOSFET temperatures
+//! 0x42 carries each cell's own voltage; in 0x44 a cell voltage warning or protection
+//! marks the cells at or beyond the warning level (at least the extreme cell), and the
+//! cell voltage errors of status 4/5 are per cell. The Pylontech 0x44 has no balancing
+//! or imbalance field (protocols.md §2.9), so neither is sent.
+//! Not modelled: separate board/MOSFET temperatures
 //! (all five equal the cell temperature), the cycle counter (always 0), the "charge
 //! immediately" bits of 0x92. Its "full charge request" bit carries the forced
 //! recharge (LOSUN 2.3-3), as 0x35C does. 0x95 "Turn off module" is answered, and the
@@ -34,8 +38,6 @@ use rig_drivers::rs485::pylontech::{BadFrame, CID1_BATTERY, Frame};
 use super::can_frames::CanReport;
 use crate::config::PackParams;
 
-/// §2.5: the first battery of a single group.
-pub(crate) const ADDRESS: u8 = 0x02;
 /// The VER this BMS speaks and answers 0x4F with (§2.10: the V3.3 examples use `20`).
 pub(crate) const VERSION: u8 = 0x20;
 
@@ -83,6 +85,8 @@ pub(crate) struct PylonStatus {
     pub(crate) charge_over_temperature: bool,
     /// DHTP (0x44 status 1 bit 5).
     pub(crate) discharge_over_temperature: bool,
+    /// Each cell's voltage, cell 1 first.
+    pub(crate) cell_voltages: Vec<f64>,
 }
 
 /// The pack on the bus: its address and the answers the DUT profile fixes.
@@ -91,6 +95,9 @@ pub(crate) struct PylonBms {
     adr: u8,
     cells: u8,
     total_mah: u32,
+    /// Cell voltage warning levels (0x44 cell states), V.
+    cell_high_v: f64,
+    cell_low_v: f64,
     /// 0x51 INFO.
     manufacturer_info: Vec<u8>,
     /// 0x47 INFO.
@@ -98,13 +105,17 @@ pub(crate) struct PylonBms {
 }
 
 impl PylonBms {
-    pub(crate) fn new(p: &PackParams) -> Self {
+    /// The pack answering at `address` (its DIP setting).
+    pub(crate) fn new(p: &PackParams, address: u8) -> Self {
         Self {
-            adr: ADDRESS,
+            adr: address,
             cells: u8::try_from(p.cells_in_series.max(1)).unwrap_or(u8::MAX),
-            total_mah: (p.capacity_ah * 1000.0)
+            // The full-charge capacity: rated x SOH (Lesso glossary, SOH).
+            total_mah: (p.capacity_ah * p.soh_percent / 100.0 * 1000.0)
                 .round()
                 .clamp(0.0, f64::from(0xFF_FFFF)) as u32,
+            cell_high_v: p.alarms.cell_high_v,
+            cell_low_v: p.alarms.cell_low_v,
             manufacturer_info: manufacturer_info(p),
             system_parameters: system_parameters(p),
         }
@@ -192,10 +203,9 @@ impl PylonBms {
     /// 0x42, §2.8.
     fn analog(&self, command_value: u8, s: &PylonStatus) -> Vec<u8> {
         let r = &s.report;
-        let cell_mv = millis(r.pack_voltage_v / f64::from(self.cells)) as i16;
         let mut info = vec![DATA_FLAG, command_value, self.cells];
-        for _ in 0..self.cells {
-            info.extend_from_slice(&cell_mv.to_be_bytes());
+        for cell_v in self.cell_voltages(s) {
+            info.extend_from_slice(&(millis(cell_v) as i16).to_be_bytes());
         }
         info.push(TEMPERATURES);
         let temperature = tenths_kelvin(r.temperature_c);
@@ -237,11 +247,16 @@ impl PylonBms {
             }
         };
         let mut info = vec![DATA_FLAG, command_value, self.cells];
-        let cell = state(
-            r.cell_overvoltage || r.alarm_cell_high_voltage,
-            r.cell_undervoltage || r.alarm_cell_low_voltage,
-        );
-        info.extend(std::iter::repeat_n(cell, usize::from(self.cells)));
+        let cells = self.cell_voltages(s);
+        let (low, high) = super::balancing::extremes(&cells).unwrap_or((0.0, 0.0));
+        let high_flag = r.cell_overvoltage || r.alarm_cell_high_voltage;
+        let low_flag = r.cell_undervoltage || r.alarm_cell_low_voltage;
+        for v in &cells {
+            info.push(state(
+                high_flag && (*v >= self.cell_high_v || *v >= high),
+                low_flag && (*v <= self.cell_low_v || *v <= low),
+            ));
+        }
         info.push(TEMPERATURES);
         let temperature = state(
             r.over_temperature || r.alarm_high_temperature,
@@ -277,16 +292,23 @@ impl PylonBms {
             (6, r.pack_current_a < -EFFECTIVE_CURRENT_A),
             (3, r.soc_percent >= 100.0),
         ]);
-        let cell_v = r.pack_voltage_v / f64::from(self.cells);
-        let cell_error = !(CELL_ERROR_LOW_V..=CELL_ERROR_HIGH_V).contains(&cell_v);
-        let errors: u16 = if cell_error {
-            ((1u32 << self.cells.min(16)) - 1) as u16
-        } else {
-            0
-        };
+        let errors = cells
+            .iter()
+            .take(16)
+            .enumerate()
+            .filter(|(_, v)| !(CELL_ERROR_LOW_V..=CELL_ERROR_HIGH_V).contains(*v))
+            .fold(0u16, |e, (i, _)| e | (1 << i));
         let [status_5, status_4] = errors.to_be_bytes();
         info.extend_from_slice(&[status_1, status_2, status_3, status_4, status_5]);
         info
+    }
+
+    /// One voltage per cell of the answer; cells the status lacks read as the average.
+    fn cell_voltages(&self, s: &PylonStatus) -> Vec<f64> {
+        let average = s.report.pack_voltage_v / f64::from(self.cells.max(1));
+        (0..usize::from(self.cells))
+            .map(|i| s.cell_voltages.get(i).copied().unwrap_or(average))
+            .collect()
     }
 
     /// 0x92, §2.10: the limits and enables of CAN 0x351 and 0x35C.
@@ -421,7 +443,7 @@ mod tests {
     use super::*;
 
     fn bms() -> PylonBms {
-        PylonBms::new(&PackParams::lesso_lsrr51v100ah())
+        PylonBms::new(&PackParams::lesso_lsrr51v100ah(), 2)
     }
 
     fn status() -> PylonStatus {
@@ -457,6 +479,7 @@ mod tests {
             discharge_mosfet_on: true,
             charge_over_temperature: false,
             discharge_over_temperature: false,
+            cell_voltages: vec![3.3; 16],
         }
     }
 
@@ -492,7 +515,7 @@ mod tests {
     fn a_small_pack_uses_the_2_byte_capacities() {
         let mut p = PackParams::lesso_lsrr51v100ah();
         p.capacity_ah = 50.0;
-        let frame = PylonBms::new(&p)
+        let frame = PylonBms::new(&p, 2)
             .answer(&request("~20024642E00202FD33\r"), &status())
             .unwrap();
         let a = AnalogData::parse(&frame.info).unwrap();

@@ -232,6 +232,55 @@ mod tests {
         assert!(!p.active());
     }
 
+    /// Manual 3.4 CUVP: "released only when all the cell voltage back to the release
+    /// voltage range".
+    #[test]
+    fn cuvp_releases_only_when_all_cells_are_back() {
+        let mut p = cuvp();
+        let mut t = Instant::now();
+        let spread = |min_cell_v: f64| Cells {
+            max_cell_v: 3.25,
+            min_cell_v,
+            pack_v: 51.0,
+            current_a: 0.0,
+        };
+        hold(
+            &mut p,
+            &mut t,
+            Cells {
+                current_a: -50.0,
+                ..spread(2.85)
+            },
+            2.0,
+        );
+        assert!(
+            p.active(),
+            "one low cell trips it, the pack well above PUVP"
+        );
+        hold(&mut p, &mut t, spread(2.99), 3600.0);
+        assert!(
+            p.active(),
+            "the pack and fifteen cells are back, the lowest is not"
+        );
+        hold(&mut p, &mut t, spread(3.01), 0.0);
+        assert!(!p.active());
+    }
+
+    /// Manual 3.4 COVP: "if any cell ... reach the protection value".
+    #[test]
+    fn covp_trips_on_the_highest_cell() {
+        let mut p = covp();
+        let mut t = Instant::now();
+        let c = Cells {
+            max_cell_v: 3.56,
+            min_cell_v: 3.45,
+            pack_v: 55.4,
+            current_a: 20.0,
+        };
+        hold(&mut p, &mut t, c, 2.0);
+        assert!(p.active());
+    }
+
     #[test]
     fn a_brief_excursion_does_not_trip() {
         let mut p = cuvp();

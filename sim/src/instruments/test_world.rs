@@ -11,6 +11,7 @@ pub(super) fn lesso_world() -> World {
         pack: PackParams::lesso_lsrr51v100ah(),
         defects: Vec::new(),
         faults: Vec::new(),
+        installation: Default::default(),
     };
     World::new(&config, clock::now())
 }

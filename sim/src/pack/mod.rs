@@ -1,11 +1,14 @@
 //! The cells: open-circuit voltage from state of charge, coulomb counting, and the
 //! pack's temperature.
 //!
-//! All cells of the string are identical (no imbalance yet), so the pack is one cell
-//! curve times the number of cells in series plus one DC resistance.
+//! The string is a number of cells in series, each with its own capacity and initial
+//! SOC drawn from a seeded spread (`spread`), its voltage from one LFP curve (`ocv`)
+//! plus a share of the pack's DC resistance (`cells`). One temperature for the pack
+//! (`thermal`).
 
 mod cells;
 mod ocv;
+mod spread;
 mod thermal;
 
 pub(crate) use cells::Pack;

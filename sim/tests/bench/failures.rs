@@ -44,6 +44,7 @@ fn start(pack: PackParams, defects: &[Defect]) -> SimBench {
         pack,
         defects: defects.to_vec(),
         faults: Vec::new(),
+        installation: Default::default(),
     })
 }
 

@@ -200,6 +200,7 @@ fn config_with(fault: InstrumentFault) -> SimConfig {
         pack: PackParams::lesso_lsrr51v100ah(),
         defects: Vec::new(),
         faults: vec![fault],
+        installation: Default::default(),
     }
 }
 

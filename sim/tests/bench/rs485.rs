@@ -34,8 +34,13 @@ async fn every_command_parses_and_shows_the_idle_twin() {
     let a = c.analog(ADR).await.unwrap();
     assert_eq!(a.command_value, ADR);
     assert_eq!(a.cell_voltages.len(), 16);
-    let cell = (s.bms.pack_voltage_v / 16.0 * 1000.0).round() / 1000.0;
-    assert!(a.cell_voltages.iter().all(|v| *v == cell));
+    let cells: Vec<f64> = s
+        .bms
+        .cell_voltages_v
+        .iter()
+        .map(|v| (v * 1000.0).round() / 1000.0)
+        .collect();
+    assert_eq!(a.cell_voltages, cells, "each cell's own voltage");
     assert_eq!(a.voltage, (s.bms.pack_voltage_v * 1000.0).round() / 1000.0);
     assert_eq!(a.temperatures, vec![25.0; 5]);
     assert_eq!(a.current, 0.0);

@@ -25,11 +25,14 @@ async fn fifteen_minutes() -> (Vec<CanFrame>, SimSnapshot) {
     io.press_reset(4.0).await;
     frames.extend(can.collect(secs(60.0)).await);
     io.press_reset(4.0).await;
+    // Awake again; the load goes on once the pack's pre-charge has passed (Lesso 3.2):
+    // a sink holding the terminals at 48 V during it would fail the pre-charge.
+    frames.extend(can.collect(secs(5.0)).await);
     source.set("SOUR:VOLT 48").await;
     source.set("SOUR:CURR:LIM:NEG -60").await;
     source.set("OUTP ON").await;
     frames.extend(
-        can.collect(secs(900.0 - 180.0 - 200.0 - 8.0 - 4.0 - 60.0 - 4.0))
+        can.collect(secs(900.0 - 180.0 - 200.0 - 8.0 - 4.0 - 60.0 - 4.0 - 5.0))
             .await,
     );
     (frames, after(&bench, 0.0).await)

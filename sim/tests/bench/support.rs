@@ -24,6 +24,7 @@ pub fn bench(defects: &[Defect]) -> SimBench {
         pack: PackParams::lesso_lsrr51v100ah(),
         defects: defects.to_vec(),
         faults: Vec::new(),
+        installation: Default::default(),
     })
 }
 

@@ -18,6 +18,7 @@ fn bench() -> SimBench {
         pack: PackParams::lesso_lsrr51v100ah(),
         defects: Vec::new(),
         faults: Vec::new(),
+        installation: Default::default(),
     })
 }
 
