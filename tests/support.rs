@@ -104,10 +104,25 @@ pub fn assert_deterministic() -> Result<(), Failed> {
             .zip(&b_bytes)
             .position(|(x, y)| x != y)
             .unwrap_or(a_bytes.len().min(b_bytes.len()));
+        // Say how each run ended: a difference is a bug to find, and its first clue is
+        // usually which run stopped early and why.
+        let context = |bytes: &[u8]| {
+            let start = first.saturating_sub(300).min(bytes.len());
+            let end = (first + 300).min(bytes.len());
+            String::from_utf8_lossy(&bytes[start..end]).into_owned()
+        };
         return Err(format!(
-            "event logs differ from byte {first} ({} vs {} bytes)",
+            "event logs differ from byte {first} ({} vs {} bytes)\n\
+             run a: {:?} {:?}\nrun b: {:?} {:?}\n\
+             around the difference in a:\n{}\nin b:\n{}",
             a_bytes.len(),
-            b_bytes.len()
+            b_bytes.len(),
+            a.verdict,
+            a.message,
+            b.verdict,
+            b.message,
+            context(&a_bytes),
+            context(&b_bytes)
         )
         .into());
     }
