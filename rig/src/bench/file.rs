@@ -383,12 +383,16 @@ impl Bench {
                     format!("boards: {}", names.join(", "))
                 }));
             };
-            check_wire(spec, kind, number.value, bit.map(|b| b.value)).map_err(|msg| {
-                let span = match bit {
-                    Some(b) if msg.starts_with("bit") => Span::of_scalar(&b.referenced, &file.text),
-                    _ => Span::of_scalar(&number.referenced, &file.text),
+            check_wire(spec, kind, number.value, bit.map(|b| b.value)).map_err(|wrong| {
+                let (field, msg) = match wrong {
+                    WrongWire::Number(msg) => (&number.referenced, msg),
+                    WrongWire::Bit(msg) => (bit.map_or(&number.referenced, |b| &b.referenced), msg),
                 };
-                Problem::at(&file, span, format!("{kind} `{name}`: {msg}"))
+                Problem::at(
+                    &file,
+                    Span::of_scalar(field, &file.text),
+                    format!("{kind} `{name}`: {msg}"),
+                )
             })?;
             Ok(BoardWire {
                 board: board.value.clone(),
@@ -963,6 +967,12 @@ impl std::fmt::Display for WireKind {
     }
 }
 
+/// What is wrong with a wire, by the field that is wrong.
+enum WrongWire {
+    Number(String),
+    Bit(String),
+}
+
 /// Whether a relay channel or an input exists on the board, numbered as the
 /// instrument numbers it; `Err` says what does.
 fn check_wire(
@@ -970,43 +980,46 @@ fn check_wire(
     kind: WireKind,
     number: u16,
     bit: Option<u8>,
-) -> Result<(), String> {
+) -> Result<(), WrongWire> {
+    use WrongWire::{Bit, Number};
     let no_bit = || match bit {
-        Some(_) => Err(format!(
+        Some(_) => Err(Bit(format!(
             "bit numbers apply to DAQ970A digital ports only, not to a `{}`",
             board.driver.name()
-        )),
+        ))),
         None => Ok(()),
     };
     match board.driver {
         Driver::Daq970a => {
             if DaqChannel::new(number).is_none() {
-                return Err(format!(
+                return Err(Number(format!(
                     "DAQ970A channels are slot*100+channel (101 to 399), not {number}"
-                ));
+                )));
             }
             match (kind, bit) {
                 (WireKind::Relay, _) => no_bit(),
                 (WireKind::Input, Some(b)) if b <= 7 => Ok(()),
-                (WireKind::Input, Some(b)) => Err(format!("bit is 0 to 7, not {b}")),
-                (WireKind::Input, None) => Err(format!(
+                (WireKind::Input, Some(b)) => Err(Bit(format!("bit is 0 to 7, not {b}"))),
+                (WireKind::Input, None) => Err(Number(format!(
                     "a DAQ970A input is a bit of a digital port: add `bit: 0` to 7 to port {number}"
-                )),
+                ))),
             }
         }
         Driver::NumatoRelay => {
             if number >= board.channels {
-                return Err(format!(
+                return Err(Number(format!(
                     "the Numato module has {} channels, numbered 0 to {}, not {number}",
                     board.channels,
                     board.channels - 1
-                ));
+                )));
             }
             no_bit()
         }
         _ => {
             if !(1..=8).contains(&number) {
-                return Err(format!("the board has channels 1 to 8, not {number}"));
+                return Err(Number(format!(
+                    "the board has channels 1 to 8, not {number}"
+                )));
             }
             no_bit()
         }

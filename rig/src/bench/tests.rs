@@ -162,4 +162,15 @@ fn a_load_has_no_voltage_or_charge_safe_state() {
         err.contains("`safe_state.voltage` does not apply to the `scpi-load` instrument `source`"),
         "{err}"
     );
+    let charging = DAQ_NUMATO.replace(
+        "    ratings: { max_voltage: 120 V, max_current: 60 A }\n",
+        "    ratings: { max_voltage: 120 V, max_current: 60 A }\n    safe_state: { current_limit: 5 A }\n",
+    );
+    let err = parse(&charging).unwrap_err();
+    assert!(
+        err.contains(
+            "`safe_state.current_limit` does not apply to the `scpi-load` instrument `source`"
+        ),
+        "{err}"
+    );
 }
