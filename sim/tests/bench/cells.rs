@@ -1,22 +1,11 @@
 //! The string of cells: a spread pack's extreme cells drive the cell protections, the
 //! balancer narrows the spread during a long charge, and the imbalance warning.
 
-use rig_sim::{CellParams, PackParams, SimBench, SimConfig, SimSnapshot};
+use rig_sim::{CellParams, PackParams, SimBench, SimSnapshot};
 
-use crate::support::{Io, Scpi, after};
+use crate::support::{Scpi, after, ready_with};
 
 const HOUR: f64 = 3600.0;
-
-async fn ready_with(pack: PackParams) -> SimBench {
-    let bench = SimBench::start(SimConfig {
-        pack,
-        defects: Vec::new(),
-        faults: Vec::new(),
-        installation: Default::default(),
-    });
-    Io::open(&bench).decouple().await;
-    bench
-}
 
 fn spread_pack(capacity_spread: f64, soc_spread: f64) -> PackParams {
     PackParams {

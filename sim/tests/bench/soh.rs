@@ -6,20 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rig_drivers::rs485::pylontech::PylontechClient;
-use rig_sim::{PackParams, SimBench, SimConfig};
+use rig_sim::{PackParams, SimBench};
 
-use crate::support::{Can, Io, Scpi, after};
-
-async fn ready_with(pack: PackParams) -> SimBench {
-    let bench = SimBench::start(SimConfig {
-        pack,
-        defects: Vec::new(),
-        faults: Vec::new(),
-        installation: Default::default(),
-    });
-    Io::open(&bench).decouple().await;
-    bench
-}
+use crate::support::{Can, Scpi, after, ready_with};
 
 fn aged(soh_percent: f64) -> PackParams {
     PackParams {

@@ -28,6 +28,18 @@ pub fn bench(defects: &[Defect]) -> SimBench {
     })
 }
 
+/// A bench with this pack and a decoupled relay board, ready for a test to drive.
+pub async fn ready_with(pack: PackParams) -> SimBench {
+    let bench = SimBench::start(SimConfig {
+        pack,
+        defects: Vec::new(),
+        faults: Vec::new(),
+        installation: Default::default(),
+    });
+    Io::open(&bench).decouple().await;
+    bench
+}
+
 /// `text` written, then bytes read one at a time until the reply ends with `end`.
 pub async fn ask_until(pipe: &mut DuplexStream, text: &str, end: &[u8]) -> String {
     pipe.write_all(text.as_bytes()).await.unwrap();
