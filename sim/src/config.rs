@@ -19,10 +19,23 @@ pub struct SimConfig {
 }
 
 /// How the pack is set up on site, beyond what its DUT profile says.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Installation {
     /// The DIP switches (of the master, the pack the rig talks to).
     pub dip: DipSettings,
+    /// Packs in parallel, the master included (1: single mode). Lesso 3.3.2 "Max
+    /// parallel number 32pcs", LOSUN 1 "Max 15 batteries in parallel".
+    pub packs: u8,
+}
+
+impl Default for Installation {
+    /// One pack with its default DIP settings.
+    fn default() -> Self {
+        Self {
+            dip: DipSettings::default(),
+            packs: 1,
+        }
+    }
 }
 
 /// The pack and its BMS as the DUT profile describes them.

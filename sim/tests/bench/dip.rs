@@ -17,7 +17,10 @@ fn bench_with(dip: DipSettings) -> SimBench {
         pack: PackParams::lesso_lsrr51v100ah(),
         defects: Vec::new(),
         faults: Vec::new(),
-        installation: Installation { dip },
+        installation: Installation {
+            dip,
+            ..Installation::default()
+        },
     })
 }
 
