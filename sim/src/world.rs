@@ -199,8 +199,10 @@ impl World {
                 return;
             }
             let (_, readings) = self.readings();
-            let quiet = if self.units.len() == 1 { 0.0 } else { QUIET_A };
-            let flowing = readings.iter().any(|r| r.current_a.abs() > quiet);
+            let flowing = match &readings[..] {
+                [one] => one.current_a != 0.0,
+                all => all.iter().any(|r| r.current_a.abs() > QUIET_A),
+            };
             let air_c = self.chamber.air.air_c();
             let thermally_settled =
                 self.chamber.air.settled() && self.units.iter().all(|u| u.thermal.settled(air_c));
