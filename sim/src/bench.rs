@@ -123,7 +123,8 @@ impl SimBench {
 
     /// Byte endpoints: "source" (SCPI source/sink, generic dialect), "io" (Waveshare
     /// Modbus RTU Relay (D), unit 1), "chamber" (Watlow F4T, Modbus TCP, unit 1),
-    /// "rs485" (the BMS's RS485 port, Pylontech protocol, address 2), "chamber_f4"
+    /// "rs485" (the BMS's RS485 port, Pylontech protocol, address 2; with packs in
+    /// parallel slave k at 2 + k), "chamber_f4"
     /// (Watlow F4, Modbus RTU, address 1), "chamber_espec" (ESPEC P-300, ASCII),
     /// "daq970a" (Keysight DAQ970A, SCPI), "numato" (Numato 8-channel relay module,
     /// ASCII), "load_dl3000" / "load_bk8600" (electronic loads, SCPI). The chamber

@@ -2,7 +2,9 @@
 //! peak-discharge limits, COVP/POVP, CUVP/PUVP, CHTP/DHTP/CLTP/DLTP, SCP, reversed
 //! polarity, sensor failure), the RUN/ALM/SOC LEDs, the reset button, sleep and wake,
 //! the SOC display, the rapid-shutdown input, the dry contacts, what it announces on
-//! CAN and what it answers on RS485 (Pylontech protocol). The main type is [`Firmware`].
+//! CAN and what it answers on RS485 (Pylontech protocol). The main type is [`Firmware`],
+//! one per pack; with packs in parallel, `parallel` is the master's report for the
+//! whole system and `rs485_chain` the group's addresses on the RS485 bus.
 
 mod balancing;
 mod button;
