@@ -6,7 +6,7 @@ use rig_drivers::can::{CanDatabase, MemoryCanBus, MemoryCanPort, PYLON_LV_DBC};
 use tokio::io::DuplexStream;
 use tokio::task::AbortHandle;
 
-use crate::bms::PylonBms;
+use crate::bms::PylonChain;
 use crate::clock::{self, secs};
 use crate::config::SimConfig;
 use crate::error::{EndpointKind, SimError};
@@ -28,7 +28,8 @@ const IO: &str = "io";
 const CAN0: &str = "can0";
 /// Watlow F4T thermal chamber controller, Modbus TCP (MBAP framing), unit 1.
 const CHAMBER: &str = "chamber";
-/// The BMS's RS485 port, Pylontech protocol, the pack at address 2.
+/// The BMS's RS485 port, Pylontech protocol: the master at its DIP address (2 by
+/// default), slave k at that address + k.
 const RS485: &str = "rs485";
 /// Watlow F4 chamber controller, Modbus RTU, address 1, on the same chamber air.
 const CHAMBER_F4: &str = "chamber_f4";
@@ -70,8 +71,8 @@ pub struct SimBench {
     world: Arc<Mutex<World>>,
     faults: Vec<ArmedFault>,
     can_bus: MemoryCanBus,
-    /// The pack as it answers on RS485.
-    rs485: PylonBms,
+    /// The packs as they answer on RS485.
+    rs485: PylonChain,
     rs485_baud: crate::dip::Baud,
     tasks: Mutex<Vec<AbortHandle>>,
 }
@@ -109,7 +110,12 @@ impl SimBench {
             world,
             faults,
             can_bus,
-            rs485: PylonBms::new(&config.pack, config.installation.dip.rs485_address),
+            rs485: PylonChain::new(
+                &config.pack,
+                config.installation.dip.rs485_address,
+                crate::world::pack_count(&config),
+                crate::defects::DefectSet::from_list(&config.defects),
+            ),
             rs485_baud: config.installation.dip.rs485_baud,
             tasks: Mutex::new(tasks),
         }
@@ -117,7 +123,8 @@ impl SimBench {
 
     /// Byte endpoints: "source" (SCPI source/sink, generic dialect), "io" (Waveshare
     /// Modbus RTU Relay (D), unit 1), "chamber" (Watlow F4T, Modbus TCP, unit 1),
-    /// "rs485" (the BMS's RS485 port, Pylontech protocol, address 2), "chamber_f4"
+    /// "rs485" (the BMS's RS485 port, Pylontech protocol, address 2; with packs in
+    /// parallel slave k at 2 + k), "chamber_f4"
     /// (Watlow F4, Modbus RTU, address 1), "chamber_espec" (ESPEC P-300, ASCII),
     /// "daq970a" (Keysight DAQ970A, SCPI), "numato" (Numato 8-channel relay module,
     /// ASCII), "load_dl3000" / "load_bk8600" (electronic loads, SCPI). The chamber
@@ -148,10 +155,10 @@ impl SimBench {
         let task = match endpoint {
             SOURCE => runtime.spawn(serve_scpi(world, server)),
             RS485 => {
-                let bms = self.rs485.clone();
+                let chain = self.rs485.clone();
                 let baud = self.rs485_baud;
                 runtime.spawn(async move {
-                    let _ = serve_rs485(world, bms, baud, server).await;
+                    let _ = serve_rs485(world, chain, baud, server).await;
                 })
             }
             RS232 => runtime.spawn(async move {

@@ -28,6 +28,43 @@ pub struct Installation {
     pub packs: u8,
 }
 
+/// Lesso 3.3.2 "Max parallel number 32pcs".
+pub const MAX_PACKS: u8 = 32;
+
+impl Installation {
+    /// `packs` must be 1..=32 ([`MAX_PACKS`]).
+    pub fn validate(&self) -> Result<(), InvalidParams> {
+        if (1..=MAX_PACKS).contains(&self.packs) {
+            Ok(())
+        } else {
+            Err(InvalidParams {
+                problems: vec![ParamProblem {
+                    field: "installation.packs",
+                    value: f64::from(self.packs),
+                    expected: "1..=32 (Lesso 3.3.2 \"Max parallel number 32pcs\")",
+                }],
+            })
+        }
+    }
+}
+
+impl SimConfig {
+    /// The pack parameters and the installation, every problem of both.
+    pub fn validate(&self) -> Result<(), InvalidParams> {
+        let mut problems = Vec::new();
+        for result in [self.pack.validate(), self.installation.validate()] {
+            if let Err(e) = result {
+                problems.extend(e.problems);
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(InvalidParams { problems })
+        }
+    }
+}
+
 impl Default for Installation {
     /// One pack with its default DIP settings.
     fn default() -> Self {

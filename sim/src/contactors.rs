@@ -28,6 +28,14 @@ pub(crate) struct Contactors {
     pub(crate) reversed: bool,
 }
 
+impl Contactors {
+    /// Neither contactor closed.
+    pub(crate) const NONE: Contactors = Contactors {
+        short_circuit: false,
+        reversed: false,
+    };
+}
+
 /// The circuit at one instant.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct BenchPoint {

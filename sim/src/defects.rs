@@ -70,6 +70,14 @@ pub enum Defect {
     Rs485TurnOffIgnored,
     /// Bytes on the RS232 port do not wake a sleeping pack.
     Rs232WakeIgnored,
+    /// Packs in parallel: the master announces one pack's current limits, not N times.
+    ParallelLimitsNotScaled,
+    /// Packs in parallel: the slaves never answer on RS485 at their addresses.
+    SlaveSilentOnRs485,
+    /// Packs in parallel: the master's CAN flags show only its own pack's state.
+    SlaveAlarmsNotAggregated,
+    /// Packs in parallel: 0x359 byte 4 says 1 module whatever the number.
+    ModuleCountStuckAtOne,
 }
 
 impl Defect {
@@ -105,6 +113,10 @@ impl Defect {
         Defect::ForcedRechargeNever,
         Defect::Rs485TurnOffIgnored,
         Defect::Rs232WakeIgnored,
+        Defect::ParallelLimitsNotScaled,
+        Defect::SlaveSilentOnRs485,
+        Defect::SlaveAlarmsNotAggregated,
+        Defect::ModuleCountStuckAtOne,
     ];
 
     /// The snake_case name used in bench files and on the command line.
@@ -140,6 +152,10 @@ impl Defect {
             Defect::ForcedRechargeNever => "forced_recharge_never",
             Defect::Rs485TurnOffIgnored => "rs485_turn_off_ignored",
             Defect::Rs232WakeIgnored => "rs232_wake_ignored",
+            Defect::ParallelLimitsNotScaled => "parallel_limits_not_scaled",
+            Defect::SlaveSilentOnRs485 => "slave_silent_on_rs485",
+            Defect::SlaveAlarmsNotAggregated => "slave_alarms_not_aggregated",
+            Defect::ModuleCountStuckAtOne => "module_count_stuck_at_one",
         }
     }
 
@@ -232,6 +248,18 @@ impl Defect {
                 "RS485 0x95 \"Turn off module\" is answered normally but the pack stays on"
             }
             Defect::Rs232WakeIgnored => "bytes on the RS232 port do not wake a sleeping pack",
+            Defect::ParallelLimitsNotScaled => {
+                "with packs in parallel the master announces one pack's charge and discharge current limits on CAN 0x351 instead of the sum over the packs"
+            }
+            Defect::SlaveSilentOnRs485 => {
+                "with packs in parallel the slave packs never answer RS485 requests at their own addresses (master address + 1, + 2, ...)"
+            }
+            Defect::SlaveAlarmsNotAggregated => {
+                "with packs in parallel the master's CAN 0x359 protection and alarm flags show only its own pack: a slave's protection or failure is not reported"
+            }
+            Defect::ModuleCountStuckAtOne => {
+                "CAN 0x359 byte 4 (number of modules) always says 1, however many packs answer the master"
+            }
         }
     }
 
@@ -325,6 +353,18 @@ impl Defect {
             }
             Defect::Rs232WakeIgnored => {
                 "LOSUN manual 2.3-3 wake-up 3): \"Activating through the RS232 port\""
+            }
+            Defect::ParallelLimitsNotScaled => {
+                "Lesso manual 5.6 inverter settings: \"Max. charging current limited value 70A*N\", \"Max. discharging current limited value 100A*N (N is the Quantity of the battery pack)\""
+            }
+            Defect::SlaveSilentOnRs485 => {
+                "Lesso manual 3.3.2 \"Max parallel number 32pcs\" with each pack at its own address (LOSUN manual 2.4: DIP address per pack, \"avoid setting the same address\"); Pylontech single group: slaves at 0x03, 0x04, ... (protocols.md 2.5)"
+            }
+            Defect::SlaveAlarmsNotAggregated => {
+                "Lesso manual 3.3.3 F / 5.3: the master battery talks to the inverter for the whole parallel system; its 0x359 flags cover every pack (protocols.md 1.4)"
+            }
+            Defect::ModuleCountStuckAtOne => {
+                "Lesso manual 3.3.2 \"Max parallel number 32pcs\": 0x359 byte 4 \"Number of modules (packs) in parallel\" (protocols.md 1.4)"
             }
         }
     }

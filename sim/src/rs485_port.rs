@@ -1,5 +1,6 @@
-//! The pack's RS485 port on a byte stream: frames between SOI `~` and EOI CR, answered
-//! by [`PylonBms`] with the world brought up to the instant each request arrives.
+//! The packs' RS485 bus on a byte stream: frames between SOI `~` and EOI CR, answered
+//! by the pack addressed ([`PylonChain`]) with the world brought up to the instant each
+//! request arrives.
 //!
 //! The port runs at the DIP baud rate, 8N1 (by default 9600 Bd: LOSUN 2.6-1 "default
 //! baud rate of 9600bps"; Lesso 3.3.3.3 DIP 1 OFF; 115200 Bd with Lesso DIP 1 ON), so
@@ -18,7 +19,7 @@ use rig_drivers::rs485::pylontech::codec::{EOI, MAX_FRAME_LEN, SOI};
 use rig_drivers::rs485::pylontech::{decode_frame, encode_frame};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::bms::PylonBms;
+use crate::bms::PylonChain;
 use crate::clock::{self, Duration};
 use crate::dip::Baud;
 use crate::world::{World, lock};
@@ -29,7 +30,7 @@ const BITS_PER_CHAR: u64 = 10;
 /// Answer Pylontech requests on `io` until the peer closes it.
 pub(crate) async fn serve_rs485<T>(
     world: Arc<Mutex<World>>,
-    bms: PylonBms,
+    chain: PylonChain,
     baud: Baud,
     mut io: T,
 ) -> std::io::Result<()>
@@ -40,33 +41,29 @@ where
     let mut chunk = [0u8; 512];
     loop {
         while let Some(body) = frames.next_body() {
-            let mut turn_off = false;
+            let mut turn_off = None;
             let answer = {
                 let mut world = lock(&world);
                 world.advance_to(clock::now());
-                world
-                    .rs485_status()
-                    .and_then(|status| match decode_frame(&body) {
-                        Ok(request) => {
-                            let answer = bms.answer(&request, &status);
-                            turn_off = answer
-                                .as_ref()
-                                .is_some_and(|a| PylonBms::turns_off(&request, a));
-                            answer
-                        }
-                        Err(bad) => bms.answer_bad(&body, &bad),
-                    })
+                let statuses = world.rs485_statuses();
+                match decode_frame(&body) {
+                    Ok(request) => chain.answer(&request, &statuses).map(|a| {
+                        turn_off = a.turn_off;
+                        a.frame
+                    }),
+                    Err(bad) => chain.answer_bad(&body, &bad, &statuses),
+                }
             };
             if let Some(frame) = answer {
                 let wire = encode_frame(&frame);
                 clock::sleep_until(clock::now() + wire_time(wire.len(), baud)).await;
                 io.write_all(&wire).await?;
             }
-            if turn_off {
+            if let Some(pack) = turn_off {
                 // 0x95: the pack answers, then turns off.
                 let mut world = lock(&world);
                 world.advance_to(clock::now());
-                world.turn_off();
+                world.turn_off(pack);
             }
         }
         match io.read(&mut chunk).await? {
@@ -182,30 +179,35 @@ mod tests {
 
     #[test]
     fn any_bytes_through_the_whole_answer_path_never_panic() {
-        use crate::bms::PylonStatus;
-        use crate::config::PackParams;
+        use crate::config::{Installation, PackParams};
+        use crate::defects::DefectSet;
         let params = PackParams::lesso_lsrr51v100ah();
-        let bms = PylonBms::new(&params, 2);
+        let chain = PylonChain::new(&params, 2, 3, DefectSet::default());
         let world = World::new(
             &crate::config::SimConfig {
                 pack: params,
                 defects: Vec::new(),
                 faults: Vec::new(),
-                installation: Default::default(),
+                installation: Installation {
+                    packs: 3,
+                    ..Default::default()
+                },
             },
             clock::now(),
         );
-        let status: PylonStatus = world.rs485_status().unwrap();
+        let statuses = world.rs485_statuses();
+        assert!(statuses.iter().all(Option::is_some));
         let mut bytes = Bytes::new(11);
         for _ in 0..2000 {
-            let mut input = b"~2002".to_vec();
+            let mut input = b"~20".to_vec();
+            input.extend(bytes.string(2, Some(b"0123456")));
             input.extend(bytes.string(120, Some(b"~\r0123456789ABCDEFG")));
             input.push(b'\r');
             let (bodies, _) = split(&input);
             for body in bodies {
                 let _ = match decode_frame(&body) {
-                    Ok(request) => bms.answer(&request, &status),
-                    Err(bad) => bms.answer_bad(&body, &bad),
+                    Ok(request) => chain.answer(&request, &statuses).map(|a| a.frame),
+                    Err(bad) => chain.answer_bad(&body, &bad, &statuses),
                 };
             }
         }

@@ -11,7 +11,12 @@ pub struct SimSnapshot {
     pub relays: RelaySnapshot,
     /// The pack's dry contacts (manual 3.3.3.1 D); `true` = closed.
     pub dry_contacts: DryContacts,
+    /// The master's BMS (the pack the bench is wired to; the only one with one pack).
     pub bms: BmsSnapshot,
+    /// Every pack in parallel, the master first (`packs[0].bms == bms`).
+    pub packs: Vec<PackSnapshot>,
+    /// Voltage of the packs' common DC bus, V.
+    pub bus_voltage_v: f64,
     pub can: CanSnapshot,
     pub chamber: ChamberSnapshot,
 }
@@ -70,6 +75,17 @@ pub struct RelaySnapshot {
 pub struct DryContacts {
     pub charge_enable: bool,
     pub discharge_enable: bool,
+}
+
+/// One pack of the parallel system.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PackSnapshot {
+    /// Pack 0, the one with the empty Link IN port (Lesso 5.3).
+    pub master: bool,
+    /// The M/S LED (Lesso 3.3.3 F): on for the master in parallel mode, off for a
+    /// slave and in single mode.
+    pub ms_led: bool,
+    pub bms: BmsSnapshot,
 }
 
 /// The BMS twin.

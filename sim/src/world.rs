@@ -9,6 +9,19 @@
 //! every command, so they act within one step (at most a second) of a slow drift. The
 //! world sits behind a `std::sync::Mutex` that is never held across an `.await`.
 //!
+//! Packs in parallel (`Installation::packs`, see `bus` and `unit`): pack 0 is the
+//! master. The bench is wired to the master and the common terminals: the button,
+//! the dry contacts, the LEDs, relay 5 (NTC lead) and the contactors. Relay 2 drives
+//! every pack's rapid-shutdown input: the installer wires the inputs in parallel, so
+//! that a rapid shutdown does not depend on the internal link (an assumption; neither
+//! manual says). Relay 6 opens the NTC lead of the last pack in the chain (a slave
+//! fault a plan can inject; nothing with one pack). The master's 3-6 s press to sleep
+//! sends the slaves to sleep, then the master (LOSUN 2.3-2 "the master pack will shut
+//! down after all slave packs shut down"; assumed for Lesso too), in the same instant;
+//! a press that wakes the master wakes its slaves. The master alone talks CAN, for the
+//! whole system (`bms::aggregate`). With several packs, inter-pack equalising currents
+//! below `QUIET_A` do not force one-second steps.
+//!
 //! Wiring of the built-in bench: relay 1 is across the pack's reset button (closed =
 //! pressed), relay 2 drives the rapid-shutdown input, input 1 reads
 //! dry contact output 1 (charge enable), input 2 reads dry contact output 2 (discharge
@@ -40,25 +53,27 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use rig_drivers::can::{CanDatabase, CanFrame};
 
-use crate::bms::{
-    ChargeState, Firmware, PackReading, PylonStatus, bleeding, encode_frames, extremes,
-};
-use crate::circuit::{OperatingPoint, PackTerminal, SourceSettings};
+use crate::bms::{CanReport, Member, PackReading, PylonStatus, aggregate, encode_frames};
+use crate::bus::{BusPoint, BusTerminal, operate_bus};
+use crate::circuit::SourceSettings;
 use crate::clock::{Duration, Instant};
-use crate::config::{BalancingParams, SimConfig};
-use crate::contactors::{BenchPoint, Contactors, operate, protect_source};
+use crate::config::{BalancingParams, MAX_PACKS, SimConfig};
+use crate::contactors::{Contactors, protect_source};
 use crate::defects::DefectSet;
 use crate::instruments::{F4tController, FrontEnds, RelayBoard, ScpiStatus, power_on_settings};
-use crate::pack::{Pack, Thermal};
 use crate::snapshot::{
-    BmsSnapshot, CanSnapshot, ChamberSnapshot, RelaySnapshot, SimSnapshot, SourceSnapshot,
+    CanSnapshot, ChamberSnapshot, PackSnapshot, RelaySnapshot, SimSnapshot, SourceSnapshot,
 };
+use crate::unit::PackUnit;
 
 /// Longest integration step; the current is held constant over a step.
 pub(crate) const MAX_STEP: Duration = Duration::from_secs(1);
 /// Longest step while only temperatures move (no current): the air and the pack change
 /// by well under 0.1 K in it, and a temperature trip is found within it.
 const THERMAL_STEP: Duration = Duration::from_secs(5);
+/// With several packs, currents this small (equalising between packs at rest, far
+/// below the 0.5 A reporting dead band) are integrated in long steps, A.
+const QUIET_A: f64 = 0.1;
 
 /// Relay 1 (index 0) is wired across the reset button.
 const RESET_BUTTON_RELAY: usize = 0;
@@ -74,12 +89,14 @@ const SHORT_CIRCUIT_RELAY: usize = 2;
 const REVERSE_POLARITY_RELAY: usize = 3;
 /// Relay 5 (index 4) opens the pack's NTC lead (breakout harness).
 const NTC_OPEN_RELAY: usize = 4;
+/// Relay 6 (index 5) opens the NTC lead of the last pack in the chain (a slave).
+const SLAVE_NTC_OPEN_RELAY: usize = 5;
 /// Input 3 (index 2) reads the RUN LED, input 4 the ALM LED, inputs 5-8 SOC LEDs 1-4.
 const RUN_LED_INPUT: usize = 2;
 const ALM_LED_INPUT: usize = 3;
 const SOC_LED_INPUTS: std::ops::Range<usize> = 4..8;
 /// Channels 3-8 (indices 2-7) of the board were taken out of linkage when the
-/// contactors and photo sensors were wired (see the module doc).
+/// contactors, the NTC relays and the photo sensors were wired (see the module doc).
 const COMMISSIONED_CHANNELS: std::ops::Range<usize> = 2..8;
 /// Bound on the contact -> relay -> button -> firmware feedback within one instant.
 const WIRING_PASSES: usize = 4;
@@ -88,15 +105,16 @@ const WIRING_PASSES: usize = 4;
 pub(crate) struct World {
     started: Instant,
     now: Instant,
-    pack: Pack,
+    /// The packs in parallel, the master first; never empty.
+    units: Vec<PackUnit>,
     /// Passive balancing as the DUT profile describes it (the firmware decides when).
     balancing: Option<BalancingParams>,
     /// The reporting dead band (Lesso FAQ Q4): smaller discharge currents are none.
     dead_band_a: f64,
-    thermal: Thermal,
-    /// The thermal chamber's controller and the air around the pack.
+    /// The defects, for what the master does for the whole system.
+    defects: DefectSet,
+    /// The thermal chamber's controller and the air around the packs.
     pub(crate) chamber: F4tController,
-    firmware: Firmware,
     pub(crate) source: SourceSettings,
     pub(crate) source_status: ScpiStatus,
     pub(crate) board: RelayBoard,
@@ -104,10 +122,12 @@ pub(crate) struct World {
     pub(crate) front_ends: FrontEnds,
     /// Relay 1 as the button last saw it.
     button_held: bool,
-    /// Relay 2 as the rapid-shutdown input last saw it.
+    /// Relay 2 as the rapid-shutdown inputs last saw it.
     rsd_closed: bool,
-    /// Relay 5 as the NTC lead last saw it.
+    /// Relay 5 as the master's NTC lead last saw it.
     ntc_open: bool,
+    /// Relay 6 as the last slave's NTC lead last saw it.
+    slave_ntc_open: bool,
     can_frames_sent: u64,
     can_encode_errors: u64,
     keepalive_frames_received: u64,
@@ -120,24 +140,27 @@ pub(crate) fn lock(world: &Mutex<World>) -> MutexGuard<'_, World> {
     world.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// The number of packs the world builds: `Installation::packs` within 1..=32 (the
+/// validation refuses the others; the world never panics on them).
+pub(crate) fn pack_count(config: &SimConfig) -> usize {
+    usize::from(config.installation.packs.clamp(1, MAX_PACKS))
+}
+
 impl World {
     pub(crate) fn new(config: &SimConfig, now: Instant) -> Self {
         let p = &config.pack;
+        let defects = DefectSet::from_list(&config.defects);
+        let units = (0..pack_count(config) as u64)
+            .map(|k| PackUnit::new(p, defects, k))
+            .collect();
         let mut world = Self {
             started: now,
             now,
-            pack: Pack::new(
-                p.cells_in_series,
-                p.capacity_ah * p.soh_percent / 100.0,
-                p.internal_resistance_ohm,
-                p.initial_soc,
-            )
-            .with_spread(&p.cells),
+            units,
             balancing: p.balancing.clone(),
             dead_band_a: p.current_dead_band_a,
-            thermal: Thermal::new(p.temperature_c, p.thermal.as_ref()),
+            defects,
             chamber: F4tController::new(p.temperature_c),
-            firmware: Firmware::new(p, DefectSet::from_list(&config.defects)),
             source: power_on_settings(),
             source_status: ScpiStatus::default(),
             board: RelayBoard::commissioned(COMMISSIONED_CHANNELS),
@@ -145,6 +168,7 @@ impl World {
             button_held: false,
             rsd_closed: false,
             ntc_open: false,
+            slave_ntc_open: false,
             can_frames_sent: 0,
             can_encode_errors: 0,
             keepalive_frames_received: 0,
@@ -154,41 +178,60 @@ impl World {
         world
     }
 
+    fn master(&self) -> &PackUnit {
+        &self.units[0]
+    }
+
+    fn master_mut(&mut self) -> &mut PackUnit {
+        &mut self.units[0]
+    }
+
     /// Bring the world to `target`; earlier instants are ignored.
     ///
     /// While no current flows nothing in the pack changes, so the step runs to the next
     /// firmware deadline at once: a pack asleep for 48 h with a wake-up every 4 h costs a
-    /// few dozen steps, not a tick every second.
+    /// few dozen steps, not a tick every second. With several packs the next deadline is
+    /// the earliest over all of them.
     pub(crate) fn advance_to(&mut self, target: Instant) {
         loop {
             self.settle();
             if self.now >= target {
                 return;
             }
-            let reading = self.reading();
+            let (_, readings) = self.readings();
+            let flowing = match &readings[..] {
+                [one] => one.current_a != 0.0,
+                all => all.iter().any(|r| r.current_a.abs() > QUIET_A),
+            };
+            let air_c = self.chamber.air.air_c();
             let thermally_settled =
-                self.chamber.air.settled() && self.thermal.settled(self.chamber.air.air_c());
-            let mut end = if reading.current_a != 0.0 {
+                self.chamber.air.settled() && self.units.iter().all(|u| u.thermal.settled(air_c));
+            let mut end = if flowing {
                 target.min(self.now + MAX_STEP)
             } else if !thermally_settled {
                 target.min(self.now + THERMAL_STEP)
             } else {
                 target
             };
-            if let Some(deadline) = self.firmware.next_deadline(self.now, &reading) {
-                end = end.min(deadline);
+            for (unit, reading) in self.units.iter().zip(&readings) {
+                if let Some(deadline) = unit.firmware.next_deadline(self.now, reading) {
+                    end = end.min(deadline);
+                }
             }
             let dt = end - self.now;
             let air_before = self.chamber.air.air_c();
             self.chamber.air.advance(dt);
             let air = 0.5 * (air_before + self.chamber.air.air_c());
-            self.thermal
-                .integrate(air, reading.current_a, self.pack.resistance_ohm(), dt);
-            let bleeding = self.bleeding(&reading);
             let bleed_a = self.balancing.as_ref().map_or(0.0, |b| b.bleed_current_a);
-            self.pack
-                .integrate(reading.current_a, dt, &bleeding, bleed_a);
-            self.firmware.advance(self.now, end, &reading);
+            let (now, balancing, dead_band) = (self.now, self.balancing.as_ref(), self.dead_band_a);
+            for (unit, reading) in self.units.iter_mut().zip(&readings) {
+                unit.thermal
+                    .integrate(air, reading.current_a, unit.pack.resistance_ohm(), dt);
+                let bleeding = unit.bleeding(reading, balancing, dead_band);
+                unit.pack
+                    .integrate(reading.current_a, dt, &bleeding, bleed_a);
+                unit.firmware.advance(now, end, reading);
+            }
             self.now = end;
         }
     }
@@ -197,14 +240,18 @@ impl World {
     /// at `now` (an instrument command, a firmware event).
     pub(crate) fn settle(&mut self) {
         for _ in 0..WIRING_PASSES {
-            let reading = self.reading();
-            self.firmware.advance(self.now, self.now, &reading);
-            let terminal = self.terminal();
+            let (_, readings) = self.readings();
+            let now = self.now;
+            for (unit, reading) in self.units.iter_mut().zip(&readings) {
+                unit.firmware.advance(now, now, reading);
+            }
             let contactors = self.contactors();
-            if contactors == Contactors::default() {
+            if let ([unit], Contactors::NONE) = (&self.units[..], contactors) {
+                // One pack: the source's own settle, exactly as before packs were many.
+                let terminal = unit.terminal();
                 self.source.settle(&terminal);
             } else {
-                let point = operate(&self.source, &terminal, contactors).source;
+                let point = self.bus_point().bench.source;
                 protect_source(&mut self.source, &point);
             }
             if !self.sync_wiring() {
@@ -213,38 +260,9 @@ impl World {
         }
     }
 
-    /// The pack as the source sees it now.
-    pub(crate) fn terminal(&self) -> PackTerminal {
-        let precharge = self.firmware.precharge_resistance_ohm();
-        PackTerminal {
-            ocv_v: self.pack.ocv(),
-            resistance_ohm: self.pack.resistance_ohm(),
-            charge_path: self.firmware.charge_mosfet_on(),
-            discharge_path: self.firmware.discharge_mosfet_on() || precharge.is_some(),
-            discharge_series_ohm: precharge.unwrap_or(0.0),
-        }
-    }
-
-    /// The cells the balancer bleeds while `r` holds; none while asleep.
-    fn bleeding(&self, r: &PackReading) -> Vec<bool> {
-        if self.firmware.asleep() {
-            return vec![false; self.pack.cell_count()];
-        }
-        let state = ChargeState {
-            charger: r.charger_v.is_some(),
-            current_a: r.current_a,
-            dead_band_a: self.dead_band_a,
-        };
-        bleeding(
-            self.balancing.as_ref(),
-            &self.pack.cell_voltages(r.current_a),
-            state,
-        )
-    }
-
-    /// The frame set the BMS sends now (empty while it sleeps).
+    /// The frame set the master sends now for the whole system (empty while it sleeps).
     pub(crate) fn can_frames(&mut self, db: &CanDatabase) -> Vec<CanFrame> {
-        let Some(report) = self.firmware.can_report(self.reading()) else {
+        let Some(report) = self.system_report() else {
             return Vec::new();
         };
         match encode_frames(db, &report) {
@@ -259,27 +277,77 @@ impl World {
         }
     }
 
-    /// The BMS's state as its RS485 answers show it, or `None` while it sleeps (issue
-    /// text: "Asleep, the BMS is silent on CAN and RS485").
-    pub(crate) fn rs485_status(&self) -> Option<PylonStatus> {
-        let reading = self.reading();
-        let report = self.firmware.can_report(reading)?;
-        // The temperature flag of the report carries the reporting defects.
-        let [chtp, dhtp, _, _] = self.firmware.temperature_protections();
-        Some(PylonStatus {
-            charge_mosfet_on: self.firmware.charge_mosfet_on(),
-            discharge_mosfet_on: self.firmware.discharge_mosfet_on(),
-            cell_voltages: self.pack.cell_voltages(reading.current_a),
-            charge_over_temperature: report.over_temperature && chtp,
-            discharge_over_temperature: report.over_temperature && dhtp,
-            report,
-        })
+    /// The master's report for the whole system, or `None` while the master sleeps.
+    fn system_report(&self) -> Option<CanReport> {
+        let (point, readings) = self.readings();
+        let reports: Vec<Option<CanReport>> = self
+            .units
+            .iter()
+            .zip(readings)
+            .map(|(u, r)| u.firmware.can_report(r))
+            .collect();
+        let mut members = self.units.iter().zip(&reports).map(|(unit, report)| {
+            report.as_ref().map(|report| Member {
+                report,
+                capacity_ah: unit.capacity_ah,
+            })
+        });
+        let master = members.next().flatten()?;
+        let slaves: Vec<Member<'_>> = members.flatten().collect();
+        Some(aggregate(
+            master,
+            &slaves,
+            self.units.len(),
+            point.bus_v,
+            self.defects,
+        ))
+    }
+
+    /// Each pack's state as its RS485 answers show it, `None` for a pack asleep (issue
+    /// text: "Asleep, the BMS is silent on CAN and RS485"). Each pack answers for itself.
+    pub(crate) fn rs485_statuses(&self) -> Vec<Option<PylonStatus>> {
+        let (_, readings) = self.readings();
+        self.units
+            .iter()
+            .zip(readings)
+            .map(|(unit, reading)| {
+                let fw = &unit.firmware;
+                let report = fw.can_report(reading)?;
+                // The temperature flag of the report carries the reporting defects.
+                let [chtp, dhtp, _, _] = fw.temperature_protections();
+                Some(PylonStatus {
+                    charge_mosfet_on: fw.charge_mosfet_on(),
+                    discharge_mosfet_on: fw.discharge_mosfet_on(),
+                    cell_voltages: unit.pack.cell_voltages(reading.current_a),
+                    charge_over_temperature: report.over_temperature && chtp,
+                    discharge_over_temperature: report.over_temperature && dhtp,
+                    report,
+                })
+            })
+            .collect()
     }
 
     pub(crate) fn snapshot(&self) -> SimSnapshot {
-        let point = self.operating_point();
-        let reading = self.reading();
+        let (bus, readings) = self.readings();
+        let point = bus.bench.source;
         let s = &self.source;
+        let several = self.units.len() > 1;
+        let packs: Vec<PackSnapshot> = self
+            .units
+            .iter()
+            .zip(&readings)
+            .enumerate()
+            .map(|(k, (unit, reading))| {
+                let bms = unit.snapshot(reading, self.balancing.as_ref(), self.dead_band_a);
+                PackSnapshot {
+                    master: k == 0,
+                    // Lesso 3.3.3 F: "Single mode: OFF. Parallel mode: ON- Master
+                    // battery OFF-Slave battery"; dark while asleep, as every LED.
+                    ms_led: k == 0 && several && !bms.asleep,
+                    bms,
+                }
+            })
+            .collect();
         SimSnapshot {
             elapsed: self.now - self.started,
             source: SourceSnapshot {
@@ -298,35 +366,10 @@ impl World {
                 inputs: std::array::from_fn(|ch| self.board.input(ch)),
                 linkage: std::array::from_fn(|ch| self.board.in_linkage(ch)),
             },
-            dry_contacts: self.firmware.dry_contacts(),
-            bms: BmsSnapshot {
-                charge_mosfet_on: self.firmware.charge_mosfet_on(),
-                discharge_mosfet_on: self.firmware.discharge_mosfet_on(),
-                cocp_active: self.firmware.cocp_active(),
-                docp_active: self.firmware.docp_active(),
-                docp_locked: self.firmware.docp_locked(),
-                over_voltage_active: self.firmware.over_voltage_active(),
-                under_voltage_active: self.firmware.under_voltage_active(),
-                rapid_shutdown_active: self.firmware.rapid_shutdown_active(),
-                auto_wakes: self.firmware.auto_wakes(),
-                cocp_trips: self.firmware.cocp_trips(),
-                locked: self.firmware.locked(),
-                asleep: self.firmware.asleep(),
-                soc: self.pack.soc(),
-                pack_voltage_v: reading.voltage_v,
-                pack_current_a: reading.current_a,
-                temperature_c: reading.temperature_c,
-                over_temperature_active: self.firmware.over_temperature_active(),
-                under_temperature_active: self.firmware.under_temperature_active(),
-                temperature_protections: self.firmware.temperature_protections(),
-                failures: self.firmware.failures(),
-                cell_voltages_v: self.pack.cell_voltages(reading.current_a),
-                cell_socs: self.pack.cell_socs(),
-                balancing: self.bleeding(&reading),
-                cell_imbalance_warning: self.firmware.cell_imbalance_warning(&reading),
-                precharging: self.firmware.precharge_resistance_ohm().is_some(),
-                precharge_failures: self.firmware.precharge_failures(),
-            },
+            dry_contacts: self.master().firmware.dry_contacts(),
+            bms: packs[0].bms.clone(),
+            packs,
+            bus_voltage_v: bus.bus_v,
             chamber: ChamberSnapshot {
                 air_c: self.chamber.air.air_c(),
                 set_point_c: self.chamber.air.set_point_c(),
@@ -370,12 +413,17 @@ impl World {
         self.board.input(line)
     }
 
-    fn operating_point(&self) -> OperatingPoint {
-        self.bench_point().source
+    /// The packs as the source/sink and the loads see them now.
+    pub(crate) fn terminal(&self) -> BusTerminal {
+        BusTerminal {
+            packs: self.units.iter().map(PackUnit::terminal).collect(),
+        }
     }
 
-    fn bench_point(&self) -> BenchPoint {
-        operate(&self.source, &self.terminal(), self.contactors())
+    /// The circuit of source, contactors and every pack now.
+    fn bus_point(&self) -> BusPoint {
+        let terminals: Vec<_> = self.units.iter().map(PackUnit::terminal).collect();
+        operate_bus(&self.source, &terminals, self.contactors())
     }
 
     fn contactors(&self) -> Contactors {
@@ -385,76 +433,108 @@ impl World {
         }
     }
 
-    /// RS485 0x95 "Turn off module" was answered.
-    pub(crate) fn turn_off(&mut self) {
-        self.firmware.turn_off();
-        self.settle();
-    }
-
-    /// Bytes arrived on the pack's RS232 port.
-    pub(crate) fn rs232_activity(&mut self) {
-        self.firmware.rs232_activity();
-        self.settle();
-    }
-
-    /// The cell stack as the BMS measures it, and the charger at its terminals: with the
-    /// source's output on, the BMS sees the source's set point across its open MOSFETs
-    /// (LOSUN 2.3-3 wake-up 1, "charger output voltage is greater than 48V"), with the
-    /// wrong sign through the reversing contactor, and nothing across a short.
-    fn reading(&self) -> PackReading {
-        let point = self.bench_point();
-        let current_a = point.pack_current_a;
-        let (min_cell_v, max_cell_v) =
-            extremes(&self.pack.cell_voltages(current_a)).unwrap_or((0.0, 0.0));
-        PackReading {
-            voltage_v: self.pack.ocv() + current_a * self.pack.resistance_ohm(),
-            max_cell_v,
-            min_cell_v,
-            current_a,
-            soc: self.pack.soc(),
-            charger_v: point.terminal_v,
-            temperature_c: self.thermal.temperature_c(),
-            terminal_v: point.source.voltage_v,
+    /// RS485 0x95 "Turn off module" was answered by pack `index` (0: the master).
+    pub(crate) fn turn_off(&mut self, index: usize) {
+        if let Some(unit) = self.units.get_mut(index) {
+            unit.firmware.turn_off();
         }
+        self.settle();
     }
 
-    /// Carry the dry contacts and the LEDs to the board's inputs, relay 1 to the button,
-    /// relay 2 to the rapid-shutdown input and relay 5 to the NTC lead. Returns whether
-    /// the firmware saw a change (it may then have changed too).
+    /// Bytes arrived on the master's RS232 port.
+    pub(crate) fn rs232_activity(&mut self) {
+        self.master_mut().firmware.rs232_activity();
+        self.settle();
+    }
+
+    /// The circuit, and what each pack's BMS measures in it: its cell stack, and the
+    /// charger at its terminals: with the source's output on, the BMS sees the source's
+    /// set point across its open MOSFETs (LOSUN 2.3-3 wake-up 1, "charger output
+    /// voltage is greater than 48V"), with the wrong sign through the reversing
+    /// contactor, and nothing across a short.
+    fn readings(&self) -> (BusPoint, Vec<PackReading>) {
+        let point = self.bus_point();
+        let readings = self
+            .units
+            .iter()
+            .zip(&point.pack_currents)
+            .map(|(unit, current)| unit.reading(*current, &point.bench))
+            .collect();
+        (point, readings)
+    }
+
+    /// Carry the master's dry contacts and LEDs to the board's inputs, relay 1 to the
+    /// master's button, relay 2 to every pack's rapid-shutdown input, relay 5 to the
+    /// master's NTC lead and relay 6 to the last slave's. Returns whether a firmware saw
+    /// a change (it may then have changed too).
     fn sync_wiring(&mut self) -> bool {
-        let contacts = self.firmware.dry_contacts();
+        let contacts = self.master().firmware.dry_contacts();
         self.board
             .set_input(CHARGE_ENABLE_INPUT, contacts.charge_enable);
         self.board
             .set_input(DISCHARGE_ENABLE_INPUT, contacts.discharge_enable);
-        let leds = self.firmware.leds(self.now - self.started, self.reading());
+        let (_, readings) = self.readings();
+        let leds = self
+            .master()
+            .firmware
+            .leds(self.now - self.started, readings[0]);
         self.board.set_input(RUN_LED_INPUT, leds.run);
         self.board.set_input(ALM_LED_INPUT, leds.alm);
         for (input, lit) in SOC_LED_INPUTS.zip(leds.level.iter().chain(std::iter::repeat(&false))) {
             self.board.set_input(input, *lit);
         }
+        let now = self.now;
         let ntc_open = self.relay_line(NTC_OPEN_RELAY);
         let ntc_changed = ntc_open != self.ntc_open;
         if ntc_changed {
             self.ntc_open = ntc_open;
-            self.firmware.set_ntc_open(self.now, ntc_open);
+            self.master_mut().firmware.set_ntc_open(now, ntc_open);
+        }
+        let slave_ntc_open = self.relay_line(SLAVE_NTC_OPEN_RELAY);
+        let mut slave_ntc_changed = false;
+        if slave_ntc_open != self.slave_ntc_open {
+            self.slave_ntc_open = slave_ntc_open;
+            if let [_, .., last] = &mut self.units[..] {
+                last.firmware.set_ntc_open(now, slave_ntc_open);
+                slave_ntc_changed = true;
+            }
         }
         let rsd = self.relay_line(RAPID_SHUTDOWN_RELAY);
         let rsd_changed = rsd != self.rsd_closed;
         if rsd_changed {
             self.rsd_closed = rsd;
-            self.firmware.set_rapid_shutdown(self.now, rsd);
+            for unit in &mut self.units {
+                unit.firmware.set_rapid_shutdown(now, rsd);
+            }
         }
         let held = self.relay_line(RESET_BUTTON_RELAY);
         if held == self.button_held {
-            return rsd_changed || ntc_changed;
+            return rsd_changed || ntc_changed || slave_ntc_changed;
         }
         self.button_held = held;
         if held {
-            self.firmware.press_button(self.now);
+            self.master_mut().firmware.press_button(now);
         } else {
-            self.firmware.release_button(self.now);
+            self.release_master_button(now);
         }
         true
+    }
+
+    /// The master's button released: a press that put the master to sleep sends the
+    /// slaves to sleep (LOSUN 2.3-2), one that woke it wakes them.
+    fn release_master_button(&mut self, now: Instant) {
+        let was_asleep = self.master().firmware.asleep();
+        self.master_mut().firmware.release_button(now);
+        let asleep = self.master().firmware.asleep();
+        if asleep == was_asleep {
+            return;
+        }
+        for slave in self.units.iter_mut().skip(1) {
+            if asleep {
+                slave.firmware.sleep_by_master();
+            } else {
+                slave.firmware.wake_by_master(now);
+            }
+        }
     }
 }

@@ -37,6 +37,10 @@ pub(crate) struct CanReport {
     pub(crate) discharge_enable: bool,
     /// 0x35C byte 0 bit 3: a forced recharge is under way (LOSUN 2.3-3).
     pub(crate) request_full_charge: bool,
+    /// 0x359 byte 4: packs in parallel that answer the master (1: single mode).
+    pub(crate) module_count: u8,
+    /// 0x359 byte 3 bit 3: a slave does not answer on the internal link.
+    pub(crate) internal_comm_failure: bool,
 }
 
 const LIMITS: CanId = CanId::Standard(0x351);
@@ -125,7 +129,8 @@ pub(crate) fn encode_frames(db: &CanDatabase, r: &CanReport) -> Result<Vec<CanFr
                     "alarm_charge_high_current",
                     flag(r.alarm_charge_high_current),
                 ),
-                ("module_count", 1.0),
+                ("alarm_internal_comm_fail", flag(r.internal_comm_failure)),
+                ("module_count", f64::from(r.module_count)),
                 ("product_code_0", f64::from(b'P')),
                 ("product_code_1", f64::from(b'N')),
             ],
@@ -173,6 +178,8 @@ mod tests {
             charge_enable: true,
             discharge_enable: true,
             request_full_charge: false,
+            module_count: 1,
+            internal_comm_failure: false,
         }
     }
 
@@ -252,6 +259,17 @@ mod tests {
         });
         // protocols.md 1.4: byte 0 bits 3 and 4 protection; byte 2 bits 3 and 4 alarm.
         assert_eq!(frames[3].data()[..4], [0x18, 0x00, 0x18, 0x00]);
+    }
+
+    #[test]
+    fn module_count_and_the_link_alarm_land_on_their_dbc_bytes() {
+        let frames = encode(&CanReport {
+            module_count: 3,
+            internal_comm_failure: true,
+            ..report()
+        });
+        // protocols.md 1.4: byte 3 bit 3, byte 4 the number of modules.
+        assert_eq!(frames[3].data()[3..5], [0x08, 0x03]);
     }
 
     #[test]

@@ -604,6 +604,21 @@ impl Firmware {
         }
     }
 
+    /// LOSUN 2.3-2: the master "will shut down after all slave packs shut down": a
+    /// slave goes to sleep when its master tells it to.
+    pub(crate) fn sleep_by_master(&mut self) {
+        self.sleep.enter();
+    }
+
+    /// A sleeping slave woken by its master (the master's button woke it): switching
+    /// on pre-charges (Lesso 3.2).
+    pub(crate) fn wake_by_master(&mut self, now: Instant) {
+        if self.sleep.asleep() {
+            self.sleep.reset();
+            self.precharge.start(now);
+        }
+    }
+
     pub(crate) fn press_button(&mut self, now: Instant) {
         self.button.press(now);
     }
@@ -697,6 +712,8 @@ impl Firmware {
             charge_enable: charging_allowed || self.defects.has(Defect::ChargeEnableStuck),
             discharge_enable: discharging_allowed,
             request_full_charge: self.recharge.forcing(),
+            module_count: 1,
+            internal_comm_failure: false,
         })
     }
 

@@ -2,7 +2,9 @@
 //! peak-discharge limits, COVP/POVP, CUVP/PUVP, CHTP/DHTP/CLTP/DLTP, SCP, reversed
 //! polarity, sensor failure), the RUN/ALM/SOC LEDs, the reset button, sleep and wake,
 //! the SOC display, the rapid-shutdown input, the dry contacts, what it announces on
-//! CAN and what it answers on RS485 (Pylontech protocol). The main type is [`Firmware`].
+//! CAN and what it answers on RS485 (Pylontech protocol). The main type is [`Firmware`],
+//! one per pack; with packs in parallel, `parallel` is the master's report for the
+//! whole system and `rs485_chain` the group's addresses on the RS485 bus.
 
 mod balancing;
 mod button;
@@ -11,15 +13,20 @@ mod failure;
 mod firmware;
 mod leds;
 mod overcurrent;
+mod parallel;
 mod precharge;
 mod recharge;
 mod rs485;
+mod rs485_chain;
 mod sleep;
 mod soc;
 mod temperature;
 mod voltage;
 
 pub(crate) use balancing::{ChargeState, bleeding, extremes};
+pub(crate) use can_frames::CanReport;
 pub(crate) use can_frames::encode_frames;
 pub(crate) use firmware::{Firmware, PackReading};
-pub(crate) use rs485::{PylonBms, PylonStatus};
+pub(crate) use parallel::{Member, aggregate};
+pub(crate) use rs485::PylonStatus;
+pub(crate) use rs485_chain::PylonChain;

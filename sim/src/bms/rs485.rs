@@ -14,8 +14,10 @@
 //!   commands with a VER other than `20` get RTN 0x01.
 //! * CID1 other than `46` gets RTN 0x05 (command format error; §2.6 has no CID1 code).
 //! * A command value (INFO) that is not the pack's address gets RTN 0x90 (ADR error);
-//!   0xFF (whole system, 0x42 and 0x44 only) answers this pack's data with command
-//!   value 1, the module count, as python-pylontech's multi-module parser reads it [U].
+//!   0xFF (whole system, 0x42 and 0x44 only, at the master's address) answers the
+//!   module count, then each answering module's block, as python-pylontech's
+//!   multi-module parser reads it [U]; a slave has no system data and answers 0xFF
+//!   with RTN 0x90. One pack alone: count 1 and its own block.
 //!   A missing or longer INFO where a command value is due gets RTN 0x05.
 //! * A frame for this address that fails its CHKSUM gets RTN 0x02, its LCHKSUM RTN 0x03,
 //!   a LENID that does not fit its INFO RTN 0x05; anything less readable is garbage.
@@ -74,6 +76,25 @@ const NORMAL: u8 = 0x00;
 const BELOW: u8 = 0x01;
 const ABOVE: u8 = 0x02;
 
+/// What a command value asks for (§2.5).
+enum Target {
+    /// This pack; the value to echo.
+    Own(u8),
+    /// The whole system (0xFF).
+    System,
+}
+
+/// §2.8 whole-system INFO as python-pylontech's multi-module parser reads it [U]:
+/// INFOFLAG, the number of modules, then each module's block from its cell count on
+/// (the one-module INFO without its INFOFLAG and command value).
+fn whole_system(system: &[&PylonStatus], block: impl Fn(&PylonStatus) -> Vec<u8>) -> Vec<u8> {
+    let mut info = vec![DATA_FLAG, u8::try_from(system.len()).unwrap_or(u8::MAX)];
+    for s in system {
+        info.extend(block(s).into_iter().skip(2));
+    }
+    info
+}
+
 /// The firmware's state at one instant, as far as the RS485 answers show it.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct PylonStatus {
@@ -121,12 +142,38 @@ impl PylonBms {
         }
     }
 
-    /// The answer to a frame that decoded, or `None` when the pack stays silent.
+    /// The address it answers at.
+    pub(crate) fn address(&self) -> u8 {
+        self.adr
+    }
+
+    /// The same pack at another address (a slave of the group, §2.5).
+    pub(crate) fn with_address(&self, address: u8) -> Self {
+        Self {
+            adr: address,
+            ..self.clone()
+        }
+    }
+
+    /// The answer of a pack alone (the whole system is this pack).
+    #[cfg(test)]
     pub(crate) fn answer(&self, request: &Frame, status: &PylonStatus) -> Option<Frame> {
+        self.answer_in(request, status, &[status])
+    }
+
+    /// The answer to a frame that decoded, or `None` when the pack stays silent.
+    /// `system`: every pack of the group that answers its master, the master first, for
+    /// 0x42/0x44 with command value 0xFF; empty for a slave (it has no system data).
+    pub(crate) fn answer_in(
+        &self,
+        request: &Frame,
+        status: &PylonStatus,
+        system: &[&PylonStatus],
+    ) -> Option<Frame> {
         if request.adr != self.adr {
             return None;
         }
-        let info = self.info(request, status);
+        let info = self.info(request, status, system);
         Some(match info {
             Ok(info) => self.response(RTN_NORMAL, info),
             Err(rtn) => self.response(rtn, Vec::new()),
@@ -167,7 +214,12 @@ impl PylonBms {
     }
 
     /// INFO of a normal answer, or the return code refusing the request.
-    fn info(&self, request: &Frame, status: &PylonStatus) -> Result<Vec<u8>, u8> {
+    fn info(
+        &self,
+        request: &Frame,
+        status: &PylonStatus,
+        system: &[&PylonStatus],
+    ) -> Result<Vec<u8>, u8> {
         if request.cid1 != CID1_BATTERY {
             return Err(RTN_FORMAT);
         }
@@ -178,11 +230,20 @@ impl PylonBms {
             return Err(RTN_VER);
         }
         match request.cid2 {
-            0x42 => Ok(self.analog(self.command_value(request, true)?, status)),
-            0x44 => Ok(self.alarms(self.command_value(request, true)?, status)),
+            0x42 => Ok(match self.command_value(request, !system.is_empty())? {
+                Target::Own(value) => self.analog(value, status),
+                Target::System => whole_system(system, |s| self.analog(0, s)),
+            }),
+            0x44 => Ok(match self.command_value(request, !system.is_empty())? {
+                Target::Own(value) => self.alarms(value, status),
+                Target::System => whole_system(system, |s| self.alarms(0, s)),
+            }),
             0x47 => Ok(self.system_parameters.clone()),
             0x51 => Ok(self.manufacturer_info.clone()),
-            0x92 => Ok(self.charge_management(self.command_value(request, false)?, status)),
+            0x92 => match self.command_value(request, false)? {
+                Target::Own(value) => Ok(self.charge_management(value, status)),
+                Target::System => Err(RTN_ADR),
+            },
             // §2.7 "Turn off module": command value, empty answer; see `turns_off`.
             TURN_OFF => self.command_value(request, false).map(|_| Vec::new()),
             _ => Err(RTN_CID2),
@@ -190,11 +251,11 @@ impl PylonBms {
     }
 
     /// §2.5: the command value must be the address (or 0xFF where whole-system data
-    /// exists); returns the value to echo.
-    fn command_value(&self, request: &Frame, whole_system: bool) -> Result<u8, u8> {
+    /// exists); returns what the request asks for.
+    fn command_value(&self, request: &Frame, whole_system: bool) -> Result<Target, u8> {
         match request.info[..] {
-            [value] if value == self.adr => Ok(value),
-            [WHOLE_SYSTEM] if whole_system => Ok(1),
+            [value] if value == self.adr => Ok(Target::Own(value)),
+            [WHOLE_SYSTEM] if whole_system => Ok(Target::System),
             [_] => Err(RTN_ADR),
             _ => Err(RTN_FORMAT),
         }
@@ -434,7 +495,7 @@ fn hex_byte(pair: &[u8]) -> Option<u8> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use rig_drivers::rs485::pylontech::{
         AlarmInfo, AnalogData, ChargeManagement, ManufacturerInfo, SystemParameters, decode_frame,
         encode_frame,
@@ -446,7 +507,7 @@ mod tests {
         PylonBms::new(&PackParams::lesso_lsrr51v100ah(), 2)
     }
 
-    fn status() -> PylonStatus {
+    pub(crate) fn status() -> PylonStatus {
         PylonStatus {
             report: CanReport {
                 charge_voltage_limit_v: 56.0,
@@ -474,6 +535,8 @@ mod tests {
                 charge_enable: true,
                 discharge_enable: true,
                 request_full_charge: false,
+                module_count: 1,
+                internal_comm_failure: false,
             },
             charge_mosfet_on: true,
             discharge_mosfet_on: true,

@@ -14,6 +14,7 @@ mod endpoints;
 mod failures;
 mod loads;
 mod modbus;
+mod packs;
 mod precharge;
 mod relays;
 mod rs485;

@@ -42,7 +42,8 @@ use self::commands::{CURRENT_LEVEL, Function, INPUT, Measure, Quantity, Remote, 
 use super::lines::Line;
 use super::scpi_device::{Reset, ScpiStatus, Session, scpi_root, serve_program_messages};
 use super::scpi_source::power_on_settings;
-use crate::circuit::{OperatingPoint, PackTerminal, SourceSettings};
+use crate::bus::BusTerminal;
+use crate::circuit::{OperatingPoint, SourceSettings};
 use crate::clock;
 use crate::world::{World, lock};
 
@@ -113,7 +114,7 @@ pub(crate) struct Load {
     rating: &'static Rating,
     /// The circuit's source/sink and the pack at this instant.
     circuit: SourceSettings,
-    terminal: PackTerminal,
+    terminal: BusTerminal,
     /// A setting was accepted (even one that leaves a value as it was): the load
     /// takes the circuit.
     pub(crate) took_over: bool,
@@ -127,7 +128,7 @@ impl Load {
         if self.took_over {
             self.circuit = self.settings.as_sink();
         }
-        self.circuit.settle(&self.terminal)
+        self.terminal.settle(&mut self.circuit)
     }
 }
 

@@ -5,7 +5,8 @@ use scpi_contrib::scpi1999::BitFlags;
 use scpi_contrib::scpi1999::status::questionable::QuestionableBits;
 
 use super::power_on_settings;
-use crate::circuit::{OperatingPoint, PackTerminal, SourceSettings};
+use crate::bus::BusTerminal;
+use crate::circuit::{OperatingPoint, SourceSettings};
 use crate::instruments::scpi_device::{Reset, Session};
 use crate::snapshot::SourceProtection;
 use crate::world::World;
@@ -13,7 +14,7 @@ use crate::world::World;
 pub(crate) struct SourceState {
     pub(super) settings: SourceSettings,
     /// The pack as seen at this instant.
-    terminal: PackTerminal,
+    terminal: BusTerminal,
 }
 
 pub(crate) type SourceSession = Session<SourceState>;
@@ -44,7 +45,7 @@ pub(super) fn close(session: SourceSession, world: &mut World) {
 impl SourceState {
     /// What the source measures now, after its protections have acted.
     pub(super) fn measure(&mut self) -> OperatingPoint {
-        self.settings.settle(&self.terminal)
+        self.terminal.settle(&mut self.settings)
     }
 }
 
