@@ -123,6 +123,19 @@ pub fn trials() -> Vec<Trial> {
                 }
             },
         ),
+        Trial::test("parallel::three_packs_same_bytes", || {
+            // The slaves are polled in a fixed order within each cycle, so a run with
+            // three packs is as repeatable as one with one.
+            let plan = support::repo().join("testplans/parallel_packs.yaml");
+            let bytes = support::same_bytes_twice(&plan, "det-packs")?;
+            let log = String::from_utf8_lossy(&bytes);
+            for channel in ["\"rs485.pack2.online\"", "\"rs485.pack3.online\""] {
+                if !log.contains(channel) {
+                    return Err(format!("the log has no sample of {channel}").into());
+                }
+            }
+            Ok(())
+        }),
         Trial::test(
             "parallel::a_twin_at_another_address_than_the_link_is_refused",
             || {

@@ -48,7 +48,10 @@ pub fn serve(args: super::ServeArgs) -> i32 {
             pack,
             defects,
             faults: Vec::new(),
-            installation: Default::default(),
+            installation: rig_sim::Installation {
+                packs: args.packs,
+                ..Default::default()
+            },
         }));
         let at = |port| std::net::SocketAddr::new(args.bind, port);
         let addresses = [
@@ -71,7 +74,14 @@ pub fn serve(args: super::ServeArgs) -> i32 {
                 return exit::RIG_ERROR;
             }
         };
-        let bench = served.bench_file();
+        let mut bench = served.bench_file();
+        // Real mode has no per-plan twin: the served pack count is the bench's.
+        if args.packs > 1 {
+            bench.push_str(&format!(
+                "\n# The served twin: {} packs in parallel.\ndut: {{ packs: {} }}\n",
+                args.packs, args.packs
+            ));
+        }
         if let Some(path) = &args.bench_out
             && let Err(e) = std::fs::write(path, &bench)
         {
