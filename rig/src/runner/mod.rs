@@ -230,6 +230,7 @@ async fn run(plan: &Plan, bench: &Bench, prepared: &Prepared, log_path: PathBuf)
         defects: prepared.defects.clone(),
         steps: plan.steps.len(),
     });
+    // Decided before anything connects: a skipped plan energises nothing.
     if let Some(reason) = skip::reason(plan, bench) {
         log.emit(EventKind::RunFinished {
             verdict: Verdict::Skipped,
