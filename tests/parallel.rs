@@ -123,6 +123,29 @@ pub fn trials() -> Vec<Trial> {
                 }
             },
         ),
+        Trial::test("parallel::slaves_need_addresses_below_255", || {
+            // The master at 253: its slaves would be 254 and 255, and 255 is reserved.
+            let text =
+                rig::bench::BUILTIN_SIM_BENCH.replace("    address: 2\n", "    address: 253\n");
+            let high = Bench::parse(SourceFile::new(
+                "high.yaml",
+                format!("{text}\ntwin:\n  dip: {{ address: 253 }}\n"),
+            ))
+            .map_err(|p| Failed::from(format!("{p}")))?;
+            let err = match load_plan(
+                &support::repo().join("testplans/parallel_packs.yaml"),
+                &high,
+            ) {
+                Ok(_) => return Err("three packs from address 253 were accepted".into()),
+                Err(p) => p.to_string(),
+            };
+            let wanted = "parallel_packs.yaml:6:20: 3 packs from the master's RS485 address 253 on `rs485` would need addresses past 254";
+            if err.contains(wanted) {
+                Ok(())
+            } else {
+                Err(format!("expected `{wanted}`, got:\n{err}").into())
+            }
+        }),
         Trial::test("parallel::three_packs_same_bytes", || {
             // The slaves are polled in a fixed order within each cycle, so a run with
             // three packs is as repeatable as one with one.
