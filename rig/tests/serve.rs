@@ -166,3 +166,14 @@ fn a_served_twin_of_three_packs_declares_them_in_its_bench_file() {
     assert_eq!(bench.packs, Some(3));
     assert!(!bench.is_virtual(), "the served bench reaches sockets");
 }
+
+#[test]
+fn more_packs_than_the_profile_allows_are_refused() {
+    let o = Command::new(env!("CARGO_BIN_EXE_rig"))
+        .args(["sim", "serve", "--packs", "33"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("the profile allows at most 32"), "{err}");
+}
