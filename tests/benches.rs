@@ -1,7 +1,8 @@
 //! The example benches in `testplans/benches/`: each parses, and every plan validates
 //! on it unchanged, except where the bench's own ratings refuse a set point, the plan
 //! needs an instrument (a thermal chamber, the pack's RS485) the bench lacks, or the
-//! bench's source is an electronic load and the plan charges the pack.
+//! bench's source is an electronic load and the plan charges the pack. A plan that needs
+//! packs in parallel validates on a lab bench wired to one pack, and is skipped there.
 
 use libtest_mimic::{Failed, Trial};
 use rig::bench::Bench;
@@ -61,7 +62,21 @@ fn check(path: &std::path::Path) -> Result<(), Failed> {
                 .any(|i| !bench.instruments.contains_key(*i) && line.contains(i))
         };
         match (load_plan(&plan, &bench), refused) {
-            (Ok(_), false) => {}
+            (Ok(p), false) => {
+                let skip = rig::runner::skip_reason(&p, &bench);
+                let wanted = (p.packs > 1 && !bench.is_virtual()).then(|| {
+                    format!(
+                        "needs {} packs in parallel; bench {} has 1",
+                        p.packs, bench.name
+                    )
+                });
+                if skip != wanted {
+                    return Err(format!(
+                        "{plan_file} on {file}: skipped {skip:?}, expected {wanted:?}"
+                    )
+                    .into());
+                }
+            }
             (Err(p), false)
                 if p.iter()
                     .all(|x| lacks(&x.one_line()) || load_refusal(&x.one_line())) => {}

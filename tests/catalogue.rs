@@ -154,6 +154,26 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "forced_recharge.yaml",
         "forced recharge after 2 days of standby (0x35C request full charge, charge enable, 0x351 CCL)",
     ),
+    (
+        "parallel_limits_not_scaled",
+        "parallel_packs.yaml",
+        "charge and discharge limits are 3 × one pack's (0x351, §5.6 items 9-10 \"70A*N\", \"100A*N\")",
+    ),
+    (
+        "module_count_stuck_at_one",
+        "parallel_packs.yaml",
+        "CAN counts three modules (0x359 byte 4)",
+    ),
+    (
+        "slave_silent_on_rs485",
+        "parallel_packs.yaml",
+        "the slaves answer at the master's address + 1 and + 2 (0x42)",
+    ),
+    (
+        "slave_alarms_not_aggregated",
+        "parallel_packs.yaml",
+        "the master reports the slave's sensor failure on CAN (0x359 byte 1 bit 3)",
+    ),
 ];
 
 /// Defects no plan can catch yet, because the engine has no action that reaches the

@@ -97,6 +97,31 @@ pub const INVALID: &[(&str, &str, &str)] = &[
         "4:10",
         "`timeout` must be a duration, not a voltage",
     ),
+    (
+        "requires_zero.yaml",
+        "5:20",
+        "`requires: packs: 0`: a plan needs at least 1 pack",
+    ),
+    (
+        "requires_too_many.yaml",
+        "6:10",
+        "the plan needs 33 packs in parallel; the profile `lesso_lsrr51v100ah` allows at most 32 (hint: dut.parallel.max_packs = 32 (§3.3.2",
+    ),
+    (
+        "requires_not_a_number.yaml",
+        "5:13",
+        "invalid type: string \"three\", expected a whole number of packs",
+    ),
+    (
+        "requires_unknown_key.yaml",
+        "5:23",
+        "unknown field `inverters`, expected one of packs",
+    ),
+    (
+        "unknown_pack_channel.yaml",
+        "9:15",
+        "unknown channel `rs485.pack3.soc` (hint: did you mean `rs485.pack2.soc`?)",
+    ),
 ];
 
 pub fn trials() -> Vec<Trial> {

@@ -7,7 +7,9 @@
 //! - invalid plans are rejected with file, line and column ([`invalid`]);
 //! - every way out of a run leaves the instruments safe ([`safety`]);
 //! - injected instrument faults end as rig errors naming the instrument ([`faults`]);
-//! - plans run against every seed DUT profile ([`profiles`]).
+//! - plans run against every seed DUT profile ([`profiles`]);
+//! - plans for packs in parallel are skipped on a bench with another count, and the
+//!   twin is built with the plan's packs and its bench's DIP switches ([`parallel`]).
 
 mod benches;
 mod catalogue;
@@ -16,6 +18,7 @@ mod families;
 mod faults;
 mod invalid;
 mod inverter;
+mod parallel;
 mod profiles;
 mod safety;
 mod support;
@@ -37,6 +40,7 @@ fn main() {
     trials.extend(channels::trials());
     trials.extend(invalid::trials());
     trials.extend(inverter::trials());
+    trials.extend(parallel::trials());
     trials.extend(safety::trials());
     trials.extend(faults::trials());
     trials.extend(families::trials());

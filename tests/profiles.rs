@@ -37,6 +37,7 @@ const PLANS: &[&str] = &[
     "cltp_cold_charge",
     "scp_reverse_polarity",
     "sensor_failure",
+    "parallel_packs",
 ];
 
 /// (profile, plan, outcome). Every profile in `testplans/duts/` and every plan of
@@ -93,6 +94,12 @@ const EXPECTED: &[(&str, &str, Expect)] = &[
     ("lesso_lsrr51v400ah", "sensor_failure", BeyondBenchSource),
     ("losun_ls_btn0_p0548100", "scp_reverse_polarity", Pass),
     ("losun_ls_btn0_p0548100", "sensor_failure", Pass),
+    // Three packs charged at one pack's standard current: as the failure plans.
+    ("lesso_lsrr51v100ah", "parallel_packs", Pass),
+    ("lesso_lsrr51v200ah", "parallel_packs", Pass),
+    ("lesso_lsrr51v300ah", "parallel_packs", BeyondBenchSource),
+    ("lesso_lsrr51v400ah", "parallel_packs", BeyondBenchSource),
+    ("losun_ls_btn0_p0548100", "parallel_packs", Pass),
 ];
 
 fn profile_files() -> Vec<PathBuf> {

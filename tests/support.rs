@@ -87,10 +87,11 @@ pub fn assert_passes(plan: &Path) -> Result<(), Failed> {
     Ok(())
 }
 
-pub fn assert_deterministic() -> Result<(), Failed> {
-    let plan = repo().join("testplans/cocp_lockout.yaml");
-    let a = run(&plan, &[], "det-a")?;
-    let b = run(&plan, &[], "det-b")?;
+/// Run a plan twice on the twin; the two event logs must be byte-identical. Returns the
+/// log's bytes.
+pub fn same_bytes_twice(plan: &Path, label: &str) -> Result<Vec<u8>, Failed> {
+    let a = run(plan, &[], &format!("{label}-a"))?;
+    let b = run(plan, &[], &format!("{label}-b"))?;
     let (a_bytes, b_bytes) = (
         std::fs::read(&a.log_path).map_err(|e| e.to_string())?,
         std::fs::read(&b.log_path).map_err(|e| e.to_string())?,
@@ -126,6 +127,12 @@ pub fn assert_deterministic() -> Result<(), Failed> {
         )
         .into());
     }
+    Ok(a_bytes)
+}
+
+pub fn assert_deterministic() -> Result<(), Failed> {
+    let plan = repo().join("testplans/cocp_lockout.yaml");
+    let a_bytes = same_bytes_twice(&plan, "det")?;
     // A defect run differs, so the comparison above can fail.
     let c = run(&plan, &["cocp_no_lockout"], "det-c")?;
     if std::fs::read(&c.log_path).map_err(|e| e.to_string())? == a_bytes {

@@ -497,3 +497,47 @@ fn a_plan_passes_unchanged_on_real_loopback_endpoints() {
     );
     assert!(log.contains("TCPIP::127.0.0.1::"), "{log}");
 }
+
+#[test]
+fn a_plan_for_three_packs_is_skipped_on_a_one_pack_bench_and_the_run_exits_0() {
+    let out = scratch("skip");
+    let bench = "testplans/benches/lab_keysight.yaml";
+    let o = rig(&[
+        "validate",
+        "--bench",
+        bench,
+        "testplans/parallel_packs.yaml",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o)
+            .contains("skipped on this bench: needs 3 packs in parallel; bench lab-keysight has 1"),
+        "{}",
+        text(&o)
+    );
+    // A real bench: had the plan not been skipped, connecting to the lab would fail (2).
+    let o = rig(&[
+        "run",
+        "--bench",
+        bench,
+        "testplans/parallel_packs.yaml",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("skipped needs 3 packs in parallel; bench lab-keysight has 1"),
+        "{t}"
+    );
+    assert!(t.contains("1 plan skipped"), "{t}");
+    let log = std::fs::read_to_string(out.join("parallel_packs.events.jsonl")).unwrap();
+    assert!(log.contains("\"verdict\":\"skipped\""), "{log}");
+    assert!(!log.contains("instrument_connected"), "{log}");
+    let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+    assert!(junit.contains("<skipped"), "{junit}");
+    assert!(
+        !junit.contains("<failure") && !junit.contains("<error"),
+        "{junit}"
+    );
+}

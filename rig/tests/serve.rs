@@ -28,7 +28,12 @@ fn scratch(label: &str) -> PathBuf {
 
 /// Every port 0, so the test never collides with anything on the machine.
 fn start(bench: &Path) -> Server {
+    start_with(bench, &[])
+}
+
+fn start_with(bench: &Path, extra: &[&str]) -> Server {
     let mut args = vec!["sim", "serve"];
+    args.extend(extra);
     for flag in [
         "--source-port",
         "--io-port",
@@ -150,4 +155,25 @@ fn every_instrument_family_answers_on_loopback() {
         assert!(idn.contains(model), "{endpoint}: {idn}");
         assert_eq!(text(exchange(&mut load, b"MEAS:CURR?\n", b"\n")), "0.0\n");
     }
+}
+
+#[test]
+fn a_served_twin_of_three_packs_declares_them_in_its_bench_file() {
+    let dir = scratch("packs");
+    let bench_path = dir.join("bench.yaml");
+    let _server = start_with(&bench_path, &["--packs", "3"]);
+    let bench = rig::bench::Bench::load(&bench_path).unwrap_or_else(|p| panic!("{p}"));
+    assert_eq!(bench.packs, Some(3));
+    assert!(!bench.is_virtual(), "the served bench reaches sockets");
+}
+
+#[test]
+fn more_packs_than_the_profile_allows_are_refused() {
+    let o = Command::new(env!("CARGO_BIN_EXE_rig"))
+        .args(["sim", "serve", "--packs", "33"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("the profile allows at most 32"), "{err}");
 }

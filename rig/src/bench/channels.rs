@@ -27,12 +27,16 @@ pub enum ChannelKind {
     /// True while the BMS sends frames: false after the link's `silence` without one
     /// (asleep, unplugged, crashed).
     CanOnline,
-    /// A value the pack reports over RS485 (`rs485.<name>`).
+    /// A value a pack reports over RS485: the master's as `rs485.<name>`, pack `k` of
+    /// several in parallel (1 is the master) as `rs485.pack<k>.<name>`.
     Rs485 {
+        pack: u8,
         field: Rs485Field,
     },
     /// True while the pack answers on RS485, false after an unanswered poll.
-    Rs485Online,
+    Rs485Online {
+        pack: u8,
+    },
     /// Seconds between the last two frames with this id.
     CanPeriod {
         id: rig_drivers::can::CanId,
@@ -57,8 +61,20 @@ pub struct Channels {
     specs: Vec<ChannelSpec>,
 }
 
+/// The channel name prefix of pack `pack` (1 = the master) on the RS485 link `link`:
+/// the master keeps the single-pack names, so plans for one pack read the same.
+pub fn rs485_prefix(link: &str, pack: u8) -> String {
+    if pack <= 1 {
+        link.to_string()
+    } else {
+        format!("{link}.pack{pack}")
+    }
+}
+
 impl Channels {
-    pub fn of(bench: &Bench) -> Channels {
+    /// The channels of a bench with `packs` packs in parallel (the plan's `requires:`):
+    /// the RS485 link has a set of channels per pack.
+    pub fn of(bench: &Bench, packs: u8) -> Channels {
         let mut specs = Vec::new();
         let mut push = |name: String, ty: Type, kind: ChannelKind| {
             let unit = match ty {
@@ -133,17 +149,20 @@ impl Channels {
                 }
                 Role::Board => {}
                 Role::Rs485 => {
-                    push(
-                        format!("{}.online", inst.name),
-                        Type::Bool,
-                        ChannelKind::Rs485Online,
-                    );
-                    for field in Rs485Field::all() {
+                    for pack in 1..=packs.max(1) {
+                        let prefix = rs485_prefix(&inst.name, pack);
                         push(
-                            format!("{}.{}", inst.name, field.name()),
-                            field.ty(),
-                            ChannelKind::Rs485 { field },
+                            format!("{prefix}.online"),
+                            Type::Bool,
+                            ChannelKind::Rs485Online { pack },
                         );
+                        for field in Rs485Field::all() {
+                            push(
+                                format!("{prefix}.{}", field.name()),
+                                field.ty(),
+                                ChannelKind::Rs485 { pack, field },
+                            );
+                        }
                     }
                 }
                 Role::Chamber => {
@@ -330,5 +349,61 @@ impl Rs485Field {
                 Type::Bool
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_pack_in_parallel_has_its_rs485_channels() {
+        let bench = Bench::builtin_sim();
+        let three = Channels::of(&bench, 3);
+        for (name, kind) in [
+            (
+                "rs485.soc",
+                ChannelKind::Rs485 {
+                    pack: 1,
+                    field: Rs485Field::Soc,
+                },
+            ),
+            ("rs485.online", ChannelKind::Rs485Online { pack: 1 }),
+            (
+                "rs485.pack2.soc",
+                ChannelKind::Rs485 {
+                    pack: 2,
+                    field: Rs485Field::Soc,
+                },
+            ),
+            ("rs485.pack3.online", ChannelKind::Rs485Online { pack: 3 }),
+            (
+                "rs485.pack3.pack_voltage",
+                ChannelKind::Rs485 {
+                    pack: 3,
+                    field: Rs485Field::PackVoltage,
+                },
+            ),
+        ] {
+            assert_eq!(
+                three.find(name).map(|(_, s)| &s.kind),
+                Some(&kind),
+                "{name}"
+            );
+        }
+        assert!(three.find("rs485.pack4.soc").is_none());
+        assert!(
+            three.find("rs485.pack1.soc").is_none(),
+            "the master keeps its names"
+        );
+        // One pack: exactly the single-pack table, in the same order, so plans and
+        // logs of single-pack runs do not change.
+        let one = Channels::of(&bench, 1);
+        assert!(one.find("rs485.pack2.soc").is_none());
+        assert!(one.find("rs485.pack3.soc").is_none());
+        let names = |c: &Channels| c.names().map(String::from).collect::<Vec<_>>();
+        let per_pack = 1 + Rs485Field::all().len();
+        assert_eq!(three.len(), one.len() + 2 * per_pack);
+        assert_eq!(names(&Channels::of(&bench, 0)), names(&one));
     }
 }

@@ -40,6 +40,11 @@ struct RawBench {
     /// `- { instrument: source, fault: drop, after: 30 s }`.
     #[serde(default)]
     faults: Vec<Spanned<RawFault>>,
+    /// The installation: `{ packs: 3 }` packs wired in parallel (default: one on a real
+    /// bench; on a virtual bench, as many as each plan needs).
+    dut: Option<super::installation::RawDut>,
+    /// The virtual pack's set-up: `{ dip: { baud: 115200, protocol: id1, address: 2 } }`.
+    twin: Option<Spanned<super::installation::RawTwin>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -274,6 +279,10 @@ pub struct Bench {
     pub defects: Vec<String>,
     /// Instrument faults for the virtual bench, by sim endpoint.
     pub faults: Vec<rig_sim::InstrumentFault>,
+    /// Packs wired in parallel, as `dut: { packs }` declares; `None`: not declared.
+    pub packs: Option<u8>,
+    /// The twin's DIP switches (`twin: { dip }`, virtual benches only).
+    pub twin_dip: Option<rig_sim::DipSettings>,
 }
 
 struct NoNames;
@@ -549,6 +558,26 @@ impl Bench {
                 Err(p) => problems.push(p),
             }
         }
+        let installation = match super::installation::parse(
+            &file,
+            raw.dut.as_ref(),
+            raw.twin.as_ref(),
+            is_virtual,
+        ) {
+            Ok(i) => i,
+            Err(p) => {
+                problems.extend(p);
+                Default::default()
+            }
+        };
+        if is_virtual {
+            problems.extend(twin_answers_the_link(
+                &file,
+                &raw,
+                &instruments,
+                &installation,
+            ));
+        }
         problems.into_result(Bench {
             name: raw.name,
             description: raw.description,
@@ -558,8 +587,54 @@ impl Bench {
             inputs,
             defects,
             faults,
+            packs: installation.packs,
+            twin_dip: installation.dip,
         })
     }
+}
+
+/// On a virtual bench the RS485 link must poll the address the twin's DIP switches set
+/// (2 by default, Lesso 3.2 automatic addressing), or every poll would go unanswered.
+fn twin_answers_the_link(
+    file: &SourceFile,
+    raw: &RawBench,
+    instruments: &BTreeMap<String, InstrumentSpec>,
+    installation: &super::installation::Installation,
+) -> Problems {
+    let mut problems = Problems::default();
+    let twin = installation
+        .dip
+        .map_or(rig_sim::MASTER_ADDRESS, |d| d.rs485_address);
+    for link in instruments
+        .values()
+        .filter(|i| i.driver == Driver::PylontechRs485)
+    {
+        if link.address == twin {
+            continue;
+        }
+        let written = raw
+            .instruments
+            .get(&link.name)
+            .and_then(|i| i.value.address.as_ref())
+            .map(|a| Span::of_scalar(&a.referenced, &file.text));
+        let message = format!(
+            "`{}` polls RS485 address {}, but the twin answers at {twin}",
+            link.name, link.address
+        );
+        let help = if installation.dip_address_at.is_some() {
+            "make `address:` of the link and `twin: dip: address:` agree"
+        } else {
+            "the twin's address is 2 unless `twin: { dip: { address: N } }` sets it"
+        };
+        problems.push(
+            match written.or(installation.dip_address_at) {
+                Some(span) => Problem::at(file, span, message),
+                None => Problem::in_file(file, message),
+            }
+            .help(help),
+        );
+    }
+    problems
 }
 
 fn instrument(

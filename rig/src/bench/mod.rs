@@ -4,10 +4,13 @@
 
 mod channels;
 mod file;
+mod installation;
 mod safe_state;
 #[cfg(test)]
 mod tests;
 
-pub use channels::{ChannelKind, ChannelSpec, Channels, RS485_PROTECTIONS, Rs485Field};
+pub use channels::{
+    ChannelKind, ChannelSpec, Channels, RS485_PROTECTIONS, Rs485Field, rs485_prefix,
+};
 pub use file::{BUILTIN_SIM_BENCH, Bench, BoardWire, Driver, InstrumentSpec, Role};
 pub use safe_state::SafeState;

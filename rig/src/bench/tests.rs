@@ -68,7 +68,7 @@ fn every_family_parses_into_its_role() {
 #[test]
 fn the_extended_database_adds_the_sma_frames_as_channels() {
     let bench = parse(DAQ_NUMATO).unwrap();
-    let channels = Channels::of(&bench);
+    let channels = Channels::of(&bench, 1);
     for name in [
         "bms.sma_alarm_high_voltage",
         "bms.mfr_char_0",
@@ -80,7 +80,7 @@ fn the_extended_database_adds_the_sma_frames_as_channels() {
     }
     let plain = parse(&DAQ_NUMATO.replace("dbc: pylon_lv_extended", "dbc: pylon_lv")).unwrap();
     assert!(
-        Channels::of(&plain)
+        Channels::of(&plain, 1)
             .find("bms.sma_alarm_high_voltage")
             .is_none()
     );

@@ -131,6 +131,10 @@ pub struct ServeArgs {
     /// Inject a firmware defect; repeatable.
     #[arg(long = "defect", value_name = "NAME")]
     pub defects: Vec<String>,
+    /// Packs in parallel, the master included; the printed bench file declares them
+    /// (`dut: { packs }`), so plans that need another count are skipped on it.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..))]
+    pub packs: u8,
     /// Also write the bench file that reaches the served endpoints here.
     #[arg(long)]
     pub bench_out: Option<PathBuf>,

@@ -99,6 +99,17 @@ pub fn run(args: RunArgs) -> i32 {
         }
     };
     for ((outcome, wall_s), (summary, _)) in timed.iter().zip(&summaries) {
+        if outcome.verdict == Verdict::Skipped {
+            // Not run: the bench cannot run it as written; nothing was connected.
+            eprintln!(
+                "{:<24} {:<7} {}  ({})",
+                outcome.plan_id,
+                outcome.verdict,
+                outcome.message.as_deref().unwrap_or("not run"),
+                outcome.log_path.display()
+            );
+            continue;
+        }
         eprintln!(
             "{:<24} {:<7} {} simulated in {:.2} s of wall time  ({})",
             outcome.plan_id,
@@ -114,6 +125,19 @@ pub fn run(args: RunArgs) -> i32 {
             out_dir.join("junit.xml").display()
         );
         return exit::RIG_ERROR;
+    }
+    // A skipped plan is not a failure (as libtest's ignored tests and nextest's skipped
+    // ones): a run with skipped plans and no failure exits 0, and says so.
+    let skipped = outcomes
+        .iter()
+        .filter(|o| o.verdict == Verdict::Skipped)
+        .count();
+    if skipped > 0 {
+        eprintln!(
+            "{skipped} plan{} skipped: the bench cannot run {} as written (see above)",
+            if skipped == 1 { "" } else { "s" },
+            if skipped == 1 { "it" } else { "them" }
+        );
     }
     let code = if outcomes.iter().any(|o| o.verdict == Verdict::Error) {
         exit::RIG_ERROR

@@ -11,18 +11,29 @@ pub fn defects() -> i32 {
 
 /// `rig sim serve`.
 pub fn serve(args: super::ServeArgs) -> i32 {
-    let pack = match &args.dut {
-        None => rig_sim::PackParams::lesso_lsrr51v100ah(),
-        Some(path) => {
-            match crate::dut::DutProfile::load(path).and_then(|d| crate::runner::pack_params(&d)) {
-                Ok(p) => p,
-                Err(problems) => {
-                    super::load::print_problems(&problems);
-                    return exit::INVALID_INPUT;
-                }
+    // The built-in twin is the Lesso LSRR51V100AH: §3.3.2 "Max parallel number 32pcs".
+    let (pack, max_packs) = match &args.dut {
+        None => (rig_sim::PackParams::lesso_lsrr51v100ah(), Some(32.0)),
+        Some(path) => match crate::dut::DutProfile::load(path).and_then(|d| {
+            let max = d.number(crate::plan::MAX_PACKS_PATH);
+            crate::runner::pack_params(&d).map(|p| (p, max))
+        }) {
+            Ok(p) => p,
+            Err(problems) => {
+                super::load::print_problems(&problems);
+                return exit::INVALID_INPUT;
             }
-        }
+        },
     };
+    if args.packs > 1 && max_packs.is_none_or(|max| f64::from(args.packs) > max) {
+        eprintln!(
+            "error: --packs {}: the profile allows {} in parallel (`{}`)",
+            args.packs,
+            max_packs.map_or("no more than one".to_string(), |m| format!("at most {m}")),
+            crate::plan::MAX_PACKS_PATH
+        );
+        return exit::INVALID_INPUT;
+    }
     let mut defects = Vec::new();
     for d in &args.defects {
         match d.parse::<rig_sim::Defect>() {
@@ -48,7 +59,10 @@ pub fn serve(args: super::ServeArgs) -> i32 {
             pack,
             defects,
             faults: Vec::new(),
-            installation: Default::default(),
+            installation: rig_sim::Installation {
+                packs: args.packs,
+                ..Default::default()
+            },
         }));
         let at = |port| std::net::SocketAddr::new(args.bind, port);
         let addresses = [
@@ -71,7 +85,14 @@ pub fn serve(args: super::ServeArgs) -> i32 {
                 return exit::RIG_ERROR;
             }
         };
-        let bench = served.bench_file();
+        let mut bench = served.bench_file();
+        // Real mode has no per-plan twin: the served pack count is the bench's.
+        if args.packs > 1 {
+            bench.push_str(&format!(
+                "\n# The served twin: {} packs in parallel.\ndut: {{ packs: {} }}\n",
+                args.packs, args.packs
+            ));
+        }
         if let Some(path) = &args.bench_out
             && let Err(e) = std::fs::write(path, &bench)
         {

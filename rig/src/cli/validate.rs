@@ -6,8 +6,12 @@ pub fn validate(args: BenchArgs) -> i32 {
     match load(&args) {
         Ok(loaded) => {
             for (plan, _) in &loaded.plans {
+                // Valid, but `rig run` on this bench will skip it: say so now.
+                let skip = crate::runner::skip_reason(plan, &loaded.bench)
+                    .map(|r| format!("; skipped on this bench: {r}"))
+                    .unwrap_or_default();
                 println!(
-                    "ok  {}  ({}, {} steps, dut {})",
+                    "ok  {}  ({}, {} steps, dut {}{skip})",
                     plan.id,
                     plan.file.path.display(),
                     plan.steps.len(),

@@ -4,10 +4,12 @@
 
 pub mod model;
 pub mod raw;
+mod requires;
 mod resolve;
 
 pub use model::{
     Action, EnvelopeLimits, Expectation, Location, Plan, RelayOp, Rs485Command, SourceSettings,
     Step, Window,
 };
+pub use requires::{Count, MAX_PACKS_PATH};
 pub use resolve::load_plan;

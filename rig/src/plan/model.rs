@@ -13,6 +13,8 @@ pub struct Plan {
     pub description: Option<String>,
     pub file: SourceFile,
     pub dut: DutProfile,
+    /// Packs in parallel the plan needs (`requires: { packs }`), the master included.
+    pub packs: u8,
     pub timeout_s: f64,
     pub steps: Vec<Step>,
     /// SHA-free content fingerprint for reports: FNV-1a of the plan text.

@@ -21,6 +21,9 @@ pub struct RawPlan {
     pub timeout: Spanned<String>,
     /// Free text: the procedure, the manual sections it checks.
     pub description: Option<String>,
+    /// What the installation must have: `{ packs: 3 }` for three packs in parallel.
+    /// Without it, one pack.
+    pub requires: Option<Spanned<super::requires::RawRequires>>,
     /// How often to sample instruments during this plan, overriding the bench's
     /// `poll:` (`{ io: 10 s, source: 10 s }`): long soaks need fewer readings.
     #[serde(default)]

@@ -242,13 +242,26 @@ fn resolve(
     dut: DutProfile,
     bench: &Bench,
 ) -> Result<Plan, Problems> {
+    let mut problems = Problems::default();
+    let rs485 = bench
+        .instruments
+        .values()
+        .find(|i| i.driver.role() == Role::Rs485)
+        .map(|i| (i.name.as_str(), i.address));
+    let packs = match super::requires::packs(raw.requires.as_ref(), &file, &dut, rs485) {
+        Ok(n) => n,
+        Err(p) => {
+            problems.push(p);
+            1
+        }
+    };
     let mut r = Resolver {
         file: &file,
         dut: &dut,
         bench,
-        channels: Channels::of(bench),
+        channels: Channels::of(bench, packs),
         envelope: Envelope::of(&dut, bench),
-        problems: Problems::default(),
+        problems,
         steps: Vec::new(),
         voltage_set: false,
         current_limit_set: false,
@@ -343,6 +356,7 @@ fn resolve(
         tags: raw.tags,
         description: raw.description,
         dut,
+        packs,
         timeout_s: timeout_s.unwrap_or(0.0),
         steps,
         content_hash,

@@ -170,9 +170,11 @@ impl Executor<'_> {
         t: f64,
     ) -> Option<InstrumentFailure> {
         let spec = self.channels.get(id);
-        let medium = match spec.kind {
-            ChannelKind::CanOnline => "CAN",
-            ChannelKind::Rs485Online => "RS485",
+        // A pack of several on RS485 has its own `online`; its silence says nothing
+        // about the others' readings.
+        let (medium, pack) = match spec.kind {
+            ChannelKind::CanOnline => ("CAN", None),
+            ChannelKind::Rs485Online { pack } => ("RS485", Some(pack)),
             _ => return None,
         };
         if self.store.value(id) != Some(Value::Bool(false)) {
@@ -186,10 +188,11 @@ impl Executor<'_> {
         let prefix = format!("{link}.");
         let is_signal = |c: ChannelId, name: &str| {
             name.starts_with(&prefix)
-                && matches!(
-                    self.channels.get(c).kind,
-                    ChannelKind::CanSignal { .. } | ChannelKind::Rs485 { .. }
-                )
+                && match self.channels.get(c).kind {
+                    ChannelKind::CanSignal { .. } => pack.is_none(),
+                    ChannelKind::Rs485 { pack: p, .. } => pack == Some(p),
+                    _ => false,
+                }
         };
         let expected = self.plan.channels_read().iter().any(|(c, _)| *c == id);
         if !expected {
@@ -298,7 +301,7 @@ impl Executor<'_> {
         loop {
             let missing: Vec<&str> = needed
                 .iter()
-                .filter(|(id, _)| self.store.get(*id).is_none())
+                .filter(|(id, _)| self.store.get(*id).is_none() && !self.silent_as_expected(*id))
                 .map(|(_, n)| n.as_str())
                 .collect();
             if missing.is_empty() {
@@ -320,6 +323,24 @@ impl Executor<'_> {
                 });
             }
         }
+    }
+
+    /// An RS485 value of a pack that did not answer, in a plan that reads that pack's
+    /// `online`: the plan expects the pack may be silent (a slave that does not answer
+    /// is then the DUT's behaviour, for the expectations to judge), so the warm-up does
+    /// not wait for a value that cannot come.
+    fn silent_as_expected(&self, id: ChannelId) -> bool {
+        let spec = self.channels.get(id);
+        let ChannelKind::Rs485 { pack, .. } = spec.kind else {
+            return false;
+        };
+        let link = spec.name.split('.').next().unwrap_or_default();
+        let online = format!("{}.online", crate::bench::rs485_prefix(link, pack));
+        let Some((online, _)) = self.channels.find(&online) else {
+            return false;
+        };
+        self.store.value(online) == Some(Value::Bool(false))
+            && self.plan.channels_read().iter().any(|(c, _)| *c == online)
     }
 
     async fn step(&mut self, step: &Step) -> Outcome {

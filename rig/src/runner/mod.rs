@@ -12,6 +12,7 @@ mod probe;
 mod roles;
 mod samplers;
 mod signals;
+mod skip;
 mod store;
 mod twin;
 
@@ -34,6 +35,7 @@ pub use executor::Outcome;
 pub use instruments::InstrumentFailure;
 pub use probe::{ProbeReport, ProbedChannel, ProbedInstrument, probe};
 pub use signals::interrupted;
+pub use skip::{packs_for, reason as skip_reason};
 pub use twin::pack_params;
 
 /// What a run needs beyond the plan and the bench, checked before anything connects.
@@ -101,7 +103,10 @@ pub fn prepare(plan: &Plan, bench: &Bench, extra_defects: &[String]) -> Result<P
         pack,
         defects: parsed,
         faults: bench.faults.clone(),
-        installation: Default::default(),
+        installation: rig_sim::Installation {
+            dip: bench.twin_dip.unwrap_or_default(),
+            packs: skip::packs_for(plan, bench),
+        },
     });
     problems.into_result(Prepared {
         sim,
@@ -225,12 +230,27 @@ async fn run(plan: &Plan, bench: &Bench, prepared: &Prepared, log_path: PathBuf)
         defects: prepared.defects.clone(),
         steps: plan.steps.len(),
     });
+    // Decided before anything connects: a skipped plan energises nothing.
+    if let Some(reason) = skip::reason(plan, bench) {
+        log.emit(EventKind::RunFinished {
+            verdict: Verdict::Skipped,
+            message: Some(reason.clone()),
+        });
+        if let Some(e) = log.failure() {
+            return outcome(
+                Verdict::Error,
+                Some(format!("writing the event log failed: {e}")),
+                None,
+            );
+        }
+        return outcome(Verdict::Skipped, Some(reason), None);
+    }
     let sim = prepared.sim.clone().map(rig_sim::SimBench::start);
     let connector = instruments::Connector { sim: sim.as_ref() };
     let (traffic_tx, traffic_rx) = mpsc::unbounded_channel();
     let forwarder = tokio::spawn(forward_traffic(traffic_rx, log.clone()));
     let protection = protection_limits(plan, bench);
-    let channels = Channels::of(bench);
+    let channels = Channels::of(bench, plan.packs);
 
     let (verdict, message, instruments) =
         match instruments::Instruments::connect(bench, &connector, &log, &traffic_tx, protection)

@@ -90,7 +90,8 @@ async fn run(
         .into_iter()
         .map(|f| (f.instrument, f.message))
         .collect();
-    let channels = Channels::of(bench);
+    // The packs the bench declares: a probe checks the wiring as installed.
+    let channels = Channels::of(bench, bench.packs.unwrap_or(1));
     let (tasks, mut feed) = super::start_samplers(
         &mut connected,
         SourceGuard::default(),

@@ -22,10 +22,56 @@ pub enum Rs485Command {
 /// A command and where its outcome goes.
 pub type Rs485Request = (Rs485Command, oneshot::Sender<Result<(), String>>);
 
-/// Poll every `period_s`, and send the plan's commands between polls. A poll the pack does not answer turns `rs485.online` false
-/// (a sleeping BMS is silent, LOSUN 2.3-3) and polling goes on; the executor decides
-/// whether that silence is the pack's behaviour or a broken link, as for CAN. Any
-/// other failure (garbage, a framing or checksum error) ends the link as an error.
+/// One pack on the link: the address it answers at and the channels its answers feed.
+#[derive(Debug, PartialEq)]
+struct Pack {
+    address: u8,
+    online: Option<ChannelId>,
+    fields: Vec<(ChannelId, Rs485Field)>,
+}
+
+/// The packs the channel table has for the link `name`, master first. Pack `k` answers
+/// at the master's address + k - 1 (protocols.md 2.5: the packs of a group count up
+/// from the master's ADR); a pack whose address would pass 255 has no channels polled.
+fn packs(channels: &Channels, name: &str, master: u8) -> Vec<Pack> {
+    let prefix = format!("{name}.");
+    let prefix = prefix.as_str();
+    let mine = move || {
+        channels
+            .iter()
+            .filter(move |(_, s)| s.name.starts_with(prefix))
+    };
+    let count = mine()
+        .filter_map(|(_, s)| match s.kind {
+            ChannelKind::Rs485Online { pack } => Some(pack),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(1);
+    (1..=count)
+        .filter_map(|pack| {
+            Some(Pack {
+                address: master.checked_add(pack - 1)?,
+                online: mine()
+                    .find(|(_, s)| s.kind == ChannelKind::Rs485Online { pack })
+                    .map(|(id, _)| id),
+                fields: mine()
+                    .filter_map(|(id, s)| match s.kind {
+                        ChannelKind::Rs485 { pack: p, field } if p == pack => Some((id, field)),
+                        _ => None,
+                    })
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
+/// Poll every `period_s`, and send the plan's commands between polls. Each poll cycle
+/// asks the master, then each slave in address order (fixed, so runs are
+/// deterministic). A poll a pack does not answer turns its `online` false (a sleeping
+/// BMS is silent, LOSUN 2.3-3) and polling goes on; the executor decides whether that
+/// silence is the pack's behaviour or a broken link, as for CAN. Any other failure
+/// (garbage, a framing or checksum error) ends the link as an error.
 pub async fn rs485(
     mut link: Rs485Link,
     mut commands: Receiver<Rs485Request>,
@@ -34,50 +80,40 @@ pub async fn rs485(
     log: EventLog,
     tx: UnboundedSender<Feed>,
 ) {
-    let prefix = format!("{}.", link.name);
-    let fields: Vec<(ChannelId, Rs485Field)> = channels
-        .iter()
-        .filter(|(_, s)| s.name.starts_with(&prefix))
-        .filter_map(|(id, s)| match s.kind {
-            ChannelKind::Rs485 { field } => Some((id, field)),
-            _ => None,
-        })
-        .collect();
-    let online = channels
-        .iter()
-        .find(|(_, s)| s.kind == ChannelKind::Rs485Online && s.name.starts_with(&prefix))
-        .map(|(id, _)| id);
+    let packs = packs(&channels, &link.name, link.address);
     let clock = log.clock();
     let mut next = clock.now_s();
     loop {
-        let reading = poll(&mut link).await;
-        let t = clock.now_s();
-        let mut values: Vec<(ChannelId, Value)> = Vec::new();
-        match reading {
-            Ok(r) => {
-                values.extend(online.map(|id| (id, Value::Bool(true))));
-                values.extend(
-                    fields
-                        .iter()
-                        .filter_map(|(id, f)| r.value(*f).map(|v| (*id, v))),
-                );
+        for pack in &packs {
+            let reading = poll(&mut link, pack.address).await;
+            let t = clock.now_s();
+            let mut values: Vec<(ChannelId, Value)> = Vec::new();
+            match reading {
+                Ok(r) => {
+                    values.extend(pack.online.map(|id| (id, Value::Bool(true))));
+                    values.extend(
+                        pack.fields
+                            .iter()
+                            .filter_map(|(id, f)| r.value(*f).map(|v| (*id, v))),
+                    );
+                }
+                Err(e)
+                    if matches!(
+                        e.kind,
+                        rig_drivers::rs485::pylontech::PylonErrorKind::Timeout { .. }
+                    ) =>
+                {
+                    values.extend(pack.online.map(|id| (id, Value::Bool(false))));
+                }
+                Err(e) => {
+                    let _ = tx.send(Feed::Failed(failure(&link.name, e)));
+                    return;
+                }
             }
-            Err(e)
-                if matches!(
-                    e.kind,
-                    rig_drivers::rs485::pylontech::PylonErrorKind::Timeout { .. }
-                ) =>
-            {
-                values.extend(online.map(|id| (id, Value::Bool(false))));
-            }
-            Err(e) => {
-                let _ = tx.send(Feed::Failed(failure(&link.name, e)));
-                return;
-            }
-        }
-        for (id, value) in values {
-            if tx.send(Feed::Sample { id, value, t }).is_err() {
-                return;
+            for (id, value) in values {
+                if tx.send(Feed::Sample { id, value, t }).is_err() {
+                    return;
+                }
             }
         }
         next += period_s;
@@ -104,10 +140,10 @@ struct Reading {
     management: rig_drivers::rs485::pylontech::ChargeManagement,
 }
 
-async fn poll(link: &mut Rs485Link) -> Result<Reading, PylonError> {
-    let analog = link.client.analog(link.address).await?;
-    let alarms = link.client.alarms(link.address).await?;
-    let management = link.client.charge_management(link.address).await?;
+async fn poll(link: &mut Rs485Link, address: u8) -> Result<Reading, PylonError> {
+    let analog = link.client.analog(address).await?;
+    let alarms = link.client.alarms(address).await?;
+    let management = link.client.charge_management(address).await?;
     Ok(Reading {
         analog,
         status: alarms.status,
@@ -158,5 +194,90 @@ impl Reading {
             DischargeCurrentLimit => q(self.management.discharge_current_limit, Dim::Current),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use rig_drivers::rs485::pylontech::PylontechClient;
+    use tokio::io::AsyncReadExt;
+    use tokio::sync::mpsc;
+
+    use super::*;
+    use crate::bench::Bench;
+    use crate::clock::RunClock;
+
+    /// Three packs, none answering (a scripted line that only listens): each cycle asks
+    /// the master at 2, then the slaves at 3 and 4, and marks each offline in turn.
+    #[test]
+    fn polls_the_master_then_each_slave_in_address_order() {
+        let runtime = crate::clock::runtime(true).unwrap();
+        runtime.block_on(async {
+            let (ours, mut line) = tokio::io::duplex(4096);
+            let asked: Arc<Mutex<Vec<u8>>> = Arc::default();
+            let recorder = asked.clone();
+            tokio::spawn(async move {
+                let mut frame = Vec::new();
+                let mut byte = [0u8; 1];
+                while line.read_exact(&mut byte).await.is_ok() {
+                    frame.push(byte[0]);
+                    // `~` VER ADR CID1 CID2 ... CR (protocols.md 2.3): ADR is chars 3-4.
+                    if byte[0] == b'\r' {
+                        let adr = std::str::from_utf8(&frame[3..5])
+                            .ok()
+                            .and_then(|h| u8::from_str_radix(h, 16).ok());
+                        recorder.lock().unwrap().extend(adr);
+                        frame.clear();
+                    }
+                }
+            });
+            let channels = Channels::of(&Bench::builtin_sim(), 3);
+            let dir = std::env::temp_dir().join(format!("rig-rs485-order-{}", std::process::id()));
+            let log = EventLog::create(&dir.join("order.events.jsonl"), RunClock::start()).unwrap();
+            let link = Rs485Link {
+                name: "rs485".into(),
+                client: PylontechClient::new(
+                    Box::new(ours),
+                    "rs485".into(),
+                    Duration::from_secs(1),
+                    None,
+                ),
+                address: 2,
+            };
+            let (tx, mut feed) = mpsc::unbounded_channel();
+            let (_commands, commands_rx) = mpsc::channel(1);
+            let sampler = tokio::spawn(rs485(link, commands_rx, channels.clone(), 10.0, log, tx));
+            let mut seen = Vec::new();
+            while seen.len() < 6 {
+                match feed.recv().await {
+                    Some(Feed::Sample { id, value, t }) => {
+                        seen.push((channels.get(id).name.clone(), value, t))
+                    }
+                    other => panic!("expected samples, got {other:?}"),
+                }
+            }
+            sampler.abort();
+            let _ = std::fs::remove_dir_all(&dir);
+            let names: Vec<&str> = seen.iter().map(|(n, _, _)| n.as_str()).collect();
+            assert_eq!(
+                names,
+                [
+                    "rs485.online",
+                    "rs485.pack2.online",
+                    "rs485.pack3.online",
+                    "rs485.online",
+                    "rs485.pack2.online",
+                    "rs485.pack3.online"
+                ]
+            );
+            assert!(seen.iter().all(|(_, v, _)| *v == Value::Bool(false)));
+            // One timeout per pack, then the next cycle at the 10 s period.
+            let times: Vec<f64> = seen.iter().map(|(_, _, t)| t.round()).collect();
+            assert_eq!(times, [1.0, 2.0, 3.0, 11.0, 12.0, 13.0]);
+            assert_eq!(asked.lock().unwrap()[..6], [2, 3, 4, 2, 3, 4]);
+        });
     }
 }

@@ -1,0 +1,127 @@
+//! `requires:`, what a plan needs of the installation before it can run:
+//! `requires: { packs: 3 }` for three packs in parallel (the master and two slaves).
+//! Without it a plan needs one pack. The count is checked against the DUT profile's
+//! `parallel.max_packs`. Whether a bench has that many packs is decided when the run
+//! starts: a bench with a different count skips the plan (see `runner::skip`).
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use crate::diag::{Problem, SourceFile, Span};
+use crate::dut::{DutProfile, Provenance};
+
+/// The profile value that bounds `requires: { packs }`.
+pub const MAX_PACKS_PATH: &str = "parallel.max_packs";
+
+/// `requires:` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRequires {
+    /// Packs in parallel, the master included (`3`); at least 1, at most the DUT
+    /// profile's `parallel.max_packs`.
+    pub packs: Option<Spanned<Count>>,
+}
+
+/// A whole number as written (`3`); range checks come after parsing, so they can say
+/// what the range is and why. Anything else is refused with what was expected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Count(pub i64);
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(CountVisitor)
+    }
+}
+
+struct CountVisitor;
+
+impl serde::de::Visitor<'_> for CountVisitor {
+    type Value = Count;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a whole number of packs, e.g. `3`")
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Count, E> {
+        Ok(Count(v))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Count, E> {
+        Ok(Count(i64::try_from(v).unwrap_or(i64::MAX)))
+    }
+}
+
+/// Packs the plan needs: 1 without `requires:`, else the checked count. `rs485` is the
+/// bench's RS485 link and the master's address, if it has one: the slaves answer at the
+/// addresses after it, which must exist.
+pub fn packs(
+    raw: Option<&Spanned<RawRequires>>,
+    file: &SourceFile,
+    dut: &DutProfile,
+    rs485: Option<(&str, u8)>,
+) -> Result<u8, Problem> {
+    let Some(packs) = raw.and_then(|r| r.value.packs.as_ref()) else {
+        return Ok(1);
+    };
+    let at = Span::new(
+        packs.referenced.span().byte_offset().unwrap_or(0) as usize,
+        packs.referenced.span().byte_len().unwrap_or(1).max(1) as usize,
+    );
+    let n = packs.value.0;
+    if n < 1 {
+        return Err(Problem::at(
+            file,
+            at,
+            format!("`requires: packs: {n}`: a plan needs at least 1 pack"),
+        )
+        .help("leave `requires:` out for a single pack"));
+    }
+    let Some(max) = dut.get(MAX_PACKS_PATH) else {
+        if n == 1 {
+            return Ok(1);
+        }
+        return Err(Problem::at(
+            file,
+            at,
+            format!(
+                "the plan needs {n} packs in parallel, but the profile `{}` does not say how many may run in parallel",
+                dut.id
+            ),
+        )
+        .help(format!(
+            "add `{MAX_PACKS_PATH}` to {} with its manual section",
+            dut.file.path.display()
+        )));
+    };
+    let limit = dut.number(MAX_PACKS_PATH).unwrap_or(1.0);
+    // Addresses are one byte (protocols.md 2.5): no installation has more packs.
+    let limit = limit.clamp(1.0, f64::from(u8::MAX)) as i64;
+    if n > limit {
+        let why = match &max.provenance {
+            Provenance::Manual(s) => s.clone(),
+            Provenance::Assumption(a) => format!("an assumption: {a}"),
+        };
+        return Err(Problem::at(
+            file,
+            at,
+            format!(
+                "the plan needs {n} packs in parallel; the profile `{}` allows at most {limit}",
+                dut.id
+            ),
+        )
+        .help(format!("dut.{MAX_PACKS_PATH} = {limit} ({why})")));
+    }
+    if let Some((link, master)) = rs485
+        && i64::from(master) + n - 1 > 254
+    {
+        return Err(Problem::at(
+            file,
+            at,
+            format!(
+                "{n} packs from the master's RS485 address {master} on `{link}` would need addresses past 254"
+            ),
+        )
+        .help("give the master a lower address (the link's `address:`); protocols.md 2.2 reserves 255"));
+    }
+    Ok(n as u8)
+}
