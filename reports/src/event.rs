@@ -13,7 +13,8 @@ pub const LOG_FORMAT_VERSION: u32 = 1;
 pub enum Verdict {
     /// The DUT did what the plan expects.
     Pass,
-    /// Not run, because an earlier step failed or the run was aborted.
+    /// Not run, because an earlier step failed, the run was aborted, or the bench
+    /// cannot run the plan (another pack count than it requires).
     Skipped,
     /// The DUT did not do what the plan expects.
     Fail,

@@ -34,7 +34,11 @@ pub fn render(
                 Verdict::Pass => TestCaseStatus::success(),
                 Verdict::Skipped => {
                     let mut s = TestCaseStatus::skipped();
-                    s.set_message("not run: an earlier step did not pass");
+                    // A plan the bench cannot run says why; otherwise an earlier step ended it.
+                    match (plan.verdict, &plan.message) {
+                        (Verdict::Skipped, Some(why)) => s.set_message(why.as_str()),
+                        _ => s.set_message("not run: an earlier step did not pass"),
+                    };
                     s
                 }
                 Verdict::Fail => {

@@ -160,3 +160,23 @@ fn junit_has_a_suite_per_plan_and_a_case_per_step() {
     );
     assert!(xml.contains("runs/x/p.events.jsonl"), "{xml}");
 }
+
+#[test]
+fn a_plan_the_bench_skips_gives_its_reason_in_junit() {
+    let reason = "needs 3 packs in parallel; bench lab has 1";
+    let mut log = line(0, 0.0, started(2));
+    log += &line(
+        1,
+        0.0,
+        EventKind::RunFinished {
+            verdict: Verdict::Skipped,
+            message: Some(reason.into()),
+        },
+    );
+    let s = PlanSummary::from_log(&parse_log(&log)).unwrap();
+    assert_eq!(s.verdict, Verdict::Skipped);
+    let xml = rig_reports::junit::render("rig", &[(s, "runs/x/p.events.jsonl".into())]).unwrap();
+    assert!(xml.contains("skipped=\"2\""), "{xml}");
+    assert_eq!(xml.matches(&format!("<skipped message=\"{reason}\"")).count(), 2, "{xml}");
+    assert!(!xml.contains("an earlier step"), "{xml}");
+}
