@@ -177,6 +177,11 @@ fn a_plan_the_bench_skips_gives_its_reason_in_junit() {
     assert_eq!(s.verdict, Verdict::Skipped);
     let xml = rig_reports::junit::render("rig", &[(s, "runs/x/p.events.jsonl".into())]).unwrap();
     assert!(xml.contains("skipped=\"2\""), "{xml}");
-    assert_eq!(xml.matches(&format!("<skipped message=\"{reason}\"")).count(), 2, "{xml}");
+    assert_eq!(
+        xml.matches(&format!("<skipped message=\"{reason}\""))
+            .count(),
+        2,
+        "{xml}"
+    );
     assert!(!xml.contains("an earlier step"), "{xml}");
 }
