@@ -66,6 +66,9 @@ impl KeepAlive {
             ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
             loop {
                 tokio::select! {
+                    // Fixed order, not tokio's random one: a stop at a tick's instant
+                    // always wins, so a run on virtual time repeats byte for byte.
+                    biased;
                     _ = &mut stopped => break,
                     _ = ticks.tick() => {
                         let counter = match sender.send(&frame, period).await {
