@@ -34,6 +34,11 @@
 //! immediately" bits of 0x92. Its "full charge request" bit carries the forced
 //! recharge (LOSUN 2.3-3), as 0x35C does. 0x95 "Turn off module" is answered, and the
 //! port then puts the pack to sleep (LOSUN 2.3-3 sleep 5).
+//! 0x93 (serial number) and 0x96 (firmware version) answer each pack's own identity,
+//! derived from the profile as `rs485/identity.rs` describes; like 0x92 they take the pack's
+//! address as command value and refuse 0xFF.
+
+mod identity;
 
 use rig_drivers::rs485::pylontech::{BadFrame, CID1_BATTERY, Frame};
 
@@ -54,6 +59,9 @@ const RTN_ADR: u8 = 0x90;
 
 /// §2.7 CID2 0x95 "Turn off module" [V].
 const TURN_OFF: u8 = 0x95;
+/// §2.7 CID2 0x93 "Get module serial number" and 0x96 "Get firmware version" [V].
+const SERIAL_NUMBER: u8 = 0x93;
+const FIRMWARE_VERSION: u8 = 0x96;
 
 /// §2.5: command value asking for whole-system data.
 const WHOLE_SYSTEM: u8 = 0xFF;
@@ -123,6 +131,12 @@ pub(crate) struct PylonBms {
     manufacturer_info: Vec<u8>,
     /// 0x47 INFO.
     system_parameters: Vec<u8>,
+    /// The profile's serial, from which each pack of the chain derives its own.
+    profile_serial: String,
+    /// 0x93 INFO after the command value: this pack's serial.
+    serial: [u8; identity::SERIAL_LEN],
+    /// 0x96 INFO after the command value.
+    firmware: [u8; 5],
 }
 
 impl PylonBms {
@@ -139,6 +153,9 @@ impl PylonBms {
             cell_low_v: p.alarms.cell_low_v,
             manufacturer_info: manufacturer_info(p),
             system_parameters: system_parameters(p),
+            profile_serial: p.serial.clone(),
+            serial: identity::serial_field(&p.serial, 0),
+            firmware: identity::firmware_bytes(&p.firmware),
         }
     }
 
@@ -147,10 +164,12 @@ impl PylonBms {
         self.adr
     }
 
-    /// The same pack at another address (a slave of the group, §2.5).
-    pub(crate) fn with_address(&self, address: u8) -> Self {
+    /// Pack `k` of the group (0 = the master) at `address` (§2.5): the same profile,
+    /// its own serial.
+    pub(crate) fn in_chain(&self, k: usize, address: u8) -> Self {
         Self {
             adr: address,
+            serial: identity::serial_field(&self.profile_serial, k),
             ..self.clone()
         }
     }
@@ -246,6 +265,9 @@ impl PylonBms {
             },
             // §2.7 "Turn off module": command value, empty answer; see `turns_off`.
             TURN_OFF => self.command_value(request, false).map(|_| Vec::new()),
+            // §2.7: the command value echoed, then the 16 or 5 bytes.
+            SERIAL_NUMBER => self.echoed(request, &self.serial),
+            FIRMWARE_VERSION => self.echoed(request, &self.firmware),
             _ => Err(RTN_CID2),
         }
     }
@@ -258,6 +280,14 @@ impl PylonBms {
             [WHOLE_SYSTEM] if whole_system => Ok(Target::System),
             [_] => Err(RTN_ADR),
             _ => Err(RTN_FORMAT),
+        }
+    }
+
+    /// A per-battery answer that is the command value followed by fixed `data`.
+    fn echoed(&self, request: &Frame, data: &[u8]) -> Result<Vec<u8>, u8> {
+        match self.command_value(request, false)? {
+            Target::Own(value) => Ok([&[value][..], data].concat()),
+            Target::System => Err(RTN_ADR),
         }
     }
 
@@ -402,18 +432,10 @@ fn manufacturer_info(p: &PackParams) -> Vec<u8> {
         None => (String::new(), model),
     };
     let mut info = ascii_field(device, 10);
-    info.extend_from_slice(&software_version(&p.firmware));
+    // The first two numbers of the firmware string ("sim-1.0" → 1, 0).
+    info.extend_from_slice(&identity::version_numbers::<2>(&p.firmware));
     info.extend(ascii_field(&manufacturer, 20));
     info
-}
-
-/// The first two numbers of the firmware string ("sim-1.0" → 1, 0); missing ones are 0.
-fn software_version(firmware: &str) -> [u8; 2] {
-    let mut numbers = firmware
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<u8>().unwrap_or(u8::MAX));
-    [numbers.next().unwrap_or(0), numbers.next().unwrap_or(0)]
 }
 
 /// `text` cut or padded with spaces to `len` bytes, non-ASCII as `?`.
@@ -497,8 +519,8 @@ fn hex_byte(pair: &[u8]) -> Option<u8> {
 #[cfg(test)]
 pub(crate) mod tests {
     use rig_drivers::rs485::pylontech::{
-        AlarmInfo, AnalogData, ChargeManagement, ManufacturerInfo, SystemParameters, decode_frame,
-        encode_frame,
+        AlarmInfo, AnalogData, ChargeManagement, FirmwareVersion, ManufacturerInfo, SerialNumber,
+        SystemParameters, decode_frame, encode_frame,
     };
 
     use super::*;
@@ -635,6 +657,38 @@ pub(crate) mod tests {
             ("LS-BTN0-P0", "LOSUN")
         );
         assert_eq!(m.software_version, [0, 0]);
+    }
+
+    #[test]
+    fn serial_number_and_firmware_echo_the_address() {
+        // protocols.md 2.7 computed requests.
+        let frame = answer("~20024693E00202FD2D\r", &status());
+        assert_eq!(frame.cid2, RTN_NORMAL);
+        assert_eq!(frame.info.len(), 17);
+        let s = SerialNumber::parse(&frame.info).unwrap();
+        assert_eq!(
+            (s.command_value, s.serial.as_str()),
+            (2, "SRR51V100AH-0001")
+        );
+
+        let frame = answer("~20024696E00202FD2A\r", &status());
+        let v = FirmwareVersion::parse(&frame.info).unwrap();
+        assert_eq!(v.command_value, 2);
+        assert_eq!(v.to_string(), "1.0 / 1.0.0", "profile firmware `sim-1.0`");
+
+        let request = |cid2, info| Frame {
+            ver: 0x20,
+            adr: 2,
+            cid1: CID1_BATTERY,
+            cid2,
+            info,
+        };
+        for cid2 in [SERIAL_NUMBER, FIRMWARE_VERSION] {
+            let rtn = |info| bms().answer(&request(cid2, info), &status()).unwrap().cid2;
+            assert_eq!(rtn(vec![3]), RTN_ADR, "{cid2:#04X}: another pack's value");
+            assert_eq!(rtn(vec![0xFF]), RTN_ADR, "{cid2:#04X}: no whole system");
+            assert_eq!(rtn(vec![]), RTN_FORMAT, "{cid2:#04X}: no command value");
+        }
     }
 
     #[test]

@@ -36,7 +36,7 @@ impl PylonChain {
                     .ok()
                     .and_then(|k| address.checked_add(k))
                     .filter(|adr| *adr != 0xFF)?;
-                Some(master.with_address(adr))
+                Some(master.in_chain(k, adr))
             })
             .collect();
         Self {
@@ -97,7 +97,9 @@ impl PylonChain {
 mod tests {
     use super::*;
     use crate::bms::rs485::tests::status;
-    use rig_drivers::rs485::pylontech::{AnalogData, CID1_BATTERY, decode_frame};
+    use rig_drivers::rs485::pylontech::{
+        AlarmInfo, AnalogData, CID1_BATTERY, FirmwareVersion, SerialNumber, decode_frame,
+    };
 
     fn chain(defects: &[Defect]) -> PylonChain {
         PylonChain::new(
@@ -157,6 +159,63 @@ mod tests {
         let a = c.answer(&request(2, 0x44, 0xFF), &s).unwrap();
         assert_eq!(a.frame.info[1], 2);
         assert_eq!(c.answer(&request(4, 0x42, 4), &s), None, "asleep: silent");
+    }
+
+    #[test]
+    fn the_twin_s_whole_system_answer_is_each_pack_s_own_block() {
+        let c = chain(&[]);
+        let mut s = statuses();
+        let whole = c.answer(&request(2, 0x42, 0xFF), &s).unwrap().frame;
+        let modules = AnalogData::parse_system(&whole.info).unwrap();
+        assert_eq!(modules.len(), 3);
+        for (k, module) in modules.into_iter().enumerate() {
+            let adr = 2 + k as u8;
+            let own = c.answer(&request(adr, 0x42, adr), &s).unwrap().frame;
+            let own = AnalogData::parse(&own.info).unwrap();
+            assert_eq!(module.command_value, 0xFF);
+            assert_eq!(
+                AnalogData {
+                    command_value: adr,
+                    ..module
+                },
+                own,
+                "pack {k}"
+            );
+        }
+        s[1] = None;
+        let whole = c.answer(&request(2, 0x44, 0xFF), &s).unwrap().frame;
+        let alarms = AlarmInfo::parse_system(&whole.info).unwrap();
+        assert_eq!(alarms.len(), 2, "the sleeping slave is left out");
+    }
+
+    #[test]
+    fn each_pack_has_its_own_serial_and_the_profile_s_firmware() {
+        let c = chain(&[]);
+        let mut s = statuses();
+        let serials: Vec<String> = [2u8, 3, 4]
+            .into_iter()
+            .map(|adr| {
+                let a = c.answer(&request(adr, 0x93, adr), &s).unwrap().frame;
+                SerialNumber::parse(&a.info).unwrap().serial
+            })
+            .collect();
+        assert_eq!(
+            serials,
+            ["SRR51V100AH-0001", "SRR51V100AH-00-1", "SRR51V100AH-00-2"]
+        );
+        for adr in [2u8, 3, 4] {
+            let a = c.answer(&request(adr, 0x96, adr), &s).unwrap().frame;
+            let v = FirmwareVersion::parse(&a.info).unwrap();
+            assert_eq!((v.command_value, v.raw()), (adr, [1, 0, 1, 0, 0]));
+        }
+        // Asleep or silenced: no answer, as for any other command.
+        s[2] = None;
+        assert_eq!(c.answer(&request(4, 0x93, 4), &s), None);
+        let silent = chain(&[Defect::SlaveSilentOnRs485]);
+        assert_eq!(silent.answer(&request(3, 0x96, 3), &s), None);
+        // A slave's command value must be its own address.
+        let a = c.answer(&request(3, 0x93, 2), &s).unwrap();
+        assert_eq!(a.frame.cid2, 0x90);
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod packs;
 mod precharge;
 mod relays;
 mod rs485;
+mod rs485_identity;
 mod scenario;
 mod scpi;
 mod soh;

@@ -16,7 +16,8 @@ use tokio_util::codec::Decoder;
 use super::codec::{BadFrame, PylonCodec, encode_frame};
 use super::frame::{CID1_BATTERY, Cid2, DEFAULT_VER, Frame, ReturnCode, WHOLE_SYSTEM};
 use super::info::{
-    AlarmInfo, AnalogData, ChargeManagement, InfoError, ManufacturerInfo, SystemParameters,
+    AlarmInfo, AnalogData, ChargeManagement, FirmwareVersion, InfoError, ManufacturerInfo,
+    SerialNumber, SystemParameters,
 };
 use crate::traffic::{Direction, TrafficReporter, TrafficSink, Wire};
 use crate::transport::ByteStream;
@@ -179,6 +180,23 @@ impl<S: ByteStream> PylontechClient<S> {
         )
     }
 
+    /// 0x93 for one module: its serial number without the field's padding (§2.7).
+    pub async fn serial_number(&mut self, adr: u8) -> Result<String, PylonError> {
+        let frame = self.request(adr, Cid2::SerialNumber, vec![adr]).await?;
+        self.parse(adr, Cid2::SerialNumber, SerialNumber::parse(&frame.info))
+            .map(|s| s.serial)
+    }
+
+    /// 0x96 for one module: manufacturer and main-line versions (§2.7).
+    pub async fn firmware_version(&mut self, adr: u8) -> Result<FirmwareVersion, PylonError> {
+        let frame = self.request(adr, Cid2::FirmwareVersion, vec![adr]).await?;
+        self.parse(
+            adr,
+            Cid2::FirmwareVersion,
+            FirmwareVersion::parse(&frame.info),
+        )
+    }
+
     /// 0x95 for one module: the pack answers with an empty INFO, then turns off
     /// (protocols.md 2.7; LOSUN 2.3-3 sleep entry 5, "forced shutdown through upper
     /// computer software").
@@ -186,8 +204,24 @@ impl<S: ByteStream> PylontechClient<S> {
         self.request(adr, Cid2::TurnOff, vec![adr]).await.map(drop)
     }
 
-    /// 0x42 whole system (command value 0xFF, §2.5), INFO returned raw: its multi-module
-    /// layout is not in the V3.3 PDF.
+    /// 0x42 whole system (command value 0xFF at the master's `adr`, §2.5): one
+    /// [`AnalogData`] per module, in the answer's order; see [`AnalogData::parse_system`].
+    pub async fn analog_whole_system(&mut self, adr: u8) -> Result<Vec<AnalogData>, PylonError> {
+        let info = self.analog_whole_system_raw(adr).await?;
+        self.parse(adr, Cid2::AnalogValues, AnalogData::parse_system(&info))
+    }
+
+    /// 0x44 whole system; its layout is assumed to be 0x42's [U], see
+    /// [`AlarmInfo::parse_system`].
+    pub async fn alarms_whole_system(&mut self, adr: u8) -> Result<Vec<AlarmInfo>, PylonError> {
+        let frame = self
+            .request(adr, Cid2::AlarmInfo, vec![WHOLE_SYSTEM])
+            .await?;
+        self.parse(adr, Cid2::AlarmInfo, AlarmInfo::parse_system(&frame.info))
+    }
+
+    /// 0x42 whole system, INFO returned raw: the multi-module layout is not in the
+    /// V3.3 PDF, so a caller can keep the bytes of an answer the parser refuses.
     pub async fn analog_whole_system_raw(&mut self, adr: u8) -> Result<Vec<u8>, PylonError> {
         let frame = self
             .request(adr, Cid2::AnalogValues, vec![WHOLE_SYSTEM])
@@ -359,6 +393,104 @@ mod tests {
             matches!(refused.kind, PylonErrorKind::Refused { .. }),
             "{refused}"
         );
+    }
+
+    #[tokio::test]
+    async fn serial_number_and_firmware_byte_exact() {
+        // protocols.md 2.7, computed there: 0x93 `~20024693E00202FD2D`, 0x96
+        // `~20024696E00202FD2A`.
+        let mut serial = vec![0x02];
+        serial.extend_from_slice(b"PPTBH0123456789\0");
+        let mock = Builder::new()
+            .write(b"~20024693E00202FD2D\r")
+            .read(&response(0x20, 0x02, 0x00, serial))
+            .write(b"~20024696E00202FD2A\r")
+            .read(&response(0x20, 0x02, 0x00, vec![0x02, 1, 3, 2, 0, 7]))
+            .build();
+        let mut c = client(mock);
+        assert_eq!(c.serial_number(2).await.unwrap(), "PPTBH0123456789");
+        let v = c.firmware_version(2).await.unwrap();
+        assert_eq!((v.manufacturer, v.main_line), ([1, 3], [2, 0, 7]));
+        assert_eq!(v.to_string(), "1.3 / 2.0.7");
+    }
+
+    #[tokio::test]
+    async fn a_garbled_serial_or_short_firmware_is_a_typed_error() {
+        let mut garbled = vec![0x03];
+        garbled.extend_from_slice(b"ABC\x01EFGHIJKLMNOP");
+        let mock = Builder::new()
+            .write(&encode_frame(&Frame::request(
+                0x20,
+                0x03,
+                Cid2::SerialNumber,
+                vec![3],
+            )))
+            .read(&response(0x20, 0x03, 0x00, garbled))
+            .write(&encode_frame(&Frame::request(
+                0x20,
+                0x03,
+                Cid2::FirmwareVersion,
+                vec![3],
+            )))
+            .read(&response(0x20, 0x03, 0x00, vec![0x03, 1]))
+            .build();
+        let mut c = client(mock);
+        let err = c.serial_number(3).await.unwrap_err();
+        assert!(
+            matches!(
+                err.kind,
+                PylonErrorKind::Info(InfoError::NotText {
+                    position: 4,
+                    byte: 0x01,
+                    ..
+                })
+            ),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "link `bms_rs485`, battery 0x03, command 0x93 (get module serial number): malformed INFO"
+        );
+        let err = c.firmware_version(3).await.unwrap_err();
+        assert!(matches!(
+            err.kind,
+            PylonErrorKind::Info(InfoError::Truncated { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn whole_system_answers_are_parsed_per_module() {
+        let block = crate::rs485::pylontech::info::tests::analog_info()[2..].to_vec();
+        let mut analog = vec![0x11, 2];
+        analog.extend_from_slice(&block);
+        analog.extend_from_slice(&block);
+        let mut alarms = vec![0x11, 1, 1, 0x00, 0, 0x00, 0x00, 0x00];
+        alarms.extend_from_slice(&[0x00, 0x06, 0x00, 0x00, 0x00]);
+        let mock = Builder::new()
+            .write(b"~20024642E002FFFD09\r")
+            .read(&response(0x20, 0x02, 0x00, analog))
+            .write(&encode_frame(&Frame::request(
+                0x20,
+                0x02,
+                Cid2::AlarmInfo,
+                vec![0xFF],
+            )))
+            .read(&response(0x20, 0x02, 0x00, alarms))
+            .write(b"~20024642E002FFFD09\r")
+            .read(&response(0x20, 0x02, 0x00, vec![0x11, 2]))
+            .build();
+        let mut c = client(mock);
+        let modules = c.analog_whole_system(2).await.unwrap();
+        assert_eq!(modules.len(), 2);
+        assert!(modules.iter().all(|m| m.command_value == 0xFF));
+        assert_eq!(modules[1].total_capacity, 100.0);
+        let alarms = c.alarms_whole_system(2).await.unwrap();
+        assert!(alarms[0].charge_mosfet_on());
+        let err = c.analog_whole_system(2).await.unwrap_err();
+        assert!(matches!(
+            err.kind,
+            PylonErrorKind::Info(InfoError::Module { module: 1, .. })
+        ));
     }
 
     #[tokio::test]

@@ -265,6 +265,8 @@ mod tests {
             (Cid2::AlarmInfo, vec![0x02], "~20024644E00202FD31\r"),
             (Cid2::SystemParameters, vec![], "~200246470000FDA7\r"),
             (Cid2::ChargeManagement, vec![0x02], "~20024692E00202FD2E\r"),
+            (Cid2::SerialNumber, vec![0x02], "~20024693E00202FD2D\r"),
+            (Cid2::FirmwareVersion, vec![0x02], "~20024696E00202FD2A\r"),
         ];
         for (command, info, wire) in table {
             let frame = Frame::request(0x20, 0x02, command, info);

@@ -58,8 +58,12 @@ pub enum Cid2 {
     ManufacturerInfo,
     /// 0x92 get charge/discharge management info.
     ChargeManagement,
+    /// 0x93 get module serial number.
+    SerialNumber,
     /// 0x95 turn off module (the pack goes to sleep; upper-computer shutdown).
     TurnOff,
+    /// 0x96 get firmware version.
+    FirmwareVersion,
 }
 
 impl Cid2 {
@@ -71,7 +75,9 @@ impl Cid2 {
             Cid2::ProtocolVersion => 0x4F,
             Cid2::ManufacturerInfo => 0x51,
             Cid2::ChargeManagement => 0x92,
+            Cid2::SerialNumber => 0x93,
             Cid2::TurnOff => 0x95,
+            Cid2::FirmwareVersion => 0x96,
         }
     }
 }
@@ -85,7 +91,9 @@ impl fmt::Display for Cid2 {
             Cid2::ProtocolVersion => "get protocol version",
             Cid2::ManufacturerInfo => "get manufacturer info",
             Cid2::ChargeManagement => "get charge/discharge management info",
+            Cid2::SerialNumber => "get module serial number",
             Cid2::TurnOff => "turn off module",
+            Cid2::FirmwareVersion => "get firmware version",
         };
         write!(f, "{:#04X} ({name})", self.code())
     }

@@ -5,6 +5,11 @@
 //! charging (§2.7 "charge positive"). Temperatures use the Pylontech offset 2731
 //! (§2.8); PACE packs use 2730, a 0.1 °C difference the rig accepts.
 
+mod identity;
+mod system;
+
+pub use identity::{FirmwareVersion, SerialNumber};
+
 /// §2.8: °C = (value − 2731) / 10.
 const KELVIN_OFFSET_TENTHS: i32 = 2731;
 
@@ -19,6 +24,22 @@ pub enum InfoError {
     },
     #[error("{extra} unexpected bytes after the last field")]
     TrailingBytes { extra: usize },
+    /// A text field holds a byte that is not printable ASCII (padding excepted).
+    #[error("`{field}` has byte {byte:#04X} at INFO offset {position}, not printable ASCII")]
+    NotText {
+        field: &'static str,
+        position: usize,
+        byte: u8,
+    },
+    /// A module block of a whole-system answer (command value 0xFF) is malformed;
+    /// `module` counts from 1 in the answer's order.
+    #[error("module {module} of {count} in the whole-system answer")]
+    Module {
+        module: usize,
+        count: u8,
+        #[source]
+        error: Box<InfoError>,
+    },
 }
 
 /// A cursor over INFO that names the field it failed on.
@@ -94,7 +115,8 @@ fn celsius(tenths_kelvin: u16) -> f64 {
 #[derive(Clone, Debug, PartialEq)]
 pub struct AnalogData {
     pub info_flag: u8,
-    /// The command value echoed: the module's ADR.
+    /// The command value echoed: the module's ADR; [`WHOLE_SYSTEM`](super::frame::WHOLE_SYSTEM)
+    /// (0xFF) for a module of a whole-system answer, whose blocks name no module.
     pub command_value: u8,
     /// Cell voltages, V.
     pub cell_voltages: Vec<f64>,
@@ -112,10 +134,19 @@ pub struct AnalogData {
 }
 
 impl AnalogData {
+    /// The answer to one module's 0x42 (command value = its ADR).
     pub fn parse(info: &[u8]) -> Result<Self, InfoError> {
         let mut r = Reader::new(info);
         let info_flag = r.u8("INFOFLAG")?;
         let command_value = r.u8("command value")?;
+        let data = Self::read_block(&mut r, info_flag, command_value)?;
+        r.finish()?;
+        Ok(data)
+    }
+
+    /// One module's data from its cell count on: the part a whole-system answer
+    /// repeats per module (see [`Self::parse_system`]).
+    fn read_block(r: &mut Reader, info_flag: u8, command_value: u8) -> Result<Self, InfoError> {
         let cells = r.u8("number of cells")?;
         let cell_voltages = (0..cells)
             .map(|_| r.i16("cell voltage").map(|mv| f64::from(mv) / 1000.0))
@@ -135,7 +166,6 @@ impl AnalogData {
         } else {
             (u32::from(remaining_1), u32::from(total_1))
         };
-        r.finish()?;
         Ok(Self {
             info_flag,
             command_value,
@@ -178,6 +208,7 @@ impl From<u8> for AlarmState {
 #[derive(Clone, Debug, PartialEq)]
 pub struct AlarmInfo {
     pub data_flag: u8,
+    /// The module's ADR; 0xFF for a module of a whole-system answer.
     pub command_value: u8,
     pub cells: Vec<AlarmState>,
     pub temperatures: Vec<AlarmState>,
@@ -189,10 +220,18 @@ pub struct AlarmInfo {
 }
 
 impl AlarmInfo {
+    /// The answer to one module's 0x44 (command value = its ADR).
     pub fn parse(info: &[u8]) -> Result<Self, InfoError> {
         let mut r = Reader::new(info);
         let data_flag = r.u8("DATAFLAG")?;
         let command_value = r.u8("command value")?;
+        let alarms = Self::read_block(&mut r, data_flag, command_value)?;
+        r.finish()?;
+        Ok(alarms)
+    }
+
+    /// One module's states from its cell count on (see [`Self::parse_system`]).
+    fn read_block(r: &mut Reader, data_flag: u8, command_value: u8) -> Result<Self, InfoError> {
         let m = r.u8("number of cells")?;
         let cells = (0..m)
             .map(|_| r.u8("cell state").map(AlarmState::from))
@@ -211,7 +250,6 @@ impl AlarmInfo {
         {
             *slot = r.u8(name)?;
         }
-        r.finish()?;
         Ok(Self {
             data_flag,
             command_value,
@@ -406,7 +444,7 @@ impl ChargeManagement {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use proptest::prelude::*;
 
     use super::*;

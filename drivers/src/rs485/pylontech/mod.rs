@@ -22,6 +22,6 @@ pub use client::{PylonError, PylonErrorKind, PylontechClient};
 pub use codec::{BadFrame, PylonCodec, checksum, decode_frame, encode_frame, length_field};
 pub use frame::{CID1_BATTERY, Cid2, Frame, ReturnCode};
 pub use info::{
-    AlarmInfo, AlarmState, AnalogData, ChargeManagement, InfoError, ManufacturerInfo,
-    SystemParameters,
+    AlarmInfo, AlarmState, AnalogData, ChargeManagement, FirmwareVersion, InfoError,
+    ManufacturerInfo, SerialNumber, SystemParameters,
 };
