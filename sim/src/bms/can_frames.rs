@@ -146,12 +146,10 @@ pub(crate) fn encode_frames(db: &CanDatabase, r: &CanReport) -> Result<Vec<CanFr
     ])
 }
 
+/// A healthy pack discharging at 25 A, for tests to change field by field.
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use rig_drivers::can::PYLON_LV_DBC;
-
-    fn report() -> CanReport {
+impl CanReport {
+    pub(crate) fn example() -> CanReport {
         CanReport {
             charge_voltage_limit_v: 56.0,
             charge_current_limit_a: 50.0,
@@ -181,6 +179,16 @@ mod tests {
             module_count: 1,
             internal_comm_failure: false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rig_drivers::can::PYLON_LV_DBC;
+
+    fn report() -> CanReport {
+        CanReport::example()
     }
 
     fn encode(r: &CanReport) -> Vec<CanFrame> {

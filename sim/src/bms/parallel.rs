@@ -103,33 +103,11 @@ mod tests {
 
     fn report(soc: f64, temperature_c: f64) -> CanReport {
         CanReport {
-            charge_voltage_limit_v: 56.0,
             charge_current_limit_a: 70.0,
-            discharge_current_limit_a: 100.0,
-            discharge_voltage_limit_v: 48.0,
             soc_percent: soc,
-            soh_percent: 100.0,
-            pack_voltage_v: 52.0,
             pack_current_a: -10.0,
             temperature_c,
-            charge_overcurrent: false,
-            discharge_overcurrent: false,
-            cell_overvoltage: false,
-            cell_undervoltage: false,
-            over_temperature: false,
-            under_temperature: false,
-            system_error: false,
-            alarm_high_temperature: false,
-            alarm_low_temperature: false,
-            alarm_cell_high_voltage: false,
-            alarm_cell_low_voltage: false,
-            alarm_charge_high_current: false,
-            alarm_discharge_high_current: false,
-            charge_enable: true,
-            discharge_enable: true,
-            request_full_charge: false,
-            module_count: 1,
-            internal_comm_failure: false,
+            ..CanReport::example()
         }
     }
 
