@@ -48,6 +48,8 @@ where
                 let statuses = world.rs485_statuses();
                 match decode_frame(&body) {
                     Ok(request) => chain.answer(&request, &statuses).map(|a| {
+                        // A pack that answers is in communication (no standby sleep).
+                        world.communicated(a.pack);
                         turn_off = a.turn_off;
                         a.frame
                     }),

@@ -388,6 +388,8 @@ impl World {
 
     /// A frame from the inverter side of the bus arrived at `now`.
     pub(crate) fn frame_received(&mut self, frame: &CanFrame, now: Instant) {
+        // The master talks to the inverter: what it hears keeps it out of standby.
+        self.master_mut().firmware.communicated(now);
         if frame.id().raw() == u32::from(rig_drivers::can::KEEP_ALIVE_ID) {
             self.keepalive_frames_received += 1;
             self.last_keepalive = Some(now);
@@ -439,6 +441,14 @@ impl World {
             unit.firmware.turn_off();
         }
         self.settle();
+    }
+
+    /// Pack `index` (0: the master) answered a request on RS485.
+    pub(crate) fn communicated(&mut self, index: usize) {
+        let now = self.now;
+        if let Some(unit) = self.units.get_mut(index) {
+            unit.firmware.communicated(now);
+        }
     }
 
     /// Bytes arrived on the master's RS232 port.

@@ -8,6 +8,7 @@
 
 use super::button::{Press, PressWindows, ResetButton};
 use super::can_frames::CanReport;
+use super::communication::Communication;
 use super::failure::{FailureInputs, FailurePolicy, Failures};
 use super::leds::{LedInputs, LedMode, LedsLit};
 use super::overcurrent::{OverCurrent, OverCurrentPolicy, Tier};
@@ -127,6 +128,8 @@ pub(crate) struct Firmware {
     led_table: LedTable,
     /// LOSUN 2.3-3 wake-up 3): bytes on RS232 wake the pack.
     rs232_wake: bool,
+    /// Frames heard on RS485 and CAN: no standby sleep while someone talks to the pack.
+    communication: Communication,
     announced: Announced,
     defects: DefectSet,
 }
@@ -300,6 +303,7 @@ impl Firmware {
             recharge,
             led_table: params.led_table,
             rs232_wake: params.rs232_wake && !defects.has(Defect::Rs232WakeIgnored),
+            communication: Communication::default(),
             announced: Announced {
                 charge_voltage_limit_v: params.charge_voltage_limit_v,
                 charge_current_limit_a: params.charge_current_limit_a,
@@ -467,10 +471,12 @@ impl Firmware {
             )
     }
 
-    fn sleep_inputs(&self, r: &PackReading) -> SleepInputs {
+    fn sleep_inputs(&self, now: Instant, r: &PackReading) -> SleepInputs {
         SleepInputs {
             under_voltage: self.under_voltage.active(),
-            idle: r.current_a.abs() <= self.announced.current_dead_band_a && r.charger_v.is_none(),
+            idle: r.current_a.abs() <= self.announced.current_dead_band_a
+                && r.charger_v.is_none()
+                && self.communication.silent_at(now),
             charger_v: r.charger_v,
         }
     }
@@ -478,8 +484,12 @@ impl Firmware {
     /// The earliest instant after `now` at which the firmware changes state by itself,
     /// given that `r` holds.
     pub(crate) fn next_deadline(&self, now: Instant, r: &PackReading) -> Option<Instant> {
-        let inputs = self.sleep_inputs(r);
+        let inputs = self.sleep_inputs(now, r);
         let sleep = self.sleep.next_deadline(now, &inputs);
+        // The end of a conversation starts the standby timer.
+        let silence = (!self.sleep.asleep())
+            .then(|| self.communication.next_deadline(now))
+            .flatten();
         let rsd = self
             .rsd
             .closed_since
@@ -511,7 +521,7 @@ impl Firmware {
         let recharge = self.recharge.next_deadline(now, &self.recharge_inputs(r));
         awake
             .into_iter()
-            .chain([sleep, recharge])
+            .chain([sleep, recharge, silence])
             .flatten()
             .filter(|t| *t > now)
             .min()
@@ -530,7 +540,7 @@ impl Firmware {
             self.soc.recalibrate();
         }
         if self.sleep.asleep() {
-            self.sleep.advance(from, to, &self.sleep_inputs(r));
+            self.sleep.advance(from, to, &self.sleep_inputs(from, r));
             if !self.sleep.asleep() {
                 // Awake again: switching on pre-charges (Lesso 3.2).
                 self.precharge.start(to);
@@ -564,7 +574,7 @@ impl Firmware {
         if self.soc.calibrated() && !was_calibrated {
             self.recharge.complete(to);
         }
-        self.sleep.advance(from, to, &self.sleep_inputs(r));
+        self.sleep.advance(from, to, &self.sleep_inputs(from, r));
     }
 
     /// The rapid-shutdown input as wired at `now` (manual 3.3.3.1 D: "Passive INPUT
@@ -612,6 +622,15 @@ impl Firmware {
 
     /// A sleeping slave woken by its master (the master's button woke it): switching
     /// on pre-charges (Lesso 3.2).
+    /// A frame for this pack arrived (an RS485 request it answers, an inverter's CAN
+    /// frame). Asleep, it hears nothing: neither port wakes it (LOSUN 2.3-3 names the
+    /// RS232 port only).
+    pub(crate) fn communicated(&mut self, at: Instant) {
+        if !self.sleep.asleep() {
+            self.communication.heard(at);
+        }
+    }
+
     pub(crate) fn wake_by_master(&mut self, now: Instant) {
         if self.sleep.asleep() {
             self.sleep.reset();

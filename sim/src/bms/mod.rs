@@ -9,6 +9,7 @@
 mod balancing;
 mod button;
 mod can_frames;
+mod communication;
 mod failure;
 mod firmware;
 mod leds;

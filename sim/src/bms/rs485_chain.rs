@@ -19,10 +19,13 @@ pub(crate) struct PylonChain {
     slaves_silent: bool,
 }
 
-/// An answer, and the pack a 0x95 "Turn off module" it accepted turns off.
+/// An answer, the pack that gave it, and the pack a 0x95 "Turn off module" it accepted
+/// turns off.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct ChainAnswer {
     pub(crate) frame: Frame,
+    /// Pack k of the chain (0: the master).
+    pub(crate) pack: usize,
     pub(crate) turn_off: Option<usize>,
 }
 
@@ -75,7 +78,11 @@ impl PylonChain {
         };
         let frame = bms.answer_in(request, status, &system)?;
         let turn_off = PylonBms::turns_off(request, &frame).then_some(k);
-        Some(ChainAnswer { frame, turn_off })
+        Some(ChainAnswer {
+            frame,
+            pack: k,
+            turn_off,
+        })
     }
 
     /// The answer to a frame that failed the codec's checks: the return code from the

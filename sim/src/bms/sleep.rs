@@ -19,7 +19,9 @@
 //! protections, so a charger can push current and the charge current releases CUVP
 //! (manual 3.4 "or there is efficient charge current"). If under-voltage is still
 //! unresolved after the sleep delay, rule 1 puts the pack back to sleep and the wake
-//! counts as failed. Wakes are `auto_wake_interval` apart, wake to wake.
+//! counts as failed. Wakes are `auto_wake_interval` apart, wake to wake. Rule 4's
+//! standby counts only while nobody talks to the pack (`communication`): no current, no
+//! charger, and no RS485 request or CAN frame for it within a minute.
 
 use crate::clock::{Duration, Instant};
 

@@ -22,4 +22,5 @@ mod rs485_identity;
 mod scenario;
 mod scpi;
 mod soh;
+mod standby;
 mod thermal;
