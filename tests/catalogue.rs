@@ -155,6 +155,11 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "woken by the RS232 line, CAN frames and RS485 answers return",
     ),
     (
+        "balancing_never",
+        "balancing.yaml",
+        "the spread narrows to the balancing threshold (0x42 cell voltages)",
+    ),
+    (
         "forced_recharge_never",
         "forced_recharge.yaml",
         "forced recharge after 2 days of standby (0x35C request full charge, charge enable, 0x351 CCL)",
