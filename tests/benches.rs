@@ -1,6 +1,6 @@
 //! The example benches in `testplans/benches/`: each parses, and every plan validates
 //! on it unchanged, except where the bench's own ratings refuse a set point, the plan
-//! needs an instrument (a thermal chamber, the pack's RS485) the bench lacks, or the
+//! needs an instrument (a thermal chamber, the pack's RS485 or RS232) the bench lacks, or the
 //! bench's source is an electronic load and the plan charges the pack. A plan that needs
 //! packs in parallel validates on a lab bench wired to one pack, and is skipped there.
 
@@ -55,9 +55,9 @@ fn check(path: &std::path::Path) -> Result<(), Failed> {
                     || line.contains("the rating of the bench's source"))
         };
         // Plans that need an instrument this bench does not have (a chamber, the pack's
-        // RS485): refused before anything is connected, every reason naming it.
+        // RS485 or RS232): refused before anything is connected, every reason naming it.
         let lacks = |line: &str| {
-            ["chamber", "rs485"]
+            ["chamber", "rs485", "rs232"]
                 .iter()
                 .any(|i| !bench.instruments.contains_key(*i) && line.contains(i))
         };

@@ -150,6 +150,16 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "asleep after 0x95, silent on CAN, contacts open",
     ),
     (
+        "rs232_wake_ignored",
+        "rs232_wake.yaml",
+        "woken by the RS232 line, CAN frames and RS485 answers return",
+    ),
+    (
+        "balancing_never",
+        "balancing.yaml",
+        "the spread narrows to the balancing threshold (0x42 cell voltages)",
+    ),
+    (
         "forced_recharge_never",
         "forced_recharge.yaml",
         "forced recharge after 2 days of standby (0x35C request full charge, charge enable, 0x351 CCL)",
@@ -178,11 +188,8 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
 
 /// Defects no plan can catch yet, because the engine has no action that reaches the
 /// behaviour they break; the twin's own tests (rig-sim) show each one breaking it.
-/// (defect, what the plan needs.)
-pub const AWAITING_ENGINE: &[(&str, &str)] = &[(
-    "rs232_wake_ignored",
-    "a plan action that writes bytes to the pack's RS232 port (sim/tests/bench/failures.rs)",
-)];
+/// (defect, what the plan needs.) Empty since plans write to the RS232 port.
+pub const AWAITING_ENGINE: &[(&str, &str)] = &[];
 
 pub fn trials() -> Vec<Trial> {
     let mut trials: Vec<Trial> = CATALOGUE

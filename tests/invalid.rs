@@ -122,6 +122,12 @@ pub const INVALID: &[(&str, &str, &str)] = &[
         "9:15",
         "unknown channel `rs485.pack3.soc` (hint: did you mean `rs485.pack2.soc`?)",
     ),
+    ("rs232_empty_line.yaml", "7:21", "the line to send is empty"),
+    (
+        "rs232_control_character.yaml",
+        "7:21",
+        "the line must be printable ASCII; character 5 is \\r (hint: write the text only",
+    ),
 ];
 
 pub fn trials() -> Vec<Trial> {

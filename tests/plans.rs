@@ -9,7 +9,8 @@
 //! - injected instrument faults end as rig errors naming the instrument ([`faults`]);
 //! - plans run against every seed DUT profile ([`profiles`]);
 //! - plans for packs in parallel are skipped on a bench with another count, and the
-//!   twin is built with the plan's packs and its bench's DIP switches ([`parallel`]).
+//!   twin is built with the plan's packs and its bench's DIP switches ([`parallel`]);
+//! - a plan's RS232 line reaches the twin, and needs the port on the bench ([`rs232`]).
 
 mod benches;
 mod catalogue;
@@ -20,6 +21,7 @@ mod invalid;
 mod inverter;
 mod parallel;
 mod profiles;
+mod rs232;
 mod safety;
 mod support;
 
@@ -41,6 +43,7 @@ fn main() {
     trials.extend(invalid::trials());
     trials.extend(inverter::trials());
     trials.extend(parallel::trials());
+    trials.extend(rs232::trials());
     trials.extend(safety::trials());
     trials.extend(faults::trials());
     trials.extend(families::trials());

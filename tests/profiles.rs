@@ -29,7 +29,12 @@ enum Expect {
 
 use Expect::{BeyondBenchSource, Pass};
 
-/// Plans run against every profile.
+/// Plans run against every profile. Not here, on purpose: `rs232_wake` (only LOSUN
+/// promises a wake-up through RS232, §2.3-3 wake-up 3; the Lesso profiles say
+/// `sleep.rs232_wake: false`) and `balancing` (its spread shows only at the LOSUN
+/// charge voltage, 3.55 V/cell; at the Lesso 3.5 V/cell the seeded spread stays within
+/// the balancing threshold, so there is nothing to narrow), like the other plans
+/// written for one profile.
 const PLANS: &[&str] = &[
     "cocp_lockout",
     "rapid_shutdown_button",

@@ -70,6 +70,8 @@ pub enum Defect {
     Rs485TurnOffIgnored,
     /// Bytes on the RS232 port do not wake a sleeping pack.
     Rs232WakeIgnored,
+    /// The balancer never bleeds a cell.
+    BalancingNever,
     /// Packs in parallel: the master announces one pack's current limits, not N times.
     ParallelLimitsNotScaled,
     /// Packs in parallel: the slaves never answer on RS485 at their addresses.
@@ -113,6 +115,7 @@ impl Defect {
         Defect::ForcedRechargeNever,
         Defect::Rs485TurnOffIgnored,
         Defect::Rs232WakeIgnored,
+        Defect::BalancingNever,
         Defect::ParallelLimitsNotScaled,
         Defect::SlaveSilentOnRs485,
         Defect::SlaveAlarmsNotAggregated,
@@ -152,6 +155,7 @@ impl Defect {
             Defect::ForcedRechargeNever => "forced_recharge_never",
             Defect::Rs485TurnOffIgnored => "rs485_turn_off_ignored",
             Defect::Rs232WakeIgnored => "rs232_wake_ignored",
+            Defect::BalancingNever => "balancing_never",
             Defect::ParallelLimitsNotScaled => "parallel_limits_not_scaled",
             Defect::SlaveSilentOnRs485 => "slave_silent_on_rs485",
             Defect::SlaveAlarmsNotAggregated => "slave_alarms_not_aggregated",
@@ -248,6 +252,9 @@ impl Defect {
                 "RS485 0x95 \"Turn off module\" is answered normally but the pack stays on"
             }
             Defect::Rs232WakeIgnored => "bytes on the RS232 port do not wake a sleeping pack",
+            Defect::BalancingNever => {
+                "the BMS never bleeds a cell: a spread between the cells stays however long the pack charges or floats"
+            }
             Defect::ParallelLimitsNotScaled => {
                 "with packs in parallel the master announces one pack's charge and discharge current limits on CAN 0x351 instead of the sum over the packs"
             }
@@ -354,6 +361,9 @@ impl Defect {
             Defect::Rs232WakeIgnored => {
                 "LOSUN manual 2.3-3 wake-up 3): \"Activating through the RS232 port\""
             }
+            Defect::BalancingNever => {
+                "LOSUN manual 2.1: \"the BMS facilitates cell balancing during charging\"; Lesso manual 3.2 \"automatic balancing function\", FAQ Q2 'cell unbalance' on new batteries \"not balanced yet\": \"float the battery\""
+            }
             Defect::ParallelLimitsNotScaled => {
                 "Lesso manual 5.6 inverter settings: \"Max. charging current limited value 70A*N\", \"Max. discharging current limited value 100A*N (N is the Quantity of the battery pack)\""
             }
@@ -404,6 +414,10 @@ impl FromStr for Defect {
 pub(crate) struct DefectSet(u64);
 
 impl DefectSet {
+    /// No defect: the firmware as the manual describes it.
+    #[cfg(test)]
+    pub(crate) const EMPTY: DefectSet = DefectSet(0);
+
     pub(crate) fn from_list(defects: &[Defect]) -> Self {
         Self(defects.iter().fold(0, |bits, d| bits | Self::bit(*d)))
     }

@@ -19,6 +19,8 @@ pub(crate) struct PackUnit {
     /// Full-charge capacity (rated x SOH), Ah: the weight of its SOC in the master's
     /// report.
     pub(crate) capacity_ah: f64,
+    /// The injected defects, for the balancer (the firmware keeps its own copy).
+    defects: DefectSet,
 }
 
 impl PackUnit {
@@ -40,6 +42,7 @@ impl PackUnit {
             thermal: Thermal::new(p.temperature_c, p.thermal.as_ref()),
             firmware: Firmware::new(p, defects),
             capacity_ah,
+            defects,
         }
     }
 
@@ -87,7 +90,12 @@ impl PackUnit {
             current_a: r.current_a,
             dead_band_a,
         };
-        bleeding(balancing, &self.pack.cell_voltages(r.current_a), state)
+        bleeding(
+            balancing,
+            &self.pack.cell_voltages(r.current_a),
+            state,
+            self.defects,
+        )
     }
 
     /// The BMS's state as the snapshot shows it.

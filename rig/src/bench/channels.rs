@@ -147,7 +147,8 @@ impl Channels {
                         );
                     }
                 }
-                Role::Board => {}
+                // The console is written to only: it has nothing to read.
+                Role::Board | Role::Rs232 => {}
                 Role::Rs485 => {
                     for pack in 1..=packs.max(1) {
                         let prefix = rs485_prefix(&inst.name, pack);

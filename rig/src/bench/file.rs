@@ -61,8 +61,8 @@ struct RawFault {
 #[serde(deny_unknown_fields)]
 struct RawInstrument {
     /// `scpi-source`, `scpi-load`, `waveshare-relay-d`, `keysight-daq970a`,
-    /// `numato-relay`, `bms-can`, `pylontech-rs485`, `watlow-f4t`, `watlow-f4` or
-    /// `espec-p300`.
+    /// `numato-relay`, `bms-can`, `pylontech-rs485`, `rs232-console`, `watlow-f4t`,
+    /// `watlow-f4` or `espec-p300`.
     driver: Spanned<String>,
     /// Where it is: `sim:source`, `TCPIP::10.0.0.20::5025::SOCKET`, ...
     resource: Spanned<String>,
@@ -142,6 +142,7 @@ pub enum Driver {
     WatlowF4,
     EspecP300,
     PylontechRs485,
+    Rs232Console,
 }
 
 /// What an instrument is to a plan. Each role has one name plans address it by
@@ -156,6 +157,8 @@ pub enum Role {
     Can,
     /// The BMS's RS485 link: `rs485`.
     Rs485,
+    /// The pack's RS232 console port, written to only: `rs232`.
+    Rs232,
     /// Thermal chamber: `chamber`.
     Chamber,
 }
@@ -167,6 +170,7 @@ impl Role {
             Role::Source => Some("source"),
             Role::Can => Some("bms"),
             Role::Rs485 => Some("rs485"),
+            Role::Rs232 => Some("rs232"),
             Role::Chamber => Some("chamber"),
             Role::Board => None,
         }
@@ -185,6 +189,7 @@ impl Driver {
         ("watlow-f4", Driver::WatlowF4),
         ("espec-p300", Driver::EspecP300),
         ("pylontech-rs485", Driver::PylontechRs485),
+        ("rs232-console", Driver::Rs232Console),
     ];
 
     pub fn role(self) -> Role {
@@ -193,6 +198,7 @@ impl Driver {
             Driver::WaveshareRelayD | Driver::Daq970a | Driver::NumatoRelay => Role::Board,
             Driver::BmsCan => Role::Can,
             Driver::PylontechRs485 => Role::Rs485,
+            Driver::Rs232Console => Role::Rs232,
             Driver::WatlowF4t | Driver::WatlowF4 | Driver::EspecP300 => Role::Chamber,
         }
     }
@@ -980,7 +986,10 @@ fn fits(driver: Driver, resource: &Endpoint) -> Result<(), &'static str> {
                 Driver::WatlowF4t,
                 E::ModbusTcp { .. } | E::ModbusRtu { .. } | E::TcpSocket { .. }
             )
-            | (Driver::PylontechRs485, E::Serial(_) | E::TcpSocket { .. })
+            | (
+                Driver::PylontechRs485 | Driver::Rs232Console,
+                E::Serial(_) | E::TcpSocket { .. }
+            )
     );
     if ok {
         return Ok(());
@@ -1005,6 +1014,9 @@ fn fits(driver: Driver, resource: &Endpoint) -> Result<(), &'static str> {
         }
         Driver::PylontechRs485 => {
             "an RS485 port (`/dev/ttyUSB2?baud=9600`) or an RS485-to-TCP gateway (`TCPIP::host::4196::SOCKET`)"
+        }
+        Driver::Rs232Console => {
+            "a serial port (`/dev/ttyUSB4?baud=9600`) or a serial-to-TCP forwarder (`TCPIP::host::10002::SOCKET`)"
         }
     })
 }

@@ -227,7 +227,8 @@ pub(super) fn resolve(
                 run: raw.run.as_ref().is_some_and(|r| r.value),
             }
         }
-        Role::Can | Role::Rs485 => {
+        // Listeners and a write-only console port energise nothing: nothing to switch.
+        Role::Can | Role::Rs485 | Role::Rs232 => {
             for (field, what) in [
                 (&raw.output, "output"),
                 (&raw.current_limit, "current_limit"),

@@ -174,3 +174,73 @@ fn a_load_has_no_voltage_or_charge_safe_state() {
         "{err}"
     );
 }
+
+const CONSOLE: &str = r#"
+name: console
+instruments:
+  bms:
+    driver: bms-can
+    resource: socketcan:can0
+  rs232:
+    driver: rs232-console
+    resource: /dev/ttyUSB4?baud=9600
+"#;
+
+#[test]
+fn an_rs232_console_is_a_write_only_role_on_a_byte_stream() {
+    let bench = parse(CONSOLE).unwrap();
+    let console = &bench.instruments["rs232"];
+    assert_eq!(console.driver, Driver::Rs232Console);
+    assert_eq!(console.driver.role(), Role::Rs232);
+    // Nothing to switch on the way out, and nothing to read.
+    assert_eq!(console.safe_state, SafeState::Nothing);
+    let channels = Channels::of(&bench, 1);
+    assert!(channels.names().all(|n| !n.starts_with("rs232")));
+    let tcp = CONSOLE.replace("/dev/ttyUSB4?baud=9600", "TCPIP::192.0.2.43::10002::SOCKET");
+    assert!(parse(&tcp).is_ok());
+}
+
+#[test]
+fn rs232_console_mistakes_name_the_line() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "resource: /dev/ttyUSB4?baud=9600",
+            "resource: socketcan:can1",
+            "bench.yaml:9:15: a `rs232-console` instrument cannot be reached at `socketcan:can1` (hint: use a serial port",
+        ),
+        (
+            "  rs232:\n",
+            "  console:\n",
+            "bench.yaml:8:13: a `rs232-console` instrument must be named `rs232`, not `console`",
+        ),
+        (
+            "resource: /dev/ttyUSB4?baud=9600",
+            "resource: sim:rs233",
+            "bench.yaml:9:15: the virtual bench has no endpoint `rs233`",
+        ),
+        (
+            "driver: rs232-console",
+            "driver: rs232-consol",
+            "bench.yaml:8:13: unknown driver `rs232-consol` (hint: did you mean rs232-console?)",
+        ),
+        (
+            "resource: /dev/ttyUSB4?baud=9600",
+            "resource: /dev/ttyUSB4?baud=9600\n    address: 2",
+            "`address` applies to `pylontech-rs485` links and ESPEC controllers only",
+        ),
+        (
+            "resource: /dev/ttyUSB4?baud=9600",
+            "resource: /dev/ttyUSB4?baud=9600\n    safe_state: { output: off }",
+            "`safe_state.output` does not apply to the `rs232-console` instrument `rs232`",
+        ),
+    ];
+    for (from, to, wanted) in cases {
+        assert!(CONSOLE.contains(from), "fixture lacks {from:?}");
+        let text = CONSOLE.replacen(from, to, 1);
+        let err = parse(&text).expect_err(&format!("{to:?} should be refused"));
+        assert!(
+            err.contains(wanted),
+            "{to:?}: expected {wanted:?} in:\n{err}"
+        );
+    }
+}

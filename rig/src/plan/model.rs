@@ -82,6 +82,11 @@ pub enum Action {
     },
     /// A command to the pack over RS485.
     Rs485(Rs485Command),
+    /// A line written to the pack's RS232 console, without its terminator (the runner
+    /// adds CR LF); printable ASCII, checked.
+    Rs232 {
+        line: String,
+    },
 }
 
 /// Commands a plan may send the pack over RS485 (protocols.md 2.7).

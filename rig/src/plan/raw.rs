@@ -50,6 +50,9 @@ pub struct RawStep {
     /// Send the pack a command over RS485: `{ send: turn_off }` (0x95, the upper
     /// computer's shutdown).
     pub rs485: Option<Spanned<RawRs485>>,
+    /// Write a line to the pack's RS232 console port: `{ send: "wake" }`. The line goes
+    /// out with CR LF; no answer is expected (the console protocol is undocumented).
+    pub rs232: Option<Spanned<RawRs232>>,
     /// Stay in this step at least this long (`30 s`).
     pub wait: Option<Spanned<String>>,
     /// The longest this step may take, actions included (`2 min`); beyond it the run
@@ -116,6 +119,13 @@ pub struct RawChamber {
 #[serde(deny_unknown_fields)]
 pub struct RawRs485 {
     /// `turn_off`.
+    pub send: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRs232 {
+    /// The line, printable ASCII without its terminator (`wake`).
     pub send: Spanned<String>,
 }
 

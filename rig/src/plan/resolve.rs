@@ -9,7 +9,8 @@ use super::model::{
     content_hash,
 };
 use super::raw::{
-    RawChamber, RawExpectation, RawInverter, RawPlan, RawRelay, RawRs485, RawSource, RawStep,
+    RawChamber, RawExpectation, RawInverter, RawPlan, RawRelay, RawRs232, RawRs485, RawSource,
+    RawStep,
 };
 use crate::bench::{Bench, Channels, Driver, Role};
 use crate::diag::{Problem, Problems, SourceFile, Span, near_misses};
@@ -532,6 +533,9 @@ impl Resolver<'_> {
         if raw.rs485.is_some() {
             extra.push("rs485");
         }
+        if raw.rs232.is_some() {
+            extra.push("rs232");
+        }
         if raw.wait.is_some() {
             extra.push("wait");
         }
@@ -688,6 +692,11 @@ impl Resolver<'_> {
         {
             actions.push(action);
         }
+        if let Some(rs232) = &raw.rs232
+            && let Some(action) = self.rs232(rs232)
+        {
+            actions.push(action);
+        }
         let wait_s = match &raw.wait {
             Some(w) => self.duration(w, vars, "`wait`").unwrap_or(0.0),
             None => 0.0,
@@ -721,6 +730,7 @@ impl Resolver<'_> {
             && raw.chamber.is_none()
             && raw.inverter.is_none()
             && raw.rs485.is_none()
+            && raw.rs232.is_none()
             && raw.wait.is_none()
             && raw.expect.is_empty()
         {
@@ -730,7 +740,7 @@ impl Resolver<'_> {
             );
             self.problems.push(
                 Problem::at(self.file, at, format!("step `{name}` does nothing")).help(
-                    "give it a `source:`, `relay:`, `chamber:`, `inverter:`, `rs485:`, `wait:` or `expect:`",
+                    "give it a `source:`, `relay:`, `chamber:`, `inverter:`, `rs485:`, `rs232:`, `wait:` or `expect:`",
                 ),
             );
         }
@@ -1000,6 +1010,44 @@ impl Resolver<'_> {
                     Problem::at(self.file, span, format!("unknown RS485 command `{other}`"))
                         .help("commands: turn_off (0x95)"),
                 );
+                None
+            }
+        }
+    }
+
+    /// `rs232: { send: "line" }`: needs the pack's RS232 console port; the line must be
+    /// non-empty printable ASCII.
+    fn rs232(&mut self, node: &Spanned<RawRs232>) -> Option<Action> {
+        let line = &node.value.send;
+        let span = self.span(line);
+        if !self
+            .bench
+            .instruments
+            .values()
+            .any(|i| i.driver.role() == Role::Rs232)
+        {
+            self.problems.push(
+                Problem::at(
+                    self.file,
+                    span,
+                    format!(
+                        "the bench `{}` has no RS232 console port to the pack",
+                        self.bench.name
+                    ),
+                )
+                .help("declare an `rs232-console` instrument named `rs232`"),
+            );
+            return None;
+        }
+        match crate::runner::rs232::check_line(&line.value) {
+            Ok(()) => Some(Action::Rs232 {
+                line: line.value.clone(),
+            }),
+            Err(message) => {
+                self.problems
+                    .push(Problem::at(self.file, span, message).help(
+                    "write the text only, e.g. `send: \"wake\"`; the rig ends the line with CR LF",
+                ));
                 None
             }
         }

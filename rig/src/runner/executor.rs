@@ -656,6 +656,27 @@ impl Executor<'_> {
                     Err(_) => Err(failure(name, "its link has ended")),
                 }
             }
+            Action::Rs232 { line } => {
+                let (spec, console) = self
+                    .instruments
+                    .rs232
+                    .as_ref()
+                    .ok_or_else(|| failure("rs232", "not connected"))?;
+                self.log.emit(EventKind::Action {
+                    step,
+                    description: format!(
+                        "rs232: send {line:?} + {}",
+                        super::rs232::LINE_ENDING.escape_default()
+                    ),
+                });
+                let name = spec.name.clone();
+                console
+                    .lock()
+                    .await
+                    .send_line(line)
+                    .await
+                    .map_err(|e| failure(&name, e))
+            }
             Action::KeepAlive { on } => {
                 let (bus, sender) = self
                     .instruments

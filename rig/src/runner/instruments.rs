@@ -71,6 +71,9 @@ pub struct Instruments {
     pub can_sender: Option<(String, rig_drivers::can::CanSender)>,
     pub chamber: Option<(InstrumentSpec, SharedChamber)>,
     pub rs485: Option<(InstrumentSpec, Rs485Link)>,
+    /// The pack's RS232 console, written to by plans; it holds no energy, so it has no
+    /// safe state (`SafeState::Nothing`).
+    pub rs232: Option<(InstrumentSpec, Mutex<super::rs232::Rs232Console>)>,
     /// Commands for the pack over RS485, sent by its sampler, which owns the link.
     pub rs485_commands: Option<(
         String,
@@ -310,6 +313,29 @@ impl Instruments {
                         client,
                         address: spec.address,
                     },
+                ));
+            }
+            Driver::Rs232Console => {
+                // Write-only: there is no identity to ask for (the console protocol is
+                // undocumented, LOSUN 2.6-2), so connecting is opening the port.
+                let stream = connector.stream(spec).await?;
+                log.emit(EventKind::InstrumentConnected {
+                    instrument: spec.name.clone(),
+                    driver: spec.driver.name().into(),
+                    resource: spec.resource.to_string(),
+                    identity: format!(
+                        "RS232 console port, write-only, lines end with {}",
+                        super::rs232::LINE_ENDING.escape_default()
+                    ),
+                });
+                self.rs232 = Some((
+                    spec.clone(),
+                    Mutex::new(super::rs232::Rs232Console::new(
+                        &spec.name,
+                        stream,
+                        spec.timeout_s,
+                        Some(traffic.clone()),
+                    )),
                 ));
             }
             Driver::BmsCan => {

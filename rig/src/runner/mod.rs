@@ -10,6 +10,7 @@ mod instruments;
 mod log;
 mod probe;
 mod roles;
+pub(crate) mod rs232;
 mod samplers;
 mod signals;
 mod skip;

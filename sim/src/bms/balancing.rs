@@ -13,6 +13,7 @@
 //! the profile (an assumption).
 
 use crate::config::BalancingParams;
+use crate::defects::{Defect, DefectSet};
 
 /// What the balancer looks at besides the cells.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -28,13 +29,16 @@ pub(crate) struct ChargeState {
 
 /// Which cells bleed now: none unless balancing is configured, a charger is connected,
 /// the pack is not discharging, and the highest cell has reached the start voltage.
+/// With `balancing_never` injected none ever does: the pack behaves as one whose profile
+/// has no balancing, everything else unchanged.
 pub(crate) fn bleeding(
     policy: Option<&BalancingParams>,
     cell_voltages: &[f64],
     state: ChargeState,
+    defects: DefectSet,
 ) -> Vec<bool> {
     let none = vec![false; cell_voltages.len()];
-    let Some(p) = policy else {
+    let Some(p) = policy.filter(|_| !defects.has(Defect::BalancingNever)) else {
         return none;
     };
     let Some((low, high)) = extremes(cell_voltages) else {
@@ -72,6 +76,8 @@ pub(crate) fn imbalanced(max_cell_v: f64, min_cell_v: f64, level_v: f64) -> bool
 mod tests {
     use super::*;
 
+    const NONE: DefectSet = DefectSet::EMPTY;
+
     fn policy() -> BalancingParams {
         BalancingParams {
             start_cell_v: 3.40,
@@ -92,12 +98,12 @@ mod tests {
     fn bleeds_the_high_cells_while_charging_at_the_top() {
         let cells = [3.40, 3.45, 3.41, 3.43];
         assert_eq!(
-            bleeding(Some(&policy()), &cells, charging(10.0)),
+            bleeding(Some(&policy()), &cells, charging(10.0), NONE),
             [false, true, false, true]
         );
         // Floating on the charger with next to no current still balances.
         assert_eq!(
-            bleeding(Some(&policy()), &cells, charging(-0.2)),
+            bleeding(Some(&policy()), &cells, charging(-0.2), NONE),
             [false, true, false, true]
         );
     }
@@ -109,21 +115,37 @@ mod tests {
             charger: false,
             ..charging(0.0)
         };
-        assert_eq!(bleeding(Some(&policy()), &cells, idle), [false; 4]);
+        assert_eq!(bleeding(Some(&policy()), &cells, idle, NONE), [false; 4]);
         assert_eq!(
-            bleeding(Some(&policy()), &cells, charging(-20.0)),
+            bleeding(Some(&policy()), &cells, charging(-20.0), NONE),
             [false; 4]
         );
         assert_eq!(
-            bleeding(Some(&policy()), &cells, charging(f64::NAN)),
+            bleeding(Some(&policy()), &cells, charging(f64::NAN), NONE),
             [false; 4]
         );
         let middle = [3.30, 3.33, 3.31, 3.32];
         assert_eq!(
-            bleeding(Some(&policy()), &middle, charging(10.0)),
+            bleeding(Some(&policy()), &middle, charging(10.0), NONE),
             [false; 4]
         );
-        assert_eq!(bleeding(None, &cells, charging(10.0)), [false; 4]);
+        assert_eq!(bleeding(None, &cells, charging(10.0), NONE), [false; 4]);
+    }
+
+    #[test]
+    fn with_balancing_never_no_cell_ever_bleeds() {
+        let cells = [3.40, 3.45, 3.41, 3.43];
+        let never = DefectSet::from_list(&[Defect::BalancingNever]);
+        assert_eq!(
+            bleeding(Some(&policy()), &cells, charging(10.0), never),
+            [false; 4]
+        );
+        // Other defects leave the balancer alone.
+        let other = DefectSet::from_list(&[Defect::Rs232WakeIgnored]);
+        assert_eq!(
+            bleeding(Some(&policy()), &cells, charging(10.0), other),
+            [false, true, false, true]
+        );
     }
 
     #[test]

@@ -190,12 +190,14 @@ async fn reset_ignored_leaves_the_lock_out() {
 #[test]
 fn every_defect_has_a_test_here() {
     // Adding a defect to the catalogue must add a story test above (the first eight) or
-    // in sim/tests/bench/behaviours.rs, thermal.rs, failures.rs and packs.rs (the rest).
+    // in sim/tests/bench/behaviours.rs, thermal.rs, failures.rs, packs.rs and
+    // balancing.rs (the rest).
     assert_eq!(
         Defect::ALL.len(),
         8 + crate::behaviours::DEFECTS_COVERED.len()
             + crate::thermal::DEFECTS_COVERED.len()
             + crate::failures::DEFECTS_COVERED.len()
             + crate::packs::DEFECTS_COVERED.len()
+            + crate::balancing::DEFECTS_COVERED.len()
     );
 }

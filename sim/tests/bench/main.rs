@@ -3,6 +3,7 @@
 
 mod support;
 
+mod balancing;
 mod behaviours;
 mod button;
 mod cells;
