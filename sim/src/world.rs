@@ -49,7 +49,9 @@
 //! world settles, so every read of the inputs sees the exact flash phase; LED edges are
 //! no deadlines, a 48 h standby is not stepped every 250 ms.
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use tokio::sync::Notify;
 
 use rig_drivers::can::{CanDatabase, CanFrame};
 
@@ -132,6 +134,10 @@ pub(crate) struct World {
     can_encode_errors: u64,
     keepalive_frames_received: u64,
     last_keepalive: Option<Instant>,
+    /// Signalled when the master wakes, for the CAN node that waits out its sleep.
+    master_woke: Arc<Notify>,
+    /// The master as the last settle left it.
+    master_was_asleep: bool,
 }
 
 /// Lock the shared world; a poisoned lock still holds a consistent world, since every
@@ -173,6 +179,8 @@ impl World {
             can_encode_errors: 0,
             keepalive_frames_received: 0,
             last_keepalive: None,
+            master_woke: Arc::new(Notify::new()),
+            master_was_asleep: false,
         };
         world.settle();
         world
@@ -239,6 +247,15 @@ impl World {
     /// Let the firmware, the source's protections and the wiring react to a change made
     /// at `now` (an instrument command, a firmware event).
     pub(crate) fn settle(&mut self) {
+        self.settle_wiring();
+        let asleep = self.master().firmware.asleep();
+        if self.master_was_asleep && !asleep {
+            self.master_woke.notify_one();
+        }
+        self.master_was_asleep = asleep;
+    }
+
+    fn settle_wiring(&mut self) {
         for _ in 0..WIRING_PASSES {
             let (_, readings) = self.readings();
             let now = self.now;
@@ -260,6 +277,22 @@ impl World {
         }
     }
 
+    /// While the master sleeps: `Some` of the instant it wakes by itself, if it ever
+    /// does (an automatic wake-up, a forced recharge); `None` while it is awake. Other
+    /// wake-ups come from inputs and are signalled on [`World::master_woke`].
+    pub(crate) fn master_asleep_until(&self) -> Option<Option<Instant>> {
+        let master = self.master();
+        if !master.firmware.asleep() {
+            return None;
+        }
+        let (_, readings) = self.readings();
+        Some(master.firmware.next_deadline(self.now, &readings[0]))
+    }
+
+    pub(crate) fn master_woke(&self) -> Arc<Notify> {
+        Arc::clone(&self.master_woke)
+    }
+
     /// The frame set the master sends now for the whole system (empty while it sleeps).
     pub(crate) fn can_frames(&mut self, db: &CanDatabase) -> Vec<CanFrame> {
         let Some(report) = self.system_report() else {
@@ -279,6 +312,11 @@ impl World {
 
     /// The master's report for the whole system, or `None` while the master sleeps.
     fn system_report(&self) -> Option<CanReport> {
+        // Asleep, the master sends nothing: no need to solve the circuit (the CAN node
+        // asks every period through a 48 h sleep).
+        if self.master().firmware.asleep() {
+            return None;
+        }
         let (point, readings) = self.readings();
         let reports: Vec<Option<CanReport>> = self
             .units

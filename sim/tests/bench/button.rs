@@ -108,3 +108,37 @@ async fn a_board_left_in_linkage_mode_drives_the_reset_button_and_rapid_shutdown
     assert!(!s.bms.rapid_shutdown_active && !s.bms.asleep);
     assert!(s.bms.charge_mosfet_on && s.bms.discharge_mosfet_on);
 }
+
+/// The CAN node waits out a sleep instead of asking every period, so a wake-up from an
+/// input must still bring the frames back at the next tick of the period grid the BMS
+/// kept before it slept: woken mid-period, it sends within one period, on the grid.
+#[tokio::test(start_paused = true)]
+async fn woken_mid_period_the_bms_sends_at_its_next_period_tick() {
+    let bench = ready(&[]).await;
+    let mut io = Io::open(&bench);
+    io.decouple().await;
+    let start = tokio::time::Instant::now();
+    let mut can = Can::attach(&bench);
+    let before = can.collect_timed(secs(3.0)).await;
+    let grid = before.first().expect("frames before the sleep").0;
+    io.press_reset(4.0).await;
+    assert!(bench.snapshot().bms.asleep);
+    // Wake at a fraction of a period past a tick: release 0.37 s after one.
+    tokio::time::sleep(secs(100.37 - 4.0)).await;
+    io.press_reset(4.0).await;
+    let woke = start.elapsed().as_secs_f64();
+    assert!(!bench.snapshot().bms.asleep);
+    let mut can = Can::attach(&bench);
+    let after = can.collect_timed(secs(3.0)).await;
+    let first = woke + after.first().expect("frames after the wake-up").0;
+    assert!(
+        first >= woke && first < woke + 1.0,
+        "woke at {woke} s, first frame at {first} s"
+    );
+    // Distance from the nearest tick of the grid.
+    let off_grid = ((first - grid).rem_euclid(1.0) - 0.5).abs() - 0.5;
+    assert!(
+        off_grid.abs() < 1e-6,
+        "first frame at {first} s, off the 1 s grid that started at {grid} s"
+    );
+}
