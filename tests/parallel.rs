@@ -146,6 +146,41 @@ pub fn trials() -> Vec<Trial> {
                 Err(format!("expected `{wanted}`, got:\n{err}").into())
             }
         }),
+        Trial::test(
+            "parallel::more_packs_than_the_twin_builds_is_refused",
+            || {
+                // A profile may allow more packs than the twin builds (32): such a plan is
+                // refused before anything runs, never run on fewer packs than it asserts.
+                let dir = support::scratch("forty");
+                std::fs::create_dir_all(dir.join("duts")).map_err(|e| e.to_string())?;
+                let profile = std::fs::read_to_string(
+                    support::repo().join("testplans/duts/lesso_lsrr51v100ah.yaml"),
+                )
+                .map_err(|e| e.to_string())?;
+                let wide = profile.replace("max_packs: { value: 32,", "max_packs: { value: 40,");
+                if wide == profile {
+                    return Err(
+                        "the Lesso profile has no `max_packs: { value: 32,` any more".into(),
+                    );
+                }
+                std::fs::write(dir.join("duts/lesso_lsrr51v100ah.yaml"), wide)
+                    .map_err(|e| e.to_string())?;
+                let plan_text =
+                    std::fs::read_to_string(support::repo().join("testplans/parallel_packs.yaml"))
+                        .map_err(|e| e.to_string())?
+                        .replace("requires: { packs: 3 }", "requires: { packs: 40 }");
+                let plan_path = dir.join("forty.yaml");
+                std::fs::write(&plan_path, plan_text).map_err(|e| e.to_string())?;
+                let bench = Bench::builtin_sim();
+                let plan =
+                    load_plan(&plan_path, &bench).map_err(|p| Failed::from(format!("{p}")))?;
+                match prepare(&plan, &bench, &[]) {
+                    Ok(_) => Err("a 40-pack twin was prepared".into()),
+                    Err(p) if p.to_string().contains("installation.packs") => Ok(()),
+                    Err(p) => Err(format!("refused, but not for the pack count: {p}").into()),
+                }
+            },
+        ),
         Trial::test("parallel::three_packs_same_bytes", || {
             // The slaves are polled in a fixed order within each cycle, so a run with
             // three packs is as repeatable as one with one.

@@ -109,6 +109,14 @@ pub fn prepare(plan: &Plan, bench: &Bench, extra_defects: &[String]) -> Result<P
             packs: skip::packs_for(plan, bench),
         },
     });
+    // The twin builds at most rig_sim::MAX_PACKS packs: a plan that needs more (a
+    // profile may allow more) is refused, not run on fewer packs than it asserts.
+    if let Some(Err(invalid)) = sim.as_ref().map(|c| c.installation.validate()) {
+        problems.push(Problem::without_source(format!(
+            "the virtual bench cannot build the twin plan `{}` needs: {invalid}",
+            plan.id
+        )));
+    }
     problems.into_result(Prepared {
         sim,
         defects,

@@ -620,8 +620,6 @@ impl Firmware {
         self.sleep.enter();
     }
 
-    /// A sleeping slave woken by its master (the master's button woke it): switching
-    /// on pre-charges (Lesso 3.2).
     /// A frame for this pack arrived (an RS485 request it answers, an inverter's CAN
     /// frame). Asleep, it hears nothing: neither port wakes it (LOSUN 2.3-3 names the
     /// RS232 port only).
@@ -631,6 +629,8 @@ impl Firmware {
         }
     }
 
+    /// A sleeping slave woken by its master (the master's button woke it): switching
+    /// on pre-charges (Lesso 3.2).
     pub(crate) fn wake_by_master(&mut self, now: Instant) {
         if self.sleep.asleep() {
             self.sleep.reset();

@@ -117,21 +117,34 @@ pub async fn rs485(
             }
         }
         next += period_s;
-        // One client, one exchange at a time: commands wait for the poll to finish.
+        // One client, one exchange at a time: commands wait for the poll to finish, and
+        // those queued during it go first. A cycle longer than the period (each silent
+        // slave costs a timeout) would otherwise poll back to back and starve them.
+        while let Ok((command, reply)) = commands.try_recv() {
+            serve(&mut link, command, reply).await;
+        }
+        // Behind schedule: skip the missed polls rather than catch up on them.
+        next = next.max(clock.now_s());
         loop {
             tokio::select! {
                 // Fixed order, not tokio's random one: same inputs, same log.
                 biased;
-                () = clock.sleep_until_s(next.max(clock.now_s())) => break,
-                Some((command, reply)) = commands.recv() => {
-                    let result = match command {
-                        Rs485Command::TurnOff => link.client.turn_off(link.address).await,
-                    };
-                    let _ = reply.send(result.map_err(|e| e.to_string()));
-                }
+                () = clock.sleep_until_s(next) => break,
+                Some((command, reply)) = commands.recv() => serve(&mut link, command, reply).await,
             }
         }
     }
+}
+
+async fn serve(
+    link: &mut Rs485Link,
+    command: Rs485Command,
+    reply: oneshot::Sender<Result<(), String>>,
+) {
+    let result = match command {
+        Rs485Command::TurnOff => link.client.turn_off(link.address).await,
+    };
+    let _ = reply.send(result.map_err(|e| e.to_string()));
 }
 
 struct Reading {
@@ -278,6 +291,70 @@ mod tests {
             let times: Vec<f64> = seen.iter().map(|(_, _, t)| t.round()).collect();
             assert_eq!(times, [1.0, 2.0, 3.0, 11.0, 12.0, 13.0]);
             assert_eq!(asked.lock().unwrap()[..6], [2, 3, 4, 2, 3, 4]);
+        });
+    }
+
+    /// A poll cycle longer than the period (three silent packs at 1 s each, polled every
+    /// 2 s) must not starve the plan's commands: a turn-off queued during the first
+    /// cycle goes out right after it, before the next poll.
+    #[test]
+    fn a_command_queued_during_a_late_cycle_goes_before_the_next_poll() {
+        let runtime = crate::clock::runtime(true).unwrap();
+        runtime.block_on(async {
+            let (ours, mut line) = tokio::io::duplex(4096);
+            let asked: Arc<Mutex<Vec<(u8, u8)>>> = Arc::default();
+            let recorder = asked.clone();
+            tokio::spawn(async move {
+                let mut frame = Vec::new();
+                let mut byte = [0u8; 1];
+                while line.read_exact(&mut byte).await.is_ok() {
+                    frame.push(byte[0]);
+                    // `~` VER ADR CID1 CID2 ...: ADR is chars 3-4, CID2 chars 7-8.
+                    if byte[0] == b'\r' {
+                        let hex = |r: std::ops::Range<usize>| {
+                            std::str::from_utf8(&frame[r])
+                                .ok()
+                                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                        };
+                        if let (Some(adr), Some(cid2)) = (hex(3..5), hex(7..9)) {
+                            recorder.lock().unwrap().push((adr, cid2));
+                        }
+                        frame.clear();
+                    }
+                }
+            });
+            let channels = Channels::of(&Bench::builtin_sim(), 3);
+            let dir = std::env::temp_dir().join(format!("rig-rs485-late-{}", std::process::id()));
+            let log = EventLog::create(&dir.join("late.events.jsonl"), RunClock::start()).unwrap();
+            let link = Rs485Link {
+                name: "rs485".into(),
+                client: PylontechClient::new(
+                    Box::new(ours),
+                    "rs485".into(),
+                    Duration::from_secs(1),
+                    None,
+                ),
+                address: 2,
+            };
+            let (tx, _feed) = mpsc::unbounded_channel();
+            let (commands, commands_rx) = mpsc::channel(1);
+            let sampler = tokio::spawn(rs485(link, commands_rx, channels, 2.0, log, tx));
+            let (reply_tx, reply_rx) = tokio::sync::oneshot::channel();
+            commands
+                .send((Rs485Command::TurnOff, reply_tx))
+                .await
+                .unwrap();
+            let reply = tokio::time::timeout(Duration::from_secs(20), reply_rx).await;
+            sampler.abort();
+            let _ = std::fs::remove_dir_all(&dir);
+            assert!(
+                matches!(reply, Ok(Ok(Err(_)))),
+                "the command was answered (by a timeout on this silent line): {reply:?}"
+            );
+            assert_eq!(
+                asked.lock().unwrap()[..4],
+                [(2, 0x42), (3, 0x42), (4, 0x42), (2, 0x95)]
+            );
         });
     }
 }
