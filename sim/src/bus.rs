@@ -125,62 +125,39 @@ pub(crate) fn operate_bus(s: &SourceSettings, packs: &[PackTerminal], c: Contact
 }
 
 /// Source (voltage priority within its limits) and packs, no contactor closed.
+///
+/// Each pack's current is a non-decreasing function of the bus voltage (through its
+/// resistance, plus the pre-charge resistor when it discharges through it; zero in a
+/// direction its MOSFET blocks), and so is their sum. The bus sits where that sum equals
+/// what the source delivers: the source's set point when the packs take a current
+/// within its limits, else the voltage at which they take the limit; with the output
+/// off, where the packs' currents cancel. A monotonic equation, solved by bisection:
+/// unlike taking blocked packs off one by one, it cannot leave off a pack that would
+/// conduct at the final voltage.
 fn parallel(s: &SourceSettings, packs: &[PackTerminal]) -> BusPoint {
-    let n = packs.len();
-    let mut on = vec![true; n];
-    let mut series = vec![false; n];
     let limits = (
         -magnitude(s.current_limit_neg_a),
         magnitude(s.current_limit_pos_a),
     );
-    // Each round either switches pre-charge resistors in or takes one pack off: at most
-    // 2N rounds; the last round's solution stands.
-    let mut solution = (0.0, 0.0, vec![0.0; n]);
-    for _ in 0..=2 * n {
-        let (source_a, bus_v) = match equivalent(packs, &on, &series) {
-            None if s.output_on => (0.0, s.voltage_v),
-            // An open bus: the master's terminals read its own OCV.
-            None => (0.0, packs[0].ocv_v),
-            Some((v_eq, r_eq)) if s.output_on => {
-                let wanted = ((s.voltage_v - v_eq) / r_eq).clamp(limits.0, limits.1);
-                (wanted, v_eq + wanted * r_eq)
-            }
-            Some((v_eq, _)) => (0.0, v_eq),
-        };
-        let amps = currents(packs, &on, &series, bus_v);
-        let mut changed = false;
-        for (k, (p, i)) in packs.iter().zip(&amps).enumerate() {
-            if on[k] && *i < 0.0 && !series[k] && p.discharge_series_ohm > 0.0 {
-                series[k] = true;
-                changed = true;
-            }
+    let bus_v = if s.output_on && s.voltage_v.is_finite() {
+        let at_set_point = into_packs(packs, s.voltage_v);
+        if at_set_point > limits.1 {
+            bus_voltage_for(packs, limits.1, s.voltage_v)
+        } else if at_set_point < limits.0 {
+            bus_voltage_for(packs, limits.0, s.voltage_v)
+        } else {
+            s.voltage_v
         }
-        // The pack most strongly against its open MOSFET goes first: taking a sink off
-        // raises the bus and a source off lowers it, so the others stay blocked.
-        let blocked = packs
-            .iter()
-            .zip(&amps)
-            .enumerate()
-            .filter(|(k, (p, i))| {
-                on[*k] && ((**i > 0.0 && !p.charge_path) || (**i < 0.0 && !p.discharge_path))
-            })
-            .max_by(|a, b| a.1.1.abs().total_cmp(&b.1.1.abs()))
-            .map(|(k, _)| k);
-        solution = (source_a, bus_v, amps);
-        if !changed && let Some(k) = blocked {
-            on[k] = false;
-            changed = true;
-        }
-        if !changed {
-            break;
-        }
-    }
-    let (source_a, bus_v, amps) = solution;
+    } else {
+        // An open bus (no pack conducts) reads the master's own OCV.
+        bus_voltage_for(packs, 0.0, packs[0].ocv_v)
+    };
+    let amps: Vec<f64> = packs.iter().map(|p| pack_current(p, bus_v)).collect();
     let total: f64 = amps.iter().sum();
     BusPoint {
         bench: BenchPoint {
             source: OperatingPoint {
-                current_a: if s.output_on { source_a } else { 0.0 },
+                current_a: if s.output_on { total } else { 0.0 },
                 voltage_v: bus_v,
             },
             pack_current_a: total,
@@ -189,6 +166,70 @@ fn parallel(s: &SourceSettings, packs: &[PackTerminal]) -> BusPoint {
         pack_currents: amps,
         bus_v,
     }
+}
+
+/// Current into pack `p` (positive = charging) with the bus at `v`.
+fn pack_current(p: &PackTerminal, v: f64) -> f64 {
+    let dv = v - p.ocv_v;
+    if dv > 0.0 && p.charge_path {
+        dv / resistance(p, false)
+    } else if dv < 0.0 && p.discharge_path {
+        dv / resistance(p, p.discharge_series_ohm > 0.0)
+    } else {
+        0.0
+    }
+}
+
+fn into_packs(packs: &[PackTerminal], v: f64) -> f64 {
+    packs.iter().map(|p| pack_current(p, v)).sum()
+}
+
+/// Bisection steps: far more than a 1 kV bracket needs to reach f64 resolution.
+const BISECTION_STEPS: usize = 200;
+
+/// The bus voltage at which the packs take `target` amperes; where they take it over a
+/// whole range (no pack conducts there), the point of that range nearest `near`.
+fn bus_voltage_for(packs: &[PackTerminal], target: f64, near: f64) -> f64 {
+    let ocvs = packs.iter().map(|p| p.ocv_v).filter(|v| v.is_finite());
+    let (mut lo, mut hi) = ocvs.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    if !lo.is_finite() || !target.is_finite() {
+        return if near.is_finite() { near } else { 0.0 };
+    }
+    if near.is_finite() {
+        (lo, hi) = (lo.min(near), hi.max(near));
+    }
+    // Wide enough for any current a source can push through milliohm packs.
+    let (lo, hi) = (lo - 1000.0, hi + 1000.0);
+    // The lowest voltage that reaches the target, and the highest that does not pass it.
+    let first = boundary(lo, hi, |v| into_packs(packs, v) >= target);
+    let last = boundary(lo, hi, |v| into_packs(packs, v) > target);
+    if first < last && near.is_finite() {
+        near.clamp(first, last)
+    } else {
+        first
+    }
+}
+
+/// The smallest `v` in `[lo, hi]` with `reached(v)`, for a `reached` that stays true
+/// once true (`hi` if it never is).
+fn boundary(mut lo: f64, mut hi: f64, reached: impl Fn(f64) -> bool) -> f64 {
+    if reached(lo) {
+        return lo;
+    }
+    for _ in 0..BISECTION_STEPS {
+        let mid = 0.5 * (lo + hi);
+        if mid <= lo || mid >= hi {
+            break;
+        }
+        if reached(mid) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    hi
 }
 
 /// A contactor closed: the packs whose discharge path conducts, as one pack in
@@ -355,5 +396,85 @@ mod tests {
         let bus = operate_bus(&s, &[pack(52.0); 2], Contactors::default());
         assert_eq!(bus.pack_currents.len(), 2);
         let _ = operate_bus(&s, &[], Contactors::default());
+    }
+
+    fn with_paths(ocv_v: f64, charge: bool, discharge: bool) -> PackTerminal {
+        PackTerminal {
+            charge_path: charge,
+            discharge_path: discharge,
+            ..pack(ocv_v)
+        }
+    }
+
+    /// Two packs fully off and one that may only discharge, against a 48 V source with
+    /// 10 A limits: the one that may discharge supplies the limit. (Taking the packs
+    /// off one by one took that pack off first, as if the others charged it.)
+    #[test]
+    fn a_pack_that_may_discharge_is_not_left_off_by_packs_that_are() {
+        let packs = [
+            with_paths(53.0, false, false),
+            with_paths(52.8, false, false),
+            with_paths(52.0, false, true),
+        ];
+        let bus = operate_bus(&source(true, 48.0, 10.0, 10.0), &packs, Contactors::NONE);
+        assert!(
+            close(bus.pack_currents[2], -10.0),
+            "{:?}",
+            bus.pack_currents
+        );
+        assert_eq!(bus.pack_currents[..2], [0.0, 0.0]);
+        assert!(close(bus.bus_v, 51.8), "{}", bus.bus_v);
+        assert!(close(bus.bench.source.current_a, -10.0));
+    }
+
+    /// Over a grid of OCVs, MOSFET states and set points: no pack carries current its
+    /// MOSFET blocks, every pack that could conduct at the final bus voltage does
+    /// (nothing is left off wrongly), the source stays within its limits, and the
+    /// currents add up to what it delivers.
+    #[test]
+    fn every_solution_is_consistent_with_every_pack_s_mosfets() {
+        let ocvs = [51.0, 52.0, 53.0];
+        let paths = [(true, true), (false, true), (true, false), (false, false)];
+        let mut cases = 0;
+        for set_v in [40.0, 50.0, 52.2, 56.0] {
+            for on in [true, false] {
+                for a in paths {
+                    for b in paths {
+                        for c in paths {
+                            let packs = [
+                                with_paths(ocvs[0], a.0, a.1),
+                                with_paths(ocvs[1], b.0, b.1),
+                                with_paths(ocvs[2], c.0, c.1),
+                            ];
+                            let s = source(on, set_v, 30.0, 20.0);
+                            let bus = operate_bus(&s, &packs, Contactors::NONE);
+                            let v = bus.bus_v;
+                            for (p, i) in packs.iter().zip(&bus.pack_currents) {
+                                assert!(
+                                    (*i <= 0.0 || p.charge_path) && (*i >= 0.0 || p.discharge_path),
+                                    "blocked current {i} in {p:?} at {v} V"
+                                );
+                                let could = (v - p.ocv_v) / p.resistance_ohm;
+                                let allowed = (could > 1e-6 && p.charge_path)
+                                    || (could < -1e-6 && p.discharge_path);
+                                assert!(
+                                    !allowed || (i - could).abs() < 1e-6,
+                                    "{p:?} carries {i} A at {v} V, would carry {could}"
+                                );
+                            }
+                            let total: f64 = bus.pack_currents.iter().sum();
+                            if on {
+                                assert!((-20.0 - 1e-6..=30.0 + 1e-6).contains(&total));
+                                assert!((bus.bench.source.current_a - total).abs() < 1e-9);
+                            } else {
+                                assert!(total.abs() < 1e-6, "packs alone exchange, net {total}");
+                            }
+                            cases += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(cases, 4 * 2 * 64);
     }
 }
