@@ -223,43 +223,61 @@ mod tests {
     use crate::bench::Bench;
     use crate::clock::RunClock;
 
+    type Asked = Arc<Mutex<Vec<(u8, u8)>>>;
+
+    /// A line that only listens, and the (ADR, CID2) of every request written to it
+    /// (`~` VER ADR CID1 CID2 ... CR, protocols.md 2.3: ADR is chars 3-4, CID2 7-8).
+    fn silent_line() -> (tokio::io::DuplexStream, Asked) {
+        let (ours, mut line) = tokio::io::duplex(4096);
+        let asked: Asked = Arc::default();
+        let recorder = asked.clone();
+        tokio::spawn(async move {
+            let mut frame = Vec::new();
+            let mut byte = [0u8; 1];
+            while line.read_exact(&mut byte).await.is_ok() {
+                frame.push(byte[0]);
+                if byte[0] == b'\r' {
+                    let hex = |r: std::ops::Range<usize>| {
+                        frame
+                            .get(r)
+                            .and_then(|h| std::str::from_utf8(h).ok())
+                            .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    };
+                    if let (Some(adr), Some(cid2)) = (hex(3..5), hex(7..9)) {
+                        recorder.lock().unwrap().push((adr, cid2));
+                    }
+                    frame.clear();
+                }
+            }
+        });
+        (ours, asked)
+    }
+
+    /// The master at 2 on `stream`, answers awaited for 1 s.
+    fn link(stream: tokio::io::DuplexStream) -> Rs485Link {
+        Rs485Link {
+            name: "rs485".into(),
+            client: PylontechClient::new(
+                Box::new(stream),
+                "rs485".into(),
+                Duration::from_secs(1),
+                None,
+            ),
+            address: 2,
+        }
+    }
+
     /// Three packs, none answering (a scripted line that only listens): each cycle asks
     /// the master at 2, then the slaves at 3 and 4, and marks each offline in turn.
     #[test]
     fn polls_the_master_then_each_slave_in_address_order() {
         let runtime = crate::clock::runtime(true).unwrap();
         runtime.block_on(async {
-            let (ours, mut line) = tokio::io::duplex(4096);
-            let asked: Arc<Mutex<Vec<u8>>> = Arc::default();
-            let recorder = asked.clone();
-            tokio::spawn(async move {
-                let mut frame = Vec::new();
-                let mut byte = [0u8; 1];
-                while line.read_exact(&mut byte).await.is_ok() {
-                    frame.push(byte[0]);
-                    // `~` VER ADR CID1 CID2 ... CR (protocols.md 2.3): ADR is chars 3-4.
-                    if byte[0] == b'\r' {
-                        let adr = std::str::from_utf8(&frame[3..5])
-                            .ok()
-                            .and_then(|h| u8::from_str_radix(h, 16).ok());
-                        recorder.lock().unwrap().extend(adr);
-                        frame.clear();
-                    }
-                }
-            });
+            let (ours, asked) = silent_line();
             let channels = Channels::of(&Bench::builtin_sim(), 3);
             let dir = std::env::temp_dir().join(format!("rig-rs485-order-{}", std::process::id()));
             let log = EventLog::create(&dir.join("order.events.jsonl"), RunClock::start()).unwrap();
-            let link = Rs485Link {
-                name: "rs485".into(),
-                client: PylontechClient::new(
-                    Box::new(ours),
-                    "rs485".into(),
-                    Duration::from_secs(1),
-                    None,
-                ),
-                address: 2,
-            };
+            let link = link(ours);
             let (tx, mut feed) = mpsc::unbounded_channel();
             let (_commands, commands_rx) = mpsc::channel(1);
             let sampler = tokio::spawn(rs485(link, commands_rx, channels.clone(), 10.0, log, tx));
@@ -290,7 +308,8 @@ mod tests {
             // One timeout per pack, then the next cycle at the 10 s period.
             let times: Vec<f64> = seen.iter().map(|(_, _, t)| t.round()).collect();
             assert_eq!(times, [1.0, 2.0, 3.0, 11.0, 12.0, 13.0]);
-            assert_eq!(asked.lock().unwrap()[..6], [2, 3, 4, 2, 3, 4]);
+            let addresses: Vec<u8> = asked.lock().unwrap().iter().map(|(adr, _)| *adr).collect();
+            assert_eq!(addresses[..6], [2, 3, 4, 2, 3, 4]);
         });
     }
 
@@ -301,41 +320,11 @@ mod tests {
     fn a_command_queued_during_a_late_cycle_goes_before_the_next_poll() {
         let runtime = crate::clock::runtime(true).unwrap();
         runtime.block_on(async {
-            let (ours, mut line) = tokio::io::duplex(4096);
-            let asked: Arc<Mutex<Vec<(u8, u8)>>> = Arc::default();
-            let recorder = asked.clone();
-            tokio::spawn(async move {
-                let mut frame = Vec::new();
-                let mut byte = [0u8; 1];
-                while line.read_exact(&mut byte).await.is_ok() {
-                    frame.push(byte[0]);
-                    // `~` VER ADR CID1 CID2 ...: ADR is chars 3-4, CID2 chars 7-8.
-                    if byte[0] == b'\r' {
-                        let hex = |r: std::ops::Range<usize>| {
-                            std::str::from_utf8(&frame[r])
-                                .ok()
-                                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                        };
-                        if let (Some(adr), Some(cid2)) = (hex(3..5), hex(7..9)) {
-                            recorder.lock().unwrap().push((adr, cid2));
-                        }
-                        frame.clear();
-                    }
-                }
-            });
+            let (ours, asked) = silent_line();
             let channels = Channels::of(&Bench::builtin_sim(), 3);
             let dir = std::env::temp_dir().join(format!("rig-rs485-late-{}", std::process::id()));
             let log = EventLog::create(&dir.join("late.events.jsonl"), RunClock::start()).unwrap();
-            let link = Rs485Link {
-                name: "rs485".into(),
-                client: PylontechClient::new(
-                    Box::new(ours),
-                    "rs485".into(),
-                    Duration::from_secs(1),
-                    None,
-                ),
-                address: 2,
-            };
+            let link = link(ours);
             let (tx, _feed) = mpsc::unbounded_channel();
             let (commands, commands_rx) = mpsc::channel(1);
             let sampler = tokio::spawn(rs485(link, commands_rx, channels, 2.0, log, tx));
