@@ -15,7 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::timeout;
 use tokio_modbus::prelude::{Reader, Writer};
 
-use crate::support::{ANSWER_TIMEOUT, Can, Io, Scpi, after, bench, ready};
+use crate::support::{ANSWER_TIMEOUT, Can, Io, Scpi, after, bench, ready, try_ask};
 
 /// The defects this file shows breaking their behaviour.
 pub const DEFECTS_COVERED: &[Defect] = &[
@@ -372,19 +372,7 @@ async fn losun_leds_follow_the_losun_table() {
 /// Writes one frame to the RS485 port and reads the answer.
 async fn rs485_exchange(bench: &SimBench, frame: &Frame) -> Option<Frame> {
     let mut stream = bench.open("rs485").unwrap();
-    stream.write_all(&encode_frame(frame)).await.unwrap();
-    let mut answer = Vec::new();
-    timeout(ANSWER_TIMEOUT, async {
-        while answer.last() != Some(&b'\r') {
-            let mut byte = [0u8; 1];
-            if stream.read(&mut byte).await.unwrap() == 0 {
-                break;
-            }
-            answer.push(byte[0]);
-        }
-    })
-    .await
-    .ok()?;
+    let answer = try_ask(&mut stream, &encode_frame(frame), b"\r", ANSWER_TIMEOUT).await?;
     decode_frame(&answer[1..answer.len() - 1]).ok()
 }
 

@@ -5,10 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rig_drivers::rs485::pylontech::{PylonErrorKind, PylontechClient, ReturnCode, decode_frame};
-use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
-use tokio::time::timeout;
+use tokio::io::DuplexStream;
 
-use crate::support::{Io, Scpi, after, bench, ready};
+use crate::support::{Io, Scpi, after, bench, ready, try_ask};
 
 /// §2.5: the first battery.
 const ADR: u8 = 2;
@@ -129,20 +128,7 @@ async fn other_versions_and_addresses() {
 
 /// Writes raw bytes and reads one answer up to CR, or `None` within the timeout.
 async fn raw(stream: &mut DuplexStream, bytes: &[u8]) -> Option<Vec<u8>> {
-    stream.write_all(bytes).await.unwrap();
-    let mut answer = Vec::new();
-    timeout(TIMEOUT, async {
-        while answer.last() != Some(&b'\r') {
-            let mut byte = [0u8; 1];
-            if stream.read(&mut byte).await.unwrap() == 0 {
-                break;
-            }
-            answer.push(byte[0]);
-        }
-    })
-    .await
-    .ok()?;
-    Some(answer)
+    try_ask(stream, bytes, b"\r", TIMEOUT).await
 }
 
 #[tokio::test(start_paused = true)]

@@ -42,17 +42,33 @@ pub async fn ready_with(pack: PackParams) -> SimBench {
 
 /// `text` written, then bytes read one at a time until the reply ends with `end`.
 pub async fn ask_until(pipe: &mut DuplexStream, text: &str, end: &[u8]) -> String {
-    pipe.write_all(text.as_bytes()).await.unwrap();
+    let reply = try_ask(pipe, text.as_bytes(), end, ANSWER_TIMEOUT)
+        .await
+        .unwrap_or_else(|| panic!("no reply to {text:?}"));
+    String::from_utf8_lossy(&reply).into_owned()
+}
+
+/// `bytes` written, then the reply read up to and with `end`; `None` when no whole
+/// reply came within `limit` (a silent device) or the pipe closed first.
+pub async fn try_ask(
+    pipe: &mut DuplexStream,
+    bytes: &[u8],
+    end: &[u8],
+    limit: Duration,
+) -> Option<Vec<u8>> {
+    pipe.write_all(bytes).await.unwrap();
     let mut reply = Vec::new();
     let mut byte = [0u8; 1];
-    while !reply.ends_with(end) {
-        timeout(ANSWER_TIMEOUT, pipe.read_exact(&mut byte))
-            .await
-            .unwrap_or_else(|_| panic!("no reply to {text:?}"))
-            .unwrap();
-        reply.push(byte[0]);
-    }
-    String::from_utf8_lossy(&reply).into_owned()
+    timeout(limit, async {
+        while !reply.ends_with(end) {
+            pipe.read_exact(&mut byte).await.ok()?;
+            reply.push(byte[0]);
+        }
+        Some(())
+    })
+    .await
+    .ok()??;
+    Some(reply)
 }
 
 /// `line` and `end` written, the reply read up to `end`, without trailing white space.
