@@ -38,11 +38,7 @@ async fn start(pack: PackParams, defects: &[Defect]) -> SimBench {
 /// discharge at 20 A for an hour and rest: snapshots along the way.
 async fn float_then_discharge(bench: &SimBench) -> Vec<SimSnapshot> {
     let mut source = Scpi::open(bench);
-    source.set("SOUR:VOLT:PROT 62").await;
-    source.set("SOUR:VOLT 55.2").await;
-    source.set("SOUR:CURR:LIM:POS 50").await;
-    source.set("SOUR:CURR:LIM:NEG -1").await;
-    source.set("OUTP ON").await;
+    source.hold(55.2, 50.0, 1.0).await;
     let mut out = Vec::new();
     for _ in 0..6 {
         out.push(after(bench, 2.0 * HOUR).await);

@@ -39,11 +39,7 @@ const CHARGE_A: f64 = 20.0;
 /// imbalance warning showed on the way.
 async fn charge_to_covp(bench: &SimBench) -> (SimSnapshot, f64, bool) {
     let mut source = Scpi::open(bench);
-    source.set("SOUR:VOLT:PROT 62").await;
-    source.set("SOUR:VOLT 58").await;
-    source.set(&format!("SOUR:CURR:LIM:POS {CHARGE_A}")).await;
-    source.set("SOUR:CURR:LIM:NEG -1").await;
-    source.set("OUTP ON").await;
+    source.hold(58.0, CHARGE_A, 1.0).await;
     let mut last = bench.snapshot();
     let mut warned = false;
     for step in 1..=4 * 3600 {
@@ -91,11 +87,7 @@ async fn a_spread_packs_top_cell_reaches_covp_before_the_pack_average_would() {
 /// Float at 55.2 V (3.45 V per cell, where the balancer works) for half a day.
 async fn float_half_a_day(bench: &SimBench) -> (f64, f64) {
     let mut source = Scpi::open(bench);
-    source.set("SOUR:VOLT:PROT 62").await;
-    source.set("SOUR:VOLT 55.2").await;
-    source.set("SOUR:CURR:LIM:POS 50").await;
-    source.set("SOUR:CURR:LIM:NEG -1").await;
-    source.set("OUTP ON").await;
+    source.hold(55.2, 50.0, 1.0).await;
     let start = after(bench, 2.0 * HOUR).await;
     assert!(!start.bms.over_voltage_active);
     let end = after(bench, 12.0 * HOUR).await;

@@ -162,11 +162,17 @@ impl Scpi {
     /// so the source delivers its limit. OVP above the set point, so that the open
     /// terminals of a tripped pack do not trip the source.
     pub async fn charge_at(&mut self, amperes: f64) {
+        self.hold(58.0, amperes, 1.0).await;
+    }
+
+    /// Output on at `volts`, at most `charge_a` into the pack and `discharge_a` out of
+    /// it; OVP 62 V and OCP 130 A, above anything a test sets.
+    pub async fn hold(&mut self, volts: f64, charge_a: f64, discharge_a: f64) {
         self.set("SOUR:VOLT:PROT 62").await;
-        self.set("SOUR:CURR:PROT 110").await;
-        self.set("SOUR:VOLT 58").await;
-        self.set(&format!("SOUR:CURR:LIM:POS {amperes}")).await;
-        self.set("SOUR:CURR:LIM:NEG -1").await;
+        self.set("SOUR:CURR:PROT 130").await;
+        self.set(&format!("SOUR:VOLT {volts}")).await;
+        self.set(&format!("SOUR:CURR:LIM:POS {charge_a}")).await;
+        self.set(&format!("SOUR:CURR:LIM:NEG -{discharge_a}")).await;
         self.set("OUTP ON").await;
     }
 }
