@@ -177,17 +177,7 @@ fn dip(file: &SourceFile, raw: &RawDip) -> Result<(DipSettings, Option<Span>), P
 mod tests {
     use rig_sim::{Baud, ProtocolId};
 
-    use crate::bench::Bench;
-    use crate::diag::SourceFile;
-
-    fn parse(text: &str) -> Result<Bench, String> {
-        Bench::parse(SourceFile::new("bench.yaml", text)).map_err(|p| {
-            p.iter()
-                .map(|x| x.one_line())
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
-    }
+    use crate::bench::tests::{assert_refusals, parse};
 
     const SIM: &str = "name: twin
 instruments:
@@ -270,15 +260,7 @@ instruments:
                 "bench.yaml:6:14: `rs485` polls RS485 address 2, but the twin answers at 3",
             ),
         ];
-        for (from, to, wanted) in cases {
-            assert!(SIM.contains(from), "fixture lacks {from:?}");
-            let err =
-                parse(&SIM.replacen(from, to, 1)).expect_err(&format!("{to:?} should be refused"));
-            assert!(
-                err.contains(wanted),
-                "{to:?}: expected {wanted:?} in:\n{err}"
-            );
-        }
+        assert_refusals(SIM, cases);
     }
 
     #[test]

@@ -4,13 +4,27 @@
 use super::{Bench, ChannelKind, Channels, Driver, Role, SafeState};
 use crate::diag::SourceFile;
 
-fn parse(text: &str) -> Result<Bench, String> {
+pub(super) fn parse(text: &str) -> Result<Bench, String> {
     Bench::parse(SourceFile::new("bench.yaml", text)).map_err(|p| {
         p.iter()
             .map(|x| x.one_line())
             .collect::<Vec<_>>()
             .join("\n")
     })
+}
+
+/// Each `(from, to, wanted)`: `fixture` with `from` replaced by `to` is refused with
+/// an error that contains `wanted`.
+pub(super) fn assert_refusals(fixture: &str, cases: &[(&str, &str, &str)]) {
+    for (from, to, wanted) in cases {
+        assert!(fixture.contains(from), "fixture lacks {from:?}");
+        let err =
+            parse(&fixture.replacen(from, to, 1)).expect_err(&format!("{to:?} should be refused"));
+        assert!(
+            err.contains(wanted),
+            "{to:?}: expected {wanted:?} in:\n{err}"
+        );
+    }
 }
 
 const DAQ_NUMATO: &str = r#"
@@ -140,15 +154,7 @@ fn wiring_mistakes_name_the_line() {
             "cannot read the DBC",
         ),
     ];
-    for (from, to, wanted) in cases {
-        assert!(DAQ_NUMATO.contains(from), "fixture lacks {from:?}");
-        let text = DAQ_NUMATO.replacen(from, to, 1);
-        let err = parse(&text).expect_err(&format!("{to:?} should be refused"));
-        assert!(
-            err.contains(wanted),
-            "{to:?}: expected {wanted:?} in:\n{err}"
-        );
-    }
+    assert_refusals(DAQ_NUMATO, cases);
 }
 
 #[test]
@@ -234,13 +240,5 @@ fn rs232_console_mistakes_name_the_line() {
             "`safe_state.output` does not apply to the `rs232-console` instrument `rs232`",
         ),
     ];
-    for (from, to, wanted) in cases {
-        assert!(CONSOLE.contains(from), "fixture lacks {from:?}");
-        let text = CONSOLE.replacen(from, to, 1);
-        let err = parse(&text).expect_err(&format!("{to:?} should be refused"));
-        assert!(
-            err.contains(wanted),
-            "{to:?}: expected {wanted:?} in:\n{err}"
-        );
-    }
+    assert_refusals(CONSOLE, cases);
 }
