@@ -264,6 +264,37 @@ mod tests {
         assert_eq!(served, sim);
     }
 
+    /// Each served port is chosen with `--<endpoint>-port` (`0`: any free port), so a
+    /// test can serve without colliding with anything.
+    #[test]
+    fn every_served_port_can_be_chosen() {
+        use clap::CommandFactory;
+        let cli = crate::cli::Cli::command();
+        let serve = cli
+            .find_subcommand("sim")
+            .and_then(|sim| sim.find_subcommand("serve"))
+            .expect("rig sim serve");
+        let flags: Vec<String> = BYTE_ENDPOINTS
+            .iter()
+            .map(|(name, _)| name.replace('_', "-"))
+            .chain(["can".to_string()])
+            .map(|name| format!("{name}-port"))
+            .collect();
+        for flag in &flags {
+            let arg = serve.get_arguments().find(|a| a.get_long() == Some(flag));
+            assert!(arg.is_some(), "no --{flag}");
+        }
+        let ports = serve
+            .get_arguments()
+            .filter(|a| a.get_long().is_some_and(|l| l.ends_with("-port")))
+            .count();
+        assert_eq!(
+            ports,
+            flags.len(),
+            "a port that is not served, or one not listed"
+        );
+    }
+
     #[test]
     fn the_bench_file_points_at_the_served_addresses() {
         let addr = |port| SocketAddr::from(([127, 0, 0, 1], port));
