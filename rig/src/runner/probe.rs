@@ -88,11 +88,11 @@ async fn run(
         Instruments::connect_all(bench, &connector, &log, &traffic_tx).await;
     let mut errors: Vec<(String, String)> = failures
         .into_iter()
-        .map(|f| (f.instrument, f.message))
+        .map(|f| (f.instrument, f.cause.to_string()))
         .collect();
     // The packs the bench declares: a probe checks the wiring as installed.
     let channels = Channels::of(bench, bench.packs.unwrap_or(1));
-    let (tasks, mut feed) = super::start_samplers(
+    let (tasks, mut feed) = super::samplers::start(
         &mut connected,
         SourceGuard::default(),
         &Default::default(),
@@ -115,7 +115,7 @@ async fn run(
             }
             Some(Feed::Failed(f) | Feed::Violation(f)) => {
                 if !errors.iter().any(|(i, _)| *i == f.instrument) {
-                    errors.push((f.instrument, f.message));
+                    errors.push((f.instrument, f.cause.to_string()));
                 }
             }
             None => {
