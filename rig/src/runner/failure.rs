@@ -27,14 +27,16 @@ use crate::quantity::format_duration;
 pub struct InstrumentFailure {
     /// The bench name of the instrument, or `rig` for the rig's own failures.
     pub instrument: String,
-    pub cause: Cause,
+    /// Boxed: a driver's error can be large, and failures travel in `Result`s and the
+    /// samplers' feed.
+    pub cause: Box<Cause>,
 }
 
 impl InstrumentFailure {
     pub fn new(instrument: &str, cause: impl Into<Cause>) -> InstrumentFailure {
         InstrumentFailure {
             instrument: instrument.to_string(),
-            cause: cause.into(),
+            cause: Box::new(cause.into()),
         }
     }
 }
@@ -47,7 +49,7 @@ impl std::fmt::Display for InstrumentFailure {
 
 impl std::error::Error for InstrumentFailure {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        std::error::Error::source(&self.cause)
+        std::error::Error::source(&*self.cause)
     }
 }
 

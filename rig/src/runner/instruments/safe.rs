@@ -215,7 +215,7 @@ async fn reconnect_source(
     let attempt = async {
         let (mut source, _) = open_source(spec, connector, traffic)
             .await
-            .map_err(|f| SafeStateError::Connect(Box::new(f.cause)))?;
+            .map_err(|f| SafeStateError::Connect(f.cause))?;
         source.set_output(false).await?;
         source.set_current_limit(current_limit_a).await?;
         Ok::<(), SafeStateError>(source.set_sink_limit(sink_limit_a).await?)
@@ -237,7 +237,7 @@ async fn reconnect_board(
     let attempt = async {
         let (mut board, _) = open_board(spec, connector, traffic)
             .await
-            .map_err(|f| SafeStateError::Connect(Box::new(f.cause)))?;
+            .map_err(|f| SafeStateError::Connect(f.cause))?;
         Ok::<(), SafeStateError>(board.apply_safe(closed, wired).await?)
     };
     clock::within(spec.timeout_s * 12.0, attempt)
