@@ -5,7 +5,6 @@
 use rig_reports::{EventKind, SampleValue};
 
 use super::Executor;
-use super::step::Taken;
 use crate::bench::ChannelKind;
 use crate::expr::{ChannelId, Value};
 use crate::quantity::Dim;
@@ -18,6 +17,10 @@ const WARM_UP_S: f64 = 10.0;
 
 /// How many times a deadline yields to producers waking at the same instant.
 const SAME_INSTANT_YIELDS: usize = 8;
+
+/// The channel and time of a reading the executor took from the feed; `None` when the
+/// clock reached the deadline first.
+type Taken = Option<(ChannelId, f64)>;
 
 fn sample_value(v: Value) -> (SampleValue, String) {
     match v {

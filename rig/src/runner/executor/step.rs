@@ -126,20 +126,33 @@ impl Executor<'_> {
             };
             match next {
                 Some((id, t)) => {
-                    for (e, s) in step.expectations.iter().zip(states.iter_mut()) {
-                        if s.is_pending()
-                            && windows.contains(e.window, t)
-                            && e.predicate.channels().iter().any(|(c, _)| *c == id)
-                        {
-                            self.judge(e, s, &windows, opened_at, t);
-                        }
-                    }
+                    self.on_reading(step, &windows, opened_at, &mut states, (id, t));
                     self.on_silence(id, step, &mut states, t)?;
                 }
                 None => self.close_windows(step, &windows, &mut states, deadline),
             }
         }
         Ok((windows, states))
+    }
+
+    /// A reading of channel `id` at `t`: judge the pending expectations that read it,
+    /// if `t` is inside their windows.
+    fn on_reading(
+        &self,
+        step: &Step,
+        windows: &StepWindows,
+        opened_at: u64,
+        states: &mut [ExpectationState],
+        (id, t): (ChannelId, f64),
+    ) {
+        for (e, s) in step.expectations.iter().zip(states.iter_mut()) {
+            if s.is_pending()
+                && windows.contains(e.window, t)
+                && e.predicate.channels().iter().any(|(c, _)| *c == id)
+            {
+                self.judge(e, s, windows, opened_at, t);
+            }
+        }
     }
 
     /// Judge `e` at `t` on readings that arrived after the windows opened.
@@ -230,6 +243,3 @@ impl Executor<'_> {
         });
     }
 }
-
-/// The channel and time of a reading the executor took from the feed.
-pub(super) type Taken = Option<(ChannelId, f64)>;
