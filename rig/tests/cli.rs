@@ -445,23 +445,27 @@ fn a_plan_passes_unchanged_on_real_loopback_endpoints() {
     let dir = scratch("lb-real");
     std::fs::create_dir_all(&dir).unwrap();
     let bench = dir.join("bench.yaml");
+    // Every port 0: a default port may be taken by anything else on the machine.
+    let mut args = vec!["sim", "serve"];
+    for flag in [
+        "--source-port",
+        "--io-port",
+        "--chamber-port",
+        "--rs485-port",
+        "--chamber-f4-port",
+        "--chamber-espec-port",
+        "--daq970a-port",
+        "--numato-port",
+        "--load-dl3000-port",
+        "--load-bk8600-port",
+        "--rs232-port",
+        "--can-port",
+    ] {
+        args.extend([flag, "0"]);
+    }
+    args.extend(["--bench-out", bench.to_str().unwrap()]);
     let mut server = Command::new(env!("CARGO_BIN_EXE_rig"))
-        .args([
-            "sim",
-            "serve",
-            "--source-port",
-            "0",
-            "--io-port",
-            "0",
-            "--chamber-port",
-            "0",
-            "--rs485-port",
-            "0",
-            "--can-port",
-            "0",
-            "--bench-out",
-            bench.to_str().unwrap(),
-        ])
+        .args(&args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
