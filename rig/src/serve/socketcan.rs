@@ -8,13 +8,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rig_drivers::can::{SocketCanError, SocketCanPort};
+use rig_drivers::can::{SocketCanError, SocketCanErrorKind, SocketCanPort};
 use rig_drivers::transport::Endpoint;
 use rig_sim::SimBench;
 
 /// After a receive error (the interface went down), wait this long before listening
 /// again, so an error that repeats cannot spin the serve.
 const AFTER_ERROR: Duration = Duration::from_millis(200);
+/// How long one of the twin's frames may wait for room on the interface: on a bus where
+/// no other node acknowledges, frames pile up, and the bridge must go on listening.
+const SEND_WAIT: Duration = Duration::from_millis(100);
 
 /// Why `--can` could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -60,7 +63,8 @@ pub async fn bridge(sim: Arc<SimBench>, interface: SocketCanPort) {
             from_twin = twin.recv() => {
                 // The twin's bus only closes with the bench.
                 let Ok(frame) = from_twin else { return };
-                match interface.send(&frame).await {
+                let sent = tokio::time::timeout(SEND_WAIT, interface.send(&frame)).await;
+                match sent.unwrap_or_else(|_| Err(timed_out(&name))) {
                     Ok(()) if sending_failed => {
                         sending_failed = false;
                         eprintln!("twin CAN on {name}: sending again");
@@ -83,6 +87,16 @@ pub async fn bridge(sim: Arc<SimBench>, interface: SocketCanPort) {
                 }
             },
         }
+    }
+}
+
+fn timed_out(interface: &str) -> SocketCanError {
+    SocketCanError {
+        interface: interface.to_string(),
+        kind: SocketCanErrorKind::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("no room to send within {SEND_WAIT:?}"),
+        )),
     }
 }
 
