@@ -177,9 +177,9 @@ impl PackParams {
             .filter_map(|Rule(field, value, Check(holds, expected))| {
                 let value = value(self)?;
                 (!holds(self, value) || !value.is_finite()).then_some(ParamProblem {
-                    field: *field,
+                    field,
                     value,
-                    expected: *expected,
+                    expected,
                 })
             })
             .collect();
