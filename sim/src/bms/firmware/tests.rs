@@ -146,104 +146,26 @@ type Pick = fn(&Deadlines) -> Option<Instant>;
 
 /// Each timer with a situation that starts it (the reading starts idle: 0 A, 25 °C,
 /// 3.3 V cells), and when it must run out.
+#[rustfmt::skip]
 const TIMERS: [(&str, Setup, Pick, Duration); 15] = [
-    (
-        "chtp",
-        |_, _, r| r.temperature_c = 55.0,
-        |d| d.chtp,
-        Duration::from_secs(5),
-    ),
-    (
-        "dhtp",
-        |_, _, r| r.temperature_c = 55.0,
-        |d| d.dhtp,
-        Duration::from_secs(5),
-    ),
-    (
-        "cltp",
-        |_, _, r| r.temperature_c = -7.0,
-        |d| d.cltp,
-        Duration::from_secs(5),
-    ),
-    (
-        "dltp",
-        |_, _, r| r.temperature_c = -12.0,
-        |d| d.dltp,
-        Duration::from_secs(5),
-    ),
-    (
-        "cocp",
-        |_, _, r| r.current_a = 80.0,
-        |d| d.cocp,
-        Duration::from_secs(2),
-    ),
-    (
-        "docp",
-        |_, _, r| r.current_a = -110.0,
-        |d| d.docp,
-        Duration::from_secs(300),
-    ),
-    (
-        "over_voltage",
-        |_, _, r| r.max_cell_v = 3.6,
-        |d| d.over_voltage,
-        Duration::from_secs(2),
-    ),
-    (
-        "under_voltage",
-        |_, _, r| r.min_cell_v = 2.8,
-        |d| d.under_voltage,
-        Duration::from_secs(2),
-    ),
-    (
-        "soc_calibration",
-        |_, _, r| {
-            r.charger_v = Some(56.0);
-            r.max_cell_v = 3.46;
-            r.current_a = 1.0;
-        },
-        |d| d.soc_calibration,
-        Duration::from_secs(1800),
-    ),
-    (
-        "rapid_shutdown",
-        |fw, now, _| fw.set_rapid_shutdown(now, true),
-        |d| d.rapid_shutdown,
-        Duration::from_millis(100),
-    ),
-    (
-        "failures",
-        |fw, now, _| fw.set_ntc_open(now, true),
-        |d| d.failures,
-        Duration::from_secs(2),
-    ),
-    (
-        "precharge",
-        |fw, now, _| {
-            fw.sleep_by_master();
-            fw.wake_by_master(now);
-        },
-        |d| d.precharge,
-        Duration::from_secs(2),
-    ),
-    (
-        "sleep",
-        |_, _, _| {},
-        |d| d.sleep,
-        Duration::from_secs(24 * 3600),
-    ),
-    (
-        "recharge",
-        |fw, now, _| fw.recharge.complete(now),
-        |d| d.recharge,
-        Duration::from_secs(600),
-    ),
-    (
-        "silence",
-        |fw, now, _| fw.communicated(now),
-        |d| d.silence,
-        crate::bms::communication::HOLD,
-    ),
+    ("chtp", |_, _, r| r.temperature_c = 55.0, |d| d.chtp, Duration::from_secs(5)),
+    ("dhtp", |_, _, r| r.temperature_c = 55.0, |d| d.dhtp, Duration::from_secs(5)),
+    ("cltp", |_, _, r| r.temperature_c = -7.0, |d| d.cltp, Duration::from_secs(5)),
+    ("dltp", |_, _, r| r.temperature_c = -12.0, |d| d.dltp, Duration::from_secs(5)),
+    ("cocp", |_, _, r| r.current_a = 80.0, |d| d.cocp, Duration::from_secs(2)),
+    ("docp", |_, _, r| r.current_a = -110.0, |d| d.docp, Duration::from_secs(300)),
+    ("over_voltage", |_, _, r| r.max_cell_v = 3.6, |d| d.over_voltage, Duration::from_secs(2)),
+    ("under_voltage", |_, _, r| r.min_cell_v = 2.8, |d| d.under_voltage, Duration::from_secs(2)),
+    ("soc_calibration", |_, _, r| (r.charger_v, r.max_cell_v, r.current_a) = (Some(56.0), 3.46, 1.0),
+        |d| d.soc_calibration, Duration::from_secs(1800)),
+    ("rapid_shutdown", |fw, now, _| fw.set_rapid_shutdown(now, true), |d| d.rapid_shutdown,
+        Duration::from_millis(100)),
+    ("failures", |fw, now, _| fw.set_ntc_open(now, true), |d| d.failures, Duration::from_secs(2)),
+    ("precharge", |fw, now, _| { fw.sleep_by_master(); fw.wake_by_master(now) }, |d| d.precharge,
+        Duration::from_secs(2)),
+    ("sleep", |_, _, _| {}, |d| d.sleep, Duration::from_secs(24 * 3600)),
+    ("recharge", |fw, now, _| fw.recharge.complete(now), |d| d.recharge, Duration::from_secs(600)),
+    ("silence", |fw, now, _| fw.communicated(now), |d| d.silence, crate::bms::communication::HOLD),
 ];
 
 /// Each timer with a situation that starts it, and when it must run out: every named
