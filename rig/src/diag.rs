@@ -358,6 +358,11 @@ fn yaml_message(err: &serde_saphyr::Error) -> String {
         Some(i) if first.starts_with("line ") => &first[i + 2..],
         _ => first,
     };
+    // serde-saphyr's advice is for programmers: a plan's author cannot set its options.
+    let message = message
+        .split(", set DuplicateKeyPolicy")
+        .next()
+        .unwrap_or(message);
     match message.strip_prefix("budget breached: ") {
         Some(which) => format!("the file exceeds the rig's input limits ({which})"),
         None => message.to_string(),

@@ -84,6 +84,10 @@ pub fn read_text(path: &Path, max: u64) -> Result<String, ReadError> {
     })
 }
 
+/// What the first byte that is not UTF-8 becomes in the text the problem shows: the span
+/// covers all of it, so the snippet can show it.
+const REPLACEMENT: char = char::REPLACEMENT_CHARACTER;
+
 /// A plan, profile or bench file as a [`SourceFile`], or the problem that refuses it
 /// (located at the first byte that is not UTF-8, where there is one).
 pub fn read_source(path: &Path) -> Result<SourceFile, Problem> {
@@ -95,7 +99,7 @@ pub fn read_source(path: &Path) -> Result<SourceFile, Problem> {
             let file = SourceFile::new(path, lossy);
             Err(Problem::at(
                 &file,
-                Span::new(valid_up_to, 1),
+                Span::new(valid_up_to, REPLACEMENT.len_utf8()),
                 "the file is not UTF-8 text",
             )
             .help("save the file as UTF-8"))
@@ -201,6 +205,7 @@ mod tests {
             "{}",
             err.one_line()
         );
+        assert!(!err.render().contains("too long to show"), "{}", err.render());
     }
 
     #[test]

@@ -142,6 +142,13 @@ fn timings(text: &str, ls: &[Line]) -> Vec<Case> {
     let mut out = Vec::new();
     for l in ls.iter().filter(|l| l.key == Some("driver")).take(PER_KIND) {
         let n = l.number;
+        // The instrument's own fields: a key it already has would be a duplicate instead.
+        let has = |key: &str| {
+            ls[n..]
+                .iter()
+                .take_while(|f| f.text.starts_with("    ") || f.text.trim().is_empty())
+                .any(|f| f.key == Some(key))
+        };
         for (kind, field) in [
             ("timeout_1e300", "    timeout: 1e300 s".to_string()),
             ("poll_1ns", "    poll: 0.000001 ms".to_string()),
@@ -150,6 +157,14 @@ fn timings(text: &str, ls: &[Line]) -> Vec<Case> {
                 format!("    timeout:{}2 secs", " ".repeat(70_000)),
             ),
         ] {
+            let key = if kind == "poll_1ns" {
+                "poll"
+            } else {
+                "timeout"
+            };
+            if has(key) {
+                continue;
+            }
             let inserted = format!("{}\n{field}", l.text);
             out.push(Case::text(
                 format!("{kind}@{n}"),

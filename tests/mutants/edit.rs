@@ -40,7 +40,8 @@ pub fn lines(text: &str) -> Vec<Line<'_>> {
             .split_once(':')
             .map(|(k, _)| k)
             .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
-        if trimmed.ends_with('|') || trimmed.ends_with('>') {
+        let indicator = trimmed.rsplit(' ').next().unwrap_or("");
+        if ["|", ">", "|-", ">-", "|+", ">+"].contains(&indicator) {
             block = Some(indent);
         }
         let free_text = trimmed.starts_with('#')
