@@ -205,7 +205,11 @@ mod tests {
             "{}",
             err.one_line()
         );
-        assert!(!err.render().contains("too long to show"), "{}", err.render());
+        assert!(
+            !err.render().contains("too long to show"),
+            "{}",
+            err.render()
+        );
     }
 
     #[test]

@@ -527,3 +527,25 @@ fn a_plan_for_three_packs_is_skipped_on_a_one_pack_bench_and_the_run_exits_0() {
         "{junit}"
     );
 }
+
+/// Issue 13: `--out` followed symbolic links and overwrote their targets.
+#[test]
+fn out_through_a_symbolic_link_is_refused_and_the_target_kept() {
+    let dir = scratch("symlink");
+    std::fs::create_dir_all(&dir).unwrap();
+    let target = dir.join("precious.txt");
+    std::fs::write(&target, "keep").unwrap();
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::os::unix::fs::symlink(&target, out.join("cocp_lockout.events.jsonl")).unwrap();
+    let o = rig(&[
+        "run",
+        "testplans/cocp_lockout.yaml",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("is a symbolic link"), "{}", text(&o));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

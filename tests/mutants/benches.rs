@@ -241,7 +241,7 @@ fn check(path: &std::path::Path, case: &Case) -> Result<(), Failed> {
     let shown = path.display().to_string();
     judge(
         case,
-        &shown,
+        (&shown, &shown),
         || Bench::parse(SourceFile::new(path, text)),
         |_| None,
     )

@@ -45,7 +45,7 @@ const PATIENCE: Duration = Duration::from_secs(10);
 /// accepted file, `accepted` says what is wrong with it, if anything.
 pub fn judge<T>(
     case: &Case,
-    path_shown: &str,
+    (folder, path_shown): (&str, &str),
     load: impl FnOnce() -> Result<T, Problems>,
     accepted: impl FnOnce(&T) -> Option<String>,
 ) -> Result<(), Failed> {
@@ -64,13 +64,18 @@ pub fn judge<T>(
         (Err(problems), Expect::Accepted) => {
             Err(format!("{}: refused:\n{problems}", case.name).into())
         }
-        (Err(problems), expect) => refusal(case, path_shown, &problems, expect),
+        (Err(problems), expect) => refusal(case, (folder, path_shown), &problems, expect),
     }
 }
 
-/// Every problem renders and names the file (with line and column where it has a
-/// place); for [`Expect::RefusedAt`] one of them is on the mutated line.
-fn refusal(case: &Case, path: &str, problems: &Problems, expect: Expect) -> Result<(), Failed> {
+/// Every problem renders and names a file in `folder` (with line and column where it has
+/// a place); for [`Expect::RefusedAt`] one of them is on the mutated line of `path`.
+fn refusal(
+    case: &Case,
+    (folder, path): (&str, &str),
+    problems: &Problems,
+    expect: Expect,
+) -> Result<(), Failed> {
     let shown = || {
         problems
             .iter()
@@ -105,8 +110,8 @@ fn refusal(case: &Case, path: &str, problems: &Problems, expect: Expect) -> Resu
         // A file refused before it is read (too large, not a file) has no text to
         // locate in: its message names it.
         let located = match p.location() {
-            Some(l) => l.starts_with(path),
-            None => p.message.contains(path),
+            Some(l) => l.starts_with(folder),
+            None => p.message.contains(folder),
         };
         if !located {
             return Err(format!(

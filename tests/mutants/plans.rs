@@ -402,12 +402,7 @@ fn check(case: &Case, n: usize) -> Result<(), Failed> {
     std::fs::write(&path, &case.bytes).map_err(|e| e.to_string())?;
     let shown = path.display().to_string();
     let bench = Bench::builtin_sim();
-    let result = judge(
-        case,
-        &shown,
-        || load_plan(&path, &bench),
-        |plan| danger(plan),
-    );
+    let result = judge(case, (&shown, &shown), || load_plan(&path, &bench), danger);
     let _ = std::fs::remove_dir_all(&dir);
     result
 }

@@ -4,6 +4,7 @@
 mod compare;
 mod list;
 mod load;
+mod out_dir;
 mod probe;
 mod report;
 mod run;

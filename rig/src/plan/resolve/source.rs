@@ -3,8 +3,8 @@
 //! that the output goes on only once its set points are programmed.
 //!
 //! Every set point a `source:` writes is either resolved or refused with a problem;
-//! only resolved ones count as programmed, and an output switched on after any refused
-//! set point is refused too. So a plan that validates cannot switch the output on over
+//! only resolved ones count as programmed, and a plan with a refused one is refused as a
+//! whole. So a plan that validates cannot switch the output on over
 //! set points the rig never sent.
 
 use serde_saphyr::Spanned;
@@ -25,8 +25,8 @@ pub(super) struct Programmed {
     voltage: bool,
     current_limit: bool,
     sink_limit: bool,
-    /// The first `source:` with a refused set point: an output switched on after it
-    /// is refused as well, whatever earlier steps programmed.
+    /// The first `source:` with a refused set point: the plan is refused, and an output
+    /// switched on after it is not reported as a second mistake.
     refused: Option<Span>,
 }
 
@@ -329,21 +329,15 @@ impl Resolver<'_> {
         }
     }
 
-    /// `output: on` needs the set points programmed, in this step or an earlier one,
-    /// and no set point refused before it.
+    /// `output: on` needs the set points programmed, in this step or an earlier one.
+    /// After a refused set point the plan is refused already: that refusal says why, and
+    /// the missing set point is not reported a second time.
     fn refuse_output_before_set_points(&mut self, raw: &RawSource, load: bool) {
         let Some(o) = &raw.output else { return };
-        let span = self.span(o);
         let missing = self.programmed.missing(load);
-        if !missing.is_empty() {
+        if !missing.is_empty() && self.programmed.refused.is_none() {
+            let span = self.span(o);
             self.problems.push(Problem::at(self.file, span, "the output is switched on before its set points are programmed").label(format!("{} not set yet", missing.join(", "))).help("set `voltage`, `current_limit` and `sink_limit` (or `charge:`) in this or an earlier step"));
-        } else if let Some(refused) = self.programmed.refused {
-            let (line, column) = self.file.line_col(refused.offset);
-            self.problems.push(
-                Problem::at(self.file, span, "the output is switched on after a set point was refused")
-                    .label(format!("the `source:` at {line}:{column} has a refused set point"))
-                    .help("the rig never switches the output on over set points it did not send; correct the refused one"),
-            );
         }
     }
 }
@@ -487,24 +481,18 @@ mod tests {
             ),
         );
         assert_eq!(settings(&p, 1).output, Some(true));
-        // A refused set point is not programmed: the output is refused as well.
+        // A refused set point is reported once: not again as a missing one.
         let errors = refusals(
             &sim(),
             &source("current_limit: 500 A, sink_limit: 10 A, voltage: 54 V, output: on"),
         );
-        assert_eq!(errors.len(), 2, "{errors:?}");
-        assert!(
-            errors[1].contains(
-                "switched on before its set points are programmed: current_limit not set yet"
-            ),
-            "{errors:?}"
-        );
+        assert_eq!(errors.len(), 1, "{errors:?}");
     }
 
     /// Issue 13 item 1: `charge: { current: -50 A }` validated, and the run sent
     /// `OUTP ON` with no voltage and no current limits.
     #[test]
-    fn a_negative_shorthand_current_is_refused_and_never_programmed() {
+    fn a_negative_shorthand_current_is_refused() {
         for (shorthand, word) in [("charge", "charge"), ("discharge", "discharge")] {
             let errors = refusals(
                 &sim(),
@@ -512,31 +500,29 @@ mod tests {
                     "{shorthand}: {{ current: -50 A, to: 50 V }}, output: on"
                 )),
             );
-            assert_eq!(errors.len(), 2, "{errors:?}");
+            assert_eq!(errors.len(), 1, "{errors:?}");
             assert!(
                 errors[0].contains(&format!(
                     "the {word} current is a magnitude and cannot be negative"
                 )),
                 "{errors:?}"
             );
-            assert!(
-                errors[1].contains("voltage, current_limit, sink_limit not set yet"),
-                "{errors:?}"
-            );
         }
     }
 
+    /// A set point that resolved in an earlier step does not make up for one refused
+    /// later: the plan is refused, once, at the refusal.
     #[test]
-    fn an_output_on_after_any_refused_set_point_is_refused() {
+    fn a_refused_set_point_refuses_the_plan_once() {
         let steps = concat!(
             "  - source: { charge: { current: 10 A, to: 54 V } }\n",
             "  - source: { charge: { current: -10 A, to: 54 V } }\n",
             "  - source: { output: on }\n",
         );
         let errors = refusals(&sim(), &plan(steps));
-        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert_eq!(errors.len(), 1, "{errors:?}");
         assert!(
-            errors[1].starts_with("plan.yaml:8:23: the output is switched on after a set point was refused: the `source:` at 7:13 has a refused set point"),
+            errors[0].starts_with("plan.yaml:7:34: the charge current is a magnitude"),
             "{errors:?}"
         );
     }
