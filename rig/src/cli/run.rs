@@ -11,6 +11,7 @@ use rig_reports::summary::PlanSummary;
 use super::load::{load, print_problems};
 use super::{Format, RunArgs};
 use crate::exit;
+use crate::results::session::begin;
 use crate::runner::{PlanOutcome, run_plan};
 
 pub fn run(args: RunArgs) -> i32 {
@@ -50,6 +51,13 @@ pub fn run(args: RunArgs) -> i32 {
             return exit::INVALID_INPUT;
         }
     }
+    // The lab's part (bench reservation, run.json, results): `results::session`.
+    let plans = loaded.plans.iter().map(|(p, _)| p);
+    let session =
+        match (!args.list).then(|| begin(&args.lab.options(), &loaded.bench, plans, &out_dir)) {
+            Some(Err(code)) => return code,
+            session => session.and_then(Result::ok),
+        };
     let outcomes: Arc<Mutex<Vec<(PlanOutcome, f64)>>> = Arc::default();
     let bench = Arc::new(loaded.bench);
     let trials: Vec<Trial> = loaded
@@ -154,6 +162,9 @@ pub fn run(args: RunArgs) -> i32 {
         "run folder: {} (event logs, junit.xml, summary.json, summary.md, report.html)",
         out_dir.display()
     );
+    if let Some(session) = session {
+        session.end(code);
+    }
     code
 }
 
