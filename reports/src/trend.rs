@@ -140,6 +140,25 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, t: &Trend) -> Result<
             RGBColor(200, 200, 200).stroke_width(1),
         ))
         .map_err(PlotError::from)?;
+    draw_points(&mut chart, t)?;
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font((FONT, 12))
+        .draw()
+        .map_err(PlotError::from)?;
+    Ok(())
+}
+
+type Chart<'a, DB> = ChartContext<
+    'a,
+    DB,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// One colour per firmware, in the legend; failed values crossed.
+fn draw_points<DB: DrawingBackend>(chart: &mut Chart<'_, DB>, t: &Trend) -> Result<(), PlotError> {
     for (firmware, colour) in firmwares(t) {
         let points: Vec<(f64, f64)> = t
             .points
@@ -162,13 +181,6 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, t: &Trend) -> Result<
                 .filter(|(_, p)| p.failed)
                 .map(|(i, p)| Cross::new((i as f64, p.value), 8, LIMIT.stroke_width(2))),
         )
-        .map_err(PlotError::from)?;
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font((FONT, 12))
-        .draw()
         .map_err(PlotError::from)?;
     Ok(())
 }

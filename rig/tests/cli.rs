@@ -9,9 +9,18 @@ fn repo() -> PathBuf {
 }
 
 fn rig(args: &[&str]) -> Output {
+    // Each call gets its own bench-lock folder and results database (issue 17), so
+    // tests on one bench file do not reserve it from each other and write nothing
+    // outside their scratch folders.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let lab = scratch(&format!("lab-{n}"));
     Command::new(env!("CARGO_BIN_EXE_rig"))
         .args(args)
         .current_dir(repo())
+        .env("RIG_LOCK_DIR", lab.join("locks"))
+        .env("RIG_RESULTS", lab.join("rig.db"))
+        .env_remove("RIG_LAB")
         .output()
         .expect("the rig binary runs")
 }

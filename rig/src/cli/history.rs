@@ -230,7 +230,13 @@ fn show_trend(name: &str, points: &[TrendPoint], plot_dir: &Path) -> i32 {
             })
             .collect(),
     };
-    let safe: String = name
+    plot(&trend, plot_dir)
+}
+
+/// `trend-<name>.svg` and `.png` in `plot_dir`.
+fn plot(trend: &rig_reports::trend::Trend, plot_dir: &Path) -> i32 {
+    let safe: String = trend
+        .name
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
@@ -244,9 +250,9 @@ fn show_trend(name: &str, points: &[TrendPoint], plot_dir: &Path) -> i32 {
     let png_path = plot_dir.join(format!("trend-{safe}.png"));
     let written = std::fs::create_dir_all(plot_dir)
         .map_err(|e| e.to_string())
-        .and_then(|()| rig_reports::trend::svg(&trend).map_err(|e| e.to_string()))
+        .and_then(|()| rig_reports::trend::svg(trend).map_err(|e| e.to_string()))
         .and_then(|svg| std::fs::write(&svg_path, svg).map_err(|e| e.to_string()))
-        .and_then(|()| rig_reports::trend::png(&trend, &png_path).map_err(|e| e.to_string()));
+        .and_then(|()| rig_reports::trend::png(trend, &png_path).map_err(|e| e.to_string()));
     match written {
         Ok(()) => {
             eprintln!("wrote {} and {}", svg_path.display(), png_path.display());

@@ -170,33 +170,7 @@ impl PlanReader {
         self.end_at(event.t);
         let plan = &mut self.rows.plan;
         match event.kind {
-            EventKind::RunStarted {
-                rig_version: _,
-                clock,
-                plan_id,
-                plan_title,
-                plan_file,
-                plan_hash,
-                dut_id,
-                dut_model,
-                bench,
-                defects,
-                ..
-            } if !self.started => {
-                self.started = true;
-                plan.plan_id = plan_id;
-                plan.plan_title = plan_title;
-                plan.plan_file = plan_file;
-                plan.plan_hash = plan_hash;
-                plan.dut_id = dut_id;
-                plan.dut_model = dut_model;
-                plan.bench = bench;
-                plan.defects = defects.join(",");
-                plan.clock = match clock {
-                    rig_reports::Clock::Virtual => "virtual".into(),
-                    rig_reports::Clock::Real => "real".into(),
-                };
-            }
+            kind @ EventKind::RunStarted { .. } if !self.started => self.started(kind),
             EventKind::InstrumentConnected {
                 instrument,
                 driver,
@@ -249,6 +223,39 @@ impl PlanReader {
             }
             _ => {}
         }
+    }
+
+    /// The header: which plan, DUT and bench.
+    fn started(&mut self, kind: EventKind) {
+        let EventKind::RunStarted {
+            clock,
+            plan_id,
+            plan_title,
+            plan_file,
+            plan_hash,
+            dut_id,
+            dut_model,
+            bench,
+            defects,
+            ..
+        } = kind
+        else {
+            return;
+        };
+        self.started = true;
+        let plan = &mut self.rows.plan;
+        plan.plan_id = plan_id;
+        plan.plan_title = plan_title;
+        plan.plan_file = plan_file;
+        plan.plan_hash = plan_hash;
+        plan.dut_id = dut_id;
+        plan.dut_model = dut_model;
+        plan.bench = bench;
+        plan.defects = defects.join(",");
+        plan.clock = match clock {
+            rig_reports::Clock::Virtual => "virtual".into(),
+            rig_reports::Clock::Real => "real".into(),
+        };
     }
 
     fn finish(mut self) -> PlanRows {

@@ -291,6 +291,13 @@ async fn insert_plan(tx: &mut Tx, run_id: &str, p: &PlanRows) -> Result<(), sqlx
     .bind(&r.pack_firmware)
     .execute(&mut **tx)
     .await?;
+    insert_instruments(tx, run_id, p).await?;
+    insert_expectations(tx, run_id, p).await?;
+    insert_measurements(tx, run_id, p).await
+}
+
+async fn insert_instruments(tx: &mut Tx, run_id: &str, p: &PlanRows) -> Result<(), sqlx::Error> {
+    let r = &p.plan;
     for i in &p.instruments {
         sqlx::query(
             "INSERT INTO instrument (run_id, plan_id, instrument, driver, resource, identity) \
@@ -305,6 +312,11 @@ async fn insert_plan(tx: &mut Tx, run_id: &str, p: &PlanRows) -> Result<(), sqlx
         .execute(&mut **tx)
         .await?;
     }
+    Ok(())
+}
+
+async fn insert_expectations(tx: &mut Tx, run_id: &str, p: &PlanRows) -> Result<(), sqlx::Error> {
+    let r = &p.plan;
     for e in &p.expectations {
         sqlx::query(
             "INSERT INTO expectation (run_id, plan_id, seq, t_s, step, name, condition_text, \
@@ -326,6 +338,11 @@ async fn insert_plan(tx: &mut Tx, run_id: &str, p: &PlanRows) -> Result<(), sqlx
         .execute(&mut **tx)
         .await?;
     }
+    Ok(())
+}
+
+async fn insert_measurements(tx: &mut Tx, run_id: &str, p: &PlanRows) -> Result<(), sqlx::Error> {
+    let r = &p.plan;
     for m in &p.measurements {
         sqlx::query(
             "INSERT INTO measurement (run_id, plan_id, seq, t_s, step, name, kind, value, \
