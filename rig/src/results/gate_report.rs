@@ -91,8 +91,8 @@ pub fn markdown(j: &Judgement, baseline: &str) -> String {
         " ({} baseline run{}; a measurement moved when outside mean ± max({}σ, {} % of its band)).\n\n",
         j.baseline_runs.len(),
         if j.baseline_runs.len() == 1 { "" } else { "s" },
-        fmt(j.options.sigma),
-        fmt(j.options.tolerance_pct)
+        j.options.sigma,
+        j.options.tolerance_pct
     ));
     out.push_str("| plan | check | candidate | baseline | outcome |\n|---|---|---|---|---|\n");
     for p in &j.plans {
