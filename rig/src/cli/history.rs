@@ -39,6 +39,9 @@ pub struct HistoryArgs {
     /// The trend of this measurement (`cocp.trip_delay`) instead of the run list.
     #[arg(long, value_name = "NAME")]
     pub measurement: Option<String>,
+    /// Only the newest N runs (or values, with --measurement).
+    #[arg(long, value_name = "N")]
+    pub last: Option<usize>,
     /// Folder for the trend plot (`trend-<name>.svg` and `.png`).
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub plot_dir: PathBuf,
@@ -128,7 +131,7 @@ pub fn history(args: HistoryArgs) -> i32 {
     let code = match &args.measurement {
         None => match runtime.block_on(runs(&store, &filter)) {
             Ok(lines) => {
-                print!("{}", run_table(&lines));
+                print!("{}", run_table(newest(&lines, args.last)));
                 exit::PASSED
             }
             Err(e) => {
@@ -137,7 +140,7 @@ pub fn history(args: HistoryArgs) -> i32 {
             }
         },
         Some(name) => match runtime.block_on(trend(&store, name, &filter)) {
-            Ok(points) => show_trend(name, &points, &args.plot_dir),
+            Ok(points) => show_trend(name, newest(&points, args.last), &args.plot_dir),
             Err(e) => {
                 eprintln!("error: {}", chain(&e));
                 exit::RIG_ERROR
@@ -146,6 +149,11 @@ pub fn history(args: HistoryArgs) -> i32 {
     };
     runtime.block_on(store.close());
     code
+}
+
+fn newest<T>(all: &[T], last: Option<usize>) -> &[T] {
+    let skip = last.map_or(0, |n| all.len().saturating_sub(n));
+    all.get(skip..).unwrap_or_default()
 }
 
 fn run_table(lines: &[RunLine]) -> String {

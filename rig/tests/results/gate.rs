@@ -127,6 +127,9 @@ fn a_measurement_history_gives_a_trend_plot_and_a_gate_that_catches_a_move() {
         };
         assert_eq!(count_line(&history(&[])), "20 runs");
         assert_eq!(count_line(&history(&["--firmware", "1.4.2"])), "12 runs");
+        let newest = history(&["--last", "3"]);
+        assert_eq!(count_line(&newest), "3 runs");
+        assert!(text(&newest).contains("synthetic-run17") && !text(&newest).contains("run16"));
         let since = rig::results::wallclock::iso(T0 + 15 * 86_400);
         assert_eq!(count_line(&history(&["--since", &since[..10]])), "5 runs");
         assert_eq!(count_line(&history(&["--until", &since[..10]])), "16 runs");
