@@ -152,7 +152,34 @@ pub fn trials() -> Vec<Trial> {
             }
         },
     ));
+    trials.push(Trial::test(
+        "profile::fixture_plans_read_the_real_profiles",
+        fixture_plans_read_the_real_profiles,
+    ));
     trials
+}
+
+/// A plan in any folder of `tests/fixtures/` finds each profile of `testplans/duts/`
+/// itself (`tests/fixtures/duts` links there), never a copy that could drift.
+fn fixture_plans_read_the_real_profiles() -> Result<(), Failed> {
+    let repo = support::repo();
+    let real = |p: &std::path::Path| std::fs::canonicalize(p).map_err(|e| e.to_string());
+    let fixtures = repo.join("tests/fixtures");
+    for entry in std::fs::read_dir(&fixtures).map_err(|e| e.to_string())? {
+        let dir = entry.map_err(|e| e.to_string())?.path();
+        if !dir.is_dir() || dir.ends_with("duts") {
+            continue;
+        }
+        for profile in profile_files() {
+            let id = support::stem(&profile);
+            let found = rig::dut::find_profile(&dir.join("plan.yaml"), &id)
+                .map_err(|known| format!("{}: no {id} among {known:?}", dir.display()))?;
+            if real(&found)? != real(&profile)? {
+                return Err(format!("{} reads {} for {id}", dir.display(), found.display()).into());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A scratch folder holding `duts/<profile>.yaml` and the plan with its `dut:` replaced.

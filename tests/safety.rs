@@ -105,117 +105,128 @@ fn with_profile(plan: &str, profile_id: &str, limit: &str, line: &str) -> std::p
 }
 
 pub fn trials() -> Vec<Trial> {
-    vec![
-        Trial::test("safety::exit_on_pass_is_safe", || {
-            let o = run(
-                &support::repo().join("testplans/cocp_lockout.yaml"),
-                &[],
-                None,
-                "safe-pass",
-            )?;
-            assert_safe(&o, Verdict::Pass, "")
-        }),
-        Trial::test("safety::exit_on_fail_is_safe", || {
-            let o = run(
-                &support::repo().join("testplans/cocp_lockout.yaml"),
-                &["cocp_no_lockout"],
-                None,
-                "safe-fail",
-            )?;
-            assert_safe(&o, Verdict::Fail, "locked out well past the recovery delay")
-        }),
-        Trial::test("safety::exit_on_error_is_safe", || {
-            let o = run(&fixture("stale_can.yaml"), &[], None, "safe-error")?;
-            assert_safe(&o, Verdict::Error, "bms: no CAN frame from the BMS")
-        }),
-        Trial::test("safety::exit_on_plan_timeout_is_safe", || {
-            let o = run(
-                &fixture("plan_timeout.yaml"),
-                &[],
-                None,
-                "safe-plan-timeout",
-            )?;
-            assert_safe(
-                &o,
-                Verdict::Error,
-                "did not finish within its timeout of 60 s",
-            )
-        }),
-        Trial::test("safety::exit_on_step_timeout_is_safe", || {
-            let o = run(
-                &fixture("step_timeout.yaml"),
-                &[],
-                None,
-                "safe-step-timeout",
-            )?;
-            assert_safe(
-                &o,
-                Verdict::Error,
-                "step 2 \"hold a relay closed past the step's timeout\" did not finish within its timeout of 10 s",
-            )
-        }),
-        Trial::test(
-            "safety::supervisor_aborts_when_the_measured_voltage_is_outside_the_envelope",
-            || {
-                let o = run(
-                    &with_profile(
-                        "undervoltage_at_run_time.yaml",
-                        "tight_min_voltage",
-                        "min_voltage",
-                        "{ value: 54 V, assumption: \"test fixture: above the twin's 52.96 V rest at 50 % SOC\" }",
-                    ),
-                    &[],
-                    None,
-                    "safe-envelope-v",
-                )?;
-                assert_safe(
-                    &o,
-                    Verdict::Error,
-                    "envelope violation: pack voltage 52.960 V below the envelope's minimum 54 V",
-                )?;
-                let events = support::events(&o);
-                let steps = events
-                    .iter()
-                    .filter(|e| matches!(e, EventKind::StepStarted { .. }))
-                    .count();
-                let logged = events.iter().any(|e| {
-                    matches!(e, EventKind::Error { instrument: Some(i), message } if i == "source" && message.contains("output switched off"))
-                });
-                match (steps, logged) {
-                    (0, true) => Ok(()),
-                    (0, false) => Err("the violation is not in the event log".into()),
-                    _ => Err("the run started a step despite the violation".into()),
-                }
-            },
+    support::trials!(
+        "safety",
+        exit_on_pass_is_safe,
+        exit_on_fail_is_safe,
+        exit_on_error_is_safe,
+        exit_on_plan_timeout_is_safe,
+        exit_on_step_timeout_is_safe,
+        supervisor_aborts_when_the_measured_voltage_is_outside_the_envelope,
+        supervisor_aborts_when_the_pack_temperature_leaves_the_envelope,
+        exit_on_panic_is_safe,
+    )
+}
+
+fn exit_on_pass_is_safe() -> Result<(), Failed> {
+    let o = run(
+        &support::repo().join("testplans/cocp_lockout.yaml"),
+        &[],
+        None,
+        "safe-pass",
+    )?;
+    assert_safe(&o, Verdict::Pass, "")
+}
+
+fn exit_on_fail_is_safe() -> Result<(), Failed> {
+    let o = run(
+        &support::repo().join("testplans/cocp_lockout.yaml"),
+        &["cocp_no_lockout"],
+        None,
+        "safe-fail",
+    )?;
+    assert_safe(&o, Verdict::Fail, "locked out well past the recovery delay")
+}
+
+fn exit_on_error_is_safe() -> Result<(), Failed> {
+    let o = run(&fixture("stale_can.yaml"), &[], None, "safe-error")?;
+    assert_safe(&o, Verdict::Error, "bms: no CAN frame from the BMS")
+}
+
+fn exit_on_plan_timeout_is_safe() -> Result<(), Failed> {
+    let o = run(
+        &fixture("plan_timeout.yaml"),
+        &[],
+        None,
+        "safe-plan-timeout",
+    )?;
+    assert_safe(
+        &o,
+        Verdict::Error,
+        "did not finish within its timeout of 60 s",
+    )
+}
+
+fn exit_on_step_timeout_is_safe() -> Result<(), Failed> {
+    let o = run(
+        &fixture("step_timeout.yaml"),
+        &[],
+        None,
+        "safe-step-timeout",
+    )?;
+    assert_safe(
+        &o,
+        Verdict::Error,
+        "step 2 \"hold a relay closed past the step's timeout\" did not finish within its timeout of 10 s",
+    )
+}
+
+fn supervisor_aborts_when_the_measured_voltage_is_outside_the_envelope() -> Result<(), Failed> {
+    let o = run(
+        &with_profile(
+            "undervoltage_at_run_time.yaml",
+            "tight_min_voltage",
+            "min_voltage",
+            "{ value: 54 V, assumption: \"test fixture: above the twin's 52.96 V rest at 50 % SOC\" }",
         ),
-        Trial::test(
-            "safety::supervisor_aborts_when_the_pack_temperature_leaves_the_envelope",
-            || {
-                let o = run(
-                    &with_profile(
-                        "too_warm.yaml",
-                        "cool_envelope",
-                        "max_temperature",
-                        "{ value: 20 degC, assumption: \"test fixture: cooler than the twin's 25 degC pack\" }",
-                    ),
-                    &[],
-                    None,
-                    "safe-envelope-t",
-                )?;
-                assert_safe(
-                    &o,
-                    Verdict::Error,
-                    "envelope violation: bms.pack_temperature = 25 degC above the envelope's maximum 20 degC",
-                )
-            },
+        &[],
+        None,
+        "safe-envelope-v",
+    )?;
+    assert_safe(
+        &o,
+        Verdict::Error,
+        "envelope violation: pack voltage 52.960 V below the envelope's minimum 54 V",
+    )?;
+    let events = support::events(&o);
+    let steps = events
+        .iter()
+        .filter(|e| matches!(e, EventKind::StepStarted { .. }))
+        .count();
+    let logged = events.iter().any(|e| {
+        matches!(e, EventKind::Error { instrument: Some(i), message } if i == "source" && message.contains("output switched off"))
+    });
+    match (steps, logged) {
+        (0, true) => Ok(()),
+        (0, false) => Err("the violation is not in the event log".into()),
+        _ => Err("the run started a step despite the violation".into()),
+    }
+}
+
+fn supervisor_aborts_when_the_pack_temperature_leaves_the_envelope() -> Result<(), Failed> {
+    let o = run(
+        &with_profile(
+            "too_warm.yaml",
+            "cool_envelope",
+            "max_temperature",
+            "{ value: 20 degC, assumption: \"test fixture: cooler than the twin's 25 degC pack\" }",
         ),
-        Trial::test("safety::exit_on_panic_is_safe", || {
-            let o = run(&fixture("charge.yaml"), &[], Some(2), "safe-panic")?;
-            assert_safe(
-                &o,
-                Verdict::Error,
-                "the rig panicked: injected panic at step 2",
-            )
-        }),
-    ]
+        &[],
+        None,
+        "safe-envelope-t",
+    )?;
+    assert_safe(
+        &o,
+        Verdict::Error,
+        "envelope violation: bms.pack_temperature = 25 degC above the envelope's maximum 20 degC",
+    )
+}
+
+fn exit_on_panic_is_safe() -> Result<(), Failed> {
+    let o = run(&fixture("charge.yaml"), &[], Some(2), "safe-panic")?;
+    assert_safe(
+        &o,
+        Verdict::Error,
+        "the rig panicked: injected panic at step 2",
+    )
 }

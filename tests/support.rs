@@ -140,3 +140,12 @@ pub fn assert_deterministic() -> Result<(), Failed> {
     }
     Ok(())
 }
+
+/// One trial per test function, named `<module>::<function>`:
+/// `trials!("safety", exit_on_pass_is_safe, ...)`.
+macro_rules! trials {
+    ($module:literal, $($test:ident),+ $(,)?) => {
+        vec![$(libtest_mimic::Trial::test(concat!($module, "::", stringify!($test)), $test)),+]
+    };
+}
+pub(crate) use trials;

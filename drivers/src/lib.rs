@@ -3,7 +3,7 @@
 //!
 //! Every driver talks bytes over a transport and never knows whether the far end is a
 //! real instrument or the virtual bench's simulation of one: the rig resolves a bench
-//! [`transport::Resource`] to a stream and passes it to the driver's `open`, which
+//! [`transport::Endpoint`] to a stream and passes it to the driver's `open`, which
 //! returns a handle only once the instrument has answered.
 //!
 //! # Role drivers
@@ -21,15 +21,14 @@
 //!   keep-alive [`can::KeepAlive`]; per-id timing [`can::FrameStatistics`].
 //! - BMS over RS485: [`rs485::pylontech::PylontechClient`].
 //!
-//! Transports are named by [`transport::Endpoint`] resource strings (TCP sockets,
-//! serial ports, Modbus TCP/RTU, SocketCAN, socketcand; [`transport::Resource`] is the
-//! subset the engine opens today). Every driver puts a timeout on each exchange
-//! (tokio's clock only, so the virtual bench's paused clock drives it), returns typed
-//! errors naming the instrument and the command, never panics on what the wire brings,
-//! and reports its wire traffic to an optional [`traffic::TrafficSink`] for the event
-//! log. No driver reconnects on its own: a transport error is returned as such
-//! (`is_transport()`) and reopening is the rig's decision, so an outage is always
-//! visible in the log.
+//! Transports are named by [`transport::Endpoint`] resource strings (the virtual
+//! bench, TCP sockets, serial ports, Modbus TCP/RTU, SocketCAN, socketcand). Every
+//! driver puts a timeout on each exchange (tokio's clock only, so the virtual bench's
+//! paused clock drives it), returns typed errors naming the instrument and the command,
+//! never panics on what the wire brings, and reports its wire traffic to an optional
+//! [`traffic::TrafficSink`] for the event log. No driver reconnects on its own: a
+//! transport error is returned as such (`is_transport()`) and reopening is the rig's
+//! decision, so an outage is always visible in the log.
 //!
 //! # Out of scope
 //!

@@ -1,5 +1,7 @@
 //! The `rig` binary as a user runs it: exit codes, what it writes, what it touches.
 
+mod served;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -454,35 +456,7 @@ fn a_plan_passes_unchanged_on_real_loopback_endpoints() {
     let dir = scratch("lb-real");
     std::fs::create_dir_all(&dir).unwrap();
     let bench = dir.join("bench.yaml");
-    let mut server = Command::new(env!("CARGO_BIN_EXE_rig"))
-        .args([
-            "sim",
-            "serve",
-            "--source-port",
-            "0",
-            "--io-port",
-            "0",
-            "--chamber-port",
-            "0",
-            "--rs485-port",
-            "0",
-            "--can-port",
-            "0",
-            "--bench-out",
-            bench.to_str().unwrap(),
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = std::time::Instant::now();
-    while !bench.exists() {
-        assert!(
-            started.elapsed().as_secs() < 30,
-            "rig sim serve did not start"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let server = served::start(&bench, &[]);
     let bench_text = std::fs::read_to_string(&bench).unwrap();
     assert!(
         bench_text.contains("socketcand://127.0.0.1:"),
@@ -496,8 +470,7 @@ fn a_plan_passes_unchanged_on_real_loopback_endpoints() {
         "--out",
         dir.join("run").to_str().unwrap(),
     ]);
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
     assert_eq!(on_loopback.status.code(), Some(0), "{}", text(&on_loopback));
     let log = std::fs::read_to_string(dir.join("run/charge_and_rsd.events.jsonl")).unwrap();
     assert!(

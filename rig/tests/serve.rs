@@ -2,22 +2,17 @@
 //! wire format on its own port (issue 3). Real time; the read timeouts only keep a
 //! broken server from hanging the test.
 
+mod served;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
+
+use served::Server;
 
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn scratch(label: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("rig-serve-{}-{label}", std::process::id()));
@@ -28,45 +23,7 @@ fn scratch(label: &str) -> PathBuf {
 
 /// Every port 0, so the test never collides with anything on the machine.
 fn start(bench: &Path) -> Server {
-    start_with(bench, &[])
-}
-
-fn start_with(bench: &Path, extra: &[&str]) -> Server {
-    let mut args = vec!["sim", "serve"];
-    args.extend(extra);
-    for flag in [
-        "--source-port",
-        "--io-port",
-        "--chamber-port",
-        "--rs485-port",
-        "--chamber-f4-port",
-        "--chamber-espec-port",
-        "--daq970a-port",
-        "--numato-port",
-        "--load-dl3000-port",
-        "--load-bk8600-port",
-        "--rs232-port",
-        "--can-port",
-    ] {
-        args.extend([flag, "0"]);
-    }
-    args.extend(["--bench-out", bench.to_str().unwrap()]);
-    let child = Command::new(env!("CARGO_BIN_EXE_rig"))
-        .args(&args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Server(child);
-    let started = Instant::now();
-    while !bench.exists() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "rig sim serve did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    server
+    served::start(bench, &[])
 }
 
 /// The address the bench file's closing comment gives for `endpoint`.
@@ -161,7 +118,7 @@ fn every_instrument_family_answers_on_loopback() {
 fn a_served_twin_of_three_packs_declares_them_in_its_bench_file() {
     let dir = scratch("packs");
     let bench_path = dir.join("bench.yaml");
-    let _server = start_with(&bench_path, &["--packs", "3"]);
+    let _server = served::start(&bench_path, &["--packs", "3"]);
     let bench = rig::bench::Bench::load(&bench_path).unwrap_or_else(|p| panic!("{p}"));
     assert_eq!(bench.packs, Some(3));
     assert!(!bench.is_virtual(), "the served bench reaches sockets");
@@ -171,6 +128,7 @@ fn a_served_twin_of_three_packs_declares_them_in_its_bench_file() {
 fn more_packs_than_the_profile_allows_are_refused() {
     let o = Command::new(env!("CARGO_BIN_EXE_rig"))
         .args(["sim", "serve", "--packs", "33"])
+        .args(served::any_ports())
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(3));

@@ -6,11 +6,13 @@
 //! [`TapStream`](crate::transport::TapStream), since tokio-modbus does not show its
 //! frames). The main type is [`RelayBoard`].
 
+mod checksum;
 mod connect;
 mod error;
 pub(crate) mod exchange;
 mod relay_board;
 
+pub use checksum::{crc16, with_crc};
 pub use connect::{ModbusConnectError, ModbusFraming, attach, connect_modbus};
 pub use error::ModbusErrorKind;
 pub use relay_board::{

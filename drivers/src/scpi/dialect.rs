@@ -371,95 +371,100 @@ mod tests {
 
     /// One row per dialect: remote, voltage, source limit, sink limit (50 A), OVP, OCP,
     /// output on, output query, measure V, I, P (protocols.md §4.3).
+    const MANUAL_SPELLINGS: [(Dialect, [&str; 11]); 4] = [
+        (
+            Dialect::KeysightRp7900,
+            [
+                "",
+                "SOUR:VOLT 56.000",
+                "SOUR:CURR:LIM 80.000",
+                "SOUR:CURR:LIM:NEG -50.000",
+                "SOUR:VOLT:PROT 58.000",
+                "SOUR:CURR:PROT:STAT ON",
+                "OUTP ON",
+                "OUTP?",
+                "MEAS:VOLT?",
+                "MEAS:CURR?",
+                "MEAS:POW?",
+            ],
+        ),
+        (
+            Dialect::ItechIt6000c,
+            [
+                "SYST:REM",
+                "VOLT 56.000",
+                "CURR:LIM 80.000",
+                "CURR:LIM:NEG -50.000",
+                "VOLT:PROT 58.000",
+                "CURR:OVER:PROT:LEV 105.000",
+                "OUTP ON",
+                "OUTP?",
+                "MEAS:VOLT?",
+                "MEAS:CURR?",
+                "MEAS:POW?",
+            ],
+        ),
+        (
+            Dialect::EaPsb9000,
+            [
+                "SYST:LOCK ON",
+                "VOLT 56.000",
+                "CURR 80.000",
+                "SINK:CURR 50.000",
+                "SOUR:VOLT:PROT 58.000",
+                "SOUR:CURR:PROT 105.000",
+                "OUTP ON",
+                "OUTP?",
+                "MEAS:VOLT?",
+                "MEAS:CURR?",
+                "MEAS:POW?",
+            ],
+        ),
+        (
+            Dialect::Chroma62000d,
+            [
+                "CONF:REM ON",
+                "SOUR:VOLT 56.000",
+                "SOUR:CURR 80.000",
+                "<unsupported sink current limit>",
+                "SOUR:VOLT:PROT:HIGH 58.000",
+                "SOUR:CURR:PROT:HIGH 105.000",
+                "CONF:OUTP ON",
+                "CONF:OUTP?",
+                "FETC:VOLT?",
+                "FETC:CURR?",
+                "FETC:POW?",
+            ],
+        ),
+    ];
+
+    /// A dialect's commands in the order of a [`MANUAL_SPELLINGS`] row.
+    fn rendered(d: Dialect) -> [String; 11] {
+        [
+            d.open_commands().join(";"),
+            set(d, P::Voltage, 56.0),
+            set(d, P::CurrentLimit, 80.0),
+            set(d, P::SinkLimit, 50.0),
+            set(d, P::OverVoltageProtection, 58.0),
+            set(d, P::OverCurrentProtection, 105.0),
+            d.set_output(true).to_owned(),
+            d.query_output().to_owned(),
+            d.measure_voltage().to_owned(),
+            d.measure_current().to_owned(),
+            d.measure_power().to_owned(),
+        ]
+    }
+
     #[test]
     fn every_dialect_renders_its_manual_spelling() {
-        let rows: [(Dialect, [&str; 11]); 4] = [
-            (
-                Dialect::KeysightRp7900,
-                [
-                    "",
-                    "SOUR:VOLT 56.000",
-                    "SOUR:CURR:LIM 80.000",
-                    "SOUR:CURR:LIM:NEG -50.000",
-                    "SOUR:VOLT:PROT 58.000",
-                    "SOUR:CURR:PROT:STAT ON",
-                    "OUTP ON",
-                    "OUTP?",
-                    "MEAS:VOLT?",
-                    "MEAS:CURR?",
-                    "MEAS:POW?",
-                ],
-            ),
-            (
-                Dialect::ItechIt6000c,
-                [
-                    "SYST:REM",
-                    "VOLT 56.000",
-                    "CURR:LIM 80.000",
-                    "CURR:LIM:NEG -50.000",
-                    "VOLT:PROT 58.000",
-                    "CURR:OVER:PROT:LEV 105.000",
-                    "OUTP ON",
-                    "OUTP?",
-                    "MEAS:VOLT?",
-                    "MEAS:CURR?",
-                    "MEAS:POW?",
-                ],
-            ),
-            (
-                Dialect::EaPsb9000,
-                [
-                    "SYST:LOCK ON",
-                    "VOLT 56.000",
-                    "CURR 80.000",
-                    "SINK:CURR 50.000",
-                    "SOUR:VOLT:PROT 58.000",
-                    "SOUR:CURR:PROT 105.000",
-                    "OUTP ON",
-                    "OUTP?",
-                    "MEAS:VOLT?",
-                    "MEAS:CURR?",
-                    "MEAS:POW?",
-                ],
-            ),
-            (
-                Dialect::Chroma62000d,
-                [
-                    "CONF:REM ON",
-                    "SOUR:VOLT 56.000",
-                    "SOUR:CURR 80.000",
-                    "<unsupported sink current limit>",
-                    "SOUR:VOLT:PROT:HIGH 58.000",
-                    "SOUR:CURR:PROT:HIGH 105.000",
-                    "CONF:OUTP ON",
-                    "CONF:OUTP?",
-                    "FETC:VOLT?",
-                    "FETC:CURR?",
-                    "FETC:POW?",
-                ],
-            ),
-        ];
-        for (d, expected) in rows {
-            let rendered = [
-                d.open_commands().join(";"),
-                set(d, P::Voltage, 56.0),
-                set(d, P::CurrentLimit, 80.0),
-                set(d, P::SinkLimit, 50.0),
-                set(d, P::OverVoltageProtection, 58.0),
-                set(d, P::OverCurrentProtection, 105.0),
-                d.set_output(true).to_owned(),
-                d.query_output().to_owned(),
-                d.measure_voltage().to_owned(),
-                d.measure_current().to_owned(),
-                d.measure_power().to_owned(),
-            ];
-            assert_eq!(
-                rendered.map(|s| s.to_string()),
-                expected.map(String::from),
-                "{d}"
-            );
+        for (d, expected) in MANUAL_SPELLINGS {
+            assert_eq!(rendered(d), expected.map(String::from), "{d}");
             assert!(d.waits_for_completion(), "{d}");
         }
+    }
+
+    #[test]
+    fn dialect_quirks_follow_their_manuals() {
         assert_eq!(
             Dialect::ItechIt6000c.after_set(P::OverCurrentProtection),
             ["CURR:OVER:PROT:STAT ON"]

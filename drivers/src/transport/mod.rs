@@ -1,25 +1,21 @@
 //! Byte transports the drivers run over, and the resource strings that name them.
 //!
-//! A driver never opens its own connection: the rig resolves a bench [`Resource`] to a
-//! [`BoxStream`] (a TCP socket on a real bench, one half of an in-memory duplex on the
-//! virtual bench) and hands the stream to the driver, so the same driver code talks to
-//! real and simulated instruments.
-//!
-//! [`Resource`] covers what the engine opens today (`sim:`, TCP sockets);
-//! [`Endpoint`] is its superset with serial ports, Modbus TCP/RTU, SocketCAN and
-//! socketcand, each parsed with typed errors.
+//! A driver never opens its own connection: the rig resolves a bench [`Endpoint`] to a
+//! [`BoxStream`] (a TCP socket or serial port on a real bench, one half of an in-memory
+//! duplex on the virtual bench) and hands the stream to the driver, so the same driver
+//! code talks to real and simulated instruments. [`Endpoint`] parses every resource
+//! string of a bench file (`sim:`, TCP sockets, serial ports, Modbus TCP/RTU, SocketCAN,
+//! socketcand) with typed errors.
 
 mod endpoint;
-mod resource;
 mod serial;
 mod tap;
 mod tcp;
 
 pub use endpoint::{
-    DEFAULT_MODBUS_TCP_PORT, DEFAULT_SOCKETCAND_TCP_PORT, Endpoint, EndpointError, Parity,
-    SerialConfig,
+    DEFAULT_MODBUS_TCP_PORT, DEFAULT_SCPI_PORT, DEFAULT_SOCKETCAND_TCP_PORT, Endpoint,
+    EndpointError, EndpointErrorKind, Parity, SerialConfig,
 };
-pub use resource::{DEFAULT_SCPI_PORT, Resource, ResourceError, ResourceErrorKind, TransportKind};
 pub use serial::{SerialError, open_serial};
 pub use tap::TapStream;
 pub use tcp::{TransportError, TransportErrorKind, connect_tcp};

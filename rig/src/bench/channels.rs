@@ -2,7 +2,9 @@
 
 use rig_drivers::can::SignalKind;
 
-use super::file::{Bench, Role};
+use super::driver::Role;
+use super::file::Bench;
+use super::instrument::InstrumentSpec;
 use crate::expr::{ChannelId, Type};
 use crate::quantity::Dim;
 
@@ -75,126 +77,118 @@ impl Channels {
     /// The channels of a bench with `packs` packs in parallel (the plan's `requires:`):
     /// the RS485 link has a set of channels per pack.
     pub fn of(bench: &Bench, packs: u8) -> Channels {
-        let mut specs = Vec::new();
-        let mut push = |name: String, ty: Type, kind: ChannelKind| {
-            let unit = match ty {
-                Type::Num(d) => d.base_unit(),
-                Type::Bool => "",
-            };
-            specs.push(ChannelSpec {
-                name,
-                ty,
-                unit,
-                kind,
-            });
-        };
+        let mut channels = Channels::default();
         for inst in bench.instruments.values() {
             match inst.driver.role() {
-                Role::Source => {
-                    push(
-                        format!("{}.voltage", inst.name),
-                        Type::Num(Dim::Voltage),
-                        ChannelKind::SourceVoltage,
-                    );
-                    push(
-                        format!("{}.current", inst.name),
-                        Type::Num(Dim::Current),
-                        ChannelKind::SourceCurrent,
-                    );
-                    push(
-                        format!("{}.output", inst.name),
-                        Type::Bool,
-                        ChannelKind::SourceOutput,
-                    );
-                }
-                Role::Can => {
-                    push(
-                        format!("{}.online", inst.name),
-                        Type::Bool,
-                        ChannelKind::CanOnline,
-                    );
-                    let Some(db) = inst.database() else {
-                        continue;
-                    };
-                    // The interval between the last two frames of each message the DBC
-                    // describes: the BMS's transmit timing, as a plan can assert it.
-                    let mut messages: Vec<(rig_drivers::can::CanId, String)> = Vec::new();
-                    for s in db.signals() {
-                        if !messages.iter().any(|(id, _)| *id == s.message_id) {
-                            messages.push((s.message_id, s.message_name.clone()));
-                        }
-                    }
-                    for (id, message) in messages {
-                        push(
-                            format!("{}.period.{}", inst.name, message.to_lowercase()),
-                            Type::Num(Dim::Time),
-                            ChannelKind::CanPeriod { id },
-                        );
-                    }
-                    for s in db.signals() {
-                        let ty = match s.kind {
-                            SignalKind::Flag => Type::Bool,
-                            SignalKind::Number => {
-                                Type::Num(Dim::from_unit_name(&s.unit).unwrap_or(Dim::Number))
-                            }
-                        };
-                        push(
-                            format!("{}.{}", inst.name, s.name),
-                            ty,
-                            ChannelKind::CanSignal {
-                                signal: s.name.clone(),
-                            },
-                        );
-                    }
-                }
+                Role::Source => channels.source(inst),
+                Role::Can => channels.can(inst),
                 // The console is written to only: it has nothing to read.
                 Role::Board | Role::Rs232 => {}
-                Role::Rs485 => {
-                    for pack in 1..=packs.max(1) {
-                        let prefix = rs485_prefix(&inst.name, pack);
-                        push(
-                            format!("{prefix}.online"),
-                            Type::Bool,
-                            ChannelKind::Rs485Online { pack },
-                        );
-                        for field in Rs485Field::all() {
-                            push(
-                                format!("{prefix}.{}", field.name()),
-                                field.ty(),
-                                ChannelKind::Rs485 { pack, field },
-                            );
-                        }
-                    }
-                }
-                Role::Chamber => {
-                    push(
-                        format!("{}.temperature", inst.name),
-                        Type::Num(Dim::Temperature),
-                        ChannelKind::ChamberTemperature,
-                    );
-                    push(
-                        format!("{}.setpoint", inst.name),
-                        Type::Num(Dim::Temperature),
-                        ChannelKind::ChamberSetpoint,
-                    );
-                }
+                Role::Rs485 => channels.rs485(inst, packs),
+                Role::Chamber => channels.chamber(inst),
             }
         }
         for name in bench.relays.keys() {
-            push(
-                format!("relays.{name}"),
-                Type::Bool,
-                ChannelKind::Relay { name: name.clone() },
-            );
+            let kind = ChannelKind::Relay { name: name.clone() };
+            channels.push(format!("relays.{name}"), Type::Bool, kind);
         }
         for name in bench.inputs.keys() {
-            push(
-                format!("dio.{name}"),
-                Type::Bool,
-                ChannelKind::Input { name: name.clone() },
+            let kind = ChannelKind::Input { name: name.clone() };
+            channels.push(format!("dio.{name}"), Type::Bool, kind);
+        }
+        channels
+    }
+
+    fn push(&mut self, name: String, ty: Type, kind: ChannelKind) {
+        let unit = match ty {
+            Type::Num(d) => d.base_unit(),
+            Type::Bool => "",
+        };
+        self.specs.push(ChannelSpec {
+            name,
+            ty,
+            unit,
+            kind,
+        });
+    }
+
+    fn source(&mut self, inst: &InstrumentSpec) {
+        let name = &inst.name;
+        let volts = Type::Num(Dim::Voltage);
+        self.push(format!("{name}.voltage"), volts, ChannelKind::SourceVoltage);
+        let amps = Type::Num(Dim::Current);
+        self.push(format!("{name}.current"), amps, ChannelKind::SourceCurrent);
+        self.push(
+            format!("{name}.output"),
+            Type::Bool,
+            ChannelKind::SourceOutput,
+        );
+    }
+
+    /// `online`, the period of each message, then each signal of the DBC.
+    fn can(&mut self, inst: &InstrumentSpec) {
+        self.push(
+            format!("{}.online", inst.name),
+            Type::Bool,
+            ChannelKind::CanOnline,
+        );
+        let Some(db) = inst.database() else {
+            return;
+        };
+        // The interval between the last two frames of each message the DBC describes:
+        // the BMS's transmit timing, as a plan can assert it.
+        let mut messages: Vec<(rig_drivers::can::CanId, String)> = Vec::new();
+        for s in db.signals() {
+            if !messages.iter().any(|(id, _)| *id == s.message_id) {
+                messages.push((s.message_id, s.message_name.clone()));
+            }
+        }
+        for (id, message) in messages {
+            self.push(
+                format!("{}.period.{}", inst.name, message.to_lowercase()),
+                Type::Num(Dim::Time),
+                ChannelKind::CanPeriod { id },
             );
         }
-        Channels { specs }
+        for s in db.signals() {
+            let ty = match s.kind {
+                SignalKind::Flag => Type::Bool,
+                SignalKind::Number => {
+                    Type::Num(Dim::from_unit_name(&s.unit).unwrap_or(Dim::Number))
+                }
+            };
+            let kind = ChannelKind::CanSignal {
+                signal: s.name.clone(),
+            };
+            self.push(format!("{}.{}", inst.name, s.name), ty, kind);
+        }
+    }
+
+    fn rs485(&mut self, inst: &InstrumentSpec, packs: u8) {
+        for pack in 1..=packs.max(1) {
+            let prefix = rs485_prefix(&inst.name, pack);
+            let online = ChannelKind::Rs485Online { pack };
+            self.push(format!("{prefix}.online"), Type::Bool, online);
+            for field in Rs485Field::all() {
+                let kind = ChannelKind::Rs485 { pack, field };
+                self.push(format!("{prefix}.{}", field.name()), field.ty(), kind);
+            }
+        }
+    }
+
+    fn chamber(&mut self, inst: &InstrumentSpec) {
+        let degrees = Type::Num(Dim::Temperature);
+        let name = &inst.name;
+        self.push(
+            format!("{name}.temperature"),
+            degrees,
+            ChannelKind::ChamberTemperature,
+        );
+        self.push(
+            format!("{name}.setpoint"),
+            degrees,
+            ChannelKind::ChamberSetpoint,
+        );
     }
 
     pub fn find(&self, name: &str) -> Option<(ChannelId, &ChannelSpec)> {

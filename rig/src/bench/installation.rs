@@ -6,10 +6,15 @@
 //! skips the others. A real bench that declares nothing has one pack; a virtual bench
 //! that declares nothing builds each plan's twin with the packs the plan needs.
 
+use std::collections::BTreeMap;
+
 use rig_sim::{Baud, DipSettings, ProtocolId};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use super::driver::Driver;
+use super::file::RawInstrument;
+use super::instrument::InstrumentSpec;
 use crate::diag::{Problem, Problems, SourceFile, Span, near_misses};
 use crate::plan::Count;
 
@@ -171,6 +176,49 @@ fn dip(file: &SourceFile, raw: &RawDip) -> Result<(DipSettings, Option<Span>), P
         }
     }
     problems.into_result((dip, address_at))
+}
+
+/// On a virtual bench the RS485 link must poll the address the twin's DIP switches set
+/// (2 by default, Lesso 3.2 automatic addressing), or every poll would go unanswered.
+pub(super) fn twin_answers_the_link(
+    file: &SourceFile,
+    raw: &BTreeMap<String, Spanned<RawInstrument>>,
+    instruments: &BTreeMap<String, InstrumentSpec>,
+    installation: &Installation,
+) -> Problems {
+    let mut problems = Problems::default();
+    let twin = installation
+        .dip
+        .map_or(rig_sim::MASTER_ADDRESS, |d| d.rs485_address);
+    for link in instruments
+        .values()
+        .filter(|i| i.driver == Driver::PylontechRs485)
+    {
+        if link.address == twin {
+            continue;
+        }
+        let written = raw
+            .get(&link.name)
+            .and_then(|i| i.value.address.as_ref())
+            .map(|a| Span::of_scalar(&a.referenced, &file.text));
+        let message = format!(
+            "`{}` polls RS485 address {}, but the twin answers at {twin}",
+            link.name, link.address
+        );
+        let help = if installation.dip_address_at.is_some() {
+            "make `address:` of the link and `twin: dip: address:` agree"
+        } else {
+            "the twin's address is 2 unless `twin: { dip: { address: N } }` sets it"
+        };
+        problems.push(
+            match written.or(installation.dip_address_at) {
+                Some(span) => Problem::at(file, span, message),
+                None => Problem::in_file(file, message),
+            }
+            .help(help),
+        );
+    }
+    problems
 }
 
 #[cfg(test)]

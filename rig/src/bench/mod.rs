@@ -1,16 +1,31 @@
 //! Bench files: which instrument is where, its driver, ratings and timing, and how the
 //! pack is wired to the relay/input board. The built-in `sim` bench is the default, so
 //! `rig run` works on a machine with no instruments.
+//!
+//! `file` holds the format as written and runs the checks: each instrument
+//! (`instrument`, with the fields of its driver's family in `entry`), the wiring
+//! (`wiring`), the safe states (`safe_state`), what a virtual bench injects
+//! (`injection`) and the installation (`installation`). `channels` lists what a plan
+//! may read from the checked bench.
 
 mod channels;
+mod driver;
+mod entry;
 mod file;
+mod injection;
 mod installation;
+mod instrument;
+mod literal;
 mod safe_state;
 #[cfg(test)]
 mod tests;
+mod wiring;
 
 pub use channels::{
     ChannelKind, ChannelSpec, Channels, RS485_PROTECTIONS, Rs485Field, rs485_prefix,
 };
-pub use file::{BUILTIN_SIM_BENCH, Bench, BoardWire, Driver, InstrumentSpec, Role};
+pub use driver::{Driver, Role};
+pub use file::{BUILTIN_SIM_BENCH, Bench};
+pub use instrument::InstrumentSpec;
 pub use safe_state::SafeState;
+pub use wiring::BoardWire;

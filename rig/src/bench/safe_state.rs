@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use super::file::{BoardWire, Driver, Role};
+use super::driver::{Driver, Role};
+use super::literal::quantity;
+use super::wiring::BoardWire;
 use crate::diag::{Problem, Problems, SourceFile, Span};
 use crate::quantity::Dim;
 
@@ -64,6 +66,42 @@ fn at(file: &SourceFile, field: &Spanned<String>) -> Span {
     Span::of_scalar(&field.referenced, &file.text)
 }
 
+impl SafeStateContext<'_> {
+    /// `safe_state.<what>` is not a field of this instrument's safe state.
+    fn not_for(&self, field: &Spanned<String>, what: &str, problems: &mut Problems) {
+        problems.push(Problem::at(
+            self.file,
+            at(self.file, field),
+            format!(
+                "`safe_state.{what}` does not apply to the `{}` instrument `{}`",
+                self.driver.name(),
+                self.instrument
+            ),
+        ));
+    }
+
+    /// Refuses the source's fields (`output`, the limits, `voltage`) where written.
+    fn no_source_fields(&self, raw: &RawSafeState, problems: &mut Problems) {
+        for (field, what) in [
+            (&raw.output, "output"),
+            (&raw.current_limit, "current_limit"),
+            (&raw.sink_limit, "sink_limit"),
+            (&raw.voltage, "voltage"),
+        ] {
+            if let Some(f) = field {
+                self.not_for(f, what, problems);
+            }
+        }
+    }
+
+    /// Refuses `relays` (the first one written).
+    fn no_relays(&self, raw: &RawSafeState, problems: &mut Problems) {
+        if let Some((_, r)) = raw.relays.iter().next() {
+            self.not_for(r, "relays", problems);
+        }
+    }
+}
+
 pub(super) fn resolve(
     raw: Option<&Spanned<RawSafeState>>,
     cx: &SafeStateContext<'_>,
@@ -71,179 +109,150 @@ pub(super) fn resolve(
     let empty = RawSafeState::default();
     let raw = raw.map_or(&empty, |r| &r.value);
     let mut problems = Problems::default();
-    let file = cx.file;
-    let not_for = |field: &Spanned<String>, what: &str, problems: &mut Problems| {
-        problems.push(Problem::at(
-            file,
-            at(file, field),
-            format!(
-                "`safe_state.{what}` does not apply to the `{}` instrument `{}`",
-                cx.driver.name(),
-                cx.instrument
-            ),
-        ));
-    };
     let state = match cx.driver.role() {
-        Role::Source => {
-            if let Some(o) = &raw.output
-                && o.value != "off"
-            {
-                problems.push(
-                    Problem::at(
-                        file,
-                        at(file, o),
-                        "a source's safe state has its output off",
-                    )
-                    .help("write `output: off`, or leave it out"),
-                );
-            }
-            let mut current = |f: &Option<Spanned<String>>, what: &str| -> f64 {
-                let Some(f) = f else { return 0.0 };
-                match super::file::quantity(file, f, Dim::Current, what) {
-                    Ok(v) if v < 0.0 => {
-                        problems.push(Problem::at(
-                            file,
-                            at(file, f),
-                            format!("{what} is a magnitude and cannot be negative"),
-                        ));
-                        0.0
-                    }
-                    Ok(v) if cx.max_current.is_some_and(|m| v > m) => {
-                        problems.push(Problem::at(
-                            file,
-                            at(file, f),
-                            format!("{what} exceeds the source's rating"),
-                        ));
-                        0.0
-                    }
-                    Ok(v) => v,
-                    Err(p) => {
-                        problems.push(p);
-                        0.0
-                    }
-                }
-            };
-            let current_limit_a = current(&raw.current_limit, "`safe_state.current_limit`");
-            let sink_limit_a = current(&raw.sink_limit, "`safe_state.sink_limit`");
-            let voltage_v = raw.voltage.as_ref().and_then(|v| {
-                match super::file::quantity(file, v, Dim::Voltage, "`safe_state.voltage`") {
-                    Ok(x) => Some(x),
-                    Err(p) => {
-                        problems.push(p);
-                        None
-                    }
-                }
-            });
-            if let Some((_, r)) = raw.relays.iter().next() {
-                not_for(r, "relays", &mut problems);
-            }
-            if let Some(t) = &raw.setpoint {
-                not_for(t, "setpoint", &mut problems);
-            }
-            if cx.driver == Driver::ScpiLoad {
-                // A load only sinks: it has no voltage set point and no charge limit.
-                if let Some(v) = &raw.voltage {
-                    not_for(v, "voltage", &mut problems);
-                }
-                if let Some(c) = &raw.current_limit {
-                    not_for(c, "current_limit", &mut problems);
-                }
-            }
-            SafeState::Source {
-                current_limit_a,
-                sink_limit_a,
-                voltage_v,
-            }
-        }
+        Role::Source => source(raw, cx, &mut problems),
         Role::Board => {
-            for (field, what) in [
-                (&raw.output, "output"),
-                (&raw.current_limit, "current_limit"),
-                (&raw.sink_limit, "sink_limit"),
-                (&raw.voltage, "voltage"),
-            ] {
-                if let Some(f) = field {
-                    not_for(f, what, &mut problems);
-                }
-            }
-            let mut closed = Vec::new();
-            for (name, state) in &raw.relays {
-                let wire = cx.relays.get(name).filter(|w| w.board == cx.instrument);
-                match (wire, state.value.as_str()) {
-                    (None, _) => {
-                        let mine: Vec<&str> = cx
-                            .relays
-                            .iter()
-                            .filter(|(_, w)| w.board == cx.instrument)
-                            .map(|(n, _)| n.as_str())
-                            .collect();
-                        problems.push(
-                            Problem::at(file, at(file, state), format!("the safe state names relay `{name}`, which is not wired to `{}`", cx.instrument))
-                                .help(if mine.is_empty() { "declare it under `relays:` first".to_string() } else { format!("relays on this board: {}", mine.join(", ")) }),
-                        );
-                    }
-                    (Some(w), "closed") => closed.push(w.number),
-                    (Some(_), "open") => {}
-                    (Some(_), other) => problems.push(Problem::at(
-                        file,
-                        at(file, state),
-                        format!("a relay is `open` or `closed`, not `{other}`"),
-                    )),
-                }
-            }
-            closed.sort_unstable();
-            let mut wired: Vec<u16> = cx
-                .relays
-                .values()
-                .filter(|w| w.board == cx.instrument)
-                .map(|w| w.number)
-                .collect();
-            wired.sort_unstable();
-            wired.dedup();
-            SafeState::Board { closed, wired }
+            cx.no_source_fields(raw, &mut problems);
+            board(raw, cx, &mut problems)
         }
         Role::Chamber => {
-            for (field, what) in [
-                (&raw.output, "output"),
-                (&raw.current_limit, "current_limit"),
-                (&raw.sink_limit, "sink_limit"),
-                (&raw.voltage, "voltage"),
-            ] {
-                if let Some(f) = field {
-                    not_for(f, what, &mut problems);
-                }
-            }
-            let setpoint_c = raw.setpoint.as_ref().and_then(|t| {
-                match super::file::quantity(file, t, Dim::Temperature, "`safe_state.setpoint`") {
-                    Ok(x) => Some(x),
-                    Err(p) => {
-                        problems.push(p);
-                        None
-                    }
-                }
-            });
-            SafeState::Chamber {
-                setpoint_c,
-                run: raw.run.as_ref().is_some_and(|r| r.value),
-            }
+            cx.no_source_fields(raw, &mut problems);
+            chamber(raw, cx, &mut problems)
         }
         // Listeners and a write-only console port energise nothing: nothing to switch.
         Role::Can | Role::Rs485 | Role::Rs232 => {
-            for (field, what) in [
-                (&raw.output, "output"),
-                (&raw.current_limit, "current_limit"),
-                (&raw.sink_limit, "sink_limit"),
-                (&raw.voltage, "voltage"),
-            ] {
-                if let Some(f) = field {
-                    not_for(f, what, &mut problems);
-                }
-            }
-            if let Some((_, r)) = raw.relays.iter().next() {
-                not_for(r, "relays", &mut problems);
-            }
+            cx.no_source_fields(raw, &mut problems);
+            cx.no_relays(raw, &mut problems);
             SafeState::Nothing
         }
     };
     problems.into_result(state)
+}
+
+fn source(raw: &RawSafeState, cx: &SafeStateContext<'_>, problems: &mut Problems) -> SafeState {
+    let file = cx.file;
+    if let Some(o) = &raw.output
+        && o.value != "off"
+    {
+        problems.push(
+            Problem::at(
+                file,
+                at(file, o),
+                "a source's safe state has its output off",
+            )
+            .help("write `output: off`, or leave it out"),
+        );
+    }
+    let current_limit_a = current(
+        &raw.current_limit,
+        "`safe_state.current_limit`",
+        cx,
+        problems,
+    );
+    let sink_limit_a = current(&raw.sink_limit, "`safe_state.sink_limit`", cx, problems);
+    let voltage_v = raw.voltage.as_ref().and_then(|v| {
+        quantity(file, v, Dim::Voltage, "`safe_state.voltage`")
+            .map_err(|p| problems.push(p))
+            .ok()
+    });
+    cx.no_relays(raw, problems);
+    if let Some(t) = &raw.setpoint {
+        cx.not_for(t, "setpoint", problems);
+    }
+    if cx.driver == Driver::ScpiLoad {
+        // A load only sinks: it has no voltage set point and no charge limit.
+        if let Some(v) = &raw.voltage {
+            cx.not_for(v, "voltage", problems);
+        }
+        if let Some(c) = &raw.current_limit {
+            cx.not_for(c, "current_limit", problems);
+        }
+    }
+    SafeState::Source {
+        current_limit_a,
+        sink_limit_a,
+        voltage_v,
+    }
+}
+
+/// A current limit left programmed: a magnitude within the source's rating; 0 A when
+/// not written.
+fn current(
+    field: &Option<Spanned<String>>,
+    what: &str,
+    cx: &SafeStateContext<'_>,
+    problems: &mut Problems,
+) -> f64 {
+    let Some(f) = field else { return 0.0 };
+    let refuse = |message: String, problems: &mut Problems| {
+        problems.push(Problem::at(cx.file, at(cx.file, f), message));
+        0.0
+    };
+    match quantity(cx.file, f, Dim::Current, what) {
+        Ok(v) if v < 0.0 => refuse(
+            format!("{what} is a magnitude and cannot be negative"),
+            problems,
+        ),
+        Ok(v) if cx.max_current.is_some_and(|m| v > m) => {
+            refuse(format!("{what} exceeds the source's rating"), problems)
+        }
+        Ok(v) => v,
+        Err(p) => {
+            problems.push(p);
+            0.0
+        }
+    }
+}
+
+fn board(raw: &RawSafeState, cx: &SafeStateContext<'_>, problems: &mut Problems) -> SafeState {
+    let file = cx.file;
+    let on_this_board = || cx.relays.iter().filter(|(_, w)| w.board == cx.instrument);
+    let mut closed = Vec::new();
+    for (name, state) in &raw.relays {
+        let wire = cx.relays.get(name).filter(|w| w.board == cx.instrument);
+        match (wire, state.value.as_str()) {
+            (None, _) => {
+                let mine: Vec<&str> = on_this_board().map(|(n, _)| n.as_str()).collect();
+                problems.push(
+                    Problem::at(
+                        file,
+                        at(file, state),
+                        format!(
+                            "the safe state names relay `{name}`, which is not wired to `{}`",
+                            cx.instrument
+                        ),
+                    )
+                    .help(if mine.is_empty() {
+                        "declare it under `relays:` first".to_string()
+                    } else {
+                        format!("relays on this board: {}", mine.join(", "))
+                    }),
+                );
+            }
+            (Some(w), "closed") => closed.push(w.number),
+            (Some(_), "open") => {}
+            (Some(_), other) => problems.push(Problem::at(
+                file,
+                at(file, state),
+                format!("a relay is `open` or `closed`, not `{other}`"),
+            )),
+        }
+    }
+    closed.sort_unstable();
+    let mut wired: Vec<u16> = on_this_board().map(|(_, w)| w.number).collect();
+    wired.sort_unstable();
+    wired.dedup();
+    SafeState::Board { closed, wired }
+}
+
+fn chamber(raw: &RawSafeState, cx: &SafeStateContext<'_>, problems: &mut Problems) -> SafeState {
+    let setpoint_c = raw.setpoint.as_ref().and_then(|t| {
+        quantity(cx.file, t, Dim::Temperature, "`safe_state.setpoint`")
+            .map_err(|p| problems.push(p))
+            .ok()
+    });
+    SafeState::Chamber {
+        setpoint_c,
+        run: raw.run.as_ref().is_some_and(|r| r.value),
+    }
 }

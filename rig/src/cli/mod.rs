@@ -141,6 +141,12 @@ pub struct ServeArgs {
     /// TCP port of the socketcand server for the BMS's CAN bus.
     #[arg(long, default_value_t = 29536)]
     pub can_port: u16,
+    /// Also put the twin's CAN node on a kernel CAN interface, `socketcan:IFACE` (a
+    /// USB-CAN adapter's can0, or vcan0): its frames go out there and it hears the
+    /// other nodes. The printed bench file's `bms` then points at it; socketcand is
+    /// served as well.
+    #[arg(long, value_name = "socketcan:IFACE")]
+    pub can: Option<String>,
     /// DUT profile of the pack to serve (default: the Lesso LSRR51V100AH twin).
     #[arg(long)]
     pub dut: Option<PathBuf>,

@@ -10,9 +10,11 @@ use rig_reports::summary::PlanSummary;
 
 use super::load::{load, print_problems};
 use super::{Format, RunArgs};
+use crate::bench::Bench;
 use crate::exit;
+use crate::plan::Plan;
 use crate::results::session::begin;
-use crate::runner::{PlanOutcome, run_plan};
+use crate::runner::{PlanOutcome, Prepared, run_plan};
 
 pub fn run(args: RunArgs) -> i32 {
     let loaded = match load(&args.bench) {
@@ -23,7 +25,41 @@ pub fn run(args: RunArgs) -> i32 {
         }
     };
     let out_dir = args.out.clone().unwrap_or_else(default_run_dir);
-    let virtual_bench = loaded.bench.is_virtual();
+    let test_args = match test_arguments(&args, loaded.bench.is_virtual(), &loaded.filters) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    // The lab's part (bench reservation, run.json, results): `results::session`.
+    let plans = loaded.plans.iter().map(|(p, _)| p);
+    let session =
+        match (!args.list).then(|| begin(&args.lab.options(), &loaded.bench, plans, &out_dir)) {
+            Some(Err(code)) => return code,
+            session => session.and_then(Result::ok),
+        };
+    let outcomes: Outcomes = Arc::default();
+    let trials = trials(loaded.plans, Arc::new(loaded.bench), &out_dir, &outcomes);
+    let conclusion = libtest_mimic::run(&test_args, trials);
+    if args.list {
+        return exit::PASSED;
+    }
+    let mut timed = outcomes.lock().map(|o| o.clone()).unwrap_or_default();
+    timed.sort_by(|a, b| a.0.plan_id.cmp(&b.0.plan_id));
+    let code = finish(&out_dir, &timed, conclusion.has_failed());
+    if let Some(session) = session {
+        session.end(code);
+    }
+    code
+}
+
+/// Each plan's outcome with the wall time it took, as the trials finish.
+type Outcomes = Arc<Mutex<Vec<(PlanOutcome, f64)>>>;
+
+/// libtest-mimic's arguments from ours; `Err` is the exit code of a refused command line.
+fn test_arguments(
+    args: &RunArgs,
+    virtual_bench: bool,
+    filters: &[String],
+) -> Result<Arguments, i32> {
     let mut test_args = Arguments {
         list: args.list,
         exact: args.exact,
@@ -40,7 +76,7 @@ pub fn run(args: RunArgs) -> i32 {
             .or(if virtual_bench { None } else { Some(1) }),
         ..Arguments::default()
     };
-    match loaded.filters.as_slice() {
+    match filters {
         [] => {}
         [one] => test_args.filter = Some(one.clone()),
         more => {
@@ -48,23 +84,24 @@ pub fn run(args: RunArgs) -> i32 {
                 "error: one name filter at a time (got {}); use --skip to leave plans out",
                 more.join(", ")
             );
-            return exit::INVALID_INPUT;
+            return Err(exit::INVALID_INPUT);
         }
     }
-    // The lab's part (bench reservation, run.json, results): `results::session`.
-    let plans = loaded.plans.iter().map(|(p, _)| p);
-    let session =
-        match (!args.list).then(|| begin(&args.lab.options(), &loaded.bench, plans, &out_dir)) {
-            Some(Err(code)) => return code,
-            session => session.and_then(Result::ok),
-        };
-    let outcomes: Arc<Mutex<Vec<(PlanOutcome, f64)>>> = Arc::default();
-    let bench = Arc::new(loaded.bench);
-    let trials: Vec<Trial> = loaded
-        .plans
+    Ok(test_args)
+}
+
+/// A trial per plan: it runs the plan and records its outcome in `outcomes`.
+fn trials(
+    plans: Vec<(Plan, Prepared)>,
+    bench: Arc<Bench>,
+    out_dir: &Path,
+    outcomes: &Outcomes,
+) -> Vec<Trial> {
+    plans
         .into_iter()
         .map(|(plan, prepared)| {
-            let (outcomes, bench, out_dir) = (outcomes.clone(), bench.clone(), out_dir.clone());
+            let (outcomes, bench, out_dir) =
+                (outcomes.clone(), bench.clone(), out_dir.to_path_buf());
             Trial::test(plan.id.clone(), move || {
                 // Wall time, for the summary only; the engine runs on tokio's clock.
                 let started = std::time::Instant::now();
@@ -87,13 +124,11 @@ pub fn run(args: RunArgs) -> i32 {
                 result
             })
         })
-        .collect();
-    let conclusion = libtest_mimic::run(&test_args, trials);
-    if args.list {
-        return exit::PASSED;
-    }
-    let mut timed = outcomes.lock().map(|o| o.clone()).unwrap_or_default();
-    timed.sort_by(|a, b| a.0.plan_id.cmp(&b.0.plan_id));
+        .collect()
+}
+
+/// After the trials: a line per plan, JUnit, the reports, and the exit code.
+fn finish(out_dir: &Path, timed: &[(PlanOutcome, f64)], trials_failed: bool) -> i32 {
     let outcomes: Vec<PlanOutcome> = timed.iter().map(|(o, _)| o.clone()).collect();
     if outcomes.is_empty() {
         eprintln!("warning: no plan matched; nothing ran");
@@ -106,7 +141,36 @@ pub fn run(args: RunArgs) -> i32 {
             return exit::RIG_ERROR;
         }
     };
-    for ((outcome, wall_s), (summary, _)) in timed.iter().zip(&summaries) {
+    print_plan_lines(timed, &summaries);
+    if let Err(e) = write_junit(out_dir, &summaries) {
+        eprintln!(
+            "error: cannot write {}: {e}",
+            out_dir.join("junit.xml").display()
+        );
+        return exit::RIG_ERROR;
+    }
+    print_skipped(&outcomes);
+    let code = if outcomes.iter().any(|o| o.verdict == Verdict::Error) {
+        exit::RIG_ERROR
+    } else if outcomes.iter().any(|o| o.verdict == Verdict::Fail) || trials_failed {
+        exit::DUT_FAILED
+    } else {
+        exit::PASSED
+    };
+    let logs: Vec<PathBuf> = outcomes.iter().map(|o| o.log_path.clone()).collect();
+    if let Err(e) = super::report::render_logs(out_dir, &logs, Some(code), false) {
+        return e;
+    }
+    eprintln!(
+        "run folder: {} (event logs, junit.xml, summary.json, summary.md, report.html)",
+        out_dir.display()
+    );
+    code
+}
+
+/// One line per plan: its verdict, the simulated and the wall time, its log.
+fn print_plan_lines(timed: &[(PlanOutcome, f64)], summaries: &[(PlanSummary, String)]) {
+    for ((outcome, wall_s), (summary, _)) in timed.iter().zip(summaries) {
         if outcome.verdict == Verdict::Skipped {
             // Not run: the bench cannot run it as written; nothing was connected.
             eprintln!(
@@ -127,15 +191,11 @@ pub fn run(args: RunArgs) -> i32 {
             outcome.log_path.display()
         );
     }
-    if let Err(e) = write_junit(&out_dir, &summaries) {
-        eprintln!(
-            "error: cannot write {}: {e}",
-            out_dir.join("junit.xml").display()
-        );
-        return exit::RIG_ERROR;
-    }
-    // A skipped plan is not a failure (as libtest's ignored tests and nextest's skipped
-    // ones): a run with skipped plans and no failure exits 0, and says so.
+}
+
+/// A skipped plan is not a failure (as libtest's ignored tests and nextest's skipped
+/// ones): a run with skipped plans and no failure exits 0, and says so.
+fn print_skipped(outcomes: &[PlanOutcome]) {
     let skipped = outcomes
         .iter()
         .filter(|o| o.verdict == Verdict::Skipped)
@@ -147,25 +207,6 @@ pub fn run(args: RunArgs) -> i32 {
             if skipped == 1 { "it" } else { "them" }
         );
     }
-    let code = if outcomes.iter().any(|o| o.verdict == Verdict::Error) {
-        exit::RIG_ERROR
-    } else if outcomes.iter().any(|o| o.verdict == Verdict::Fail) || conclusion.has_failed() {
-        exit::DUT_FAILED
-    } else {
-        exit::PASSED
-    };
-    let logs: Vec<PathBuf> = outcomes.iter().map(|o| o.log_path.clone()).collect();
-    if let Err(e) = super::report::render_logs(&out_dir, &logs, Some(code), false) {
-        return e;
-    }
-    eprintln!(
-        "run folder: {} (event logs, junit.xml, summary.json, summary.md, report.html)",
-        out_dir.display()
-    );
-    if let Some(session) = session {
-        session.end(code);
-    }
-    code
 }
 
 /// Each plan's summary, read back from its event log (the log is the only record).

@@ -1,3 +1,6 @@
+//! `rig sim`: the catalogue of the twin's defects, and the virtual bench served on real
+//! sockets.
+
 use crate::exit;
 
 pub fn defects() -> i32 {
@@ -11,29 +14,10 @@ pub fn defects() -> i32 {
 
 /// `rig sim serve`.
 pub fn serve(args: super::ServeArgs) -> i32 {
-    // The built-in twin is the Lesso LSRR51V100AH: §3.3.2 "Max parallel number 32pcs".
-    let (pack, max_packs) = match &args.dut {
-        None => (rig_sim::PackParams::lesso_lsrr51v100ah(), Some(32.0)),
-        Some(path) => match crate::dut::DutProfile::load(path).and_then(|d| {
-            let max = d.number(crate::plan::MAX_PACKS_PATH);
-            crate::runner::pack_params(&d).map(|p| (p, max))
-        }) {
-            Ok(p) => p,
-            Err(problems) => {
-                super::load::print_problems(&problems);
-                return exit::INVALID_INPUT;
-            }
-        },
+    let pack = match twin_pack(&args) {
+        Ok(p) => p,
+        Err(code) => return code,
     };
-    if args.packs > 1 && max_packs.is_none_or(|max| f64::from(args.packs) > max) {
-        eprintln!(
-            "error: --packs {}: the profile allows {} in parallel (`{}`)",
-            args.packs,
-            max_packs.map_or("no more than one".to_string(), |m| format!("at most {m}")),
-            crate::plan::MAX_PACKS_PATH
-        );
-        return exit::INVALID_INPUT;
-    }
     let mut defects = Vec::new();
     for d in &args.defects {
         match d.parse::<rig_sim::Defect>() {
@@ -54,57 +38,99 @@ pub fn serve(args: super::ServeArgs) -> i32 {
             return exit::RIG_ERROR;
         }
     };
-    runtime.block_on(async move {
-        let sim = std::sync::Arc::new(rig_sim::SimBench::start(rig_sim::SimConfig {
-            pack,
-            defects,
-            faults: Vec::new(),
-            installation: rig_sim::Installation {
-                packs: args.packs,
-                ..Default::default()
-            },
-        }));
-        let at = |port| std::net::SocketAddr::new(args.bind, port);
-        let addresses = [
-            ("source", at(args.source_port)),
-            ("io", at(args.io_port)),
-            ("chamber", at(args.chamber_port)),
-            ("rs485", at(args.rs485_port)),
-            ("chamber_f4", at(args.chamber_f4_port)),
-            ("chamber_espec", at(args.chamber_espec_port)),
-            ("daq970a", at(args.daq970a_port)),
-            ("numato", at(args.numato_port)),
-            ("load_dl3000", at(args.load_dl3000_port)),
-            ("load_bk8600", at(args.load_bk8600_port)),
-            ("rs232", at(args.rs232_port)),
-        ];
-        let (served, run) = match crate::serve::serve(sim, &addresses, at(args.can_port)).await {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("error: cannot listen: {e}");
-                return exit::RIG_ERROR;
+    runtime.block_on(serve_twin(args, pack, defects))
+}
+
+/// The pack to serve, from `--dut` or the built-in twin, with `--packs` checked against
+/// the profile; `Err` is the exit code.
+fn twin_pack(args: &super::ServeArgs) -> Result<rig_sim::PackParams, i32> {
+    // The built-in twin is the Lesso LSRR51V100AH: §3.3.2 "Max parallel number 32pcs".
+    let (pack, max_packs) = match &args.dut {
+        None => (rig_sim::PackParams::lesso_lsrr51v100ah(), Some(32.0)),
+        Some(path) => match crate::dut::DutProfile::load(path).and_then(|d| {
+            let max = d.number(crate::plan::MAX_PACKS_PATH);
+            crate::runner::pack_params(&d).map(|p| (p, max))
+        }) {
+            Ok(p) => p,
+            Err(problems) => {
+                super::load::print_problems(&problems);
+                return Err(exit::INVALID_INPUT);
             }
-        };
-        let mut bench = served.bench_file();
-        // Real mode has no per-plan twin: the served pack count is the bench's.
-        if args.packs > 1 {
-            bench.push_str(&format!(
-                "\n# The served twin: {} packs in parallel.\ndut: {{ packs: {} }}\n",
-                args.packs, args.packs
-            ));
+        },
+    };
+    if args.packs > 1 && max_packs.is_none_or(|max| f64::from(args.packs) > max) {
+        eprintln!(
+            "error: --packs {}: the profile allows {} in parallel (`{}`)",
+            args.packs,
+            max_packs.map_or("no more than one".to_string(), |m| format!("at most {m}")),
+            crate::plan::MAX_PACKS_PATH
+        );
+        return Err(exit::INVALID_INPUT);
+    }
+    Ok(pack)
+}
+
+/// Serve the twin until Ctrl-C, after printing (and writing) the bench file that
+/// reaches it.
+async fn serve_twin(
+    args: super::ServeArgs,
+    pack: rig_sim::PackParams,
+    defects: Vec<rig_sim::Defect>,
+) -> i32 {
+    let sim = std::sync::Arc::new(rig_sim::SimBench::start(rig_sim::SimConfig {
+        pack,
+        defects,
+        faults: Vec::new(),
+        installation: rig_sim::Installation {
+            packs: args.packs,
+            ..Default::default()
+        },
+    }));
+    let at = |port| std::net::SocketAddr::new(args.bind, port);
+    let addresses = [
+        ("source", at(args.source_port)),
+        ("io", at(args.io_port)),
+        ("chamber", at(args.chamber_port)),
+        ("rs485", at(args.rs485_port)),
+        ("chamber_f4", at(args.chamber_f4_port)),
+        ("chamber_espec", at(args.chamber_espec_port)),
+        ("daq970a", at(args.daq970a_port)),
+        ("numato", at(args.numato_port)),
+        ("load_dl3000", at(args.load_dl3000_port)),
+        ("load_bk8600", at(args.load_bk8600_port)),
+        ("rs232", at(args.rs232_port)),
+    ];
+    let can = match crate::serve::CanServing::open(at(args.can_port), args.can.as_deref()) {
+        Ok(can) => can,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return e.exit_code();
         }
-        if let Some(path) = &args.bench_out
-            && let Err(e) = std::fs::write(path, &bench)
-        {
-            eprintln!("error: cannot write {}: {e}", path.display());
+    };
+    let (served, run) = match crate::serve::serve(sim, &addresses, can).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot listen: {e}");
             return exit::RIG_ERROR;
         }
-        println!(
-            "serving the virtual bench in real time; a bench file that reaches it:\n\n{bench}"
-        );
-        tokio::select! {
-            () = run => exit::RIG_ERROR,
-            _ = tokio::signal::ctrl_c() => exit::PASSED,
-        }
-    })
+    };
+    let mut bench = served.bench_file();
+    // Real mode has no per-plan twin: the served pack count is the bench's.
+    if args.packs > 1 {
+        bench.push_str(&format!(
+            "\n# The served twin: {} packs in parallel.\ndut: {{ packs: {} }}\n",
+            args.packs, args.packs
+        ));
+    }
+    if let Some(path) = &args.bench_out
+        && let Err(e) = std::fs::write(path, &bench)
+    {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        return exit::RIG_ERROR;
+    }
+    println!("serving the virtual bench in real time; a bench file that reaches it:\n\n{bench}");
+    tokio::select! {
+        () = run => exit::RIG_ERROR,
+        _ = tokio::signal::ctrl_c() => exit::PASSED,
+    }
 }

@@ -86,53 +86,27 @@ async fn run(
     let drain = tokio::spawn(async move { while traffic_rx.recv().await.is_some() {} });
     let (mut connected, failures) =
         Instruments::connect_all(bench, &connector, &log, &traffic_tx).await;
-    let mut errors: Vec<(String, String)> = failures
-        .into_iter()
-        .map(|f| (f.instrument, f.message))
-        .collect();
     // The packs the bench declares: a probe checks the wiring as installed.
     let channels = Channels::of(bench, bench.packs.unwrap_or(1));
-    let (tasks, mut feed) = super::start_samplers(
+    let mut readings = Readings {
+        bench,
+        store: Store::new(&channels),
+        channels,
+        errors: failures
+            .into_iter()
+            .map(|f| (f.instrument, f.cause.to_string()))
+            .collect(),
+        log_path,
+    };
+    let (tasks, feed) = super::samplers::start(
         &mut connected,
         SourceGuard::default(),
         &Default::default(),
         bench,
-        &channels,
+        &readings.channels,
         &log,
     );
-    let mut store = Store::new(&channels);
-    let mut next_tick = 1.0_f64.min(seconds);
-    loop {
-        let deadline = next_tick.min(seconds);
-        let item = tokio::select! {
-            biased;
-            f = feed.recv() => f,
-            () = clock.sleep_until_s(deadline) => None,
-        };
-        match item {
-            Some(Feed::Sample { id, value, t }) => {
-                store.update(id, value, t);
-            }
-            Some(Feed::Failed(f) | Feed::Violation(f)) => {
-                if !errors.iter().any(|(i, _)| *i == f.instrument) {
-                    errors.push((f.instrument, f.message));
-                }
-            }
-            None => {
-                tick(&report(
-                    bench,
-                    &channels,
-                    &store,
-                    &errors,
-                    &log_identities(log_path),
-                ));
-                if clock.now_s() >= seconds {
-                    break;
-                }
-                next_tick += 1.0;
-            }
-        }
-    }
+    readings.watch(feed, clock, seconds, tick).await;
     for t in &tasks {
         t.abort();
     }
@@ -141,20 +115,73 @@ async fn run(
     drop(traffic_tx);
     let _ = clock::within(2.0, drain).await;
     log.emit(EventKind::RunFinished {
-        verdict: if errors.is_empty() {
+        verdict: if readings.errors.is_empty() {
             rig_reports::Verdict::Pass
         } else {
             rig_reports::Verdict::Error
         },
         message: None,
     });
-    Ok(report(
-        bench,
-        &channels,
-        &store,
-        &errors,
-        &log_identities(log_path),
-    ))
+    Ok(readings.report())
+}
+
+/// What the probe has read so far.
+struct Readings<'a> {
+    bench: &'a Bench,
+    channels: Channels,
+    store: Store,
+    /// Instrument and what failed, the first failure of each.
+    errors: Vec<(String, String)>,
+    log_path: &'a Path,
+}
+
+impl Readings<'_> {
+    /// Take readings and failures for `seconds`, showing the table to `tick` once a
+    /// second and at the end.
+    async fn watch(
+        &mut self,
+        mut feed: mpsc::UnboundedReceiver<Feed>,
+        clock: RunClock,
+        seconds: f64,
+        tick: &mut dyn FnMut(&ProbeReport),
+    ) {
+        let mut next_tick = 1.0_f64.min(seconds);
+        loop {
+            let deadline = next_tick.min(seconds);
+            let item = tokio::select! {
+                biased;
+                f = feed.recv() => f,
+                () = clock.sleep_until_s(deadline) => None,
+            };
+            match item {
+                Some(Feed::Sample { id, value, t }) => {
+                    self.store.update(id, value, t);
+                }
+                Some(Feed::Failed(f) | Feed::Violation(f)) => {
+                    if !self.errors.iter().any(|(i, _)| *i == f.instrument) {
+                        self.errors.push((f.instrument, f.cause.to_string()));
+                    }
+                }
+                None => {
+                    tick(&self.report());
+                    if clock.now_s() >= seconds {
+                        break;
+                    }
+                    next_tick += 1.0;
+                }
+            }
+        }
+    }
+
+    fn report(&self) -> ProbeReport {
+        report(
+            self.bench,
+            &self.channels,
+            &self.store,
+            &self.errors,
+            &log_identities(self.log_path),
+        )
+    }
 }
 
 /// Identities as the connect step logged them.

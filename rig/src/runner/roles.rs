@@ -3,13 +3,32 @@
 //! answers is the bench file's business, so a plan moves between benches unchanged.
 
 use rig_drivers::chamber::{Chamber, ChamberError, EspecP300, WatlowF4, WatlowF4t};
-use rig_drivers::modbus::RelayBoard;
-use rig_drivers::relays::{Daq970a, DaqChannel, Numato};
-use rig_drivers::scpi::{ScpiLoad, ScpiSource};
+use rig_drivers::modbus::{RelayBoard, RelayBoardError};
+use rig_drivers::relays::{Daq970a, DaqChannel, Numato, NumatoError};
+use rig_drivers::scpi::{ScpiError, ScpiLoad, ScpiSource};
 use rig_drivers::transport::BoxStream;
 
-/// Errors of any family, shown to the user as they are.
-pub type RoleError = Box<dyn std::error::Error + Send + Sync>;
+/// Why a role could not do what was asked: the error of the driver family that fills
+/// it, shown as it is, or a request the family cannot serve.
+#[derive(Debug, thiserror::Error)]
+pub enum RoleError {
+    #[error(transparent)]
+    Scpi(#[from] ScpiError),
+    #[error(transparent)]
+    RelayBoard(#[from] RelayBoardError),
+    #[error(transparent)]
+    Numato(#[from] NumatoError),
+    /// A load refuses what it cannot do; plan validation already rejects such plans on
+    /// a load bench, so this only guards direct callers.
+    #[error("an electronic load cannot set a {what} ({value} requested): it only sinks current")]
+    LoadCannot { what: &'static str, value: f64 },
+    #[error("the load's input reads back on after switching it off")]
+    LoadInputStillOn,
+    #[error("DAQ970A channel {channel} does not exist")]
+    NoDaqChannel { channel: u16 },
+    #[error("DAQ970A port {port} does not exist")]
+    NoDaqPort { port: u16 },
+}
 
 /// The DC source/sink role: a bidirectional source, or an electronic load on a
 /// discharge-only bench. Currents are signed the source's way: positive charges the
@@ -29,19 +48,15 @@ pub enum Protection {
 }
 
 impl SourceRole {
-    /// A load refuses what it cannot do; plan validation already rejects such plans
-    /// on a load bench, so this only guards direct callers.
-    fn load_cannot(what: &str, value: f64) -> RoleError {
-        format!("an electronic load cannot set a {what} ({value} requested): it only sinks current")
-            .into()
-    }
-
     pub async fn set_current_limit(&mut self, amps: f64) -> Result<(), RoleError> {
         match self {
             SourceRole::Supply(s) => Ok(s.set_current_limit(amps).await?),
             // Zero charge current is what a load always has.
             SourceRole::Load(_) if amps == 0.0 => Ok(()),
-            SourceRole::Load(_) => Err(Self::load_cannot("charge current limit", amps)),
+            SourceRole::Load(_) => Err(RoleError::LoadCannot {
+                what: "charge current limit",
+                value: amps,
+            }),
         }
     }
 
@@ -55,7 +70,10 @@ impl SourceRole {
     pub async fn set_voltage(&mut self, volts: f64) -> Result<(), RoleError> {
         match self {
             SourceRole::Supply(s) => Ok(s.set_voltage(volts).await?),
-            SourceRole::Load(_) => Err(Self::load_cannot("voltage", volts)),
+            SourceRole::Load(_) => Err(RoleError::LoadCannot {
+                what: "voltage",
+                value: volts,
+            }),
         }
     }
 
@@ -108,7 +126,7 @@ impl SourceRole {
             SourceRole::Load(l) => {
                 l.set_constant_current(0.0).await?;
                 if l.input().await? {
-                    return Err("the load's input reads back on after switching it off".into());
+                    return Err(RoleError::LoadInputStillOn);
                 }
                 Ok(Protection::LoadIdle)
             }
@@ -132,8 +150,7 @@ impl BoardRole {
                 Ok(b.set_relay(channel, closed).await?)
             }
             BoardRole::Daq970a(d) => {
-                let ch = DaqChannel::new(channel)
-                    .ok_or_else(|| format!("DAQ970A channel {channel} does not exist"))?;
+                let ch = DaqChannel::new(channel).ok_or(RoleError::NoDaqChannel { channel })?;
                 Ok(d.route(ch, closed).await?)
             }
             BoardRole::Numato(n) => Ok(n.set(channel, closed).await?),
@@ -157,8 +174,7 @@ impl BoardRole {
             BoardRole::Daq970a(d) => {
                 let mut out = Vec::with_capacity(channels.len());
                 for &c in channels {
-                    let ch = DaqChannel::new(c)
-                        .ok_or_else(|| format!("DAQ970A channel {c} does not exist"))?;
+                    let ch = DaqChannel::new(c).ok_or(RoleError::NoDaqChannel { channel: c })?;
                     out.push(d.is_closed(ch).await?);
                 }
                 Ok(out)
@@ -198,8 +214,7 @@ impl BoardRole {
                     let byte = match ports.iter().find(|(p, _)| *p == port) {
                         Some(&(_, b)) => b,
                         None => {
-                            let ch = DaqChannel::new(port)
-                                .ok_or_else(|| format!("DAQ970A port {port} does not exist"))?;
+                            let ch = DaqChannel::new(port).ok_or(RoleError::NoDaqPort { port })?;
                             let b = d.read_digital_byte(ch).await?;
                             ports.push((port, b));
                             b

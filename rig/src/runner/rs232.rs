@@ -17,6 +17,15 @@ use crate::clock;
 /// and what line-oriented serial consoles accept; the manuals name no terminator.
 pub const LINE_ENDING: &str = "\r\n";
 
+/// Why a line could not be written to the console.
+#[derive(Debug, thiserror::Error)]
+pub enum Rs232Error {
+    #[error("writing failed: {0}")]
+    Write(#[source] std::io::Error),
+    #[error("the write did not finish within {after_s} s")]
+    TimedOut { after_s: f64 },
+}
+
 /// A write-only console on a byte stream.
 pub struct Rs232Console {
     name: Arc<str>,
@@ -43,7 +52,7 @@ impl Rs232Console {
     /// Write `text` and the line ending, bounded by the instrument's timeout; the line
     /// goes to the traffic log (without its terminator, as text protocols do) first, so
     /// a write that hangs still shows what was meant.
-    pub async fn send_line(&mut self, text: &str) -> Result<(), String> {
+    pub async fn send_line(&mut self, text: &str) -> Result<(), Rs232Error> {
         if let Some(sink) = &self.traffic {
             // Best effort, as every driver's traffic report: a closed log is no fault.
             let _closed = sink.send(Traffic {
@@ -63,11 +72,10 @@ impl Rs232Console {
         .await;
         match written {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(format!("writing failed: {e}")),
-            Err(()) => Err(format!(
-                "the write did not finish within {} s",
-                self.timeout_s
-            )),
+            Ok(Err(e)) => Err(Rs232Error::Write(e)),
+            Err(()) => Err(Rs232Error::TimedOut {
+                after_s: self.timeout_s,
+            }),
         }
     }
 }
@@ -126,6 +134,19 @@ mod tests {
         let (rig_end, pack_end) = tokio::io::duplex(64);
         drop(pack_end);
         let mut console = Rs232Console::new("rs232", Box::new(rig_end), 2.0, None);
-        assert!(console.send_line("hello").await.is_err());
+        let error = console.send_line("hello").await.unwrap_err();
+        assert!(matches!(error, Rs232Error::Write(_)), "{error:?}");
+        assert!(error.to_string().starts_with("writing failed: "), "{error}");
+    }
+
+    /// A port that takes nothing (a full pipe nobody reads) times out with the
+    /// instrument's timeout in the message.
+    #[tokio::test(start_paused = true)]
+    async fn a_write_that_hangs_times_out() {
+        let (rig_end, _pack_end) = tokio::io::duplex(4);
+        let mut console = Rs232Console::new("rs232", Box::new(rig_end), 2.5, None);
+        let error = console.send_line("longer than four").await.unwrap_err();
+        assert!(matches!(error, Rs232Error::TimedOut { after_s } if after_s == 2.5));
+        assert_eq!(error.to_string(), "the write did not finish within 2.5 s");
     }
 }

@@ -163,10 +163,20 @@ fn limit(v: &[f64]) -> TemperatureLimit {
     }
 }
 
+/// The twin's parameters from the DUT profile; every value it lacks is a problem.
 pub fn pack_params(dut: &DutProfile) -> Result<PackParams, Problems> {
     let mut problems = Problems::default();
-    let mut get = |path: &str| -> f64 {
-        match dut.number(path) {
+    let v = required(dut, &mut problems);
+    let flags = flags(dut, &mut problems);
+    let optional = Optional::read(dut, &mut problems);
+    problems.into_result(assemble(dut, &v, &flags, optional))
+}
+
+/// The `NEEDED` values in their order; a missing one is a problem and reads 0.
+fn required(dut: &DutProfile, problems: &mut Problems) -> Vec<f64> {
+    NEEDED
+        .iter()
+        .map(|path| match dut.number(path) {
             Some(v) => v,
             None => {
                 problems.push(
@@ -178,10 +188,13 @@ pub fn pack_params(dut: &DutProfile) -> Result<PackParams, Problems> {
                 );
                 0.0
             }
-        }
-    };
-    let v: Vec<f64> = NEEDED.iter().map(|p| get(p)).collect();
-    let flags: Vec<bool> = FLAGS
+        })
+        .collect()
+}
+
+/// The `FLAGS` in their order; a missing one is a problem and reads false.
+fn flags(dut: &DutProfile, problems: &mut Problems) -> Vec<bool> {
+    FLAGS
         .iter()
         .map(|path| match dut.get(path).map(|p| &p.value) {
             Some(crate::expr::Value::Bool(b)) => *b,
@@ -198,47 +211,97 @@ pub fn pack_params(dut: &DutProfile) -> Result<PackParams, Problems> {
                 false
             }
         })
-        .collect();
-    let forced_recharge =
-        optional_group(dut, FORCED_RECHARGE, &mut problems).map(|f| ForcedRechargeParams {
-            standby_s: f[0],
-            recovery_voltage_v: f[1],
+        .collect()
+}
+
+/// The parts of the twin a profile may leave out.
+struct Optional {
+    forced_recharge: Option<ForcedRechargeParams>,
+    thermal: Option<ThermalParams>,
+    temperature_protection: Option<TemperatureProtectionParams>,
+    cells: CellParams,
+    balancing: Option<BalancingParams>,
+    precharge: Option<PrechargeParams>,
+}
+
+impl Optional {
+    fn read(dut: &DutProfile, problems: &mut Problems) -> Optional {
+        let forced_recharge =
+            optional_group(dut, FORCED_RECHARGE, problems).map(|f| ForcedRechargeParams {
+                standby_s: f[0],
+                recovery_voltage_v: f[1],
+            });
+        let thermal = optional_group(dut, THERMAL, problems).map(|t| ThermalParams {
+            time_constant_s: t[0],
+            heat_capacity_j_per_k: t[1],
         });
-    let thermal = optional_group(dut, THERMAL, &mut problems).map(|t| ThermalParams {
-        time_constant_s: t[0],
-        heat_capacity_j_per_k: t[1],
-    });
-    let temperature_protection =
-        optional_group(dut, TEMPERATURE_PROTECTION, &mut problems).map(|t| {
-            TemperatureProtectionParams {
-                charge_high: limit(&t[0..3]),
-                discharge_high: limit(&t[3..6]),
-                charge_low: limit(&t[6..9]),
-                discharge_low: limit(&t[9..12]),
-                alarm_high_c: t[12],
-                alarm_low_c: t[13],
-            }
-        });
-    let cells =
-        optional_group(dut, CELL_SPREAD, &mut problems).map_or(CellParams::IDENTICAL, |c| {
+        let temperature_protection =
+            optional_group(dut, TEMPERATURE_PROTECTION, problems).map(|t| {
+                TemperatureProtectionParams {
+                    charge_high: limit(&t[0..3]),
+                    discharge_high: limit(&t[3..6]),
+                    charge_low: limit(&t[6..9]),
+                    discharge_low: limit(&t[9..12]),
+                    alarm_high_c: t[12],
+                    alarm_low_c: t[13],
+                }
+            });
+        let cells = optional_group(dut, CELL_SPREAD, problems).map_or(CellParams::IDENTICAL, |c| {
             CellParams {
                 capacity_spread: c[0] / 100.0,
                 soc_spread: c[1] / 100.0,
                 seed: c[2].max(0.0) as u64,
             }
         });
-    let balancing = optional_group(dut, BALANCING, &mut problems).map(|b| BalancingParams {
-        start_cell_v: b[0],
-        delta_v: b[1],
-        bleed_current_a: b[2],
-    });
-    let precharge = optional_group(dut, PRECHARGE, &mut problems).map(|p| PrechargeParams {
-        resistance_ohm: p[0],
-        time_s: p[1],
-        pass_margin_v: p[2],
-        retry_delay_s: p[3],
-    });
-    let params = PackParams {
+        let balancing = optional_group(dut, BALANCING, problems).map(|b| BalancingParams {
+            start_cell_v: b[0],
+            delta_v: b[1],
+            bleed_current_a: b[2],
+        });
+        let precharge = optional_group(dut, PRECHARGE, problems).map(|p| PrechargeParams {
+            resistance_ohm: p[0],
+            time_s: p[1],
+            pass_margin_v: p[2],
+            retry_delay_s: p[3],
+        });
+        Optional {
+            forced_recharge,
+            thermal,
+            temperature_protection,
+            cells,
+            balancing,
+            precharge,
+        }
+    }
+}
+
+/// Trip current, trip delay, recovery delay, lockout count and counter clear time.
+fn over_current(v: &[f64]) -> OverCurrentParams {
+    OverCurrentParams {
+        trip_current_a: v[0],
+        trip_delay_s: v[1],
+        recovery_delay_s: v[2],
+        lockout_after_trips: v[3] as u32,
+        counter_clear_s: v[4],
+    }
+}
+
+/// Cell trip, pack trip, trip delay, cell release, pack release and release current.
+fn voltage_protection(v: &[f64]) -> VoltageProtectionParams {
+    VoltageProtectionParams {
+        cell_trip_v: v[0],
+        pack_trip_v: v[1],
+        trip_delay_s: v[2],
+        cell_release_v: v[3],
+        pack_release_v: v[4],
+        release_current_a: v[5],
+    }
+}
+
+/// The parameters from the values in `NEEDED`'s order (`v`), the flags in `FLAGS`'s
+/// order and the optional parts.
+fn assemble(dut: &DutProfile, v: &[f64], flags: &[bool], optional: Optional) -> PackParams {
+    PackParams {
         model: dut.model.clone(),
         serial: format!("SIM-{}", dut.id),
         firmware: "twin".into(),
@@ -249,13 +312,7 @@ pub fn pack_params(dut: &DutProfile) -> Result<PackParams, Problems> {
         charge_current_limit_a: v[4],
         discharge_current_limit_a: v[5],
         current_dead_band_a: v[6],
-        cocp: OverCurrentParams {
-            trip_current_a: v[7],
-            trip_delay_s: v[8],
-            recovery_delay_s: v[9],
-            lockout_after_trips: v[10] as u32,
-            counter_clear_s: v[11],
-        },
+        cocp: over_current(&v[7..12]),
         reset_button: ButtonTimings {
             sleep_wake_min_s: v[12],
             reset_min_s: v[13],
@@ -266,37 +323,17 @@ pub fn pack_params(dut: &DutProfile) -> Result<PackParams, Problems> {
         initial_soc: v[17] / 100.0,
         // A profile without an SOH describes a new pack.
         soh_percent: dut.number("twin.soh").unwrap_or(100.0),
-        cells,
-        balancing,
-        precharge,
+        cells: optional.cells,
+        balancing: optional.balancing,
+        precharge: optional.precharge,
         temperature_c: v[18],
-        docp: OverCurrentParams {
-            trip_current_a: v[19],
-            trip_delay_s: v[20],
-            recovery_delay_s: v[21],
-            lockout_after_trips: v[22] as u32,
-            counter_clear_s: v[23],
-        },
+        docp: over_current(&v[19..24]),
         docp_peak: PeakCurrent {
             current_a: v[24],
             delay_s: v[25],
         },
-        over_voltage: VoltageProtectionParams {
-            cell_trip_v: v[26],
-            pack_trip_v: v[27],
-            trip_delay_s: v[28],
-            cell_release_v: v[29],
-            pack_release_v: v[30],
-            release_current_a: v[31],
-        },
-        under_voltage: VoltageProtectionParams {
-            cell_trip_v: v[32],
-            pack_trip_v: v[33],
-            trip_delay_s: v[34],
-            cell_release_v: v[35],
-            pack_release_v: v[36],
-            release_current_a: v[37],
-        },
+        over_voltage: voltage_protection(&v[26..32]),
+        under_voltage: voltage_protection(&v[32..38]),
         alarms: AlarmParams {
             cell_high_v: v[38],
             cell_low_v: v[39],
@@ -329,9 +366,80 @@ pub fn pack_params(dut: &DutProfile) -> Result<PackParams, Problems> {
             LedTable::Lesso
         },
         rs232_wake: flags[1],
-        forced_recharge,
-        thermal,
-        temperature_protection,
-    };
-    problems.into_result(params)
+        forced_recharge: optional.forced_recharge,
+        thermal: optional.thermal,
+        temperature_protection: optional.temperature_protection,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::SourceFile;
+
+    fn profile(values: &str) -> DutProfile {
+        let text = format!("id: pack\nmodel: M\nmanual: doc\nvalues:\n{values}");
+        DutProfile::parse(SourceFile::new("duts/pack.yaml", text)).unwrap()
+    }
+
+    #[test]
+    fn a_shipped_profile_models_its_pack() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../testplans/duts/lesso_lsrr51v100ah.yaml");
+        let dut = DutProfile::load(&path).unwrap();
+        let p = pack_params(&dut).unwrap();
+        assert_eq!(p.cells_in_series, 16);
+        assert_eq!(p.capacity_ah, 100.0);
+        assert_eq!(p.cocp.trip_current_a, 75.0);
+        assert_eq!(p.cocp.trip_delay_s, 2.0);
+        assert_eq!(p.serial, "SIM-lesso_lsrr51v100ah");
+    }
+
+    #[test]
+    fn every_missing_value_is_a_problem_naming_it() {
+        let dut = profile("  cells_in_series: { value: 16, source: s }\n");
+        let problems = pack_params(&dut).unwrap_err().to_string();
+        assert!(!problems.contains("`cells_in_series`"), "{problems}");
+        assert!(
+            problems.contains("needs `capacity` to model this pack"),
+            "{problems}"
+        );
+        assert!(
+            problems.contains("needs `leds.losun_table` (true or false)"),
+            "{problems}"
+        );
+    }
+
+    #[test]
+    fn a_partial_optional_group_names_what_it_lacks() {
+        let dut = profile("  twin:\n    thermal_time_constant: { value: 3600 s, source: s }\n");
+        let problems = pack_params(&dut).unwrap_err().to_string();
+        assert!(
+            problems.contains("models twin.thermal_time_constant, twin.heat_capacity together; missing: twin.heat_capacity"),
+            "{problems}"
+        );
+    }
+
+    /// The slices `assemble` hands the protection builders line up with the paths in
+    /// `NEEDED` (where a slip would show): each value is its own index here.
+    #[test]
+    fn the_protections_take_their_values_in_needed_order() {
+        let v: Vec<f64> = (0..NEEDED.len()).map(|i| i as f64).collect();
+        assert_eq!(over_current(&v[7..12]).trip_current_a, 7.0);
+        assert_eq!(over_current(&v[19..24]).counter_clear_s, 23.0);
+        assert_eq!(NEEDED[7], "cocp.trip_current");
+        assert_eq!(NEEDED[23], "docp.counter_clear_time");
+        let ov = voltage_protection(&v[26..32]);
+        assert_eq!((ov.cell_trip_v, ov.release_current_a), (26.0, 31.0));
+        assert_eq!(
+            (NEEDED[26], NEEDED[31]),
+            ("covp.trip_voltage", "covp.release_current")
+        );
+        let uv = voltage_protection(&v[32..38]);
+        assert_eq!((uv.cell_trip_v, uv.release_current_a), (32.0, 37.0));
+        assert_eq!(
+            (NEEDED[32], NEEDED[37]),
+            ("cuvp.trip_voltage", "cuvp.release_current")
+        );
+    }
 }

@@ -30,8 +30,8 @@ fn every_endpoint_is_reachable_from_a_bench_file() {
         let resource = format!("sim:{endpoint}");
         assert!(
             matches!(
-                resource.parse::<rig_drivers::transport::Resource>(),
-                Ok(rig_drivers::transport::Resource::Sim { .. })
+                resource.parse::<rig_drivers::transport::Endpoint>(),
+                Ok(rig_drivers::transport::Endpoint::Sim { .. })
             ),
             "{resource}"
         );

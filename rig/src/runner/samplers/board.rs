@@ -42,7 +42,7 @@ pub async fn board(
         let (board, relays, inputs) = (board.clone(), relays.clone(), inputs.clone());
         async move {
             let mut b = board.lock().await;
-            let failed = |e: crate::runner::roles::RoleError| Stop::Failed(e.to_string());
+            let failed = |e: crate::runner::roles::RoleError| Stop::Failed(e.into());
             let relay_numbers: Vec<u16> = relays.iter().map(|&(_, (n, _), _)| n).collect();
             let input_numbers: Vec<(u16, Option<u8>)> = inputs.iter().map(|&(_, w, _)| w).collect();
             let r = if relays.is_empty() {

@@ -1,146 +1,175 @@
 //! The BMS's CAN frames: logged, decoded with the DBC, and `<link>.online`.
 
-use rig_drivers::can::CanFrame;
+use rig_drivers::can::{CanFrame, CanId};
 use rig_reports::EventKind;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::Feed;
 use crate::bench::{ChannelKind, Channels};
-use crate::expr::{ChannelId, Value};
-use crate::quantity::Quantity;
-use crate::runner::instruments::{CanLink, failure};
+use crate::clock::RunClock;
+use crate::expr::{ChannelId, Type, Value};
+use crate::quantity::{Dim, Quantity};
+use crate::runner::failure::InstrumentFailure;
+use crate::runner::instruments::CanLink;
 use crate::runner::log::EventLog;
 
 /// Receive the BMS's frames, log each, and decode them into channels with the DBC.
 /// `<link>.online` is true from a frame until `silence_s` passes without one.
 pub async fn can(
-    mut link: CanLink,
+    link: CanLink,
     channels: Channels,
     silence_s: f64,
     log: EventLog,
     tx: UnboundedSender<Feed>,
 ) {
-    let prefix = format!("{}.", link.name);
-    let ids: Vec<(String, ChannelId, crate::expr::Type)> = channels
-        .iter()
-        .filter_map(|(id, s)| match &s.kind {
-            ChannelKind::CanSignal { signal } if s.name.starts_with(&prefix) => {
-                Some((signal.clone(), id, s.ty))
-            }
-            _ => None,
-        })
-        .collect();
-    let online = channels
-        .iter()
-        .find(|(_, s)| s.kind == ChannelKind::CanOnline && s.name.starts_with(&prefix))
-        .map(|(id, _)| id);
-    let mut periods: Vec<(rig_drivers::can::CanId, ChannelId, Option<f64>)> = channels
-        .iter()
-        .filter_map(|(id, s)| match s.kind {
-            ChannelKind::CanPeriod { id: can_id } if s.name.starts_with(&prefix) => {
-                Some((can_id, id, None))
-            }
-            _ => None,
-        })
-        .collect();
-    let clock = log.clock();
-    let mut last_frame = clock.now_s();
-    let mut is_online = false;
-    if let Some(id) = online
-        && tx
-            .send(Feed::Sample {
-                id,
-                value: Value::Bool(false),
-                t: last_frame,
-            })
-            .is_err()
-    {
-        return;
-    }
-    loop {
-        // Online: wait for a frame until the silence ends. Offline: say so again every
-        // `silence_s`, so expectations on `online` get fresh readings while it sleeps.
-        let deadline = if is_online {
-            last_frame + silence_s
-        } else {
-            clock.now_s() + silence_s
-        };
-        let received = tokio::select! {
-            biased;
-            r = link.port.recv() => Some(r),
-            () = clock.sleep_until_s(deadline) => None,
-        };
-        let frame: CanFrame = match received {
-            Some(Ok(f)) => f,
-            Some(Err(e)) => {
-                let _ = tx.send(Feed::Failed(failure(&link.name, e)));
-                return;
-            }
-            None => {
-                is_online = false;
-                if let Some(id) = online
-                    && tx
-                        .send(Feed::Sample {
-                            id,
-                            value: Value::Bool(false),
-                            t: clock.now_s(),
-                        })
-                        .is_err()
-                {
-                    return;
-                }
-                continue;
-            }
-        };
-        let t = clock.now_s();
-        last_frame = t;
-        if let Some((_, period_id, last)) = periods.iter_mut().find(|(id, _, _)| *id == frame.id())
-            && let Some(previous) = last.replace(t)
-            && tx
-                .send(Feed::Sample {
-                    id: *period_id,
-                    value: Value::Num(Quantity::new(t - previous, crate::quantity::Dim::Time)),
-                    t,
+    let mut sampler = CanSampler {
+        channels: LinkChannels::of(&channels, &link.name),
+        clock: log.clock(),
+        link,
+        log,
+        tx,
+    };
+    // Both ends are quiet ones: the executor has gone, or the link failed (and said so).
+    let _ended = sampler.run(silence_s).await;
+}
+
+/// The executor is gone (a send failed): the sampler has no one to feed.
+struct Ended;
+
+/// The channels one CAN link feeds.
+struct LinkChannels {
+    /// DBC signal name, channel and its type.
+    signals: Vec<(String, ChannelId, Type)>,
+    online: Option<ChannelId>,
+    /// Frame id, the channel of its period, and when it was last seen.
+    periods: Vec<(CanId, ChannelId, Option<f64>)>,
+}
+
+impl LinkChannels {
+    fn of(channels: &Channels, link: &str) -> LinkChannels {
+        let prefix = format!("{link}.");
+        let mine = || channels.iter().filter(|(_, s)| s.name.starts_with(&prefix));
+        LinkChannels {
+            signals: mine()
+                .filter_map(|(id, s)| match &s.kind {
+                    ChannelKind::CanSignal { signal } => Some((signal.clone(), id, s.ty)),
+                    _ => None,
                 })
-                .is_err()
-        {
-            return;
+                .collect(),
+            online: mine()
+                .find(|(_, s)| s.kind == ChannelKind::CanOnline)
+                .map(|(id, _)| id),
+            periods: mine()
+                .filter_map(|(id, s)| match s.kind {
+                    ChannelKind::CanPeriod { id: can_id } => Some((can_id, id, None)),
+                    _ => None,
+                })
+                .collect(),
         }
-        is_online = true;
-        log.emit_at(
+    }
+}
+
+struct CanSampler {
+    link: CanLink,
+    channels: LinkChannels,
+    clock: RunClock,
+    log: EventLog,
+    tx: UnboundedSender<Feed>,
+}
+
+impl CanSampler {
+    async fn run(&mut self, silence_s: f64) -> Result<(), Ended> {
+        let clock = self.clock;
+        let mut last_frame = clock.now_s();
+        let mut is_online = false;
+        self.online(false, last_frame)?;
+        loop {
+            // Online: wait for a frame until the silence ends. Offline: say so again every
+            // `silence_s`, so expectations on `online` get fresh readings while it sleeps.
+            let deadline = if is_online {
+                last_frame + silence_s
+            } else {
+                clock.now_s() + silence_s
+            };
+            let received = tokio::select! {
+                biased;
+                r = self.link.port.recv() => Some(r),
+                () = clock.sleep_until_s(deadline) => None,
+            };
+            match received {
+                Some(Ok(frame)) => {
+                    last_frame = clock.now_s();
+                    self.on_frame(&frame, last_frame)?;
+                    is_online = true;
+                }
+                Some(Err(e)) => {
+                    let _ = self
+                        .tx
+                        .send(Feed::Failed(InstrumentFailure::new(&self.link.name, e)));
+                    return Ok(());
+                }
+                None => {
+                    is_online = false;
+                    self.online(false, clock.now_s())?;
+                }
+            }
+        }
+    }
+
+    /// A frame at `t`: its period, the log, `online`, and the signals the DBC decodes.
+    fn on_frame(&mut self, frame: &CanFrame, t: f64) -> Result<(), Ended> {
+        if let Some((_, period_id, last)) = self
+            .channels
+            .periods
+            .iter_mut()
+            .find(|(id, _, _)| *id == frame.id())
+            && let Some(previous) = last.replace(t)
+        {
+            let period = Value::Num(Quantity::new(t - previous, Dim::Time));
+            let id = *period_id;
+            self.send(id, period, t)?;
+        }
+        self.log.emit_at(
             t,
             EventKind::CanFrame {
-                instrument: link.name.clone(),
+                instrument: self.link.name.clone(),
                 id: frame.id().to_string(),
                 data: frame.data_hex(),
             },
         );
-        if let Some(id) = online
-            && tx
-                .send(Feed::Sample {
-                    id,
-                    value: Value::Bool(true),
-                    t,
-                })
-                .is_err()
-        {
-            return;
-        }
+        self.online(true, t)?;
         // Frames the DBC does not describe are logged above and otherwise ignored.
-        let Ok(decoded) = link.db.decode(&frame) else {
-            continue;
+        let Ok(decoded) = self.link.db.decode(frame) else {
+            return Ok(());
         };
         for signal in decoded.signals {
-            let Some((_, id, ty)) = ids.iter().find(|(n, _, _)| *n == signal.name) else {
+            let Some((_, id, ty)) = self
+                .channels
+                .signals
+                .iter()
+                .find(|(n, _, _)| *n == signal.name)
+            else {
                 continue;
             };
             let value = match ty {
-                crate::expr::Type::Bool => Value::Bool(signal.value != 0.0),
-                crate::expr::Type::Num(dim) => Value::Num(Quantity::new(signal.value, *dim)),
+                Type::Bool => Value::Bool(signal.value != 0.0),
+                Type::Num(dim) => Value::Num(Quantity::new(signal.value, *dim)),
             };
-            if tx.send(Feed::Sample { id: *id, value, t }).is_err() {
-                return;
-            }
+            self.send(*id, value, t)?;
         }
+        Ok(())
+    }
+
+    fn online(&self, online: bool, t: f64) -> Result<(), Ended> {
+        match self.channels.online {
+            Some(id) => self.send(id, Value::Bool(online), t),
+            None => Ok(()),
+        }
+    }
+
+    fn send(&self, id: ChannelId, value: Value, t: f64) -> Result<(), Ended> {
+        self.tx
+            .send(Feed::Sample { id, value, t })
+            .map_err(|_closed| Ended)
     }
 }

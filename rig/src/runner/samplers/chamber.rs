@@ -28,11 +28,11 @@ pub async fn chamber(
             let pv = c
                 .process_value()
                 .await
-                .map_err(|e| Stop::Failed(e.to_string()))?;
+                .map_err(|e| Stop::Failed(e.into()))?;
             let sp = c
                 .read_set_point()
                 .await
-                .map_err(|e| Stop::Failed(e.to_string()))?;
+                .map_err(|e| Stop::Failed(e.into()))?;
             let temperature = |v: f64| Value::Num(Quantity::new(v, Dim::Temperature));
             Ok(vec![(pv_id, temperature(pv)), (sp_id, temperature(sp))])
         }

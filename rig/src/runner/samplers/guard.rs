@@ -1,5 +1,7 @@
 //! The envelope as the source's sampler checks it on every reading.
 
+use crate::runner::envelope::Violation;
+
 /// Measurement noise a reading may show beyond a limit before it counts as a
 /// violation: 1 % of the limit, at least 0.1 V or 0.5 A.
 fn beyond(value: f64, limit: f64, floor: f64) -> bool {
@@ -32,13 +34,11 @@ impl SourceGuard {
     }
 
     /// What was violated, if anything. Current is positive into the pack.
-    pub fn check(&self, volts: f64, amps: f64) -> Option<String> {
+    pub fn check(&self, volts: f64, amps: f64) -> Option<Violation> {
         if let Some(max) = self.max_voltage
             && beyond(volts, max, 0.1)
         {
-            return Some(format!(
-                "pack voltage {volts:.3} V above the envelope's maximum {max} V"
-            ));
+            return Some(Violation::PackVoltageHigh { volts, max });
         }
         // Dead terminals are not an over-discharge: with the pack's MOSFETs open (rapid
         // shutdown, a protection) a load, which applies no voltage, reads about 0 V
@@ -48,24 +48,17 @@ impl SourceGuard {
             && !dead_terminals
             && beyond(-volts, -min, 0.1)
         {
-            return Some(format!(
-                "pack voltage {volts:.3} V below the envelope's minimum {min} V"
-            ));
+            return Some(Violation::PackVoltageLow { volts, min });
         }
         if let Some(max) = self.max_charge_a
             && beyond(amps, max, 0.5)
         {
-            return Some(format!(
-                "charge current {amps:.2} A above the envelope's maximum {max} A"
-            ));
+            return Some(Violation::ChargeCurrent { amps, max });
         }
         if let Some(max) = self.max_discharge_a
             && beyond(-amps, max, 0.5)
         {
-            return Some(format!(
-                "discharge current {:.2} A above the envelope's maximum {max} A",
-                -amps
-            ));
+            return Some(Violation::DischargeCurrent { amps: -amps, max });
         }
         None
     }
@@ -92,9 +85,37 @@ mod tests {
 
     #[test]
     fn a_low_pack_is_an_under_voltage_with_or_without_current() {
-        assert!(guard().check(40.0, 0.0).unwrap().contains("below"));
-        assert!(guard().check(0.5, -20.0).unwrap().contains("below"));
-        assert!(guard().check(44.0, -5.0).unwrap().contains("below"));
+        let low = |volts| Some(Violation::PackVoltageLow { volts, min: 44.8 });
+        assert_eq!(guard().check(40.0, 0.0), low(40.0));
+        assert_eq!(guard().check(0.5, -20.0), low(0.5));
+        assert_eq!(guard().check(44.0, -5.0), low(44.0));
         assert_eq!(guard().check(50.0, -5.0), None);
+    }
+
+    #[test]
+    fn currents_beyond_the_noise_margin_are_violations() {
+        // 1 % of 100 A: 101 A is noise, 101.5 A is not.
+        assert_eq!(guard().check(50.0, 101.0), None);
+        assert_eq!(
+            guard().check(50.0, 101.5),
+            Some(Violation::ChargeCurrent {
+                amps: 101.5,
+                max: 100.0
+            })
+        );
+        assert_eq!(
+            guard().check(50.0, -101.5),
+            Some(Violation::DischargeCurrent {
+                amps: 101.5,
+                max: 100.0
+            })
+        );
+        assert_eq!(
+            guard().check(58.3, 0.0),
+            Some(Violation::PackVoltageHigh {
+                volts: 58.3,
+                max: 57.6
+            })
+        );
     }
 }

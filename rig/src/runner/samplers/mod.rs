@@ -7,12 +7,13 @@ mod chamber;
 mod guard;
 mod rs485;
 mod source;
+mod start;
 
 use std::future::Future;
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::instruments::{InstrumentFailure, failure};
+use super::failure::{Cause, InstrumentFailure};
 use crate::clock::RunClock;
 use crate::expr::{ChannelId, Value};
 
@@ -22,6 +23,7 @@ pub use chamber::chamber;
 pub use guard::SourceGuard;
 pub use rs485::{Rs485Command, Rs485Request, rs485};
 pub use source::source;
+pub use start::start;
 
 /// What samplers send to the executor.
 #[derive(Debug)]
@@ -38,8 +40,9 @@ pub enum Feed {
 
 /// How one reading of a polled instrument ended badly.
 pub(super) enum Stop {
-    Failed(String),
-    Violation(String),
+    Failed(Cause),
+    /// An envelope violation ([`Cause::Envelope`]).
+    Violation(Cause),
 }
 
 /// Read an instrument every `period_s` until the run ends. Each reading yields values
@@ -69,12 +72,12 @@ pub(super) async fn poll<F, Fut>(
                     }
                 }
             }
-            Err(Stop::Failed(message)) => {
-                let _ = tx.send(Feed::Failed(failure(name, message)));
+            Err(Stop::Failed(cause)) => {
+                let _ = tx.send(Feed::Failed(InstrumentFailure::new(name, cause)));
                 return;
             }
-            Err(Stop::Violation(message)) => {
-                let _ = tx.send(Feed::Violation(failure(name, message)));
+            Err(Stop::Violation(cause)) => {
+                let _ = tx.send(Feed::Violation(InstrumentFailure::new(name, cause)));
                 return;
             }
         }

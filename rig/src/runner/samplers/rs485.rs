@@ -9,7 +9,8 @@ use super::Feed;
 use crate::bench::{ChannelKind, Channels, Rs485Field};
 use crate::expr::{ChannelId, Value};
 use crate::quantity::{Dim, Quantity};
-use crate::runner::instruments::{Rs485Link, failure};
+use crate::runner::failure::InstrumentFailure;
+use crate::runner::instruments::Rs485Link;
 use crate::runner::log::EventLog;
 
 /// What a plan asks the pack over RS485, between two polls.
@@ -19,8 +20,16 @@ pub enum Rs485Command {
     TurnOff,
 }
 
+impl std::fmt::Display for Rs485Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Rs485Command::TurnOff => "0x95 turn off module",
+        })
+    }
+}
+
 /// A command and where its outcome goes.
-pub type Rs485Request = (Rs485Command, oneshot::Sender<Result<(), String>>);
+pub type Rs485Request = (Rs485Command, oneshot::Sender<Result<(), PylonError>>);
 
 /// One pack on the link: the address it answers at and the channels its answers feed.
 #[derive(Debug, PartialEq)]
@@ -106,7 +115,7 @@ pub async fn rs485(
                     values.extend(pack.online.map(|id| (id, Value::Bool(false))));
                 }
                 Err(e) => {
-                    let _ = tx.send(Feed::Failed(failure(&link.name, e)));
+                    let _ = tx.send(Feed::Failed(InstrumentFailure::new(&link.name, e)));
                     return;
                 }
             }
@@ -139,12 +148,12 @@ pub async fn rs485(
 async fn serve(
     link: &mut Rs485Link,
     command: Rs485Command,
-    reply: oneshot::Sender<Result<(), String>>,
+    reply: oneshot::Sender<Result<(), PylonError>>,
 ) {
     let result = match command {
         Rs485Command::TurnOff => link.client.turn_off(link.address).await,
     };
-    let _ = reply.send(result.map_err(|e| e.to_string()));
+    let _ = reply.send(result);
 }
 
 struct Reading {
@@ -337,7 +346,13 @@ mod tests {
             sampler.abort();
             let _ = std::fs::remove_dir_all(&dir);
             assert!(
-                matches!(reply, Ok(Ok(Err(_)))),
+                matches!(
+                    &reply,
+                    Ok(Ok(Err(PylonError {
+                        kind: rig_drivers::rs485::pylontech::PylonErrorKind::Timeout { .. },
+                        ..
+                    })))
+                ),
                 "the command was answered (by a timeout on this silent line): {reply:?}"
             );
             assert_eq!(

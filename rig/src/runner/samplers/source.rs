@@ -6,6 +6,7 @@ use super::{Feed, SourceGuard, Stop, channel_of, poll};
 use crate::bench::{ChannelKind, Channels};
 use crate::expr::Value;
 use crate::quantity::{Dim, Quantity};
+use crate::runner::failure::{Cause, OutputAfter};
 use crate::runner::instruments::SharedSource;
 use crate::runner::log::EventLog;
 
@@ -35,15 +36,14 @@ pub async fn source(
                 ))
             }
             .await
-            .map_err(|e| Stop::Failed(e.to_string()))?;
+            .map_err(|e| Stop::Failed(Cause::Role(e)))?;
             if let Some(violation) = guard.check(v, i) {
                 // Off first, while the lock is held: nothing else gets a command in.
-                return Err(Stop::Violation(match s.set_output(false).await {
-                    Ok(()) => format!("envelope violation: {violation}; output switched off"),
-                    Err(e) => format!(
-                        "envelope violation: {violation}; switching the output off failed: {e}"
-                    ),
-                }));
+                let output = match s.set_output(false).await {
+                    Ok(()) => OutputAfter::SwitchedOff,
+                    Err(e) => OutputAfter::SwitchOffFailed(e),
+                };
+                return Err(Stop::Violation(Cause::Envelope { violation, output }));
             }
             Ok(vec![
                 (v_id, Value::Num(Quantity::new(v, Dim::Voltage))),

@@ -1,0 +1,293 @@
+//! One expectation of a step as a small state machine: it starts pending, and readings,
+//! the close of its window or the silence of the link it reads decide it.
+//!
+//! ```text
+//!             reading: true              window closes
+//!  within:  Pending ─────────────▶ Passed    Pending ─────────▶ Failed (never true)
+//!
+//!             reading: false/no data     window closes, judged     not judged
+//!  for:     Pending ─────────────▶ Failed    Pending ─────▶ Passed    ─────▶ Failed (unjudged)
+//! ```
+//!
+//! A decided expectation stays decided. The states know nothing of channels or the
+//! clock: the executor judges the condition on fresh readings ([`Judgement::of`]) and
+//! tells the state when and where in the window that happened.
+
+use rig_reports::Verdict;
+
+use crate::expr::Value;
+use crate::plan::{Expectation, Window};
+use crate::runner::failure::Medium;
+use crate::runner::store::Store;
+
+/// What an expectation's condition says on readings taken inside its window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Judgement {
+    True,
+    False,
+    /// A channel the condition needs has no value (a link fell silent).
+    NoData,
+}
+
+impl Judgement {
+    /// The condition of `e` on the latest readings, but only once every channel it reads
+    /// has a reading that arrived after the window opened (arrival number above
+    /// `opened_at`): a reading from before the step's actions says nothing about their
+    /// effect. `None` until then.
+    pub fn of(e: &Expectation, store: &Store, opened_at: u64) -> Option<Judgement> {
+        let fresh = e
+            .predicate
+            .channels()
+            .iter()
+            .all(|(id, _)| store.get(*id).is_some_and(|r| r.order > opened_at));
+        if !fresh {
+            return None;
+        }
+        Some(match e.predicate.eval(&|id| store.value(id)) {
+            Some(Value::Bool(true)) => Judgement::True,
+            None => Judgement::NoData,
+            Some(_) => Judgement::False,
+        })
+    }
+}
+
+/// Why an expectation failed. `observed` is what its channels read at that moment;
+/// `messages` renders the whole text.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Failure {
+    /// A `for` condition was false, or had no data, at `at`, inside its window.
+    Broken {
+        at: f64,
+        no_data: bool,
+        observed: String,
+    },
+    /// A `within` condition was never true before its window closed.
+    NeverTrue { observed: String },
+    /// A `for` window closed without one reading of every channel inside it.
+    Unjudged { observed: String },
+    /// The link a `for` condition reads fell silent at `at`, taking its values along.
+    FellSilent {
+        medium: Medium,
+        link: String,
+        at: f64,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExpectationState {
+    /// Not decided. `judged` once the condition was evaluated on readings taken inside
+    /// the window (a `for` window with no such reading cannot pass).
+    Pending {
+        judged: bool,
+    },
+    /// `reaction_s`: how long into the window a `within` condition became true.
+    Passed {
+        reaction_s: Option<f64>,
+    },
+    Failed(Failure),
+}
+
+impl ExpectationState {
+    /// The state of every expectation when its window opens.
+    pub const OPEN: ExpectationState = ExpectationState::Pending { judged: false };
+
+    pub fn is_pending(&self) -> bool {
+        matches!(self, ExpectationState::Pending { .. })
+    }
+
+    pub fn has_failed(&self) -> bool {
+        matches!(self, ExpectationState::Failed(_))
+    }
+
+    /// The condition was judged at `at`, `elapsed_s` into the window. `observed` is
+    /// asked only when the expectation fails.
+    pub fn on_reading(
+        &mut self,
+        window: Window,
+        judgement: Judgement,
+        at: f64,
+        elapsed_s: f64,
+        observed: impl FnOnce() -> String,
+    ) {
+        if !self.is_pending() {
+            return;
+        }
+        *self = match (window, judgement) {
+            (Window::Within(_), Judgement::True) => ExpectationState::Passed {
+                reaction_s: Some(elapsed_s),
+            },
+            (Window::Within(_), _) | (Window::For(_), Judgement::True) => {
+                ExpectationState::Pending { judged: true }
+            }
+            (Window::For(_), Judgement::False | Judgement::NoData) => {
+                ExpectationState::Failed(Failure::Broken {
+                    at,
+                    no_data: judgement == Judgement::NoData,
+                    observed: observed(),
+                })
+            }
+        };
+    }
+
+    /// The window closed with the expectation still pending.
+    pub fn at_deadline(&mut self, window: Window, observed: impl FnOnce() -> String) {
+        let ExpectationState::Pending { judged } = *self else {
+            return;
+        };
+        *self = match window {
+            Window::For(_) if judged => ExpectationState::Passed { reaction_s: None },
+            Window::For(_) => ExpectationState::Failed(Failure::Unjudged {
+                observed: observed(),
+            }),
+            Window::Within(_) => ExpectationState::Failed(Failure::NeverTrue {
+                observed: observed(),
+            }),
+        };
+    }
+
+    /// The link whose signals the condition reads fell silent at `at`: a `for`
+    /// condition cannot hold on values that are gone. A `within` condition may still
+    /// become true once the link is back.
+    pub fn on_silence(&mut self, window: Window, medium: Medium, link: &str, at: f64) {
+        if let (Window::For(_), true) = (window, self.is_pending()) {
+            *self = ExpectationState::Failed(Failure::FellSilent {
+                medium,
+                link: link.to_string(),
+                at,
+            });
+        }
+    }
+
+    /// The verdict and the reaction time. Still pending at the end of a step: not
+    /// decided because another expectation of the step failed first.
+    pub fn verdict(&self) -> (Verdict, Option<f64>) {
+        match self {
+            ExpectationState::Passed { reaction_s } => (Verdict::Pass, *reaction_s),
+            ExpectationState::Failed(_) => (Verdict::Fail, None),
+            ExpectationState::Pending { .. } => (Verdict::Skipped, None),
+        }
+    }
+
+    pub fn failure(&self) -> Option<&Failure> {
+        match self {
+            ExpectationState::Failed(f) => Some(f),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WITHIN: Window = Window::Within(5.0);
+    const FOR: Window = Window::For(5.0);
+
+    fn seen() -> String {
+        "bms.soc = 50 % (since t=0 s)".into()
+    }
+
+    fn never_asked() -> String {
+        panic!("observed is asked for only on a failure")
+    }
+
+    #[test]
+    fn within_passes_at_the_first_true_reading_with_its_reaction_time() {
+        let mut s = ExpectationState::OPEN;
+        s.on_reading(WITHIN, Judgement::False, 11.0, 1.0, never_asked);
+        assert_eq!(s, ExpectationState::Pending { judged: true });
+        s.on_reading(WITHIN, Judgement::NoData, 12.0, 2.0, never_asked);
+        assert_eq!(s, ExpectationState::Pending { judged: true });
+        s.on_reading(WITHIN, Judgement::True, 13.5, 3.5, never_asked);
+        assert_eq!(s.verdict(), (Verdict::Pass, Some(3.5)));
+        // Decided: a later false reading changes nothing.
+        s.on_reading(WITHIN, Judgement::False, 14.0, 4.0, never_asked);
+        assert_eq!(s.verdict(), (Verdict::Pass, Some(3.5)));
+    }
+
+    #[test]
+    fn within_that_never_became_true_fails_when_its_window_closes() {
+        let mut s = ExpectationState::OPEN;
+        s.on_reading(WITHIN, Judgement::False, 11.0, 1.0, never_asked);
+        s.at_deadline(WITHIN, seen);
+        assert_eq!(
+            s,
+            ExpectationState::Failed(Failure::NeverTrue { observed: seen() })
+        );
+        assert_eq!(s.verdict(), (Verdict::Fail, None));
+    }
+
+    #[test]
+    fn for_fails_on_a_false_reading_in_its_window() {
+        let mut s = ExpectationState::OPEN;
+        s.on_reading(FOR, Judgement::True, 10.0, 0.0, never_asked);
+        assert_eq!(s, ExpectationState::Pending { judged: true });
+        s.on_reading(FOR, Judgement::False, 12.0, 2.0, seen);
+        assert_eq!(
+            s,
+            ExpectationState::Failed(Failure::Broken {
+                at: 12.0,
+                no_data: false,
+                observed: seen()
+            })
+        );
+        // The window's close cannot turn a failure into a pass.
+        s.at_deadline(FOR, never_asked);
+        assert!(s.has_failed());
+    }
+
+    #[test]
+    fn for_fails_on_a_reading_without_data() {
+        let mut s = ExpectationState::OPEN;
+        s.on_reading(FOR, Judgement::NoData, 12.0, 2.0, seen);
+        assert!(matches!(
+            s.failure(),
+            Some(Failure::Broken { no_data: true, .. })
+        ));
+    }
+
+    #[test]
+    fn for_passes_when_its_window_closes_after_true_readings() {
+        let mut s = ExpectationState::OPEN;
+        s.on_reading(FOR, Judgement::True, 10.0, 0.0, never_asked);
+        s.on_reading(FOR, Judgement::True, 14.0, 4.0, never_asked);
+        s.at_deadline(FOR, never_asked);
+        assert_eq!(s.verdict(), (Verdict::Pass, None));
+    }
+
+    #[test]
+    fn for_without_a_judged_reading_in_its_window_fails_as_unjudged() {
+        let mut s = ExpectationState::OPEN;
+        s.at_deadline(FOR, seen);
+        assert_eq!(
+            s,
+            ExpectationState::Failed(Failure::Unjudged { observed: seen() })
+        );
+    }
+
+    #[test]
+    fn silence_fails_a_pending_for_but_not_a_within() {
+        let mut for_ = ExpectationState::OPEN;
+        for_.on_silence(FOR, Medium::Can, "bms", 20.0);
+        assert_eq!(
+            for_.failure(),
+            Some(&Failure::FellSilent {
+                medium: Medium::Can,
+                link: "bms".into(),
+                at: 20.0
+            })
+        );
+        let mut within = ExpectationState::OPEN;
+        within.on_silence(WITHIN, Medium::Can, "bms", 20.0);
+        assert_eq!(within, ExpectationState::OPEN);
+        let mut passed = ExpectationState::Passed { reaction_s: None };
+        passed.on_silence(FOR, Medium::Can, "bms", 20.0);
+        assert_eq!(passed.verdict(), (Verdict::Pass, None));
+    }
+
+    #[test]
+    fn an_undecided_expectation_is_skipped() {
+        assert_eq!(ExpectationState::OPEN.verdict(), (Verdict::Skipped, None));
+        assert_eq!(ExpectationState::OPEN.failure(), None);
+    }
+}

@@ -1,0 +1,159 @@
+//! The executor's side of the samplers' feed: readings go into the store and the log,
+//! an instrument's failure ends the run, and the BMS's temperature is held to the
+//! envelope. The executor waits on the feed only up to a deadline of the run clock.
+
+use rig_reports::{EventKind, SampleValue};
+
+use super::Executor;
+use crate::bench::ChannelKind;
+use crate::expr::{ChannelId, Value};
+use crate::quantity::Dim;
+use crate::runner::envelope;
+use crate::runner::failure::{Cause, InstrumentFailure, OutputAfter};
+use crate::runner::samplers::Feed;
+
+/// How long the runner waits for a first value of every channel the plan reads.
+const WARM_UP_S: f64 = 10.0;
+
+/// How many times a deadline yields to producers waking at the same instant.
+const SAME_INSTANT_YIELDS: usize = 8;
+
+/// The channel and time of a reading the executor took from the feed; `None` when the
+/// clock reached the deadline first.
+type Taken = Option<(ChannelId, f64)>;
+
+fn sample_value(v: Value) -> (SampleValue, String) {
+    match v {
+        Value::Bool(b) => (SampleValue::Bool(b), String::new()),
+        Value::Num(q) => (SampleValue::Number(q.value), q.dim.base_unit().to_string()),
+    }
+}
+
+impl Executor<'_> {
+    /// Record a feed item; `Err` when an instrument failed.
+    fn take(&mut self, feed: Feed) -> Result<Taken, InstrumentFailure> {
+        match feed {
+            Feed::Sample { id, value, t } => {
+                self.supervise(id, value)?;
+                if self.store.update(id, value, t) {
+                    let (value, unit) = sample_value(value);
+                    self.log.emit_at(
+                        t,
+                        EventKind::Sample {
+                            channel: self.channels.get(id).name.clone(),
+                            value,
+                            unit,
+                        },
+                    );
+                }
+                Ok(Some((id, t)))
+            }
+            Feed::Failed(f) | Feed::Violation(f) => Err(f),
+        }
+    }
+
+    /// The pack temperature the BMS reports must stay inside the envelope.
+    fn supervise(&self, id: ChannelId, value: Value) -> Result<(), InstrumentFailure> {
+        let spec = self.channels.get(id);
+        let (ChannelKind::CanSignal { .. }, Value::Num(q)) = (&spec.kind, value) else {
+            return Ok(());
+        };
+        if q.dim != Dim::Temperature {
+            return Ok(());
+        }
+        match envelope::temperature(&spec.name, q, &self.plan.envelope) {
+            Some(violation) => Err(InstrumentFailure::new(
+                spec.name.split('.').next().unwrap_or("bms"),
+                Cause::Envelope {
+                    violation,
+                    output: OutputAfter::Untouched,
+                },
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// The next feed item, or `None` once the run clock reaches `deadline_s`.
+    pub(super) async fn next(&mut self, deadline_s: f64) -> Result<Taken, InstrumentFailure> {
+        let clock = self.clock;
+        tokio::select! {
+            biased;
+            feed = self.feed.recv() => match feed {
+                Some(f) => self.take(f),
+                None => Err(InstrumentFailure::new("rig", Cause::SamplersStopped)),
+            },
+            () = clock.sleep_until_s(deadline_s) => Ok(None),
+        }
+    }
+
+    /// A reading that producers waking at this same instant send, if any.
+    pub(super) async fn same_instant(&mut self) -> Result<Taken, InstrumentFailure> {
+        for _ in 0..SAME_INSTANT_YIELDS {
+            if let Ok(f) = self.feed.try_recv() {
+                return self.take(f);
+            }
+            tokio::task::yield_now().await;
+        }
+        Ok(None)
+    }
+
+    /// Take every reading already waiting, without advancing time.
+    pub(super) fn drain(&mut self) -> Result<(), InstrumentFailure> {
+        while let Ok(f) = self.feed.try_recv() {
+            self.take(f)?;
+        }
+        Ok(())
+    }
+
+    /// Keep the store current while waiting `seconds` (a relay pulse).
+    pub(super) async fn pass_time(&mut self, seconds: f64) -> Result<(), InstrumentFailure> {
+        let until = self.clock.now_s() + seconds;
+        while self.next(until).await?.is_some() {}
+        Ok(())
+    }
+
+    /// Wait for a first value of every channel the plan reads, for at most `WARM_UP_S`.
+    pub(super) async fn warm_up(&mut self) -> Result<(), InstrumentFailure> {
+        let needed = self.plan.channels_read();
+        let until = self.clock.now_s() + WARM_UP_S;
+        loop {
+            let missing: Vec<&str> = needed
+                .iter()
+                .filter(|(id, _)| self.store.get(*id).is_none() && !self.silent_as_expected(*id))
+                .map(|(_, n)| n.as_str())
+                .collect();
+            if missing.is_empty() {
+                // Whatever else is already queued (a violation behind the last reading)
+                // must be seen before step 1 touches anything.
+                self.drain()?;
+                return Ok(());
+            }
+            if self.next(until).await?.is_none() {
+                let instrument = missing[0].split('.').next().unwrap_or("rig");
+                let cause = Cause::NoFirstReading {
+                    channels: missing.iter().map(|n| n.to_string()).collect(),
+                    within_s: WARM_UP_S,
+                };
+                return Err(InstrumentFailure::new(instrument, cause));
+            }
+        }
+    }
+
+    /// An RS485 value of a pack that did not answer, in a plan that reads that pack's
+    /// `online`: the plan expects the pack may be silent (a slave that does not answer
+    /// is then the DUT's behaviour, for the expectations to judge), so the warm-up does
+    /// not wait for a value that cannot come.
+    fn silent_as_expected(&self, id: ChannelId) -> bool {
+        let spec = self.channels.get(id);
+        let ChannelKind::Rs485 { pack, .. } = spec.kind else {
+            return false;
+        };
+        let link = spec.name.split('.').next().unwrap_or_default();
+        let online = format!("{}.online", crate::bench::rs485_prefix(link, pack));
+        let Some((online, _)) = self.channels.find(&online) else {
+            return false;
+        };
+        self.store.value(online) == Some(Value::Bool(false))
+            && self.plan.channels_read().iter().any(|(c, _)| *c == online)
+    }
+}

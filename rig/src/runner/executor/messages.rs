@@ -1,0 +1,182 @@
+//! The texts of failed expectations, as the log and the terminal show them: which
+//! expectation of which plan line, what it expected over which window, and what the
+//! channels read when it failed.
+
+use super::expectation::Failure;
+use super::window::StepWindows;
+use crate::plan::{Expectation, Window};
+use crate::quantity::{format_duration, trim_float};
+use crate::runner::store::Store;
+
+/// A time of the run, to the millisecond: `t=12.5 s`.
+pub fn fmt_t(t: f64) -> String {
+    format!("t={} s", trim_float((t * 1000.0).round() / 1000.0))
+}
+
+/// The window as a plan writes it: `within 5 s`, `for 1 min`.
+pub fn window_text(w: Window) -> String {
+    match w {
+        Window::Within(s) => format!("within {}", format_duration(s)),
+        Window::For(s) => format!("for {}", format_duration(s)),
+    }
+}
+
+/// The channels of an expectation with their current values.
+pub fn observed(e: &Expectation, store: &Store) -> String {
+    e.predicate
+        .channels()
+        .iter()
+        .map(|(id, name)| match store.get(*id) {
+            Some(r) => format!("{name} = {} (since {})", r.value, fmt_t(r.since)),
+            None => format!("{name} has no reading"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The message of `e` that failed as `failure` says, in the step's `windows`.
+pub fn failure(e: &Expectation, windows: &StepWindows, failure: &Failure) -> String {
+    let head = format!("expectation \"{}\" failed ({})", e.name, e.location);
+    let w = e.window.seconds();
+    let span = || {
+        format!(
+            "from {} to {}",
+            fmt_t(windows.opened_s()),
+            fmt_t(windows.closes_s(e.window))
+        )
+    };
+    match failure {
+        Failure::Broken {
+            at,
+            no_data,
+            observed,
+        } => format!(
+            "{head}\n  expected: {} for {}, {}\n  observed: {} at {} ({} into the window): {observed}",
+            e.text,
+            format_duration(w),
+            span(),
+            if *no_data { "no data" } else { "false" },
+            fmt_t(*at),
+            format_duration((windows.elapsed_s(*at) * 1000.0).round() / 1000.0),
+        ),
+        Failure::NeverTrue { observed } => format!(
+            "{head}\n  expected: {} within {}, {}\n  observed: never true in the window; at its end {observed}",
+            e.text,
+            format_duration(w),
+            span(),
+        ),
+        Failure::Unjudged { observed } => format!(
+            "{head}\n  expected: {} for {}, {}\n  observed: no reading of every channel inside the window; last: {observed}",
+            e.text,
+            format_duration(w),
+            span(),
+        ),
+        Failure::FellSilent { medium, link, at } => format!(
+            "{head}\n  expected: {} for {}\n  observed: the BMS fell silent on {medium} at {} ({link}.online turned false), so its signals have no value",
+            e.text,
+            format_duration(w),
+            fmt_t(*at),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::{Bench, Channels};
+    use crate::expr::ChannelId;
+    use crate::runner::executor::expectation::Judgement;
+    use crate::runner::executor::testing::{percent, soc_above_90};
+    use crate::runner::failure::Medium;
+
+    /// `bms.soc` of the built-in virtual bench, and a store for its channels.
+    fn soc() -> (ChannelId, Store) {
+        let channels = Channels::of(&Bench::builtin_sim(), 1);
+        let (id, _) = channels
+            .find("bms.soc")
+            .expect("the virtual bench has bms.soc");
+        (id, Store::new(&channels))
+    }
+
+    #[test]
+    fn a_broken_for_says_when_and_what_was_read() {
+        let (id, mut store) = soc();
+        store.update(id, percent(80.0), 101.25);
+        let e = soc_above_90(id, Window::For(60.0));
+        let windows = StepWindows::open(100.0, 0.0);
+        let f = Failure::Broken {
+            at: 102.5,
+            no_data: false,
+            observed: observed(&e, &store),
+        };
+        assert_eq!(
+            failure(&e, &windows, &f),
+            "expectation \"full\" failed (plan.yaml:12:7)\n  expected: bms.soc > 90 % for 60 s, from t=100 s to t=160 s\n  observed: false at t=102.5 s (2.5 s into the window): bms.soc = 80 % (since t=101.25 s)"
+        );
+    }
+
+    #[test]
+    fn a_within_never_true_gives_the_values_at_the_windows_end() {
+        let (id, mut store) = soc();
+        store.update(id, percent(85.0), 3.0);
+        let e = soc_above_90(id, Window::Within(5.0));
+        let windows = StepWindows::open(1.0, 0.0);
+        let f = Failure::NeverTrue {
+            observed: observed(&e, &store),
+        };
+        assert_eq!(
+            failure(&e, &windows, &f),
+            "expectation \"full\" failed (plan.yaml:12:7)\n  expected: bms.soc > 90 % within 5 s, from t=1 s to t=6 s\n  observed: never true in the window; at its end bms.soc = 85 % (since t=3 s)"
+        );
+    }
+
+    #[test]
+    fn an_unjudged_for_names_the_channel_without_reading() {
+        let (id, store) = soc();
+        let e = soc_above_90(id, Window::For(10.0));
+        let windows = StepWindows::open(0.0, 0.0);
+        let f = Failure::Unjudged {
+            observed: observed(&e, &store),
+        };
+        assert_eq!(
+            failure(&e, &windows, &f),
+            "expectation \"full\" failed (plan.yaml:12:7)\n  expected: bms.soc > 90 % for 10 s, from t=0 s to t=10 s\n  observed: no reading of every channel inside the window; last: bms.soc has no reading"
+        );
+    }
+
+    #[test]
+    fn a_silent_link_is_named_with_its_medium() {
+        let (id, _) = soc();
+        let e = soc_above_90(id, Window::For(600.0));
+        let f = Failure::FellSilent {
+            medium: Medium::Can,
+            link: "bms".into(),
+            at: 42.0004,
+        };
+        assert_eq!(
+            failure(&e, &StepWindows::open(0.0, 0.0), &f),
+            "expectation \"full\" failed (plan.yaml:12:7)\n  expected: bms.soc > 90 % for 10 min\n  observed: the BMS fell silent on CAN at t=42 s (bms.online turned false), so its signals have no value"
+        );
+    }
+
+    #[test]
+    fn windows_read_as_plans_write_them() {
+        assert_eq!(window_text(Window::Within(1.5)), "within 1.5 s");
+        assert_eq!(window_text(Window::For(3600.0)), "for 1 h");
+        assert_eq!(fmt_t(1.23456), "t=1.235 s");
+    }
+
+    /// Only readings that arrived after the window opened judge it.
+    #[test]
+    fn a_reading_from_before_the_window_does_not_judge_it() {
+        let (id, mut store) = soc();
+        let e = soc_above_90(id, Window::For(10.0));
+        store.update(id, percent(95.0), 1.0);
+        let opened_at = store.arrivals();
+        assert_eq!(Judgement::of(&e, &store, opened_at), None);
+        store.update(id, percent(95.0), 2.0);
+        assert_eq!(Judgement::of(&e, &store, opened_at), Some(Judgement::True));
+        store.update(id, percent(85.0), 3.0);
+        assert_eq!(Judgement::of(&e, &store, opened_at), Some(Judgement::False));
+    }
+}

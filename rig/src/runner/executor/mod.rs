@@ -1,0 +1,22 @@
+//! The step executor: applies each step's actions, then watches its expectations over
+//! the samples as they arrive, in time order. It stops at the first failed expectation
+//! (the safe choice for a battery: a plan that has seen the pack misbehave does not go
+//! on driving it).
+//!
+//! The main type is [`Executor`]; its step loop is in `step.rs`. Each expectation is an
+//! [`expectation::ExpectationState`] that readings, the close of its window
+//! ([`window::StepWindows`]) and the silence of a link (`silence.rs`) decide; the texts
+//! of failures are in `messages.rs`, the actions in `actions.rs`, and the reading of
+//! the samplers' feed in `feed.rs`.
+
+mod actions;
+mod expectation;
+mod feed;
+mod messages;
+mod silence;
+mod step;
+#[cfg(test)]
+mod testing;
+mod window;
+
+pub use step::{Executor, Outcome};

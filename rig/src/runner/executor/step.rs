@@ -1,0 +1,245 @@
+//! The executor and its step loop: apply a step's actions, then watch its expectations
+//! over the readings as they arrive, in time order, until each is decided and the
+//! step's wait is over.
+
+use rig_reports::{EventKind, Verdict};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use super::expectation::{ExpectationState, Judgement};
+use super::messages;
+use super::window::StepWindows;
+use crate::bench::{Bench, Channels};
+use crate::clock::RunClock;
+use crate::expr::ChannelId;
+use crate::plan::{Expectation, Plan, Step};
+use crate::runner::failure::{Cause, InstrumentFailure};
+use crate::runner::instruments::Instruments;
+use crate::runner::log::EventLog;
+use crate::runner::samplers::Feed;
+use crate::runner::store::Store;
+
+/// How a plan's execution ended.
+#[derive(Debug)]
+pub enum Outcome {
+    Pass,
+    /// An expectation failed: the DUT misbehaved. The message says what was expected,
+    /// what was observed, and which plan line asked.
+    Fail(String),
+    /// The rig or an instrument failed.
+    Error(InstrumentFailure),
+}
+
+pub struct Executor<'a> {
+    pub plan: &'a Plan,
+    pub bench: &'a Bench,
+    pub channels: &'a Channels,
+    pub instruments: &'a Instruments,
+    pub log: EventLog,
+    pub feed: UnboundedReceiver<Feed>,
+    pub store: Store,
+    pub clock: RunClock,
+    /// Test hook, see [`crate::runner::Prepared::inject_panic_at_step`].
+    pub panic_at_step: Option<usize>,
+    /// The inverter keep-alive while a plan has it on; dropping it stops it.
+    pub keepalive: Option<rig_drivers::can::KeepAlive>,
+}
+
+impl Executor<'_> {
+    pub async fn run(&mut self) -> Outcome {
+        if let Err(f) = self.warm_up().await {
+            self.log_error(&f);
+            return Outcome::Error(f);
+        }
+        for step in &self.plan.steps {
+            let outcome = match step.timeout_s {
+                None => self.step(step).await,
+                Some(limit) => match crate::clock::within(limit, self.step(step)).await {
+                    Ok(o) => o,
+                    Err(()) => {
+                        let cause = Cause::StepTimeout {
+                            step: step.number,
+                            name: step.name.clone(),
+                            limit_s: limit,
+                        };
+                        return self.step_error(step, InstrumentFailure::new("rig", cause));
+                    }
+                },
+            };
+            match outcome {
+                Outcome::Pass => {}
+                other => return other,
+            }
+        }
+        Outcome::Pass
+    }
+
+    async fn step(&mut self, step: &Step) -> Outcome {
+        self.log.emit(EventKind::StepStarted {
+            step: step.number,
+            name: step.name.clone(),
+            location: step.location.to_string(),
+        });
+        if self.panic_at_step == Some(step.number) {
+            panic!("injected panic at step {}", step.number);
+        }
+        for action in &step.actions {
+            if let Err(f) = self.apply(step.number, action).await {
+                return self.step_error(step, f);
+            }
+        }
+        if let Err(f) = self.drain() {
+            return self.step_error(step, f);
+        }
+        match self.watch(step).await {
+            Ok((windows, states)) => self.finish(step, &windows, &states),
+            Err(f) => self.step_error(step, f),
+        }
+    }
+
+    /// Watch the step's expectations from now on until each is decided (or one failed)
+    /// and the step's wait is over.
+    async fn watch(
+        &mut self,
+        step: &Step,
+    ) -> Result<(StepWindows, Vec<ExpectationState>), InstrumentFailure> {
+        let windows = StepWindows::open(self.clock.now_s(), step.wait_s);
+        let opened_at = self.store.arrivals();
+        let mut states = vec![ExpectationState::OPEN; step.expectations.len()];
+        for (e, s) in step.expectations.iter().zip(states.iter_mut()) {
+            self.judge(e, s, &windows, opened_at, windows.opened_s());
+        }
+        while !states.iter().any(ExpectationState::has_failed) {
+            let pending = step
+                .expectations
+                .iter()
+                .zip(&states)
+                .filter(|(_, s)| s.is_pending())
+                .map(|(e, _)| e.window);
+            let Some(deadline) = windows.next_deadline(self.clock.now_s(), pending) else {
+                break;
+            };
+            let next = match self.next(deadline).await? {
+                // A reading due at the deadline instant counts: let producers that wake
+                // at the same instant run, and take what they sent, before deciding.
+                None => self.same_instant().await?,
+                some => some,
+            };
+            match next {
+                Some((id, t)) => {
+                    self.on_reading(step, &windows, opened_at, &mut states, (id, t));
+                    self.on_silence(id, step, &mut states, t)?;
+                }
+                None => self.close_windows(step, &windows, &mut states, deadline),
+            }
+        }
+        Ok((windows, states))
+    }
+
+    /// A reading of channel `id` at `t`: judge the pending expectations that read it,
+    /// if `t` is inside their windows.
+    fn on_reading(
+        &self,
+        step: &Step,
+        windows: &StepWindows,
+        opened_at: u64,
+        states: &mut [ExpectationState],
+        (id, t): (ChannelId, f64),
+    ) {
+        for (e, s) in step.expectations.iter().zip(states.iter_mut()) {
+            if s.is_pending()
+                && windows.contains(e.window, t)
+                && e.predicate.channels().iter().any(|(c, _)| *c == id)
+            {
+                self.judge(e, s, windows, opened_at, t);
+            }
+        }
+    }
+
+    /// Judge `e` at `t` on readings that arrived after the windows opened.
+    fn judge(
+        &self,
+        e: &Expectation,
+        state: &mut ExpectationState,
+        windows: &StepWindows,
+        opened_at: u64,
+        t: f64,
+    ) {
+        if let Some(judgement) = Judgement::of(e, &self.store, opened_at) {
+            state.on_reading(e.window, judgement, t, windows.elapsed_s(t), || {
+                messages::observed(e, &self.store)
+            });
+        }
+    }
+
+    /// The clock reached `deadline_s`: decide the pending expectations whose windows closed.
+    fn close_windows(
+        &self,
+        step: &Step,
+        windows: &StepWindows,
+        states: &mut [ExpectationState],
+        deadline_s: f64,
+    ) {
+        for (e, s) in step.expectations.iter().zip(states.iter_mut()) {
+            if s.is_pending() && windows.closed_by(e.window, deadline_s) {
+                s.at_deadline(e.window, || messages::observed(e, &self.store));
+            }
+        }
+    }
+
+    /// Log each expectation's verdict and the step's; the step fails with its first
+    /// failed expectation.
+    fn finish(
+        &mut self,
+        step: &Step,
+        windows: &StepWindows,
+        states: &[ExpectationState],
+    ) -> Outcome {
+        let mut first_failure = None;
+        for (e, s) in step.expectations.iter().zip(states) {
+            let (verdict, reaction_s) = s.verdict();
+            let message = s.failure().map(|f| messages::failure(e, windows, f));
+            if first_failure.is_none() {
+                first_failure = message.clone();
+            }
+            self.log.emit(EventKind::Expectation {
+                step: step.number,
+                name: e.name.clone(),
+                condition: e.text.clone(),
+                window: messages::window_text(e.window),
+                location: e.location.to_string(),
+                verdict,
+                reaction_s: reaction_s.map(|r| (r * 1e6).round() / 1e6),
+                message,
+            });
+        }
+        let verdict = if first_failure.is_some() {
+            Verdict::Fail
+        } else {
+            Verdict::Pass
+        };
+        self.log.emit(EventKind::StepFinished {
+            step: step.number,
+            verdict,
+        });
+        match first_failure {
+            Some(m) => Outcome::Fail(format!("step {} \"{}\": {m}", step.number, step.name)),
+            None => Outcome::Pass,
+        }
+    }
+
+    fn step_error(&mut self, step: &Step, f: InstrumentFailure) -> Outcome {
+        self.log_error(&f);
+        self.log.emit(EventKind::StepFinished {
+            step: step.number,
+            verdict: Verdict::Error,
+        });
+        Outcome::Error(f)
+    }
+
+    fn log_error(&self, f: &InstrumentFailure) {
+        self.log.emit(EventKind::Error {
+            instrument: Some(f.instrument.clone()),
+            message: f.cause.to_string(),
+        });
+    }
+}

@@ -1,0 +1,93 @@
+//! What a run needs beyond the plan and the bench, checked before anything connects:
+//! the twin's parameters from the DUT profile and the defects to inject.
+
+use crate::bench::Bench;
+use crate::diag::{Problem, Problems};
+use crate::plan::Plan;
+
+use super::{skip, twin};
+
+/// What a run needs beyond the plan and the bench, checked before anything connects.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    /// The twin of the virtual bench, from the DUT profile and the injected defects.
+    pub sim: Option<rig_sim::SimConfig>,
+    pub defects: Vec<String>,
+    /// Test hook: panic at the start of this step, to prove a panic still ends in the
+    /// safe state. Nothing a user writes sets it.
+    pub inject_panic_at_step: Option<usize>,
+}
+
+/// Check what a run needs on this bench: twin parameters, defect names.
+pub fn prepare(plan: &Plan, bench: &Bench, extra_defects: &[String]) -> Result<Prepared, Problems> {
+    let mut defects = bench.defects.clone();
+    for d in extra_defects {
+        if !defects.contains(d) {
+            defects.push(d.clone());
+        }
+    }
+    if !bench.is_virtual() {
+        if !extra_defects.is_empty() {
+            return Err(Problem::without_source(format!(
+                "--defect needs the virtual bench; the bench `{}` has real instruments",
+                bench.name
+            ))
+            .into());
+        }
+        return Ok(Prepared {
+            sim: None,
+            defects,
+            inject_panic_at_step: None,
+        });
+    }
+    let mut parsed = Vec::new();
+    let mut problems = Problems::default();
+    for d in &defects {
+        match d.parse::<rig_sim::Defect>() {
+            Ok(x) => parsed.push(x),
+            Err(_) => {
+                let known: Vec<String> =
+                    rig_sim::Defect::ALL.iter().map(|d| d.to_string()).collect();
+                let close = crate::diag::near_misses(d, known.iter().map(String::as_str));
+                problems.push(
+                    Problem::without_source(format!("unknown defect `{d}`")).help(
+                        if close.is_empty() {
+                            format!("`rig sim defects` lists them: {}", known.join(", "))
+                        } else {
+                            format!("did you mean {}?", close.join(" or "))
+                        },
+                    ),
+                );
+            }
+        }
+    }
+    let pack = match twin::pack_params(&plan.dut) {
+        Ok(p) => Some(p),
+        Err(p) => {
+            problems.extend(p);
+            None
+        }
+    };
+    let sim = pack.map(|pack| rig_sim::SimConfig {
+        pack,
+        defects: parsed,
+        faults: bench.faults.clone(),
+        installation: rig_sim::Installation {
+            dip: bench.twin_dip.unwrap_or_default(),
+            packs: skip::packs_for(plan, bench),
+        },
+    });
+    // The twin builds at most rig_sim::MAX_PACKS packs: a plan that needs more (a
+    // profile may allow more) is refused, not run on fewer packs than it asserts.
+    if let Some(Err(invalid)) = sim.as_ref().map(|c| c.installation.validate()) {
+        problems.push(Problem::without_source(format!(
+            "the virtual bench cannot build the twin plan `{}` needs: {invalid}",
+            plan.id
+        )));
+    }
+    problems.into_result(Prepared {
+        sim,
+        defects,
+        inject_panic_at_step: None,
+    })
+}
