@@ -15,5 +15,6 @@ pub mod expr;
 pub mod input;
 pub mod plan;
 pub mod quantity;
+pub mod results;
 pub mod runner;
 pub mod serve;
