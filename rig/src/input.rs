@@ -183,14 +183,17 @@ mod tests {
         );
         std::fs::write(&path, vec![b'#'; MAX_FILE_BYTES as usize]).unwrap();
         assert!(read_source(&path).is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn devices_and_folders_are_not_files() {
         let err = read_text(Path::new("/dev/zero"), 10).unwrap_err();
         assert!(matches!(err, ReadError::NotAFile { .. }), "{err}");
-        let err = read_text(&scratch("dir"), 10).unwrap_err();
+        let dir = scratch("dir");
+        let err = read_text(&dir, 10).unwrap_err();
         assert!(matches!(err, ReadError::NotAFile { .. }), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -210,6 +213,7 @@ mod tests {
             "{}",
             err.render()
         );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
