@@ -10,7 +10,8 @@
 //! - plans run against every seed DUT profile ([`profiles`]);
 //! - plans for packs in parallel are skipped on a bench with another count, and the
 //!   twin is built with the plan's packs and its bench's DIP switches ([`parallel`]);
-//! - a plan's RS232 line reaches the twin, and needs the port on the bench ([`rs232`]).
+//! - a plan's RS232 line reaches the twin, and needs the port on the bench ([`rs232`]);
+//! - no run switches the source on before its set points are acknowledged ([`output_on`]).
 
 mod benches;
 mod catalogue;
@@ -19,6 +20,7 @@ mod families;
 mod faults;
 mod invalid;
 mod inverter;
+mod output_on;
 mod parallel;
 mod profiles;
 mod rs232;
@@ -48,6 +50,7 @@ fn main() {
     trials.extend(faults::trials());
     trials.extend(families::trials());
     trials.extend(profiles::trials());
+    trials.extend(output_on::trials());
     trials.push(Trial::test(
         "determinism::same_plan_same_bytes",
         support::assert_deterministic,

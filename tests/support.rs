@@ -61,7 +61,11 @@ pub fn run(plan: &Path, defects: &[&str], label: &str) -> Result<PlanOutcome, Fa
     let defects: Vec<String> = defects.iter().map(|d| d.to_string()).collect();
     let prepared = prepare(&plan, &bench, &defects)
         .map_err(|p| Failed::from(format!("cannot prepare: {p}")))?;
-    Ok(run_plan(&plan, &bench, &prepared, &scratch(label)))
+    let outcome = run_plan(&plan, &bench, &prepared, &scratch(label));
+    if let Some(v) = crate::output_on::violation(&events(&outcome), "source") {
+        return Err(format!("{}: the output went on too early: {v}", plan.id).into());
+    }
+    Ok(outcome)
 }
 
 pub fn events(outcome: &PlanOutcome) -> Vec<EventKind> {

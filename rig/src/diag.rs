@@ -37,14 +37,9 @@ impl SourceFile {
         Self(Arc::new(SourceInner { path, text, named }))
     }
 
+    /// A plan, profile or bench file, within the bounds of [`crate::input`].
     pub fn read(path: &Path) -> Result<Self, Problem> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => Ok(Self::new(path, text)),
-            Err(e) => Err(Problem::without_source(format!(
-                "cannot read {}: {e}",
-                path.display()
-            ))),
-        }
+        crate::input::read_source(path)
     }
 
     /// 1-based line and column of a byte offset.
@@ -155,15 +150,49 @@ impl Problem {
         })
     }
 
-    /// Rendered with the source snippet, for terminals.
+    /// Rendered with the source snippet, for terminals. A snippet is shown only where
+    /// its lines are short enough to read: miette pads the underline with a formatting
+    /// width that must fit in a `u16`, and panics past column 65,535.
     pub fn render(&self) -> String {
         let mut out = String::new();
         let handler =
             miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor());
-        if handler.render_report(&mut out, self).is_err() {
-            return self.to_string();
+        let rendered = if self.snippet_fits() {
+            handler.render_report(&mut out, self)
+        } else {
+            handler.render_report(&mut out, &WithoutSnippet(self))
+        };
+        if rendered.is_err() {
+            return self.one_line();
         }
         out
+    }
+
+    /// Whether every line the snippet would show (the span's lines and one on each
+    /// side) is at most [`MAX_SNIPPET_LINE`] characters long.
+    fn snippet_fits(&self) -> bool {
+        let (Some(source), Some(span)) = (&self.source, self.span) else {
+            return true;
+        };
+        let text = &source.text;
+        let start = span.offset.min(text.len());
+        let end = (span.offset + span.len).min(text.len()).max(start);
+        let Some(shown) = text.get(..end) else {
+            return false;
+        };
+        let first = shown[..start].rfind('\n').map_or(0, |i| i + 1);
+        let before = shown[..first.saturating_sub(1)]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        let after = text[end..]
+            .match_indices('\n')
+            .nth(1)
+            .map_or(text.len(), |(i, _)| end + i);
+        text.get(before..after).is_some_and(|lines| {
+            lines
+                .split('\n')
+                .all(|l| l.chars().count() <= MAX_SNIPPET_LINE)
+        })
     }
 }
 
@@ -198,6 +227,33 @@ impl fmt::Display for Problem {
 }
 
 impl std::error::Error for Problem {}
+
+/// Longest source line shown in a snippet, characters.
+const MAX_SNIPPET_LINE: usize = 1000;
+
+/// A problem rendered by its location and message only: its lines are too long for a
+/// snippet.
+struct WithoutSnippet<'a>(&'a Problem);
+
+impl fmt::Debug for WithoutSnippet<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Display for WithoutSnippet<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (the line is too long to show)", self.0)
+    }
+}
+
+impl std::error::Error for WithoutSnippet<'_> {}
+
+impl Diagnostic for WithoutSnippet<'_> {
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.0.help()
+    }
+}
 
 impl Diagnostic for Problem {
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
@@ -298,9 +354,18 @@ fn yaml_message(err: &serde_saphyr::Error) -> String {
     let text = err.to_string();
     let first = text.lines().next().unwrap_or("invalid YAML");
     let first = first.strip_prefix("error: ").unwrap_or(first);
-    match first.find(": ") {
-        Some(i) if first.starts_with("line ") => first[i + 2..].to_string(),
-        _ => first.to_string(),
+    let message = match first.find(": ") {
+        Some(i) if first.starts_with("line ") => &first[i + 2..],
+        _ => first,
+    };
+    // serde-saphyr's advice is for programmers: a plan's author cannot set its options.
+    let message = message
+        .split(", set DuplicateKeyPolicy")
+        .next()
+        .unwrap_or(message);
+    match message.strip_prefix("budget breached: ") {
+        Some(which) => format!("the file exceeds the rig's input limits ({which})"),
+        None => message.to_string(),
     }
 }
 
@@ -384,5 +449,29 @@ mod tests {
             "{rendered}"
         );
         assert!(rendered.contains("help: at most 57.6 V"), "{rendered}");
+    }
+
+    /// miette pads its underline with a `u16` width: past column 65,535 it panicked.
+    #[test]
+    fn a_problem_past_column_65535_renders_without_a_snippet() {
+        for col in [1_001, 65_536, 200_000] {
+            let text = format!("title: {}\nx: 1\n", "a".repeat(col));
+            let src = SourceFile::new("p.yaml", text);
+            let p = Problem::at(&src, Span::new(7 + col - 1, 1), "too long").help("shorten it");
+            let rendered = p.render();
+            assert!(
+                rendered.contains(&format!(
+                    "p.yaml:1:{}: too long (the line is too long to show)",
+                    col + 7
+                )),
+                "{rendered}"
+            );
+            assert!(rendered.contains("help: shorten it"), "{rendered}");
+        }
+        let src = SourceFile::new("p.yaml", format!("x: 1\ny: 2\n{}\n", "a".repeat(70_000)));
+        let next_to_long = Problem::at(&src, Span::new(6, 1), "beside a long line");
+        assert!(next_to_long.render().contains("too long to show"));
+        let far = Problem::at(&src, Span::new(0, 1), "two lines away");
+        assert!(far.render().contains("╭─[p.yaml:1:1]"), "{}", far.render());
     }
 }

@@ -11,8 +11,8 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 
-use crate::diag::{Problem, Problems, SourceFile, Span, near_misses, yaml_problem};
-use crate::expr::{self, BoundExpr, Scope, Value};
+use crate::diag::{Problem, Problems, SourceFile, Span, near_misses};
+use crate::expr::{self, Scope, Value};
 
 /// The file as written.
 #[derive(Debug, Deserialize)]
@@ -148,8 +148,7 @@ impl DutProfile {
     }
 
     pub fn parse(file: SourceFile) -> Result<DutProfile, Problems> {
-        let raw: RawProfile =
-            serde_saphyr::from_str(&file.text).map_err(|e| yaml_problem(&file, &e))?;
+        let raw: RawProfile = crate::input::parse_yaml(&file)?;
         let mut problems = Problems::default();
         let expected_id = file
             .path
@@ -279,14 +278,7 @@ fn leaf_value(file: &SourceFile, path: &str, leaf: &RawLeaf) -> Result<ProfileVa
             .help("add `source: \"§x.y ...\"` quoting the manual, or `assumption: \"why\"`"));
         }
     };
-    let parsed = expr::parse(&value.value).map_err(|e| {
-        let mut p = Problem::at(file, span.slice(e.span.clone()), e.message);
-        if let Some(h) = e.help {
-            p = p.help(h);
-        }
-        p
-    })?;
-    let bound = BoundExpr::bind(&parsed, &NoNames).map_err(|e| {
+    let bound = expr::compile(&value.value, &NoNames).map_err(|e| {
         let mut p = Problem::at(file, span.slice(e.span.clone()), e.message);
         if let Some(h) = e.help {
             p = p.help(h);
@@ -306,13 +298,16 @@ fn leaf_value(file: &SourceFile, path: &str, leaf: &RawLeaf) -> Result<ProfileVa
 
 /// Find the profile a plan names: `duts/<id>.yaml` beside the plan, else in the nearest
 /// parent folder's `duts/` that has it (so plans may sit in sub-folders of `testplans/`).
+/// `id` is an id, never a path: `../x` or `/other/folder/pack` would let a copied profile
+/// with other limits stand in for the one the plan names.
 pub fn find_profile(plan_path: &Path, id: &str) -> Result<PathBuf, Vec<String>> {
     let mut known = Vec::new();
+    let by_id = crate::input::plain_name_problem(id).is_none();
     let mut dir = plan_path.parent();
     while let Some(d) = dir {
         let duts = d.join("duts");
         let candidate = duts.join(format!("{id}.yaml"));
-        if candidate.is_file() {
+        if by_id && candidate.is_file() {
             return Ok(candidate);
         }
         if let Ok(entries) = std::fs::read_dir(&duts) {
@@ -380,5 +375,23 @@ mod tests {
         let (msg, help) = p.unknown("cocp.trip_curent");
         assert!(msg.contains("dut.cocp.trip_curent"));
         assert!(help.unwrap().contains("dut.cocp.trip_current"));
+    }
+
+    /// Issue 13: `dut: ../../x` or an absolute path let a copied profile with raised
+    /// limits stand in for the one named.
+    #[test]
+    fn a_profile_is_found_by_id_never_by_path() {
+        let plans = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testplans");
+        let plan = plans.join("cocp_lockout.yaml");
+        assert!(find_profile(&plan, "lesso_lsrr51v100ah").is_ok());
+        let absolute = plans.join("duts/lesso_lsrr51v100ah");
+        for path in [
+            "../testplans/duts/lesso_lsrr51v100ah",
+            "./lesso_lsrr51v100ah",
+            absolute.to_str().unwrap(),
+        ] {
+            let known = find_profile(&plan, path).unwrap_err();
+            assert!(known.contains(&"lesso_lsrr51v100ah".to_string()), "{path}");
+        }
     }
 }

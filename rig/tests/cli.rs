@@ -86,8 +86,10 @@ fn an_unknown_defect_is_invalid_input() {
         scratch("baddefect").to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
-    assert!(
-        text(&o).contains("did you mean cocp_no_lockout"),
+    // Said once, not once for every plan (issue 13).
+    assert_eq!(
+        text(&o).matches("did you mean cocp_no_lockout").count(),
+        1,
         "{}",
         text(&o)
     );
@@ -208,12 +210,23 @@ fn run_list_names_plans_and_runs_nothing() {
     assert!(!out.exists());
 }
 
+/// Issue 13: a misspelt filter ran nothing and exited 0, as if every plan had passed.
 #[test]
-fn a_filter_that_matches_nothing_runs_nothing() {
+fn a_filter_that_matches_nothing_is_invalid_input_with_a_suggestion() {
     let out = scratch("filter");
-    let o = rig(&["run", "no_such_plan", "--out", out.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(text(&o).contains("no plan matched"), "{}", text(&o));
+    let o = rig(&["run", "cocp_lockot", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(
+        text(&o).contains("no plan matches `cocp_lockot`; nothing would run"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        text(&o).contains("did you mean `cocp_lockout`?"),
+        "{}",
+        text(&o)
+    );
+    assert!(!out.exists(), "nothing ran, nothing was written");
 }
 
 #[test]
@@ -524,4 +537,26 @@ fn a_plan_for_three_packs_is_skipped_on_a_one_pack_bench_and_the_run_exits_0() {
         !junit.contains("<failure") && !junit.contains("<error"),
         "{junit}"
     );
+}
+
+/// Issue 13: `--out` followed symbolic links and overwrote their targets.
+#[test]
+fn out_through_a_symbolic_link_is_refused_and_the_target_kept() {
+    let dir = scratch("symlink");
+    std::fs::create_dir_all(&dir).unwrap();
+    let target = dir.join("precious.txt");
+    std::fs::write(&target, "keep").unwrap();
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::os::unix::fs::symlink(&target, out.join("cocp_lockout.events.jsonl")).unwrap();
+    let o = rig(&[
+        "run",
+        "testplans/cocp_lockout.yaml",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("is a symbolic link"), "{}", text(&o));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -357,4 +357,80 @@ mod tests {
             .unwrap();
         assert_eq!((ccl.kind, ccl.unit.as_str()), (SignalKind::Number, "A"));
     }
+
+    /// Issue 13: whatever arrives on the bus, or whatever a DBC file holds, decoding
+    /// refuses or decodes; it never panics, and what it decodes is a number.
+    mod garbage {
+        use proptest::collection::vec;
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// The shipped DBC with `junk` spliced in at `at` (a char boundary at or before it).
+        fn damaged(at: usize, cut: usize, junk: &str) -> String {
+            let text = PYLON_LV_DBC;
+            let start = (0..=at.min(text.len()))
+                .rev()
+                .find(|i| text.is_char_boundary(*i))
+                .unwrap_or(0);
+            let end = (start + cut..=text.len())
+                .find(|i| text.is_char_boundary(*i))
+                .unwrap_or(text.len());
+            format!("{}{junk}{}", &text[..start], &text[end..])
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn any_frame_is_decoded_or_refused(
+                id in 0u16..0x800,
+                bytes in vec(any::<u8>(), 0..=8),
+            ) {
+                let db = db();
+                let frame = frame(id, &bytes);
+                match db.decode(&frame) {
+                    Ok(decoded) => {
+                        prop_assert!(db.knows(frame.id()));
+                        for s in &decoded.signals {
+                            prop_assert!(s.value.is_finite(), "{} = {}", s.name, s.value);
+                        }
+                    }
+                    Err(e) => {
+                        prop_assert!(!db.knows(frame.id()), "{e}");
+                    }
+                }
+            }
+
+            #[test]
+            fn a_full_frame_of_a_known_id_decodes_every_signal(
+                pick in 0usize..64,
+                bytes in proptest::array::uniform8(any::<u8>()),
+            ) {
+                let db = db();
+                let signals = db.signals();
+                let info = &signals[pick % signals.len()];
+                let frame = CanFrame::new(info.message_id, &bytes).unwrap();
+                let decoded = db.decode(&frame).unwrap();
+                prop_assert!(decoded.missing.is_empty(), "{:?}", decoded.missing);
+                prop_assert!(decoded.signals.iter().any(|s| s.name == info.name));
+            }
+
+            #[test]
+            fn a_damaged_database_parses_or_is_refused(
+                at in 0usize..4000,
+                cut in 0usize..64,
+                junk in "[ -~\n]{0,24}",
+            ) {
+                let text = damaged(at, cut, &junk);
+                if let Ok(db) = CanDatabase::parse(&text) {
+                    for info in db.signals() {
+                        if let Ok(frame) = CanFrame::new(info.message_id, &[0xFF; 8]) {
+                            let _ = db.decode(&frame);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -607,4 +607,83 @@ mod tests {
             [record(Direction::Sent), record(Direction::Received)]
         );
     }
+
+    /// Issue 13: whatever a board (or a gateway, or a noisy line) answers to a read, the
+    /// driver returns an error or the relays; it never panics, and it reads relays only
+    /// from a whole reply of its unit with a valid CRC.
+    mod garbage {
+        use proptest::collection::vec;
+        use proptest::prelude::*;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+
+        use super::*;
+
+        /// A board that answers `open` properly and every read of coils with `reply`.
+        async fn serve(mut server: DuplexStream, reply: Vec<u8>) {
+            let mut request = [0u8; 8];
+            while server.read_exact(&mut request).await.is_ok() {
+                let answer = match request[1] {
+                    0x03 => with_crc(&[0x01, 0x03, 0x02, 0x00, 0xC8]),
+                    0x06 => request.to_vec(),
+                    _ => reply.clone(),
+                };
+                if server.write_all(&answer).await.is_err() {
+                    return;
+                }
+            }
+        }
+
+        fn read_relays_answered_with(reply: Vec<u8>) -> Result<[bool; 8], RelayBoardError> {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let (client, server) = tokio::io::duplex(4096);
+                tokio::spawn(serve(server, reply));
+                let (mut board, _) =
+                    RelayBoard::open(client, 1, Arc::from("relays"), TIMEOUT, None)
+                        .await
+                        .unwrap();
+                board.read_relays().await
+            })
+        }
+
+        /// Whether `bytes` hold a whole FC01 reply of unit 1 with a valid CRC.
+        fn holds_a_reply(bytes: &[u8]) -> bool {
+            (0..bytes.len()).any(|i| {
+                let rest = &bytes[i..];
+                let Some(&count) = rest.get(2) else {
+                    return false;
+                };
+                let len = 3 + usize::from(count);
+                rest.len() >= len + 2
+                    && rest[..2] == [0x01, 0x01]
+                    && with_crc(&rest[..len]) == rest[..len + 2]
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(64))]
+
+            #[test]
+            fn garbage_is_never_read_as_relays(reply in vec(any::<u8>(), 0..32)) {
+                let result = read_relays_answered_with(reply.clone());
+                prop_assert!(result.is_err() || holds_a_reply(&reply), "{reply:02x?}: {result:?}");
+            }
+
+            #[test]
+            fn a_reply_with_one_byte_damaged_is_refused(
+                relays in any::<u8>(),
+                at in 0usize..6,
+                flip in 1u8..=255,
+            ) {
+                let mut reply = with_crc(&[0x01, 0x01, 0x01, relays]);
+                reply[at] ^= flip;
+                let result = read_relays_answered_with(reply.clone());
+                prop_assert!(result.is_err(), "{reply:02x?}: {result:?}");
+            }
+        }
+    }
 }

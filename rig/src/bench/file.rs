@@ -13,7 +13,7 @@ use super::instrument::{self, InstrumentSpec};
 use super::safe_state::{self, RawSafeState, SafeStateContext};
 use super::wiring::{self, BoardWire};
 use super::{injection, installation};
-use crate::diag::{Problems, SourceFile, yaml_problem};
+use crate::diag::{Problems, SourceFile};
 
 /// The built-in virtual bench (`testplans/benches/sim.yaml`, compiled in).
 pub const BUILTIN_SIM_BENCH: &str = include_str!("../../../testplans/benches/sim.yaml");
@@ -167,8 +167,7 @@ impl Bench {
 
     /// Checks a bench file; every problem is reported, not just the first.
     pub fn parse(file: SourceFile) -> Result<Bench, Problems> {
-        let raw: RawBench =
-            serde_saphyr::from_str(&file.text).map_err(|e| yaml_problem(&file, &e))?;
+        let raw: RawBench = crate::input::parse_yaml(&file)?;
         let mut problems = Problems::default();
         let mut instruments = instruments(&file, &raw.instruments, &mut problems);
         let wiring = wiring::check(&file, &raw.relays, &raw.inputs, &instruments, &mut problems);

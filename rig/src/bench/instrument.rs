@@ -264,7 +264,8 @@ fn required_name(file: &SourceFile, raw: &RawInstrument, name: &str, d: Driver) 
     problems
 }
 
-/// `poll`, `timeout` and `silence`: durations longer than zero.
+/// `poll`, `timeout` and `silence`: durations longer than zero and within the bounds
+/// of [`crate::input::duration_problem`].
 fn timing(raw: &RawInstrument, cx: &mut Check<'_>, s: &mut Settings) {
     for (field, value, slot, what) in [
         (Field::Poll, &raw.poll, &mut s.poll_s, "`poll`"),
@@ -273,7 +274,13 @@ fn timing(raw: &RawInstrument, cx: &mut Check<'_>, s: &mut Settings) {
     ] {
         let Some(f) = value else { continue };
         match quantity(cx.file, f, Dim::Time, what) {
-            Ok(v) if v > 0.0 => *slot = v,
+            Ok(v) if v > 0.0 => match crate::input::duration_problem(v, field == Field::Poll) {
+                None => *slot = v,
+                Some(why) => {
+                    let problem = cx.problem(f, format!("{what} {why}"));
+                    cx.push(field, problem);
+                }
+            },
             Ok(_) => {
                 let problem = cx.problem(f, format!("{what} must be longer than zero"));
                 cx.push(field, problem);

@@ -4,7 +4,7 @@
 use serde_saphyr::Spanned;
 
 use crate::diag::{Problem, SourceFile, Span};
-use crate::expr::{self, BoundExpr, Scope, Value};
+use crate::expr::{self, Scope, Value};
 use crate::quantity::Dim;
 
 struct NoNames;
@@ -34,8 +34,7 @@ pub(super) fn quantity(
         }
         p
     };
-    let parsed = expr::parse(&field.value).map_err(located)?;
-    let bound = BoundExpr::bind(&parsed, &NoNames).map_err(located)?;
+    let bound = expr::compile(&field.value, &NoNames).map_err(located)?;
     match bound.as_const() {
         Some(Value::Num(q)) if q.dim == dim => Ok(q.value),
         Some(other) => Err(Problem::at(

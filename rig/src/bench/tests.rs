@@ -242,3 +242,23 @@ fn rs232_console_mistakes_name_the_line() {
     ];
     assert_refusals(CONSOLE, cases);
 }
+
+/// Issue 13: a bench `timeout: 1e300 s` validated and panicked converting to a Duration;
+/// a poll period of a microsecond flooded the log.
+#[test]
+fn bench_durations_are_bounded() {
+    let sim = super::BUILTIN_SIM_BENCH;
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "poll: 1 s",
+            "poll: 1 s\n    timeout: 1e300 s",
+            "`timeout` is longer than a year, the longest duration the rig accepts",
+        ),
+        (
+            "poll: 1 s",
+            "poll: 0.000001 ms",
+            "`poll` is shorter than 1 ms, the shortest poll period",
+        ),
+    ];
+    assert_refusals(sim, cases);
+}

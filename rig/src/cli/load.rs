@@ -79,6 +79,15 @@ pub fn load(args: &BenchArgs) -> Result<Loaded, Problems> {
             Err(p) => problems.extend(p),
         }
     }
+    // A problem that is not any one file's (a misspelt `--defect`) is the same for
+    // every plan: say it once.
+    let mut said = std::collections::BTreeSet::new();
+    problems
+        .0
+        .retain(|p| p.location().is_some() || said.insert(p.one_line()));
+    if problems.is_empty() {
+        problems.extend(unmatched_filters(&filters, &plans));
+    }
     let mut seen = std::collections::BTreeMap::new();
     for (plan, _) in &plans {
         if let Some(other) = seen.insert(plan.id.clone(), plan.file.path.clone()) {
@@ -93,4 +102,25 @@ pub fn load(args: &BenchArgs) -> Result<Loaded, Problems> {
         plans,
         filters,
     })
+}
+
+/// A filter no plan id contains would run nothing and exit as if all passed: refused,
+/// with the nearest ids.
+fn unmatched_filters(filters: &[String], plans: &[(Plan, Prepared)]) -> Problems {
+    let ids: Vec<&str> = plans.iter().map(|(p, _)| p.id.as_str()).collect();
+    let mut problems = Problems::default();
+    for f in filters
+        .iter()
+        .filter(|f| !ids.iter().any(|id| id.contains(f.as_str())))
+    {
+        let close = crate::diag::near_misses(f, ids.iter().copied());
+        let help = match close.first() {
+            Some(id) => format!("did you mean `{id}`?"),
+            None => "`rig list` shows the plans".to_string(),
+        };
+        problems.push(
+            Problem::without_source(format!("no plan matches `{f}`; nothing would run")).help(help),
+        );
+    }
+    problems
 }

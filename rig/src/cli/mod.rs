@@ -7,6 +7,7 @@ mod history;
 mod lab;
 mod list;
 mod load;
+mod out_dir;
 mod probe;
 mod report;
 mod results;

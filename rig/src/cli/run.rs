@@ -25,6 +25,10 @@ pub fn run(args: RunArgs) -> i32 {
         }
     };
     let out_dir = args.out.clone().unwrap_or_else(default_run_dir);
+    if let Some(problem) = super::out_dir::symlink_problem(&out_dir) {
+        print_problems(&problem.into());
+        return exit::INVALID_INPUT;
+    }
     let test_args = match test_arguments(&args, loaded.bench.is_virtual(), &loaded.filters) {
         Ok(a) => a,
         Err(code) => return code,

@@ -65,6 +65,9 @@ fn number(src: &str, start: usize) -> Result<(Tok, usize), ExprError> {
     let value: f64 = text
         .parse()
         .map_err(|_| ExprError::new(start..end, format!("`{text}` is not a number")))?;
+    if !value.is_finite() {
+        return Err(too_large(text, start..end));
+    }
     let (unit, unit_end) = unit_after(src, end);
     let Some((unit_text, unit_start)) = unit else {
         let plain = Quantity::new(value, quantity::Dim::Number);
@@ -76,7 +79,16 @@ fn number(src: &str, start: usize) -> Result<(Tok, usize), ExprError> {
         return Err(ExprError::new(unit_start..unit_end, message)
             .with_help(format!("units are {}", units.join(", "))));
     };
+    if !(value * factor).is_finite() {
+        return Err(too_large(text, start..unit_end));
+    }
     Ok((Tok::Quantity(Quantity::new(value * factor, dim)), unit_end))
+}
+
+/// `1e400` parses as infinity: no number, whatever its unit.
+fn too_large(text: &str, at: std::ops::Range<usize>) -> ExprError {
+    ExprError::new(at, format!("`{text}` is too large to be a number"))
+        .with_help("check the exponent and the unit prefix")
 }
 
 /// Where the digits and dots from `start` end, with an exponent (`1e-3`, `2.5E6`).
@@ -285,5 +297,17 @@ mod tests {
     fn single_equals_gets_a_hint() {
         let err = lex("a = 1").unwrap_err();
         assert_eq!(err.help.as_deref(), Some("compare with `==`"));
+    }
+
+    #[test]
+    fn a_number_too_large_for_a_float_is_refused() {
+        let err = lex("1e400 V").unwrap_err();
+        assert_eq!(
+            (err.span, err.message.as_str()),
+            (0..5, "`1e400` is too large to be a number")
+        );
+        let err = lex("1e308 kV").unwrap_err();
+        assert_eq!(err.span, 0..8);
+        assert!(lex("1e308 V").is_ok());
     }
 }

@@ -9,12 +9,24 @@
 
 pub mod ast;
 pub mod bound;
+mod finite;
 mod lexer;
 mod parser;
 
 pub use ast::{BinOp, Expr, ExprKind, UnOp};
 pub use bound::{Binding, BoundExpr, ChannelId, Scope, Type, Value};
+pub use finite::{check_constants, undefined};
 pub use parser::parse;
+
+/// Parse and bind an expression from an input file, refusing constant parts that are
+/// no number (a division by zero, an overflow): the entry point for plans, profiles and
+/// bench files.
+pub fn compile(src: &str, scope: &dyn Scope) -> Result<BoundExpr, ExprError> {
+    let parsed = parse(src)?;
+    let bound = BoundExpr::bind(&parsed, scope)?;
+    check_constants(&parsed, scope)?;
+    Ok(bound)
+}
 
 use std::ops::Range;
 

@@ -1,14 +1,31 @@
 //! Recursive-descent parser. Precedence, lowest first: `or`, `and`, `not`, comparisons,
 //! `+ -`, `* /`, unary `-`.
+//!
+//! Input is bounded before anything recurses: the text's length, the nesting the parser
+//! descends into (parentheses, `not`, unary minus) and the depth of the finished tree
+//! (which long chains of operators also make deep), each refused at the place it
+//! exceeds its bound. Binding, folding and evaluation recurse over the tree, so its
+//! depth is what keeps them on the stack.
 
 use std::ops::Range;
 
 use super::ExprError;
 use super::ast::{BinOp, Expr, ExprKind, UnOp};
 use super::lexer::{Tok, lex};
+use crate::input::{MAX_EXPRESSION_BYTES, MAX_EXPRESSION_DEPTH};
 
 /// Parse one expression; the whole text must be consumed.
 pub fn parse(src: &str) -> Result<Expr, ExprError> {
+    if src.len() > MAX_EXPRESSION_BYTES {
+        return Err(ExprError::new(
+            MAX_EXPRESSION_BYTES..src.len(),
+            format!(
+                "the expression is {} bytes long; at most {MAX_EXPRESSION_BYTES}",
+                src.len()
+            ),
+        )
+        .with_help("name the value in the DUT profile instead"));
+    }
     let tokens = lex(src)?;
     if tokens.is_empty() {
         return Err(ExprError::new(0..src.len(), "empty expression"));
@@ -17,8 +34,10 @@ pub fn parse(src: &str) -> Result<Expr, ExprError> {
         tokens,
         pos: 0,
         end: src.len(),
+        nesting: 0,
     };
     let expr = p.or()?;
+    check_depth(&expr)?;
     if let Some((tok, span)) = p.tokens.get(p.pos) {
         return Err(ExprError::new(
             span.clone(),
@@ -33,6 +52,36 @@ struct Parser {
     tokens: Vec<(Tok, Range<usize>)>,
     pos: usize,
     end: usize,
+    /// Parentheses, `not` and unary minus the parser is inside of.
+    nesting: usize,
+}
+
+fn too_deep(at: Range<usize>) -> ExprError {
+    ExprError::new(
+        at,
+        format!("the expression nests deeper than {MAX_EXPRESSION_DEPTH} levels"),
+    )
+    .with_help("split the condition into several expectations")
+}
+
+/// The tree's depth, walked with a stack of its own (a recursive walk is what the
+/// bound protects); the error is at the first node below the bound.
+fn check_depth(expr: &Expr) -> Result<(), ExprError> {
+    let mut pending = vec![(expr, 1usize)];
+    while let Some((e, depth)) = pending.pop() {
+        if depth > MAX_EXPRESSION_DEPTH {
+            return Err(too_deep(e.span.clone()));
+        }
+        match &e.kind {
+            ExprKind::Unary(_, inner) => pending.push((inner, depth + 1)),
+            ExprKind::Binary(_, lhs, rhs) => {
+                pending.push((rhs, depth + 1));
+                pending.push((lhs, depth + 1));
+            }
+            ExprKind::Quantity(_) | ExprKind::Bool(_) | ExprKind::Name(_) => {}
+        }
+    }
+    Ok(())
 }
 
 fn describe(tok: &Tok) -> String {
@@ -69,6 +118,21 @@ impl Parser {
             .get(self.pos)
             .map(|(_, s)| s.clone())
             .unwrap_or(self.end..self.end)
+    }
+
+    /// `inner` one level deeper, or an error at `at` past the bound.
+    fn nested(
+        &mut self,
+        at: Range<usize>,
+        inner: impl FnOnce(&mut Self) -> Result<Expr, ExprError>,
+    ) -> Result<Expr, ExprError> {
+        if self.nesting >= MAX_EXPRESSION_DEPTH {
+            return Err(too_deep(at));
+        }
+        self.nesting += 1;
+        let result = inner(self);
+        self.nesting -= 1;
+        result
     }
 
     fn bump(&mut self) -> Option<(Tok, Range<usize>)> {
@@ -108,7 +172,7 @@ impl Parser {
     fn not(&mut self) -> Result<Expr, ExprError> {
         if self.peek_keyword("not") {
             let (_, span) = self.bump().unwrap_or((Tok::Dot, 0..0));
-            let inner = self.not()?;
+            let inner = self.nested(span.clone(), Self::not)?;
             let span = span.start..inner.span.end;
             return Ok(Expr {
                 kind: ExprKind::Unary(UnOp::Not, Box::new(inner)),
@@ -174,7 +238,7 @@ impl Parser {
     fn unary(&mut self) -> Result<Expr, ExprError> {
         if matches!(self.peek(), Some(Tok::Minus)) {
             let (_, span) = self.bump().unwrap_or((Tok::Minus, 0..0));
-            let inner = self.unary()?;
+            let inner = self.nested(span.clone(), Self::unary)?;
             let span = span.start..inner.span.end;
             return Ok(Expr {
                 kind: ExprKind::Unary(UnOp::Neg, Box::new(inner)),
@@ -196,7 +260,7 @@ impl Parser {
                 span,
             }),
             Tok::LParen => {
-                let inner = self.or()?;
+                let inner = self.nested(span.clone(), Self::or)?;
                 match self.bump() {
                     Some((Tok::RParen, close)) => Ok(Expr {
                         kind: inner.kind,
@@ -303,5 +367,44 @@ mod tests {
         assert_eq!(parse("a b").unwrap_err().span, 2..3);
         assert!(parse("").is_err());
         assert!(parse("   ").is_err());
+    }
+
+    /// 5,000 parentheses or 20,000 `not`s overflowed the stack (exit 134).
+    #[test]
+    fn nesting_is_bounded_and_refused_where_it_goes_too_deep() {
+        let parens = format!("{}a{}", "(".repeat(300), ")".repeat(300));
+        let err = parse(&parens).unwrap_err();
+        assert_eq!(err.span, 32..33, "{err:?}");
+        assert!(
+            err.message.contains("nests deeper than 32 levels"),
+            "{err:?}"
+        );
+        let nots = "not ".repeat(250) + "a";
+        assert_eq!(parse(&nots).unwrap_err().span, 128..131);
+        assert_eq!(parse(&"-".repeat(500)).unwrap_err().span, 32..33);
+        let ok = format!("{}a{}", "(".repeat(31), ")".repeat(31));
+        assert!(parse(&ok).is_ok());
+        assert!(parse(&("not ".repeat(31) + "a")).is_ok());
+    }
+
+    #[test]
+    fn long_chains_of_operators_are_deep_trees_and_bounded_too() {
+        let chain = vec!["1 A"; 40].join(" + ");
+        let err = parse(&chain).unwrap_err();
+        assert!(
+            err.message.contains("nests deeper than 32 levels"),
+            "{err:?}"
+        );
+        assert!(parse(&vec!["1 A"; 32].join(" + ")).is_ok());
+    }
+
+    #[test]
+    fn the_text_is_bounded() {
+        let long = format!("1 A{}", " ".repeat(2000));
+        let err = parse(&long).unwrap_err();
+        assert_eq!(err.span, 1024..2003);
+        assert!(err.message.contains("2003 bytes long; at most 1024"));
+        let huge = "(".repeat(5000) + "a" + &")".repeat(5000);
+        assert!(parse(&huge).is_err());
     }
 }

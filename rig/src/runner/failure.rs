@@ -159,6 +159,16 @@ pub enum Cause {
         channels: Vec<String>,
         within_s: f64,
     },
+    /// An expectation's condition has no value on the readings: a division by zero or
+    /// a number that is not finite. Nothing can be said about the DUT from it.
+    #[error(
+        "expectation \"{expectation}\" (`{text}`) computes no number from the readings ({observed}): a division by zero or an overflow"
+    )]
+    Undefined {
+        expectation: String,
+        text: String,
+        observed: String,
+    },
     #[error("step {step} \"{name}\" did not finish within its timeout of {}", format_duration(*limit_s))]
     StepTimeout {
         step: usize,

@@ -57,8 +57,13 @@ fn load_dbc(base_dir: &Path, value: &str) -> Result<Vec<String>, String> {
         _ => {}
     }
     let path = base_dir.join(value);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("cannot read the DBC {}: {e}", path.display()))?;
+    let text =
+        crate::input::read_text(&path, crate::input::MAX_DBC_BYTES).map_err(|e| match e {
+            crate::input::ReadError::Io { path, source } => {
+                format!("cannot read the DBC {path}: {source}")
+            }
+            other => format!("the DBC: {other}"),
+        })?;
     CanDatabase::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(vec![text])
 }

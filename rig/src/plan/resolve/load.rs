@@ -26,8 +26,7 @@ const LIMITS: [&str; 4] = [
 /// `dut:` (see [`crate::dut::find_profile`]).
 pub fn load_plan(path: &std::path::Path, bench: &Bench) -> Result<Plan, Problems> {
     let file = SourceFile::read(path)?;
-    let raw: RawPlan =
-        serde_saphyr::from_str(&file.text).map_err(|e| crate::diag::yaml_problem(&file, &e))?;
+    let raw: RawPlan = crate::input::parse_yaml(&file)?;
     let dut_span = Span::of_scalar(&raw.dut.referenced, &file.text);
     let dut = match crate::dut::find_profile(path, &raw.dut.value) {
         Ok(p) => DutProfile::load(&p)?,
@@ -118,20 +117,12 @@ fn packs(
 impl Resolver<'_> {
     /// The plan's id names it in reports and filters: a plain name.
     fn check_id(&mut self, id: &Spanned<String>) {
-        let plain = !id.value.is_empty()
-            && id
-                .value
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-        if !plain {
+        if let Some(why) = crate::input::plain_name_problem(&id.value) {
             let span = self.span(id);
+            let shown: String = id.value.chars().take(crate::input::MAX_ID_CHARS).collect();
             self.problems.push(
-                Problem::at(
-                    self.file,
-                    span,
-                    format!("plan id `{}` is not a plain name", id.value),
-                )
-                .help("use letters, digits, `_` and `-`, e.g. `cocp_lockout`"),
+                Problem::at(self.file, span, format!("plan id `{shown}` {why}"))
+                    .help("use letters, digits, `_` and `-`, e.g. `cocp_lockout`"),
             );
         }
     }
@@ -176,7 +167,15 @@ impl Resolver<'_> {
                     .help(format!("polled instruments: {}", known.join(", "))),
                 );
             } else if let Some(s) = self.duration(period, &[], "a poll period") {
-                periods.insert(name.clone(), s);
+                match crate::input::duration_problem(s, true) {
+                    Some(why) => {
+                        let span = self.span(period);
+                        let problem =
+                            Problem::at(self.file, span, format!("the poll period {why}"));
+                        self.problems.push(problem);
+                    }
+                    None => _ = periods.insert(name.clone(), s),
+                }
             }
         }
         periods
@@ -207,6 +206,39 @@ mod tests {
             errors[0].contains("plan id `cocp lockout` is not a plain name"),
             "{errors:?}"
         );
+    }
+
+    /// Issue 13: a 5,000-character id validated and the run failed on the file name.
+    #[test]
+    fn an_id_is_bounded_in_length() {
+        let long = "x".repeat(5000);
+        let errors = refusals(&sim(), &plan_with(&format!("id: {long}"), STEP));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].contains("is 5000 characters long; at most 64"),
+            "{errors:?}"
+        );
+        assert!(errors[0].len() < 400, "the message quotes the id shortened");
+    }
+
+    /// Issue 13: `timeout: 1e20 s` validated, then panicked converting to a Duration;
+    /// `poll: 0.000001 ms` flooded the log.
+    #[test]
+    fn durations_are_bounded_and_polls_are_not_too_fast() {
+        let errors = refusals(&sim(), &plan_with("timeout: 1e20 s", STEP));
+        assert!(
+            errors[0].starts_with("plan.yaml:4:10: `timeout` is longer than a year"),
+            "{errors:?}"
+        );
+        let errors = refusals(&sim(), &plan_with("poll: { io: 0.000001 ms }", STEP));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].contains("the poll period is shorter than 1 ms"),
+            "{errors:?}"
+        );
+        accepted(&sim(), &plan_with("poll: { io: 1 ms }", STEP));
+        let errors = refusals(&sim(), &plan("  - wait: 400 d\n"));
+        assert!(errors[0].contains("longer than a year"), "{errors:?}");
     }
 
     #[test]

@@ -18,8 +18,7 @@ impl Resolver<'_> {
         vars: &[RepeatIndex],
     ) -> Option<BoundExpr> {
         let span = self.span(field);
-        let bound = expr::parse(&field.value)
-            .and_then(|parsed| BoundExpr::bind(&parsed, &self.scope(vars)));
+        let bound = expr::compile(&field.value, &self.scope(vars));
         match bound {
             Ok(b) => Some(b),
             Err(e) => {
@@ -86,6 +85,12 @@ impl Resolver<'_> {
             ));
             return None;
         }
+        if let Some(why) = crate::input::duration_problem(s, false) {
+            let span = self.span(field);
+            self.problems
+                .push(Problem::at(self.file, span, format!("{what} {why}")));
+            return None;
+        }
         Some(s)
     }
 
@@ -95,8 +100,7 @@ impl Resolver<'_> {
         field: &Spanned<String>,
         vars: &[RepeatIndex],
     ) -> Option<f64> {
-        let parsed = expr::parse(&field.value).ok()?;
-        match BoundExpr::bind(&parsed, &self.scope(vars))
+        match expr::compile(&field.value, &self.scope(vars))
             .ok()?
             .as_const()?
         {

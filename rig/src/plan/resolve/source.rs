@@ -1,6 +1,11 @@
 //! The `source:` action: explicit set points (`voltage`, `current_limit`, `sink_limit`),
 //! the `charge:`/`discharge:` shorthand, what an electronic load refuses, and the rule
 //! that the output goes on only once its set points are programmed.
+//!
+//! Every set point a `source:` writes is either resolved or refused with a problem;
+//! only resolved ones count as programmed, and a plan with a refused one is refused as a
+//! whole. So a plan that validates cannot switch the output on over
+//! set points the rig never sent.
 
 use serde_saphyr::Spanned;
 
@@ -8,28 +13,42 @@ use super::envelope::{Envelope, Limit};
 use super::names::RepeatIndex;
 use super::resolver::Resolver;
 use crate::bench::{Driver, Role};
-use crate::diag::Problem;
+use crate::diag::{Problem, Span};
 use crate::plan::model::SourceSettings;
 use crate::plan::raw::{RawCharge, RawSource};
 use crate::quantity::Dim;
 
-/// Which set points the plan has written so far (in earlier steps or this one), to
+/// Which set points the plan has programmed so far (in earlier steps or this one), to
 /// refuse `output: on` before the source knows what to apply.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(super) struct Programmed {
     voltage: bool,
     current_limit: bool,
     sink_limit: bool,
+    /// The first `source:` with a refused set point: the plan is refused, and an output
+    /// switched on after it is not reported as a second mistake.
+    refused: Option<Span>,
 }
 
 impl Programmed {
-    /// Count what `raw` writes as programmed, even if it was refused, so one mistake is
-    /// not reported twice. A shorthand writes all three.
-    fn record(&mut self, raw: &RawSource) {
+    /// Count the set points that resolved. A refused one is `None` in `s`: it never
+    /// counts, so the output cannot go on over it.
+    fn record(&mut self, s: &SourceSettings) {
+        self.voltage |= s.voltage.is_some();
+        self.current_limit |= s.current_limit.is_some();
+        self.sink_limit |= s.sink_limit.is_some();
+    }
+
+    /// Whether a set point `raw` writes did not resolve into `s`. A shorthand writes all
+    /// three.
+    fn any_refused(raw: &RawSource, s: &SourceSettings) -> bool {
         let shorthand = raw.charge.is_some() || raw.discharge.is_some();
-        self.voltage |= raw.voltage.is_some() || shorthand;
-        self.current_limit |= raw.current_limit.is_some() || shorthand;
-        self.sink_limit |= raw.sink_limit.is_some() || shorthand;
+        let voltage = raw.voltage.is_some() || shorthand;
+        let current_limit = raw.current_limit.is_some() || shorthand;
+        let sink_limit = raw.sink_limit.is_some() || shorthand;
+        (voltage && s.voltage.is_none())
+            || (current_limit && s.current_limit.is_none())
+            || (sink_limit && s.sink_limit.is_none())
     }
 
     /// The set points still missing before the output may go on. A load needs only its
@@ -85,20 +104,53 @@ impl Resolver<'_> {
         let source = self.needs(Role::Source, at, "source", None)?;
         let load = (source.driver == Driver::ScpiLoad).then_some(source.name.as_str());
         let raw = &node.value;
+        let problems_before = self.problems.len();
         if let Some(name) = load {
             self.refuse_voltage_on_load(raw, name);
         }
         let env = self.envelope.clone();
         let mut s = self.explicit_set_points(raw, vars, &env);
-        if load.is_none() {
+        if load.is_some() {
+            s.voltage = None;
+        } else {
             self.shorthands(raw, vars, &env, &mut s);
         }
         s.output = self.output_switch(raw);
-        self.programmed.record(raw);
+        self.refuse_nothing_set(raw, at);
+        if Programmed::any_refused(raw, &s) {
+            self.programmed.refused.get_or_insert(at);
+            if self.problems.len() == problems_before {
+                // Every refusal above says why; this guards the rule if one ever does not.
+                self.problems.push(Problem::at(
+                    self.file,
+                    at,
+                    "a set point of this `source:` could not be resolved",
+                ));
+            }
+        }
+        self.programmed.record(&s);
         if s.output == Some(true) {
             self.refuse_output_before_set_points(raw, load.is_some());
         }
         Some(s)
+    }
+
+    /// `source: {}` does nothing: surely something was left out.
+    fn refuse_nothing_set(&mut self, raw: &RawSource, at: Span) {
+        let written = [
+            raw.voltage.is_some(),
+            raw.current_limit.is_some(),
+            raw.sink_limit.is_some(),
+            raw.output.is_some(),
+            raw.charge.is_some(),
+            raw.discharge.is_some(),
+        ];
+        if !written.contains(&true) {
+            self.problems.push(
+                Problem::at(self.file, at, "`source:` sets nothing")
+                    .help("write `voltage`, `current_limit`, `sink_limit`, `output`, `charge:` or `discharge:`"),
+            );
+        }
     }
 
     /// A load has no voltage to set; `discharge: { to: }` would need one as its floor.
@@ -223,9 +275,40 @@ impl Resolver<'_> {
             Direction::Charge => &env.max_charge,
             Direction::Discharge => &env.max_discharge,
         };
-        let ok_i = i >= 0.0 && self.check_limit(&c.value.current, i, limit, &what_current);
+        let ok_i = if i < 0.0 {
+            self.refuse_negative_shorthand(&c.value.current, direction, &what_current);
+            false
+        } else {
+            self.check_limit(&c.value.current, i, limit, &what_current)
+        };
         let ok_v = self.voltage_inside(&c.value.to, v, "the target voltage", env);
         (ok_i && ok_v).then_some((v, i))
+    }
+
+    /// A shorthand's current is a magnitude; its direction is the shorthand's.
+    fn refuse_negative_shorthand(
+        &mut self,
+        field: &Spanned<String>,
+        direction: Direction,
+        what: &str,
+    ) {
+        let help = match direction {
+            Direction::Charge => {
+                "`charge:` drives current into the pack; to take current out of it, write `discharge: { current: 50 A, to: 48 V }`"
+            }
+            Direction::Discharge => {
+                "`discharge:` takes current out of the pack; write the current as a positive magnitude"
+            }
+        };
+        let span = self.span(field);
+        self.problems.push(
+            Problem::at(
+                self.file,
+                span,
+                format!("{what} is a magnitude and cannot be negative"),
+            )
+            .help(help),
+        );
     }
 
     /// `output: on|off`; anything else is a problem.
@@ -247,9 +330,12 @@ impl Resolver<'_> {
     }
 
     /// `output: on` needs the set points programmed, in this step or an earlier one.
+    /// After a refused set point the plan is refused already: that refusal says why, and
+    /// the missing set point is not reported a second time.
     fn refuse_output_before_set_points(&mut self, raw: &RawSource, load: bool) {
+        let Some(o) = &raw.output else { return };
         let missing = self.programmed.missing(load);
-        if let (false, Some(o)) = (missing.is_empty(), &raw.output) {
+        if !missing.is_empty() && self.programmed.refused.is_none() {
             let span = self.span(o);
             self.problems.push(Problem::at(self.file, span, "the output is switched on before its set points are programmed").label(format!("{} not set yet", missing.join(", "))).help("set `voltage`, `current_limit` and `sink_limit` (or `charge:`) in this or an earlier step"));
         }
@@ -395,12 +481,61 @@ mod tests {
             ),
         );
         assert_eq!(settings(&p, 1).output, Some(true));
-        // A refused set point counts as written: the output is not refused as well.
+        // A refused set point is reported once: not again as a missing one.
         let errors = refusals(
             &sim(),
             &source("current_limit: 500 A, sink_limit: 10 A, voltage: 54 V, output: on"),
         );
         assert_eq!(errors.len(), 1, "{errors:?}");
+    }
+
+    /// Issue 13 item 1: `charge: { current: -50 A }` validated, and the run sent
+    /// `OUTP ON` with no voltage and no current limits.
+    #[test]
+    fn a_negative_shorthand_current_is_refused() {
+        for (shorthand, word) in [("charge", "charge"), ("discharge", "discharge")] {
+            let errors = refusals(
+                &sim(),
+                &source(&format!(
+                    "{shorthand}: {{ current: -50 A, to: 50 V }}, output: on"
+                )),
+            );
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert!(
+                errors[0].contains(&format!(
+                    "the {word} current is a magnitude and cannot be negative"
+                )),
+                "{errors:?}"
+            );
+        }
+    }
+
+    /// A set point that resolved in an earlier step does not make up for one refused
+    /// later: the plan is refused, once, at the refusal.
+    #[test]
+    fn a_refused_set_point_refuses_the_plan_once() {
+        let steps = concat!(
+            "  - source: { charge: { current: 10 A, to: 54 V } }\n",
+            "  - source: { charge: { current: -10 A, to: 54 V } }\n",
+            "  - source: { output: on }\n",
+        );
+        let errors = refusals(&sim(), &plan(steps));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].starts_with("plan.yaml:7:34: the charge current is a magnitude"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn a_source_that_sets_nothing_is_refused() {
+        let errors = refusals(&sim(), &plan("  - source: {}\n"));
+        assert_eq!(
+            errors,
+            vec![
+                "plan.yaml:6:13: `source:` sets nothing (hint: write `voltage`, `current_limit`, `sink_limit`, `output`, `charge:` or `discharge:`)"
+            ]
+        );
     }
 
     #[test]
@@ -418,6 +553,12 @@ mod tests {
     #[test]
     fn programmed_set_points_and_what_is_missing() {
         let none = Programmed::default();
+        let mut refused = none;
+        refused.record(&SourceSettings {
+            voltage: Some(54.0),
+            ..SourceSettings::default()
+        });
+        assert_eq!(refused.missing(false), ["current_limit", "sink_limit"]);
         assert_eq!(
             none.missing(false),
             ["voltage", "current_limit", "sink_limit"]

@@ -27,6 +27,9 @@ pub enum Judgement {
     False,
     /// A channel the condition needs has no value (a link fell silent).
     NoData,
+    /// The readings give the condition no value: it divides by zero or computes a
+    /// number that is not finite. The rig's error, never the DUT's.
+    Undefined,
 }
 
 impl Judgement {
@@ -43,7 +46,11 @@ impl Judgement {
         if !fresh {
             return None;
         }
-        Some(match e.predicate.eval(&|id| store.value(id)) {
+        let values = |id| store.value(id);
+        if crate::expr::undefined(&e.predicate, &values) {
+            return Some(Judgement::Undefined);
+        }
+        Some(match e.predicate.eval(&values) {
             Some(Value::Bool(true)) => Judgement::True,
             None => Judgement::NoData,
             Some(_) => Judgement::False,
@@ -116,7 +123,8 @@ impl ExpectationState {
             (Window::Within(_), Judgement::True) => ExpectationState::Passed {
                 reaction_s: Some(elapsed_s),
             },
-            (Window::Within(_), _) | (Window::For(_), Judgement::True) => {
+            // Undefined is the executor's to turn into an error; it decides nothing.
+            (Window::Within(_), _) | (Window::For(_), Judgement::True | Judgement::Undefined) => {
                 ExpectationState::Pending { judged: true }
             }
             (Window::For(_), Judgement::False | Judgement::NoData) => {

@@ -106,7 +106,7 @@ impl Executor<'_> {
         let opened_at = self.store.arrivals();
         let mut states = vec![ExpectationState::OPEN; step.expectations.len()];
         for (e, s) in step.expectations.iter().zip(states.iter_mut()) {
-            self.judge(e, s, &windows, opened_at, windows.opened_s());
+            self.judge(e, s, &windows, opened_at, windows.opened_s())?;
         }
         while !states.iter().any(ExpectationState::has_failed) {
             let pending = step
@@ -126,7 +126,7 @@ impl Executor<'_> {
             };
             match next {
                 Some((id, t)) => {
-                    self.on_reading(step, &windows, opened_at, &mut states, (id, t));
+                    self.on_reading(step, &windows, opened_at, &mut states, (id, t))?;
                     self.on_silence(id, step, &mut states, t)?;
                 }
                 None => self.close_windows(step, &windows, &mut states, deadline),
@@ -144,18 +144,20 @@ impl Executor<'_> {
         opened_at: u64,
         states: &mut [ExpectationState],
         (id, t): (ChannelId, f64),
-    ) {
+    ) -> Result<(), InstrumentFailure> {
         for (e, s) in step.expectations.iter().zip(states.iter_mut()) {
             if s.is_pending()
                 && windows.contains(e.window, t)
                 && e.predicate.channels().iter().any(|(c, _)| *c == id)
             {
-                self.judge(e, s, windows, opened_at, t);
+                self.judge(e, s, windows, opened_at, t)?;
             }
         }
+        Ok(())
     }
 
-    /// Judge `e` at `t` on readings that arrived after the windows opened.
+    /// Judge `e` at `t` on readings that arrived after the windows opened. Readings
+    /// that give the condition no value end the run as the rig's error.
     fn judge(
         &self,
         e: &Expectation,
@@ -163,11 +165,23 @@ impl Executor<'_> {
         windows: &StepWindows,
         opened_at: u64,
         t: f64,
-    ) {
-        if let Some(judgement) = Judgement::of(e, &self.store, opened_at) {
-            state.on_reading(e.window, judgement, t, windows.elapsed_s(t), || {
-                messages::observed(e, &self.store)
-            });
+    ) -> Result<(), InstrumentFailure> {
+        match Judgement::of(e, &self.store, opened_at) {
+            Some(Judgement::Undefined) => Err(InstrumentFailure::new(
+                "rig",
+                Cause::Undefined {
+                    expectation: e.name.clone(),
+                    text: e.text.clone(),
+                    observed: messages::observed(e, &self.store),
+                },
+            )),
+            Some(judgement) => {
+                state.on_reading(e.window, judgement, t, windows.elapsed_s(t), || {
+                    messages::observed(e, &self.store)
+                });
+                Ok(())
+            }
+            None => Ok(()),
         }
     }
 
