@@ -10,7 +10,8 @@
 //! - plans run against every seed DUT profile ([`profiles`]);
 //! - plans for packs in parallel are skipped on a bench with another count, and the
 //!   twin is built with the plan's packs and its bench's DIP switches ([`parallel`]);
-//! - a plan's RS232 line reaches the twin, and needs the port on the bench ([`rs232`]).
+//! - a plan's RS232 line reaches the twin, and needs the port on the bench ([`rs232`]);
+//! - waits end on integer time, and a stuck engine is a rig error ([`time`]).
 
 mod benches;
 mod catalogue;
@@ -24,6 +25,7 @@ mod profiles;
 mod rs232;
 mod safety;
 mod support;
+mod time;
 
 use libtest_mimic::{Arguments, Trial};
 
@@ -48,6 +50,7 @@ fn main() {
     trials.extend(faults::trials());
     trials.extend(families::trials());
     trials.extend(profiles::trials());
+    trials.extend(time::trials());
     trials.push(Trial::test(
         "determinism::same_plan_same_bytes",
         support::assert_deterministic,

@@ -68,6 +68,8 @@ impl Resolver<'_> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::super::test_support::{accepted, plan, refusals, sim};
     use super::*;
 
@@ -84,7 +86,7 @@ mod tests {
         let e = &p.steps[0].expectations[0];
         assert_eq!(e.name, "charging allowed");
         assert_eq!(e.text, "bms.charge_enable");
-        assert_eq!(e.window, Window::Within(5.0));
+        assert_eq!(e.window, Window::Within(Duration::from_secs(5)));
         assert_eq!(e.location.to_string(), "plan.yaml:7:9");
     }
 
@@ -93,7 +95,7 @@ mod tests {
         let p = accepted(&sim(), &expect("{ that: \"bms.soc >= 80 %\", for: 1 min }"));
         let e = &p.steps[0].expectations[0];
         assert_eq!(e.name, "bms.soc >= 80 %");
-        assert_eq!(e.window, Window::For(60.0));
+        assert_eq!(e.window, Window::For(Duration::from_secs(60)));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! resolved in `steps`.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde_saphyr::Spanned;
 
@@ -13,6 +14,10 @@ use crate::dut::DutProfile;
 use crate::plan::model::{Plan, content_hash};
 use crate::plan::raw::RawPlan;
 use crate::plan::requires;
+
+/// The shortest poll period: no instrument answers faster, and a shorter one floods the
+/// log (issue 13: `poll: 0.000001 ms` grew it by 600 MB a minute).
+const MIN_POLL: Duration = Duration::from_millis(10);
 
 /// The profile values the envelope is made of: without them no set point can be checked.
 const LIMITS: [&str; 4] = [
@@ -65,8 +70,8 @@ pub(super) fn resolve(
     if r.instrument(Role::Source).is_some() {
         r.check_profile_limits();
     }
-    let timeout_s = r.duration(&raw.timeout, &[], "`timeout`");
-    let poll_s = r.poll_periods(&raw.poll);
+    let timeout = r.duration(&raw.timeout, &[], "`timeout`");
+    let poll = r.poll_periods(&raw.poll);
     if raw.steps.is_empty() {
         r.problems
             .push(Problem::in_file(&file, "the plan has no steps"));
@@ -84,11 +89,11 @@ pub(super) fn resolve(
         description: raw.description,
         dut,
         packs,
-        timeout_s: timeout_s.unwrap_or(0.0),
+        timeout: timeout.unwrap_or_default(),
         steps,
         content_hash,
         envelope,
-        poll_s,
+        poll,
         file,
     })
 }
@@ -155,7 +160,10 @@ impl Resolver<'_> {
 
     /// `poll: { io: 10 s }`: periods by instrument, each a polled instrument of the bench
     /// (CAN links are not polled: the BMS sends on its own).
-    fn poll_periods(&mut self, poll: &BTreeMap<String, Spanned<String>>) -> BTreeMap<String, f64> {
+    fn poll_periods(
+        &mut self,
+        poll: &BTreeMap<String, Spanned<String>>,
+    ) -> BTreeMap<String, Duration> {
         let polled = |i: &&crate::bench::InstrumentSpec| i.driver.role() != Role::Can;
         let mut periods = BTreeMap::new();
         for (name, period) in poll {
@@ -175,8 +183,16 @@ impl Resolver<'_> {
                     )
                     .help(format!("polled instruments: {}", known.join(", "))),
                 );
-            } else if let Some(s) = self.duration(period, &[], "a poll period") {
-                periods.insert(name.clone(), s);
+            } else if let Some(d) = self.duration(period, &[], "a poll period") {
+                if d < MIN_POLL {
+                    let span = self.span(period);
+                    self.problems.push(
+                        Problem::at(self.file, span, "a poll period must be at least 10 ms")
+                            .help("instruments answer in milliseconds; faster polling only floods the log"),
+                    );
+                } else {
+                    periods.insert(name.clone(), d);
+                }
             }
         }
         periods
@@ -185,6 +201,8 @@ impl Resolver<'_> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::super::test_support::{HEAD, accepted, plan, plan_with, refusals, sim};
 
     const STEP: &str = "  - wait: 1 s\n";
@@ -194,7 +212,7 @@ mod tests {
         let p = accepted(&sim(), &plan(STEP));
         assert_eq!(p.id, "t");
         assert_eq!(p.title, "T");
-        assert_eq!(p.timeout_s, 600.0);
+        assert_eq!(p.timeout, Duration::from_secs(600));
         assert_eq!(p.packs, 1);
         assert_eq!(p.steps.len(), 1);
     }
@@ -229,8 +247,8 @@ mod tests {
     #[test]
     fn poll_periods_are_for_polled_instruments_only() {
         let p = accepted(&sim(), &plan_with("poll: { io: 10 s, source: 2 s }", STEP));
-        assert_eq!(p.poll_s.get("io"), Some(&10.0));
-        assert_eq!(p.poll_s.get("source"), Some(&2.0));
+        assert_eq!(p.poll.get("io"), Some(&Duration::from_secs(10)));
+        assert_eq!(p.poll.get("source"), Some(&Duration::from_secs(2)));
         let errors = refusals(&sim(), &plan_with("poll: { bms: 1 s }", STEP));
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert!(
@@ -275,6 +293,32 @@ mod tests {
         assert!(
             errors[3].contains("limits.max_discharge_current"),
             "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn a_poll_period_is_at_least_ten_milliseconds() {
+        let p = accepted(&sim(), &plan_with("poll: { io: 10 ms }", STEP));
+        assert_eq!(p.poll.get("io"), Some(&Duration::from_millis(10)));
+        let errors = refusals(&sim(), &plan_with("poll: { io: 0.000001 ms }", STEP));
+        assert_eq!(
+            errors,
+            vec![
+                "plan.yaml:5:13: a poll period must be at least 10 ms (hint: instruments answer in milliseconds; faster polling only floods the log)"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_plan_timeout_beyond_thirty_days_is_refused() {
+        // Issue 13 (4): it validated, then panicked converting to a duration.
+        let errors = refusals(&sim(), &plan_with("timeout: 1e20 s", STEP));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(
+            errors,
+            vec![
+                "plan.yaml:4:10: `timeout` `1e20 s` is longer than 30 days, the longest the rig waits for anything"
+            ]
         );
     }
 }

@@ -13,6 +13,8 @@
 //! clock: the executor judges the condition on fresh readings ([`Judgement::of`]) and
 //! tells the state when and where in the window that happened.
 
+use std::time::Duration;
+
 use rig_reports::Verdict;
 
 use crate::expr::Value;
@@ -57,7 +59,7 @@ impl Judgement {
 pub enum Failure {
     /// A `for` condition was false, or had no data, at `at`, inside its window.
     Broken {
-        at: f64,
+        at: Duration,
         no_data: bool,
         observed: String,
     },
@@ -69,7 +71,7 @@ pub enum Failure {
     FellSilent {
         medium: Medium,
         link: String,
-        at: f64,
+        at: Duration,
     },
 }
 
@@ -80,9 +82,9 @@ pub enum ExpectationState {
     Pending {
         judged: bool,
     },
-    /// `reaction_s`: how long into the window a `within` condition became true.
+    /// `reaction`: how long into the window a `within` condition became true.
     Passed {
-        reaction_s: Option<f64>,
+        reaction: Option<Duration>,
     },
     Failed(Failure),
 }
@@ -99,14 +101,14 @@ impl ExpectationState {
         matches!(self, ExpectationState::Failed(_))
     }
 
-    /// The condition was judged at `at`, `elapsed_s` into the window. `observed` is
+    /// The condition was judged at `at`, `elapsed` into the window. `observed` is
     /// asked only when the expectation fails.
     pub fn on_reading(
         &mut self,
         window: Window,
         judgement: Judgement,
-        at: f64,
-        elapsed_s: f64,
+        at: Duration,
+        elapsed: Duration,
         observed: impl FnOnce() -> String,
     ) {
         if !self.is_pending() {
@@ -114,7 +116,7 @@ impl ExpectationState {
         }
         *self = match (window, judgement) {
             (Window::Within(_), Judgement::True) => ExpectationState::Passed {
-                reaction_s: Some(elapsed_s),
+                reaction: Some(elapsed),
             },
             (Window::Within(_), _) | (Window::For(_), Judgement::True) => {
                 ExpectationState::Pending { judged: true }
@@ -135,7 +137,7 @@ impl ExpectationState {
             return;
         };
         *self = match window {
-            Window::For(_) if judged => ExpectationState::Passed { reaction_s: None },
+            Window::For(_) if judged => ExpectationState::Passed { reaction: None },
             Window::For(_) => ExpectationState::Failed(Failure::Unjudged {
                 observed: observed(),
             }),
@@ -148,7 +150,7 @@ impl ExpectationState {
     /// The link whose signals the condition reads fell silent at `at`: a `for`
     /// condition cannot hold on values that are gone. A `within` condition may still
     /// become true once the link is back.
-    pub fn on_silence(&mut self, window: Window, medium: Medium, link: &str, at: f64) {
+    pub fn on_silence(&mut self, window: Window, medium: Medium, link: &str, at: Duration) {
         if let (Window::For(_), true) = (window, self.is_pending()) {
             *self = ExpectationState::Failed(Failure::FellSilent {
                 medium,
@@ -160,9 +162,9 @@ impl ExpectationState {
 
     /// The verdict and the reaction time. Still pending at the end of a step: not
     /// decided because another expectation of the step failed first.
-    pub fn verdict(&self) -> (Verdict, Option<f64>) {
+    pub fn verdict(&self) -> (Verdict, Option<Duration>) {
         match self {
-            ExpectationState::Passed { reaction_s } => (Verdict::Pass, *reaction_s),
+            ExpectationState::Passed { reaction } => (Verdict::Pass, *reaction),
             ExpectationState::Failed(_) => (Verdict::Fail, None),
             ExpectationState::Pending { .. } => (Verdict::Skipped, None),
         }
@@ -180,8 +182,13 @@ impl ExpectationState {
 mod tests {
     use super::*;
 
-    const WITHIN: Window = Window::Within(5.0);
-    const FOR: Window = Window::For(5.0);
+    const WITHIN: Window = Window::Within(Duration::from_secs(5));
+    const FOR: Window = Window::For(Duration::from_secs(5));
+
+    /// Seconds as a moment or a length, for short test lines.
+    fn secs(seconds: f64) -> Duration {
+        Duration::from_secs_f64(seconds)
+    }
 
     fn seen() -> String {
         "bms.soc = 50 % (since t=0 s)".into()
@@ -194,21 +201,27 @@ mod tests {
     #[test]
     fn within_passes_at_the_first_true_reading_with_its_reaction_time() {
         let mut s = ExpectationState::OPEN;
-        s.on_reading(WITHIN, Judgement::False, 11.0, 1.0, never_asked);
+        s.on_reading(WITHIN, Judgement::False, secs(11.0), secs(1.0), never_asked);
         assert_eq!(s, ExpectationState::Pending { judged: true });
-        s.on_reading(WITHIN, Judgement::NoData, 12.0, 2.0, never_asked);
+        s.on_reading(
+            WITHIN,
+            Judgement::NoData,
+            secs(12.0),
+            secs(2.0),
+            never_asked,
+        );
         assert_eq!(s, ExpectationState::Pending { judged: true });
-        s.on_reading(WITHIN, Judgement::True, 13.5, 3.5, never_asked);
-        assert_eq!(s.verdict(), (Verdict::Pass, Some(3.5)));
+        s.on_reading(WITHIN, Judgement::True, secs(13.5), secs(3.5), never_asked);
+        assert_eq!(s.verdict(), (Verdict::Pass, Some(secs(3.5))));
         // Decided: a later false reading changes nothing.
-        s.on_reading(WITHIN, Judgement::False, 14.0, 4.0, never_asked);
-        assert_eq!(s.verdict(), (Verdict::Pass, Some(3.5)));
+        s.on_reading(WITHIN, Judgement::False, secs(14.0), secs(4.0), never_asked);
+        assert_eq!(s.verdict(), (Verdict::Pass, Some(secs(3.5))));
     }
 
     #[test]
     fn within_that_never_became_true_fails_when_its_window_closes() {
         let mut s = ExpectationState::OPEN;
-        s.on_reading(WITHIN, Judgement::False, 11.0, 1.0, never_asked);
+        s.on_reading(WITHIN, Judgement::False, secs(11.0), secs(1.0), never_asked);
         s.at_deadline(WITHIN, seen);
         assert_eq!(
             s,
@@ -220,13 +233,13 @@ mod tests {
     #[test]
     fn for_fails_on_a_false_reading_in_its_window() {
         let mut s = ExpectationState::OPEN;
-        s.on_reading(FOR, Judgement::True, 10.0, 0.0, never_asked);
+        s.on_reading(FOR, Judgement::True, secs(10.0), secs(0.0), never_asked);
         assert_eq!(s, ExpectationState::Pending { judged: true });
-        s.on_reading(FOR, Judgement::False, 12.0, 2.0, seen);
+        s.on_reading(FOR, Judgement::False, secs(12.0), secs(2.0), seen);
         assert_eq!(
             s,
             ExpectationState::Failed(Failure::Broken {
-                at: 12.0,
+                at: secs(12.0),
                 no_data: false,
                 observed: seen()
             })
@@ -239,7 +252,7 @@ mod tests {
     #[test]
     fn for_fails_on_a_reading_without_data() {
         let mut s = ExpectationState::OPEN;
-        s.on_reading(FOR, Judgement::NoData, 12.0, 2.0, seen);
+        s.on_reading(FOR, Judgement::NoData, secs(12.0), secs(2.0), seen);
         assert!(matches!(
             s.failure(),
             Some(Failure::Broken { no_data: true, .. })
@@ -249,8 +262,8 @@ mod tests {
     #[test]
     fn for_passes_when_its_window_closes_after_true_readings() {
         let mut s = ExpectationState::OPEN;
-        s.on_reading(FOR, Judgement::True, 10.0, 0.0, never_asked);
-        s.on_reading(FOR, Judgement::True, 14.0, 4.0, never_asked);
+        s.on_reading(FOR, Judgement::True, secs(10.0), secs(0.0), never_asked);
+        s.on_reading(FOR, Judgement::True, secs(14.0), secs(4.0), never_asked);
         s.at_deadline(FOR, never_asked);
         assert_eq!(s.verdict(), (Verdict::Pass, None));
     }
@@ -268,20 +281,20 @@ mod tests {
     #[test]
     fn silence_fails_a_pending_for_but_not_a_within() {
         let mut for_ = ExpectationState::OPEN;
-        for_.on_silence(FOR, Medium::Can, "bms", 20.0);
+        for_.on_silence(FOR, Medium::Can, "bms", secs(20.0));
         assert_eq!(
             for_.failure(),
             Some(&Failure::FellSilent {
                 medium: Medium::Can,
                 link: "bms".into(),
-                at: 20.0
+                at: secs(20.0)
             })
         );
         let mut within = ExpectationState::OPEN;
-        within.on_silence(WITHIN, Medium::Can, "bms", 20.0);
+        within.on_silence(WITHIN, Medium::Can, "bms", secs(20.0));
         assert_eq!(within, ExpectationState::OPEN);
-        let mut passed = ExpectationState::Passed { reaction_s: None };
-        passed.on_silence(FOR, Medium::Can, "bms", 20.0);
+        let mut passed = ExpectationState::Passed { reaction: None };
+        passed.on_silence(FOR, Medium::Can, "bms", secs(20.0));
         assert_eq!(passed.verdict(), (Verdict::Pass, None));
     }
 

@@ -2,22 +2,34 @@
 //! expectation of which plan line, what it expected over which window, and what the
 //! channels read when it failed.
 
+use std::time::Duration;
+
 use super::expectation::Failure;
 use super::window::StepWindows;
 use crate::plan::{Expectation, Window};
 use crate::quantity::{format_duration, trim_float};
 use crate::runner::store::Store;
 
-/// A time of the run, to the millisecond: `t=12.5 s`.
-pub fn fmt_t(t: f64) -> String {
-    format!("t={} s", trim_float((t * 1000.0).round() / 1000.0))
+/// A moment of the run, to the millisecond: `t=12.5 s`.
+pub fn fmt_t(t: Duration) -> String {
+    format!("t={} s", trim_float(millis(t)))
+}
+
+/// A length as a plan writes it, to the millisecond: `2.5 s`, `5 min`.
+pub fn fmt_length(d: Duration) -> String {
+    format_duration(millis(d))
+}
+
+/// Seconds, rounded to the millisecond.
+fn millis(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0).round() / 1000.0
 }
 
 /// The window as a plan writes it: `within 5 s`, `for 1 min`.
 pub fn window_text(w: Window) -> String {
     match w {
-        Window::Within(s) => format!("within {}", format_duration(s)),
-        Window::For(s) => format!("for {}", format_duration(s)),
+        Window::Within(d) => format!("within {}", format_duration(d.as_secs_f64())),
+        Window::For(d) => format!("for {}", format_duration(d.as_secs_f64())),
     }
 }
 
@@ -37,12 +49,12 @@ pub fn observed(e: &Expectation, store: &Store) -> String {
 /// The message of `e` that failed as `failure` says, in the step's `windows`.
 pub fn failure(e: &Expectation, windows: &StepWindows, failure: &Failure) -> String {
     let head = format!("expectation \"{}\" failed ({})", e.name, e.location);
-    let w = e.window.seconds();
+    let w = e.window.length().as_secs_f64();
     let span = || {
         format!(
             "from {} to {}",
-            fmt_t(windows.opened_s()),
-            fmt_t(windows.closes_s(e.window))
+            fmt_t(windows.opened()),
+            fmt_t(windows.closes_at(e.window))
         )
     };
     match failure {
@@ -57,7 +69,7 @@ pub fn failure(e: &Expectation, windows: &StepWindows, failure: &Failure) -> Str
             span(),
             if *no_data { "no data" } else { "false" },
             fmt_t(*at),
-            format_duration((windows.elapsed_s(*at) * 1000.0).round() / 1000.0),
+            fmt_length(windows.elapsed(*at)),
         ),
         Failure::NeverTrue { observed } => format!(
             "{head}\n  expected: {} within {}, {}\n  observed: never true in the window; at its end {observed}",
@@ -86,7 +98,7 @@ mod tests {
     use crate::bench::{Bench, Channels};
     use crate::expr::ChannelId;
     use crate::runner::executor::expectation::Judgement;
-    use crate::runner::executor::testing::{percent, soc_above_90};
+    use crate::runner::executor::testing::{percent, s, soc_above_90};
     use crate::runner::failure::Medium;
 
     /// `bms.soc` of the built-in virtual bench, and a store for its channels.
@@ -101,11 +113,11 @@ mod tests {
     #[test]
     fn a_broken_for_says_when_and_what_was_read() {
         let (id, mut store) = soc();
-        store.update(id, percent(80.0), 101.25);
-        let e = soc_above_90(id, Window::For(60.0));
-        let windows = StepWindows::open(100.0, 0.0);
+        store.update(id, percent(80.0), s(101.25));
+        let e = soc_above_90(id, Window::For(s(60.0)));
+        let windows = StepWindows::open(s(100.0), s(0.0));
         let f = Failure::Broken {
-            at: 102.5,
+            at: s(102.5),
             no_data: false,
             observed: observed(&e, &store),
         };
@@ -118,9 +130,9 @@ mod tests {
     #[test]
     fn a_within_never_true_gives_the_values_at_the_windows_end() {
         let (id, mut store) = soc();
-        store.update(id, percent(85.0), 3.0);
-        let e = soc_above_90(id, Window::Within(5.0));
-        let windows = StepWindows::open(1.0, 0.0);
+        store.update(id, percent(85.0), s(3.0));
+        let e = soc_above_90(id, Window::Within(s(5.0)));
+        let windows = StepWindows::open(s(1.0), s(0.0));
         let f = Failure::NeverTrue {
             observed: observed(&e, &store),
         };
@@ -133,8 +145,8 @@ mod tests {
     #[test]
     fn an_unjudged_for_names_the_channel_without_reading() {
         let (id, store) = soc();
-        let e = soc_above_90(id, Window::For(10.0));
-        let windows = StepWindows::open(0.0, 0.0);
+        let e = soc_above_90(id, Window::For(s(10.0)));
+        let windows = StepWindows::open(s(0.0), s(0.0));
         let f = Failure::Unjudged {
             observed: observed(&e, &store),
         };
@@ -147,36 +159,36 @@ mod tests {
     #[test]
     fn a_silent_link_is_named_with_its_medium() {
         let (id, _) = soc();
-        let e = soc_above_90(id, Window::For(600.0));
+        let e = soc_above_90(id, Window::For(s(600.0)));
         let f = Failure::FellSilent {
             medium: Medium::Can,
             link: "bms".into(),
-            at: 42.0004,
+            at: s(42.0004),
         };
         assert_eq!(
-            failure(&e, &StepWindows::open(0.0, 0.0), &f),
+            failure(&e, &StepWindows::open(s(0.0), s(0.0)), &f),
             "expectation \"full\" failed (plan.yaml:12:7)\n  expected: bms.soc > 90 % for 10 min\n  observed: the BMS fell silent on CAN at t=42 s (bms.online turned false), so its signals have no value"
         );
     }
 
     #[test]
     fn windows_read_as_plans_write_them() {
-        assert_eq!(window_text(Window::Within(1.5)), "within 1.5 s");
-        assert_eq!(window_text(Window::For(3600.0)), "for 1 h");
-        assert_eq!(fmt_t(1.23456), "t=1.235 s");
+        assert_eq!(window_text(Window::Within(s(1.5))), "within 1.5 s");
+        assert_eq!(window_text(Window::For(s(3600.0))), "for 1 h");
+        assert_eq!(fmt_t(s(1.23456)), "t=1.235 s");
     }
 
     /// Only readings that arrived after the window opened judge it.
     #[test]
     fn a_reading_from_before_the_window_does_not_judge_it() {
         let (id, mut store) = soc();
-        let e = soc_above_90(id, Window::For(10.0));
-        store.update(id, percent(95.0), 1.0);
+        let e = soc_above_90(id, Window::For(s(10.0)));
+        store.update(id, percent(95.0), s(1.0));
         let opened_at = store.arrivals();
         assert_eq!(Judgement::of(&e, &store, opened_at), None);
-        store.update(id, percent(95.0), 2.0);
+        store.update(id, percent(95.0), s(2.0));
         assert_eq!(Judgement::of(&e, &store, opened_at), Some(Judgement::True));
-        store.update(id, percent(85.0), 3.0);
+        store.update(id, percent(85.0), s(3.0));
         assert_eq!(Judgement::of(&e, &store, opened_at), Some(Judgement::False));
     }
 }
