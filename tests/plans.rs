@@ -11,7 +11,8 @@
 //! - plans for packs in parallel are skipped on a bench with another count, and the
 //!   twin is built with the plan's packs and its bench's DIP switches ([`parallel`]);
 //! - a plan's RS232 line reaches the twin, and needs the port on the bench ([`rs232`]);
-//! - waits end on integer time, and a stuck engine is a rig error ([`time`]).
+//! - waits end on integer time, and a stuck engine is a rig error ([`time`]);
+//! - `after:` + `within:` and `never:` + `for:` windows pass and fail ([`windows`]).
 
 mod benches;
 mod catalogue;
@@ -26,6 +27,7 @@ mod rs232;
 mod safety;
 mod support;
 mod time;
+mod windows;
 
 use libtest_mimic::{Arguments, Trial};
 
@@ -51,6 +53,7 @@ fn main() {
     trials.extend(families::trials());
     trials.extend(profiles::trials());
     trials.extend(time::trials());
+    trials.extend(windows::trials());
     trials.push(Trial::test(
         "determinism::same_plan_same_bytes",
         support::assert_deterministic,

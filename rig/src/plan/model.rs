@@ -122,13 +122,26 @@ pub enum Window {
     Within(Duration),
     /// Must stay true for this long.
     For(Duration),
+    /// Must become true by `within`, but on no reading before `after` (`after:` with
+    /// `within:`): a reaction neither too late nor too early.
+    WithinAfter { after: Duration, within: Duration },
+    /// Must not become true for this long (`never:` with `for:`): `for` of the negated
+    /// condition, told as the moment it became true.
+    Never(Duration),
 }
 
 impl Window {
     pub fn length(self) -> Duration {
         match self {
-            Window::Within(d) | Window::For(d) => d,
+            Window::Within(d) | Window::For(d) | Window::Never(d) => d,
+            Window::WithinAfter { within, .. } => within,
         }
+    }
+
+    /// Whether the condition is watched over the whole window (`for`, `never`) rather
+    /// than awaited in it (`within`).
+    pub fn holds(self) -> bool {
+        matches!(self, Window::For(_) | Window::Never(_))
     }
 }
 

@@ -9,6 +9,9 @@
 //!  for:     Pending ─────────────▶ Failed    Pending ─────▶ Passed    ─────▶ Failed (unjudged)
 //! ```
 //!
+//! `within` with `after:` also fails on a true reading before `after` (too early);
+//! `never:` is `for:` of the negated condition, failing at the first true reading.
+//!
 //! A decided expectation stays decided. The states know nothing of channels or the
 //! clock: the executor judges the condition on fresh readings ([`Judgement::of`]) and
 //! tells the state when and where in the window that happened.
@@ -73,6 +76,10 @@ pub enum Failure {
         link: String,
         at: Duration,
     },
+    /// An `after:` condition was true at `at`, before its window allowed.
+    TooEarly { at: Duration, observed: String },
+    /// A `never:` condition became true at `at`.
+    BecameTrue { at: Duration, observed: String },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -115,13 +122,25 @@ impl ExpectationState {
             return;
         }
         *self = match (window, judgement) {
-            (Window::Within(_), Judgement::True) => ExpectationState::Passed {
-                reaction: Some(elapsed),
-            },
-            (Window::Within(_), _) | (Window::For(_), Judgement::True) => {
-                ExpectationState::Pending { judged: true }
+            (Window::WithinAfter { after, .. }, Judgement::True) if elapsed < after => {
+                ExpectationState::Failed(Failure::TooEarly {
+                    at,
+                    observed: observed(),
+                })
             }
-            (Window::For(_), Judgement::False | Judgement::NoData) => {
+            (Window::Within(_) | Window::WithinAfter { .. }, Judgement::True) => {
+                ExpectationState::Passed {
+                    reaction: Some(elapsed),
+                }
+            }
+            (Window::Never(_), Judgement::True) => ExpectationState::Failed(Failure::BecameTrue {
+                at,
+                observed: observed(),
+            }),
+            (Window::Within(_) | Window::WithinAfter { .. }, _)
+            | (Window::For(_), Judgement::True)
+            | (Window::Never(_), Judgement::False) => ExpectationState::Pending { judged: true },
+            (Window::For(_), _) | (Window::Never(_), _) => {
                 ExpectationState::Failed(Failure::Broken {
                     at,
                     no_data: judgement == Judgement::NoData,
@@ -137,21 +156,21 @@ impl ExpectationState {
             return;
         };
         *self = match window {
-            Window::For(_) if judged => ExpectationState::Passed { reaction: None },
-            Window::For(_) => ExpectationState::Failed(Failure::Unjudged {
+            w if w.holds() && judged => ExpectationState::Passed { reaction: None },
+            w if w.holds() => ExpectationState::Failed(Failure::Unjudged {
                 observed: observed(),
             }),
-            Window::Within(_) => ExpectationState::Failed(Failure::NeverTrue {
+            _ => ExpectationState::Failed(Failure::NeverTrue {
                 observed: observed(),
             }),
         };
     }
 
-    /// The link whose signals the condition reads fell silent at `at`: a `for`
-    /// condition cannot hold on values that are gone. A `within` condition may still
+    /// The link whose signals the condition reads fell silent at `at`: a `for` (or
+    /// `never`) condition cannot hold on values that are gone. A `within` condition may still
     /// become true once the link is back.
     pub fn on_silence(&mut self, window: Window, medium: Medium, link: &str, at: Duration) {
-        if let (Window::For(_), true) = (window, self.is_pending()) {
+        if window.holds() && self.is_pending() {
             *self = ExpectationState::Failed(Failure::FellSilent {
                 medium,
                 link: link.to_string(),
@@ -276,6 +295,56 @@ mod tests {
             s,
             ExpectationState::Failed(Failure::Unjudged { observed: seen() })
         );
+    }
+
+    #[test]
+    fn within_after_fails_on_a_true_reading_before_after() {
+        let window = Window::WithinAfter {
+            after: secs(2.0),
+            within: secs(5.0),
+        };
+        let mut early = ExpectationState::OPEN;
+        early.on_reading(window, Judgement::False, secs(10.5), secs(0.5), never_asked);
+        early.on_reading(window, Judgement::True, secs(11.999), secs(1.999), seen);
+        assert_eq!(
+            early.failure(),
+            Some(&Failure::TooEarly {
+                at: secs(11.999),
+                observed: seen()
+            })
+        );
+        let mut in_time = ExpectationState::OPEN;
+        in_time.on_reading(window, Judgement::True, secs(12.0), secs(2.0), never_asked);
+        assert_eq!(in_time.verdict(), (Verdict::Pass, Some(secs(2.0))));
+        let mut late = ExpectationState::OPEN;
+        late.on_reading(window, Judgement::False, secs(14.0), secs(4.0), never_asked);
+        late.at_deadline(window, seen);
+        assert!(matches!(late.failure(), Some(Failure::NeverTrue { .. })));
+    }
+
+    #[test]
+    fn never_fails_at_the_first_true_reading_and_passes_when_judged_false() {
+        let never = Window::Never(secs(5.0));
+        let mut s = ExpectationState::OPEN;
+        s.on_reading(never, Judgement::False, secs(10.0), secs(0.0), never_asked);
+        s.on_reading(never, Judgement::True, secs(13.0), secs(3.0), seen);
+        assert_eq!(
+            s.failure(),
+            Some(&Failure::BecameTrue {
+                at: secs(13.0),
+                observed: seen()
+            })
+        );
+        let mut held = ExpectationState::OPEN;
+        held.on_reading(never, Judgement::False, secs(10.0), secs(0.0), never_asked);
+        held.at_deadline(never, never_asked);
+        assert_eq!(held.verdict(), (Verdict::Pass, None));
+        let mut unjudged = ExpectationState::OPEN;
+        unjudged.at_deadline(never, seen);
+        assert!(matches!(unjudged.failure(), Some(Failure::Unjudged { .. })));
+        let mut silent = ExpectationState::OPEN;
+        silent.on_silence(never, Medium::Can, "bms", secs(1.0));
+        assert!(matches!(silent.failure(), Some(Failure::FellSilent { .. })));
     }
 
     #[test]

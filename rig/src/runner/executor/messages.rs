@@ -27,9 +27,30 @@ fn millis(d: Duration) -> f64 {
 
 /// The window as a plan writes it: `within 5 s`, `for 1 min`.
 pub fn window_text(w: Window) -> String {
+    let length = |d: Duration| format_duration(d.as_secs_f64());
     match w {
-        Window::Within(d) => format!("within {}", format_duration(d.as_secs_f64())),
-        Window::For(d) => format!("for {}", format_duration(d.as_secs_f64())),
+        Window::Within(d) => format!("within {}", length(d)),
+        Window::For(d) => format!("for {}", length(d)),
+        Window::WithinAfter { after, within } => {
+            format!("within {} after {}", length(within), length(after))
+        }
+        Window::Never(d) => format!("never for {}", length(d)),
+    }
+}
+
+/// What `e` expected: `bms.soc > 90 % for 1 min`, `never X for 10 min`, ...
+fn expected(e: &Expectation) -> String {
+    let length = |d: Duration| format_duration(d.as_secs_f64());
+    match e.window {
+        Window::Within(d) => format!("{} within {}", e.text, length(d)),
+        Window::For(d) => format!("{} for {}", e.text, length(d)),
+        Window::WithinAfter { after, within } => format!(
+            "{} within {}, not before {}",
+            e.text,
+            length(within),
+            length(after)
+        ),
+        Window::Never(d) => format!("never {} for {}", e.text, length(d)),
     }
 }
 
@@ -49,12 +70,17 @@ pub fn observed(e: &Expectation, store: &Store) -> String {
 /// The message of `e` that failed as `failure` says, in the step's `windows`.
 pub fn failure(e: &Expectation, windows: &StepWindows, failure: &Failure) -> String {
     let head = format!("expectation \"{}\" failed ({})", e.name, e.location);
-    let w = e.window.length().as_secs_f64();
-    let span = || {
+    let expected = format!(
+        "{}, from {} to {}",
+        expected(e),
+        fmt_t(windows.opened()),
+        fmt_t(windows.closes_at(e.window))
+    );
+    let into = |at: Duration| {
         format!(
-            "from {} to {}",
-            fmt_t(windows.opened()),
-            fmt_t(windows.closes_at(e.window))
+            "{} ({} into the window)",
+            fmt_t(at),
+            fmt_length(windows.elapsed(at))
         )
     };
     match failure {
@@ -63,31 +89,28 @@ pub fn failure(e: &Expectation, windows: &StepWindows, failure: &Failure) -> Str
             no_data,
             observed,
         } => format!(
-            "{head}\n  expected: {} for {}, {}\n  observed: {} at {} ({} into the window): {observed}",
-            e.text,
-            format_duration(w),
-            span(),
+            "{head}\n  expected: {expected}\n  observed: {} at {}: {observed}",
             if *no_data { "no data" } else { "false" },
-            fmt_t(*at),
-            fmt_length(windows.elapsed(*at)),
+            into(*at),
         ),
         Failure::NeverTrue { observed } => format!(
-            "{head}\n  expected: {} within {}, {}\n  observed: never true in the window; at its end {observed}",
-            e.text,
-            format_duration(w),
-            span(),
+            "{head}\n  expected: {expected}\n  observed: never true in the window; at its end {observed}"
         ),
         Failure::Unjudged { observed } => format!(
-            "{head}\n  expected: {} for {}, {}\n  observed: no reading of every channel inside the window; last: {observed}",
-            e.text,
-            format_duration(w),
-            span(),
+            "{head}\n  expected: {expected}\n  observed: no reading of every channel inside the window; last: {observed}"
         ),
         Failure::FellSilent { medium, link, at } => format!(
-            "{head}\n  expected: {} for {}\n  observed: the BMS fell silent on {medium} at {} ({link}.online turned false), so its signals have no value",
-            e.text,
-            format_duration(w),
+            "{head}\n  expected: {}\n  observed: the BMS fell silent on {medium} at {} ({link}.online turned false), so its signals have no value",
+            self::expected(e),
             fmt_t(*at),
+        ),
+        Failure::TooEarly { at, observed } => format!(
+            "{head}\n  expected: {expected}\n  observed: true too early, at {}: {observed}",
+            into(*at),
+        ),
+        Failure::BecameTrue { at, observed } => format!(
+            "{head}\n  expected: {expected}\n  observed: became true at {}: {observed}",
+            into(*at),
         ),
     }
 }
@@ -172,9 +195,46 @@ mod tests {
     }
 
     #[test]
+    fn too_early_and_became_true_say_when() {
+        let (id, mut store) = soc();
+        store.update(id, percent(95.0), s(10.5));
+        let windows = StepWindows::open(s(10.0), s(0.0));
+        let early = soc_above_90(
+            id,
+            Window::WithinAfter {
+                after: s(2.0),
+                within: s(5.0),
+            },
+        );
+        let f = Failure::TooEarly {
+            at: s(10.5),
+            observed: observed(&early, &store),
+        };
+        assert_eq!(
+            failure(&early, &windows, &f),
+            "expectation \"full\" failed (plan.yaml:12:7)\n  expected: bms.soc > 90 % within 5 s, not before 2 s, from t=10 s to t=15 s\n  observed: true too early, at t=10.5 s (0.5 s into the window): bms.soc = 95 % (since t=10.5 s)"
+        );
+        let never = soc_above_90(id, Window::Never(s(600.0)));
+        let f = Failure::BecameTrue {
+            at: s(10.5),
+            observed: observed(&never, &store),
+        };
+        assert_eq!(
+            failure(&never, &windows, &f),
+            "expectation \"full\" failed (plan.yaml:12:7)\n  expected: never bms.soc > 90 % for 10 min, from t=10 s to t=610 s\n  observed: became true at t=10.5 s (0.5 s into the window): bms.soc = 95 % (since t=10.5 s)"
+        );
+    }
+
+    #[test]
     fn windows_read_as_plans_write_them() {
         assert_eq!(window_text(Window::Within(s(1.5))), "within 1.5 s");
         assert_eq!(window_text(Window::For(s(3600.0))), "for 1 h");
+        let two_ends = Window::WithinAfter {
+            after: s(1.0),
+            within: s(4.0),
+        };
+        assert_eq!(window_text(two_ends), "within 4 s after 1 s");
+        assert_eq!(window_text(Window::Never(s(600.0))), "never for 10 min");
         assert_eq!(fmt_t(s(1.23456)), "t=1.235 s");
     }
 
