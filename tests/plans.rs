@@ -12,6 +12,8 @@
 //!   twin is built with the plan's packs and its bench's DIP switches ([`parallel`]);
 //! - a plan's RS232 line reaches the twin, and needs the port on the bench ([`rs232`]);
 //! - no run switches the source on before its set points are acknowledged ([`output_on`]).
+//! - waits end on integer time, and a stuck engine is a rig error ([`time`]);
+//! - `after:` + `within:` and `never:` + `for:` windows pass and fail ([`windows`]).
 
 mod benches;
 mod catalogue;
@@ -26,6 +28,8 @@ mod profiles;
 mod rs232;
 mod safety;
 mod support;
+mod time;
+mod windows;
 
 use libtest_mimic::{Arguments, Trial};
 
@@ -51,6 +55,8 @@ fn main() {
     trials.extend(families::trials());
     trials.extend(profiles::trials());
     trials.extend(output_on::trials());
+    trials.extend(time::trials());
+    trials.extend(windows::trials());
     trials.push(Trial::test(
         "determinism::same_plan_same_bytes",
         support::assert_deterministic,

@@ -408,8 +408,12 @@ fn identity_from_sample(dut: &mut DutIdentity, channel: &str, value: &SampleValu
     }
 }
 
-/// `within 5 s`, `for 1 h 30 min` → kind and seconds.
+/// `within 5 s`, `for 1 h 30 min` → kind and seconds. `never for 10 min` is a `for`
+/// window (of the negated condition), and `within 5 s after 1 s` a `within` window of
+/// 5 s (its lower end is not shown on plots).
 pub fn parse_window(text: &str) -> (WindowKind, Option<f64>) {
+    let text = text.strip_prefix("never ").unwrap_or(text);
+    let text = text.split(" after ").next().unwrap_or(text);
     let mut words = text.split_whitespace();
     let kind = match words.next() {
         Some("within") => WindowKind::Within,
@@ -488,6 +492,24 @@ mod tests {
     use super::*;
     use crate::log::parse_log;
     use crate::synthetic::{Spec, log};
+
+    #[test]
+    fn window_texts_parse_to_kind_and_length() {
+        assert_eq!(parse_window("within 5 s"), (WindowKind::Within, Some(5.0)));
+        assert_eq!(
+            parse_window("for 1 h 30 min"),
+            (WindowKind::For, Some(5400.0))
+        );
+        assert_eq!(
+            parse_window("never for 10 min"),
+            (WindowKind::For, Some(600.0))
+        );
+        assert_eq!(
+            parse_window("within 5 s after 1 s"),
+            (WindowKind::Within, Some(5.0))
+        );
+        assert_eq!(parse_window("sometime"), (WindowKind::Other, None));
+    }
 
     fn synthetic() -> LogContents {
         parse_log(&log(&Spec {

@@ -1,11 +1,22 @@
 //! The one door to time. Engine code reads and waits on tokio's clock only through this
 //! module, so the same code runs on wall-clock time with a real bench and on the paused,
 //! auto-advancing clock of the virtual bench (where four hours cost nothing).
+//!
+//! All engine time is integer. A moment of a run is a [`Duration`] since its start (whole
+//! nanoseconds), a deadline is a moment plus a `Duration`, and nothing is ever a sum of
+//! `f64` seconds: `0.105 + 0.1` is `0.20500000000000002`, an instant the clock, which
+//! moves in whole nanoseconds (and tokio's timers in whole milliseconds), never reaches,
+//! so a loop waiting for it spins for ever. Seconds as `f64` appear only where a time is
+//! shown (the log's `t`, messages).
 
 use std::future::Future;
 use std::time::Duration;
 
 use tokio::time::Instant;
+
+/// The longest duration the engine deals in: 30 days. Plans are validated against it,
+/// and [`secs`] saturates at it, so no duration can overflow an instant.
+pub const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// Time since the start of a run.
 #[derive(Clone, Copy, Debug)]
@@ -20,37 +31,54 @@ impl RunClock {
         }
     }
 
-    /// Seconds since the start of the run.
+    /// The moment of the run it is now: the time since its start.
+    pub fn now(&self) -> Duration {
+        Instant::now().saturating_duration_since(self.start)
+    }
+
+    /// Seconds since the start of the run, for the log and messages.
     pub fn now_s(&self) -> f64 {
-        Instant::now().duration_since(self.start).as_secs_f64()
+        self.now().as_secs_f64()
     }
 
-    /// The instant `seconds` after the start of the run.
-    pub fn at(&self, seconds: f64) -> Instant {
-        self.start + secs(seconds)
+    /// The instant of the moment `at` of the run.
+    pub fn instant(&self, at: Duration) -> Instant {
+        self.start
+            .checked_add(at)
+            .unwrap_or_else(|| self.start + MAX_DURATION)
     }
 
-    pub async fn sleep_until_s(&self, seconds: f64) {
-        tokio::time::sleep_until(self.at(seconds)).await;
+    /// Wait until the moment `at` of the run (at once if it has passed).
+    pub async fn sleep_until(&self, at: Duration) {
+        tokio::time::sleep_until(self.instant(at)).await;
     }
 }
 
-/// A non-negative duration from seconds (negative and NaN become zero).
+/// A duration from seconds written outside a plan (a bench file's `timeout`, a fixed
+/// grace period): negative and NaN become zero, and anything beyond [`MAX_DURATION`]
+/// (infinity included) saturates at it, so no value can panic a conversion.
 pub fn secs(seconds: f64) -> Duration {
-    if seconds.is_finite() && seconds > 0.0 {
-        Duration::from_secs_f64(seconds)
-    } else {
-        Duration::ZERO
+    if seconds.is_nan() || seconds <= 0.0 {
+        return Duration::ZERO;
     }
+    Duration::try_from_secs_f64(seconds).map_or(MAX_DURATION, |d| d.min(MAX_DURATION))
 }
 
-pub async fn sleep(seconds: f64) {
-    tokio::time::sleep(secs(seconds)).await;
+pub async fn sleep(length: Duration) {
+    tokio::time::sleep(length).await;
 }
 
-/// `Err(())` when the future did not finish within `seconds`.
+/// `Err(())` when the future did not finish within `limit`.
+pub async fn timeout<F: Future>(limit: Duration, f: F) -> Result<F::Output, ()> {
+    tokio::time::timeout(limit.min(MAX_DURATION), f)
+        .await
+        .map_err(|_| ())
+}
+
+/// [`timeout`] for a limit in seconds of a bench file or a fixed grace period (see
+/// [`secs`]).
 pub async fn within<F: Future>(seconds: f64, f: F) -> Result<F::Output, ()> {
-    tokio::time::timeout(secs(seconds), f).await.map_err(|_| ())
+    timeout(secs(seconds), f).await
 }
 
 /// A tokio runtime for one plan: current-thread so that a run is deterministic; on the
@@ -62,4 +90,36 @@ pub fn runtime(virtual_time: bool) -> std::io::Result<tokio::runtime::Runtime> {
         builder.start_paused(true);
     }
     builder.build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_from_outside_a_plan_never_panic() {
+        assert_eq!(secs(0.25), Duration::from_millis(250));
+        assert_eq!(secs(-1.0), Duration::ZERO);
+        assert_eq!(secs(f64::NAN), Duration::ZERO);
+        assert_eq!(secs(1e20), MAX_DURATION);
+        assert_eq!(secs(1e300), MAX_DURATION);
+        assert_eq!(secs(f64::INFINITY), MAX_DURATION);
+    }
+
+    #[test]
+    fn a_moment_of_the_run_is_exact() {
+        let runtime = runtime(true).unwrap();
+        runtime.block_on(async {
+            let clock = RunClock::start();
+            let end = Duration::from_millis(105) + Duration::from_millis(100);
+            clock.sleep_until(end).await;
+            assert_eq!(clock.now(), Duration::from_millis(205));
+            assert!(
+                clock.now() >= end,
+                "the deadline is reached, not missed by a bit"
+            );
+            // A moment beyond any instant saturates instead of panicking.
+            let _ = clock.instant(Duration::MAX);
+        });
+    }
 }

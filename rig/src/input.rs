@@ -26,12 +26,6 @@ pub const MAX_EXPRESSION_BYTES: usize = 1024;
 pub const MAX_EXPRESSION_DEPTH: usize = 32;
 /// Most steps a plan may have once its `repeat:` groups are unrolled.
 pub const MAX_STEPS: usize = 100_000;
-/// Longest duration any input gives (a timeout, a wait, a window, a poll period), seconds:
-/// a year. Anything longer is a slip of the exponent, and would overflow a `Duration`
-/// or the engine's clock.
-pub const MAX_DURATION_S: f64 = 366.0 * 86_400.0;
-/// Shortest poll period, seconds: faster polling floods the log without telling more.
-pub const MIN_POLL_S: f64 = 1e-3;
 /// Most YAML nodes (scalars, sequences, mappings) in one file.
 const MAX_YAML_NODES: usize = 100_000;
 /// Deepest YAML nesting (serde-saphyr's default, named here with the others).
@@ -133,15 +127,6 @@ pub fn parse_yaml<T: DeserializeOwned>(file: &SourceFile) -> Result<T, Problem> 
         .map_err(|e| yaml_problem(file, &e))
 }
 
-/// A problem with a duration of `seconds` (already known to be longer than zero), if it
-/// is beyond [`MAX_DURATION_S`] or, for a poll period, shorter than [`MIN_POLL_S`].
-pub fn duration_problem(seconds: f64, poll: bool) -> Option<String> {
-    if seconds.is_nan() || seconds > MAX_DURATION_S {
-        return Some("is longer than a year, the longest duration the rig accepts".into());
-    }
-    (poll && seconds < MIN_POLL_S).then(|| "is shorter than 1 ms, the shortest poll period".into())
-}
-
 /// A problem if `text` (an id) is empty, longer than [`MAX_ID_CHARS`] or not a plain
 /// name: ASCII letters, digits, `_` and `-`.
 pub fn plain_name_problem(text: &str) -> Option<String> {
@@ -234,24 +219,6 @@ mod tests {
             "{}",
             err.one_line()
         );
-    }
-
-    #[test]
-    fn durations_are_bounded() {
-        assert_eq!(duration_problem(48.0 * 3600.0, false), None);
-        assert!(
-            duration_problem(1e20, false)
-                .unwrap()
-                .contains("longer than a year")
-        );
-        assert!(duration_problem(f64::NAN, false).is_some());
-        assert_eq!(duration_problem(1e-9, false), None);
-        assert!(
-            duration_problem(1e-9, true)
-                .unwrap()
-                .contains("shorter than 1 ms")
-        );
-        assert_eq!(duration_problem(1e-3, true), None);
     }
 
     #[test]

@@ -145,23 +145,24 @@ fn refusal(
 pub fn danger(plan: &Plan) -> Option<String> {
     let env = &plan.envelope;
     let (mut voltage, mut current, mut sink) = (false, false, false);
-    let time_ok = |s: f64| s.is_finite() && (0.0..=366.0 * 86_400.0).contains(&s);
-    if !time_ok(plan.timeout_s) {
-        return Some(format!("plan timeout {} s", plan.timeout_s));
+    // Durations are integer now; what is left to catch is one no clock reaches.
+    let time_ok = |d: Duration| d <= rig::clock::MAX_DURATION;
+    if !time_ok(plan.timeout) {
+        return Some(format!("plan timeout {:?}", plan.timeout));
     }
     for step in &plan.steps {
         let at = format!(
             "step {} ({}:{})",
             step.number, step.location.line, step.location.column
         );
-        let mut times = [Some(step.wait_s), step.timeout_s]
-            .into_iter()
-            .flatten()
-            .chain(step.expectations.iter().map(|e| match e.window {
-                Window::Within(s) | Window::For(s) => s,
-            }));
+        let mut times = [Some(step.wait), step.timeout].into_iter().flatten().chain(
+            step.expectations.iter().flat_map(|e| match e.window {
+                Window::Within(d) | Window::For(d) | Window::Never(d) => vec![d],
+                Window::WithinAfter { after, within } => vec![after, within],
+            }),
+        );
         if let Some(t) = times.find(|t| !time_ok(*t)) {
-            return Some(format!("{at}: a time of {t} s"));
+            return Some(format!("{at}: a time of {t:?}"));
         }
         for action in &step.actions {
             match action {

@@ -264,29 +264,32 @@ fn required_name(file: &SourceFile, raw: &RawInstrument, name: &str, d: Driver) 
     problems
 }
 
-/// `poll`, `timeout` and `silence`: durations longer than zero and within the bounds
-/// of [`crate::input::duration_problem`].
+/// `poll`, `timeout` and `silence`: durations longer than zero and at most the 30 days
+/// the engine deals in (issue 13: `timeout: 1e300 s` panicked converting), a poll at
+/// least 10 ms (a faster one floods the log).
 fn timing(raw: &RawInstrument, cx: &mut Check<'_>, s: &mut Settings) {
+    let longest = crate::clock::MAX_DURATION.as_secs_f64();
     for (field, value, slot, what) in [
         (Field::Poll, &raw.poll, &mut s.poll_s, "`poll`"),
         (Field::Timeout, &raw.timeout, &mut s.timeout_s, "`timeout`"),
         (Field::Silence, &raw.silence, &mut s.silence_s, "`silence`"),
     ] {
         let Some(f) = value else { continue };
-        match quantity(cx.file, f, Dim::Time, what) {
-            Ok(v) if v > 0.0 => match crate::input::duration_problem(v, field == Field::Poll) {
-                None => *slot = v,
-                Some(why) => {
-                    let problem = cx.problem(f, format!("{what} {why}"));
-                    cx.push(field, problem);
-                }
-            },
-            Ok(_) => {
-                let problem = cx.problem(f, format!("{what} must be longer than zero"));
-                cx.push(field, problem);
+        let message = match quantity(cx.file, f, Dim::Time, what) {
+            Ok(v) if v.is_nan() || v > longest => format!("{what} must be at most 30 days"),
+            Ok(v) if field == Field::Poll && v < 0.01 => format!("{what} must be at least 10 ms"),
+            Ok(v) if v > 0.0 => {
+                *slot = v;
+                continue;
             }
-            Err(p) => cx.push(field, p),
-        }
+            Ok(_) => format!("{what} must be longer than zero"),
+            Err(p) => {
+                cx.push(field, p);
+                continue;
+            }
+        };
+        let problem = cx.problem(f, message);
+        cx.push(field, problem);
     }
 }
 

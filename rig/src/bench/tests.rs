@@ -252,12 +252,12 @@ fn bench_durations_are_bounded() {
         (
             "poll: 1 s",
             "poll: 1 s\n    timeout: 1e300 s",
-            "`timeout` is longer than a year, the longest duration the rig accepts",
+            "`timeout` must be at most 30 days",
         ),
         (
             "poll: 1 s",
             "poll: 0.000001 ms",
-            "`poll` is shorter than 1 ms, the shortest poll period",
+            "`poll` must be at least 10 ms",
         ),
     ];
     assert_refusals(sim, cases);

@@ -11,7 +11,7 @@ pub fn list(args: BenchArgs) -> i32 {
                     "{:<24} dut {:<22} timeout {:<8} [{}]  {}",
                     plan.id,
                     plan.dut.id,
-                    format_duration(plan.timeout_s),
+                    format_duration(plan.timeout.as_secs_f64()),
                     plan.tags.join(", "),
                     plan.title
                 );

@@ -1,6 +1,8 @@
 //! The resolved plan: what the runner executes. Repeats are unrolled, every name is
 //! bound, every number is in base units and inside the envelope.
 
+use std::time::Duration;
+
 use crate::diag::SourceFile;
 use crate::dut::DutProfile;
 use crate::expr::BoundExpr;
@@ -15,14 +17,15 @@ pub struct Plan {
     pub dut: DutProfile,
     /// Packs in parallel the plan needs (`requires: { packs }`), the master included.
     pub packs: u8,
-    pub timeout_s: f64,
+    /// The longest the whole plan may take.
+    pub timeout: Duration,
     pub steps: Vec<Step>,
     /// SHA-free content fingerprint for reports: FNV-1a of the plan text.
     pub content_hash: String,
     /// What the rig may ever apply or see; the supervisor aborts outside it.
     pub envelope: EnvelopeLimits,
     /// Sampling periods by instrument, overriding the bench's.
-    pub poll_s: std::collections::BTreeMap<String, f64>,
+    pub poll: std::collections::BTreeMap<String, Duration>,
 }
 
 /// The envelope in base units: the tighter of the DUT profile's `limits.*` and the
@@ -58,10 +61,11 @@ pub struct Step {
     pub name: String,
     pub location: Location,
     pub actions: Vec<Action>,
-    pub wait_s: f64,
+    /// The least time the step lasts once its actions are done.
+    pub wait: Duration,
     pub expectations: Vec<Expectation>,
     /// Abort the run if the step takes longer.
-    pub timeout_s: Option<f64>,
+    pub timeout: Option<Duration>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -109,22 +113,35 @@ pub struct SourceSettings {
 pub enum RelayOp {
     Close,
     Open,
-    Pulse { seconds: f64 },
+    Pulse { length: Duration },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Window {
-    /// Must become true within this many seconds.
-    Within(f64),
-    /// Must stay true for this many seconds.
-    For(f64),
+    /// Must become true within this long.
+    Within(Duration),
+    /// Must stay true for this long.
+    For(Duration),
+    /// Must become true by `within`, but on no reading before `after` (`after:` with
+    /// `within:`): a reaction neither too late nor too early.
+    WithinAfter { after: Duration, within: Duration },
+    /// Must not become true for this long (`never:` with `for:`): `for` of the negated
+    /// condition, told as the moment it became true.
+    Never(Duration),
 }
 
 impl Window {
-    pub fn seconds(self) -> f64 {
+    pub fn length(self) -> Duration {
         match self {
-            Window::Within(s) | Window::For(s) => s,
+            Window::Within(d) | Window::For(d) | Window::Never(d) => d,
+            Window::WithinAfter { within, .. } => within,
         }
+    }
+
+    /// Whether the condition is watched over the whole window (`for`, `never`) rather
+    /// than awaited in it (`within`).
+    pub fn holds(self) -> bool {
+        matches!(self, Window::For(_) | Window::Never(_))
     }
 }
 

@@ -136,7 +136,8 @@ pub struct RawInverter {
     pub keepalive: Spanned<String>,
 }
 
-/// `that:` must become true `within:` a time, or stay true `for:` a time.
+/// `that:` must become true `within:` a time (not before `after:`), or stay true `for:`
+/// a time; `never:` must not become true `for:` a time.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawExpectation {
@@ -144,7 +145,11 @@ pub struct RawExpectation {
     /// inserts a repeat index.
     pub name: Option<Spanned<String>>,
     /// The condition (`bms.charge_current_limit == 0 A`).
-    pub that: Spanned<String>,
+    pub that: Option<Spanned<String>>,
+    /// A condition that must not become true `for:` a time (instead of `that:`).
+    pub never: Option<Spanned<String>>,
+    /// With `within:`: the condition must not be true on any reading before this time.
+    pub after: Option<Spanned<String>>,
     pub within: Option<Spanned<String>>,
     #[serde(rename = "for")]
     pub holds_for: Option<Spanned<String>>,

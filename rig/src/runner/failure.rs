@@ -206,6 +206,9 @@ pub enum Cause {
     },
     #[error("{failed} of {} keep-alive frames could not be sent", sent + failed)]
     KeepAliveFrames { sent: u64, failed: u64 },
+    /// The progress watchdog: the run clock stood still while the executor looped.
+    #[error(transparent)]
+    Stuck(#[from] super::executor::Stuck),
 }
 
 /// Why an instrument could not be put into its safe state.

@@ -5,6 +5,7 @@ use std::fs::File;
 use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use rig_reports::event::{Event, EventKind, round_time};
 
@@ -41,17 +42,18 @@ impl EventLog {
 
     /// Write an event stamped now.
     pub fn emit(&self, kind: EventKind) {
-        self.emit_at(self.clock.now_s(), kind);
+        self.emit_at(self.clock.now(), kind);
     }
 
-    /// Write an event that happened at `t` (a sample measured a moment ago).
-    pub fn emit_at(&self, t: f64, kind: EventKind) {
+    /// Write an event that happened at the moment `t` of the run (a sample measured a
+    /// moment ago). The log keeps `t` in seconds.
+    pub fn emit_at(&self, t: Duration, kind: EventKind) {
         let Ok(mut w) = self.inner.lock() else {
             return;
         };
         let event = Event {
             seq: w.seq,
-            t: round_time(t),
+            t: round_time(t.as_secs_f64()),
             kind,
         };
         w.seq += 1;

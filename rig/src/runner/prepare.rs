@@ -16,6 +16,9 @@ pub struct Prepared {
     /// Test hook: panic at the start of this step, to prove a panic still ends in the
     /// safe state. Nothing a user writes sets it.
     pub inject_panic_at_step: Option<usize>,
+    /// Test hook: make this step wait for a moment already past, again and again, to
+    /// prove the progress watchdog ends a stuck engine. Nothing a user writes sets it.
+    pub inject_stuck_at_step: Option<usize>,
 }
 
 /// Check what a run needs on this bench: twin parameters, defect names.
@@ -38,6 +41,7 @@ pub fn prepare(plan: &Plan, bench: &Bench, extra_defects: &[String]) -> Result<P
             sim: None,
             defects,
             inject_panic_at_step: None,
+            inject_stuck_at_step: None,
         });
     }
     let mut parsed = Vec::new();
@@ -89,5 +93,6 @@ pub fn prepare(plan: &Plan, bench: &Bench, extra_defects: &[String]) -> Result<P
         sim,
         defects,
         inject_panic_at_step: None,
+        inject_stuck_at_step: None,
     })
 }

@@ -151,7 +151,7 @@ impl Readings<'_> {
             let item = tokio::select! {
                 biased;
                 f = feed.recv() => f,
-                () = clock.sleep_until_s(deadline) => None,
+                () = clock.sleep_until(clock::secs(deadline)) => None,
             };
             match item {
                 Some(Feed::Sample { id, value, t }) => {
@@ -238,7 +238,7 @@ fn report(
                     Value::Num(q) => serde_json::json!((q.value * 1e6).round() / 1e6),
                 }),
                 unit: spec.unit.to_string(),
-                at_s: reading.map(|r| (r.at * 1e3).round() / 1e3),
+                at_s: reading.map(|r| (r.at.as_secs_f64() * 1e3).round() / 1e3),
             }
         })
         .collect();

@@ -173,7 +173,7 @@ impl PlanRun<'_> {
         let (tasks, feed) = samplers::start(
             connected,
             samplers::SourceGuard::of(&self.plan.envelope),
-            &self.plan.poll_s,
+            &self.plan.poll,
             self.bench,
             &channels,
             &self.log,
@@ -188,6 +188,8 @@ impl PlanRun<'_> {
             store: store::Store::new(&channels),
             clock: self.clock,
             panic_at_step: self.prepared.inject_panic_at_step,
+            stuck_at_step: self.prepared.inject_stuck_at_step,
+            watchdog: Default::default(),
             keepalive: None,
         };
         let (verdict, message) = execute(executor, self.plan, &self.log).await;
@@ -229,7 +231,7 @@ async fn execute(
     let result = tokio::select! {
         biased;
         signal = signals::stop_requested() => Err(Some(signal)),
-        r = clock::within(plan.timeout_s, run) => r.map_err(|()| None),
+        r = clock::timeout(plan.timeout, run) => r.map_err(|()| None),
     };
     let error = |msg: String| {
         log.emit(EventKind::Error {
@@ -244,7 +246,7 @@ async fn execute(
         )),
         Err(None) => error(format!(
             "the plan did not finish within its timeout of {}",
-            format_duration(plan.timeout_s)
+            format_duration(plan.timeout.as_secs_f64())
         )),
         Ok(Err(panic)) => error(format!("the rig panicked: {}", panic_message(&panic))),
         Ok(Ok(Outcome::Pass)) => (Verdict::Pass, None),

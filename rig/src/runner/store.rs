@@ -1,15 +1,17 @@
 //! The latest value of every channel, and since when it has held.
 
+use std::time::Duration;
+
 use crate::bench::Channels;
 use crate::expr::{ChannelId, Value};
 
 #[derive(Clone, Copy, Debug)]
 pub struct Reading {
     pub value: Value,
-    /// When the channel took this value (its last change).
-    pub since: f64,
+    /// When the channel took this value (its last change), a moment of the run.
+    pub since: Duration,
     /// When it was last read.
-    pub at: f64,
+    pub at: Duration,
     /// Arrival number of the last reading: orders readings that share a timestamp
     /// (in virtual time a whole exchange takes no time).
     pub order: u64,
@@ -30,7 +32,7 @@ impl Store {
     }
 
     /// Record a reading; true when the value changed (or is the first).
-    pub fn update(&mut self, id: ChannelId, value: Value, t: f64) -> bool {
+    pub fn update(&mut self, id: ChannelId, value: Value, t: Duration) -> bool {
         let Some(slot) = self.readings.get_mut(id.0) else {
             return false;
         };

@@ -227,7 +227,7 @@ impl Resolver<'_> {
     ) -> Option<RelayOp> {
         match (op, duration) {
             ("pulse", Some(d)) => Some(RelayOp::Pulse {
-                seconds: self.duration(d, vars, "the pulse length")?,
+                length: self.duration(d, vars, "the pulse length")?,
             }),
             ("pulse", None) => {
                 self.problems.push(
@@ -271,7 +271,9 @@ mod tests {
         assert_eq!(action("relay: { open: rsd }"), relay(RelayOp::Open));
         assert_eq!(
             action("relay: { pulse: rsd, for: 8 s }"),
-            relay(RelayOp::Pulse { seconds: 8.0 })
+            relay(RelayOp::Pulse {
+                length: std::time::Duration::from_secs(8)
+            })
         );
     }
 

@@ -1,5 +1,6 @@
 //! `expect:` entries: a condition over channels that must become true `within:` a time
-//! or stay true `for:` a time.
+//! (and, with `after:`, not before another), stay true `for:` a time, or (`never:`) not
+//! become true `for:` a time.
 
 use serde_saphyr::Spanned;
 
@@ -18,23 +19,18 @@ impl Resolver<'_> {
     ) -> Option<Expectation> {
         let raw = &node.value;
         let location = self.location(node);
-        let span = self.span(&raw.that);
-        let window = match (&raw.within, &raw.holds_for) {
-            (Some(w), None) => Window::Within(self.duration(w, vars, "`within`")?),
-            (None, Some(f)) => Window::For(self.duration(f, vars, "`for`")?),
-            _ => {
-                self.problems.push(Problem::at(self.file, span, "an expectation needs exactly one of `within:` (becomes true within a time) or `for:` (stays true for a time)"));
-                return None;
-            }
-        };
-        let predicate = self.bind(&raw.that, vars)?;
+        let condition = self.condition_field(node)?;
+        let span = self.span(condition);
+        let window = self.window(raw, condition, vars)?;
+        let predicate = self.bind(condition, vars)?;
         if predicate.ty != Type::Bool {
+            let key = if raw.never.is_some() { "never" } else { "that" };
             self.problems.push(
                 Problem::at(
                     self.file,
                     span,
                     format!(
-                        "`that:` must be a condition, but this is {}",
+                        "`{key}:` must be a condition, but this is {}",
                         predicate.ty.noun()
                     ),
                 )
@@ -56,18 +52,110 @@ impl Resolver<'_> {
         Some(Expectation {
             name: match &raw.name {
                 Some(n) => self.interpolate(n, vars),
-                None => raw.that.value.clone(),
+                None => condition.value.clone(),
             },
-            text: raw.that.value.clone(),
+            text: condition.value.clone(),
             predicate,
             window,
             location,
+        })
+    }
+
+    /// The condition: `that:` or `never:`, exactly one.
+    fn condition_field<'n>(
+        &mut self,
+        node: &'n Spanned<RawExpectation>,
+    ) -> Option<&'n Spanned<String>> {
+        match (&node.value.that, &node.value.never) {
+            (Some(c), None) | (None, Some(c)) => Some(c),
+            _ => {
+                let span = Self::start_of(node);
+                self.problems.push(Problem::at(
+                    self.file,
+                    span,
+                    "an expectation needs exactly one of `that:` (a condition that must become or stay true) or `never:` (one that must not become true)",
+                ));
+                None
+            }
+        }
+    }
+
+    /// The window: `within:` (with `after:` perhaps) or `for:`; `never:` takes `for:`.
+    fn window(
+        &mut self,
+        raw: &RawExpectation,
+        condition: &Spanned<String>,
+        vars: &[RepeatIndex],
+    ) -> Option<Window> {
+        let span = self.span(condition);
+        let never = raw.never.is_some();
+        let refuse = |r: &mut Self, span, text: &str| {
+            r.problems.push(Problem::at(r.file, span, text.to_string()));
+            None
+        };
+        match (&raw.within, &raw.holds_for, &raw.after) {
+            (Some(_), None, _) if never => refuse(
+                self,
+                span,
+                "`never:` needs `for:` (the time over which the condition must not become true), not `within:`",
+            ),
+            (None, Some(_), Some(a)) => {
+                let span = self.span(a);
+                refuse(
+                    self,
+                    span,
+                    "`after:` goes only with `within:`: the condition must not be true before `after` and must be by `within`",
+                )
+            }
+            (Some(w), None, None) => Some(Window::Within(self.duration(w, vars, "`within`")?)),
+            (Some(w), None, Some(a)) => self.within_after(w, a, vars),
+            (None, Some(f), None) if never => Some(Window::Never(self.duration(f, vars, "`for`")?)),
+            (None, Some(f), None) => Some(Window::For(self.duration(f, vars, "`for`")?)),
+            _ => refuse(
+                self,
+                span,
+                "an expectation needs exactly one of `within:` (becomes true within a time) or `for:` (stays true for a time)",
+            ),
+        }
+    }
+
+    /// `after: A` with `within: W`: both durations, A shorter than W.
+    fn within_after(
+        &mut self,
+        within: &Spanned<String>,
+        after: &Spanned<String>,
+        vars: &[RepeatIndex],
+    ) -> Option<Window> {
+        let within_d = self.duration(within, vars, "`within`");
+        let after_d = self.duration(after, vars, "`after`");
+        let (within_d, after_d) = (within_d?, after_d?);
+        if after_d >= within_d {
+            let span = self.span(after);
+            self.problems.push(
+                Problem::at(
+                    self.file,
+                    span,
+                    format!(
+                        "`after` ({}) must be shorter than `within` ({})",
+                        crate::quantity::format_duration(after_d.as_secs_f64()),
+                        crate::quantity::format_duration(within_d.as_secs_f64())
+                    ),
+                )
+                .help("the condition must not be true before `after` and must be true by `within`"),
+            );
+            return None;
+        }
+        Some(Window::WithinAfter {
+            after: after_d,
+            within: within_d,
         })
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::super::test_support::{accepted, plan, refusals, sim};
     use super::*;
 
@@ -84,7 +172,7 @@ mod tests {
         let e = &p.steps[0].expectations[0];
         assert_eq!(e.name, "charging allowed");
         assert_eq!(e.text, "bms.charge_enable");
-        assert_eq!(e.window, Window::Within(5.0));
+        assert_eq!(e.window, Window::Within(Duration::from_secs(5)));
         assert_eq!(e.location.to_string(), "plan.yaml:7:9");
     }
 
@@ -93,7 +181,7 @@ mod tests {
         let p = accepted(&sim(), &expect("{ that: \"bms.soc >= 80 %\", for: 1 min }"));
         let e = &p.steps[0].expectations[0];
         assert_eq!(e.name, "bms.soc >= 80 %");
-        assert_eq!(e.window, Window::For(60.0));
+        assert_eq!(e.window, Window::For(Duration::from_secs(60)));
     }
 
     #[test]
@@ -109,6 +197,77 @@ mod tests {
                 "{errors:?}"
             );
         }
+    }
+
+    #[test]
+    fn after_and_within_make_a_window_with_two_ends() {
+        let p = accepted(
+            &sim(),
+            &expect("{ that: bms.charge_enable, after: 1 s, within: 4 s }"),
+        );
+        assert_eq!(
+            p.steps[0].expectations[0].window,
+            Window::WithinAfter {
+                after: Duration::from_secs(1),
+                within: Duration::from_secs(4)
+            }
+        );
+        let errors = refusals(
+            &sim(),
+            &expect("{ that: bms.charge_enable, after: 4 s, within: 4 s }"),
+        );
+        assert_eq!(
+            errors,
+            vec![
+                "plan.yaml:7:43: `after` (4 s) must be shorter than `within` (4 s) (hint: the condition must not be true before `after` and must be true by `within`)"
+            ]
+        );
+        let errors = refusals(
+            &sim(),
+            &expect("{ that: bms.charge_enable, after: 1 s, for: 4 s }"),
+        );
+        assert_eq!(
+            errors,
+            vec![
+                "plan.yaml:7:43: `after:` goes only with `within:`: the condition must not be true before `after` and must be by `within`"
+            ]
+        );
+    }
+
+    #[test]
+    fn never_takes_a_for_window() {
+        let p = accepted(
+            &sim(),
+            &expect("{ name: no trip, never: bms.protection_charge_overcurrent, for: 10 min }"),
+        );
+        let e = &p.steps[0].expectations[0];
+        assert_eq!(e.window, Window::Never(Duration::from_secs(600)));
+        assert_eq!(e.text, "bms.protection_charge_overcurrent");
+        let errors = refusals(
+            &sim(),
+            &expect("{ never: bms.protection_charge_overcurrent, within: 1 s }"),
+        );
+        assert_eq!(
+            errors,
+            vec![
+                "plan.yaml:7:18: `never:` needs `for:` (the time over which the condition must not become true), not `within:`"
+            ]
+        );
+        let errors = refusals(
+            &sim(),
+            &expect("{ that: bms.charge_enable, never: bms.charge_enable, for: 1 s }"),
+        );
+        assert_eq!(
+            errors,
+            vec![
+                "plan.yaml:7:9: an expectation needs exactly one of `that:` (a condition that must become or stay true) or `never:` (one that must not become true)"
+            ]
+        );
+        let errors = refusals(&sim(), &expect("{ never: bms.soc, for: 1 s }"));
+        assert!(
+            errors[0].contains("`never:` must be a condition, but this is a percentage"),
+            "{errors:?}"
+        );
     }
 
     #[test]

@@ -2,10 +2,13 @@
 //! units that set points, windows and timeouts must be (`56 V`,
 //! `dut.cocp.trip_delay + 3 s`), known before the run.
 
+use std::time::Duration;
+
 use serde_saphyr::Spanned;
 
 use super::names::RepeatIndex;
 use super::resolver::Resolver;
+use crate::clock::MAX_DURATION;
 use crate::diag::Problem;
 use crate::expr::{self, BoundExpr, Type, Value};
 use crate::quantity::Dim;
@@ -68,30 +71,27 @@ impl Resolver<'_> {
         None
     }
 
-    /// A time longer than zero, in seconds.
+    /// A time longer than zero and at most [`MAX_DURATION`], rounded to whole
+    /// nanoseconds: the engine's time is integer (see [`crate::clock`]).
     pub(super) fn duration(
         &mut self,
         field: &Spanned<String>,
         vars: &[RepeatIndex],
         what: &str,
-    ) -> Option<f64> {
+    ) -> Option<Duration> {
         let s = self.constant(field, vars, Dim::Time, what)?;
-        if s <= 0.0 {
-            let span = self.span(field);
-            self.problems.push(Problem::at(
-                self.file,
-                span,
-                format!("{what} must be longer than zero"),
-            ));
-            return None;
-        }
-        if let Some(why) = crate::input::duration_problem(s, false) {
-            let span = self.span(field);
-            self.problems
-                .push(Problem::at(self.file, span, format!("{what} {why}")));
-            return None;
-        }
-        Some(s)
+        let problem = match to_duration(s) {
+            Ok(d) => return Some(d),
+            Err(DurationProblem::NotPositive) => format!("{what} must be longer than zero"),
+            Err(DurationProblem::NotFinite) => format!("{what} must be a finite time"),
+            Err(DurationProblem::TooLong) => format!(
+                "{what} `{}` is longer than 30 days, the longest the rig waits for anything",
+                field.value
+            ),
+        };
+        let span = self.span(field);
+        self.problems.push(Problem::at(self.file, span, problem));
+        None
     }
 
     /// A duration without reporting problems (they are reported where the field is used).
@@ -99,20 +99,46 @@ impl Resolver<'_> {
         &self,
         field: &Spanned<String>,
         vars: &[RepeatIndex],
-    ) -> Option<f64> {
-        match expr::compile(&field.value, &self.scope(vars))
+    ) -> Option<Duration> {
+        let parsed = expr::parse(&field.value).ok()?;
+        match BoundExpr::bind(&parsed, &self.scope(vars))
             .ok()?
             .as_const()?
         {
-            Value::Num(q) if q.dim == Dim::Time => Some(q.value),
+            Value::Num(q) if q.dim == Dim::Time => to_duration(q.value).ok(),
             _ => None,
         }
     }
 }
 
+/// Why seconds are no duration of a plan.
+#[derive(Debug, PartialEq)]
+pub(super) enum DurationProblem {
+    NotPositive,
+    NotFinite,
+    TooLong,
+}
+
+/// Seconds as a duration of whole nanoseconds, if they are one the engine deals in.
+pub(super) fn to_duration(seconds: f64) -> Result<Duration, DurationProblem> {
+    if seconds.is_nan() || seconds.is_infinite() {
+        return Err(DurationProblem::NotFinite);
+    }
+    if seconds > MAX_DURATION.as_secs_f64() {
+        return Err(DurationProblem::TooLong);
+    }
+    // At most 2.6e15 ns: exact in an f64, so the rounding is the only loss.
+    let nanos = (seconds * 1e9).round();
+    if nanos < 1.0 {
+        return Err(DurationProblem::NotPositive);
+    }
+    Ok(Duration::from_nanos(nanos as u64))
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::test_support::{accepted, plan, refusals, sim};
+    use super::{DurationProblem, to_duration};
     use crate::plan::model::Action;
 
     fn relay_pulse(length: &str) -> String {
@@ -125,9 +151,9 @@ mod tests {
         let p = accepted(&sim(), &relay_pulse(length));
         match &p.steps[0].actions[0] {
             Action::Relay {
-                op: crate::plan::RelayOp::Pulse { seconds },
+                op: crate::plan::RelayOp::Pulse { length },
                 ..
-            } => *seconds,
+            } => length.as_secs_f64(),
             other => panic!("not a pulse: {other:?}"),
         }
     }
@@ -189,5 +215,40 @@ mod tests {
             errors[0].starts_with("plan.yaml:6:43: unknown unit `secs`"),
             "{errors:?}"
         );
+    }
+
+    #[test]
+    fn durations_are_whole_nanoseconds() {
+        use std::time::Duration;
+        assert_eq!(to_duration(0.1), Ok(Duration::from_millis(100)));
+        assert_eq!(to_duration(0.105), Ok(Duration::from_millis(105)));
+        assert_eq!(to_duration(1.5e-9), Ok(Duration::from_nanos(2)));
+        assert_eq!(to_duration(1e-12), Err(DurationProblem::NotPositive));
+        assert_eq!(to_duration(-1.0), Err(DurationProblem::NotPositive));
+        assert_eq!(to_duration(f64::INFINITY), Err(DurationProblem::NotFinite));
+        assert_eq!(to_duration(30.0 * 86400.0), Ok(crate::clock::MAX_DURATION));
+        assert_eq!(
+            to_duration(30.0 * 86400.0 + 1.0),
+            Err(DurationProblem::TooLong)
+        );
+    }
+
+    #[test]
+    fn a_duration_longer_than_thirty_days_is_refused_where_it_is_written() {
+        // Found in issue 13 (4): `timeout: 1e20 s` validated, then panicked converting.
+        let errors = refusals(&sim(), &relay_pulse("1e20 s"));
+        assert_eq!(
+            errors,
+            vec![
+                "plan.yaml:6:41: the pulse length `1e20 s` is longer than 30 days, the longest the rig waits for anything"
+            ]
+        );
+        let errors = refusals(&sim(), &relay_pulse("31 d"));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].contains("the pulse length `31 d` is longer than 30 days"),
+            "{errors:?}"
+        );
+        assert_eq!(pulse_seconds("30 d"), 30.0 * 86400.0);
     }
 }

@@ -1,6 +1,8 @@
 //! Steps in the order they run: `repeat:` groups unrolled with their index, each step's
 //! actions, wait, timeout and expectations.
 
+use std::time::Duration;
+
 use serde_saphyr::Spanned;
 
 use super::names::RepeatIndex;
@@ -164,11 +166,11 @@ impl Resolver<'_> {
         let location = self.location(node);
         let name = self.name_of(raw, vars, number);
         let actions = self.actions(raw, vars);
-        let wait_s = match &raw.wait {
-            Some(w) => self.duration(w, vars, "`wait`").unwrap_or(0.0),
-            None => 0.0,
+        let wait = match &raw.wait {
+            Some(w) => self.duration(w, vars, "`wait`").unwrap_or_default(),
+            None => Duration::ZERO,
         };
-        let timeout_s = self.step_timeout(raw, vars, wait_s);
+        let timeout = self.step_timeout(raw, vars, wait);
         let expectations: Vec<Expectation> = raw
             .expect
             .iter()
@@ -186,9 +188,9 @@ impl Resolver<'_> {
             name,
             location,
             actions,
-            wait_s,
+            wait,
             expectations,
-            timeout_s,
+            timeout,
         });
     }
 
@@ -210,7 +212,12 @@ impl Resolver<'_> {
 
     /// The step's `timeout`, which bounds the whole step: it must be longer than the
     /// `wait` and every expectation's window.
-    fn step_timeout(&mut self, raw: &RawStep, vars: &[RepeatIndex], wait_s: f64) -> Option<f64> {
+    fn step_timeout(
+        &mut self,
+        raw: &RawStep,
+        vars: &[RepeatIndex],
+        wait: Duration,
+    ) -> Option<Duration> {
         let t = raw.timeout.as_ref()?;
         let limit = self.duration(t, vars, "the step `timeout`")?;
         let longest = raw
@@ -218,11 +225,12 @@ impl Resolver<'_> {
             .iter()
             .filter_map(|e| e.value.within.as_ref().or(e.value.holds_for.as_ref()))
             .filter_map(|w| self.quiet_duration(w, vars))
-            .fold(wait_s, f64::max);
+            .fold(wait, Duration::max);
         if longest > limit {
             let span = self.span(t);
+            let (limit_s, longest_s) = (limit.as_secs_f64(), longest.as_secs_f64());
             self.problems.push(
-                Problem::at(self.file, span, format!("the step's timeout {} is shorter than its longest window {}", format_duration(limit), format_duration(longest)))
+                Problem::at(self.file, span, format!("the step's timeout {} is shorter than its longest window {}", format_duration(limit_s), format_duration(longest_s)))
                     .help("the timeout bounds the whole step; make it longer than every `within`, `for` and `wait`"),
             );
         }
@@ -249,7 +257,7 @@ mod tests {
             )),
         );
         let steps: Vec<(usize, &str, f64)> = (p.steps.iter())
-            .map(|s| (s.number, s.name.as_str(), s.wait_s))
+            .map(|s| (s.number, s.name.as_str(), s.wait.as_secs_f64()))
             .collect();
         assert_eq!(
             steps,
@@ -378,7 +386,7 @@ mod tests {
             "{errors:?}"
         );
         let p = accepted(&sim(), &plan(&steps.replace("1 min", "3 min")));
-        assert_eq!(p.steps[0].timeout_s, Some(180.0));
+        assert_eq!(p.steps[0].timeout, Some(Duration::from_secs(180)));
     }
 
     #[test]

@@ -217,9 +217,9 @@ impl Executor<'_> {
         match op {
             RelayOp::Close => set(true).await,
             RelayOp::Open => set(false).await,
-            RelayOp::Pulse { seconds } => {
+            RelayOp::Pulse { length } => {
                 set(true).await?;
-                let waited = self.pass_time(seconds).await;
+                let waited = self.pass_time(length).await;
                 // Release even if a sampler failed meanwhile: a held button is not safe.
                 let released = set(false).await;
                 waited?;
@@ -261,7 +261,8 @@ fn describe_relay(relay: &str, op: RelayOp) -> String {
     match op {
         RelayOp::Close => format!("relay {relay}: close"),
         RelayOp::Open => format!("relay {relay}: open"),
-        RelayOp::Pulse { seconds } => {
+        RelayOp::Pulse { length } => {
+            let seconds = length.as_secs_f64();
             format!("relay {relay}: pulse for {}", format_duration(seconds))
         }
     }
@@ -298,7 +299,12 @@ mod tests {
         );
         assert_eq!(describe_chamber(None, Some(false)), "chamber: stop");
         assert_eq!(
-            describe_relay("reset_button", RelayOp::Pulse { seconds: 6.0 }),
+            describe_relay(
+                "reset_button",
+                RelayOp::Pulse {
+                    length: std::time::Duration::from_secs(6)
+                }
+            ),
             "relay reset_button: pulse for 6 s"
         );
         assert_eq!(describe_relay("rsd", RelayOp::Close), "relay rsd: close");

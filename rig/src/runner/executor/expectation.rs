@@ -9,9 +9,14 @@
 //!  for:     Pending ─────────────▶ Failed    Pending ─────▶ Passed    ─────▶ Failed (unjudged)
 //! ```
 //!
+//! `within` with `after:` also fails on a true reading before `after` (too early);
+//! `never:` is `for:` of the negated condition, failing at the first true reading.
+//!
 //! A decided expectation stays decided. The states know nothing of channels or the
 //! clock: the executor judges the condition on fresh readings ([`Judgement::of`]) and
 //! tells the state when and where in the window that happened.
+
+use std::time::Duration;
 
 use rig_reports::Verdict;
 
@@ -64,7 +69,7 @@ impl Judgement {
 pub enum Failure {
     /// A `for` condition was false, or had no data, at `at`, inside its window.
     Broken {
-        at: f64,
+        at: Duration,
         no_data: bool,
         observed: String,
     },
@@ -76,8 +81,12 @@ pub enum Failure {
     FellSilent {
         medium: Medium,
         link: String,
-        at: f64,
+        at: Duration,
     },
+    /// An `after:` condition was true at `at`, before its window allowed.
+    TooEarly { at: Duration, observed: String },
+    /// A `never:` condition became true at `at`.
+    BecameTrue { at: Duration, observed: String },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -87,9 +96,9 @@ pub enum ExpectationState {
     Pending {
         judged: bool,
     },
-    /// `reaction_s`: how long into the window a `within` condition became true.
+    /// `reaction`: how long into the window a `within` condition became true.
     Passed {
-        reaction_s: Option<f64>,
+        reaction: Option<Duration>,
     },
     Failed(Failure),
 }
@@ -106,28 +115,42 @@ impl ExpectationState {
         matches!(self, ExpectationState::Failed(_))
     }
 
-    /// The condition was judged at `at`, `elapsed_s` into the window. `observed` is
+    /// The condition was judged at `at`, `elapsed` into the window. `observed` is
     /// asked only when the expectation fails.
     pub fn on_reading(
         &mut self,
         window: Window,
         judgement: Judgement,
-        at: f64,
-        elapsed_s: f64,
+        at: Duration,
+        elapsed: Duration,
         observed: impl FnOnce() -> String,
     ) {
         if !self.is_pending() {
             return;
         }
         *self = match (window, judgement) {
-            (Window::Within(_), Judgement::True) => ExpectationState::Passed {
-                reaction_s: Some(elapsed_s),
-            },
+            (Window::WithinAfter { after, .. }, Judgement::True) if elapsed < after => {
+                ExpectationState::Failed(Failure::TooEarly {
+                    at,
+                    observed: observed(),
+                })
+            }
+            (Window::Within(_) | Window::WithinAfter { .. }, Judgement::True) => {
+                ExpectationState::Passed {
+                    reaction: Some(elapsed),
+                }
+            }
+            (Window::Never(_), Judgement::True) => ExpectationState::Failed(Failure::BecameTrue {
+                at,
+                observed: observed(),
+            }),
             // Undefined is the executor's to turn into an error; it decides nothing.
-            (Window::Within(_), _) | (Window::For(_), Judgement::True | Judgement::Undefined) => {
+            (Window::Within(_) | Window::WithinAfter { .. }, _)
+            | (Window::For(_), Judgement::True | Judgement::Undefined)
+            | (Window::Never(_), Judgement::False | Judgement::Undefined) => {
                 ExpectationState::Pending { judged: true }
             }
-            (Window::For(_), Judgement::False | Judgement::NoData) => {
+            (Window::For(_), _) | (Window::Never(_), _) => {
                 ExpectationState::Failed(Failure::Broken {
                     at,
                     no_data: judgement == Judgement::NoData,
@@ -143,21 +166,21 @@ impl ExpectationState {
             return;
         };
         *self = match window {
-            Window::For(_) if judged => ExpectationState::Passed { reaction_s: None },
-            Window::For(_) => ExpectationState::Failed(Failure::Unjudged {
+            w if w.holds() && judged => ExpectationState::Passed { reaction: None },
+            w if w.holds() => ExpectationState::Failed(Failure::Unjudged {
                 observed: observed(),
             }),
-            Window::Within(_) => ExpectationState::Failed(Failure::NeverTrue {
+            _ => ExpectationState::Failed(Failure::NeverTrue {
                 observed: observed(),
             }),
         };
     }
 
-    /// The link whose signals the condition reads fell silent at `at`: a `for`
-    /// condition cannot hold on values that are gone. A `within` condition may still
+    /// The link whose signals the condition reads fell silent at `at`: a `for` (or
+    /// `never`) condition cannot hold on values that are gone. A `within` condition may still
     /// become true once the link is back.
-    pub fn on_silence(&mut self, window: Window, medium: Medium, link: &str, at: f64) {
-        if let (Window::For(_), true) = (window, self.is_pending()) {
+    pub fn on_silence(&mut self, window: Window, medium: Medium, link: &str, at: Duration) {
+        if window.holds() && self.is_pending() {
             *self = ExpectationState::Failed(Failure::FellSilent {
                 medium,
                 link: link.to_string(),
@@ -168,9 +191,9 @@ impl ExpectationState {
 
     /// The verdict and the reaction time. Still pending at the end of a step: not
     /// decided because another expectation of the step failed first.
-    pub fn verdict(&self) -> (Verdict, Option<f64>) {
+    pub fn verdict(&self) -> (Verdict, Option<Duration>) {
         match self {
-            ExpectationState::Passed { reaction_s } => (Verdict::Pass, *reaction_s),
+            ExpectationState::Passed { reaction } => (Verdict::Pass, *reaction),
             ExpectationState::Failed(_) => (Verdict::Fail, None),
             ExpectationState::Pending { .. } => (Verdict::Skipped, None),
         }
@@ -188,8 +211,13 @@ impl ExpectationState {
 mod tests {
     use super::*;
 
-    const WITHIN: Window = Window::Within(5.0);
-    const FOR: Window = Window::For(5.0);
+    const WITHIN: Window = Window::Within(Duration::from_secs(5));
+    const FOR: Window = Window::For(Duration::from_secs(5));
+
+    /// Seconds as a moment or a length, for short test lines.
+    fn secs(seconds: f64) -> Duration {
+        Duration::from_secs_f64(seconds)
+    }
 
     fn seen() -> String {
         "bms.soc = 50 % (since t=0 s)".into()
@@ -202,21 +230,27 @@ mod tests {
     #[test]
     fn within_passes_at_the_first_true_reading_with_its_reaction_time() {
         let mut s = ExpectationState::OPEN;
-        s.on_reading(WITHIN, Judgement::False, 11.0, 1.0, never_asked);
+        s.on_reading(WITHIN, Judgement::False, secs(11.0), secs(1.0), never_asked);
         assert_eq!(s, ExpectationState::Pending { judged: true });
-        s.on_reading(WITHIN, Judgement::NoData, 12.0, 2.0, never_asked);
+        s.on_reading(
+            WITHIN,
+            Judgement::NoData,
+            secs(12.0),
+            secs(2.0),
+            never_asked,
+        );
         assert_eq!(s, ExpectationState::Pending { judged: true });
-        s.on_reading(WITHIN, Judgement::True, 13.5, 3.5, never_asked);
-        assert_eq!(s.verdict(), (Verdict::Pass, Some(3.5)));
+        s.on_reading(WITHIN, Judgement::True, secs(13.5), secs(3.5), never_asked);
+        assert_eq!(s.verdict(), (Verdict::Pass, Some(secs(3.5))));
         // Decided: a later false reading changes nothing.
-        s.on_reading(WITHIN, Judgement::False, 14.0, 4.0, never_asked);
-        assert_eq!(s.verdict(), (Verdict::Pass, Some(3.5)));
+        s.on_reading(WITHIN, Judgement::False, secs(14.0), secs(4.0), never_asked);
+        assert_eq!(s.verdict(), (Verdict::Pass, Some(secs(3.5))));
     }
 
     #[test]
     fn within_that_never_became_true_fails_when_its_window_closes() {
         let mut s = ExpectationState::OPEN;
-        s.on_reading(WITHIN, Judgement::False, 11.0, 1.0, never_asked);
+        s.on_reading(WITHIN, Judgement::False, secs(11.0), secs(1.0), never_asked);
         s.at_deadline(WITHIN, seen);
         assert_eq!(
             s,
@@ -228,13 +262,13 @@ mod tests {
     #[test]
     fn for_fails_on_a_false_reading_in_its_window() {
         let mut s = ExpectationState::OPEN;
-        s.on_reading(FOR, Judgement::True, 10.0, 0.0, never_asked);
+        s.on_reading(FOR, Judgement::True, secs(10.0), secs(0.0), never_asked);
         assert_eq!(s, ExpectationState::Pending { judged: true });
-        s.on_reading(FOR, Judgement::False, 12.0, 2.0, seen);
+        s.on_reading(FOR, Judgement::False, secs(12.0), secs(2.0), seen);
         assert_eq!(
             s,
             ExpectationState::Failed(Failure::Broken {
-                at: 12.0,
+                at: secs(12.0),
                 no_data: false,
                 observed: seen()
             })
@@ -247,7 +281,7 @@ mod tests {
     #[test]
     fn for_fails_on_a_reading_without_data() {
         let mut s = ExpectationState::OPEN;
-        s.on_reading(FOR, Judgement::NoData, 12.0, 2.0, seen);
+        s.on_reading(FOR, Judgement::NoData, secs(12.0), secs(2.0), seen);
         assert!(matches!(
             s.failure(),
             Some(Failure::Broken { no_data: true, .. })
@@ -257,8 +291,8 @@ mod tests {
     #[test]
     fn for_passes_when_its_window_closes_after_true_readings() {
         let mut s = ExpectationState::OPEN;
-        s.on_reading(FOR, Judgement::True, 10.0, 0.0, never_asked);
-        s.on_reading(FOR, Judgement::True, 14.0, 4.0, never_asked);
+        s.on_reading(FOR, Judgement::True, secs(10.0), secs(0.0), never_asked);
+        s.on_reading(FOR, Judgement::True, secs(14.0), secs(4.0), never_asked);
         s.at_deadline(FOR, never_asked);
         assert_eq!(s.verdict(), (Verdict::Pass, None));
     }
@@ -274,22 +308,72 @@ mod tests {
     }
 
     #[test]
+    fn within_after_fails_on_a_true_reading_before_after() {
+        let window = Window::WithinAfter {
+            after: secs(2.0),
+            within: secs(5.0),
+        };
+        let mut early = ExpectationState::OPEN;
+        early.on_reading(window, Judgement::False, secs(10.5), secs(0.5), never_asked);
+        early.on_reading(window, Judgement::True, secs(11.999), secs(1.999), seen);
+        assert_eq!(
+            early.failure(),
+            Some(&Failure::TooEarly {
+                at: secs(11.999),
+                observed: seen()
+            })
+        );
+        let mut in_time = ExpectationState::OPEN;
+        in_time.on_reading(window, Judgement::True, secs(12.0), secs(2.0), never_asked);
+        assert_eq!(in_time.verdict(), (Verdict::Pass, Some(secs(2.0))));
+        let mut late = ExpectationState::OPEN;
+        late.on_reading(window, Judgement::False, secs(14.0), secs(4.0), never_asked);
+        late.at_deadline(window, seen);
+        assert!(matches!(late.failure(), Some(Failure::NeverTrue { .. })));
+    }
+
+    #[test]
+    fn never_fails_at_the_first_true_reading_and_passes_when_judged_false() {
+        let never = Window::Never(secs(5.0));
+        let mut s = ExpectationState::OPEN;
+        s.on_reading(never, Judgement::False, secs(10.0), secs(0.0), never_asked);
+        s.on_reading(never, Judgement::True, secs(13.0), secs(3.0), seen);
+        assert_eq!(
+            s.failure(),
+            Some(&Failure::BecameTrue {
+                at: secs(13.0),
+                observed: seen()
+            })
+        );
+        let mut held = ExpectationState::OPEN;
+        held.on_reading(never, Judgement::False, secs(10.0), secs(0.0), never_asked);
+        held.at_deadline(never, never_asked);
+        assert_eq!(held.verdict(), (Verdict::Pass, None));
+        let mut unjudged = ExpectationState::OPEN;
+        unjudged.at_deadline(never, seen);
+        assert!(matches!(unjudged.failure(), Some(Failure::Unjudged { .. })));
+        let mut silent = ExpectationState::OPEN;
+        silent.on_silence(never, Medium::Can, "bms", secs(1.0));
+        assert!(matches!(silent.failure(), Some(Failure::FellSilent { .. })));
+    }
+
+    #[test]
     fn silence_fails_a_pending_for_but_not_a_within() {
         let mut for_ = ExpectationState::OPEN;
-        for_.on_silence(FOR, Medium::Can, "bms", 20.0);
+        for_.on_silence(FOR, Medium::Can, "bms", secs(20.0));
         assert_eq!(
             for_.failure(),
             Some(&Failure::FellSilent {
                 medium: Medium::Can,
                 link: "bms".into(),
-                at: 20.0
+                at: secs(20.0)
             })
         );
         let mut within = ExpectationState::OPEN;
-        within.on_silence(WITHIN, Medium::Can, "bms", 20.0);
+        within.on_silence(WITHIN, Medium::Can, "bms", secs(20.0));
         assert_eq!(within, ExpectationState::OPEN);
-        let mut passed = ExpectationState::Passed { reaction_s: None };
-        passed.on_silence(FOR, Medium::Can, "bms", 20.0);
+        let mut passed = ExpectationState::Passed { reaction: None };
+        passed.on_silence(FOR, Medium::Can, "bms", secs(20.0));
         assert_eq!(passed.verdict(), (Verdict::Pass, None));
     }
 

@@ -2,9 +2,12 @@
 //! an instrument's failure ends the run, and the BMS's temperature is held to the
 //! envelope. The executor waits on the feed only up to a deadline of the run clock.
 
+use std::time::Duration;
+
 use rig_reports::{EventKind, SampleValue};
 
 use super::Executor;
+use super::watchdog::Woke;
 use crate::bench::ChannelKind;
 use crate::expr::{ChannelId, Value};
 use crate::quantity::Dim;
@@ -13,14 +16,14 @@ use crate::runner::failure::{Cause, InstrumentFailure, OutputAfter};
 use crate::runner::samplers::Feed;
 
 /// How long the runner waits for a first value of every channel the plan reads.
-const WARM_UP_S: f64 = 10.0;
+const WARM_UP: Duration = Duration::from_secs(10);
 
 /// How many times a deadline yields to producers waking at the same instant.
 const SAME_INSTANT_YIELDS: usize = 8;
 
 /// The channel and time of a reading the executor took from the feed; `None` when the
 /// clock reached the deadline first.
-type Taken = Option<(ChannelId, f64)>;
+type Taken = Option<(ChannelId, Duration)>;
 
 fn sample_value(v: Value) -> (SampleValue, String) {
     match v {
@@ -73,17 +76,26 @@ impl Executor<'_> {
         }
     }
 
-    /// The next feed item, or `None` once the run clock reaches `deadline_s`.
-    pub(super) async fn next(&mut self, deadline_s: f64) -> Result<Taken, InstrumentFailure> {
+    /// The next feed item, or `None` once the run clock reaches `deadline`. Every wait
+    /// of the executor passes here, under the watchdog's eye.
+    pub(super) async fn next(&mut self, deadline: Duration) -> Result<Taken, InstrumentFailure> {
         let clock = self.clock;
-        tokio::select! {
+        let taken = tokio::select! {
             biased;
             feed = self.feed.recv() => match feed {
                 Some(f) => self.take(f),
                 None => Err(InstrumentFailure::new("rig", Cause::SamplersStopped)),
             },
-            () = clock.sleep_until_s(deadline_s) => Ok(None),
-        }
+            () = clock.sleep_until(deadline) => Ok(None),
+        }?;
+        let woke = match taken {
+            Some(_) => Woke::Reading,
+            None => Woke::Deadline,
+        };
+        self.watchdog
+            .observe(clock.now(), woke)
+            .map_err(|stuck| InstrumentFailure::new("rig", stuck))?;
+        Ok(taken)
     }
 
     /// A reading that producers waking at this same instant send, if any.
@@ -105,17 +117,17 @@ impl Executor<'_> {
         Ok(())
     }
 
-    /// Keep the store current while waiting `seconds` (a relay pulse).
-    pub(super) async fn pass_time(&mut self, seconds: f64) -> Result<(), InstrumentFailure> {
-        let until = self.clock.now_s() + seconds;
+    /// Keep the store current while waiting `length` (a relay pulse).
+    pub(super) async fn pass_time(&mut self, length: Duration) -> Result<(), InstrumentFailure> {
+        let until = self.clock.now() + length;
         while self.next(until).await?.is_some() {}
         Ok(())
     }
 
-    /// Wait for a first value of every channel the plan reads, for at most `WARM_UP_S`.
+    /// Wait for a first value of every channel the plan reads, for at most `WARM_UP`.
     pub(super) async fn warm_up(&mut self) -> Result<(), InstrumentFailure> {
         let needed = self.plan.channels_read();
-        let until = self.clock.now_s() + WARM_UP_S;
+        let until = self.clock.now() + WARM_UP;
         loop {
             let missing: Vec<&str> = needed
                 .iter()
@@ -132,7 +144,7 @@ impl Executor<'_> {
                 let instrument = missing[0].split('.').next().unwrap_or("rig");
                 let cause = Cause::NoFirstReading {
                     channels: missing.iter().map(|n| n.to_string()).collect(),
-                    within_s: WARM_UP_S,
+                    within_s: WARM_UP.as_secs_f64(),
                 };
                 return Err(InstrumentFailure::new(instrument, cause));
             }

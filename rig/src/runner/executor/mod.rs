@@ -7,7 +7,8 @@
 //! [`expectation::ExpectationState`] that readings, the close of its window
 //! ([`window::StepWindows`]) and the silence of a link (`silence.rs`) decide; the texts
 //! of failures are in `messages.rs`, the actions in `actions.rs`, and the reading of
-//! the samplers' feed in `feed.rs`.
+//! the samplers' feed in `feed.rs`, where every wait passes the progress watchdog
+//! (`watchdog.rs`): an engine whose clock cannot advance is a rig error, not a spin.
 
 mod actions;
 mod expectation;
@@ -17,6 +18,8 @@ mod silence;
 mod step;
 #[cfg(test)]
 mod testing;
+mod watchdog;
 mod window;
 
 pub use step::{Executor, Outcome};
+pub use watchdog::Stuck;

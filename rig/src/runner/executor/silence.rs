@@ -6,6 +6,8 @@
 //! and `for` windows over its signals fail. In any other plan a silent link cannot be
 //! told from a broken cable, so the run ends in error if a pending expectation reads it.
 
+use std::time::Duration;
+
 use super::Executor;
 use super::expectation::ExpectationState;
 use crate::bench::{ChannelKind, Channels};
@@ -88,7 +90,7 @@ impl SilentLink {
         store: &mut Store,
         expectations: &[Expectation],
         states: &mut [ExpectationState],
-        t: f64,
+        t: Duration,
     ) {
         let signals: Vec<ChannelId> = channels
             .iter()
@@ -119,7 +121,7 @@ impl Executor<'_> {
         id: ChannelId,
         step: &Step,
         states: &mut [ExpectationState],
-        t: f64,
+        t: Duration,
     ) -> Result<(), InstrumentFailure> {
         let Some(silent) = SilentLink::of(self.channels, &self.store, id) else {
             return Ok(());
@@ -148,7 +150,7 @@ mod tests {
     use crate::bench::Bench;
     use crate::plan::Window;
     use crate::runner::executor::expectation::Failure;
-    use crate::runner::executor::testing::{is_true, percent, soc_above_90};
+    use crate::runner::executor::testing::{is_true, percent, s, soc_above_90};
 
     /// The built-in virtual bench's channels for three packs, and a store for them.
     fn bench() -> (Channels, Store) {
@@ -166,13 +168,13 @@ mod tests {
         let (channels, mut store) = bench();
         let online = id(&channels, "bms.online");
         assert_eq!(SilentLink::of(&channels, &store, online), None);
-        store.update(online, Value::Bool(true), 1.0);
+        store.update(online, Value::Bool(true), s(1.0));
         assert_eq!(SilentLink::of(&channels, &store, online), None);
-        store.update(online, Value::Bool(false), 2.0);
+        store.update(online, Value::Bool(false), s(2.0));
         let silent = SilentLink::of(&channels, &store, online).unwrap();
         assert_eq!((silent.medium, silent.link.as_str()), (Medium::Can, "bms"));
         let soc = id(&channels, "bms.soc");
-        store.update(soc, Value::Bool(false), 2.0);
+        store.update(soc, Value::Bool(false), s(2.0));
         assert_eq!(SilentLink::of(&channels, &store, soc), None);
     }
 
@@ -180,7 +182,7 @@ mod tests {
     fn a_silent_rs485_pack_carries_its_own_values_only() {
         let (channels, mut store) = bench();
         let pack2 = id(&channels, "rs485.pack2.online");
-        store.update(pack2, Value::Bool(false), 1.0);
+        store.update(pack2, Value::Bool(false), s(1.0));
         let silent = SilentLink::of(&channels, &store, pack2).unwrap();
         assert_eq!(silent.link, "rs485.pack2");
         let carries = |name: &str| silent.carries(&channels, id(&channels, name), name);
@@ -190,7 +192,7 @@ mod tests {
         assert!(!carries("bms.soc"));
 
         let master = id(&channels, "rs485.online");
-        store.update(master, Value::Bool(false), 1.0);
+        store.update(master, Value::Bool(false), s(1.0));
         let silent = SilentLink::of(&channels, &store, master).unwrap();
         let carries = |name: &str| silent.carries(&channels, id(&channels, name), name);
         assert!(carries("rs485.soc"));
@@ -205,9 +207,9 @@ mod tests {
     fn unexpected_silence_fails_the_run_only_if_a_pending_expectation_reads_the_link() {
         let (channels, mut store) = bench();
         let online = id(&channels, "bms.online");
-        store.update(online, Value::Bool(false), 1.0);
+        store.update(online, Value::Bool(false), s(1.0));
         let silent = SilentLink::of(&channels, &store, online).unwrap();
-        let soc = soc_above_90(id(&channels, "bms.soc"), Window::For(60.0));
+        let soc = soc_above_90(id(&channels, "bms.soc"), Window::For(s(60.0)));
         let output = is_true(id(&channels, "source.output"), "source.output");
         let pending = [ExpectationState::OPEN, ExpectationState::OPEN];
         let cause = silent.unexpected(&channels, &[soc.clone(), output.clone()], &pending);
@@ -217,7 +219,7 @@ mod tests {
             "{cause:?}"
         );
         let decided = [
-            ExpectationState::Passed { reaction_s: None },
+            ExpectationState::Passed { reaction: None },
             ExpectationState::OPEN,
         ];
         assert!(
@@ -233,21 +235,21 @@ mod tests {
         let online = id(&channels, "bms.online");
         let soc_id = id(&channels, "bms.soc");
         let rs485_soc = id(&channels, "rs485.soc");
-        store.update(soc_id, percent(95.0), 1.0);
-        store.update(rs485_soc, percent(95.0), 1.0);
-        store.update(online, Value::Bool(false), 2.0);
+        store.update(soc_id, percent(95.0), s(1.0));
+        store.update(rs485_soc, percent(95.0), s(1.0));
+        store.update(online, Value::Bool(false), s(2.0));
         let silent = SilentLink::of(&channels, &store, online).unwrap();
         let expectations = [
-            soc_above_90(soc_id, Window::For(60.0)),
-            soc_above_90(soc_id, Window::Within(60.0)),
-            soc_above_90(rs485_soc, Window::For(60.0)),
+            soc_above_90(soc_id, Window::For(s(60.0))),
+            soc_above_90(soc_id, Window::Within(s(60.0))),
+            soc_above_90(rs485_soc, Window::For(s(60.0))),
         ];
         let mut states = [
             ExpectationState::OPEN,
             ExpectationState::OPEN,
             ExpectationState::OPEN,
         ];
-        silent.expected(&channels, &mut store, &expectations, &mut states, 2.0);
+        silent.expected(&channels, &mut store, &expectations, &mut states, s(2.0));
         assert!(
             store.get(soc_id).is_none(),
             "the silent link's value is gone"
@@ -259,7 +261,7 @@ mod tests {
             Some(&Failure::FellSilent {
                 medium: Medium::Can,
                 link: "bms".into(),
-                at: 2.0
+                at: s(2.0)
             })
         );
         assert_eq!(states[1], ExpectationState::OPEN, "a within may still pass");

@@ -2,11 +2,14 @@
 //! over the readings as they arrive, in time order, until each is decided and the
 //! step's wait is over.
 
+use std::time::Duration;
+
 use rig_reports::{EventKind, Verdict};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::expectation::{ExpectationState, Judgement};
 use super::messages;
+use super::watchdog::Watchdog;
 use super::window::StepWindows;
 use crate::bench::{Bench, Channels};
 use crate::clock::RunClock;
@@ -40,6 +43,10 @@ pub struct Executor<'a> {
     pub clock: RunClock,
     /// Test hook, see [`crate::runner::Prepared::inject_panic_at_step`].
     pub panic_at_step: Option<usize>,
+    /// Test hook, see [`crate::runner::Prepared::inject_stuck_at_step`].
+    pub stuck_at_step: Option<usize>,
+    /// Detects an engine that cannot advance; see `watchdog.rs`.
+    pub watchdog: Watchdog,
     /// The inverter keep-alive while a plan has it on; dropping it stops it.
     pub keepalive: Option<rig_drivers::can::KeepAlive>,
 }
@@ -51,15 +58,15 @@ impl Executor<'_> {
             return Outcome::Error(f);
         }
         for step in &self.plan.steps {
-            let outcome = match step.timeout_s {
+            let outcome = match step.timeout {
                 None => self.step(step).await,
-                Some(limit) => match crate::clock::within(limit, self.step(step)).await {
+                Some(limit) => match crate::clock::timeout(limit, self.step(step)).await {
                     Ok(o) => o,
                     Err(()) => {
                         let cause = Cause::StepTimeout {
                             step: step.number,
                             name: step.name.clone(),
-                            limit_s: limit,
+                            limit_s: limit.as_secs_f64(),
                         };
                         return self.step_error(step, InstrumentFailure::new("rig", cause));
                     }
@@ -82,6 +89,7 @@ impl Executor<'_> {
         if self.panic_at_step == Some(step.number) {
             panic!("injected panic at step {}", step.number);
         }
+        self.watchdog.enter(step);
         for action in &step.actions {
             if let Err(f) = self.apply(step.number, action).await {
                 return self.step_error(step, f);
@@ -102,11 +110,11 @@ impl Executor<'_> {
         &mut self,
         step: &Step,
     ) -> Result<(StepWindows, Vec<ExpectationState>), InstrumentFailure> {
-        let windows = StepWindows::open(self.clock.now_s(), step.wait_s);
+        let windows = StepWindows::open(self.clock.now(), step.wait);
         let opened_at = self.store.arrivals();
         let mut states = vec![ExpectationState::OPEN; step.expectations.len()];
         for (e, s) in step.expectations.iter().zip(states.iter_mut()) {
-            self.judge(e, s, &windows, opened_at, windows.opened_s())?;
+            self.judge(e, s, &windows, opened_at, windows.opened())?;
         }
         while !states.iter().any(ExpectationState::has_failed) {
             let pending = step
@@ -114,10 +122,11 @@ impl Executor<'_> {
                 .iter()
                 .zip(&states)
                 .filter(|(_, s)| s.is_pending())
-                .map(|(e, _)| e.window);
-            let Some(deadline) = windows.next_deadline(self.clock.now_s(), pending) else {
+                .map(|(e, _)| e.window.length());
+            let Some(deadline) = windows.next_deadline(self.clock.now(), pending) else {
                 break;
             };
+            let deadline = self.hooked_deadline(step, &windows, deadline);
             let next = match self.next(deadline).await? {
                 // A reading due at the deadline instant counts: let producers that wake
                 // at the same instant run, and take what they sent, before deciding.
@@ -143,7 +152,7 @@ impl Executor<'_> {
         windows: &StepWindows,
         opened_at: u64,
         states: &mut [ExpectationState],
-        (id, t): (ChannelId, f64),
+        (id, t): (ChannelId, Duration),
     ) -> Result<(), InstrumentFailure> {
         for (e, s) in step.expectations.iter().zip(states.iter_mut()) {
             if s.is_pending()
@@ -164,7 +173,7 @@ impl Executor<'_> {
         state: &mut ExpectationState,
         windows: &StepWindows,
         opened_at: u64,
-        t: f64,
+        t: Duration,
     ) -> Result<(), InstrumentFailure> {
         match Judgement::of(e, &self.store, opened_at) {
             Some(Judgement::Undefined) => Err(InstrumentFailure::new(
@@ -176,7 +185,7 @@ impl Executor<'_> {
                 },
             )),
             Some(judgement) => {
-                state.on_reading(e.window, judgement, t, windows.elapsed_s(t), || {
+                state.on_reading(e.window, judgement, t, windows.elapsed(t), || {
                     messages::observed(e, &self.store)
                 });
                 Ok(())
@@ -185,16 +194,16 @@ impl Executor<'_> {
         }
     }
 
-    /// The clock reached `deadline_s`: decide the pending expectations whose windows closed.
+    /// The clock reached `deadline`: decide the pending expectations whose windows closed.
     fn close_windows(
         &self,
         step: &Step,
         windows: &StepWindows,
         states: &mut [ExpectationState],
-        deadline_s: f64,
+        deadline: Duration,
     ) {
         for (e, s) in step.expectations.iter().zip(states.iter_mut()) {
-            if s.is_pending() && windows.closed_by(e.window, deadline_s) {
+            if s.is_pending() && windows.closed_by(e.window, deadline) {
                 s.at_deadline(e.window, || messages::observed(e, &self.store));
             }
         }
@@ -210,7 +219,7 @@ impl Executor<'_> {
     ) -> Outcome {
         let mut first_failure = None;
         for (e, s) in step.expectations.iter().zip(states) {
-            let (verdict, reaction_s) = s.verdict();
+            let (verdict, reaction) = s.verdict();
             let message = s.failure().map(|f| messages::failure(e, windows, f));
             if first_failure.is_none() {
                 first_failure = message.clone();
@@ -222,7 +231,7 @@ impl Executor<'_> {
                 window: messages::window_text(e.window),
                 location: e.location.to_string(),
                 verdict,
-                reaction_s: reaction_s.map(|r| (r * 1e6).round() / 1e6),
+                reaction_s: reaction.map(|r| rig_reports::event::round_time(r.as_secs_f64())),
                 message,
             });
         }
@@ -238,6 +247,17 @@ impl Executor<'_> {
         match first_failure {
             Some(m) => Outcome::Fail(format!("step {} \"{}\": {m}", step.number, step.name)),
             None => Outcome::Pass,
+        }
+    }
+
+    /// The deadline the step loop waits for: `deadline`, unless the test hook makes the
+    /// step stuck on a moment already past (as f64 seconds once did, issue 13), which
+    /// the watchdog must catch.
+    fn hooked_deadline(&self, step: &Step, windows: &StepWindows, deadline: Duration) -> Duration {
+        if self.stuck_at_step == Some(step.number) {
+            windows.opened()
+        } else {
+            deadline
         }
     }
 

@@ -51,11 +51,16 @@ pub fn is_true(id: ChannelId, name: &str) -> Expectation {
             },
             ty: Type::Bool,
         },
-        window: Window::Within(10.0),
+        window: Window::Within(std::time::Duration::from_secs(10)),
         location: at_line_12(),
     }
 }
 
 pub fn percent(v: f64) -> Value {
     Value::Num(Quantity::new(v, Dim::Percent))
+}
+
+/// Seconds as a moment or a length of the run, for short test lines.
+pub fn s(seconds: f64) -> std::time::Duration {
+    std::time::Duration::from_secs_f64(seconds)
 }

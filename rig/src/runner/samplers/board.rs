@@ -26,19 +26,19 @@ fn wires(
         .collect()
 }
 
-/// Poll the relays and inputs wired in the bench every `period_s`.
+/// Poll the relays and inputs wired in the bench every `period`.
 pub async fn board(
     board: SharedBoard,
     name: String,
     bench: Bench,
     channels: Channels,
-    period_s: f64,
+    period: std::time::Duration,
     log: EventLog,
     tx: UnboundedSender<Feed>,
 ) {
     let relays = wires(&bench.relays, &name, "relays", &channels);
     let inputs = wires(&bench.inputs, &name, "dio", &channels);
-    poll(&name, period_s, log.clock(), &tx, || {
+    poll(&name, period, log.clock(), &tx, || {
         let (board, relays, inputs) = (board.clone(), relays.clone(), inputs.clone());
         async move {
             let mut b = board.lock().await;

@@ -1,5 +1,7 @@
 //! The BMS's CAN frames: logged, decoded with the DBC, and `<link>.online`.
 
+use std::time::Duration;
+
 use rig_drivers::can::{CanFrame, CanId};
 use rig_reports::EventKind;
 use tokio::sync::mpsc::UnboundedSender;
@@ -14,11 +16,11 @@ use crate::runner::instruments::CanLink;
 use crate::runner::log::EventLog;
 
 /// Receive the BMS's frames, log each, and decode them into channels with the DBC.
-/// `<link>.online` is true from a frame until `silence_s` passes without one.
+/// `<link>.online` is true from a frame until `silence` passes without one.
 pub async fn can(
     link: CanLink,
     channels: Channels,
-    silence_s: f64,
+    silence: Duration,
     log: EventLog,
     tx: UnboundedSender<Feed>,
 ) {
@@ -30,7 +32,7 @@ pub async fn can(
         tx,
     };
     // Both ends are quiet ones: the executor has gone, or the link failed (and said so).
-    let _ended = sampler.run(silence_s).await;
+    let _ended = sampler.run(silence).await;
 }
 
 /// The executor is gone (a send failed): the sampler has no one to feed.
@@ -42,7 +44,7 @@ struct LinkChannels {
     signals: Vec<(String, ChannelId, Type)>,
     online: Option<ChannelId>,
     /// Frame id, the channel of its period, and when it was last seen.
-    periods: Vec<(CanId, ChannelId, Option<f64>)>,
+    periods: Vec<(CanId, ChannelId, Option<Duration>)>,
 }
 
 impl LinkChannels {
@@ -78,27 +80,27 @@ struct CanSampler {
 }
 
 impl CanSampler {
-    async fn run(&mut self, silence_s: f64) -> Result<(), Ended> {
+    async fn run(&mut self, silence: Duration) -> Result<(), Ended> {
         let clock = self.clock;
-        let mut last_frame = clock.now_s();
+        let mut last_frame = clock.now();
         let mut is_online = false;
         self.online(false, last_frame)?;
         loop {
             // Online: wait for a frame until the silence ends. Offline: say so again every
-            // `silence_s`, so expectations on `online` get fresh readings while it sleeps.
+            // `silence`, so expectations on `online` get fresh readings while it sleeps.
             let deadline = if is_online {
-                last_frame + silence_s
+                last_frame + silence
             } else {
-                clock.now_s() + silence_s
+                clock.now() + silence
             };
             let received = tokio::select! {
                 biased;
                 r = self.link.port.recv() => Some(r),
-                () = clock.sleep_until_s(deadline) => None,
+                () = clock.sleep_until(deadline) => None,
             };
             match received {
                 Some(Ok(frame)) => {
-                    last_frame = clock.now_s();
+                    last_frame = clock.now();
                     self.on_frame(&frame, last_frame)?;
                     is_online = true;
                 }
@@ -110,14 +112,14 @@ impl CanSampler {
                 }
                 None => {
                     is_online = false;
-                    self.online(false, clock.now_s())?;
+                    self.online(false, clock.now())?;
                 }
             }
         }
     }
 
     /// A frame at `t`: its period, the log, `online`, and the signals the DBC decodes.
-    fn on_frame(&mut self, frame: &CanFrame, t: f64) -> Result<(), Ended> {
+    fn on_frame(&mut self, frame: &CanFrame, t: Duration) -> Result<(), Ended> {
         if let Some((_, period_id, last)) = self
             .channels
             .periods
@@ -125,7 +127,8 @@ impl CanSampler {
             .find(|(id, _, _)| *id == frame.id())
             && let Some(previous) = last.replace(t)
         {
-            let period = Value::Num(Quantity::new(t - previous, Dim::Time));
+            let seconds = t.saturating_sub(previous).as_secs_f64();
+            let period = Value::Num(Quantity::new(seconds, Dim::Time));
             let id = *period_id;
             self.send(id, period, t)?;
         }
@@ -160,14 +163,14 @@ impl CanSampler {
         Ok(())
     }
 
-    fn online(&self, online: bool, t: f64) -> Result<(), Ended> {
+    fn online(&self, online: bool, t: Duration) -> Result<(), Ended> {
         match self.channels.online {
             Some(id) => self.send(id, Value::Bool(online), t),
             None => Ok(()),
         }
     }
 
-    fn send(&self, id: ChannelId, value: Value, t: f64) -> Result<(), Ended> {
+    fn send(&self, id: ChannelId, value: Value, t: Duration) -> Result<(), Ended> {
         self.tx
             .send(Feed::Sample { id, value, t })
             .map_err(|_closed| Ended)

@@ -10,18 +10,18 @@ use crate::quantity::{Dim, Quantity};
 use crate::runner::instruments::SharedChamber;
 use crate::runner::log::EventLog;
 
-/// Poll the air temperature and the set point every `period_s`.
+/// Poll the air temperature and the set point every `period`.
 pub async fn chamber(
     chamber: SharedChamber,
     name: String,
     channels: Channels,
-    period_s: f64,
+    period: std::time::Duration,
     log: EventLog,
     tx: UnboundedSender<Feed>,
 ) {
     let pv_id = channel_of(&channels, &name, ChannelKind::ChamberTemperature);
     let sp_id = channel_of(&channels, &name, ChannelKind::ChamberSetpoint);
-    poll(&name, period_s, log.clock(), &tx, || {
+    poll(&name, period, log.clock(), &tx, || {
         let chamber = chamber.clone();
         async move {
             let mut c = chamber.lock().await;

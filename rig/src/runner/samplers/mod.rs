@@ -10,6 +10,7 @@ mod source;
 mod start;
 
 use std::future::Future;
+use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -31,7 +32,8 @@ pub enum Feed {
     Sample {
         id: ChannelId,
         value: Value,
-        t: f64,
+        /// The moment of the run it was read.
+        t: Duration,
     },
     Failed(InstrumentFailure),
     /// A measurement left the envelope; the source's output is already off.
@@ -45,12 +47,12 @@ pub(super) enum Stop {
     Violation(Cause),
 }
 
-/// Read an instrument every `period_s` until the run ends. Each reading yields values
+/// Read an instrument every `period` until the run ends. Each reading yields values
 /// for channels (`None` ids are channels the bench does not map); a failure ends the
 /// sampler and names the instrument.
 pub(super) async fn poll<F, Fut>(
     name: &str,
-    period_s: f64,
+    period: Duration,
     clock: RunClock,
     tx: &UnboundedSender<Feed>,
     mut read: F,
@@ -58,10 +60,10 @@ pub(super) async fn poll<F, Fut>(
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Vec<(Option<ChannelId>, Value)>, Stop>>,
 {
-    let mut next = clock.now_s();
+    let mut next = clock.now();
     loop {
         let reading = read().await;
-        let t = clock.now_s();
+        let t = clock.now();
         match reading {
             Ok(values) => {
                 for (id, value) in values {
@@ -81,8 +83,8 @@ pub(super) async fn poll<F, Fut>(
                 return;
             }
         }
-        next += period_s;
-        clock.sleep_until_s(next.max(clock.now_s())).await;
+        next += period;
+        clock.sleep_until(next.max(clock.now())).await;
     }
 }
 

@@ -1,6 +1,8 @@
 //! The pack's RS485 link (Pylontech protocol): 0x42 analog values, 0x44 alarms and
 //! 0x92 charge management polled into `rs485.*` channels.
 
+use std::time::Duration;
+
 use rig_drivers::rs485::pylontech::{AnalogData, PylonError};
 use tokio::sync::mpsc::{Receiver, UnboundedSender};
 use tokio::sync::oneshot;
@@ -75,7 +77,7 @@ fn packs(channels: &Channels, name: &str, master: u8) -> Vec<Pack> {
         .collect()
 }
 
-/// Poll every `period_s`, and send the plan's commands between polls. Each poll cycle
+/// Poll every `period`, and send the plan's commands between polls. Each poll cycle
 /// asks the master, then each slave in address order (fixed, so runs are
 /// deterministic). A poll a pack does not answer turns its `online` false (a sleeping
 /// BMS is silent, LOSUN 2.3-3) and polling goes on; the executor decides whether that
@@ -85,17 +87,17 @@ pub async fn rs485(
     mut link: Rs485Link,
     mut commands: Receiver<Rs485Request>,
     channels: Channels,
-    period_s: f64,
+    period: Duration,
     log: EventLog,
     tx: UnboundedSender<Feed>,
 ) {
     let packs = packs(&channels, &link.name, link.address);
     let clock = log.clock();
-    let mut next = clock.now_s();
+    let mut next = clock.now();
     loop {
         for pack in &packs {
             let reading = poll(&mut link, pack.address).await;
-            let t = clock.now_s();
+            let t = clock.now();
             let mut values: Vec<(ChannelId, Value)> = Vec::new();
             match reading {
                 Ok(r) => {
@@ -125,7 +127,7 @@ pub async fn rs485(
                 }
             }
         }
-        next += period_s;
+        next += period;
         // One client, one exchange at a time: commands wait for the poll to finish, and
         // those queued during it go first. A cycle longer than the period (each silent
         // slave costs a timeout) would otherwise poll back to back and starve them.
@@ -133,12 +135,12 @@ pub async fn rs485(
             serve(&mut link, command, reply).await;
         }
         // Behind schedule: skip the missed polls rather than catch up on them.
-        next = next.max(clock.now_s());
+        next = next.max(clock.now());
         loop {
             tokio::select! {
                 // Fixed order, not tokio's random one: same inputs, same log.
                 biased;
-                () = clock.sleep_until_s(next) => break,
+                () = clock.sleep_until(next) => break,
                 Some((command, reply)) = commands.recv() => serve(&mut link, command, reply).await,
             }
         }
@@ -221,10 +223,8 @@ impl Reading {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
-    use std::time::Duration;
-
     use rig_drivers::rs485::pylontech::PylontechClient;
+    use std::sync::{Arc, Mutex};
     use tokio::io::AsyncReadExt;
     use tokio::sync::mpsc;
 
@@ -290,7 +290,14 @@ mod tests {
             let link = link(ours);
             let (tx, mut feed) = mpsc::unbounded_channel();
             let (_commands, commands_rx) = mpsc::channel(1);
-            let sampler = tokio::spawn(rs485(link, commands_rx, channels.clone(), 10.0, log, tx));
+            let sampler = tokio::spawn(rs485(
+                link,
+                commands_rx,
+                channels.clone(),
+                Duration::from_secs(10),
+                log,
+                tx,
+            ));
             let mut seen = Vec::new();
             while seen.len() < 6 {
                 match feed.recv().await {
@@ -315,7 +322,10 @@ mod tests {
             );
             assert!(seen.iter().all(|(_, v, _)| *v == Value::Bool(false)));
             // One timeout per pack, then the next cycle at the 10 s period.
-            let times: Vec<f64> = seen.iter().map(|(_, _, t)| t.round()).collect();
+            let times: Vec<f64> = seen
+                .iter()
+                .map(|(_, _, t)| t.as_secs_f64().round())
+                .collect();
             assert_eq!(times, [1.0, 2.0, 3.0, 11.0, 12.0, 13.0]);
             let addresses: Vec<u8> = asked.lock().unwrap().iter().map(|(adr, _)| *adr).collect();
             assert_eq!(addresses[..6], [2, 3, 4, 2, 3, 4]);
@@ -337,7 +347,14 @@ mod tests {
             let link = link(ours);
             let (tx, _feed) = mpsc::unbounded_channel();
             let (commands, commands_rx) = mpsc::channel(1);
-            let sampler = tokio::spawn(rs485(link, commands_rx, channels, 2.0, log, tx));
+            let sampler = tokio::spawn(rs485(
+                link,
+                commands_rx,
+                channels,
+                Duration::from_secs(2),
+                log,
+                tx,
+            ));
             let (reply_tx, reply_rx) = tokio::sync::oneshot::channel();
             commands
                 .send((Rs485Command::TurnOff, reply_tx))

@@ -10,13 +10,13 @@ use crate::runner::failure::{Cause, OutputAfter};
 use crate::runner::instruments::SharedSource;
 use crate::runner::log::EventLog;
 
-/// Poll voltage, current and output every `period_s`. A reading outside the envelope
+/// Poll voltage, current and output every `period`. A reading outside the envelope
 /// switches the output off at once, while the lock is held, and stops the run.
 pub async fn source(
     source: SharedSource,
     name: String,
     channels: Channels,
-    period_s: f64,
+    period: std::time::Duration,
     guard: SourceGuard,
     log: EventLog,
     tx: UnboundedSender<Feed>,
@@ -24,7 +24,7 @@ pub async fn source(
     let v_id = channel_of(&channels, &name, ChannelKind::SourceVoltage);
     let i_id = channel_of(&channels, &name, ChannelKind::SourceCurrent);
     let o_id = channel_of(&channels, &name, ChannelKind::SourceOutput);
-    poll(&name, period_s, log.clock(), &tx, || {
+    poll(&name, period, log.clock(), &tx, || {
         let (source, guard) = (source.clone(), guard.clone());
         async move {
             let mut s = source.lock().await;

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::time::Duration;
 
 use futures::FutureExt;
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
@@ -21,7 +22,7 @@ use crate::runner::log::EventLog;
 pub fn start(
     connected: &mut Instruments,
     guard: SourceGuard,
-    poll: &BTreeMap<String, f64>,
+    poll: &BTreeMap<String, Duration>,
     bench: &Bench,
     channels: &Channels,
     log: &EventLog,
@@ -31,7 +32,12 @@ pub fn start(
         tasks: Vec::new(),
         feed,
     };
-    let period = |name: &str, default: f64| poll.get(name).copied().unwrap_or(default);
+    // The bench's periods are seconds of its file; the plan's are checked durations.
+    let period = |name: &str, bench_s: f64| {
+        poll.get(name)
+            .copied()
+            .unwrap_or_else(|| crate::clock::secs(bench_s))
+    };
     if let Some((spec, source)) = &connected.source {
         spawner.spawn(
             &spec.name,
@@ -103,7 +109,7 @@ impl Spawner {
     fn start_links(
         &mut self,
         connected: &mut Instruments,
-        period: &dyn Fn(&str, f64) -> f64,
+        period: &dyn Fn(&str, f64) -> Duration,
         channels: &Channels,
         log: &EventLog,
     ) {
@@ -124,7 +130,7 @@ impl Spawner {
             let sampler = super::can(
                 link,
                 channels.clone(),
-                spec.silence_s,
+                crate::clock::secs(spec.silence_s),
                 log.clone(),
                 self.feed.clone(),
             );
