@@ -6,6 +6,7 @@ mod support;
 mod balancing;
 mod behaviours;
 mod button;
+mod capacity;
 mod cells;
 mod chambers;
 mod cocp;
