@@ -17,6 +17,7 @@ mod failures;
 mod loads;
 mod modbus;
 mod packs;
+mod parametric;
 mod precharge;
 mod relays;
 mod rs485;
