@@ -2,10 +2,14 @@
 //! library modules, which the tests call directly.
 
 mod compare;
+mod gate;
+mod history;
+mod lab;
 mod list;
 mod load;
 mod probe;
 mod report;
+mod results;
 mod run;
 mod sim;
 mod validate;
@@ -45,6 +49,18 @@ pub enum Command {
     /// chamber, every CAN signal). Energises nothing. Exit code 2 names each instrument
     /// that does not answer or answers garbage.
     Probe(ProbeArgs),
+    /// Load run folders into the results database.
+    Results {
+        #[command(subcommand)]
+        command: results::ResultsCommand,
+    },
+    /// Runs in the results database, filtered; `--measurement NAME` prints its trend
+    /// across runs and plots it (SVG and PNG), marked by firmware.
+    History(history::HistoryArgs),
+    /// Judge a candidate run against a baseline of earlier runs: verdict changes, and
+    /// each measurement against the baseline's spread and its own limits. Exit code 0
+    /// if nothing regressed, 1 if something did; writes JUnit and a Markdown summary.
+    Gate(gate::GateArgs),
     /// The virtual bench.
     Sim {
         #[command(subcommand)]
@@ -190,6 +206,8 @@ pub struct RunArgs {
     /// One character per plan.
     #[arg(short, long)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub lab: lab::LabArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -223,6 +241,9 @@ pub fn main() -> i32 {
         Command::Report(args) => report::report(args),
         Command::Compare(args) => compare::compare(args),
         Command::Probe(args) => probe::probe(args),
+        Command::Results { command } => results::results(command),
+        Command::History(args) => history::history(args),
+        Command::Gate(args) => gate::gate(args),
         Command::Sim {
             command: SimCommand::Defects,
         } => sim::defects(),

@@ -13,6 +13,7 @@ use super::{Format, RunArgs};
 use crate::bench::Bench;
 use crate::exit;
 use crate::plan::Plan;
+use crate::results::session::begin;
 use crate::runner::{PlanOutcome, Prepared, run_plan};
 
 pub fn run(args: RunArgs) -> i32 {
@@ -28,6 +29,13 @@ pub fn run(args: RunArgs) -> i32 {
         Ok(a) => a,
         Err(code) => return code,
     };
+    // The lab's part (bench reservation, run.json, results): `results::session`.
+    let plans = loaded.plans.iter().map(|(p, _)| p);
+    let session =
+        match (!args.list).then(|| begin(&args.lab.options(), &loaded.bench, plans, &out_dir)) {
+            Some(Err(code)) => return code,
+            session => session.and_then(Result::ok),
+        };
     let outcomes: Outcomes = Arc::default();
     let trials = trials(loaded.plans, Arc::new(loaded.bench), &out_dir, &outcomes);
     let conclusion = libtest_mimic::run(&test_args, trials);
@@ -36,7 +44,11 @@ pub fn run(args: RunArgs) -> i32 {
     }
     let mut timed = outcomes.lock().map(|o| o.clone()).unwrap_or_default();
     timed.sort_by(|a, b| a.0.plan_id.cmp(&b.0.plan_id));
-    finish(&out_dir, &timed, conclusion.has_failed())
+    let code = finish(&out_dir, &timed, conclusion.has_failed());
+    if let Some(session) = session {
+        session.end(code);
+    }
+    code
 }
 
 /// Each plan's outcome with the wall time it took, as the trials finish.
