@@ -47,7 +47,8 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (
         "reset_ignored",
         "cocp_lockout.yaml",
-        "released by the reset button",
+        // The first symptom: an ignored press does not restart the controller.
+        "the BMS reboots after the reset, silent on CAN (its controller restarts)",
     ),
     (
         "docp_no_lockout",

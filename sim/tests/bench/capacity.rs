@@ -33,7 +33,10 @@ pub async fn discharge_from_full(pack: PackParams, charge_v: f64) -> Delivered {
         }
         sleep(secs(60.0)).await;
     }
-    assert_eq!(soc, 100.0, "the BMS calibrates to 100 % at the charge voltage");
+    assert_eq!(
+        soc, 100.0,
+        "the BMS calibrates to 100 % at the charge voltage"
+    );
     source.hold(40.0, 1.0, rate_a).await;
     let (mut amp_hours, mut watt_hours) = (0.0, 0.0);
     for _ in 0..10 * 3600 {
