@@ -47,7 +47,8 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (
         "reset_ignored",
         "cocp_lockout.yaml",
-        "released by the reset button",
+        // The first symptom: an ignored press does not restart the controller.
+        "the BMS reboots after the reset, silent on CAN (its controller restarts)",
     ),
     (
         "docp_no_lockout",
@@ -188,8 +189,36 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
 
 /// Defects no plan can catch yet, because the engine has no action that reaches the
 /// behaviour they break; the twin's own tests (rig-sim) show each one breaking it.
-/// (defect, what the plan needs.) Empty since plans write to the RS232 port.
-pub const AWAITING_ENGINE: &[(&str, &str)] = &[];
+/// (defect, what the plan needs.) The parametric defects move a number that only a
+/// measurement with limits can see (issue 12); the twin's own tests (rig-sim bench
+/// `parametric`) measure the moved numbers.
+pub const AWAITING_ENGINE: &[(&str, &str)] = &[
+    ("cocp_trips_at_55a", MEASUREMENT),
+    ("docp_tier_from_80a", MEASUREMENT),
+    ("docp_peak_tier_60s", MEASUREMENT),
+    ("cocp_recovery_5s", MEASUREMENT),
+    ("cocp_trip_instant", MEASUREMENT),
+    ("auto_wake_3h30", MEASUREMENT),
+    ("uv_sleep_after_5s", MEASUREMENT),
+    ("forced_recharge_after_1d", MEASUREMENT),
+    ("reset_at_3s", MEASUREMENT),
+    ("chtp_hysteresis_1k", MEASUREMENT),
+    ("cvl_58v4", MEASUREMENT),
+    ("dead_band_5a", MEASUREMENT),
+    ("ccl_80a", MEASUREMENT),
+    ("dcl_50a", MEASUREMENT),
+    ("dvl_44v8", MEASUREMENT),
+    ("charger_wake_above_52v", MEASUREMENT),
+    ("auto_wake_stops_after_5", MEASUREMENT),
+    ("standby_sleep_after_12h", MEASUREMENT),
+    ("soc_calibration_10min", MEASUREMENT),
+    ("reset_up_to_15s", MEASUREMENT),
+    ("docp_peak_from_150a", MEASUREMENT),
+    ("cltp_at_minus_10c", MEASUREMENT),
+    ("dhtp_at_55c", MEASUREMENT),
+];
+
+const MEASUREMENT: &str = "a `measure:` with limits (issue 12)";
 
 pub fn trials() -> Vec<Trial> {
     let mut trials: Vec<Trial> = CATALOGUE

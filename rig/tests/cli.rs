@@ -236,6 +236,13 @@ fn sim_defects_prints_the_catalogue() {
     for d in ["cocp_no_lockout", "reset_ignored", "dry_contact_stuck"] {
         assert!(text(&o).contains(d), "{}", text(&o));
     }
+    // The parametric ones with the firmware number they move.
+    assert!(
+        text(&o).contains("cocp_trips_at_55a")
+            && text(&o).contains("parametric: moves cocp.trip_current_a"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]

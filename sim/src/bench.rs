@@ -84,6 +84,11 @@ impl SimBench {
     ///
     /// Outside a tokio runtime.
     pub fn start(config: SimConfig) -> SimBench {
+        // The parametric defects move the firmware's numbers before anything is built.
+        let config = SimConfig {
+            pack: crate::defects::shifted(&config.pack, &config.defects),
+            ..config
+        };
         let world = Arc::new(Mutex::new(World::new(&config, clock::now())));
         let can_bus = MemoryCanBus::new();
         let mut tasks = Vec::new();

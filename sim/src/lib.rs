@@ -76,7 +76,7 @@ pub use config::{
     PrechargeParams, ShortCircuitParams, SimConfig, SleepParams, SocCalibrationParams,
     TemperatureLimit, TemperatureProtectionParams, ThermalParams, VoltageProtectionParams,
 };
-pub use defects::{Defect, UnknownDefect};
+pub use defects::{Defect, DefectKind, UnknownDefect};
 pub use dip::{Baud, DipSettings, MASTER_ADDRESS, ProtocolId};
 pub use error::{EndpointKind, SimError};
 pub use faults::{FaultKind, InstrumentFault};

@@ -111,6 +111,8 @@ pub struct BmsSnapshot {
     /// Automatic wake-ups after under-voltage sleep so far (LOSUN 2.3-3).
     pub auto_wakes: u32,
     pub asleep: bool,
+    /// The controller is restarting after a reset press (silent, outputs off).
+    pub rebooting: bool,
     /// State of charge, 0..=1.
     pub soc: f64,
     /// Cell-stack voltage as the BMS measures it.

@@ -119,6 +119,7 @@ impl PackUnit {
             cocp_trips: fw.cocp_trips(),
             locked: fw.locked(),
             asleep: fw.asleep(),
+            rebooting: fw.rebooting(),
             soc: self.pack.soc(),
             pack_voltage_v: reading.voltage_v,
             pack_current_a: reading.current_a,

@@ -8,6 +8,10 @@ pub fn defects() -> i32 {
     for d in rig_sim::Defect::ALL {
         println!("{:<26} {}", d.to_string(), d.breaks());
         println!("{:<26} {}", "", d.description());
+        // A parametric defect moves one number of the twin's firmware: say which.
+        if let rig_sim::DefectKind::Parametric { field } = d.kind() {
+            println!("{:<26} parametric: moves {field}", "");
+        }
     }
     exit::PASSED
 }

@@ -317,6 +317,8 @@ fn assemble(dut: &DutProfile, v: &[f64], flags: &[bool], optional: Optional) -> 
             sleep_wake_min_s: v[12],
             reset_min_s: v[13],
             reset_max_s: v[14],
+            // The controller's reboot after a reset: a profile without it resets at once.
+            reboot_s: dut.number("reset_button.reboot_time").unwrap_or(0.0),
         },
         can_period_s: v[15],
         internal_resistance_ohm: v[16],

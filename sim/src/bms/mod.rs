@@ -16,6 +16,7 @@ mod leds;
 mod overcurrent;
 mod parallel;
 mod precharge;
+mod reboot;
 mod recharge;
 mod rs485;
 mod rs485_chain;

@@ -142,6 +142,7 @@ const RESET_BUTTON: ButtonTimings = ButtonTimings {
     sleep_wake_min_s: 3.0,
     reset_min_s: 6.0,
     reset_max_s: 10.0,
+    reboot_s: 0.0,
 };
 
 /// Assumptions: above the 200 A peak band of manual 3.3.2; LOSUN's "Short Circuit

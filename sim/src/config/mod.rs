@@ -343,4 +343,8 @@ pub struct ButtonTimings {
     pub reset_min_s: f64,
     /// Longest press that resets the BMS, in s (10); longer presses do nothing.
     pub reset_max_s: f64,
+    /// How long the BMS is down after a reset press, in s: MOSFETs off, contacts open,
+    /// LEDs dark, silent on CAN and RS485; the reset takes effect when it runs again.
+    /// Assumption: neither manual gives it; 0 is a reset that takes effect at once.
+    pub reboot_s: f64,
 }

@@ -159,6 +159,7 @@ const RULES: &[Rule] = &[
         Check(|p, v| v >= p.reset_button.sleep_wake_min_s, ">= sleep_wake_min_s")),
     Rule("reset_button.reset_max_s", |p| Some(p.reset_button.reset_max_s),
         Check(|p, v| v >= p.reset_button.reset_min_s, ">= reset_min_s")),
+    Rule("reset_button.reboot_s", |p| Some(p.reset_button.reboot_s), NON_NEGATIVE),
     // A delay of zero would let a contactor that closes for no time at all latch.
     Rule("short_circuit.trip_delay_s", |p| Some(p.short_circuit.trip_delay_s), POSITIVE),
     Rule("sensor_failure_delay_s", |p| Some(p.sensor_failure_delay_s), POSITIVE),

@@ -191,7 +191,7 @@ async fn reset_ignored_leaves_the_lock_out() {
 fn every_defect_has_a_test_here() {
     // Adding a defect to the catalogue must add a story test above (the first eight) or
     // in sim/tests/bench/behaviours.rs, thermal.rs, failures.rs, packs.rs and
-    // balancing.rs (the rest).
+    // balancing.rs (the rest); a parametric one in parametric.rs.
     assert_eq!(
         Defect::ALL.len(),
         8 + crate::behaviours::DEFECTS_COVERED.len()
@@ -199,5 +199,7 @@ fn every_defect_has_a_test_here() {
             + crate::failures::DEFECTS_COVERED.len()
             + crate::packs::DEFECTS_COVERED.len()
             + crate::balancing::DEFECTS_COVERED.len()
+            + crate::parametric::DEFECTS_COVERED.len()
+            + crate::parametric::SHIFT_ONLY.len()
     );
 }

@@ -35,6 +35,8 @@ pub(super) struct Deadlines {
     pub(super) recharge: Option<Instant>,
     /// The end of a conversation, which starts the standby timer.
     pub(super) silence: Option<Instant>,
+    /// The end of the reboot after a reset press.
+    pub(super) reboot: Option<Instant>,
 }
 
 impl Deadlines {
@@ -56,6 +58,7 @@ impl Deadlines {
             sleep,
             recharge,
             silence,
+            reboot,
         } = *self;
         [
             chtp,
@@ -73,6 +76,7 @@ impl Deadlines {
             sleep,
             recharge,
             silence,
+            reboot,
         ]
         .into_iter()
         .flatten()
@@ -89,7 +93,7 @@ mod tests {
     /// One setter per timer, so that each can be tried alone.
     type Setter = fn(&mut Deadlines, Instant);
 
-    const TIMERS: [(&str, Setter); 15] = [
+    const TIMERS: [(&str, Setter); 16] = [
         ("chtp", |d, t| d.chtp = Some(t)),
         ("dhtp", |d, t| d.dhtp = Some(t)),
         ("cltp", |d, t| d.cltp = Some(t)),
@@ -105,6 +109,7 @@ mod tests {
         ("sleep", |d, t| d.sleep = Some(t)),
         ("recharge", |d, t| d.recharge = Some(t)),
         ("silence", |d, t| d.silence = Some(t)),
+        ("reboot", |d, t| d.reboot = Some(t)),
     ];
 
     fn secs(n: u64) -> Duration {

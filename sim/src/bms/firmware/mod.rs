@@ -26,6 +26,7 @@ use super::communication::Communication;
 use super::failure::{FailureInputs, Failures};
 use super::overcurrent::OverCurrent;
 use super::precharge::Precharge;
+use super::reboot::Reboot;
 use super::recharge::{ForcedRecharge, RechargeInputs};
 use super::sleep::{Sleep, SleepInputs};
 use super::soc::SocDisplay;
@@ -66,6 +67,8 @@ pub(crate) struct Firmware {
     sleep: Sleep,
     soc: SocDisplay,
     button: ResetButton,
+    /// The controller restarting after a reset press.
+    reboot: Reboot,
     precharge: Precharge,
     rsd: RapidShutdown,
     /// SCP, reversed polarity, sensor failure (manual 3.4).
@@ -103,6 +106,7 @@ impl Firmware {
             sleep: Sleep::new(policies::sleep(&params.sleep, defects)),
             soc: SocDisplay::new(policies::soc(&params.soc_calibration, defects)),
             button: ResetButton::new(policies::press_windows(&params.reset_button)),
+            reboot: Reboot::new(secs(params.reset_button.reboot_s)),
             precharge: Precharge::new(policies::precharge(params.precharge.as_ref())),
             rsd: RapidShutdown::new(secs(params.rapid_shutdown_debounce_s)),
             failures: Failures::new(policies::failures(params, defects)),
@@ -118,9 +122,15 @@ impl Firmware {
         }
     }
 
-    /// Whether anything stops the pack from conducting at all.
+    /// Whether anything stops the pack from conducting at all: asleep, shut down, or
+    /// its controller rebooting.
     fn off(&self) -> bool {
-        self.sleep.asleep() || self.rsd.active()
+        self.sleep.asleep() || self.rsd.active() || self.reboot.active()
+    }
+
+    /// The controller is restarting after a reset press: nothing runs, nothing talks.
+    pub(crate) fn rebooting(&self) -> bool {
+        self.reboot.active()
     }
 
     /// Manual 3.4: COCP and COVP/POVP "stop charging"; asleep or in rapid shutdown
@@ -272,6 +282,12 @@ impl Firmware {
     /// Every timer's deadline, given that `r` holds from `now`. While asleep the
     /// protections are frozen: only sleep and the forced recharge run.
     fn deadlines(&self, now: Instant, r: &PackReading) -> Deadlines {
+        if self.reboot.active() {
+            return Deadlines {
+                reboot: self.reboot.next_deadline(now),
+                ..Deadlines::default()
+            };
+        }
         let sleep = self.sleep.next_deadline(now, &self.sleep_inputs(now, r));
         let recharge = self.recharge.next_deadline(now, &self.recharge_inputs(r));
         if self.sleep.asleep() {
@@ -300,12 +316,21 @@ impl Firmware {
             recharge,
             // The end of a conversation starts the standby timer.
             silence: self.communication.next_deadline(now),
+            reboot: None,
         }
     }
 
     /// `r` held from `from` to `to` (`from == to` evaluates the instant). While asleep
     /// the protections are frozen: only the wake-up sources are watched.
     pub(crate) fn advance(&mut self, from: Instant, to: Instant, r: &PackReading) {
+        if self.reboot.active() {
+            // Down: nothing runs until the controller has booted, which is the reset.
+            if let Some(booted) = self.reboot.finish(to) {
+                self.reset(booted);
+                self.precharge.start(booted);
+            }
+            return;
+        }
         if self.recharge.advance(from, to, &self.recharge_inputs(r)) {
             // LOSUN 2.3-3: "it forcefully resumes charging until charging is complete
             // again": awake, and the SOC calibration starts over.
@@ -364,7 +389,7 @@ impl Firmware {
     /// LOSUN 2.3-3 sleep 5): "Forced shutdown through upper computer software"
     /// (RS485 0x95 "Turn off module"): the pack goes to low-power mode.
     pub(crate) fn turn_off(&mut self) {
-        if !self.defects.has(Defect::Rs485TurnOffIgnored) {
+        if !self.defects.has(Defect::Rs485TurnOffIgnored) && !self.reboot.active() {
             self.sleep.enter();
         }
     }
@@ -372,7 +397,7 @@ impl Firmware {
     /// Bytes arrived on the RS232 port (LOSUN 2.3-3 wake-up 3): "Activating through the
     /// RS232 port"), for a pack whose profile says so.
     pub(crate) fn rs232_activity(&mut self) {
-        if self.rs232_wake && self.sleep.asleep() {
+        if self.rs232_wake && self.sleep.asleep() && !self.reboot.active() {
             self.sleep.reset();
         }
     }
@@ -387,7 +412,7 @@ impl Firmware {
     /// frame). Asleep, it hears nothing: neither port wakes it (LOSUN 2.3-3 names the
     /// RS232 port only).
     pub(crate) fn communicated(&mut self, at: Instant) {
-        if !self.sleep.asleep() {
+        if !self.sleep.asleep() && !self.reboot.active() {
             self.communication.heard(at);
         }
     }
@@ -401,15 +426,23 @@ impl Firmware {
         }
     }
 
+    /// The button went down at `now` (a rebooting controller does not see it).
     pub(crate) fn press_button(&mut self, now: Instant) {
-        self.button.press(now);
+        if !self.reboot.active() {
+            self.button.press(now);
+        }
     }
 
+    /// The button was let go at `now`: a 3-6 s press toggles sleep, a 6-10 s press
+    /// resets (manual 3.3.3 E): the controller reboots, and the reset takes effect when
+    /// it runs again.
     pub(crate) fn release_button(&mut self, now: Instant) {
         match self.button.release(now) {
             Press::Reset if !self.defects.has(Defect::ResetIgnored) => {
-                self.reset(now);
-                self.precharge.start(now);
+                if !self.reboot.start(now) {
+                    self.reset(now);
+                    self.precharge.start(now);
+                }
             }
             Press::SleepWake if !self.defects.has(Defect::SleepButtonIgnored) => {
                 self.sleep.toggle();

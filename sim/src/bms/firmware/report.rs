@@ -65,9 +65,10 @@ impl Announced {
 }
 
 impl Firmware {
-    /// The 0x35x frame set's content, or `None` while asleep (sleep is silent on CAN).
+    /// The 0x35x frame set's content, or `None` while asleep or rebooting (silent on
+    /// CAN, and on RS485, which answers from the same report).
     pub(crate) fn can_report(&self, reading: PackReading) -> Option<CanReport> {
-        if self.sleep.asleep() {
+        if self.sleep.asleep() || self.reboot.active() {
             return None;
         }
         let a = &self.announced;

@@ -147,7 +147,7 @@ type Pick = fn(&Deadlines) -> Option<Instant>;
 /// Each timer with a situation that starts it (the reading starts idle: 0 A, 25 °C,
 /// 3.3 V cells), and when it must run out.
 #[rustfmt::skip]
-const TIMERS: [(&str, Setup, Pick, Duration); 15] = [
+const TIMERS: [(&str, Setup, Pick, Duration); 16] = [
     ("chtp", |_, _, r| r.temperature_c = 55.0, |d| d.chtp, Duration::from_secs(5)),
     ("dhtp", |_, _, r| r.temperature_c = 55.0, |d| d.dhtp, Duration::from_secs(5)),
     ("cltp", |_, _, r| r.temperature_c = -7.0, |d| d.cltp, Duration::from_secs(5)),
@@ -166,6 +166,9 @@ const TIMERS: [(&str, Setup, Pick, Duration); 15] = [
     ("sleep", |_, _, _| {}, |d| d.sleep, Duration::from_secs(24 * 3600)),
     ("recharge", |fw, now, _| fw.recharge.complete(now), |d| d.recharge, Duration::from_secs(600)),
     ("silence", |fw, now, _| fw.communicated(now), |d| d.silence, crate::bms::communication::HOLD),
+    // An 8 s press released 8 s from now, then the 5 s reboot.
+    ("reboot", |fw, now, _| { fw.press_button(now); fw.release_button(now + Duration::from_secs(8)) },
+        |d| d.reboot, Duration::from_secs(13)),
 ];
 
 /// Each timer with a situation that starts it, and when it must run out: every named
@@ -178,6 +181,7 @@ fn every_timer_is_reachable() {
         standby_s: 600.0,
         recovery_voltage_v: 50.0,
     });
+    params.reset_button.reboot_s = 5.0;
     for (name, setup, pick, after) in TIMERS {
         let mut fw = Firmware::new(&params, DefectSet::EMPTY);
         let now = Instant::now();
@@ -204,4 +208,69 @@ fn asleep_only_sleep_and_the_forced_recharge_run() {
     };
     assert_eq!(d, frozen);
     assert_eq!(fw.next_deadline(now, &r), d.sleep.or(d.recharge));
+}
+
+/// Lesso 3.3.3 E "reset(6~10s) BMS": with a reboot time the controller is down after
+/// the press (outputs off, contacts open, silent) and the reset takes effect when it
+/// runs again, exactly the reboot time later.
+#[test]
+fn a_reset_reboots_the_controller_for_its_reboot_time() {
+    let mut params = PackParams::lesso_lsrr51v100ah();
+    params.reset_button.reboot_s = 5.0;
+    let mut fw = Firmware::new(&params, DefectSet::EMPTY);
+    let mut t = Instant::now();
+    for _ in 0..3 {
+        t = trip(&mut fw, t);
+        t += Duration::from_secs(60);
+        fw.advance(t - Duration::from_secs(60), t, &reading(0.0));
+    }
+    assert!(fw.locked());
+    let released = hold(&mut fw, t, 8);
+    assert!(fw.rebooting());
+    assert_eq!(
+        fw.next_deadline(released, &reading(0.0)),
+        Some(released + Duration::from_secs(5))
+    );
+    assert!(
+        fw.can_report(reading(0.0)).is_none(),
+        "silent while rebooting"
+    );
+    assert!(!fw.charge_mosfet_on() && !fw.discharge_mosfet_on());
+    assert_eq!(
+        fw.dry_contacts(),
+        DryContacts {
+            charge_enable: false,
+            discharge_enable: false
+        }
+    );
+    let almost = released + Duration::from_millis(4999);
+    fw.advance(released, almost, &reading(0.0));
+    assert!(fw.rebooting() && fw.locked());
+    let booted = released + Duration::from_secs(5);
+    fw.advance(almost, booted, &reading(0.0));
+    assert!(!fw.rebooting());
+    assert!(
+        !fw.locked(),
+        "the reset took effect when the controller booted"
+    );
+    assert!(fw.can_report(reading(0.0)).is_some());
+    assert!(fw.charge_mosfet_on());
+}
+
+/// A rebooting controller sees no button, no RS485 command, no communication.
+#[test]
+fn a_rebooting_controller_ignores_its_inputs() {
+    let mut params = PackParams::lesso_lsrr51v100ah();
+    params.reset_button.reboot_s = 5.0;
+    let mut fw = Firmware::new(&params, DefectSet::EMPTY);
+    let t = hold(&mut fw, Instant::now(), 8);
+    assert!(fw.rebooting());
+    hold(&mut fw, t, 4);
+    fw.turn_off();
+    let booted = t + Duration::from_secs(5);
+    fw.advance(t, booted, &reading(0.0));
+    assert!(
+        !fw.rebooting() && !fw.asleep(),
+        "the 4 s press and 0x95 were not seen"
+    );
 }

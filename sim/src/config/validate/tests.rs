@@ -87,6 +87,7 @@ const BREAKS: &[(&str, Break)] = &[
     ("reset_button.sleep_wake_min_s", |p| p.reset_button.sleep_wake_min_s = 0.0),
     ("reset_button.reset_min_s", |p| p.reset_button.reset_min_s = 2.0),
     ("reset_button.reset_max_s", |p| p.reset_button.reset_max_s = 5.0),
+    ("reset_button.reboot_s", |p| p.reset_button.reboot_s = -1.0),
     ("short_circuit.trip_delay_s", |p| p.short_circuit.trip_delay_s = 0.0),
     ("sensor_failure_delay_s", |p| p.sensor_failure_delay_s = 0.0),
     ("forced_recharge.standby_s", |p| p.forced_recharge.as_mut().unwrap().standby_s = 0.5),
