@@ -27,8 +27,10 @@ fn rig(args: &[&str]) -> Output {
         .expect("the rig binary runs")
 }
 
+/// A folder of this test's own under the target directory: the next run of the test
+/// replaces it, so nothing piles up in /tmp, and a failed run's files stay for a look.
 fn scratch(label: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rig-cli-{}-{label}", std::process::id()));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{label}"));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
