@@ -475,13 +475,19 @@ fn compare_lists_only_what_changed_unless_asked_for_all() {
     );
     let changed = compare(&base, &failed, 10.0);
     let text = render_text(&changed, "base", "cand");
-    let listed = text.lines().filter(|l| l.contains("→")).count();
+    // Every row listed has a change mark, and every changed row is listed.
+    let marks = ["REGRESSED ", "changed ", "improved "];
+    let listed = text
+        .lines()
+        .filter(|l| marks.iter().any(|m| l.starts_with(m)))
+        .count();
     let rows = changed
         .rows
         .iter()
         .filter(|r| r.change != Change::Same)
         .count();
-    assert!(listed >= 1 && listed <= rows, "{text}");
+    assert_eq!(listed, rows, "{text}");
+    assert!(rows >= 1);
     assert!(
         render_listing(&changed, "base", "cand", Listing::All)
             .lines()
