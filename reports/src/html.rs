@@ -262,7 +262,7 @@ fn failures(p: &PlanData) -> Markup {
             h3 id={"failures-" (s.plan_id)} { "Failures" }
             @for e in &failures {
                 div class="failure" {
-                    strong { "step " (e.step) ": " (e.name) } " " span class="muted" { "(" (e.location) ")" }
+                    strong { "step " (e.step) ": " (format::units_in_text(&e.name)) } " " span class="muted" { "(" (e.location) ")" }
                     div { "expected: " code { (format::units_in_text(&e.condition)) } " " (e.window) ", decided at " (format::duration(e.decided_s)) }
                     pre { (format::units_in_text(e.message.as_deref().unwrap_or("failed (the log gives no detail)"))) }
                 }
@@ -302,7 +302,7 @@ fn steps_table(p: &PlanData) -> Markup {
                 @for e in d.expectations.iter().filter(|e| e.step == st.number) {
                     tr class="exp" {
                         td {}
-                        td { (e.name) br; code { (format::units_in_text(&e.condition)) } @if let Some(m) = &e.message { br; span class="muted" { (format::units_in_text(m)) } } }
+                        td { (format::units_in_text(&e.name)) br; code { (format::units_in_text(&e.condition)) } @if let Some(m) = &e.message { br; span class="muted" { (format::units_in_text(m)) } } }
                         td { (badge(e.verdict)) }
                         td class="num" { (format::duration(e.start_s)) }
                         td class="num" { (e.window) }
@@ -347,7 +347,7 @@ fn safe_states(p: &PlanData) -> Markup {
             h3 { "Safe state at the end" }
             table {
                 tr { th { "instrument" } th { "action" } th { "result" } }
-                @for ss in &d.safe_states { tr { td { (ss.instrument) } td { (ss.action) } td { @if ss.ok { "ok" } @else { strong { "FAILED " } (ss.error.as_deref().unwrap_or("")) } } } }
+                @for ss in &d.safe_states { tr { td { (ss.instrument) } td { (format::units_in_text(&ss.action)) } td { @if ss.ok { "ok" } @else { strong { "FAILED " } (ss.error.as_deref().unwrap_or("")) } } } }
             }
         }
     }

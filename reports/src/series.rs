@@ -157,10 +157,10 @@ fn edges(members: &[&Series], rise: MarkerKind, fall: MarkerKind, name: &str) ->
     let mut state: Vec<Option<bool>> = vec![None; members.len()];
     let mut out = Vec::new();
     for (t, i, v) in samples {
-        let before = state.iter().any(|s| *s == Some(true));
+        let before = state.contains(&Some(true));
         let first = state[i].is_none();
         state[i] = Some(v);
-        let after = state.iter().any(|s| *s == Some(true));
+        let after = state.contains(&Some(true));
         if first || before == after {
             continue;
         }
