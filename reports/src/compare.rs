@@ -136,7 +136,7 @@ pub fn compare(baseline: &RunData, candidate: &RunData, tolerance_pct: f64) -> C
         .chain(&candidate.plans)
         .map(|p| p.summary.plan_id.as_str())
         .collect();
-    ids.sort_unstable();
+    ids.sort_unstable_by(|a, b| natural_cmp(a, b));
     ids.dedup();
     let mut rows = Vec::new();
     for id in ids {
@@ -145,7 +145,7 @@ pub fn compare(baseline: &RunData, candidate: &RunData, tolerance_pct: f64) -> C
         let be = b.map(expectations).unwrap_or_default();
         let ce = c.map(expectations).unwrap_or_default();
         let mut names: Vec<&String> = be.keys().chain(ce.keys()).collect();
-        names.sort_unstable();
+        names.sort_unstable_by(|a, b| natural_cmp(a, b));
         names.dedup();
         let cv = c.map(|p| p.summary.verdict);
         for name in names {
@@ -272,9 +272,56 @@ fn reaction_change(br: f64, cr: f64, tolerance: Tolerance) -> Option<(Change, St
     }
 }
 
-/// A plain-text table of every plan and of the expectations that changed, then the
-/// regressions.
+/// Names in the order a reader counts: digit runs compare as numbers, so `step 2`
+/// comes before `step 10` and `trip 9: …` before `trip 10: …`.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let (mut a, mut b) = (a, b);
+    loop {
+        let (Some(ca), Some(cb)) = (a.chars().next(), b.chars().next()) else {
+            return a.len().cmp(&b.len());
+        };
+        let ord = if ca.is_ascii_digit() && cb.is_ascii_digit() {
+            let ea = a.find(|c: char| !c.is_ascii_digit()).unwrap_or(a.len());
+            let eb = b.find(|c: char| !c.is_ascii_digit()).unwrap_or(b.len());
+            let (na, nb) = (
+                a[..ea].trim_start_matches('0'),
+                b[..eb].trim_start_matches('0'),
+            );
+            let ord = na.len().cmp(&nb.len()).then_with(|| na.cmp(nb));
+            (a, b) = (&a[ea..], &b[eb..]);
+            ord
+        } else {
+            (a, b) = (&a[ca.len_utf8()..], &b[cb.len_utf8()..]);
+            ca.cmp(&cb)
+        };
+        if ord.is_ne() {
+            return ord;
+        }
+    }
+}
+
+/// What [`render_text`] lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Listing {
+    /// Only the plans and expectations that changed (the default).
+    Changed,
+    /// Every plan and expectation.
+    All,
+}
+
+/// A plain-text table of the plans and expectations that changed (or of all of them),
+/// then the regressions.
 pub fn render_text(cmp: &Comparison, baseline: &str, candidate: &str) -> String {
+    render_listing(cmp, baseline, candidate, Listing::Changed)
+}
+
+/// [`render_text`] with the choice of rows.
+pub fn render_listing(
+    cmp: &Comparison,
+    baseline: &str,
+    candidate: &str,
+    listing: Listing,
+) -> String {
     let mut out = String::new();
     let v = |v: Option<Verdict>| v.map_or("-".to_string(), |v| v.to_string());
     let r = |r: Option<f64>| r.map_or("-".to_string(), |r| format!("{} s", format::number(r)));
@@ -288,13 +335,15 @@ pub fn render_text(cmp: &Comparison, baseline: &str, candidate: &str) -> String 
         "{:<9} {:<60} {:>8} {:>8} {:>10} {:>10}  note",
         "change", "plan / expectation", "base", "cand", "base react", "cand react"
     );
-    for row in &cmp.rows {
-        if row.expectation.is_some()
-            && row.change == Change::Same
-            && row.baseline_reaction_s.is_none()
-        {
-            continue;
-        }
+    let shown: Vec<&Row> = cmp
+        .rows
+        .iter()
+        .filter(|r| listing == Listing::All || r.change != Change::Same)
+        .collect();
+    if shown.is_empty() {
+        out.push_str("(nothing changed; --all lists every plan and expectation)\n");
+    }
+    for row in shown {
         let name = match &row.expectation {
             None => row.plan.clone(),
             Some(e) => format!("  {e}"),
@@ -346,6 +395,30 @@ fn truncate(s: &str, n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_sort_with_their_numbers_as_numbers() {
+        let mut names = vec![
+            "step 10",
+            "step 2",
+            "trip 10: x",
+            "trip 9: x",
+            "step 02a",
+            "a",
+        ];
+        names.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(
+            names,
+            [
+                "a",
+                "step 2",
+                "step 02a",
+                "step 10",
+                "trip 9: x",
+                "trip 10: x"
+            ]
+        );
+    }
 
     const TEN_PERCENT: Tolerance = Tolerance {
         pct: 10.0,

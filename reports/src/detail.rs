@@ -102,7 +102,10 @@ pub struct Header {
 /// The DUT as it identified itself; fields the log does not carry are `None`.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct DutIdentity {
+    /// The model as the DUT profile names it.
     pub model: Option<String>,
+    /// The model as the pack itself reports it (the RS485 manufacturer answer).
+    pub reported_model: Option<String>,
     pub serial: Option<String>,
     pub firmware: Option<String>,
     /// The BMS link's own identity line, e.g. `CAN link (listen-only)`.
@@ -187,6 +190,8 @@ impl DetailReader {
                     d.dut.link = Some(identity.clone());
                     d.dut.serial = field_of(identity, "serial");
                     d.dut.firmware = field_of(identity, "firmware");
+                } else if instrument == "rs485" {
+                    d.dut.read_rs485_identity(identity);
                 }
                 d.instruments.extend(Instrument::of(&e.kind));
             }
@@ -383,6 +388,25 @@ fn close_step(steps: &mut [(usize, String, f64, f64)], open: Option<usize>, t: f
     }
 }
 
+impl DutIdentity {
+    /// The pack's RS485 answer, `LESSO LSRR51V100, software 0.0, address 2, …`: the
+    /// model it reports first, its software version as the firmware. What the CAN link
+    /// already gave is kept.
+    fn read_rs485_identity(&mut self, identity: &str) {
+        let first = identity.split(',').next().unwrap_or("").trim();
+        if !first.is_empty() && self.reported_model.is_none() {
+            self.reported_model = Some(first.to_string());
+        }
+        if self.firmware.is_none() {
+            self.firmware =
+                field_of(identity, "software").or_else(|| field_of(identity, "firmware"));
+        }
+        if self.serial.is_none() {
+            self.serial = field_of(identity, "serial");
+        }
+    }
+}
+
 /// `serial SIM0001` or `serial: SIM0001` in an identity line.
 fn field_of(identity: &str, key: &str) -> Option<String> {
     identity.split(',').find_map(|part| {
@@ -567,6 +591,21 @@ mod tests {
         let d = PlanDetail::from_log(&log);
         assert_eq!(d.dut.serial.as_deref(), Some("SIM-1"));
         assert_eq!(d.dut.firmware.as_deref(), Some("1.0"));
+    }
+
+    #[test]
+    fn the_rs485_answer_gives_the_reported_model_and_firmware_but_no_serial() {
+        let mut log = synthetic();
+        log.events[1].kind = EventKind::InstrumentConnected {
+            instrument: "rs485".into(),
+            driver: "pylontech-rs485".into(),
+            resource: "sim:rs485".into(),
+            identity: "LESSO LSRR51V100, software 0.0, address 2, protocol VER 0x20".into(),
+        };
+        let d = PlanDetail::from_log(&log);
+        assert_eq!(d.dut.reported_model.as_deref(), Some("LESSO LSRR51V100"));
+        assert_eq!(d.dut.firmware.as_deref(), Some("0.0"));
+        assert_eq!(d.dut.serial, None);
     }
 
     #[test]

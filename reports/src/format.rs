@@ -46,3 +46,49 @@ pub fn axis_time(t: f64, span: f64) -> String {
         format!("{} s", number(t))
     }
 }
+
+/// A unit as every report spells it: the SI symbol (`°C`, not the plan language's
+/// `degC`); other units as they are.
+pub fn unit(u: &str) -> &str {
+    match u {
+        "degC" => "°C",
+        other => other,
+    }
+}
+
+/// Text from the log (conditions, messages, actions) with its units spelled as the
+/// report spells them: `25 degC` becomes `25 °C`. Only a whole word is replaced.
+pub fn units_in_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("degC") {
+        let before = rest[..i].chars().next_back();
+        let after = rest[i + 4..].chars().next();
+        let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        out.push_str(&rest[..i]);
+        out.push_str(if word(before) || word(after) {
+            "degC"
+        } else {
+            "°C"
+        });
+        rest = &rest[i + 4..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn degc_is_spelled_as_the_si_symbol_only_as_a_whole_word() {
+        assert_eq!(unit("degC"), "°C");
+        assert_eq!(unit("V"), "V");
+        assert_eq!(
+            units_in_text("chamber.temperature > 50 degC and x < 3 degC)"),
+            "chamber.temperature > 50 °C and x < 3 °C)"
+        );
+        assert_eq!(units_in_text("my_degC_channel"), "my_degC_channel");
+    }
+}

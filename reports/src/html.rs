@@ -17,7 +17,7 @@ h1{font-size:24px;margin:8px 0}h2{font-size:20px;margin:28px 0 6px;border-bottom
 h3{font-size:16px;margin:18px 0 6px}
 section.plan{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:4px 16px 16px;margin:18px 0}
 table{border-collapse:collapse;width:100%;font-size:13px;background:#fff}
-th,td{border:1px solid #d8dee4;padding:3px 6px;text-align:left;vertical-align:top}
+th,td{border:1px solid #d8dee4;padding:3px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{background:#f0f3f6}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tr.exp td{background:#fbfcfd;font-size:12px}tr.exp td:first-child{border-left:3px solid #d0d7de}
 .v{display:inline-block;padding:0 7px;border-radius:10px;font-weight:600;font-size:12px;color:#fff}
@@ -28,11 +28,28 @@ tr.exp td{background:#fbfcfd;font-size:12px}tr.exp td:first-child{border-left:3p
 dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;font-size:13px;margin:6px 0}
 dl.kv dt{color:#57606a}dl.kv dd{margin:0}
 code{font-size:12px;background:#eff1f3;padding:0 3px;border-radius:3px}
-.muted{color:#57606a}.plot{overflow-x:auto;background:#fff;border:1px solid #d8dee4;margin:8px 0}
-.plot svg{display:block}
+.muted{color:#57606a}.plot{background:#fff;border:1px solid #d8dee4;margin:8px 0}
+.plot svg{display:block;max-width:100%;height:auto}
+.v.not-reached{background:#fff;color:#57606a;border:1px solid #8c959f}
 .failure{border-left:4px solid #cf222e;background:#fff5f5;padding:6px 10px;margin:6px 0;font-size:13px}
 .failure pre{white-space:pre-wrap;margin:4px 0;font-size:12px}
-nav a{margin-right:12px}
+nav.index ul{display:flex;flex-wrap:wrap;gap:2px 14px;list-style:none;padding:0;margin:8px 0}
+nav.index li{min-width:0;overflow-wrap:anywhere}
+table.dut th{width:16em}
+@media print{
+@page{margin:15mm}
+body,main,section.plan,table,th,td,.plot,.failure,.banner{background:#fff !important;color:#000 !important}
+main{max-width:none;padding:0}
+nav.index{display:none}
+a{color:#000;text-decoration:none}
+section.plan{border:none;border-radius:0;padding:0;margin:0;break-before:page;page-break-before:always}
+h2,h3{break-after:avoid;page-break-after:avoid}
+tr,.failure{break-inside:avoid;page-break-inside:avoid}
+.plot{border:none;break-inside:avoid;page-break-inside:avoid}
+.plot svg{width:100%;max-width:100%;height:auto}
+.v{color:#000 !important;background:#fff !important;border:1px solid #000}
+.muted{color:#000}
+}
 "#;
 
 /// The whole report. Fails only if a plot cannot be drawn.
@@ -69,7 +86,8 @@ pub fn render(run: &RunData, exit: ExitCode) -> Result<String, ReportError> {
                         "Everything below is what the log recorded up to that point."
                     }
                 }
-                nav { @for p in &run.plans { a href={"#plan-" (p.summary.plan_id)} { (p.summary.plan_id) } } }
+                (dut_header(run))
+                nav class="index" { ul { @for p in &run.plans { li { a href={"#plan-" (p.summary.plan_id)} { (p.summary.plan_id) } } } } }
                 (summary_table(run))
                 @for (p, svg) in run.plans.iter().zip(&plots) { (plan_section(p, svg)) }
                 p class="muted" { "rig-reports " (env!("CARGO_PKG_VERSION")) }
@@ -117,10 +135,40 @@ fn summary_table(run: &RunData) -> Markup {
     }
 }
 
+/// What the log does not carry is said to be missing, never made up.
 fn or_missing(v: Option<&str>) -> Markup {
     match v {
         Some(v) if !v.is_empty() => html! { (v) },
-        _ => html! { span class="muted" { "not reported in the log" } },
+        _ => html! { span class="muted not-recorded" { "not recorded" } },
+    }
+}
+
+/// The devices under test at the head of the report: each DUT profile of the run with
+/// the model, serial and firmware as far as the logs carry them.
+fn dut_header(run: &RunData) -> Markup {
+    let mut ids: Vec<&str> = run
+        .plans
+        .iter()
+        .map(|p| p.summary.dut_id.as_str())
+        .collect();
+    ids.dedup();
+    ids.sort_unstable();
+    ids.dedup();
+    html! {
+        h2 id="dut" { "Device under test" }
+        @for id in &ids {
+            @let plans: Vec<&PlanData> = run.plans.iter().filter(|p| p.summary.dut_id == *id).collect();
+            // The first plan whose log carries a field gives it.
+            @let field = |f: fn(&PlanData) -> Option<&str>| plans.iter().find_map(|p| f(p).filter(|v| !v.is_empty()));
+            table class="dut" {
+                tr { th { "DUT profile" } td { (or_missing(Some(id))) } }
+                tr { th { "model" } td { (or_missing(field(|p| Some(p.summary.dut_model.as_str())))) } }
+                tr { th { "model as the pack reports it" } td { (or_missing(field(|p| p.detail.dut.reported_model.as_deref()))) } }
+                tr { th { "serial number" } td { (or_missing(field(|p| p.detail.dut.serial.as_deref()))) } }
+                tr { th { "firmware" } td { (or_missing(field(|p| p.detail.dut.firmware.as_deref()))) } }
+            }
+        }
+        p class="muted" { "From the event logs; \"not recorded\": no log of the run carries it." }
     }
 }
 
@@ -193,7 +241,7 @@ fn instruments(p: &PlanData) -> Markup {
         h3 id={"bench-" (s.plan_id)} { "Bench and instruments" }
         table {
             tr { th { "instrument" } th { "driver" } th { "resource" } th { "identity" } }
-            @for i in &d.instruments { tr { td { (i.instrument) } td { (i.driver) } td { code { (i.resource) } } td { (i.identity) } } }
+            @for i in &d.instruments { tr { td { (i.instrument) } td { (i.driver) } td { code { (i.resource) } } td { (format::units_in_text(&i.identity)) } } }
         }
         @for pr in &d.protections {
             p class="muted" { (pr.instrument) ": OVP " (format::number(pr.ovp_v)) " V, OCP " (format::number(pr.ocp_a)) " A programmed and read back before any output was on." }
@@ -214,12 +262,12 @@ fn failures(p: &PlanData) -> Markup {
             h3 id={"failures-" (s.plan_id)} { "Failures" }
             @for e in &failures {
                 div class="failure" {
-                    strong { "step " (e.step) ": " (e.name) } " " span class="muted" { "(" (e.location) ")" }
-                    div { "expected: " code { (e.condition) } " " (e.window) ", decided at " (format::duration(e.decided_s)) }
-                    pre { (e.message.as_deref().unwrap_or("failed (the log gives no detail)")) }
+                    strong { "step " (e.step) ": " (format::units_in_text(&e.name)) } " " span class="muted" { "(" (e.location) ")" }
+                    div { "expected: " code { (format::units_in_text(&e.condition)) } " " (e.window) ", decided at " (format::duration(e.decided_s)) }
+                    pre { (format::units_in_text(e.message.as_deref().unwrap_or("failed (the log gives no detail)"))) }
                 }
             }
-            @for err in &s.errors { div class="failure" { strong { "rig error: " } (err) } }
+            @for err in &s.errors { div class="failure" { strong { "rig error: " } (format::units_in_text(err)) } }
         }
     }
 }
@@ -232,6 +280,15 @@ fn steps_table(p: &PlanData) -> Markup {
         table {
             tr { th { "#" } th { "step / expectation" } th { "verdict" } th { "start" } th { "duration / window" } th { "reaction" } th { "margin" } th { "where" } }
             @for st in &s.steps {
+                @if !st.reached {
+                    tr class="not-reached" {
+                        td class="num" { (st.number) }
+                        td { strong { (st.name) } }
+                        td { span class="v not-reached" { "not reached" } }
+                        td {} td {} td {} td {}
+                        td { code { (st.location) } }
+                    }
+                } @else {
                 tr {
                     td class="num" { (st.number) }
                     td { strong { (st.name) } }
@@ -241,10 +298,11 @@ fn steps_table(p: &PlanData) -> Markup {
                     td {} td {}
                     td { code { (st.location) } }
                 }
+                }
                 @for e in d.expectations.iter().filter(|e| e.step == st.number) {
                     tr class="exp" {
                         td {}
-                        td { (e.name) br; code { (e.condition) } @if let Some(m) = &e.message { br; span class="muted" { (m) } } }
+                        td { (format::units_in_text(&e.name)) br; code { (format::units_in_text(&e.condition)) } @if let Some(m) = &e.message { br; span class="muted" { (format::units_in_text(m)) } } }
                         td { (badge(e.verdict)) }
                         td class="num" { (format::duration(e.start_s)) }
                         td class="num" { (e.window) }
@@ -289,7 +347,7 @@ fn safe_states(p: &PlanData) -> Markup {
             h3 { "Safe state at the end" }
             table {
                 tr { th { "instrument" } th { "action" } th { "result" } }
-                @for ss in &d.safe_states { tr { td { (ss.instrument) } td { (ss.action) } td { @if ss.ok { "ok" } @else { strong { "FAILED " } (ss.error.as_deref().unwrap_or("")) } } } }
+                @for ss in &d.safe_states { tr { td { (ss.instrument) } td { (format::units_in_text(&ss.action)) } td { @if ss.ok { "ok" } @else { strong { "FAILED " } (ss.error.as_deref().unwrap_or("")) } } } }
             }
         }
     }

@@ -1,5 +1,7 @@
 //! JUnit XML for CI servers (quick-junit, nextest's writer): one test suite per plan,
-//! one test case per step.
+//! one test case per step, named `NN step name` after the plan's step, so a passing and
+//! a failing run of a plan have the same test cases (see
+//! [`crate::summary::PlanSummary::name_unreached`] for steps a run never reached).
 
 use std::time::Duration;
 
@@ -37,6 +39,9 @@ pub fn render(
                     // A plan the bench cannot run says why; otherwise an earlier step ended it.
                     match (plan.verdict, &plan.message) {
                         (Verdict::Skipped, Some(why)) => s.set_message(why.as_str()),
+                        _ if !step.reached => s.set_message(
+                            "not reached: the run stopped before this step (an earlier step did not pass)",
+                        ),
                         _ => s.set_message("not run: an earlier step did not pass"),
                     };
                     s

@@ -17,6 +17,7 @@ pub mod junit;
 pub mod log;
 pub mod markdown;
 pub mod plot;
+pub mod plot_labels;
 pub mod run;
 pub mod series;
 pub mod summary;

@@ -18,17 +18,27 @@ use crate::decimate;
 use crate::detail::{ExpectationRecord, PlanDetail};
 use crate::event::Verdict;
 use crate::format;
-use crate::series::{MarkerKind, Series, SeriesKind};
+use crate::series::{Marker, MarkerKind, Series, SeriesKind};
 
 /// Width of a plot in pixels; the bucket count of the decimation follows from it.
 pub const WIDTH: u32 = 1200;
 const LABEL_AREA: u32 = 90;
 const MARGIN: u32 = 10;
+/// The column right of the data where the legends go, so no legend hides data.
+const LEGEND_W: u32 = 270;
+/// The data area's left and right edges in pixels, in every panel.
+pub const PLOT_LEFT: u32 = MARGIN + LABEL_AREA;
+pub const PLOT_RIGHT: u32 = WIDTH - LEGEND_W;
 const NUMBER_PANEL: u32 = 200;
-const FLAG_LANE: u32 = 18;
+/// One legend line.
+const LEGEND_LINE: u32 = 17;
+const FLAG_LANE: u32 = 20;
 const EXPECTATION_LANE: u32 = 12;
-const X_AXIS: u32 = 26;
+const X_AXIS: u32 = 30;
 const FONT: &str = "sans-serif";
+/// Font sizes as plotters takes them (the SVG says about 0.8 of these in px).
+const CAPTION_SIZE: f64 = 18.0;
+const TEXT_SIZE: f64 = 15.0;
 
 static FONT_BYTES: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 
@@ -74,7 +84,9 @@ impl Panel<'_> {
     fn height(&self) -> u32 {
         X_AXIS
             + match self {
-                Panel::Numbers { .. } => NUMBER_PANEL,
+                Panel::Numbers { series, .. } => {
+                    NUMBER_PANEL.max(40 + LEGEND_LINE * series.len() as u32)
+                }
                 Panel::Flags(f) => 24 + FLAG_LANE * f.len() as u32,
                 Panel::Expectations(lanes) => 24 + EXPECTATION_LANE * lanes.len() as u32,
             }
@@ -125,8 +137,8 @@ fn panels(d: &PlanDetail) -> Vec<Panel<'_>> {
             .filter(|s| s.kind == SeriesKind::Number && panel_key(s) == Some(key))
             .collect();
         let title = match key {
-            ("V", "cell") => "cell voltage [V]".to_string(),
-            (unit, _) => unit_title(unit),
+            ("V", "cell") => "cell voltages: spread and extremes [V]".to_string(),
+            (unit, _) => unit_title(unit, &series),
         };
         out.push(Panel::Numbers { title, series });
     }
@@ -172,14 +184,19 @@ fn unit_rank(unit: &str) -> u8 {
     }
 }
 
-fn unit_title(unit: &str) -> String {
+/// What a numbers panel shows, in words, with its unit.
+fn unit_title(unit: &str, series: &[&Series]) -> String {
+    let periods = series.iter().all(|s| s.channel.starts_with("bms.period."));
     match unit {
-        "V" => "voltage [V]".into(),
-        "A" => "current [A]".into(),
-        "degC" => "temperature [°C]".into(),
-        "%" => "SOC, SOH [%]".into(),
-        "" => "other".into(),
-        u => format!("[{u}]"),
+        "V" => "voltages: source and pack [V]".into(),
+        "A" => "currents: source and pack [A]".into(),
+        "degC" => "temperatures: chamber and pack [°C]".into(),
+        "%" => "state of charge and health [%]".into(),
+        "Ah" => "capacities [Ah]".into(),
+        "s" if periods => "time between CAN frames, per message [s]".into(),
+        "s" => "times [s]".into(),
+        "" => "values without a unit".into(),
+        u => format!("values in {}", format::unit(u)),
     }
 }
 
@@ -217,6 +234,8 @@ const SKIP: RGBColor = RGBColor(150, 150, 150);
 const TRIP: RGBColor = RGBColor(207, 34, 46);
 const WAKE: RGBColor = RGBColor(9, 105, 218);
 const BAND: RGBColor = RGBColor(240, 240, 244);
+/// The step numbers' colour; tests find them by it.
+pub const STEP_LABEL: RGBColor = RGBColor(90, 90, 90);
 
 /// Size of the plot of a plan, in pixels.
 pub fn size(d: &PlanDetail) -> (u32, u32) {
@@ -352,20 +371,20 @@ impl Context<'_> {
     ) -> Result<Chart<'a, DB>, PlotError> {
         let mut chart = ChartBuilder::on(area)
             .margin_left(MARGIN)
-            .margin_right(MARGIN * 2)
+            .margin_right(LEGEND_W)
             .margin_top(6)
             .x_label_area_size(X_AXIS)
             .y_label_area_size(LABEL_AREA)
-            .caption(title, (FONT, 13))
+            .caption(title, (FONT, CAPTION_SIZE))
             .build_cartesian_2d(0.0..self.end, y)
             .map_err(PlotError::from)?;
         let unit = self.unit;
         let x_fmt = |x: &f64| format!("{} {unit}", format::number(*x));
         let y_fmt = |v: &f64| format::number(*v);
         let mut mesh = chart.configure_mesh();
-        mesh.x_labels(12)
+        mesh.x_labels(10)
             .x_label_formatter(&x_fmt)
-            .label_style((FONT, 11))
+            .label_style((FONT, TEXT_SIZE))
             .light_line_style(RGBColor(235, 235, 235))
             .bold_line_style(RGBColor(215, 215, 215));
         if y_labels {
@@ -434,14 +453,32 @@ impl Context<'_> {
             });
         chart.draw_series(lines).map_err(PlotError::from)?;
         if self.first {
-            let labels = self.d.steps.iter().map(|s| {
-                EmptyElement::at((s.2, y1))
-                    + Text::new(
-                        s.0.to_string(),
-                        (2, 2),
-                        (FONT, 10).into_font().color(&RGBColor(110, 110, 110)),
-                    )
-            });
+            // Step numbers on one row; one that would overprint its neighbour is left
+            // out (its band is still there).
+            let spans: Vec<(f64, f64)> = self
+                .d
+                .steps
+                .iter()
+                .map(|s| {
+                    let w = crate::plot_labels::text_width(&s.0.to_string(), TEXT_SIZE);
+                    (self.pixel(s.2) + 2.0, w)
+                })
+                .collect();
+            let rows = crate::plot_labels::assign_rows(&spans, 1);
+            let labels = self
+                .d
+                .steps
+                .iter()
+                .zip(rows)
+                .filter(|(_, row)| row.is_some())
+                .map(|(s, _)| {
+                    EmptyElement::at((s.2, y1))
+                        + Text::new(
+                            s.0.to_string(),
+                            (2, 2),
+                            (FONT, TEXT_SIZE).into_font().color(&STEP_LABEL),
+                        )
+                });
             chart.draw_series(labels).map_err(PlotError::from)?;
         }
         Ok(())
@@ -453,7 +490,7 @@ impl Context<'_> {
         title: &str,
         series: &[&Series],
     ) -> Result<(), PlotError> {
-        let buckets = (WIDTH - LABEL_AREA) as usize;
+        let buckets = (PLOT_RIGHT - PLOT_LEFT) as usize;
         let min_dx = self.end / buckets as f64;
         let decimated: Vec<Vec<(f64, f64)>> = series
             .iter()
@@ -483,30 +520,14 @@ impl Context<'_> {
         self.background(&mut chart, y0, y1)?;
         for (i, (s, points)) in series.iter().zip(decimated).enumerate() {
             let colour = COLOURS[i % COLOURS.len()];
-            let label = if s.unit.is_empty() {
-                s.channel.clone()
-            } else {
-                format!("{} [{}]", s.channel, s.unit)
-            };
             chart
                 .draw_series(LineSeries::new(
                     points,
                     colour.stroke_width(if i == 0 { 2 } else { 1 }),
                 ))
-                .map_err(PlotError::from)?
-                .label(label)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
-                });
+                .map_err(PlotError::from)?;
+            legend_entry(area, i, &s.channel, colour)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font((FONT, 11))
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(200, 200, 200))
-            .draw()
-            .map_err(PlotError::from)?;
         Ok(())
     }
 
@@ -523,7 +544,7 @@ impl Context<'_> {
             false,
         )?;
         self.background(&mut chart, 0.0, n)?;
-        let px = self.end / f64::from(WIDTH - LABEL_AREA);
+        let px = self.end / f64::from(PLOT_RIGHT - PLOT_LEFT);
         for (i, s) in flags.iter().enumerate() {
             let top = n - i as f64;
             let colour = if s.channel.contains("protection") {
@@ -545,39 +566,68 @@ impl Context<'_> {
                     RGBColor(200, 200, 200),
                 )))
                 .map_err(PlotError::from)?;
-            let (x, y) = chart.backend_coord(&(0.0, top - 0.5));
+            let (_, y) = chart.backend_coord(&(0.0, top - 0.5));
             let base = area.get_base_pixel();
+            // The lane's name goes right of the data, where the legends are.
             area.draw(&Text::new(
                 lane_name(&s.channel),
-                (x - base.0 - LABEL_AREA as i32 + 4, y - base.1 - 6),
-                (FONT, 11).into_font(),
+                (PLOT_RIGHT as i32 + 8, y - base.1 - 7),
+                (FONT, TEXT_SIZE).into_font(),
             ))
             .map_err(PlotError::from)?;
         }
-        // Marker labels, staggered so neighbours do not overlap.
-        let labelled = self
+        self.marker_labels(&mut chart, n)
+    }
+
+    /// A dot at every trip and wake on the top lane, and its name where it fits on one
+    /// of two rows (the red and blue lines say the rest).
+    fn marker_labels<DB: DrawingBackend>(
+        &self,
+        chart: &mut Chart<'_, DB>,
+        n: f64,
+    ) -> Result<(), PlotError> {
+        let shown: Vec<_> = self
             .d
             .markers
             .iter()
             .filter(|m| matches!(m.kind, MarkerKind::Trip | MarkerKind::Wake))
-            .take(60)
-            .enumerate()
-            .map(|(k, m)| {
-                let colour = if m.kind == MarkerKind::Trip {
-                    TRIP
-                } else {
-                    WAKE
-                };
+            .collect();
+        let spans: Vec<(f64, f64)> = shown
+            .iter()
+            .map(|m| {
+                let w = crate::plot_labels::text_width(&m.label, TEXT_SIZE);
+                (self.pixel(m.t) + 4.0, w)
+            })
+            .collect();
+        let rows = crate::plot_labels::assign_rows(&spans, 2);
+        let colour = |m: &Marker| {
+            if m.kind == MarkerKind::Trip {
+                TRIP
+            } else {
+                WAKE
+            }
+        };
+        let dots = shown
+            .iter()
+            .map(|m| EmptyElement::at((m.t, n)) + Circle::new((0, 0), 3, colour(m).filled()));
+        chart.draw_series(dots).map_err(PlotError::from)?;
+        let labels = shown.iter().zip(rows).filter_map(|(m, row)| {
+            Some(
                 EmptyElement::at((m.t, n))
-                    + Circle::new((0, 0), 3, colour.filled())
                     + Text::new(
                         m.label.clone(),
-                        (4, 2 + (k % 2) as i32 * 11),
-                        (FONT, 10).into_font().color(&colour),
-                    )
-            });
-        chart.draw_series(labelled).map_err(PlotError::from)?;
+                        (4, 2 + row? as i32 * 14),
+                        (FONT, TEXT_SIZE).into_font().color(&colour(m)),
+                    ),
+            )
+        });
+        chart.draw_series(labels).map_err(PlotError::from)?;
         Ok(())
+    }
+
+    /// The pixel column of time `t` (in the axis's unit).
+    fn pixel(&self, t: f64) -> f64 {
+        f64::from(PLOT_LEFT) + t / self.end * f64::from(PLOT_RIGHT - PLOT_LEFT)
     }
 
     fn expectations<DB: DrawingBackend>(
@@ -593,7 +643,7 @@ impl Context<'_> {
             false,
         )?;
         self.background(&mut chart, 0.0, n)?;
-        let px = self.end / f64::from(WIDTH - LABEL_AREA);
+        let px = self.end / f64::from(PLOT_RIGHT - PLOT_LEFT);
         for (i, lane) in lanes.iter().enumerate() {
             let top = n - i as f64;
             let bars = lane.iter().map(|e| {
@@ -624,11 +674,39 @@ impl Context<'_> {
     }
 }
 
-/// `bms.protection_charge_overcurrent` → `COCP flag`; other channels as they are.
+/// `bms.protection_charge_overcurrent` → `COCP flag (CAN)`; other channels as they are.
 fn lane_name(channel: &str) -> String {
     if channel.contains("protection") {
-        format!("{} flag", crate::series::short_flag_name(channel))
+        let link = match channel.split('.').next() {
+            Some("bms") => " (CAN)",
+            Some("rs485") => " (RS485)",
+            _ => "",
+        };
+        format!("{} flag{link}", crate::series::protection_name(channel))
     } else {
         channel.to_string()
     }
+}
+
+/// Legend line `i` of a panel: a stroke of the series' colour and its channel, right of
+/// the data area.
+fn legend_entry<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    i: usize,
+    channel: &str,
+    colour: RGBColor,
+) -> Result<(), PlotError> {
+    let x = PLOT_RIGHT as i32 + 8;
+    let y = 30 + (LEGEND_LINE * i as u32) as i32;
+    area.draw(&PathElement::new(
+        vec![(x, y + 7), (x + 16, y + 7)],
+        colour.stroke_width(2),
+    ))
+    .map_err(PlotError::from)?;
+    area.draw(&Text::new(
+        channel.to_string(),
+        (x + 22, y),
+        (FONT, TEXT_SIZE).into_font(),
+    ))
+    .map_err(PlotError::from)
 }

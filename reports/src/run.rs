@@ -170,6 +170,23 @@ impl RunData {
         }
     }
 
+    /// Name every plan's unreached steps from its plan: `steps_of` gives the plan's
+    /// steps for a summary (`None` when the plan file is not at hand or is not the one
+    /// the log ran).
+    pub fn name_unreached_steps(
+        &mut self,
+        steps_of: impl Fn(&PlanSummary) -> Option<Vec<crate::summary::PlannedStep>>,
+    ) {
+        for p in &mut self.plans {
+            if p.summary.steps.iter().all(|s| s.reached) {
+                continue;
+            }
+            if let Some(steps) = steps_of(&p.summary) {
+                p.summary.name_unreached(&steps);
+            }
+        }
+    }
+
     pub fn incomplete(&self) -> bool {
         self.plans.iter().any(|p| p.summary.incomplete)
     }

@@ -17,6 +17,17 @@ pub struct StepSummary {
     pub duration_s: f64,
     /// Messages of failed expectations.
     pub failures: Vec<String>,
+    /// The log shows the step started; `false` for a step the run never got to.
+    pub reached: bool,
+}
+
+/// A step as the plan names it (its repeats unrolled), for the steps a log never
+/// reached: the log itself names only the steps that started.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlannedStep {
+    pub number: usize,
+    pub name: String,
+    pub location: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -118,6 +129,7 @@ impl PlanSummary {
                 started_s: e.t,
                 duration_s: 0.0,
                 failures: Vec::new(),
+                reached: true,
             }),
             EventKind::Expectation {
                 step,
@@ -162,7 +174,21 @@ impl PlanSummary {
                 started_s: self.duration_s,
                 duration_s: 0.0,
                 failures: Vec::new(),
+                reached: false,
             });
+        }
+    }
+
+    /// Name the steps the log never reached after the plan's own steps, so a run that
+    /// stopped early lists them by name (and JUnit names its cases as a passing run
+    /// does). `plan` must be the plan the log ran: the caller checks its content hash.
+    /// Steps the plan does not have keep their `step N`.
+    pub fn name_unreached(&mut self, plan: &[PlannedStep]) {
+        for step in self.steps.iter_mut().filter(|s| !s.reached) {
+            if let Some(p) = plan.iter().find(|p| p.number == step.number) {
+                step.name.clone_from(&p.name);
+                step.location.clone_from(&p.location);
+            }
         }
     }
 }

@@ -185,3 +185,86 @@ fn a_plan_the_bench_skips_gives_its_reason_in_junit() {
     );
     assert!(!xml.contains("an earlier step"), "{xml}");
 }
+
+/// The test-case names of a JUnit report, in order.
+fn case_names(xml: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .map(|n| n.attribute("name").unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_run_that_stopped_early_has_the_same_junit_cases_as_a_passing_one() {
+    use rig_reports::summary::PlannedStep;
+    let plan = [
+        PlannedStep {
+            number: 1,
+            name: "charge".into(),
+            location: "p.yaml:5:5".into(),
+        },
+        PlannedStep {
+            number: 2,
+            name: "trip".into(),
+            location: "p.yaml:9:5".into(),
+        },
+        PlannedStep {
+            number: 3,
+            name: "recover".into(),
+            location: "p.yaml:14:5".into(),
+        },
+    ];
+    // The passing run: every step started, so the log names them all.
+    let mut passing = line(0, 0.0, started(3));
+    for step in &plan {
+        let t = step.number as f64;
+        passing += &line(
+            2 * step.number as u64 - 1,
+            t,
+            EventKind::StepStarted {
+                step: step.number,
+                name: step.name.clone(),
+                location: step.location.clone(),
+            },
+        );
+        passing += &line(
+            2 * step.number as u64,
+            t + 0.5,
+            EventKind::StepFinished {
+                step: step.number,
+                verdict: Verdict::Pass,
+            },
+        );
+    }
+    passing += &line(
+        7,
+        4.0,
+        EventKind::RunFinished {
+            verdict: Verdict::Pass,
+            message: None,
+        },
+    );
+    let passing = PlanSummary::from_log(&parse_log(&passing)).unwrap();
+    // The failing run stopped in step 2: step 3 is named from the plan.
+    let mut failing = PlanSummary::from_log(&parse_log(&failing_log())).unwrap();
+    assert_eq!(
+        failing.steps[2].name, "step 3",
+        "the log alone cannot name it"
+    );
+    failing.name_unreached(&plan);
+    assert_eq!(
+        (failing.steps[2].name.as_str(), failing.steps[2].reached),
+        ("recover", false)
+    );
+    let render = |s: &PlanSummary| {
+        rig_reports::junit::render("rig", &[(s.clone(), "p.events.jsonl".into())]).unwrap()
+    };
+    let (pass_xml, fail_xml) = (render(&passing), render(&failing));
+    assert_eq!(
+        case_names(&pass_xml),
+        ["01 charge", "02 trip", "03 recover"]
+    );
+    assert_eq!(case_names(&fail_xml), case_names(&pass_xml));
+    assert!(fail_xml.contains("not reached"), "{fail_xml}");
+}

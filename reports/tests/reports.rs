@@ -454,3 +454,93 @@ fn compare_counts_a_vanished_plan_as_a_regression() {
             .any(|r| r.plan == "p" && r.note == "pass → missing")
     );
 }
+
+#[test]
+fn compare_lists_only_what_changed_unless_asked_for_all() {
+    use rig_reports::compare::{Listing, render_listing, render_text};
+    let base = RunData::load(&run_with("cmp-list-base", "p", false, 2.0)).unwrap();
+    let same = RunData::load(&run_with("cmp-list-same", "p", false, 2.0)).unwrap();
+    let failed = RunData::load(&run_with("cmp-list-failed", "p", true, 2.0)).unwrap();
+    let unchanged = compare(&base, &same, 10.0);
+    let text = render_text(&unchanged, "base", "cand");
+    assert!(text.contains("nothing changed"), "{text}");
+    assert!(
+        !text.lines().any(|l| l.trim_start().starts_with('p')),
+        "{text}"
+    );
+    let all = render_listing(&unchanged, "base", "cand", Listing::All);
+    assert!(
+        all.lines().any(|l| l.trim_start().starts_with("p ")),
+        "{all}"
+    );
+    let changed = compare(&base, &failed, 10.0);
+    let text = render_text(&changed, "base", "cand");
+    // Every row listed has a change mark, and every changed row is listed.
+    let marks = ["REGRESSED ", "changed ", "improved "];
+    let listed = text
+        .lines()
+        .filter(|l| marks.iter().any(|m| l.starts_with(m)))
+        .count();
+    let rows = changed
+        .rows
+        .iter()
+        .filter(|r| r.change != Change::Same)
+        .count();
+    assert_eq!(listed, rows, "{text}");
+    assert!(rows >= 1);
+    assert!(
+        render_listing(&changed, "base", "cand", Listing::All)
+            .lines()
+            .count()
+            > text.lines().count()
+    );
+}
+
+/// The CSS inside `@media print{…}`.
+fn print_css(html: &str) -> &str {
+    let start = html.find("@media print{").expect("a print stylesheet") + 13;
+    let mut depth = 1;
+    for (i, c) in html[start..].char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            _ => {}
+        }
+        if depth == 0 {
+            return &html[start..start + i];
+        }
+    }
+    panic!("the print stylesheet is not closed");
+}
+
+#[test]
+fn the_report_prints_and_heads_with_the_dut_saying_what_the_log_lacks() {
+    let dir = failing_run("print");
+    render(&dir);
+    let html = read(&dir, "report.html");
+    let print = print_css(&html);
+    for rule in [
+        "nav.index{display:none}",
+        "break-before:page",
+        ".plot svg{width:100%;max-width:100%;height:auto}",
+        "color:#000 !important",
+        "background:#fff !important",
+    ] {
+        assert!(print.contains(rule), "the print stylesheet lacks {rule}");
+    }
+    // The header: the model from the log, serial and firmware the synthetic log does
+    // not carry are "not recorded".
+    let dut = &html[html.find("id=\"dut\"").expect("a DUT header")..];
+    let dut = &dut[..dut.find("</table>").unwrap()];
+    assert!(dut.contains("Lesso LSRR51V100AH-LFP"), "{dut}");
+    for field in ["serial number", "firmware"] {
+        let row = &dut[dut.find(field).unwrap()..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        assert!(row.contains("not recorded"), "{row}");
+    }
+    // The plan index is a wrapping list, one item a plan.
+    assert!(html.contains("nav.index ul{display:flex;flex-wrap:wrap"));
+    let nav = &html[html.find("<nav class=\"index\">").unwrap()..];
+    let nav = &nav[..nav.find("</nav>").unwrap()];
+    assert_eq!(nav.matches("<li>").count(), 2, "{nav}");
+}

@@ -398,6 +398,30 @@ fn compare_finds_a_regression_between_two_runs() {
     );
     let same = rig(&["compare", base.to_str().unwrap(), base.to_str().unwrap()]);
     assert_eq!(same.status.code(), Some(0), "{}", text(&same));
+    assert!(text(&same).contains("nothing changed"), "{}", text(&same));
+    let all = rig(&[
+        "compare",
+        "--all",
+        base.to_str().unwrap(),
+        base.to_str().unwrap(),
+    ]);
+    assert!(text(&all).contains("cocp_lockout"), "{}", text(&all));
+    // The candidate stopped at step 9: its later steps are named from the plan, so
+    // JUnit has the same test cases in both runs.
+    let cases = |dir: &std::path::Path| -> Vec<String> {
+        let xml = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
+        xml.split("<testcase name=\"")
+            .skip(1)
+            .map(|c| c.split('"').next().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(cases(&cand), cases(&base));
+    assert_eq!(cases(&base).len(), 14);
+    let html = std::fs::read_to_string(cand.join("report.html")).unwrap();
+    assert!(
+        html.contains("not reached"),
+        "the report lists unreached steps"
+    );
     let worse = rig(&["compare", base.to_str().unwrap(), cand.to_str().unwrap()]);
     assert_eq!(worse.status.code(), Some(1), "{}", text(&worse));
     assert!(

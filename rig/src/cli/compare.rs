@@ -2,7 +2,7 @@
 //! one. Exit code 0 if nothing regressed, 1 if something did, 3 if a run folder cannot
 //! be read.
 
-use rig_reports::compare::{compare as compare_runs, render_text};
+use rig_reports::compare::{Listing, compare as compare_runs, render_listing};
 use rig_reports::run::RunData;
 
 use super::CompareArgs;
@@ -26,10 +26,15 @@ pub fn compare(args: CompareArgs) -> i32 {
     let cmp = compare_runs(&baseline, &candidate, args.tolerance);
     print!(
         "{}",
-        render_text(
+        render_listing(
             &cmp,
             &args.baseline.display().to_string(),
-            &args.candidate.display().to_string()
+            &args.candidate.display().to_string(),
+            if args.all {
+                Listing::All
+            } else {
+                Listing::Changed
+            }
         )
     );
     if cmp.regressed() {

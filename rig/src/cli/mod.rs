@@ -230,6 +230,9 @@ pub struct CompareArgs {
     /// counts as a regression.
     #[arg(long, value_name = "PCT", default_value_t = 10.0)]
     pub tolerance: f64,
+    /// List every plan and expectation, not only what changed.
+    #[arg(long)]
+    pub all: bool,
 }
 
 /// Run the command line; returns the process exit code.
