@@ -16,3 +16,4 @@ pub mod plan;
 pub mod quantity;
 pub mod runner;
 pub mod serve;
+pub mod stop;
