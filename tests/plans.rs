@@ -52,5 +52,7 @@ fn main() {
         "determinism::same_plan_same_bytes",
         support::assert_deterministic,
     ));
-    libtest_mimic::run(&args, trials).exit();
+    let conclusion = libtest_mimic::run(&args, trials);
+    support::clean_up(&conclusion);
+    conclusion.exit();
 }

@@ -24,16 +24,34 @@ pub fn stem(path: &Path) -> String {
         .to_string()
 }
 
-/// A fresh folder for one run's logs under the target directory.
+/// This process's folder of run logs: one per test process, so that two `cargo test`
+/// runs side by side never share one, and `main` removes it in one go.
+pub fn scratch_root() -> PathBuf {
+    std::env::temp_dir().join(format!("rig-tests-{}", std::process::id()))
+}
+
+/// A fresh folder for one run's logs, under [`scratch_root`].
 pub fn scratch(label: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "rig-tests-{}-{}-{label}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
+    let dir = scratch_root().join(format!("{}-{label}", N.fetch_add(1, Ordering::Relaxed)));
     let _ = std::fs::remove_dir_all(&dir);
     dir
+}
+
+/// The end of the test process: the run logs go when every trial passed (a full run
+/// writes hundreds of megabytes) and stay, named, when one failed, for the post-mortem.
+pub fn clean_up(conclusion: &libtest_mimic::Conclusion) {
+    let root = scratch_root();
+    if conclusion.has_failed() {
+        if root.exists() {
+            eprintln!(
+                "the run logs of this test process are kept in {}",
+                root.display()
+            );
+        }
+    } else {
+        let _ = std::fs::remove_dir_all(&root);
+    }
 }
 
 /// Run a plan on the built-in virtual bench with the given defects.

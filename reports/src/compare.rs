@@ -10,7 +10,7 @@ use std::fmt::Write;
 
 use crate::event::Verdict;
 use crate::format;
-use crate::run::RunData;
+use crate::run::{PlanData, RunData};
 
 /// A reaction time must grow by more than this as well as by the tolerance to count as
 /// a regression: below a millisecond is log resolution, not the DUT.
@@ -91,10 +91,10 @@ struct ExpSide {
     limit_s: Option<f64>,
 }
 
-fn expectations(run: &RunData, plan: usize) -> BTreeMap<String, ExpSide> {
+fn expectations(plan: &PlanData) -> BTreeMap<String, ExpSide> {
     let mut out = BTreeMap::new();
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
-    for e in &run.plans[plan].detail.expectations {
+    for e in &plan.detail.expectations {
         let n = seen.entry(&e.name).or_insert(0);
         *n += 1;
         let key = if *n == 1 {
@@ -114,12 +114,22 @@ fn expectations(run: &RunData, plan: usize) -> BTreeMap<String, ExpSide> {
     out
 }
 
+/// How much a reaction time may grow: `fraction` of the baseline's, as the user gave
+/// it in percent.
+#[derive(Clone, Copy)]
+struct Tolerance {
+    pct: f64,
+    fraction: f64,
+}
+
 /// Compare `candidate` against `baseline`. A reaction time is a regression when it
 /// grew by more than `tolerance_pct` percent of the baseline's (and by more than
 /// [`MIN_DELTA_S`]); a reaction time that shrank that much is reported, not gated.
 pub fn compare(baseline: &RunData, candidate: &RunData, tolerance_pct: f64) -> Comparison {
-    let tol = tolerance_pct.max(0.0) / 100.0;
-    let mut rows = Vec::new();
+    let tolerance = Tolerance {
+        pct: tolerance_pct,
+        fraction: tolerance_pct.max(0.0) / 100.0,
+    };
     let mut ids: Vec<&str> = baseline
         .plans
         .iter()
@@ -128,102 +138,137 @@ pub fn compare(baseline: &RunData, candidate: &RunData, tolerance_pct: f64) -> C
         .collect();
     ids.sort_unstable();
     ids.dedup();
+    let mut rows = Vec::new();
     for id in ids {
-        let bi = baseline.plans.iter().position(|p| p.summary.plan_id == id);
-        let ci = candidate.plans.iter().position(|p| p.summary.plan_id == id);
-        let bv = bi.map(|i| baseline.plans[i].summary.verdict);
-        let cv = ci.map(|i| candidate.plans[i].summary.verdict);
-        let (mut change, mut note) = verdict_change(bv, cv);
-        if bi.is_none() {
-            (change, note) = (Change::Changed, "new plan".into());
-        }
-        if let (Some(b), Some(c)) = (bi, ci)
-            && baseline.plans[b].summary.plan_hash != candidate.plans[c].summary.plan_hash
-            && change == Change::Same
-        {
-            (change, note) = (
-                Change::Changed,
-                "plan content changed (hash differs)".into(),
-            );
-        }
-        rows.push(Row {
-            plan: id.to_string(),
-            expectation: None,
-            baseline: bv,
-            candidate: cv,
-            baseline_reaction_s: None,
-            candidate_reaction_s: None,
-            limit_s: None,
-            change,
-            note,
-        });
-        let be = bi.map(|i| expectations(baseline, i)).unwrap_or_default();
-        let ce = ci.map(|i| expectations(candidate, i)).unwrap_or_default();
+        let (b, c) = (plan(baseline, id), plan(candidate, id));
+        rows.push(plan_row(id, b, c));
+        let be = b.map(expectations).unwrap_or_default();
+        let ce = c.map(expectations).unwrap_or_default();
         let mut names: Vec<&String> = be.keys().chain(ce.keys()).collect();
         names.sort_unstable();
         names.dedup();
+        let cv = c.map(|p| p.summary.verdict);
         for name in names {
             let (b, c) = (be.get(name), ce.get(name));
-            let (mut change, mut note) = verdict_change(b.map(|x| x.verdict), c.map(|x| x.verdict));
-            if b.is_none() {
-                (change, note) = (Change::Changed, "new expectation".into());
-            }
-            // An expectation the candidate never reached after an earlier failure is
-            // already counted in that failure's row.
-            if c.is_none() && cv.is_some_and(|v| v != Verdict::Pass) && change == Change::Regressed
-            {
-                (change, note) = (Change::Changed, "not reached".into());
-            }
-            if c.is_some_and(|x| x.verdict == Verdict::Skipped)
-                && cv.is_some_and(|v| v != Verdict::Pass)
-                && change == Change::Regressed
-            {
-                (change, note) = (
-                    Change::Changed,
-                    "not decided: another expectation failed first".into(),
-                );
-            }
-            let (br, cr) = (b.and_then(|x| x.reaction_s), c.and_then(|x| x.reaction_s));
-            if let (Some(br), Some(cr), Change::Same) = (br, cr, change) {
-                let delta = cr - br;
-                let allowed = tol * br.abs();
-                if delta > allowed && delta > MIN_DELTA_S {
-                    change = Change::Regressed;
-                    note = format!(
-                        "reaction {} → {} (+{}, tolerance {}%)",
-                        format::duration(br),
-                        format::duration(cr),
-                        format::duration(delta),
-                        format::number(tolerance_pct)
-                    );
-                } else if -delta > allowed && -delta > MIN_DELTA_S {
-                    change = Change::Improved;
-                    note = format!(
-                        "reaction {} → {} (faster)",
-                        format::duration(br),
-                        format::duration(cr)
-                    );
-                } else if delta != 0.0 {
-                    change = Change::Changed;
-                    note = "reaction within tolerance".into();
-                }
-            }
-            rows.push(Row {
-                plan: id.to_string(),
-                expectation: Some(name.clone()),
-                baseline: b.map(|x| x.verdict),
-                candidate: c.map(|x| x.verdict),
-                baseline_reaction_s: br,
-                candidate_reaction_s: cr,
-                limit_s: c.or(b).and_then(|x| x.limit_s),
-                change,
-                note,
-            });
+            rows.push(expectation_row(id, name, (b, c), cv, tolerance));
         }
     }
     Comparison {
         tolerance_pct,
         rows,
+    }
+}
+
+fn plan<'a>(run: &'a RunData, id: &str) -> Option<&'a PlanData> {
+    run.plans.iter().find(|p| p.summary.plan_id == id)
+}
+
+/// The plan's own verdict, baseline against candidate.
+fn plan_row(id: &str, b: Option<&PlanData>, c: Option<&PlanData>) -> Row {
+    let bv = b.map(|p| p.summary.verdict);
+    let cv = c.map(|p| p.summary.verdict);
+    let (mut change, mut note) = verdict_change(bv, cv);
+    if b.is_none() {
+        (change, note) = (Change::Changed, "new plan".into());
+    }
+    if let (Some(b), Some(c)) = (b, c)
+        && b.summary.plan_hash != c.summary.plan_hash
+        && change == Change::Same
+    {
+        (change, note) = (
+            Change::Changed,
+            "plan content changed (hash differs)".into(),
+        );
+    }
+    Row {
+        plan: id.to_string(),
+        expectation: None,
+        baseline: bv,
+        candidate: cv,
+        baseline_reaction_s: None,
+        candidate_reaction_s: None,
+        limit_s: None,
+        change,
+        note,
+    }
+}
+
+/// One expectation of plan `id`, baseline against candidate; `cv` is the candidate
+/// plan's verdict.
+fn expectation_row(
+    id: &str,
+    name: &str,
+    (b, c): (Option<&ExpSide>, Option<&ExpSide>),
+    cv: Option<Verdict>,
+    tolerance: Tolerance,
+) -> Row {
+    let (mut change, mut note) = verdict_change(b.map(|x| x.verdict), c.map(|x| x.verdict));
+    if b.is_none() {
+        (change, note) = (Change::Changed, "new expectation".into());
+    }
+    // An expectation the candidate never reached after an earlier failure is
+    // already counted in that failure's row.
+    let plan_failed = cv.is_some_and(|v| v != Verdict::Pass);
+    if c.is_none() && plan_failed && change == Change::Regressed {
+        (change, note) = (Change::Changed, "not reached".into());
+    }
+    if c.is_some_and(|x| x.verdict == Verdict::Skipped)
+        && plan_failed
+        && change == Change::Regressed
+    {
+        (change, note) = (
+            Change::Changed,
+            "not decided: another expectation failed first".into(),
+        );
+    }
+    let (br, cr) = (b.and_then(|x| x.reaction_s), c.and_then(|x| x.reaction_s));
+    if let (Some(br), Some(cr), Change::Same) = (br, cr, change)
+        && let Some(reaction) = reaction_change(br, cr, tolerance)
+    {
+        (change, note) = reaction;
+    }
+    Row {
+        plan: id.to_string(),
+        expectation: Some(name.to_string()),
+        baseline: b.map(|x| x.verdict),
+        candidate: c.map(|x| x.verdict),
+        baseline_reaction_s: br,
+        candidate_reaction_s: cr,
+        limit_s: c.or(b).and_then(|x| x.limit_s),
+        change,
+        note,
+    }
+}
+
+/// A reaction time that moved from `br` to `cr` under an unchanged verdict; `None`
+/// when it did not move at all.
+fn reaction_change(br: f64, cr: f64, tolerance: Tolerance) -> Option<(Change, String)> {
+    let delta = cr - br;
+    let allowed = tolerance.fraction * br.abs();
+    if delta > allowed && delta > MIN_DELTA_S {
+        Some((
+            Change::Regressed,
+            format!(
+                "reaction {} → {} (+{}, tolerance {}%)",
+                format::duration(br),
+                format::duration(cr),
+                format::duration(delta),
+                format::number(tolerance.pct)
+            ),
+        ))
+    } else if -delta > allowed && -delta > MIN_DELTA_S {
+        Some((
+            Change::Improved,
+            format!(
+                "reaction {} → {} (faster)",
+                format::duration(br),
+                format::duration(cr)
+            ),
+        ))
+    } else if delta != 0.0 {
+        Some((Change::Changed, "reaction within tolerance".into()))
+    } else {
+        None
     }
 }
 
@@ -295,5 +340,110 @@ fn truncate(s: &str, n: usize) -> String {
     } else {
         let cut: String = s.chars().take(n - 1).collect();
         format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEN_PERCENT: Tolerance = Tolerance {
+        pct: 10.0,
+        fraction: 0.1,
+    };
+
+    fn side(verdict: Verdict, reaction_s: Option<f64>) -> ExpSide {
+        ExpSide {
+            verdict,
+            reaction_s,
+            limit_s: Some(5.0),
+        }
+    }
+
+    #[test]
+    fn a_reaction_time_is_gated_only_beyond_the_tolerance() {
+        let (change, note) = reaction_change(2.0, 2.5, TEN_PERCENT).unwrap();
+        assert_eq!(change, Change::Regressed);
+        assert!(note.contains("tolerance 10%"), "{note}");
+        assert_eq!(
+            reaction_change(2.0, 1.5, TEN_PERCENT).map(|r| r.0),
+            Some(Change::Improved)
+        );
+        assert_eq!(
+            reaction_change(2.0, 2.1, TEN_PERCENT),
+            Some((Change::Changed, "reaction within tolerance".into()))
+        );
+        assert_eq!(reaction_change(2.0, 2.0, TEN_PERCENT), None);
+        // Zero tolerance still lets log resolution through.
+        let exact = Tolerance {
+            pct: 0.0,
+            fraction: 0.0,
+        };
+        assert_eq!(
+            reaction_change(2.0, 2.0005, exact).map(|r| r.0),
+            Some(Change::Changed)
+        );
+    }
+
+    #[test]
+    fn an_expectation_that_got_worse_regresses() {
+        let (pass, fail) = (side(Verdict::Pass, Some(1.0)), side(Verdict::Fail, None));
+        let row = expectation_row(
+            "p",
+            "e",
+            (Some(&pass), Some(&fail)),
+            Some(Verdict::Fail),
+            TEN_PERCENT,
+        );
+        assert_eq!(
+            (row.change, row.note.as_str()),
+            (Change::Regressed, "pass → fail")
+        );
+        assert_eq!(row.limit_s, Some(5.0));
+    }
+
+    #[test]
+    fn an_expectation_after_an_earlier_failure_is_not_counted_twice() {
+        let pass = side(Verdict::Pass, Some(1.0));
+        let failed_plan = Some(Verdict::Fail);
+        let missing = expectation_row("p", "e", (Some(&pass), None), failed_plan, TEN_PERCENT);
+        assert_eq!(
+            (missing.change, missing.note.as_str()),
+            (Change::Changed, "not reached")
+        );
+        let skipped = side(Verdict::Skipped, None);
+        let undecided = expectation_row(
+            "p",
+            "e",
+            (Some(&pass), Some(&skipped)),
+            failed_plan,
+            TEN_PERCENT,
+        );
+        assert_eq!(undecided.change, Change::Changed);
+        // The plan passed: a vanished expectation is a regression.
+        let vanished = expectation_row(
+            "p",
+            "e",
+            (Some(&pass), None),
+            Some(Verdict::Pass),
+            TEN_PERCENT,
+        );
+        assert_eq!(vanished.change, Change::Regressed);
+    }
+
+    #[test]
+    fn a_new_expectation_is_a_change_not_a_regression() {
+        let fail = side(Verdict::Fail, None);
+        let row = expectation_row(
+            "p",
+            "e",
+            (None, Some(&fail)),
+            Some(Verdict::Fail),
+            TEN_PERCENT,
+        );
+        assert_eq!(
+            (row.change, row.note.as_str()),
+            (Change::Changed, "new expectation")
+        );
     }
 }

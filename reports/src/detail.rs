@@ -2,7 +2,7 @@
 //! windows, measurements, channel series and the trip and wake markers, read from the
 //! log alone.
 
-use crate::event::{Clock, EventKind, SampleValue, Verdict};
+use crate::event::{Clock, Event, EventKind, SampleValue, Verdict, error_text};
 use crate::log::LogContents;
 use crate::series::{Marker, MarkerKind, Series, SeriesBuilder};
 
@@ -132,149 +132,11 @@ pub struct PlanDetail {
 
 impl PlanDetail {
     pub fn from_log(log: &LogContents) -> PlanDetail {
-        let mut d = PlanDetail::default();
-        let mut series = SeriesBuilder::default();
-        let mut last_seq: Option<u64> = None;
-        let mut open_step: Option<usize> = None;
+        let mut reader = DetailReader::default();
         for e in &log.events {
-            d.event_count += 1;
-            if e.t.is_finite() {
-                d.end_s = d.end_s.max(e.t);
-            }
-            if let Some(prev) = last_seq {
-                d.seq_gaps = d
-                    .seq_gaps
-                    .saturating_add(e.seq.saturating_sub(prev).saturating_sub(1));
-            }
-            last_seq = Some(e.seq);
-            match &e.kind {
-                EventKind::RunStarted {
-                    format_version,
-                    rig_version,
-                    clock,
-                    plan_hash,
-                    tags,
-                    dut_model,
-                    ..
-                } if d.header.is_none() => {
-                    d.header = Some(Header {
-                        rig_version: rig_version.clone(),
-                        format_version: *format_version,
-                        clock: *clock,
-                        plan_hash: plan_hash.clone(),
-                        tags: tags.clone(),
-                        dut_model: dut_model.clone(),
-                    });
-                    d.dut.model = Some(dut_model.clone());
-                }
-                EventKind::InstrumentConnected {
-                    instrument,
-                    driver,
-                    resource,
-                    identity,
-                } => {
-                    if instrument == "bms" {
-                        d.dut.link = Some(identity.clone());
-                        d.dut.serial = field_of(identity, "serial");
-                        d.dut.firmware = field_of(identity, "firmware");
-                    }
-                    d.instruments.push(Instrument {
-                        instrument: instrument.clone(),
-                        driver: driver.clone(),
-                        resource: resource.clone(),
-                        identity: identity.clone(),
-                    });
-                }
-                EventKind::ProtectionProgrammed {
-                    instrument,
-                    ovp_v,
-                    ocp_a,
-                } => d.protections.push(Protection {
-                    instrument: instrument.clone(),
-                    ovp_v: *ovp_v,
-                    ocp_a: *ocp_a,
-                }),
-                EventKind::Sample {
-                    channel,
-                    value,
-                    unit,
-                } => {
-                    series.push(channel, unit, e.t, *value);
-                    identity_from_sample(&mut d.dut, channel, value);
-                }
-                EventKind::StepStarted { step, name, .. } => {
-                    close_step(&mut d.steps, open_step, e.t);
-                    d.steps.push((*step, name.clone(), e.t, e.t));
-                    open_step = Some(d.steps.len() - 1);
-                }
-                EventKind::StepFinished { .. } => {
-                    close_step(&mut d.steps, open_step, e.t);
-                    open_step = None;
-                }
-                EventKind::Action { step, description } => {
-                    d.actions.push((e.t, *step, description.clone()))
-                }
-                EventKind::Expectation {
-                    step,
-                    name,
-                    condition,
-                    window,
-                    location,
-                    verdict,
-                    reaction_s,
-                    message,
-                } => {
-                    let (window_kind, window_s) = parse_window(window);
-                    d.expectations.push(ExpectationRecord {
-                        step: *step,
-                        name: name.clone(),
-                        condition: condition.clone(),
-                        window: window.clone(),
-                        window_kind,
-                        window_s,
-                        location: location.clone(),
-                        verdict: *verdict,
-                        reaction_s: reaction_s.filter(|r| r.is_finite()),
-                        message: message.clone(),
-                        start_s: e.t,
-                        decided_s: e.t,
-                    });
-                }
-                EventKind::SafeState {
-                    instrument,
-                    action,
-                    ok,
-                    error,
-                } => d.safe_states.push(SafeStateRecord {
-                    instrument: instrument.clone(),
-                    action: action.clone(),
-                    ok: *ok,
-                    error: error.clone(),
-                }),
-                EventKind::Error {
-                    instrument,
-                    message,
-                } => d.errors.push((
-                    e.t,
-                    match instrument {
-                        Some(i) => format!("{i}: {message}"),
-                        None => message.clone(),
-                    },
-                )),
-                _ => {}
-            }
+            reader.read(e);
         }
-        close_step(&mut d.steps, open_step, d.end_s);
-        infer_window_starts(&mut d.expectations, &d.steps);
-        d.series = series.finish();
-        d.markers = crate::series::markers(&d.series);
-        // The BMS coming on the bus while the rig connects is not a wake.
-        if let Some(first_step) = d.steps.first().map(|s| s.2) {
-            d.markers.retain(|m| {
-                !matches!(m.kind, MarkerKind::Wake | MarkerKind::Sleep) || m.t > first_step
-            });
-        }
-        d
+        reader.finish()
     }
 
     /// Reaction times of `within` expectations, measured against their windows.
@@ -294,6 +156,224 @@ impl PlanDetail {
                 })
             })
             .collect()
+    }
+}
+
+/// Reads a log event by event into a [`PlanDetail`].
+#[derive(Default)]
+struct DetailReader {
+    d: PlanDetail,
+    series: SeriesBuilder,
+    last_seq: Option<u64>,
+    /// Index in `d.steps` of the step started and not yet finished.
+    open_step: Option<usize>,
+}
+
+impl DetailReader {
+    fn read(&mut self, e: &Event) {
+        self.count(e);
+        let d = &mut self.d;
+        match &e.kind {
+            EventKind::RunStarted { dut_model, .. } if d.header.is_none() => {
+                d.header = Header::of(&e.kind);
+                d.dut.model = Some(dut_model.clone());
+            }
+            EventKind::InstrumentConnected {
+                instrument,
+                identity,
+                ..
+            } => {
+                if instrument == "bms" {
+                    d.dut.link = Some(identity.clone());
+                    d.dut.serial = field_of(identity, "serial");
+                    d.dut.firmware = field_of(identity, "firmware");
+                }
+                d.instruments.extend(Instrument::of(&e.kind));
+            }
+            EventKind::ProtectionProgrammed { .. } => d.protections.extend(Protection::of(&e.kind)),
+            EventKind::Sample {
+                channel,
+                value,
+                unit,
+            } => {
+                self.series.push(channel, unit, e.t, *value);
+                identity_from_sample(&mut d.dut, channel, value);
+            }
+            EventKind::StepStarted { step, name, .. } => {
+                close_step(&mut d.steps, self.open_step, e.t);
+                d.steps.push((*step, name.clone(), e.t, e.t));
+                self.open_step = Some(d.steps.len() - 1);
+            }
+            EventKind::StepFinished { .. } => {
+                close_step(&mut d.steps, self.open_step.take(), e.t);
+            }
+            EventKind::Action { step, description } => {
+                d.actions.push((e.t, *step, description.clone()))
+            }
+            EventKind::Expectation { .. } => {
+                d.expectations.extend(ExpectationRecord::of(e.t, &e.kind))
+            }
+            EventKind::SafeState { .. } => d.safe_states.extend(SafeStateRecord::of(&e.kind)),
+            EventKind::Error {
+                instrument,
+                message,
+            } => d
+                .errors
+                .push((e.t, error_text(instrument.as_deref(), message))),
+            _ => {}
+        }
+    }
+
+    /// The event count, the end of the time axis and the lines missing before `e`.
+    fn count(&mut self, e: &Event) {
+        let d = &mut self.d;
+        d.event_count += 1;
+        if e.t.is_finite() {
+            d.end_s = d.end_s.max(e.t);
+        }
+        if let Some(prev) = self.last_seq {
+            d.seq_gaps = d
+                .seq_gaps
+                .saturating_add(e.seq.saturating_sub(prev).saturating_sub(1));
+        }
+        self.last_seq = Some(e.seq);
+    }
+
+    fn finish(self) -> PlanDetail {
+        let mut d = self.d;
+        close_step(&mut d.steps, self.open_step, d.end_s);
+        infer_window_starts(&mut d.expectations, &d.steps);
+        d.series = self.series.finish();
+        d.markers = crate::series::markers(&d.series);
+        // The BMS coming on the bus while the rig connects is not a wake.
+        if let Some(first_step) = d.steps.first().map(|s| s.2) {
+            d.markers.retain(|m| {
+                !matches!(m.kind, MarkerKind::Wake | MarkerKind::Sleep) || m.t > first_step
+            });
+        }
+        d
+    }
+}
+
+impl Header {
+    /// From the `run_started` event.
+    fn of(kind: &EventKind) -> Option<Header> {
+        let EventKind::RunStarted {
+            format_version,
+            rig_version,
+            clock,
+            plan_hash,
+            tags,
+            dut_model,
+            ..
+        } = kind
+        else {
+            return None;
+        };
+        Some(Header {
+            rig_version: rig_version.clone(),
+            format_version: *format_version,
+            clock: *clock,
+            plan_hash: plan_hash.clone(),
+            tags: tags.clone(),
+            dut_model: dut_model.clone(),
+        })
+    }
+}
+
+impl Instrument {
+    /// From an `instrument_connected` event.
+    fn of(kind: &EventKind) -> Option<Instrument> {
+        let EventKind::InstrumentConnected {
+            instrument,
+            driver,
+            resource,
+            identity,
+        } = kind
+        else {
+            return None;
+        };
+        Some(Instrument {
+            instrument: instrument.clone(),
+            driver: driver.clone(),
+            resource: resource.clone(),
+            identity: identity.clone(),
+        })
+    }
+}
+
+impl Protection {
+    /// From a `protection_programmed` event.
+    fn of(kind: &EventKind) -> Option<Protection> {
+        let EventKind::ProtectionProgrammed {
+            instrument,
+            ovp_v,
+            ocp_a,
+        } = kind
+        else {
+            return None;
+        };
+        Some(Protection {
+            instrument: instrument.clone(),
+            ovp_v: *ovp_v,
+            ocp_a: *ocp_a,
+        })
+    }
+}
+
+impl ExpectationRecord {
+    /// From an `expectation` event logged at `t`; its window start is inferred later
+    /// ([`infer_window_starts`]).
+    fn of(t: f64, kind: &EventKind) -> Option<ExpectationRecord> {
+        let EventKind::Expectation {
+            step,
+            name,
+            condition,
+            window,
+            location,
+            verdict,
+            reaction_s,
+            message,
+        } = kind
+        else {
+            return None;
+        };
+        let (window_kind, window_s) = parse_window(window);
+        Some(ExpectationRecord {
+            step: *step,
+            name: name.clone(),
+            condition: condition.clone(),
+            window: window.clone(),
+            window_kind,
+            window_s,
+            location: location.clone(),
+            verdict: *verdict,
+            reaction_s: reaction_s.filter(|r| r.is_finite()),
+            message: message.clone(),
+            start_s: t,
+            decided_s: t,
+        })
+    }
+}
+
+impl SafeStateRecord {
+    /// From a `safe_state` event.
+    fn of(kind: &EventKind) -> Option<SafeStateRecord> {
+        let EventKind::SafeState {
+            instrument,
+            action,
+            ok,
+            error,
+        } = kind
+        else {
+            return None;
+        };
+        Some(SafeStateRecord {
+            instrument: instrument.clone(),
+            action: action.clone(),
+            ok: *ok,
+            error: error.clone(),
+        })
     }
 }
 
@@ -400,5 +480,85 @@ pub fn infer_window_starts(exps: &mut [ExpectationRecord], steps: &[(usize, Stri
             e.start_s = start;
         }
         i = j;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::parse_log;
+    use crate::synthetic::{Spec, log};
+
+    fn synthetic() -> LogContents {
+        parse_log(&log(&Spec {
+            duration_s: 60.0,
+            steps: 3,
+            channels: 6,
+            ..Spec::default()
+        }))
+    }
+
+    #[test]
+    fn reads_identity_instruments_steps_and_expectations() {
+        let d = PlanDetail::from_log(&synthetic());
+        let header = d.header.as_ref().unwrap();
+        assert_eq!(header.dut_model, "Lesso LSRR51V100AH-LFP");
+        assert_eq!(d.dut.link.as_deref(), Some("CAN link (listen-only)"));
+        assert_eq!(d.instruments.len(), 2);
+        let steps: Vec<_> = d.steps.iter().map(|s| (s.0, s.2, s.3)).collect();
+        assert_eq!(steps, [(1, 0.0, 20.0), (2, 20.0, 40.0), (3, 40.0, 60.0)]);
+        assert_eq!(d.expectations.len(), 3);
+        // A passed `within` opened its window its reaction time before the decision.
+        assert_eq!(d.expectations[0].start_s, 18.0);
+        assert_eq!(d.safe_states.len(), 1);
+        assert_eq!(d.seq_gaps, 0);
+        assert_eq!(d.end_s, 60.0);
+    }
+
+    #[test]
+    fn lost_lines_are_counted_and_an_open_step_ends_with_the_log() {
+        let mut cut = synthetic();
+        let finished = cut
+            .events
+            .iter()
+            .rposition(|e| matches!(e.kind, EventKind::StepFinished { .. }))
+            .unwrap();
+        cut.events.truncate(finished);
+        cut.events.remove(10);
+        cut.events.remove(10);
+        let d = PlanDetail::from_log(&cut);
+        assert_eq!(d.seq_gaps, 2);
+        assert_eq!(d.event_count, cut.events.len());
+        let last = d.steps.last().unwrap();
+        assert_eq!((last.0, last.3), (3, d.end_s));
+    }
+
+    #[test]
+    fn the_bms_identity_line_gives_serial_and_firmware() {
+        let mut log = synthetic();
+        log.events[1].kind = EventKind::InstrumentConnected {
+            instrument: "bms".into(),
+            driver: "pylontech".into(),
+            resource: "sim:rs485".into(),
+            identity: "LSRR51V100AH-LFP, serial: SIM-1, firmware=1.0".into(),
+        };
+        let d = PlanDetail::from_log(&log);
+        assert_eq!(d.dut.serial.as_deref(), Some("SIM-1"));
+        assert_eq!(d.dut.firmware.as_deref(), Some("1.0"));
+    }
+
+    #[test]
+    fn error_events_name_their_instrument() {
+        let mut log = synthetic();
+        log.events.push(crate::event::Event {
+            seq: 1_000,
+            t: 61.0,
+            kind: EventKind::Error {
+                instrument: None,
+                message: "bench lost".into(),
+            },
+        });
+        let d = PlanDetail::from_log(&log);
+        assert_eq!(d.errors, [(61.0, "bench lost".to_string())]);
     }
 }

@@ -169,6 +169,14 @@ pub enum SampleValue {
     Number(f64),
 }
 
+/// An `error` event's text: the instrument's name first, when it has one.
+pub fn error_text(instrument: Option<&str>, message: &str) -> String {
+    match instrument {
+        Some(i) => format!("{i}: {message}"),
+        None => message.to_string(),
+    }
+}
+
 /// Seconds rounded to microseconds, so logs print the same digits on every machine.
 pub fn round_time(seconds: f64) -> f64 {
     (seconds * 1e6).round() / 1e6

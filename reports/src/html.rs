@@ -125,115 +125,171 @@ fn or_missing(v: Option<&str>) -> Markup {
 }
 
 fn plan_section(p: &PlanData, svg: &str) -> Markup {
+    let s = &p.summary;
+    html! {
+        section class="plan" id={"plan-" (s.plan_id)} {
+            h2 { (s.plan_id) " " (badge(s.verdict)) }
+            p { (s.title) }
+            @if let Some(m) = &s.message { p class="muted" { (m) } }
+            (log_banner(p))
+            (identity(p))
+            (instruments(p))
+            (failures(p))
+            h3 id={"plot-" (s.plan_id)} { "Plot" }
+            p class="muted" { "Shared time axis. Grey bands: alternate steps (numbered at the top). Red lines: protection trips; blue lines: wakes (bms.online rising). Red shading: a failed expectation's window, thick red line: the moment it failed. Every series is min/max-decimated per pixel column, so spikes keep their height." }
+            div class="plot" { (PreEscaped(svg)) }
+            (markers(p))
+            (steps_table(p))
+            (measurements(p))
+            (safe_states(p))
+        }
+    }
+}
+
+/// What is wrong with the log itself: cut short, unreadable or missing lines.
+fn log_banner(p: &PlanData) -> Markup {
+    let (s, d) = (&p.summary, &p.detail);
+    html! {
+        @if s.incomplete {
+            div class="banner incomplete" {
+                "Incomplete: the log ends before run_finished (killed or crashed)"
+                @if s.bad_lines > 0 { "; " (s.bad_lines) " unreadable line(s)" }
+                @if d.seq_gaps > 0 { "; " (d.seq_gaps) " line(s) missing (gaps in seq)" }
+                "."
+            }
+        } @else if s.bad_lines > 0 || d.seq_gaps > 0 {
+            div class="banner incomplete" { (s.bad_lines) " unreadable line(s), " (d.seq_gaps) " missing line(s) in the log." }
+        }
+    }
+}
+
+/// The DUT as it identified itself, and the plan.
+fn identity(p: &PlanData) -> Markup {
+    let (s, d) = (&p.summary, &p.detail);
+    html! {
+        h3 id={"identity-" (s.plan_id)} { "DUT and plan" }
+        dl class="kv" {
+            dt { "DUT" } dd { (s.dut_id) " — " (s.dut_model) }
+            dt { "serial" } dd { (or_missing(d.dut.serial.as_deref())) }
+            dt { "BMS firmware" } dd { (or_missing(d.dut.firmware.as_deref())) }
+            dt { "BMS link" } dd { (or_missing(d.dut.link.as_deref())) }
+            dt { "plan file" } dd { code { (s.plan_file) } }
+            dt { "plan content hash" } dd { code { (s.plan_hash) } }
+            @if let Some(h) = &d.header {
+                dt { "tags" } dd { (h.tags.join(", ")) }
+                dt { "rig" } dd { (h.rig_version) " (log format " (h.format_version) ")" }
+            }
+            dt { "bench" } dd { (s.bench) }
+            @if !s.defects.is_empty() { dt { "defects injected" } dd { strong { (s.defects.join(", ")) } } }
+            dt { "event log" } dd { a href=(p.log_name) { (p.log_name) } " (" (d.event_count) " events)" }
+        }
+    }
+}
+
+/// The instruments and the protection programmed into them.
+fn instruments(p: &PlanData) -> Markup {
+    let (s, d) = (&p.summary, &p.detail);
+    html! {
+        h3 id={"bench-" (s.plan_id)} { "Bench and instruments" }
+        table {
+            tr { th { "instrument" } th { "driver" } th { "resource" } th { "identity" } }
+            @for i in &d.instruments { tr { td { (i.instrument) } td { (i.driver) } td { code { (i.resource) } } td { (i.identity) } } }
+        }
+        @for pr in &d.protections {
+            p class="muted" { (pr.instrument) ": OVP " (format::number(pr.ovp_v)) " V, OCP " (format::number(pr.ocp_a)) " A programmed and read back before any output was on." }
+        }
+    }
+}
+
+/// Failed expectations with what was expected, and the rig's errors.
+fn failures(p: &PlanData) -> Markup {
     let (s, d) = (&p.summary, &p.detail);
     let failures: Vec<_> = d
         .expectations
         .iter()
         .filter(|e| e.verdict == Verdict::Fail)
         .collect();
-    let measurements = d.measurements();
     html! {
-        section class="plan" id={"plan-" (s.plan_id)} {
-            h2 { (s.plan_id) " " (badge(s.verdict)) }
-            p { (s.title) }
-            @if let Some(m) = &s.message { p class="muted" { (m) } }
-            @if s.incomplete {
-                div class="banner incomplete" {
-                    "Incomplete: the log ends before run_finished (killed or crashed)"
-                    @if s.bad_lines > 0 { "; " (s.bad_lines) " unreadable line(s)" }
-                    @if d.seq_gaps > 0 { "; " (d.seq_gaps) " line(s) missing (gaps in seq)" }
-                    "."
+        @if !failures.is_empty() || !s.errors.is_empty() {
+            h3 id={"failures-" (s.plan_id)} { "Failures" }
+            @for e in &failures {
+                div class="failure" {
+                    strong { "step " (e.step) ": " (e.name) } " " span class="muted" { "(" (e.location) ")" }
+                    div { "expected: " code { (e.condition) } " " (e.window) ", decided at " (format::duration(e.decided_s)) }
+                    pre { (e.message.as_deref().unwrap_or("failed (the log gives no detail)")) }
                 }
-            } @else if s.bad_lines > 0 || d.seq_gaps > 0 {
-                div class="banner incomplete" { (s.bad_lines) " unreadable line(s), " (d.seq_gaps) " missing line(s) in the log." }
             }
-            h3 id={"identity-" (s.plan_id)} { "DUT and plan" }
-            dl class="kv" {
-                dt { "DUT" } dd { (s.dut_id) " — " (s.dut_model) }
-                dt { "serial" } dd { (or_missing(d.dut.serial.as_deref())) }
-                dt { "BMS firmware" } dd { (or_missing(d.dut.firmware.as_deref())) }
-                dt { "BMS link" } dd { (or_missing(d.dut.link.as_deref())) }
-                dt { "plan file" } dd { code { (s.plan_file) } }
-                dt { "plan content hash" } dd { code { (s.plan_hash) } }
-                @if let Some(h) = &d.header {
-                    dt { "tags" } dd { (h.tags.join(", ")) }
-                    dt { "rig" } dd { (h.rig_version) " (log format " (h.format_version) ")" }
+            @for err in &s.errors { div class="failure" { strong { "rig error: " } (err) } }
+        }
+    }
+}
+
+/// Every step, each followed by its expectations.
+fn steps_table(p: &PlanData) -> Markup {
+    let (s, d) = (&p.summary, &p.detail);
+    html! {
+        h3 id={"steps-" (s.plan_id)} { "Steps and expectations" }
+        table {
+            tr { th { "#" } th { "step / expectation" } th { "verdict" } th { "start" } th { "duration / window" } th { "reaction" } th { "margin" } th { "where" } }
+            @for st in &s.steps {
+                tr {
+                    td class="num" { (st.number) }
+                    td { strong { (st.name) } }
+                    td { (badge(st.verdict)) }
+                    td class="num" { (format::duration(st.started_s)) }
+                    td class="num" { (format::duration(st.duration_s)) }
+                    td {} td {}
+                    td { code { (st.location) } }
                 }
-                dt { "bench" } dd { (s.bench) }
-                @if !s.defects.is_empty() { dt { "defects injected" } dd { strong { (s.defects.join(", ")) } } }
-                dt { "event log" } dd { a href=(p.log_name) { (p.log_name) } " (" (d.event_count) " events)" }
-            }
-            h3 id={"bench-" (s.plan_id)} { "Bench and instruments" }
-            table {
-                tr { th { "instrument" } th { "driver" } th { "resource" } th { "identity" } }
-                @for i in &d.instruments { tr { td { (i.instrument) } td { (i.driver) } td { code { (i.resource) } } td { (i.identity) } } }
-            }
-            @for pr in &d.protections {
-                p class="muted" { (pr.instrument) ": OVP " (format::number(pr.ovp_v)) " V, OCP " (format::number(pr.ocp_a)) " A programmed and read back before any output was on." }
-            }
-            @if !failures.is_empty() || !s.errors.is_empty() {
-                h3 id={"failures-" (s.plan_id)} { "Failures" }
-                @for e in &failures {
-                    div class="failure" {
-                        strong { "step " (e.step) ": " (e.name) } " " span class="muted" { "(" (e.location) ")" }
-                        div { "expected: " code { (e.condition) } " " (e.window) ", decided at " (format::duration(e.decided_s)) }
-                        pre { (e.message.as_deref().unwrap_or("failed (the log gives no detail)")) }
+                @for e in d.expectations.iter().filter(|e| e.step == st.number) {
+                    tr class="exp" {
+                        td {}
+                        td { (e.name) br; code { (e.condition) } @if let Some(m) = &e.message { br; span class="muted" { (m) } } }
+                        td { (badge(e.verdict)) }
+                        td class="num" { (format::duration(e.start_s)) }
+                        td class="num" { (e.window) }
+                        td class="num" { @if let Some(r) = e.reaction_s { (format::duration(r)) } }
+                        td class="num" { @if let (Some(r), Some(w), WindowKind::Within) = (e.reaction_s, e.window_s, e.window_kind) { (format::duration(w - r)) } }
+                        td { code { (e.location) } }
                     }
                 }
-                @for err in &s.errors { div class="failure" { strong { "rig error: " } (err) } }
             }
-            h3 id={"plot-" (s.plan_id)} { "Plot" }
-            p class="muted" { "Shared time axis. Grey bands: alternate steps (numbered at the top). Red lines: protection trips; blue lines: wakes (bms.online rising). Red shading: a failed expectation's window, thick red line: the moment it failed. Every series is min/max-decimated per pixel column, so spikes keep their height." }
-            div class="plot" { (PreEscaped(svg)) }
-            (markers(p))
-            h3 id={"steps-" (s.plan_id)} { "Steps and expectations" }
+        }
+    }
+}
+
+/// Reaction times against their windows.
+fn measurements(p: &PlanData) -> Markup {
+    let s = &p.summary;
+    let measurements = p.detail.measurements();
+    html! {
+        h3 id={"measurements-" (s.plan_id)} { "Measurements" }
+        @if measurements.is_empty() { p class="muted" { "No reaction times in this log." } } @else {
             table {
-                tr { th { "#" } th { "step / expectation" } th { "verdict" } th { "start" } th { "duration / window" } th { "reaction" } th { "margin" } th { "where" } }
-                @for st in &s.steps {
+                tr { th { "step" } th { "measurement (reaction time)" } th { "value" } th { "limit" } th { "margin" } th { "verdict" } }
+                @for m in &measurements {
                     tr {
-                        td class="num" { (st.number) }
-                        td { strong { (st.name) } }
-                        td { (badge(st.verdict)) }
-                        td class="num" { (format::duration(st.started_s)) }
-                        td class="num" { (format::duration(st.duration_s)) }
-                        td {} td {}
-                        td { code { (st.location) } }
-                    }
-                    @for e in d.expectations.iter().filter(|e| e.step == st.number) {
-                        tr class="exp" {
-                            td {}
-                            td { (e.name) br; code { (e.condition) } @if let Some(m) = &e.message { br; span class="muted" { (m) } } }
-                            td { (badge(e.verdict)) }
-                            td class="num" { (format::duration(e.start_s)) }
-                            td class="num" { (e.window) }
-                            td class="num" { @if let Some(r) = e.reaction_s { (format::duration(r)) } }
-                            td class="num" { @if let (Some(r), Some(w), WindowKind::Within) = (e.reaction_s, e.window_s, e.window_kind) { (format::duration(w - r)) } }
-                            td { code { (e.location) } }
-                        }
+                        td class="num" { (m.step) } td { (m.name) }
+                        td class="num" { (format::number(m.value_s)) " s" }
+                        td class="num" { "≤ " (format::number(m.limit_s)) " s" }
+                        td class="num" { (format::number(m.margin_s)) " s" }
+                        td { (badge(m.verdict)) }
                     }
                 }
             }
-            h3 id={"measurements-" (s.plan_id)} { "Measurements" }
-            @if measurements.is_empty() { p class="muted" { "No reaction times in this log." } } @else {
-                table {
-                    tr { th { "step" } th { "measurement (reaction time)" } th { "value" } th { "limit" } th { "margin" } th { "verdict" } }
-                    @for m in &measurements {
-                        tr {
-                            td class="num" { (m.step) } td { (m.name) }
-                            td class="num" { (format::number(m.value_s)) " s" }
-                            td class="num" { "≤ " (format::number(m.limit_s)) " s" }
-                            td class="num" { (format::number(m.margin_s)) " s" }
-                            td { (badge(m.verdict)) }
-                        }
-                    }
-                }
-            }
-            @if !d.safe_states.is_empty() {
-                h3 { "Safe state at the end" }
-                table {
-                    tr { th { "instrument" } th { "action" } th { "result" } }
-                    @for ss in &d.safe_states { tr { td { (ss.instrument) } td { (ss.action) } td { @if ss.ok { "ok" } @else { strong { "FAILED " } (ss.error.as_deref().unwrap_or("")) } } } }
-                }
+        }
+    }
+}
+
+/// How each instrument was left.
+fn safe_states(p: &PlanData) -> Markup {
+    let d = &p.detail;
+    html! {
+        @if !d.safe_states.is_empty() {
+            h3 { "Safe state at the end" }
+            table {
+                tr { th { "instrument" } th { "action" } th { "result" } }
+                @for ss in &d.safe_states { tr { td { (ss.instrument) } td { (ss.action) } td { @if ss.ok { "ok" } @else { strong { "FAILED " } (ss.error.as_deref().unwrap_or("")) } } } }
             }
         }
     }

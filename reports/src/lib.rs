@@ -21,5 +21,6 @@ pub mod run;
 pub mod series;
 pub mod summary;
 pub mod synthetic;
+pub mod trend;
 
 pub use event::{Clock, Event, EventKind, SampleValue, Verdict};

@@ -39,7 +39,7 @@ pub struct PlotError {
 }
 
 impl PlotError {
-    fn from<E: std::fmt::Display>(e: E) -> PlotError {
+    pub(crate) fn from<E: std::fmt::Display>(e: E) -> PlotError {
         PlotError {
             message: e.to_string(),
         }
@@ -47,7 +47,7 @@ impl PlotError {
 }
 
 /// plotters with ab_glyph draws no text, not even in SVG, until a font is registered.
-fn register_font() -> Result<(), PlotError> {
+pub(crate) fn register_font() -> Result<(), PlotError> {
     static DONE: OnceLock<bool> = OnceLock::new();
     let ok = *DONE.get_or_init(|| {
         plotters::style::register_font(FONT, FontStyle::Normal, FONT_BYTES).is_ok()

@@ -1,7 +1,7 @@
 //! What one plan's log says, condensed: verdicts of the plan, its steps and failed
 //! expectations.
 
-use crate::event::{EventKind, Verdict};
+use crate::event::{Event, EventKind, Verdict, error_text};
 use crate::log::LogContents;
 
 /// At most this many "not reached" rows are added after the last step the log shows.
@@ -46,6 +46,31 @@ impl PlanSummary {
     pub fn from_log(log: &LogContents) -> Option<PlanSummary> {
         let first = log.events.first()?;
         let EventKind::RunStarted {
+            steps: step_count, ..
+        } = &first.kind
+        else {
+            return None;
+        };
+        let mut summary = PlanSummary::started(&first.kind, log)?;
+        let mut finished = None;
+        for e in &log.events {
+            if let EventKind::RunFinished { verdict, message } = &e.kind {
+                finished = Some((*verdict, message.clone()));
+            } else {
+                summary.read(e);
+            }
+        }
+        (summary.verdict, summary.message) = finished.unwrap_or((
+            Verdict::Error,
+            Some("the log ends before the run finished (killed or crashed)".into()),
+        ));
+        summary.skip_unreached(*step_count);
+        Some(summary)
+    }
+
+    /// What the `run_started` event says, before any step.
+    fn started(kind: &EventKind, log: &LogContents) -> Option<PlanSummary> {
+        let EventKind::RunStarted {
             plan_id,
             plan_title,
             plan_file,
@@ -54,13 +79,12 @@ impl PlanSummary {
             dut_model,
             bench,
             defects,
-            steps: step_count,
             ..
-        } = &first.kind
+        } = kind
         else {
             return None;
         };
-        let mut summary = PlanSummary {
+        Some(PlanSummary {
             plan_id: plan_id.clone(),
             title: plan_title.clone(),
             plan_file: plan_file.clone(),
@@ -76,79 +100,155 @@ impl PlanSummary {
             incomplete: log.incomplete,
             bad_lines: log.bad_lines.len(),
             errors: Vec::new(),
-        };
-        let mut finished = None;
-        for e in &log.events {
-            match &e.kind {
-                EventKind::StepStarted {
-                    step,
-                    name,
-                    location,
-                } => summary.steps.push(StepSummary {
-                    number: *step,
-                    name: name.clone(),
-                    location: location.clone(),
-                    verdict: Verdict::Error,
-                    started_s: e.t,
-                    duration_s: 0.0,
-                    failures: Vec::new(),
-                }),
-                EventKind::Expectation {
-                    step,
-                    verdict: Verdict::Fail,
-                    message,
-                    name,
-                    ..
-                } => {
-                    if let Some(s) = summary.steps.iter_mut().find(|s| s.number == *step) {
-                        s.failures
-                            .push(message.clone().unwrap_or_else(|| name.clone()));
-                    }
+        })
+    }
+
+    /// A step started, a failed expectation, a step finished, an error.
+    fn read(&mut self, e: &Event) {
+        match &e.kind {
+            EventKind::StepStarted {
+                step,
+                name,
+                location,
+            } => self.steps.push(StepSummary {
+                number: *step,
+                name: name.clone(),
+                location: location.clone(),
+                verdict: Verdict::Error,
+                started_s: e.t,
+                duration_s: 0.0,
+                failures: Vec::new(),
+            }),
+            EventKind::Expectation {
+                step,
+                verdict: Verdict::Fail,
+                message,
+                name,
+                ..
+            } => {
+                if let Some(s) = self.step_mut(*step) {
+                    s.failures
+                        .push(message.clone().unwrap_or_else(|| name.clone()));
                 }
-                EventKind::StepFinished { step, verdict } => {
-                    if let Some(s) = summary.steps.iter_mut().find(|s| s.number == *step) {
-                        s.verdict = *verdict;
-                        s.duration_s = e.t - s.started_s;
-                    }
-                }
-                EventKind::Error {
-                    instrument,
-                    message,
-                } => summary.errors.push(match instrument {
-                    Some(i) => format!("{i}: {message}"),
-                    None => message.clone(),
-                }),
-                EventKind::RunFinished { verdict, message } => {
-                    finished = Some((*verdict, message.clone()))
-                }
-                _ => {}
             }
+            EventKind::StepFinished { step, verdict } => {
+                if let Some(s) = self.step_mut(*step) {
+                    s.verdict = *verdict;
+                    s.duration_s = e.t - s.started_s;
+                }
+            }
+            EventKind::Error {
+                instrument,
+                message,
+            } => self.errors.push(error_text(instrument.as_deref(), message)),
+            _ => {}
         }
-        match finished {
-            Some((verdict, message)) => {
-                summary.verdict = verdict;
-                summary.message = message;
-            }
-            None => {
-                summary.verdict = Verdict::Error;
-                summary.message =
-                    Some("the log ends before the run finished (killed or crashed)".into());
-            }
-        }
-        // Steps the run never reached are skipped. The cap keeps a corrupt header from
-        // asking for billions of rows.
-        let reached = summary.steps.len();
-        for n in reached + 1..=(*step_count).min(reached + MAX_UNREACHED_STEPS) {
-            summary.steps.push(StepSummary {
+    }
+
+    fn step_mut(&mut self, number: usize) -> Option<&mut StepSummary> {
+        self.steps.iter_mut().find(|s| s.number == number)
+    }
+
+    /// Steps the run never reached are skipped. The cap keeps a corrupt header from
+    /// asking for billions of rows.
+    fn skip_unreached(&mut self, step_count: usize) {
+        let reached = self.steps.len();
+        for n in reached + 1..=step_count.min(reached + MAX_UNREACHED_STEPS) {
+            self.steps.push(StepSummary {
                 number: n,
                 name: format!("step {n}"),
                 location: String::new(),
                 verdict: Verdict::Skipped,
-                started_s: summary.duration_s,
+                started_s: self.duration_s,
                 duration_s: 0.0,
                 failures: Vec::new(),
             });
         }
-        Some(summary)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Event;
+    use crate::log::parse_log;
+    use crate::synthetic::{Spec, log};
+
+    fn synthetic(fail: bool) -> LogContents {
+        parse_log(&log(&Spec {
+            duration_s: 60.0,
+            steps: 4,
+            fail,
+            ..Spec::default()
+        }))
+    }
+
+    #[test]
+    fn a_finished_log_gives_the_verdicts_and_the_failure_on_its_step() {
+        let s = PlanSummary::from_log(&synthetic(true)).unwrap();
+        assert_eq!(
+            (s.verdict, s.message.as_deref()),
+            (Verdict::Fail, Some("step 4 failed"))
+        );
+        let verdicts: Vec<_> = s.steps.iter().map(|st| st.verdict).collect();
+        assert_eq!(
+            verdicts,
+            [Verdict::Pass, Verdict::Pass, Verdict::Pass, Verdict::Fail]
+        );
+        assert_eq!(s.steps[3].failures.len(), 1);
+        assert!(s.steps[0].failures.is_empty());
+        assert_eq!(s.steps[1].duration_s, 15.0);
+    }
+
+    #[test]
+    fn a_log_cut_short_is_an_error_and_the_steps_it_never_reached_are_skipped() {
+        let mut cut = synthetic(false);
+        // Cut before step 2 finished: it started, so it is an error; 3 and 4 never ran.
+        let second_finished = cut
+            .events
+            .iter()
+            .position(|e| matches!(e.kind, EventKind::StepFinished { step: 2, .. }))
+            .unwrap();
+        cut.events.truncate(second_finished);
+        cut.events.push(Event {
+            seq: 0,
+            t: 20.0,
+            kind: EventKind::Error {
+                instrument: Some("source".into()),
+                message: "timed out".into(),
+            },
+        });
+        let s = PlanSummary::from_log(&cut).unwrap();
+        assert_eq!(s.verdict, Verdict::Error);
+        assert!(s.message.unwrap().contains("ends before the run finished"));
+        assert_eq!(s.errors, ["source: timed out"]);
+        let steps: Vec<_> = s.steps.iter().map(|st| (st.number, st.verdict)).collect();
+        assert_eq!(
+            steps,
+            [
+                (1, Verdict::Pass),
+                (2, Verdict::Error),
+                (3, Verdict::Skipped),
+                (4, Verdict::Skipped)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_header_asking_for_endless_steps_is_capped() {
+        let mut log = synthetic(false);
+        if let EventKind::RunStarted { steps, .. } = &mut log.events[0].kind {
+            *steps = usize::MAX;
+        }
+        let s = PlanSummary::from_log(&log).unwrap();
+        assert_eq!(s.steps.len(), 4 + MAX_UNREACHED_STEPS);
+    }
+
+    #[test]
+    fn a_log_without_its_header_has_no_summary() {
+        let mut log = synthetic(false);
+        log.events.remove(0);
+        assert_eq!(PlanSummary::from_log(&log), None);
+        assert_eq!(PlanSummary::from_log(&LogContents::default()), None);
     }
 }

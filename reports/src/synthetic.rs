@@ -50,122 +50,125 @@ pub const SPIKE_V: f64 = 63.5;
 
 /// The log as JSONL text.
 pub fn log(spec: &Spec) -> String {
-    let mut out = String::new();
-    let mut seq = 0;
-    let mut emit = |t: f64, kind: EventKind| {
-        let event = Event {
-            seq,
-            t: crate::event::round_time(t),
-            kind,
-        };
-        if let Ok(line) = serde_json::to_string(&event) {
-            out.push_str(&line);
-            out.push('\n');
-        }
-        seq += 1;
-    };
-    emit(
-        0.0,
-        EventKind::RunStarted {
-            format_version: LOG_FORMAT_VERSION,
-            rig_version: "0.1.0".into(),
-            clock: Clock::Virtual,
-            plan_id: spec.plan_id.clone(),
-            plan_title: "synthetic charge and discharge cycle".into(),
-            plan_file: format!("testplans/{}.yaml", spec.plan_id),
-            plan_hash: "0123456789abcdef".into(),
-            tags: vec!["synthetic".into()],
-            dut_id: "lesso_lsrr51v100ah".into(),
-            dut_model: "Lesso LSRR51V100AH-LFP".into(),
-            bench: "sim".into(),
-            defects: vec![],
-            steps: spec.steps,
-        },
-    );
-    for (instrument, identity) in [
-        ("bms", "CAN link (listen-only)"),
-        (
-            "source",
-            "RIG-SIM, SOURCE-SINK-60V-120A, serial SIM0001, firmware 1.0",
-        ),
-    ] {
-        emit(
-            0.0,
-            EventKind::InstrumentConnected {
-                instrument: instrument.into(),
-                driver: format!("{instrument}-driver"),
-                resource: format!("sim:{instrument}"),
-                identity: identity.into(),
-            },
-        );
-    }
-    let numbers = spec.channels.saturating_sub(FLAGS.len());
-    let flags = spec.channels.min(FLAGS.len());
-    let step_len = spec.duration_s / spec.steps.max(1) as f64;
-    let spike_at = spike_time(spec);
+    let mut w = Writer::default();
+    w.run_started(spec);
     let samples = (spec.duration_s / spec.sample_period_s).floor() as u64;
     let mut step = 0;
     let mut last_flags = [f64::NAN; 4];
     for k in 0..=samples {
         let t = k as f64 * spec.sample_period_s;
-        let current_step = ((t / step_len) as usize + 1).min(spec.steps);
-        if current_step != step && spec.steps > 0 {
-            if step > 0 {
-                finish_step(&mut emit, spec, step, t);
-            }
-            step = current_step;
-            emit(
-                t,
-                EventKind::StepStarted {
-                    step,
-                    name: format!("cycle {step}"),
-                    location: format!("testplans/{}.yaml:{}:5", spec.plan_id, 10 + step * 4),
-                },
-            );
-            emit(
-                t,
-                EventKind::Action {
-                    step,
-                    description: "source: current limit 80 A".into(),
+        step = w.step_at(spec, step, t);
+        let phase = t / spec.duration_s.max(1.0) * std::f64::consts::TAU * 4.0;
+        w.numbers(spec, k, t, phase);
+        w.flags(spec, t, phase, &mut last_flags);
+    }
+    if step > 0 {
+        w.finish_step(spec, step, spec.duration_s);
+    }
+    w.run_finished(spec);
+    w.out
+}
+
+/// The log being written: JSONL lines with consecutive `seq` numbers.
+#[derive(Default)]
+struct Writer {
+    out: String,
+    seq: u64,
+}
+
+impl Writer {
+    fn emit(&mut self, t: f64, kind: EventKind) {
+        let event = Event {
+            seq: self.seq,
+            t: crate::event::round_time(t),
+            kind,
+        };
+        if let Ok(line) = serde_json::to_string(&event) {
+            self.out.push_str(&line);
+            self.out.push('\n');
+        }
+        self.seq += 1;
+    }
+
+    /// The header and the two instruments.
+    fn run_started(&mut self, spec: &Spec) {
+        self.emit(
+            0.0,
+            EventKind::RunStarted {
+                format_version: LOG_FORMAT_VERSION,
+                rig_version: "0.1.0".into(),
+                clock: Clock::Virtual,
+                plan_id: spec.plan_id.clone(),
+                plan_title: "synthetic charge and discharge cycle".into(),
+                plan_file: format!("testplans/{}.yaml", spec.plan_id),
+                plan_hash: "0123456789abcdef".into(),
+                tags: vec!["synthetic".into()],
+                dut_id: "lesso_lsrr51v100ah".into(),
+                dut_model: "Lesso LSRR51V100AH-LFP".into(),
+                bench: "sim".into(),
+                defects: vec![],
+                steps: spec.steps,
+            },
+        );
+        for (instrument, identity) in [
+            ("bms", "CAN link (listen-only)"),
+            (
+                "source",
+                "RIG-SIM, SOURCE-SINK-60V-120A, serial SIM0001, firmware 1.0",
+            ),
+        ] {
+            self.emit(
+                0.0,
+                EventKind::InstrumentConnected {
+                    instrument: instrument.into(),
+                    driver: format!("{instrument}-driver"),
+                    resource: format!("sim:{instrument}"),
+                    identity: identity.into(),
                 },
             );
         }
-        let phase = t / spec.duration_s.max(1.0) * std::f64::consts::TAU * 4.0;
-        for c in 0..numbers {
-            let (channel, unit, value) = match c {
-                0 => (
-                    "source.voltage".to_string(),
-                    "V",
-                    52.0 + 3.0 * phase.sin() + noise(k, c) * 0.05,
-                ),
-                1 => (
-                    "source.current".to_string(),
-                    "A",
-                    50.0 * phase.cos() + noise(k, c),
-                ),
-                2 => (
-                    "bms.pack_temperature".to_string(),
-                    "degC",
-                    25.0 + 5.0 * (phase / 4.0).sin() + noise(k, c) * 0.1,
-                ),
-                3 => ("bms.soc".to_string(), "%", 50.0 + 40.0 * phase.sin()),
-                4 => (
-                    "bms.charge_current_limit".to_string(),
-                    "A",
-                    if (phase.sin()) > 0.9 { 0.0 } else { 70.0 },
-                ),
-                n => (
-                    format!("bms.cell_voltage_{n}"),
-                    "V",
-                    3.3 + 0.1 * phase.sin() + noise(k, c) * 0.002,
-                ),
-            };
+    }
+
+    /// The step that runs at `t`, after `step`: when it is a new one, the last is
+    /// finished and the new one started.
+    fn step_at(&mut self, spec: &Spec, step: usize, t: f64) -> usize {
+        let step_len = spec.duration_s / spec.steps.max(1) as f64;
+        let current = ((t / step_len) as usize + 1).min(spec.steps);
+        if current == step || spec.steps == 0 {
+            return step;
+        }
+        if step > 0 {
+            self.finish_step(spec, step, t);
+        }
+        self.emit(
+            t,
+            EventKind::StepStarted {
+                step: current,
+                name: format!("cycle {current}"),
+                location: format!("testplans/{}.yaml:{}:5", spec.plan_id, 10 + current * 4),
+            },
+        );
+        self.emit(
+            t,
+            EventKind::Action {
+                step: current,
+                description: "source: current limit 80 A".into(),
+            },
+        );
+        current
+    }
+
+    /// Every numeric channel at sample `k`, with the spike on `source.voltage`.
+    fn numbers(&mut self, spec: &Spec, k: u64, t: f64, phase: f64) {
+        let spike_at = spike_time(spec);
+        for c in 0..spec.channels.saturating_sub(FLAGS.len()) {
+            let (channel, unit, value) = number_channel(c, k, phase);
             let value = if c == 0 && t == spike_at {
                 SPIKE_V
             } else {
                 value
             };
-            emit(
+            self.emit(
                 t,
                 EventKind::Sample {
                     channel,
@@ -174,6 +177,11 @@ pub fn log(spec: &Spec) -> String {
                 },
             );
         }
+    }
+
+    /// The flag channels, written when they change.
+    fn flags(&mut self, spec: &Spec, t: f64, phase: f64, last: &mut [f64; 4]) {
+        let flags = spec.channels.min(FLAGS.len());
         for (f, name) in FLAGS.iter().enumerate().take(flags) {
             let on = match f {
                 0 => phase.sin() > 0.9,
@@ -182,9 +190,9 @@ pub fn log(spec: &Spec) -> String {
                 _ => false,
             };
             let v = f64::from(u8::from(on));
-            if last_flags[f] != v {
-                last_flags[f] = v;
-                emit(
+            if last[f] != v {
+                last[f] = v;
+                self.emit(
                     t,
                     EventKind::Sample {
                         channel: (*name).into(),
@@ -195,57 +203,89 @@ pub fn log(spec: &Spec) -> String {
             }
         }
     }
-    if step > 0 {
-        finish_step(&mut emit, spec, step, spec.duration_s);
+
+    fn finish_step(&mut self, spec: &Spec, step: usize, t: f64) {
+        let fail = spec.fail && step == spec.steps;
+        self.emit(
+            t,
+            EventKind::Expectation {
+                step,
+                name: format!("cycle {step}: charge current limit follows"),
+                condition: "bms.charge_current_limit > 0 A".into(),
+                window: "within 5 s".into(),
+                location: format!("testplans/{}.yaml:{}:9", spec.plan_id, 12 + step * 4),
+                verdict: if fail { Verdict::Fail } else { Verdict::Pass },
+                reaction_s: (!fail).then_some(spec.reaction_s),
+                message: fail.then(|| {
+                    format!("expectation \"cycle {step}: charge current limit follows\" failed\n  expected: bms.charge_current_limit > 0 A within 5 s\n  observed: never true; bms.charge_current_limit = 0 A")
+                }),
+            },
+        );
+        self.emit(
+            t,
+            EventKind::StepFinished {
+                step,
+                verdict: if fail { Verdict::Fail } else { Verdict::Pass },
+            },
+        );
     }
-    let verdict = if spec.fail {
-        Verdict::Fail
-    } else {
-        Verdict::Pass
-    };
-    emit(
-        spec.duration_s,
-        EventKind::SafeState {
-            instrument: "source".into(),
-            action: "output off".into(),
-            ok: true,
-            error: None,
-        },
-    );
-    emit(
-        spec.duration_s,
-        EventKind::RunFinished {
-            verdict,
-            message: spec.fail.then(|| format!("step {} failed", spec.steps)),
-        },
-    );
-    out
+
+    /// The source's safe state and the verdict.
+    fn run_finished(&mut self, spec: &Spec) {
+        let verdict = if spec.fail {
+            Verdict::Fail
+        } else {
+            Verdict::Pass
+        };
+        self.emit(
+            spec.duration_s,
+            EventKind::SafeState {
+                instrument: "source".into(),
+                action: "output off".into(),
+                ok: true,
+                error: None,
+            },
+        );
+        self.emit(
+            spec.duration_s,
+            EventKind::RunFinished {
+                verdict,
+                message: spec.fail.then(|| format!("step {} failed", spec.steps)),
+            },
+        );
+    }
 }
 
-fn finish_step(emit: &mut impl FnMut(f64, EventKind), spec: &Spec, step: usize, t: f64) {
-    let fail = spec.fail && step == spec.steps;
-    emit(
-        t,
-        EventKind::Expectation {
-            step,
-            name: format!("cycle {step}: charge current limit follows"),
-            condition: "bms.charge_current_limit > 0 A".into(),
-            window: "within 5 s".into(),
-            location: format!("testplans/{}.yaml:{}:9", spec.plan_id, 12 + step * 4),
-            verdict: if fail { Verdict::Fail } else { Verdict::Pass },
-            reaction_s: (!fail).then_some(spec.reaction_s),
-            message: fail.then(|| {
-                format!("expectation \"cycle {step}: charge current limit follows\" failed\n  expected: bms.charge_current_limit > 0 A within 5 s\n  observed: never true; bms.charge_current_limit = 0 A")
-            }),
-        },
-    );
-    emit(
-        t,
-        EventKind::StepFinished {
-            step,
-            verdict: if fail { Verdict::Fail } else { Verdict::Pass },
-        },
-    );
+/// Numeric channel `c` at sample `k`: its name, unit and value.
+fn number_channel(c: usize, k: u64, phase: f64) -> (String, &'static str, f64) {
+    match c {
+        0 => (
+            "source.voltage".to_string(),
+            "V",
+            52.0 + 3.0 * phase.sin() + noise(k, c) * 0.05,
+        ),
+        1 => (
+            "source.current".to_string(),
+            "A",
+            50.0 * phase.cos() + noise(k, c),
+        ),
+        2 => (
+            "bms.pack_temperature".to_string(),
+            "degC",
+            25.0 + 5.0 * (phase / 4.0).sin() + noise(k, c) * 0.1,
+        ),
+        3 => ("bms.soc".to_string(), "%", 50.0 + 40.0 * phase.sin()),
+        4 => (
+            "bms.charge_current_limit".to_string(),
+            "A",
+            if (phase.sin()) > 0.9 { 0.0 } else { 70.0 },
+        ),
+        n => (
+            format!("bms.cell_voltage_{n}"),
+            "V",
+            3.3 + 0.1 * phase.sin() + noise(k, c) * 0.002,
+        ),
+    }
 }
 
 /// Deterministic noise in [-1, 1].

@@ -9,8 +9,10 @@ use rig_reports::decimate::min_max;
 use rig_reports::run::{Options, RunData, write_reports};
 use rig_reports::synthetic::{self, Spec};
 
+/// A folder of this test's own under the target directory: the next run of the test
+/// replaces it, so nothing piles up in /tmp, and a failed run's files stay for a look.
 fn scratch(label: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rig-reports-{}-{label}", std::process::id()));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("reports-{label}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir

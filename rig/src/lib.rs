@@ -14,6 +14,7 @@ pub mod exit;
 pub mod expr;
 pub mod plan;
 pub mod quantity;
+pub mod results;
 pub mod runner;
 pub mod serve;
 pub mod stop;

@@ -6,7 +6,8 @@
 //!   RS485-to-Ethernet gateway in transparent mode),
 //! - the chamber's Watlow F4T on Modbus TCP (as port 502 of the real controller),
 //! - the pack's RS485 (Pylontech protocol) on a TCP socket (as behind a gateway),
-//! - the BMS's CAN bus through a socketcand server (protocols.md §3.1, raw mode),
+//! - the BMS's CAN bus through a socketcand server (protocols.md §3.1, raw mode), and
+//!   with `--can socketcan:IFACE` also on a kernel CAN interface ([`socketcan`]),
 //! - the other instrument families on TCP sockets, each in its own wire format: a
 //!   Watlow F4's Modbus RTU frames and an ESPEC P-300's ASCII lines (as behind serial
 //!   gateways), a Keysight DAQ970A's and two electronic loads' SCPI (raw sockets), a
@@ -15,11 +16,14 @@
 //! Bound to loopback unless told otherwise. A plan that passes on the built-in
 //! virtual bench passes unchanged on a bench file pointing at these endpoints.
 
+mod keepalive;
+pub mod socketcan;
+
 use std::net::SocketAddr;
 
 use futures::StreamExt;
 use rig_drivers::can::socketcand::{Element, SocketcandCodec};
-use rig_drivers::can::{CanFrame, CanId, MemoryCanPort};
+use rig_drivers::can::{CanFrame, CanId, MemoryCanPort, SocketCanPort};
 use rig_sim::SimBench;
 use tokio::io::{AsyncWriteExt, copy_bidirectional};
 use tokio::net::{TcpListener, TcpStream};
@@ -62,6 +66,8 @@ pub struct Served {
     /// Each byte endpoint of [`BYTE_ENDPOINTS`] and its address, in that order.
     pub byte_endpoints: Vec<(&'static str, SocketAddr)>,
     pub socketcand: SocketAddr,
+    /// The kernel CAN interface the twin's node is also on (`--can`).
+    pub can_interface: Option<String>,
 }
 
 /// `TCPIP::<ip>::<port>::SOCKET`.
@@ -99,14 +105,23 @@ impl Served {
                 ));
             }
         }
-        bench = bench.replace(
-            "resource: sim:can0",
-            &format!(
-                "resource: socketcand://{}:{}/can0",
-                self.socketcand.ip(),
-                self.socketcand.port()
-            ),
+        let socketcand = format!(
+            "socketcand://{}:{}/can0",
+            self.socketcand.ip(),
+            self.socketcand.port()
         );
+        match &self.can_interface {
+            None => bench = bench.replace("resource: sim:can0", &format!("resource: {socketcand}")),
+            Some(interface) => {
+                bench = bench.replace(
+                    "resource: sim:can0",
+                    &format!("resource: socketcan:{interface}"),
+                );
+                others.push_str(&format!(
+                    "#   bms: {socketcand} (the same CAN bus through socketcand)\n"
+                ));
+            }
+        }
         if !others.is_empty() {
             if !bench.ends_with('\n') {
                 bench.push('\n');
@@ -120,14 +135,39 @@ impl Served {
     }
 }
 
+/// Where the twin's CAN bus is served.
+#[derive(Debug)]
+pub struct CanServing {
+    /// The socketcand server's address (port 0 picks a free port).
+    pub socketcand: SocketAddr,
+    /// A kernel CAN interface the twin's node is also on.
+    pub interface: Option<SocketCanPort>,
+}
+
+impl CanServing {
+    /// `--can-port`'s address and `--can`'s resource, its interface opened (see
+    /// [`socketcan::open`]). Needs a tokio runtime.
+    pub fn open(socketcand: SocketAddr, can: Option<&str>) -> Result<Self, socketcan::CanArgError> {
+        Ok(Self {
+            socketcand,
+            interface: can.map(socketcan::open).transpose()?,
+        })
+    }
+}
+
 /// Bind a listener per byte endpoint (`addresses` in the order of [`BYTE_ENDPOINTS`];
-/// port 0 picks a free port) and the socketcand server, and serve until the task is
-/// dropped. Must run on a real-time tokio runtime.
+/// port 0 picks a free port) and the socketcand server, put the twin's CAN node on
+/// the interface if one is given, and serve until the task is dropped. Must run on a
+/// real-time tokio runtime.
 pub async fn serve(
     sim: std::sync::Arc<SimBench>,
     addresses: &[(&'static str, SocketAddr)],
-    socketcand: SocketAddr,
+    bus: CanServing,
 ) -> std::io::Result<(Served, impl std::future::Future<Output = ()>)> {
+    let CanServing {
+        socketcand,
+        interface: can_interface,
+    } = bus;
     let mut listeners = Vec::with_capacity(addresses.len());
     let mut byte_endpoints = Vec::with_capacity(addresses.len());
     for (endpoint, addr) in addresses {
@@ -139,6 +179,7 @@ pub async fn serve(
     let served = Served {
         byte_endpoints,
         socketcand: can_l.local_addr()?,
+        can_interface: can_interface.as_ref().map(|p| p.interface().to_string()),
     };
     let run = async move {
         let byte_servers = futures::future::join_all(
@@ -146,14 +187,48 @@ pub async fn serve(
                 .into_iter()
                 .map(|(endpoint, listener)| bytes(listener, sim.clone(), endpoint)),
         );
-        tokio::join!(byte_servers, can(can_l, sim.clone()));
+        let on_interface = async {
+            match can_interface {
+                Some(port) => socketcan::bridge(sim.clone(), port).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::join!(
+            byte_servers,
+            can(can_l, sim.clone()),
+            on_interface,
+            keepalive::report(sim.clone())
+        );
     };
     Ok((served, run))
 }
 
+/// Pause after a failed accept before the next one.
+const ACCEPT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The next connection of `listener`. A failed accept (too many open files, a
+/// connection reset before it was taken) ends neither the listener nor the serve: it is
+/// retried after [`ACCEPT_BACKOFF`], as a lab's long-running virtual bench needs.
+async fn accept_retrying(listener: &TcpListener) -> TcpStream {
+    retrying(|| listener.accept()).await.0
+}
+
+/// The first `Ok` of `attempt`, waiting [`ACCEPT_BACKOFF`] after each error.
+async fn retrying<T, E, F: std::future::Future<Output = Result<T, E>>>(
+    mut attempt: impl FnMut() -> F,
+) -> T {
+    loop {
+        match attempt().await {
+            Ok(value) => return value,
+            Err(_) => tokio::time::sleep(ACCEPT_BACKOFF).await,
+        }
+    }
+}
+
 /// Each connection gets its own pipe to the simulated instrument.
 async fn bytes(listener: TcpListener, sim: std::sync::Arc<SimBench>, endpoint: &'static str) {
-    while let Ok((mut tcp, _)) = listener.accept().await {
+    loop {
+        let mut tcp = accept_retrying(&listener).await;
         let _ = tcp.set_nodelay(true);
         let Ok(mut pipe) = sim.open(endpoint) else {
             return;
@@ -165,7 +240,8 @@ async fn bytes(listener: TcpListener, sim: std::sync::Arc<SimBench>, endpoint: &
 }
 
 async fn can(listener: TcpListener, sim: std::sync::Arc<SimBench>) {
-    while let Ok((tcp, _)) = listener.accept().await {
+    loop {
+        let tcp = accept_retrying(&listener).await;
         let _ = tcp.set_nodelay(true);
         let Ok(port) = sim.can_port("can0") else {
             return;
@@ -305,6 +381,7 @@ mod tests {
                 .map(|((name, _), port)| (*name, addr(port)))
                 .collect(),
             socketcand: addr(29999),
+            can_interface: None,
         };
         let bench = served.bench_file();
         assert!(!bench.contains("sim:"), "{bench}");
@@ -315,5 +392,41 @@ mod tests {
             "{bench}"
         );
         assert_eq!(served.addr("load_bk8600"), Some(addr(7009)));
+    }
+
+    #[test]
+    fn with_an_interface_the_bms_is_on_it_and_socketcand_is_listed() {
+        let served = Served {
+            byte_endpoints: Vec::new(),
+            socketcand: SocketAddr::from(([127, 0, 0, 1], 29536)),
+            can_interface: Some("vcan0".into()),
+        };
+        let bench = served.bench_file();
+        assert!(bench.contains("resource: socketcan:vcan0\n"), "{bench}");
+        assert!(
+            bench.contains("#   bms: socketcand://127.0.0.1:29536/can0 (the same CAN bus"),
+            "{bench}"
+        );
+        let file = crate::diag::SourceFile::new("served.yaml", bench.as_str());
+        let parsed = crate::bench::Bench::parse(file);
+        assert!(parsed.is_ok(), "the printed bench file loads");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_accept_is_retried_and_does_not_end_the_listener() {
+        let mut failures = 2;
+        let start = tokio::time::Instant::now();
+        let taken = retrying(|| {
+            let result = if failures > 0 {
+                failures -= 1;
+                Err(std::io::Error::other("too many open files"))
+            } else {
+                Ok("connection")
+            };
+            std::future::ready(result)
+        })
+        .await;
+        assert_eq!(taken, "connection");
+        assert_eq!(start.elapsed(), 2 * ACCEPT_BACKOFF);
     }
 }

@@ -11,15 +11,26 @@ fn repo() -> PathBuf {
 }
 
 fn rig(args: &[&str]) -> Output {
+    // Each call gets its own bench-lock folder and results database (issue 17), so
+    // tests on one bench file do not reserve it from each other and write nothing
+    // outside their scratch folders.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let lab = scratch(&format!("lab-{n}"));
     Command::new(env!("CARGO_BIN_EXE_rig"))
         .args(args)
         .current_dir(repo())
+        .env("RIG_LOCK_DIR", lab.join("locks"))
+        .env("RIG_RESULTS", lab.join("rig.db"))
+        .env_remove("RIG_LAB")
         .output()
         .expect("the rig binary runs")
 }
 
+/// A folder of this test's own under the target directory: the next run of the test
+/// replaces it, so nothing piles up in /tmp, and a failed run's files stay for a look.
 fn scratch(label: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rig-cli-{}-{label}", std::process::id()));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{label}"));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }

@@ -14,8 +14,10 @@ use served::Server;
 
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// A folder of this test's own under the target directory: the next run of the test
+/// replaces it, so nothing piles up in /tmp, and a failed run's files stay for a look.
 fn scratch(label: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rig-serve-{}-{label}", std::process::id()));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("serve-{label}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir

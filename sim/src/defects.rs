@@ -82,301 +82,273 @@ pub enum Defect {
     ModuleCountStuckAtOne,
 }
 
+/// One row of the catalogue.
+struct Entry {
+    defect: Defect,
+    /// The snake_case name used in bench files and on the command line.
+    name: &'static str,
+    /// The manual behaviour the defect breaks, with its section.
+    breaks: &'static str,
+    /// What the defective firmware does.
+    description: &'static str,
+}
+
+/// Every defect, one row each in the order the enum declares them (checked below when
+/// the crate compiles), so that a defect finds its row by its discriminant.
+const CATALOGUE: &[Entry] = &[
+    Entry {
+        defect: Defect::CocpNoLockout,
+        name: "cocp_no_lockout",
+        breaks: "manual 3.4 COCP: \"If locked after three consecutive times, manual intervention is required.\"",
+        description: "COCP recovers automatically after every trip and never locks out",
+    },
+    Entry {
+        defect: Defect::CocpLockoutAfterFour,
+        name: "cocp_lockout_after_four",
+        breaks: "manual 3.4 COCP: lock-out after three consecutive trips",
+        description: "COCP locks out one trip late: on the fourth consecutive trip instead of the third",
+    },
+    Entry {
+        defect: Defect::CocpNoRecovery,
+        name: "cocp_no_recovery",
+        breaks: "manual 3.4 COCP: \"it will release from the protection when the system delays time is met. Automatic recovery.\"",
+        description: "COCP never recovers by itself: after the first trip charging stays off until a reset",
+    },
+    Entry {
+        defect: Defect::CocpFlagMissing,
+        name: "cocp_flag_missing",
+        breaks: "manual 3.4 COCP reported to the inverter: 0x359 byte 1 bit 0 (protocols.md 1.4)",
+        description: "the CAN 0x359 charge over-current protection bit is never set",
+    },
+    Entry {
+        defect: Defect::CclNotZeroed,
+        name: "ccl_not_zeroed",
+        breaks: "manual 3.4 COCP \"will stop charging\": CCL 0 in 0x351 while charging is stopped (protocols.md 1.10)",
+        description: "CAN 0x351 keeps announcing the normal charge current limit while COCP is active",
+    },
+    Entry {
+        defect: Defect::ChargeEnableStuck,
+        name: "charge_enable_stuck",
+        breaks: "manual 3.4 COCP \"will stop charging\": 0x35C charge enable cleared (protocols.md 1.5, 1.10)",
+        description: "the CAN 0x35C charge-enable bit stays 1 while COCP has stopped charging",
+    },
+    Entry {
+        defect: Defect::DryContactStuck,
+        name: "dry_contact_stuck",
+        breaks: "manual 3.3.3.1 D: dry contact output 1 is the charge enable/disable signal",
+        description: "dry contact output 1 (charge enable) stays closed while COCP has stopped charging",
+    },
+    Entry {
+        defect: Defect::ResetIgnored,
+        name: "reset_ignored",
+        breaks: "manual 3.3.3 E: reset (6~10s); 3.4 COCP lock-out needs manual intervention",
+        description: "a 6-10 s press of the reset button is ignored",
+    },
+    Entry {
+        defect: Defect::DocpNoLockout,
+        name: "docp_no_lockout",
+        breaks: "manual 3.4 DOCP: \"If locked after three consecutive times, manual intervention is required.\"",
+        description: "DOCP recovers automatically after every trip and never locks out",
+    },
+    Entry {
+        defect: Defect::PeakLimitIgnored,
+        name: "peak_limit_ignored",
+        breaks: "manual 3.3.2: \"Peak discharge current 101~119A@5mins\"",
+        description: "a discharge current in the 101-119 A band is allowed indefinitely: the 5 min limit is missing",
+    },
+    Entry {
+        defect: Defect::DischargeContactStuck,
+        name: "discharge_contact_stuck",
+        breaks: "manual 3.3.3.1 D: dry contact output 2 is the discharge enable/disable signal",
+        description: "dry contact output 2 (discharge enable) stays closed while a protection has stopped discharging",
+    },
+    Entry {
+        defect: Defect::VoltageFlagsSwapped,
+        name: "voltage_flags_swapped",
+        breaks: "manual 3.4 COVP/CUVP reported to the inverter: 0x359 byte 0 bit 1 over-voltage, bit 2 under-voltage (protocols.md 1.4)",
+        description: "the CAN 0x359 cell over-voltage and under-voltage protection bits are swapped",
+    },
+    Entry {
+        defect: Defect::SocJumpsTo100,
+        name: "soc_jumps_to_100",
+        breaks: "manual 5 FAQ Q1: \"Battery maximum SOC is 99%\" until \"BMS will calibrate the SOC to 100% when reached cut-off current\"",
+        description: "SOC jumps to 100 % as soon as the cells reach the calibration voltage, during bulk charge, instead of being held at 99 % until the cut-off current",
+    },
+    Entry {
+        defect: Defect::UvSleepNever,
+        name: "uv_sleep_never",
+        breaks: "LOSUN manual 2.3-3 sleep 1): \"Over-discharge protection ... remains unresolved for 30 seconds\"; Lesso manual 3.4 CUVP remark (low-power mode)",
+        description: "an unresolved CUVP/PUVP never puts the pack to sleep: it stays awake and draws its own consumption",
+    },
+    Entry {
+        defect: Defect::AutoWakeForever,
+        name: "auto_wake_forever",
+        breaks: "LOSUN manual 2.3-3 note: \"If it fails to charge after 10 consecutive automatic wake-ups, it will no longer wake up automatically.\"",
+        description: "the automatic wake-ups after an under-voltage sleep never stop: there is no limit of 10 failed wakes",
+    },
+    Entry {
+        defect: Defect::AutoWakeHourly,
+        name: "auto_wake_hourly",
+        breaks: "LOSUN manual 2.3-3 note: \"the system wakes up every 4 hours\"",
+        description: "the automatic wake-up timer runs in the wrong unit: wakes every hour instead of every 4 hours",
+    },
+    Entry {
+        defect: Defect::ChargerWakeIgnored,
+        name: "charger_wake_ignored",
+        breaks: "LOSUN manual 2.3-3 wake-up 1): \"Charger is connected, and the charger output voltage is greater than 48V\"; Lesso manual 3.4 sleep mode: \"Charge ... to activate\"",
+        description: "a charger above 48 V on the terminals does not wake a sleeping pack",
+    },
+    Entry {
+        defect: Defect::RsdIgnored,
+        name: "rsd_ignored",
+        breaks: "manual 3.3.3.1 D: \"Passive INPUT signal. Rapid Shut Down function\"; manual 3.2 \"Rapid shut down function\"",
+        description: "the rapid-shutdown input (dry contact pins 5-6) is ignored: the pack keeps its output on",
+    },
+    Entry {
+        defect: Defect::SleepButtonIgnored,
+        name: "sleep_button_ignored",
+        breaks: "manual 3.3.3 E: \"sleep(3s)/awake(3s)\"; LOSUN manual 2.3-2/2.3-3: press 3~6 seconds",
+        description: "a 3-6 s press of the button neither puts the pack to sleep nor wakes it",
+    },
+    Entry {
+        defect: Defect::AlarmsMissing,
+        name: "alarms_missing",
+        breaks: "manual 3.3.3.4 note: \"'Warning' including items of cell imbalanced/low voltage/high current\"; 0x359 bytes 2-3 (protocols.md 1.4)",
+        description: "the 0x359 alarm bits (warnings) are never set: protections act without a warning first",
+    },
+    Entry {
+        defect: Defect::ChtpNoHysteresis,
+        name: "chtp_no_hysteresis",
+        breaks: "manual 3.4 CHTP: \"Automatic recovery when temperature falls\" (to the release temperature of the DUT profile, below the 50 °C end of manual 3.3.2)",
+        description: "CHTP releases as soon as the temperature is back below the trip point: no hysteresis, so charging chatters on and off at the edge of the range",
+    },
+    Entry {
+        defect: Defect::CltpIgnored,
+        name: "cltp_ignored",
+        breaks: "manual 3.4 CLTP: \"The BMS will stop charging ... if any cell/environment/MOS temperature is under the range\"; manual 3.3.2 \"Charge: -5~50°C\"",
+        description: "CLTP never acts: the pack accepts charge below the -5 °C end of its charge range",
+    },
+    Entry {
+        defect: Defect::TemperatureFlagMissing,
+        name: "temperature_flag_missing",
+        breaks: "manual 3.4 CHTP/DHTP/CLTP/DLTP reported to the inverter: 0x359 byte 0 bits 3 and 4 (protocols.md 1.4)",
+        description: "the CAN 0x359 over- and under-temperature protection bits are never set, although the temperature protections stop charging/discharging",
+    },
+    Entry {
+        defect: Defect::ScpAutoRelease,
+        name: "scp_auto_release",
+        breaks: "manual 3.4 SCP/Reversed polarity: \"Charge to release. Manual press reset.\"",
+        description: "SCP releases by itself 10 s after tripping and reversed-polarity protection as soon as the reversal is gone, without a charger or a reset",
+    },
+    Entry {
+        defect: Defect::ReversePolarityIgnored,
+        name: "reverse_polarity_ignored",
+        breaks: "manual 3.4 SCP/Reversed polarity: \"The BMS will stop charging when detect short circuit or reversed polarity\"; 3.3.3.4 Failure row \"Stop charging/discharging\"",
+        description: "reversed polarity at the terminals is not detected: the MOSFETs stay on and the reversed source drives current through the pack",
+    },
+    Entry {
+        defect: Defect::SensorFailureNotLatched,
+        name: "sensor_failure_not_latched",
+        breaks: "manual 3.4: \"Temperature, Voltage, Current sensor failure: Enter the failure mode, manual intervention is required\"",
+        description: "the sensor failure mode ends by itself as soon as the sensor reads again, without manual intervention",
+    },
+    Entry {
+        defect: Defect::AlmLedDarkOnProtection,
+        name: "alm_led_dark_on_protection",
+        breaks: "manual 3.3.3.4 RUN/ALM/SOC table: ALM ON for DOCP, temperature protections and failures; LOSUN manual 2.5: L7 Light for protection and fault",
+        description: "the ALM LED stays dark where the LED table lights it (protections, failures)",
+    },
+    Entry {
+        defect: Defect::ForcedRechargeNever,
+        name: "forced_recharge_never",
+        breaks: "LOSUN manual 2.3-3: \"if it remains in standby for 2 days (standby time set value) without reaching the recovery voltage, it forcefully resumes charging\"",
+        description: "after charge complete the pack never forces a recharge, however long it stands by",
+    },
+    Entry {
+        defect: Defect::Rs485TurnOffIgnored,
+        name: "rs485_turn_off_ignored",
+        breaks: "LOSUN manual 2.3-3 sleep 5): \"Forced shutdown through upper computer software\"; Pylontech RS485 0x95 \"Turn off module\" (protocols.md 2.7)",
+        description: "RS485 0x95 \"Turn off module\" is answered normally but the pack stays on",
+    },
+    Entry {
+        defect: Defect::Rs232WakeIgnored,
+        name: "rs232_wake_ignored",
+        breaks: "LOSUN manual 2.3-3 wake-up 3): \"Activating through the RS232 port\"",
+        description: "bytes on the RS232 port do not wake a sleeping pack",
+    },
+    Entry {
+        defect: Defect::BalancingNever,
+        name: "balancing_never",
+        breaks: "LOSUN manual 2.1: \"the BMS facilitates cell balancing during charging\"; Lesso manual 3.2 \"automatic balancing function\", FAQ Q2 'cell unbalance' on new batteries \"not balanced yet\": \"float the battery\"",
+        description: "the BMS never bleeds a cell: a spread between the cells stays however long the pack charges or floats",
+    },
+    Entry {
+        defect: Defect::ParallelLimitsNotScaled,
+        name: "parallel_limits_not_scaled",
+        breaks: "Lesso manual 5.6 inverter settings: \"Max. charging current limited value 70A*N\", \"Max. discharging current limited value 100A*N (N is the Quantity of the battery pack)\"",
+        description: "with packs in parallel the master announces one pack's charge and discharge current limits on CAN 0x351 instead of the sum over the packs",
+    },
+    Entry {
+        defect: Defect::SlaveSilentOnRs485,
+        name: "slave_silent_on_rs485",
+        breaks: "Lesso manual 3.3.2 \"Max parallel number 32pcs\" with each pack at its own address (LOSUN manual 2.4: DIP address per pack, \"avoid setting the same address\"); Pylontech single group: slaves at 0x03, 0x04, ... (protocols.md 2.5)",
+        description: "with packs in parallel the slave packs never answer RS485 requests at their own addresses (master address + 1, + 2, ...)",
+    },
+    Entry {
+        defect: Defect::SlaveAlarmsNotAggregated,
+        name: "slave_alarms_not_aggregated",
+        breaks: "Lesso manual 3.3.3 F / 5.3: the master battery talks to the inverter for the whole parallel system; its 0x359 flags cover every pack (protocols.md 1.4)",
+        description: "with packs in parallel the master's CAN 0x359 protection and alarm flags show only its own pack: a slave's protection or failure is not reported",
+    },
+    Entry {
+        defect: Defect::ModuleCountStuckAtOne,
+        name: "module_count_stuck_at_one",
+        breaks: "Lesso manual 3.3.2 \"Max parallel number 32pcs\": 0x359 byte 4 \"Number of modules (packs) in parallel\" (protocols.md 1.4)",
+        description: "CAN 0x359 byte 4 (number of modules) always says 1, however many packs answer the master",
+    },
+];
+
+const _: () = {
+    let mut i = 0;
+    while i < CATALOGUE.len() {
+        assert!(
+            CATALOGUE[i].defect as usize == i,
+            "the catalogue lists the defects in declaration order"
+        );
+        i += 1;
+    }
+};
+
 impl Defect {
     /// Every defect, in catalogue order.
-    pub const ALL: &'static [Defect] = &[
-        Defect::CocpNoLockout,
-        Defect::CocpLockoutAfterFour,
-        Defect::CocpNoRecovery,
-        Defect::CocpFlagMissing,
-        Defect::CclNotZeroed,
-        Defect::ChargeEnableStuck,
-        Defect::DryContactStuck,
-        Defect::ResetIgnored,
-        Defect::DocpNoLockout,
-        Defect::PeakLimitIgnored,
-        Defect::DischargeContactStuck,
-        Defect::VoltageFlagsSwapped,
-        Defect::SocJumpsTo100,
-        Defect::UvSleepNever,
-        Defect::AutoWakeForever,
-        Defect::AutoWakeHourly,
-        Defect::ChargerWakeIgnored,
-        Defect::RsdIgnored,
-        Defect::SleepButtonIgnored,
-        Defect::AlarmsMissing,
-        Defect::ChtpNoHysteresis,
-        Defect::CltpIgnored,
-        Defect::TemperatureFlagMissing,
-        Defect::ScpAutoRelease,
-        Defect::ReversePolarityIgnored,
-        Defect::SensorFailureNotLatched,
-        Defect::AlmLedDarkOnProtection,
-        Defect::ForcedRechargeNever,
-        Defect::Rs485TurnOffIgnored,
-        Defect::Rs232WakeIgnored,
-        Defect::BalancingNever,
-        Defect::ParallelLimitsNotScaled,
-        Defect::SlaveSilentOnRs485,
-        Defect::SlaveAlarmsNotAggregated,
-        Defect::ModuleCountStuckAtOne,
-    ];
+    pub const ALL: &'static [Defect] = &{
+        let mut all = [Defect::CocpNoLockout; CATALOGUE.len()];
+        let mut i = 0;
+        while i < CATALOGUE.len() {
+            all[i] = CATALOGUE[i].defect;
+            i += 1;
+        }
+        all
+    };
+
+    fn entry(self) -> &'static Entry {
+        // In range: every defect has its row at its discriminant (the check above).
+        &CATALOGUE[self as usize]
+    }
 
     /// The snake_case name used in bench files and on the command line.
     pub fn name(&self) -> &'static str {
-        match self {
-            Defect::CocpNoLockout => "cocp_no_lockout",
-            Defect::CocpLockoutAfterFour => "cocp_lockout_after_four",
-            Defect::CocpNoRecovery => "cocp_no_recovery",
-            Defect::CocpFlagMissing => "cocp_flag_missing",
-            Defect::CclNotZeroed => "ccl_not_zeroed",
-            Defect::ChargeEnableStuck => "charge_enable_stuck",
-            Defect::DryContactStuck => "dry_contact_stuck",
-            Defect::ResetIgnored => "reset_ignored",
-            Defect::DocpNoLockout => "docp_no_lockout",
-            Defect::PeakLimitIgnored => "peak_limit_ignored",
-            Defect::DischargeContactStuck => "discharge_contact_stuck",
-            Defect::VoltageFlagsSwapped => "voltage_flags_swapped",
-            Defect::SocJumpsTo100 => "soc_jumps_to_100",
-            Defect::UvSleepNever => "uv_sleep_never",
-            Defect::AutoWakeForever => "auto_wake_forever",
-            Defect::AutoWakeHourly => "auto_wake_hourly",
-            Defect::ChargerWakeIgnored => "charger_wake_ignored",
-            Defect::RsdIgnored => "rsd_ignored",
-            Defect::SleepButtonIgnored => "sleep_button_ignored",
-            Defect::AlarmsMissing => "alarms_missing",
-            Defect::ChtpNoHysteresis => "chtp_no_hysteresis",
-            Defect::CltpIgnored => "cltp_ignored",
-            Defect::TemperatureFlagMissing => "temperature_flag_missing",
-            Defect::ScpAutoRelease => "scp_auto_release",
-            Defect::ReversePolarityIgnored => "reverse_polarity_ignored",
-            Defect::SensorFailureNotLatched => "sensor_failure_not_latched",
-            Defect::AlmLedDarkOnProtection => "alm_led_dark_on_protection",
-            Defect::ForcedRechargeNever => "forced_recharge_never",
-            Defect::Rs485TurnOffIgnored => "rs485_turn_off_ignored",
-            Defect::Rs232WakeIgnored => "rs232_wake_ignored",
-            Defect::BalancingNever => "balancing_never",
-            Defect::ParallelLimitsNotScaled => "parallel_limits_not_scaled",
-            Defect::SlaveSilentOnRs485 => "slave_silent_on_rs485",
-            Defect::SlaveAlarmsNotAggregated => "slave_alarms_not_aggregated",
-            Defect::ModuleCountStuckAtOne => "module_count_stuck_at_one",
-        }
+        self.entry().name
     }
 
     /// What the defective firmware does.
     pub fn description(&self) -> &'static str {
-        match self {
-            Defect::CocpNoLockout => {
-                "COCP recovers automatically after every trip and never locks out"
-            }
-            Defect::CocpLockoutAfterFour => {
-                "COCP locks out one trip late: on the fourth consecutive trip instead of the third"
-            }
-            Defect::CocpNoRecovery => {
-                "COCP never recovers by itself: after the first trip charging stays off until a reset"
-            }
-            Defect::CocpFlagMissing => {
-                "the CAN 0x359 charge over-current protection bit is never set"
-            }
-            Defect::CclNotZeroed => {
-                "CAN 0x351 keeps announcing the normal charge current limit while COCP is active"
-            }
-            Defect::ChargeEnableStuck => {
-                "the CAN 0x35C charge-enable bit stays 1 while COCP has stopped charging"
-            }
-            Defect::DryContactStuck => {
-                "dry contact output 1 (charge enable) stays closed while COCP has stopped charging"
-            }
-            Defect::ResetIgnored => "a 6-10 s press of the reset button is ignored",
-            Defect::DocpNoLockout => {
-                "DOCP recovers automatically after every trip and never locks out"
-            }
-            Defect::PeakLimitIgnored => {
-                "a discharge current in the 101-119 A band is allowed indefinitely: the 5 min limit is missing"
-            }
-            Defect::DischargeContactStuck => {
-                "dry contact output 2 (discharge enable) stays closed while a protection has stopped discharging"
-            }
-            Defect::VoltageFlagsSwapped => {
-                "the CAN 0x359 cell over-voltage and under-voltage protection bits are swapped"
-            }
-            Defect::SocJumpsTo100 => {
-                "SOC jumps to 100 % as soon as the cells reach the calibration voltage, during bulk charge, instead of being held at 99 % until the cut-off current"
-            }
-            Defect::UvSleepNever => {
-                "an unresolved CUVP/PUVP never puts the pack to sleep: it stays awake and draws its own consumption"
-            }
-            Defect::AutoWakeForever => {
-                "the automatic wake-ups after an under-voltage sleep never stop: there is no limit of 10 failed wakes"
-            }
-            Defect::AutoWakeHourly => {
-                "the automatic wake-up timer runs in the wrong unit: wakes every hour instead of every 4 hours"
-            }
-            Defect::ChargerWakeIgnored => {
-                "a charger above 48 V on the terminals does not wake a sleeping pack"
-            }
-            Defect::RsdIgnored => {
-                "the rapid-shutdown input (dry contact pins 5-6) is ignored: the pack keeps its output on"
-            }
-            Defect::SleepButtonIgnored => {
-                "a 3-6 s press of the button neither puts the pack to sleep nor wakes it"
-            }
-            Defect::AlarmsMissing => {
-                "the 0x359 alarm bits (warnings) are never set: protections act without a warning first"
-            }
-            Defect::ChtpNoHysteresis => {
-                "CHTP releases as soon as the temperature is back below the trip point: no hysteresis, so charging chatters on and off at the edge of the range"
-            }
-            Defect::CltpIgnored => {
-                "CLTP never acts: the pack accepts charge below the -5 °C end of its charge range"
-            }
-            Defect::TemperatureFlagMissing => {
-                "the CAN 0x359 over- and under-temperature protection bits are never set, although the temperature protections stop charging/discharging"
-            }
-            Defect::ScpAutoRelease => {
-                "SCP releases by itself 10 s after tripping and reversed-polarity protection as soon as the reversal is gone, without a charger or a reset"
-            }
-            Defect::ReversePolarityIgnored => {
-                "reversed polarity at the terminals is not detected: the MOSFETs stay on and the reversed source drives current through the pack"
-            }
-            Defect::SensorFailureNotLatched => {
-                "the sensor failure mode ends by itself as soon as the sensor reads again, without manual intervention"
-            }
-            Defect::AlmLedDarkOnProtection => {
-                "the ALM LED stays dark where the LED table lights it (protections, failures)"
-            }
-            Defect::ForcedRechargeNever => {
-                "after charge complete the pack never forces a recharge, however long it stands by"
-            }
-            Defect::Rs485TurnOffIgnored => {
-                "RS485 0x95 \"Turn off module\" is answered normally but the pack stays on"
-            }
-            Defect::Rs232WakeIgnored => "bytes on the RS232 port do not wake a sleeping pack",
-            Defect::BalancingNever => {
-                "the BMS never bleeds a cell: a spread between the cells stays however long the pack charges or floats"
-            }
-            Defect::ParallelLimitsNotScaled => {
-                "with packs in parallel the master announces one pack's charge and discharge current limits on CAN 0x351 instead of the sum over the packs"
-            }
-            Defect::SlaveSilentOnRs485 => {
-                "with packs in parallel the slave packs never answer RS485 requests at their own addresses (master address + 1, + 2, ...)"
-            }
-            Defect::SlaveAlarmsNotAggregated => {
-                "with packs in parallel the master's CAN 0x359 protection and alarm flags show only its own pack: a slave's protection or failure is not reported"
-            }
-            Defect::ModuleCountStuckAtOne => {
-                "CAN 0x359 byte 4 (number of modules) always says 1, however many packs answer the master"
-            }
-        }
+        self.entry().description
     }
 
     /// The manual behaviour the defect breaks, with its section.
     pub fn breaks(&self) -> &'static str {
-        match self {
-            Defect::CocpNoLockout => {
-                "manual 3.4 COCP: \"If locked after three consecutive times, manual intervention is required.\""
-            }
-            Defect::CocpLockoutAfterFour => {
-                "manual 3.4 COCP: lock-out after three consecutive trips"
-            }
-            Defect::CocpNoRecovery => {
-                "manual 3.4 COCP: \"it will release from the protection when the system delays time is met. Automatic recovery.\""
-            }
-            Defect::CocpFlagMissing => {
-                "manual 3.4 COCP reported to the inverter: 0x359 byte 1 bit 0 (protocols.md 1.4)"
-            }
-            Defect::CclNotZeroed => {
-                "manual 3.4 COCP \"will stop charging\": CCL 0 in 0x351 while charging is stopped (protocols.md 1.10)"
-            }
-            Defect::ChargeEnableStuck => {
-                "manual 3.4 COCP \"will stop charging\": 0x35C charge enable cleared (protocols.md 1.5, 1.10)"
-            }
-            Defect::DryContactStuck => {
-                "manual 3.3.3.1 D: dry contact output 1 is the charge enable/disable signal"
-            }
-            Defect::ResetIgnored => {
-                "manual 3.3.3 E: reset (6~10s); 3.4 COCP lock-out needs manual intervention"
-            }
-            Defect::DocpNoLockout => {
-                "manual 3.4 DOCP: \"If locked after three consecutive times, manual intervention is required.\""
-            }
-            Defect::PeakLimitIgnored => "manual 3.3.2: \"Peak discharge current 101~119A@5mins\"",
-            Defect::DischargeContactStuck => {
-                "manual 3.3.3.1 D: dry contact output 2 is the discharge enable/disable signal"
-            }
-            Defect::VoltageFlagsSwapped => {
-                "manual 3.4 COVP/CUVP reported to the inverter: 0x359 byte 0 bit 1 over-voltage, bit 2 under-voltage (protocols.md 1.4)"
-            }
-            Defect::SocJumpsTo100 => {
-                "manual 5 FAQ Q1: \"Battery maximum SOC is 99%\" until \"BMS will calibrate the SOC to 100% when reached cut-off current\""
-            }
-            Defect::UvSleepNever => {
-                "LOSUN manual 2.3-3 sleep 1): \"Over-discharge protection ... remains unresolved for 30 seconds\"; Lesso manual 3.4 CUVP remark (low-power mode)"
-            }
-            Defect::AutoWakeForever => {
-                "LOSUN manual 2.3-3 note: \"If it fails to charge after 10 consecutive automatic wake-ups, it will no longer wake up automatically.\""
-            }
-            Defect::AutoWakeHourly => {
-                "LOSUN manual 2.3-3 note: \"the system wakes up every 4 hours\""
-            }
-            Defect::ChargerWakeIgnored => {
-                "LOSUN manual 2.3-3 wake-up 1): \"Charger is connected, and the charger output voltage is greater than 48V\"; Lesso manual 3.4 sleep mode: \"Charge ... to activate\""
-            }
-            Defect::RsdIgnored => {
-                "manual 3.3.3.1 D: \"Passive INPUT signal. Rapid Shut Down function\"; manual 3.2 \"Rapid shut down function\""
-            }
-            Defect::SleepButtonIgnored => {
-                "manual 3.3.3 E: \"sleep(3s)/awake(3s)\"; LOSUN manual 2.3-2/2.3-3: press 3~6 seconds"
-            }
-            Defect::AlarmsMissing => {
-                "manual 3.3.3.4 note: \"'Warning' including items of cell imbalanced/low voltage/high current\"; 0x359 bytes 2-3 (protocols.md 1.4)"
-            }
-            Defect::ChtpNoHysteresis => {
-                "manual 3.4 CHTP: \"Automatic recovery when temperature falls\" (to the release temperature of the DUT profile, below the 50 °C end of manual 3.3.2)"
-            }
-            Defect::CltpIgnored => {
-                "manual 3.4 CLTP: \"The BMS will stop charging ... if any cell/environment/MOS temperature is under the range\"; manual 3.3.2 \"Charge: -5~50°C\""
-            }
-            Defect::TemperatureFlagMissing => {
-                "manual 3.4 CHTP/DHTP/CLTP/DLTP reported to the inverter: 0x359 byte 0 bits 3 and 4 (protocols.md 1.4)"
-            }
-            Defect::ScpAutoRelease => {
-                "manual 3.4 SCP/Reversed polarity: \"Charge to release. Manual press reset.\""
-            }
-            Defect::ReversePolarityIgnored => {
-                "manual 3.4 SCP/Reversed polarity: \"The BMS will stop charging when detect short circuit or reversed polarity\"; 3.3.3.4 Failure row \"Stop charging/discharging\""
-            }
-            Defect::SensorFailureNotLatched => {
-                "manual 3.4: \"Temperature, Voltage, Current sensor failure: Enter the failure mode, manual intervention is required\""
-            }
-            Defect::AlmLedDarkOnProtection => {
-                "manual 3.3.3.4 RUN/ALM/SOC table: ALM ON for DOCP, temperature protections and failures; LOSUN manual 2.5: L7 Light for protection and fault"
-            }
-            Defect::ForcedRechargeNever => {
-                "LOSUN manual 2.3-3: \"if it remains in standby for 2 days (standby time set value) without reaching the recovery voltage, it forcefully resumes charging\""
-            }
-            Defect::Rs485TurnOffIgnored => {
-                "LOSUN manual 2.3-3 sleep 5): \"Forced shutdown through upper computer software\"; Pylontech RS485 0x95 \"Turn off module\" (protocols.md 2.7)"
-            }
-            Defect::Rs232WakeIgnored => {
-                "LOSUN manual 2.3-3 wake-up 3): \"Activating through the RS232 port\""
-            }
-            Defect::BalancingNever => {
-                "LOSUN manual 2.1: \"the BMS facilitates cell balancing during charging\"; Lesso manual 3.2 \"automatic balancing function\", FAQ Q2 'cell unbalance' on new batteries \"not balanced yet\": \"float the battery\""
-            }
-            Defect::ParallelLimitsNotScaled => {
-                "Lesso manual 5.6 inverter settings: \"Max. charging current limited value 70A*N\", \"Max. discharging current limited value 100A*N (N is the Quantity of the battery pack)\""
-            }
-            Defect::SlaveSilentOnRs485 => {
-                "Lesso manual 3.3.2 \"Max parallel number 32pcs\" with each pack at its own address (LOSUN manual 2.4: DIP address per pack, \"avoid setting the same address\"); Pylontech single group: slaves at 0x03, 0x04, ... (protocols.md 2.5)"
-            }
-            Defect::SlaveAlarmsNotAggregated => {
-                "Lesso manual 3.3.3 F / 5.3: the master battery talks to the inverter for the whole parallel system; its 0x359 flags cover every pack (protocols.md 1.4)"
-            }
-            Defect::ModuleCountStuckAtOne => {
-                "Lesso manual 3.3.2 \"Max parallel number 32pcs\": 0x359 byte 4 \"Number of modules (packs) in parallel\" (protocols.md 1.4)"
-            }
-        }
+        self.entry().breaks
     }
 }
 

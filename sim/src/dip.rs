@@ -8,8 +8,9 @@
 //! 2 (protocols.md §2.5).
 //!
 //! Protocol IDs (Lesso 3.3.3.3 table): ID0 is for "Victron/SMA/Studer Innotec/Sofar" on
-//! CAN, ID1 for "Sol-Ark/Solis/Goodwe/Deye/Growatt/..."; protocols.md §1 lists these
-//! brands as users of the Pylon/SMA 0x35x frame set, so the twin sends it for both. ID2
+//! CAN, ID1 for "Sol-Ark/Solis/Goodwe/Deye/Growatt/..."; protocols.md §1 names the
+//! Pylon/SMA/Victron 0x35x frame set (Sol-Ark among its sources) and leaves open whether ID1
+//! sends it (§1.11, [U]), so the twin sends that set for both. ID2
 //! is "Schneider", whose native protocol (protocols.md §1.11, 29-bit IDs) the twin does
 //! not speak, and "11" is reserved: with either the twin stays silent on CAN, which is
 //! the manual's "communication fault between battery and inverter" as a Pylon/SMA

@@ -196,7 +196,7 @@ impl CanDatabase {
 
 #[cfg(test)]
 mod tests {
-    //! Byte examples from ../shared/reference/protocols.md section 1.9 (captured
+    //! Byte examples from docs/protocols.md section 1.9 (captured
     //! Pylontech US5000 frames, and a 16S 100 Ah pack encoded by hand there).
     use super::*;
     use crate::can::PYLON_LV_DBC;

@@ -25,7 +25,9 @@ pub use frame::{CanFrame, CanId, FrameError, MAX_DATA_LEN};
 pub use keepalive::{KEEP_ALIVE_ID, KEEP_ALIVE_PERIOD, KeepAlive, KeepAliveReport};
 pub use memory::{MemoryBusError, MemoryCanBus, MemoryCanPort, MemoryCanSender};
 pub use port::{CanPort, CanPortError, CanSender};
-pub use socketcan_port::{SocketCanError, SocketCanErrorKind, SocketCanPort, probe_af_can};
+pub use socketcan_port::{
+    ErrorFrames, SocketCanError, SocketCanErrorKind, SocketCanFilter, SocketCanPort, probe_af_can,
+};
 pub use socketcand::{SocketcandPort, SocketcandSender};
 pub use stats::{FrameStatistics, PeriodStats};
 

@@ -27,9 +27,8 @@ pub enum CanPortError {
     Memory(#[from] MemoryBusError),
     #[error(transparent)]
     SocketCan(#[from] SocketCanError),
-    #[error("SocketCAN i/o error")]
-    SocketCanIo(#[source] std::io::Error),
-    #[error("socketcand")]
+    // The cause in the message: the rig reports an error by its message alone.
+    #[error("socketcand: {0}")]
     Socketcand(#[from] SocketcandError),
     #[error(transparent)]
     Connect(#[from] TransportError),
@@ -41,12 +40,12 @@ impl CanPortError {
     /// The link broke (as opposed to a misconfiguration): reopening may help.
     pub fn is_transport(&self) -> bool {
         match self {
-            CanPortError::Timeout { .. }
-            | CanPortError::Memory(_)
-            | CanPortError::SocketCanIo(_)
-            | CanPortError::Connect(_) => true,
+            CanPortError::Timeout { .. } | CanPortError::Memory(_) | CanPortError::Connect(_) => {
+                true
+            }
             CanPortError::Socketcand(e) => e.is_transport(),
-            CanPortError::SocketCan(_) | CanPortError::NotCan { .. } => false,
+            CanPortError::SocketCan(e) => e.is_transport(),
+            CanPortError::NotCan { .. } => false,
         }
     }
 }
@@ -127,7 +126,7 @@ impl CanPort {
     pub async fn recv(&mut self) -> Result<CanFrame, CanPortError> {
         match self {
             CanPort::Memory(port) => Ok(port.recv().await?),
-            CanPort::SocketCan(port) => port.recv().await.map_err(CanPortError::SocketCanIo),
+            CanPort::SocketCan(port) => Ok(port.recv().await?),
             CanPort::Socketcand(port) => Ok(port.recv().await?.0),
         }
     }
@@ -149,9 +148,7 @@ impl CanSender {
                     tx.send(frame.clone());
                     Ok(())
                 }
-                CanSender::SocketCan(port) => {
-                    port.send(frame).await.map_err(CanPortError::SocketCanIo)
-                }
+                CanSender::SocketCan(port) => Ok(port.send(frame).await?),
                 CanSender::Socketcand(tx) => Ok(tx.send(frame).await?),
             }
         };

@@ -13,44 +13,10 @@ use tokio_modbus::{ExceptionCode, Request, Response, SlaveRequest};
 use tokio_test::io::Builder;
 
 use super::*;
-use crate::modbus::{ModbusFraming, attach, connect_modbus};
+use crate::modbus::{ModbusFraming, attach, connect_modbus, with_crc};
 use crate::transport::{Endpoint, SerialConfig};
 
 const T: Duration = Duration::from_secs(2);
-
-/// Modbus CRC-16: init 0xFFFF, polynomial 0xA001 reflected, low byte first (§6.1).
-pub(crate) fn with_crc(frame: &[u8]) -> Vec<u8> {
-    let mut crc: u16 = 0xFFFF;
-    for &byte in frame {
-        crc ^= u16::from(byte);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xA001
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    let mut out = frame.to_vec();
-    out.extend_from_slice(&crc.to_le_bytes());
-    out
-}
-
-#[test]
-fn crc_matches_the_worked_frames_of_section_5() {
-    assert_eq!(
-        with_crc(&[0x01, 0x03, 0x00, 0x64, 0x00, 0x01]),
-        [0x01, 0x03, 0x00, 0x64, 0x00, 0x01, 0xC5, 0xD5]
-    );
-    assert_eq!(
-        with_crc(&[0x01, 0x06, 0x01, 0x2C, 0x00, 0xFA]),
-        [0x01, 0x06, 0x01, 0x2C, 0x00, 0xFA, 0xC9, 0xBC]
-    );
-    assert_eq!(
-        with_crc(&[0x01, 0x03, 0x0B, 0x04, 0x00, 0x02]),
-        [0x01, 0x03, 0x0B, 0x04, 0x00, 0x02, 0x87, 0xEE]
-    );
-}
 
 fn read_reply(words: &[u16]) -> Vec<u8> {
     let mut frame = vec![0x01, 0x03, (words.len() * 2) as u8];

@@ -7,12 +7,14 @@
 //! frames), and cancel safety: a late answer is never read as the next request's
 //! ([`ModbusLink`]). The main type is [`RelayBoard`].
 
+mod checksum;
 mod connect;
 mod error;
 pub(crate) mod exchange;
 mod relay_board;
 mod resync;
 
+pub use checksum::{crc16, with_crc};
 pub use connect::{ModbusConnectError, ModbusFraming, attach, connect_modbus};
 pub use error::ModbusErrorKind;
 pub use exchange::ModbusLink;

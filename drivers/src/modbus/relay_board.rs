@@ -349,6 +349,7 @@ mod tests {
     use tokio_test::io::{Builder, Mock};
 
     use super::*;
+    use crate::modbus::with_crc;
     use crate::traffic::{Direction, Traffic, Wire};
 
     const TIMEOUT: Duration = Duration::from_secs(1);
@@ -384,42 +385,20 @@ mod tests {
         0x79, 0xCC, // CRC
     ];
 
-    /// Modbus CRC-16 (init 0xFFFF, reflected polynomial 0xA001), written out here so
-    /// the answers below do not depend on the code under test.
-    fn crc16(bytes: &[u8]) -> u16 {
-        let mut crc: u16 = 0xFFFF;
-        for byte in bytes {
-            crc ^= u16::from(*byte);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0xA001
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        crc
-    }
-
-    /// `bytes` followed by their CRC, low byte first.
-    fn adu(bytes: &[u8]) -> Vec<u8> {
-        [bytes, &crc16(bytes).to_le_bytes()].concat()
-    }
-
     /// The exchanges of `open` on unit 1: firmware version 0x00C8, then FC06 0 to the
     /// eight control-mode registers, each echoed.
     fn opening() -> Builder {
         let mut script = Builder::new();
         script
-            .write(&adu(&[0x01, 0x03, 0x80, 0x00, 0x00, 0x01]))
-            .read(&adu(&[
+            .write(&with_crc(&[0x01, 0x03, 0x80, 0x00, 0x00, 0x01]))
+            .read(&with_crc(&[
                 0x01, // unit
                 0x03, // FC03
                 0x02, // byte count
                 0x00, 0xC8, // register 0x8000
             ]));
         for channel in 0..8u8 {
-            let request = adu(&[0x01, 0x06, 0x10, channel, 0x00, 0x00]);
+            let request = with_crc(&[0x01, 0x06, 0x10, channel, 0x00, 0x00]);
             script.write(&request).read(&request);
         }
         script
@@ -437,19 +416,6 @@ mod tests {
         match &err.kind {
             RelayBoardErrorKind::Modbus(kind) => kind,
             other => panic!("expected a Modbus error, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn the_crc_helper_reproduces_the_reference_frames() {
-        for frame in [RELAY_1_ON, RELAY_1_OFF, ALL_OFF, READ_RELAYS, READ_INPUTS] {
-            assert_eq!(adu(&frame[..6]), frame);
-        }
-        let toggle = [0x01, 0x05, 0x00, 0x00, 0x55, 0x00, 0xF2, 0x9A];
-        let all_on = [0x01, 0x05, 0x00, 0xFF, 0xFF, 0x00, 0xBC, 0x0A];
-        let read_address = [0x01, 0x03, 0x40, 0x00, 0x00, 0x01, 0x91, 0xCA];
-        for frame in [toggle, all_on, read_address] {
-            assert_eq!(adu(&frame[..6]), frame);
         }
     }
 
@@ -471,7 +437,7 @@ mod tests {
 
     #[tokio::test]
     async fn relays_switch_with_the_reference_frames() {
-        let relay_8_on = adu(&[0x01, 0x05, 0x00, 0x07, 0xFF, 0x00]);
+        let relay_8_on = with_crc(&[0x01, 0x05, 0x00, 0x07, 0xFF, 0x00]);
         let mut board = open(
             opening()
                 .write(&RELAY_1_ON)
@@ -495,14 +461,14 @@ mod tests {
         let mut board = open(
             opening()
                 .write(&READ_RELAYS)
-                .read(&adu(&[
+                .read(&with_crc(&[
                     0x01,        // unit
                     0x01,        // FC01
                     0x01,        // byte count
                     0b0000_0101, // relays 1 and 3 closed
                 ]))
                 .write(&READ_INPUTS)
-                .read(&adu(&[
+                .read(&with_crc(&[
                     0x01,        // unit
                     0x02,        // FC02
                     0x01,        // byte count
@@ -553,7 +519,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_exception_answer_names_the_operation() {
-        let mut board = open(opening().write(&READ_RELAYS).read(&adu(&[
+        let mut board = open(opening().write(&READ_RELAYS).read(&with_crc(&[
             0x01, // unit
             0x81, // FC01 + 0x80: exception
             0x02, // illegal data address
@@ -607,7 +573,7 @@ mod tests {
     #[tokio::test]
     async fn a_garbage_byte_before_the_answer_is_skipped() {
         let mut answer = vec![0x00];
-        answer.extend(adu(&[0x01, 0x01, 0x01, 0x01]));
+        answer.extend(with_crc(&[0x01, 0x01, 0x01, 0x01]));
         let mut board = open(opening().write(&READ_RELAYS).read(&answer)).await;
         assert_eq!(
             board.read_relays().await.unwrap(),
@@ -620,7 +586,7 @@ mod tests {
         let mut board = open(
             opening()
                 .write(&READ_RELAYS)
-                .read(&adu(&[0x02, 0x01, 0x01, 0x00])),
+                .read(&with_crc(&[0x02, 0x01, 0x01, 0x00])),
         )
         .await;
         let err = board.read_relays().await.unwrap_err();
@@ -630,7 +596,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_write_echo_that_differs_is_unexpected() {
-        let wrong_echo = adu(&[0x01, 0x05, 0x00, 0x01, 0xFF, 0x00]);
+        let wrong_echo = with_crc(&[0x01, 0x05, 0x00, 0x01, 0xFF, 0x00]);
         let mut board = open(opening().write(&RELAY_1_ON).read(&wrong_echo)).await;
         let err = board.set_relay(1, true).await.unwrap_err();
         assert!(matches!(
@@ -644,7 +610,7 @@ mod tests {
         let mut board = open(
             opening()
                 .write(&READ_RELAYS)
-                .read(&adu(&[0x01, 0x01, 0x00])),
+                .read(&with_crc(&[0x01, 0x01, 0x00])),
         )
         .await;
         let err = board.read_relays().await.unwrap_err();

@@ -20,8 +20,10 @@
 //! `USB0::…::INSTR`, GPIB, ASRL) are recognised and refused by name: they need a VISA
 //! library, which is out of scope (see the crate doc).
 //!
-//! Serial defaults are 9600 Bd 8N1, the default of every RS485 device of protocols.md
-//! (§2.1 lists 115200 for Pylontech packs: give `baud=` explicitly).
+//! Serial defaults are 9600 Bd 8N1: the Waveshare boards' factory setting (protocols.md
+//! §6.1), ESPEC's library default (§5.3) and the rate inverters poll a Pylontech-protocol
+//! BMS at (§2.1, §2.10). The Pylontech specification's own default is 115200 Bd and a
+//! Watlow F4 may run at 19200 (§5.1): give `baud=` explicitly for those.
 
 mod network;
 mod serial_line;

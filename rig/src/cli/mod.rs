@@ -2,12 +2,16 @@
 //! library modules, which the tests call directly.
 
 mod compare;
+mod gate;
 pub mod guard;
+mod history;
+mod lab;
 mod list;
 mod load;
 pub(crate) mod out;
 mod probe;
 mod report;
+mod results;
 mod run;
 mod sim;
 mod validate;
@@ -48,6 +52,18 @@ pub enum Command {
     /// output that is on stays on) unless --make-safe is given. Exit code 2 names each
     /// instrument that does not answer or answers garbage.
     Probe(ProbeArgs),
+    /// Load run folders into the results database.
+    Results {
+        #[command(subcommand)]
+        command: results::ResultsCommand,
+    },
+    /// Runs in the results database, filtered; `--measurement NAME` prints its trend
+    /// across runs and plots it (SVG and PNG), marked by firmware.
+    History(history::HistoryArgs),
+    /// Judge a candidate run against a baseline of earlier runs: verdict changes, and
+    /// each measurement against the baseline's spread and its own limits. Exit code 0
+    /// if nothing regressed, 1 if something did; writes JUnit and a Markdown summary.
+    Gate(gate::GateArgs),
     /// The virtual bench.
     Sim {
         #[command(subcommand)]
@@ -133,6 +149,12 @@ pub struct ServeArgs {
     /// TCP port of the socketcand server for the BMS's CAN bus.
     #[arg(long, default_value_t = 29536)]
     pub can_port: u16,
+    /// Also put the twin's CAN node on a kernel CAN interface, `socketcan:IFACE` (a
+    /// USB-CAN adapter's can0, or vcan0): its frames go out there and it hears the
+    /// other nodes. The printed bench file's `bms` then points at it; socketcand is
+    /// served as well.
+    #[arg(long, value_name = "socketcan:IFACE")]
+    pub can: Option<String>,
     /// DUT profile of the pack to serve (default: the Lesso LSRR51V100AH twin).
     #[arg(long)]
     pub dut: Option<PathBuf>,
@@ -192,6 +214,8 @@ pub struct RunArgs {
     /// One character per plan.
     #[arg(short, long)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub lab: lab::LabArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -255,6 +279,9 @@ fn dispatch(cli: Cli) -> i32 {
         Command::Report(args) => report::report(args),
         Command::Compare(args) => compare::compare(args),
         Command::Probe(args) => probe::probe(args),
+        Command::Results { command } => results::results(command),
+        Command::History(args) => history::history(args),
+        Command::Gate(args) => gate::gate(args),
         Command::Sim {
             command: SimCommand::Defects,
         } => sim::defects(),

@@ -15,6 +15,7 @@ use super::{Format, RunArgs};
 use crate::bench::Bench;
 use crate::exit;
 use crate::plan::Plan;
+use crate::results::session::begin;
 use crate::runner::{PlanOutcome, Prepared, run_plan};
 
 pub fn run(args: RunArgs) -> i32 {
@@ -30,6 +31,13 @@ pub fn run(args: RunArgs) -> i32 {
         Ok(a) => a,
         Err(code) => return code,
     };
+    // The lab's part (bench reservation, run.json, results): `results::session`.
+    let plans = loaded.plans.iter().map(|(p, _)| p);
+    let session =
+        match (!args.list).then(|| begin(&args.lab.options(), &loaded.bench, plans, &out_dir)) {
+            Some(Err(code)) => return code,
+            session => session.and_then(Result::ok),
+        };
     let outcomes: Outcomes = Arc::default();
     let trials = trials(loaded.plans, Arc::new(loaded.bench), &out_dir, &outcomes);
     // libtest-mimic panics when it cannot print (stdout closed): the panic hook has
@@ -47,11 +55,15 @@ pub fn run(args: RunArgs) -> i32 {
     timed.sort_by(|a, b| a.0.plan_id.cmp(&b.0.plan_id));
     let finished =
         std::panic::catch_unwind(AssertUnwindSafe(|| finish(&out_dir, &timed, trials_failed)));
-    finished.unwrap_or_else(|panic| {
+    let code = finished.unwrap_or_else(|panic| {
         let message = crate::runner::panic_text(&panic);
         write_panic_summary(&out_dir, &message);
         exit::RIG_ERROR
-    })
+    });
+    if let Some(session) = session {
+        session.end(code);
+    }
+    code
 }
 
 /// A panic while the run's reports were written: `summary.md` says so at its top, so a

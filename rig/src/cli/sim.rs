@@ -101,7 +101,14 @@ async fn serve_twin(
         ("load_bk8600", at(args.load_bk8600_port)),
         ("rs232", at(args.rs232_port)),
     ];
-    let (served, run) = match crate::serve::serve(sim, &addresses, at(args.can_port)).await {
+    let can = match crate::serve::CanServing::open(at(args.can_port), args.can.as_deref()) {
+        Ok(can) => can,
+        Err(e) => {
+            errln!("error: {e}");
+            return e.exit_code();
+        }
+    };
+    let (served, run) = match crate::serve::serve(sim, &addresses, can).await {
         Ok(s) => s,
         Err(e) => {
             errln!("error: cannot listen: {e}");

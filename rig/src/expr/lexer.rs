@@ -27,100 +27,119 @@ pub enum Tok {
 
 const KEYWORDS: &[&str] = &["and", "or", "not", "true", "false", "on", "off"];
 
+/// The tokens of `src` with their byte ranges; whitespace separates them.
 pub fn lex(src: &str) -> Result<Vec<(Tok, Range<usize>)>, ExprError> {
     let bytes = src.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
         let c = bytes[i];
-        let start = i;
         if c.is_ascii_whitespace() {
             i += 1;
             continue;
         }
-        if c.is_ascii_digit() || (c == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)) {
-            while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
-                i += 1;
-            }
-            // Exponent: 1e-3, 2.5E6.
-            if i < bytes.len()
-                && (bytes[i] == b'e' || bytes[i] == b'E')
-                && bytes
-                    .get(i + 1)
-                    .is_some_and(|b| b.is_ascii_digit() || *b == b'-' || *b == b'+')
-            {
-                i += 2;
-                while i < bytes.len() && bytes[i].is_ascii_digit() {
-                    i += 1;
-                }
-            }
-            let text = &src[start..i];
-            let value: f64 = text
-                .parse()
-                .map_err(|_| ExprError::new(start..i, format!("`{text}` is not a number")))?;
-            let (unit, unit_end) = unit_after(src, i);
-            let quantity = match unit {
-                None => Quantity::new(value, quantity::Dim::Number),
-                Some((unit_text, unit_start)) => match quantity::unit_factor(unit_text) {
-                    Some((dim, factor)) => Quantity::new(value * factor, dim),
-                    None => {
-                        return Err(ExprError::new(
-                            unit_start..unit_end,
-                            format!("unknown unit `{unit_text}`"),
-                        )
-                        .with_help(format!(
-                            "units are {}",
-                            quantity::unit_names().collect::<Vec<_>>().join(", ")
-                        )));
-                    }
-                },
-            };
-            if unit.is_some() {
-                i = unit_end;
-            }
-            out.push((Tok::Quantity(quantity), start..i));
-            continue;
-        }
-        if c.is_ascii_alphabetic() || c == b'_' {
-            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
-                i += 1;
-            }
-            out.push((Tok::Ident(src[start..i].to_string()), start..i));
-            continue;
-        }
-        let two = src.get(i..i + 2).unwrap_or("");
-        let (tok, len) = match (c, two) {
-            (_, "==") => (Tok::EqEq, 2),
-            (_, "!=") => (Tok::NotEq, 2),
-            (_, "<=") => (Tok::Le, 2),
-            (_, ">=") => (Tok::Ge, 2),
-            (b'<', _) => (Tok::Lt, 1),
-            (b'>', _) => (Tok::Gt, 1),
-            (b'+', _) => (Tok::Plus, 1),
-            (b'-', _) => (Tok::Minus, 1),
-            (b'*', _) => (Tok::Star, 1),
-            (b'/', _) => (Tok::Slash, 1),
-            (b'(', _) => (Tok::LParen, 1),
-            (b')', _) => (Tok::RParen, 1),
-            (b'.', _) => (Tok::Dot, 1),
-            (b'=', _) => {
-                return Err(
-                    ExprError::new(start..start + 1, "single `=` in an expression")
-                        .with_help("compare with `==`"),
-                );
-            }
-            _ => {
-                let ch = src[start..].chars().next().unwrap_or('?');
-                return Err(ExprError::new(
-                    start..start + ch.len_utf8(),
-                    format!("unexpected character `{ch}`"),
-                ));
-            }
+        let (tok, end) = if starts_number(bytes, i) {
+            number(src, i)?
+        } else if c.is_ascii_alphabetic() || c == b'_' {
+            ident(src, i)
+        } else {
+            operator(src, i)?
         };
-        out.push((tok, start..start + len));
-        i += len;
+        out.push((tok, i..end));
+        i = end;
     }
     Ok(out)
+}
+
+/// A digit, or a `.` before one (`.5 A`).
+fn starts_number(bytes: &[u8], i: usize) -> bool {
+    bytes[i].is_ascii_digit()
+        || (bytes[i] == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
+}
+
+/// The number at `start` with its unit, if one follows, scaled to the base unit; and
+/// where the token ends.
+fn number(src: &str, start: usize) -> Result<(Tok, usize), ExprError> {
+    let end = number_end(src.as_bytes(), start);
+    let text = &src[start..end];
+    let value: f64 = text
+        .parse()
+        .map_err(|_| ExprError::new(start..end, format!("`{text}` is not a number")))?;
+    let (unit, unit_end) = unit_after(src, end);
+    let Some((unit_text, unit_start)) = unit else {
+        let plain = Quantity::new(value, quantity::Dim::Number);
+        return Ok((Tok::Quantity(plain), end));
+    };
+    let Some((dim, factor)) = quantity::unit_factor(unit_text) else {
+        let units: Vec<_> = quantity::unit_names().collect();
+        let message = format!("unknown unit `{unit_text}`");
+        return Err(ExprError::new(unit_start..unit_end, message)
+            .with_help(format!("units are {}", units.join(", "))));
+    };
+    Ok((Tok::Quantity(Quantity::new(value * factor, dim)), unit_end))
+}
+
+/// Where the digits and dots from `start` end, with an exponent (`1e-3`, `2.5E6`).
+fn number_end(bytes: &[u8], start: usize) -> usize {
+    let digits_from = |mut i: usize, dots: bool| {
+        while i < bytes.len() && (bytes[i].is_ascii_digit() || (dots && bytes[i] == b'.')) {
+            i += 1;
+        }
+        i
+    };
+    let i = digits_from(start, true);
+    let exponent = bytes.get(i).is_some_and(|b| *b == b'e' || *b == b'E')
+        && bytes
+            .get(i + 1)
+            .is_some_and(|b| b.is_ascii_digit() || *b == b'-' || *b == b'+');
+    if exponent {
+        digits_from(i + 2, false)
+    } else {
+        i
+    }
+}
+
+/// A name (`bms`, `trip_current`) or keyword; the parser tells them apart.
+fn ident(src: &str, start: usize) -> (Tok, usize) {
+    let len = src.as_bytes()[start..]
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+        .count();
+    (Tok::Ident(src[start..start + len].to_string()), start + len)
+}
+
+/// An operator or bracket at `start`, two characters before one (`<=` before `<`).
+fn operator(src: &str, start: usize) -> Result<(Tok, usize), ExprError> {
+    let two = src.get(start..start + 2).unwrap_or("");
+    let (tok, len) = match (src.as_bytes()[start], two) {
+        (_, "==") => (Tok::EqEq, 2),
+        (_, "!=") => (Tok::NotEq, 2),
+        (_, "<=") => (Tok::Le, 2),
+        (_, ">=") => (Tok::Ge, 2),
+        (b'<', _) => (Tok::Lt, 1),
+        (b'>', _) => (Tok::Gt, 1),
+        (b'+', _) => (Tok::Plus, 1),
+        (b'-', _) => (Tok::Minus, 1),
+        (b'*', _) => (Tok::Star, 1),
+        (b'/', _) => (Tok::Slash, 1),
+        (b'(', _) => (Tok::LParen, 1),
+        (b')', _) => (Tok::RParen, 1),
+        (b'.', _) => (Tok::Dot, 1),
+        (b'=', _) => {
+            return Err(
+                ExprError::new(start..start + 1, "single `=` in an expression")
+                    .with_help("compare with `==`"),
+            );
+        }
+        _ => {
+            let ch = src[start..].chars().next().unwrap_or('?');
+            return Err(ExprError::new(
+                start..start + ch.len_utf8(),
+                format!("unexpected character `{ch}`"),
+            ));
+        }
+    };
+    Ok((tok, start + len))
 }
 
 /// The unit written after a number, if any: `%`, `°C`, or a word that is not a keyword.
@@ -191,6 +210,75 @@ mod tests {
         let err = lex("5 amps").unwrap_err();
         assert_eq!(err.span, 2..6);
         assert!(err.message.contains("amps"));
+    }
+
+    #[test]
+    fn exponents_and_leading_dots_are_numbers() {
+        assert_eq!(
+            toks("1e-3 A"),
+            vec![Tok::Quantity(Quantity::new(1e-3, Dim::Current))]
+        );
+        assert_eq!(
+            toks("2.5E6"),
+            vec![Tok::Quantity(Quantity::new(2.5e6, Dim::Number))]
+        );
+        assert_eq!(
+            toks(".5 V"),
+            vec![Tok::Quantity(Quantity::new(0.5, Dim::Voltage))]
+        );
+        // `e` not followed by a digit or sign is a unit or a name, not an exponent.
+        assert!(lex("2e").is_err_and(|e| e.message == "unknown unit `e`"));
+        let err = lex("1.2.3").unwrap_err();
+        assert_eq!(
+            (err.span, err.message.as_str()),
+            (0..5, "`1.2.3` is not a number")
+        );
+    }
+
+    #[test]
+    fn tokens_carry_their_byte_ranges() {
+        let ranges: Vec<(Tok, Range<usize>)> = lex("dut.x + 5 A>=x").unwrap();
+        let expected = vec![
+            (Tok::Ident("dut".into()), 0..3),
+            (Tok::Dot, 3..4),
+            (Tok::Ident("x".into()), 4..5),
+            (Tok::Plus, 6..7),
+            (Tok::Quantity(Quantity::new(5.0, Dim::Current)), 8..11),
+            (Tok::Ge, 11..13),
+            (Tok::Ident("x".into()), 13..14),
+        ];
+        assert_eq!(ranges, expected);
+        // Without a unit, the number ends where its digits do, not after the spaces.
+        assert_eq!(lex("3  )").unwrap()[0].1, 0..1);
+    }
+
+    #[test]
+    fn every_operator_and_bracket() {
+        assert_eq!(
+            toks("( ) + - * / == != < <= > >= ."),
+            vec![
+                Tok::LParen,
+                Tok::RParen,
+                Tok::Plus,
+                Tok::Minus,
+                Tok::Star,
+                Tok::Slash,
+                Tok::EqEq,
+                Tok::NotEq,
+                Tok::Lt,
+                Tok::Le,
+                Tok::Gt,
+                Tok::Ge,
+                Tok::Dot
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unexpected_character_is_located_whole() {
+        let err = lex("a § b").unwrap_err();
+        assert_eq!(err.span, 2..4);
+        assert_eq!(err.message, "unexpected character `§`");
     }
 
     #[test]

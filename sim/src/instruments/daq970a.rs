@@ -33,13 +33,13 @@ use scpi::error::{Error, ErrorCode, Result};
 use scpi::parser::expression::channel_list::{ChannelList, ChannelSpec, Token as ChannelToken};
 use scpi::tree::Node;
 use scpi::tree::prelude::*;
-use scpi::{Branch, Leaf, cmd_both, cmd_nquery, cmd_qonly};
+use scpi::{Branch, Leaf, cmd_both, cmd_qonly};
 use scpi_contrib::scpi_system;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::lines::Line;
 use super::relay_lines::LINES;
-use super::scpi_device::{Reset, ScpiStatus, Session, scpi_root, serve_program_messages};
+use super::scpi_commands::Accepted;
+use super::scpi_device::{Instrument, ScpiStatus, Session, scpi_root, serve_instrument};
 use crate::clock;
 use crate::world::{World, lock};
 
@@ -80,7 +80,7 @@ pub(crate) struct Daq {
     switched: [bool; LINES],
 }
 
-impl Reset for Daq {
+impl Instrument for Daq {
     /// `*RST`: every relay open, the output latch cleared.
     fn reset(&mut self) {
         self.switches = Switches::default();
@@ -280,17 +280,6 @@ impl Command<DaqSession> for WriteByte {
     }
 }
 
-/// `SYSTem:LOCal`: front panel back in charge; nothing to do on the virtual bench.
-struct Local;
-
-impl Command<DaqSession> for Local {
-    cmd_nquery!();
-
-    fn event(&self, _: &mut DaqSession, _: &mut Context, _: Parameters) -> Result<()> {
-        Ok(())
-    }
-}
-
 const TREE: Node<DaqSession> = scpi_root![
     (
         b"Keysight Technologies",
@@ -298,7 +287,8 @@ const TREE: Node<DaqSession> = scpi_root![
         b"RIGSIM0001",
         b"rig-sim-1.0"
     ),
-    scpi_system!(Leaf!(b"LOCal" => &Local)),
+    // `SYSTem:LOCal`: front panel back in charge; nothing to do on the virtual bench.
+    scpi_system!(Leaf!(b"LOCal" => &Accepted)),
     Branch![b"ROUTe";
         Leaf!(b"CLOSe" => &Route { closes: true }),
         Leaf!(b"OPEN" => &Route { closes: false })
@@ -361,19 +351,8 @@ where
         }
         world.settle();
     }
-    serve_program_messages(stream, |line| {
-        let mut world = lock(&world);
-        match line {
-            Line::Text(message) => execute(&mut world, &message),
-            Line::Overlong => {
-                world
-                    .front_ends
-                    .daq
-                    .status
-                    .push(ErrorCode::InputBufferOverrun);
-                Vec::new()
-            }
-        }
+    serve_instrument(world, stream, execute, |world| {
+        &mut world.front_ends.daq.status
     })
     .await;
 }

@@ -4,7 +4,7 @@
 //! F4 (Modbus RTU) and ESPEC P-300 (ASCII) on the one chamber air, Keysight DAQ970A
 //! (SCPI) and Numato (ASCII) on the one set of relay and input lines (`relay_lines`),
 //! Rigol DL3000 and BK 8600 loads (SCPI) in the source/sink's place in the circuit.
-//! The SCPI instruments share `scpi_device` and `scpi_params`.
+//! The SCPI instruments share `scpi_device`, `scpi_commands` and `scpi_params`.
 
 mod daq970a;
 mod electronic_load;
@@ -15,6 +15,7 @@ mod modbus_rtu;
 mod numato;
 mod relay_board;
 mod relay_lines;
+mod scpi_commands;
 mod scpi_device;
 mod scpi_params;
 mod scpi_source;

@@ -6,7 +6,7 @@
 //! registers: 0x1000-0x1007 control mode per channel, 0x4000 device address, 0x8000
 //! firmware version. Every channel leaves the factory in "linkage" mode (1), where the
 //! relay follows its input; writing 0 makes the relay follow its coil. The board's
-//! other control modes (toggle, edge) are not modelled and are refused (protocols.md 6.1
+//! other control mode (2, toggle) is not modelled and is refused (protocols.md 6.1
 //! marks the linkage behaviour itself as uncertain).
 
 use std::future::{Ready, ready};

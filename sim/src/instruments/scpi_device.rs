@@ -1,8 +1,8 @@
 //! What every simulated SCPI instrument shares, built on the `scpi` parser and the
 //! `scpi-contrib` IEEE 488.2 / SCPI-99 status model: the status registers and error
 //! queue ([`ScpiStatus`]), the device one program message runs against ([`Session`]),
-//! the connection loop ([`serve_program_messages`]) and the root of every command tree
-//! ([`scpi_root!`]).
+//! the connection loop ([`serve_instrument`]) and the root of every command tree
+//! ([`scpi_root!`]). The command handlers they share are in `scpi_commands`.
 //!
 //! The `scpi` crate calls command handlers with `&mut Device` synchronously, so the
 //! world is locked for one program message: the instrument's state is lent out of the
@@ -12,6 +12,7 @@
 
 use std::collections::VecDeque;
 use std::ops::{Deref, DerefMut};
+use std::sync::{Arc, Mutex};
 
 use scpi::error::{Error, ErrorCode, ErrorQueue};
 use scpi::tree::Node;
@@ -22,6 +23,7 @@ use scpi_contrib::scpi1999::prelude::{EventRegister, GetEventRegister, Operation
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::lines::{Line, LineReader};
+use crate::world::{World, lock};
 
 /// Error/event queue length; a full queue replaces its last entry with -350 "Queue
 /// overflow" (SCPI-99 21.8.2).
@@ -61,9 +63,14 @@ impl ScpiStatus {
     }
 }
 
-/// What `*RST` does to an instrument's own state.
-pub(crate) trait Reset {
+/// What the shared SCPI machinery asks of an instrument's own state.
+pub(crate) trait Instrument {
+    /// `*RST`: the instrument's own state to its power-on values.
     fn reset(&mut self);
+
+    /// A setting was accepted, even one that leaves its value as it was (a load takes
+    /// the circuit over then).
+    fn accepted_setting(&mut self) {}
 }
 
 /// The device one program message runs against: the instrument's state `I` and its
@@ -98,7 +105,7 @@ impl<I> DerefMut for Session<I> {
     }
 }
 
-impl<I: Reset> Session<I> {
+impl<I: Instrument> Session<I> {
     /// Run one program message against `tree`; the response (with its `\n`), or
     /// nothing when the message failed (the error is in the queue for `SYST:ERR?`).
     pub(crate) fn run(&mut self, tree: &Node<Self>, message: &[u8]) -> Vec<u8> {
@@ -108,7 +115,7 @@ impl<I: Reset> Session<I> {
     }
 }
 
-impl<I: Reset> Device for Session<I> {
+impl<I: Instrument> Device for Session<I> {
     fn handle_error(&mut self, err: Error) {
         self.push_error(err);
     }
@@ -152,7 +159,7 @@ impl<I> GetEventRegister<Questionable> for Session<I> {
     }
 }
 
-impl<I: Reset> IEEE4882 for Session<I> {
+impl<I: Instrument> IEEE4882 for Session<I> {
     fn stb(&self) -> u8 {
         self.scpi_stb()
     }
@@ -201,11 +208,35 @@ impl<I: Reset> IEEE4882 for Session<I> {
     }
 }
 
-impl<I: Reset> ScpiDevice for Session<I> {}
+impl<I: Instrument> ScpiDevice for Session<I> {}
+
+/// Serve one instrument's connection until the peer closes it: each program message
+/// runs through `execute` with the world locked, and an over-long line queues -363
+/// "Input buffer overrun" in the instrument's `status`.
+pub(crate) async fn serve_instrument<T>(
+    world: Arc<Mutex<World>>,
+    stream: T,
+    execute: impl Fn(&mut World, &[u8]) -> Vec<u8>,
+    status: impl Fn(&mut World) -> &mut ScpiStatus,
+) where
+    T: AsyncRead + AsyncWrite + Unpin,
+{
+    serve_program_messages(stream, |line| {
+        let mut world = lock(&world);
+        match line {
+            Line::Text(message) => execute(&mut world, &message),
+            Line::Overlong => {
+                status(&mut world).push(ErrorCode::InputBufferOverrun);
+                Vec::new()
+            }
+        }
+    })
+    .await;
+}
 
 /// Serve one connection until the peer closes it: each newline-terminated program
 /// message goes to `respond`, and whatever it returns is written back.
-pub(crate) async fn serve_program_messages<T>(stream: T, mut respond: impl FnMut(Line) -> Vec<u8>)
+async fn serve_program_messages<T>(stream: T, mut respond: impl FnMut(Line) -> Vec<u8>)
 where
     T: AsyncRead + AsyncWrite + Unpin,
 {

@@ -7,7 +7,7 @@ use scpi::tree::prelude::*;
 use scpi::units::uom::si::electric_current::ampere;
 use scpi::units::uom::si::electric_potential::volt;
 use scpi::units::uom::si::f64::{ElectricCurrent, ElectricPotential};
-use scpi_contrib::scpi1999::NumericValue;
+use scpi_contrib::scpi1999::{NumericBuilder, NumericValue};
 
 /// Programming and measurement resolution: 1 mV, 1 mA.
 const RESOLUTION: f64 = 1000.0;
@@ -25,28 +25,38 @@ where
     }
 }
 
+/// The one parameter as a quantity in `min..=max` (`MIN`/`MAX` name the bounds, `DEF`
+/// is refused), else -222 "Data out of range".
+fn next_in_range<'a, Q>(params: &mut Parameters<'a, '_>, min: Q, max: Q) -> Result<Q>
+where
+    Q: PartialOrd + TryFrom<Token<'a>, Error = Error>,
+{
+    let value: NumericValue<Q> = only_parameter(params)?;
+    NumericBuilder::new(value, max, min).finish()
+}
+
 pub(crate) fn next_volts(params: &mut Parameters, min: f64, max: f64) -> Result<f64> {
-    let value: NumericValue<ElectricPotential> = only_parameter(params)?;
-    let value = value
-        .build()
-        .min(ElectricPotential::new::<volt>(min))
-        .max(ElectricPotential::new::<volt>(max))
-        .finish()?;
-    Ok(reading(value.get::<volt>()))
+    let (min, max) = (
+        ElectricPotential::new::<volt>(min),
+        ElectricPotential::new::<volt>(max),
+    );
+    Ok(reading(next_in_range(params, min, max)?.get::<volt>()))
 }
 
 pub(crate) fn next_amperes(params: &mut Parameters, min: f64, max: f64) -> Result<f64> {
-    let value: NumericValue<ElectricCurrent> = only_parameter(params)?;
-    let value = value
-        .build()
-        .min(ElectricCurrent::new::<ampere>(min))
-        .max(ElectricCurrent::new::<ampere>(max))
-        .finish()?;
-    Ok(reading(value.get::<ampere>()))
+    let (min, max) = (
+        ElectricCurrent::new::<ampere>(min),
+        ElectricCurrent::new::<ampere>(max),
+    );
+    Ok(reading(next_in_range(params, min, max)?.get::<ampere>()))
 }
 
 /// A value at the instrument's resolution, without a negative zero.
 pub(crate) fn reading(value: f64) -> f64 {
-    let rounded = (value * RESOLUTION).round() / RESOLUTION;
-    if rounded == 0.0 { 0.0 } else { rounded }
+    without_negative_zero((value * RESOLUTION).round() / RESOLUTION)
+}
+
+/// `-0` as `0`: no instrument prints a negative zero.
+pub(crate) fn without_negative_zero(value: f64) -> f64 {
+    if value == 0.0 { 0.0 } else { value }
 }

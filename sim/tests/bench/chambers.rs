@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use rig_drivers::chamber::{Chamber, ChamberErrorKind, EspecP300, RunEvent, WatlowF4};
+use rig_drivers::modbus::with_crc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 use tokio::time::timeout;
 
@@ -115,25 +116,25 @@ async fn the_example_frames_of_protocols_md_5_1_and_f4_exceptions() {
     let set_sp = [0x01, 0x06, 0x01, 0x2C, 0x00, 0xFA, 0xC9, 0xBC];
     assert_eq!(exchange(&mut pipe, &set_sp, 8).await, set_sp);
     // Set point 150.1 °C (1501): exception 03, illegal data value.
-    let too_hot = seal(&[0x01, 0x06, 0x01, 0x2C, 0x05, 0xDD]);
+    let too_hot = with_crc(&[0x01, 0x06, 0x01, 0x2C, 0x05, 0xDD]);
     assert_eq!(
         exchange(&mut pipe, &too_hot, 5).await[..3],
         [0x01, 0x86, 0x03]
     );
     // Input 2 (register 104) is not fitted: exception 02, illegal data address.
-    let input_2 = seal(&[0x01, 0x03, 0x00, 0x68, 0x00, 0x01]);
+    let input_2 = with_crc(&[0x01, 0x03, 0x00, 0x68, 0x00, 0x01]);
     assert_eq!(
         exchange(&mut pipe, &input_2, 5).await[..3],
         [0x01, 0x83, 0x02]
     );
     // FC01 is no F4 function: exception 01.
-    let coils = seal(&[0x01, 0x01, 0x00, 0x00, 0x00, 0x08]);
+    let coils = with_crc(&[0x01, 0x01, 0x00, 0x00, 0x00, 0x08]);
     assert_eq!(
         exchange(&mut pipe, &coils, 5).await[..3],
         [0x01, 0x81, 0x01]
     );
     // Another address: no answer; then address 1 still answers.
-    let other = seal(&[0x02, 0x03, 0x00, 0x64, 0x00, 0x01]);
+    let other = with_crc(&[0x02, 0x03, 0x00, 0x64, 0x00, 0x01]);
     pipe.write_all(&other).await.unwrap();
     let mut extra = [0u8; 1];
     assert!(timeout(secs(1.0), pipe.read(&mut extra)).await.is_err());
@@ -210,20 +211,4 @@ proptest! {
     fn the_espec_survives_garbage(garbage in proptest::collection::vec(any::<u8>(), 0..600)) {
         survives_garbage("chamber_espec", garbage);
     }
-}
-
-/// Address and PDU plus CRC-16/MODBUS.
-fn seal(body: &[u8]) -> Vec<u8> {
-    let mut crc: u16 = 0xFFFF;
-    for &byte in body {
-        crc ^= u16::from(byte);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xA001
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    [body, &crc.to_le_bytes()].concat()
 }

@@ -1,6 +1,7 @@
 //! Modbus RTU exchanges with the simulated relay board, through a tokio-modbus client and
 //! as raw ADUs (protocols.md 6.1 example frames).
 
+use rig_drivers::modbus::with_crc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 use tokio::time::timeout;
 use tokio_modbus::prelude::*;
@@ -151,30 +152,14 @@ async fn malformed_requests_get_exceptions_not_panics() {
     let bench = bench(&[]);
     let mut pipe = bench.open("io").unwrap();
     // FC0F claiming 100 coils in one data byte.
-    let request = seal(&[0x01, 0x0F, 0x00, 0x00, 0x00, 0x64, 0x01, 0xFF]);
+    let request = with_crc(&[0x01, 0x0F, 0x00, 0x00, 0x00, 0x64, 0x01, 0xFF]);
     let answer = exchange(&mut pipe, &request, 5).await;
     assert_eq!(answer[..3], [0x01, 0x8F, 0x03]);
     // An unknown function code, delimited by the silent interval.
-    let request = seal(&[0x01, 0x41, 0x01, 0x02]);
+    let request = with_crc(&[0x01, 0x41, 0x01, 0x02]);
     let answer = exchange(&mut pipe, &request, 5).await;
     assert_eq!(answer[..3], [0x01, 0xC1, 0x01]);
     // The board still works.
     let read = [0x01, 0x01, 0x00, 0x00, 0x00, 0x08, 0x3D, 0xCC];
     assert_eq!(exchange(&mut pipe, &read, 6).await[..3], [0x01, 0x01, 0x01]);
-}
-
-/// Address and PDU plus CRC-16/MODBUS.
-fn seal(body: &[u8]) -> Vec<u8> {
-    let mut crc: u16 = 0xFFFF;
-    for &byte in body {
-        crc ^= u16::from(byte);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xA001
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    [body, &crc.to_le_bytes()].concat()
 }

@@ -26,7 +26,7 @@ pub enum SocketcandError {
         after: Duration,
         waiting_for: &'static str,
     },
-    #[error("i/o error")]
+    #[error("i/o error: {0}")]
     Io(#[source] std::io::Error),
     #[error("the server closed the connection")]
     Closed,

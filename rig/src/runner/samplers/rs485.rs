@@ -235,7 +235,7 @@ mod tests {
     type Asked = Arc<Mutex<Vec<(u8, u8)>>>;
 
     /// A line that only listens, and the (ADR, CID2) of every request written to it
-    /// (`~` VER ADR CID1 CID2 ... CR, protocols.md 2.3: ADR is chars 3-4, CID2 7-8).
+    /// (`~` VER ADR CID1 CID2 ... CR, protocols.md 2.2: ADR is chars 3-4, CID2 7-8).
     fn silent_line() -> (tokio::io::DuplexStream, Asked) {
         let (ours, mut line) = tokio::io::duplex(4096);
         let asked: Asked = Arc::default();
@@ -284,8 +284,9 @@ mod tests {
         runtime.block_on(async {
             let (ours, asked) = silent_line();
             let channels = Channels::of(&Bench::builtin_sim(), 3);
-            let dir = std::env::temp_dir().join(format!("rig-rs485-order-{}", std::process::id()));
-            let log = EventLog::create(&dir.join("order.events.jsonl"), RunClock::start()).unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            let log = EventLog::create(&dir.path().join("order.events.jsonl"), RunClock::start())
+                .unwrap();
             let link = link(ours);
             let (tx, mut feed) = mpsc::unbounded_channel();
             let (_commands, commands_rx) = mpsc::channel(1);
@@ -300,7 +301,6 @@ mod tests {
                 }
             }
             sampler.abort();
-            let _ = std::fs::remove_dir_all(&dir);
             let names: Vec<&str> = seen.iter().map(|(n, _, _)| n.as_str()).collect();
             assert_eq!(
                 names,
@@ -331,8 +331,9 @@ mod tests {
         runtime.block_on(async {
             let (ours, asked) = silent_line();
             let channels = Channels::of(&Bench::builtin_sim(), 3);
-            let dir = std::env::temp_dir().join(format!("rig-rs485-late-{}", std::process::id()));
-            let log = EventLog::create(&dir.join("late.events.jsonl"), RunClock::start()).unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            let log =
+                EventLog::create(&dir.path().join("late.events.jsonl"), RunClock::start()).unwrap();
             let link = link(ours);
             let (tx, _feed) = mpsc::unbounded_channel();
             let (commands, commands_rx) = mpsc::channel(1);
@@ -344,7 +345,6 @@ mod tests {
                 .unwrap();
             let reply = tokio::time::timeout(Duration::from_secs(20), reply_rx).await;
             sampler.abort();
-            let _ = std::fs::remove_dir_all(&dir);
             assert!(
                 matches!(
                     &reply,

@@ -32,20 +32,19 @@ mod commands;
 
 use std::sync::{Arc, Mutex};
 
-use scpi::error::ErrorCode;
 use scpi::tree::Node;
 use scpi::{Branch, Leaf};
 use scpi_contrib::scpi_system;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use self::commands::{CURRENT_LEVEL, Function, INPUT, Measure, Quantity, Remote, VOLTAGE_LEVEL};
-use super::lines::Line;
-use super::scpi_device::{Reset, ScpiStatus, Session, scpi_root, serve_program_messages};
+use self::commands::{CURRENT_LEVEL, Function, INPUT, VOLTAGE_LEVEL};
+use super::scpi_commands::{Accepted, Measure, Measuring, Quantity};
+use super::scpi_device::{Instrument, ScpiStatus, Session, scpi_root, serve_instrument};
 use super::scpi_source::power_on_settings;
 use crate::bus::BusTerminal;
 use crate::circuit::{OperatingPoint, SourceSettings};
 use crate::clock;
-use crate::world::{World, lock};
+use crate::world::World;
 
 /// The two load families.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,7 +121,7 @@ pub(crate) struct Load {
 
 type LoadSession = Session<Load>;
 
-impl Load {
+impl Measuring for Load {
     /// What the load measures now: with its own settings once it took the circuit.
     fn measure(&mut self) -> OperatingPoint {
         if self.took_over {
@@ -132,10 +131,14 @@ impl Load {
     }
 }
 
-impl Reset for Load {
+impl Instrument for Load {
     /// `*RST`: input off, levels 0.
     fn reset(&mut self) {
         self.settings = LoadSettings::default();
+        self.took_over = true;
+    }
+
+    fn accepted_setting(&mut self) {
         self.took_over = true;
     }
 }
@@ -162,8 +165,8 @@ macro_rules! load_tree {
             },
             Branch![b"MEASure";
                 Branch![b"VOLTage"; Leaf!(default b"DC" => &Measure(Quantity::Voltage))],
-                Branch![b"CURRent"; Leaf!(default b"DC" => &Measure(Quantity::Current))],
-                Branch![b"POWer"; Leaf!(default b"DC" => &Measure(Quantity::Power))]
+                Branch![b"CURRent"; Leaf!(default b"DC" => &Measure(Quantity::CurrentDrawn))],
+                Branch![b"POWer"; Leaf!(default b"DC" => &Measure(Quantity::PowerDrawn))]
             ]
         ]
     };
@@ -174,7 +177,7 @@ const RIGOL_TREE: Node<LoadSession> = load_tree!(b"RIGOL TECHNOLOGIES", b"DL3031
 const BK_TREE: Node<LoadSession> = load_tree!(
     b"B&K Precision",
     b"8610",
-    scpi_system!(Leaf!(b"REMote" => &Remote), Leaf!(b"LOCal" => &Remote))
+    scpi_system!(Leaf!(b"REMote" => &Accepted), Leaf!(b"LOCal" => &Accepted))
 );
 
 fn state(world: &mut World, model: LoadModel) -> &mut LoadState {
@@ -215,18 +218,12 @@ pub(crate) async fn serve_load<T>(world: Arc<Mutex<World>>, model: LoadModel, st
 where
     T: AsyncRead + AsyncWrite + Unpin,
 {
-    serve_program_messages(stream, |line| {
-        let mut world = lock(&world);
-        match line {
-            Line::Text(message) => execute(&mut world, model, &message),
-            Line::Overlong => {
-                state(&mut world, model)
-                    .status
-                    .push(ErrorCode::InputBufferOverrun);
-                Vec::new()
-            }
-        }
-    })
+    serve_instrument(
+        world,
+        stream,
+        |world, message| execute(world, model, message),
+        |world| &mut state(world, model).status,
+    )
     .await;
 }
 

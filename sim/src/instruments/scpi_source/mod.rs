@@ -10,7 +10,6 @@ mod session;
 
 use std::sync::{Arc, Mutex};
 
-use scpi::error::ErrorCode;
 use scpi::tree::Node;
 use scpi::{Branch, Leaf};
 use scpi_contrib::scpi_system;
@@ -18,14 +17,14 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use self::commands::{
     CURRENT_LIMIT_NEGATIVE, CURRENT_LIMIT_POSITIVE, CURRENT_PROTECTION, MAX_OCP_A, MAX_OVP_V,
-    MeasureCurrent, MeasureVoltage, Output, SOURCE_VOLTAGE, VOLTAGE_PROTECTION,
+    Output, SOURCE_VOLTAGE, VOLTAGE_PROTECTION,
 };
 use self::session::SourceSession;
-use super::lines::Line;
-use super::scpi_device::{scpi_root, serve_program_messages};
+use super::scpi_commands::{Measure, Quantity};
+use super::scpi_device::{scpi_root, serve_instrument};
 use crate::circuit::SourceSettings;
 use crate::clock;
-use crate::world::{World, lock};
+use crate::world::World;
 
 /// `*IDN?` -> `RIG-SIM,SOURCE-SINK-60V-120A,SIM0001,1.0`.
 const TREE: Node<SourceSession> = scpi_root![
@@ -51,8 +50,8 @@ const TREE: Node<SourceSession> = scpi_root![
     },
     Branch![b"OUTPut"; Leaf!(default b"STATe" => &Output)],
     Branch![b"MEASure";
-        Branch![b"VOLTage"; Leaf!(default b"DC" => &MeasureVoltage)],
-        Branch![b"CURRent"; Leaf!(default b"DC" => &MeasureCurrent)]
+        Branch![b"VOLTage"; Leaf!(default b"DC" => &Measure(Quantity::Voltage))],
+        Branch![b"CURRent"; Leaf!(default b"DC" => &Measure(Quantity::CurrentIn))]
     ]
 ];
 
@@ -75,26 +74,16 @@ pub(crate) async fn serve_scpi<T>(world: Arc<Mutex<World>>, stream: T)
 where
     T: AsyncRead + AsyncWrite + Unpin,
 {
-    serve_program_messages(stream, |line| match line {
-        Line::Text(message) => execute(&world, &message),
-        Line::Overlong => {
-            lock(&world)
-                .source_status
-                .push(ErrorCode::InputBufferOverrun);
-            Vec::new()
-        }
-    })
-    .await;
+    serve_instrument(world, stream, execute, |world| &mut world.source_status).await;
 }
 
-/// Run one program message; the response (with its `\n`), or nothing when the message
-/// failed (the error is in the queue for `SYST:ERR?`).
-fn execute(world: &Mutex<World>, message: &[u8]) -> Vec<u8> {
-    let mut world = lock(world);
+/// Run one program message with the world locked; the response (with its `\n`), or
+/// nothing when the message failed (the error is in the queue for `SYST:ERR?`).
+fn execute(world: &mut World, message: &[u8]) -> Vec<u8> {
     world.advance_to(clock::now());
-    let mut session = session::open(&mut world);
+    let mut session = session::open(world);
     let response = session.run(&TREE, message);
-    session::close(session, &mut world);
+    session::close(session, world);
     world.settle();
     response
 }

@@ -7,7 +7,8 @@ use scpi_contrib::scpi1999::status::questionable::QuestionableBits;
 use super::power_on_settings;
 use crate::bus::BusTerminal;
 use crate::circuit::{OperatingPoint, SourceSettings};
-use crate::instruments::scpi_device::{Reset, Session};
+use crate::instruments::scpi_commands::Measuring;
+use crate::instruments::scpi_device::{Instrument, Session};
 use crate::snapshot::SourceProtection;
 use crate::world::World;
 
@@ -42,14 +43,14 @@ pub(super) fn close(session: SourceSession, world: &mut World) {
     world.source_status = status;
 }
 
-impl SourceState {
+impl Measuring for SourceState {
     /// What the source measures now, after its protections have acted.
-    pub(super) fn measure(&mut self) -> OperatingPoint {
+    fn measure(&mut self) -> OperatingPoint {
         self.terminal.settle(&mut self.settings)
     }
 }
 
-impl Reset for SourceState {
+impl Instrument for SourceState {
     /// `*RST`: output off, set points and protections to their power-on values.
     fn reset(&mut self) {
         self.settings = power_on_settings();

@@ -3,13 +3,14 @@
 
 use super::*;
 use crate::instruments::test_world::{lesso_world, text};
+use crate::world::lock;
 
 fn world() -> Mutex<World> {
     Mutex::new(lesso_world())
 }
 
 fn run(world: &Mutex<World>, message: &str) -> String {
-    text(execute(world, message.as_bytes()))
+    text(execute(&mut lock(world), message.as_bytes()))
 }
 
 #[tokio::test(start_paused = true)]
@@ -108,10 +109,28 @@ async fn random_program_messages_never_panic() {
     let alphabet: &[u8] = b"SOUR:VOLT CURR LIM NEG POS PROT OUTP MEAS ? ; : , * 0123456789.-+eE #HBQ \"' ON OFF MAX MIN mV kA \xff\x00";
     for i in 0..5000 {
         let message = bytes.string(40, if i % 2 == 0 { Some(alphabet) } else { None });
-        execute(&w, &message);
+        execute(&mut lock(&w), &message);
     }
     let s = lock(&w).snapshot().source;
     assert!((0.0..=60.0).contains(&s.voltage_setpoint_v));
     assert!((0.0..=120.0).contains(&s.current_limit_pos_a));
     assert!((0.0..=120.0).contains(&s.current_limit_neg_a));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_sink_limit_reads_negative_and_is_kept_as_a_magnitude() {
+    let w = world();
+    assert_eq!(
+        run(&w, "SOUR:CURR:LIM:NEG -30;:SOUR:CURR:LIM:NEG?"),
+        "-30.0\n"
+    );
+    assert_eq!(lock(&w).snapshot().source.current_limit_neg_a, 30.0);
+    assert_eq!(run(&w, "SOUR:CURR:LIM:NEG 5"), "");
+    assert_eq!(run(&w, "SYST:ERR?"), "-222,\"Data out of range\"\n");
+    // Zero reads back without a sign.
+    assert_eq!(run(&w, "SOUR:CURR:LIM:NEG 0;:SOUR:CURR:LIM:NEG?"), "0.0\n");
+    assert_eq!(
+        run(&w, "SOUR:CURR:LIM:NEG MIN;:SOUR:CURR:LIM:NEG?"),
+        "-120.0\n"
+    );
 }

@@ -1,9 +1,10 @@
 //! Whole-system answers: 0x42 and 0x44 asked with command value 0xFF at the master's
 //! address (protocols.md §2.5).
 //!
-//! Layout, as python-pylontech's multi-module parser reads 0x42 [S: one parser, with
-//! its captures from real US2000/US3000 stacks, which this parser also reads the
-//! same way, mixed 2- and 3-byte capacities included]: INFOFLAG, the number of
+//! Layout, as python-pylontech's multi-module parser reads 0x42 (protocols.md §2.8
+//! marks it [U]: one parser, not the specification; this parser reads that parser's
+//! captures from real US2000/US3000 stacks the same way, mixed 2- and 3-byte
+//! capacities included): INFOFLAG, the number of
 //! modules, then each module's block from its cell count on, i.e. the one-module INFO
 //! without INFOFLAG and command value. Each block describes its own length (cell and
 //! temperature counts, user-defined item count), so packs of different sizes mix.

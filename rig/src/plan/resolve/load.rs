@@ -1,0 +1,280 @@
+//! Loading a plan: the file, its DUT profile, and the fields of the plan as a whole
+//! (id, pack count, timeout, poll periods, the profile's limits). The steps are
+//! resolved in `steps`.
+
+use std::collections::BTreeMap;
+
+use serde_saphyr::Spanned;
+
+use super::resolver::Resolver;
+use crate::bench::{Bench, Role};
+use crate::diag::{Problem, Problems, SourceFile, Span, near_misses};
+use crate::dut::DutProfile;
+use crate::plan::model::{Plan, content_hash};
+use crate::plan::raw::RawPlan;
+use crate::plan::requires;
+
+/// The profile values the envelope is made of: without them no set point can be checked.
+const LIMITS: [&str; 4] = [
+    "limits.max_voltage",
+    "limits.min_voltage",
+    "limits.max_charge_current",
+    "limits.max_discharge_current",
+];
+
+/// Load and check a plan against a bench. The DUT profile is found from the plan's
+/// `dut:` (see [`crate::dut::find_profile`]).
+pub fn load_plan(path: &std::path::Path, bench: &Bench) -> Result<Plan, Problems> {
+    let file = SourceFile::read(path)?;
+    let raw: RawPlan =
+        serde_saphyr::from_str(&file.text).map_err(|e| crate::diag::yaml_problem(&file, &e))?;
+    let dut_span = Span::of_scalar(&raw.dut.referenced, &file.text);
+    let dut = match crate::dut::find_profile(path, &raw.dut.value) {
+        Ok(p) => DutProfile::load(&p)?,
+        Err(known) => {
+            let close = near_misses(&raw.dut.value, known.iter().map(String::as_str));
+            return Err(Problem::at(
+                &file,
+                dut_span,
+                format!("no DUT profile `{}`", raw.dut.value),
+            )
+            .help(if !close.is_empty() {
+                format!("did you mean `{}`?", close[0])
+            } else if known.is_empty() {
+                "profiles live in a `duts/` folder beside the plan or above it".to_string()
+            } else {
+                format!("profiles: {}", known.join(", "))
+            })
+            .into());
+        }
+    };
+    resolve(raw, file, dut, bench)
+}
+
+/// The resolved plan, or every problem found in it.
+pub(super) fn resolve(
+    raw: RawPlan,
+    file: SourceFile,
+    dut: DutProfile,
+    bench: &Bench,
+) -> Result<Plan, Problems> {
+    let mut problems = Problems::default();
+    let packs = packs(&raw, &file, &dut, bench, &mut problems);
+    let mut r = Resolver::new(&file, &dut, bench, packs, problems);
+    r.check_id(&raw.id);
+    if r.instrument(Role::Source).is_some() {
+        r.check_profile_limits();
+    }
+    let timeout_s = r.duration(&raw.timeout, &[], "`timeout`");
+    let poll_s = r.poll_periods(&raw.poll);
+    if raw.steps.is_empty() {
+        r.problems
+            .push(Problem::in_file(&file, "the plan has no steps"));
+    }
+    r.steps_of(&raw.steps, &[]);
+    let envelope = r.envelope.limits(&dut);
+    let Resolver {
+        problems, steps, ..
+    } = r;
+    let content_hash = content_hash(&file.text);
+    problems.into_result(Plan {
+        id: raw.id.value,
+        title: raw.title,
+        tags: raw.tags,
+        description: raw.description,
+        dut,
+        packs,
+        timeout_s: timeout_s.unwrap_or(0.0),
+        steps,
+        content_hash,
+        envelope,
+        poll_s,
+        file,
+    })
+}
+
+/// Packs the plan needs (`requires:`); 1 if that is refused, so the rest is still checked.
+fn packs(
+    raw: &RawPlan,
+    file: &SourceFile,
+    dut: &DutProfile,
+    bench: &Bench,
+    problems: &mut Problems,
+) -> u8 {
+    let rs485 = bench
+        .instruments
+        .values()
+        .find(|i| i.driver.role() == Role::Rs485)
+        .map(|i| (i.name.as_str(), i.address));
+    match requires::packs(raw.requires.as_ref(), file, dut, rs485) {
+        Ok(n) => n,
+        Err(p) => {
+            problems.push(p);
+            1
+        }
+    }
+}
+
+impl Resolver<'_> {
+    /// The plan's id names it in reports and filters: a plain name.
+    fn check_id(&mut self, id: &Spanned<String>) {
+        let plain = !id.value.is_empty()
+            && id
+                .value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !plain {
+            let span = self.span(id);
+            self.problems.push(
+                Problem::at(
+                    self.file,
+                    span,
+                    format!("plan id `{}` is not a plain name", id.value),
+                )
+                .help("use letters, digits, `_` and `-`, e.g. `cocp_lockout`"),
+            );
+        }
+    }
+
+    /// A bench with a source needs the profile's limits to check set points against.
+    fn check_profile_limits(&mut self) {
+        for path in LIMITS {
+            if self.dut.get(path).is_none() {
+                self.problems.push(
+                    Problem::in_file(
+                        &self.dut.file,
+                        format!("the profile has no `{path}`, so set points cannot be checked"),
+                    )
+                    .help(
+                        "add the DUT's limits under `values: limits:` with their manual sections",
+                    ),
+                );
+            }
+        }
+    }
+
+    /// `poll: { io: 10 s }`: periods by instrument, each a polled instrument of the bench
+    /// (CAN links are not polled: the BMS sends on its own).
+    fn poll_periods(&mut self, poll: &BTreeMap<String, Spanned<String>>) -> BTreeMap<String, f64> {
+        let polled = |i: &&crate::bench::InstrumentSpec| i.driver.role() != Role::Can;
+        let mut periods = BTreeMap::new();
+        for (name, period) in poll {
+            if self.bench.instruments.get(name).filter(polled).is_none() {
+                let known: Vec<&str> = (self.bench.instruments.values())
+                    .filter(polled)
+                    .map(|i| i.name.as_str())
+                    .collect();
+                let span = self.span(period);
+                self.problems.push(
+                    Problem::at(
+                        self.file,
+                        span,
+                        format!(
+                            "`poll` names `{name}`, which is not a polled instrument of the bench"
+                        ),
+                    )
+                    .help(format!("polled instruments: {}", known.join(", "))),
+                );
+            } else if let Some(s) = self.duration(period, &[], "a poll period") {
+                periods.insert(name.clone(), s);
+            }
+        }
+        periods
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{HEAD, accepted, plan, plan_with, refusals, sim};
+
+    const STEP: &str = "  - wait: 1 s\n";
+
+    #[test]
+    fn a_plain_plan_keeps_its_fields_and_timeout() {
+        let p = accepted(&sim(), &plan(STEP));
+        assert_eq!(p.id, "t");
+        assert_eq!(p.title, "T");
+        assert_eq!(p.timeout_s, 600.0);
+        assert_eq!(p.packs, 1);
+        assert_eq!(p.steps.len(), 1);
+    }
+
+    #[test]
+    fn an_id_that_is_not_a_plain_name_is_refused() {
+        let errors = refusals(&sim(), &plan_with("id: \"cocp lockout\"", STEP));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].contains("plan id `cocp lockout` is not a plain name"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn a_plan_without_steps_is_refused() {
+        let errors = refusals(&sim(), &format!("{HEAD}steps: []\n"));
+        assert_eq!(errors, vec!["plan.yaml: the plan has no steps"]);
+    }
+
+    #[test]
+    fn the_plan_timeout_needs_a_time() {
+        let errors = refusals(&sim(), &plan_with("timeout: 10", STEP));
+        assert!(errors[0].contains("`timeout` needs a unit"), "{errors:?}");
+        let errors = refusals(&sim(), &plan_with("timeout: 0 s", STEP));
+        assert!(
+            errors[0].contains("`timeout` must be longer than zero"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn poll_periods_are_for_polled_instruments_only() {
+        let p = accepted(&sim(), &plan_with("poll: { io: 10 s, source: 2 s }", STEP));
+        assert_eq!(p.poll_s.get("io"), Some(&10.0));
+        assert_eq!(p.poll_s.get("source"), Some(&2.0));
+        let errors = refusals(&sim(), &plan_with("poll: { bms: 1 s }", STEP));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].contains("`poll` names `bms`, which is not a polled instrument"),
+            "{errors:?}"
+        );
+        assert!(
+            errors[0].contains("polled instruments: chamber, io, rs232, rs485, source"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn a_refused_pack_count_is_reported_and_the_rest_still_checked() {
+        let errors = refusals(
+            &sim(),
+            &plan_with("requires: { packs: 0 }", "  - wait: -1 s\n"),
+        );
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(
+            errors[0].contains("a plan needs at least 1 pack"),
+            "{errors:?}"
+        );
+        assert!(
+            errors[1].contains("`wait` must be longer than zero"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn a_profile_without_limits_is_refused_on_a_bench_with_a_source() {
+        let dut =
+            "id: bare\nmodel: M\nmanual: m\nvalues:\n  capacity: { value: 100 Ah, source: s }\n";
+        let errors = super::super::test_support::refusals_with_dut(dut, &sim(), &plan(STEP));
+        assert_eq!(errors.len(), 4, "{errors:?}");
+        assert!(
+            errors[0].starts_with(
+                "duts/bare.yaml: the profile has no `limits.max_voltage`, so set points cannot be checked"
+            ),
+            "{errors:?}"
+        );
+        assert!(
+            errors[3].contains("limits.max_discharge_current"),
+            "{errors:?}"
+        );
+    }
+}
