@@ -18,3 +18,4 @@ pub mod quantity;
 pub mod results;
 pub mod runner;
 pub mod serve;
+pub mod stop;

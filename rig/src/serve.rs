@@ -203,9 +203,32 @@ pub async fn serve(
     Ok((served, run))
 }
 
+/// Pause after a failed accept before the next one.
+const ACCEPT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The next connection of `listener`. A failed accept (too many open files, a
+/// connection reset before it was taken) ends neither the listener nor the serve: it is
+/// retried after [`ACCEPT_BACKOFF`], as a lab's long-running virtual bench needs.
+async fn accept_retrying(listener: &TcpListener) -> TcpStream {
+    retrying(|| listener.accept()).await.0
+}
+
+/// The first `Ok` of `attempt`, waiting [`ACCEPT_BACKOFF`] after each error.
+async fn retrying<T, E, F: std::future::Future<Output = Result<T, E>>>(
+    mut attempt: impl FnMut() -> F,
+) -> T {
+    loop {
+        match attempt().await {
+            Ok(value) => return value,
+            Err(_) => tokio::time::sleep(ACCEPT_BACKOFF).await,
+        }
+    }
+}
+
 /// Each connection gets its own pipe to the simulated instrument.
 async fn bytes(listener: TcpListener, sim: std::sync::Arc<SimBench>, endpoint: &'static str) {
-    while let Ok((mut tcp, _)) = listener.accept().await {
+    loop {
+        let mut tcp = accept_retrying(&listener).await;
         let _ = tcp.set_nodelay(true);
         let Ok(mut pipe) = sim.open(endpoint) else {
             return;
@@ -217,7 +240,8 @@ async fn bytes(listener: TcpListener, sim: std::sync::Arc<SimBench>, endpoint: &
 }
 
 async fn can(listener: TcpListener, sim: std::sync::Arc<SimBench>) {
-    while let Ok((tcp, _)) = listener.accept().await {
+    loop {
+        let tcp = accept_retrying(&listener).await;
         let _ = tcp.set_nodelay(true);
         let Ok(port) = sim.can_port("can0") else {
             return;
@@ -386,5 +410,23 @@ mod tests {
         let file = crate::diag::SourceFile::new("served.yaml", bench.as_str());
         let parsed = crate::bench::Bench::parse(file);
         assert!(parsed.is_ok(), "the printed bench file loads");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_accept_is_retried_and_does_not_end_the_listener() {
+        let mut failures = 2;
+        let start = tokio::time::Instant::now();
+        let taken = retrying(|| {
+            let result = if failures > 0 {
+                failures -= 1;
+                Err(std::io::Error::other("too many open files"))
+            } else {
+                Ok("connection")
+            };
+            std::future::ready(result)
+        })
+        .await;
+        assert_eq!(taken, "connection");
+        assert_eq!(start.elapsed(), 2 * ACCEPT_BACKOFF);
     }
 }

@@ -12,7 +12,7 @@ use tokio_util::codec::Decoder;
 use super::{Chamber, ChamberError, ChamberErrorKind};
 use crate::scpi::LineCodec;
 use crate::traffic::{Direction, TrafficReporter, TrafficSink, Wire};
-use crate::transport::ByteStream;
+use crate::transport::{ByteStream, OpenExchange, discard_late_answer};
 
 /// §5.3: "errors start with `NA:`".
 const REFUSAL_PREFIX: &str = "NA:";
@@ -58,6 +58,8 @@ pub struct EspecP300<S> {
     address: Option<u8>,
     timeout: Duration,
     limits: (f64, f64),
+    /// A command whose reply was not read (timed out, or its future dropped).
+    open: OpenExchange,
 }
 
 impl<S: ByteStream> EspecP300<S> {
@@ -78,6 +80,7 @@ impl<S: ByteStream> EspecP300<S> {
             address,
             timeout,
             limits: (f64::NEG_INFINITY, f64::INFINITY),
+            open: OpenExchange::default(),
         };
         let reading = chamber.temperature().await?;
         chamber.limits = (reading.lower_limit, reading.upper_limit);
@@ -111,6 +114,7 @@ impl<S: ByteStream> EspecP300<S> {
             Some(address) => format!("{address},{command}"),
             None => command.to_owned(),
         };
+        self.discard_late_answer().await;
         let timeout = self.timeout;
         let result = tokio::time::timeout(timeout, self.round_trip(&line)).await;
         let reply = match result {
@@ -130,7 +134,23 @@ impl<S: ByteStream> EspecP300<S> {
         Ok(reply)
     }
 
+    /// After a command whose reply was never read (timed out, or its future dropped),
+    /// what that reply brings is read and dropped, so it cannot pass for the next one's.
+    async fn discard_late_answer(&mut self) {
+        let Some(since) = self.open.stale_since() else {
+            return;
+        };
+        let late = discard_late_answer(&mut self.stream, since, self.timeout).await;
+        if !late.is_empty() {
+            let text = String::from_utf8_lossy(&late).trim().to_owned();
+            self.traffic.report(Direction::Received, Wire::Text(text));
+        }
+        self.buf.clear();
+        self.open.end();
+    }
+
     async fn round_trip(&mut self, line: &str) -> Result<String, ChamberErrorKind> {
+        self.open.begin();
         self.traffic
             .report(Direction::Sent, Wire::Text(line.to_owned()));
         let wire = format!("{line}\r\n");
@@ -142,6 +162,7 @@ impl<S: ByteStream> EspecP300<S> {
         loop {
             match self.codec.decode(&mut self.buf) {
                 Ok(Some(reply)) => {
+                    self.open.end();
                     self.traffic
                         .report(Direction::Received, Wire::Text(reply.clone()));
                     return Ok(reply.trim().to_owned());
@@ -201,6 +222,20 @@ impl<S: ByteStream> Chamber for EspecP300<S> {
     async fn set_running(&mut self, run: bool) -> Result<(), ChamberError> {
         let command = if run { "POWER,ON" } else { "POWER,OFF" };
         self.exchange(command, "switch the chamber").await.map(drop)
+    }
+
+    /// `MODE?` (§5.3): `OFF` and `STANDBY` do not condition the air; `CONSTANT` and a
+    /// running program (`RUN…`) do.
+    async fn running(&mut self) -> Result<bool, ChamberError> {
+        const OP: &str = "read the mode (MODE?)";
+        let reply = self.exchange("MODE?", OP).await?;
+        let mode = reply.trim().to_ascii_uppercase();
+        match mode.as_str() {
+            "OFF" | "STANDBY" => Ok(false),
+            "CONSTANT" => Ok(true),
+            m if m.starts_with("RUN") => Ok(true),
+            _ => Err(self.error(OP, ChamberErrorKind::Malformed { reply })),
+        }
     }
 }
 

@@ -54,4 +54,6 @@ pub trait Chamber {
     fn process_value(&mut self) -> impl Future<Output = Result<f64, ChamberError>> + Send;
     /// Starts (`true`) or stops conditioning.
     fn set_running(&mut self, run: bool) -> impl Future<Output = Result<(), ChamberError>> + Send;
+    /// Whether conditioning runs, as the controller reads it back.
+    fn running(&mut self) -> impl Future<Output = Result<bool, ChamberError>> + Send;
 }

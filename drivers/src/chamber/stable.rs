@@ -91,6 +91,9 @@ mod tests {
         async fn set_running(&mut self, _run: bool) -> Result<(), ChamberError> {
             Ok(())
         }
+        async fn running(&mut self) -> Result<bool, ChamberError> {
+            Ok(true)
+        }
     }
 
     fn criteria(timeout_s: u64) -> StabilityCriteria {

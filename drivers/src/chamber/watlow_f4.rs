@@ -7,7 +7,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio_modbus::client::Context;
+use crate::modbus::ModbusLink;
 use tokio_modbus::{Address, Request, Response};
 
 use super::{Chamber, ChamberError, ChamberErrorKind, RunEvent};
@@ -27,7 +27,7 @@ const EVENT_OUTPUT_BASE: Address = 2000;
 
 /// An opened F4.
 pub struct WatlowF4 {
-    context: Context,
+    context: ModbusLink,
     instrument: Arc<str>,
     decimals: u32,
     range: (f64, f64),
@@ -48,7 +48,7 @@ impl fmt::Debug for WatlowF4 {
 impl WatlowF4 {
     /// Reads the decimal setting and the input range.
     pub async fn open(
-        context: Context,
+        context: ModbusLink,
         instrument: Arc<str>,
         run_event: RunEvent,
         timeout: Duration,
@@ -187,5 +187,23 @@ impl Chamber for WatlowF4 {
         let value = u16::from(run == event.active_high);
         self.write(address, value, "switch the run event output")
             .await
+    }
+
+    /// The run event output read back: 1 on, 0 off (§5.1).
+    async fn running(&mut self) -> Result<bool, ChamberError> {
+        const OP: &str = "read the run event output";
+        let event = self.run_event;
+        let address = EVENT_OUTPUT_BASE + 10 * Address::from(event.output.saturating_sub(1));
+        let on = match self.read(address, OP).await? {
+            0 => false,
+            1 => true,
+            other => {
+                let kind = ChamberErrorKind::Malformed {
+                    reply: format!("event output {other}"),
+                };
+                return Err(self.error(OP, kind));
+            }
+        };
+        Ok(on == event.active_high)
     }
 }

@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio_modbus::client::Context;
+use crate::modbus::ModbusLink;
 use tokio_modbus::{Address, Request, Response};
 
 use super::{Chamber, ChamberError, ChamberErrorKind, RunEvent};
@@ -57,7 +57,7 @@ impl WordOrder {
 
 /// An opened F4T.
 pub struct WatlowF4t {
-    context: Context,
+    context: ModbusLink,
     instrument: Arc<str>,
     loop_offset: Address,
     word_order: WordOrder,
@@ -79,7 +79,7 @@ impl WatlowF4t {
     /// Reads the loop's set-point range (which also proves the controller answers).
     /// `control_loop` is 1-based.
     pub async fn open(
-        context: Context,
+        context: ModbusLink,
         instrument: Arc<str>,
         control_loop: u8,
         word_order: WordOrder,
@@ -201,19 +201,8 @@ impl Chamber for WatlowF4t {
     /// FC06 on the run event output: 63 on, 62 off (inverted when active low).
     async fn set_running(&mut self, run: bool) -> Result<(), ChamberError> {
         const OP: &str = "switch the run event output";
-        let event = self.run_event;
-        let address = EVENT_OUTPUTS
-            .get(usize::from(event.output.saturating_sub(1)))
-            .copied()
-            .ok_or_else(|| {
-                self.error(
-                    OP,
-                    ChamberErrorKind::InvalidEvent {
-                        output: event.output,
-                    },
-                )
-            })?;
-        let value = if run == event.active_high {
+        let address = self.run_event_address(OP)?;
+        let value = if run == self.run_event.active_high {
             EVENT_ON
         } else {
             EVENT_OFF
@@ -225,6 +214,39 @@ impl Chamber for WatlowF4t {
             Response::WriteSingleRegister(a, v) if a == address && v == value => Ok(()),
             other => Err(self.error(OP, unexpected(&other).into())),
         }
+    }
+
+    /// FC03 on the run event output: 63 on, 62 off; anything else is malformed.
+    async fn running(&mut self) -> Result<bool, ChamberError> {
+        const OP: &str = "read the run event output";
+        let address = self.run_event_address(OP)?;
+        let response = self
+            .call(OP, Request::ReadHoldingRegisters(address, 1))
+            .await?;
+        let on = match &response {
+            Response::ReadHoldingRegisters(words) if words[..] == [EVENT_ON] => true,
+            Response::ReadHoldingRegisters(words) if words[..] == [EVENT_OFF] => false,
+            other => return Err(self.error(OP, unexpected(other).into())),
+        };
+        Ok(on == self.run_event.active_high)
+    }
+}
+
+impl WatlowF4t {
+    /// The register of the event output that runs the conditioning (§5.2).
+    fn run_event_address(&self, operation: &'static str) -> Result<Address, ChamberError> {
+        let event = self.run_event;
+        EVENT_OUTPUTS
+            .get(usize::from(event.output.saturating_sub(1)))
+            .copied()
+            .ok_or_else(|| {
+                self.error(
+                    operation,
+                    ChamberErrorKind::InvalidEvent {
+                        output: event.output,
+                    },
+                )
+            })
     }
 }
 

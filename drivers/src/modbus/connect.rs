@@ -9,7 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_modbus::Slave;
-use tokio_modbus::client::{Context, rtu, tcp};
+use tokio_modbus::client::{rtu, tcp};
+
+use super::exchange::ModbusLink;
+use super::resync::ResyncStream;
 
 use crate::traffic::TrafficSink;
 use crate::transport::{
@@ -36,29 +39,33 @@ pub enum ModbusConnectError {
     NotModbus { endpoint: String },
 }
 
-/// A client context for `unit` over an already open stream.
+/// A client for `unit` over an already open stream: the traffic tapped at the wire, and
+/// stale answers kept from tokio-modbus (see [`ModbusLink`]).
 pub fn attach<S: ByteStream>(
     stream: S,
     framing: ModbusFraming,
     unit: u8,
     instrument: Arc<str>,
     traffic: Option<TrafficSink>,
-) -> Context {
+) -> ModbusLink {
     let tap = TapStream::new(stream, instrument, traffic);
-    match framing {
-        ModbusFraming::Tcp => tcp::attach_slave(tap, Slave(unit)),
-        ModbusFraming::Rtu => rtu::attach_slave(tap, Slave(unit)),
-    }
+    let exchanges = ModbusLink::shared();
+    let stream = ResyncStream::new(tap, framing, exchanges.clone());
+    let context = match framing {
+        ModbusFraming::Tcp => tcp::attach_slave(stream, Slave(unit)),
+        ModbusFraming::Rtu => rtu::attach_slave(stream, Slave(unit)),
+    };
+    ModbusLink::new(context, exchanges)
 }
 
-/// Connects to `modbus-tcp://` or opens `modbus-rtu:`; returns the context and the
-/// unit the endpoint names.
+/// Connects to `modbus-tcp://` or opens `modbus-rtu:`; returns the link and the unit
+/// the endpoint names.
 pub async fn connect_modbus(
     endpoint: &Endpoint,
     instrument: Arc<str>,
     timeout: Duration,
     traffic: Option<TrafficSink>,
-) -> Result<(Context, u8), ModbusConnectError> {
+) -> Result<(ModbusLink, u8), ModbusConnectError> {
     match endpoint {
         Endpoint::ModbusTcp { host, port, unit } => {
             let stream = connect_tcp(host, *port, timeout).await?;

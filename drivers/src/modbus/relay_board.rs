@@ -10,13 +10,13 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio_modbus::client::{Context, rtu};
-use tokio_modbus::{Address, Request, Response, Slave};
+use tokio_modbus::{Address, Request, Response};
 
 use super::error::ModbusErrorKind;
-use super::exchange::{call, unexpected};
+use super::exchange::{ModbusLink, call, unexpected};
+use super::{ModbusFraming, attach};
 use crate::traffic::TrafficSink;
-use crate::transport::{ByteStream, TapStream};
+use crate::transport::ByteStream;
 
 /// Relays, and inputs, on the board.
 pub const CHANNELS: u8 = 8;
@@ -41,9 +41,27 @@ pub struct BoardIdentity {
     pub firmware_version: u16,
 }
 
+/// How a board is reached: its framing, unit and exchange timeout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BoardLink {
+    pub framing: ModbusFraming,
+    pub unit: u8,
+    pub timeout: Duration,
+}
+
+/// What opening a board changes on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BoardSetup {
+    /// Every channel to normal control mode, so the inputs no longer drive the relays
+    /// (a run).
+    Decouple,
+    /// Nothing: the board is read as found (a probe).
+    LeaveAsFound,
+}
+
 /// An opened relay board.
 pub struct RelayBoard {
-    context: Context,
+    context: ModbusLink,
     instrument: Arc<str>,
     unit: u8,
     timeout: Duration,
@@ -62,7 +80,8 @@ impl fmt::Debug for RelayBoard {
 
 impl RelayBoard {
     /// Reads the firmware version, then switches every channel to normal control mode
-    /// so that the inputs no longer drive the relays.
+    /// so that the inputs no longer drive the relays. RTU framing (RS485, or a gateway
+    /// that passes RTU frames through).
     pub async fn open<S: ByteStream>(
         stream: S,
         unit: u8,
@@ -70,6 +89,29 @@ impl RelayBoard {
         timeout: Duration,
         traffic: Option<TrafficSink>,
     ) -> Result<(Self, BoardIdentity), RelayBoardError> {
+        let link = BoardLink {
+            framing: ModbusFraming::Rtu,
+            unit,
+            timeout,
+        };
+        Self::open_with(stream, link, instrument, traffic, BoardSetup::Decouple).await
+    }
+
+    /// Opens a board over `stream` in the framing it speaks there: RTU (RS485, a
+    /// transparent gateway) or Modbus TCP (the boards with an Ethernet port, §6.1),
+    /// set up as `setup` says.
+    pub async fn open_with<S: ByteStream>(
+        stream: S,
+        link: BoardLink,
+        instrument: Arc<str>,
+        traffic: Option<TrafficSink>,
+        setup: BoardSetup,
+    ) -> Result<(Self, BoardIdentity), RelayBoardError> {
+        let BoardLink {
+            framing,
+            unit,
+            timeout,
+        } = link;
         if unit == 0 {
             return Err(RelayBoardError {
                 instrument,
@@ -77,16 +119,17 @@ impl RelayBoard {
                 kind: RelayBoardErrorKind::BroadcastUnit,
             });
         }
-        let tap = TapStream::new(stream, Arc::clone(&instrument), traffic);
         let mut board = Self {
-            context: rtu::attach_slave(tap, Slave(unit)),
+            context: attach(stream, framing, unit, Arc::clone(&instrument), traffic),
             instrument,
             unit,
             timeout,
         };
         let firmware_version = board.read_firmware_version().await?;
-        for channel in 1..=CHANNELS {
-            board.decouple_input(channel).await?;
+        if setup == BoardSetup::Decouple {
+            for channel in 1..=CHANNELS {
+                board.decouple_input(channel).await?;
+            }
         }
         Ok((
             board,

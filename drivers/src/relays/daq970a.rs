@@ -54,6 +54,18 @@ impl<S: ByteStream> Daq970a<S> {
         Ok((Self { client }, identity))
     }
 
+    /// `*IDN?` and nothing else: for a probe, which leaves the error queue as it is.
+    pub async fn open_read_only(
+        stream: S,
+        instrument: Arc<str>,
+        timeout: Duration,
+        traffic: Option<TrafficSink>,
+    ) -> Result<(Self, Identity), ScpiError> {
+        let mut client = ScpiClient::new(stream, instrument, timeout, traffic);
+        let identity = client.identify().await?;
+        Ok((Self { client }, identity))
+    }
+
     pub fn client(&mut self) -> &mut ScpiClient<S> {
         &mut self.client
     }

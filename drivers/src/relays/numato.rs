@@ -12,7 +12,7 @@ use tokio_util::bytes::{Buf, BytesMut};
 
 use super::Relays;
 use crate::traffic::{Direction, TrafficReporter, TrafficSink, Wire};
-use crate::transport::ByteStream;
+use crate::transport::{ByteStream, OpenExchange, discard_late_answer};
 
 /// §6.2: output ends with a `>` prompt.
 const PROMPT: u8 = b'>';
@@ -95,6 +95,8 @@ pub struct Numato<S> {
     traffic: TrafficReporter,
     timeout: Duration,
     channels: u16,
+    /// A command whose reply was not read (timed out, or its future dropped).
+    open: OpenExchange,
 }
 
 impl<S: ByteStream> Numato<S> {
@@ -112,6 +114,7 @@ impl<S: ByteStream> Numato<S> {
             traffic: TrafficReporter::new(instrument, traffic),
             timeout,
             channels: channels.clamp(1, 32),
+            open: OpenExchange::default(),
         };
         let version = module.command("ver").await?;
         Ok((module, version))
@@ -153,6 +156,7 @@ impl<S: ByteStream> Numato<S> {
 
     /// One command and its reply, echo removed.
     pub async fn command(&mut self, command: &str) -> Result<String, NumatoError> {
+        self.discard_late_answer().await;
         let timeout = self.timeout;
         let result = tokio::time::timeout(timeout, self.exchange(command)).await;
         match result {
@@ -168,8 +172,24 @@ impl<S: ByteStream> Numato<S> {
         }
     }
 
+    /// After a command whose reply was never read (timed out, or its future dropped),
+    /// what that reply brings is read and dropped, so it cannot pass for the next one's.
+    async fn discard_late_answer(&mut self) {
+        let Some(since) = self.open.stale_since() else {
+            return;
+        };
+        let late = discard_late_answer(&mut self.stream, since, self.timeout).await;
+        if !late.is_empty() {
+            let text = String::from_utf8_lossy(&late).trim().to_owned();
+            self.traffic.report(Direction::Received, Wire::Text(text));
+        }
+        self.buf.clear();
+        self.open.end();
+    }
+
     async fn exchange(&mut self, command: &str) -> Result<String, NumatoErrorKind> {
         self.buf.clear();
+        self.open.begin();
         self.traffic
             .report(Direction::Sent, Wire::Text(command.to_owned()));
         self.stream
@@ -181,6 +201,7 @@ impl<S: ByteStream> Numato<S> {
             if let Some(end) = self.buf.iter().position(|&b| b == PROMPT) {
                 let raw = self.buf.split_to(end);
                 self.buf.advance(1);
+                self.open.end();
                 let reply = parse_numato_reply(command, &raw)?;
                 self.traffic
                     .report(Direction::Received, Wire::Text(reply.clone()));

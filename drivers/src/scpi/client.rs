@@ -9,8 +9,9 @@
 //! paused clock drives it. Every error names the instrument and the command. Every
 //! line sent and received is reported as [`Traffic`](crate::traffic::Traffic).
 //!
-//! A raw socket has no device clear, so after a timeout or an i/o error the next call
-//! first resynchronises as protocols.md §4.1 says: it drops what is buffered, sends
+//! A raw socket has no device clear, so after a timeout, an i/o error or an exchange
+//! whose future was dropped halfway (cancelled by a timeout or a stop above it) the
+//! next call first resynchronises as protocols.md §4.1 says: it drops what is buffered, sends
 //! `*CLS` and `*OPC?`, discards answers up to the `1`, and sends `*CLS` again (the
 //! first one may have been glued to half a command, which leaves an error behind). A
 //! stale answer that happens to be `1` can still fool this; reconnecting is the only
@@ -83,6 +84,9 @@ impl<S: ByteStream> ScpiClient<S> {
     pub async fn write(&mut self, command: &str) -> Result<(), ScpiError> {
         self.resync_if_out_of_step().await?;
         self.last_command = Some(command.to_owned());
+        // Out of step until the line is sent in full: a write dropped halfway leaves
+        // half a command on the wire.
+        self.out_of_step = true;
         let result = tokio::time::timeout(self.timeout, self.send(command)).await;
         self.settle(command, result)
     }
@@ -161,6 +165,9 @@ impl<S: ByteStream> ScpiClient<S> {
 
     /// One query under the timeout, without touching `last_command`.
     async fn exchange(&mut self, command: &str) -> Result<String, ScpiError> {
+        // Out of step until the answer is read: a query whose future is dropped (a
+        // plan's timeout, a stop) leaves its answer on the wire for the next query.
+        self.out_of_step = true;
         let timeout = self.timeout;
         let result = tokio::time::timeout(timeout, async {
             self.send(command).await?;
@@ -178,15 +185,18 @@ impl<S: ByteStream> ScpiClient<S> {
         result: Result<Result<T, ScpiErrorKind>, Elapsed>,
     ) -> Result<T, ScpiError> {
         let kind = match result {
-            Ok(Ok(value)) => return Ok(value),
+            Ok(Ok(value)) => {
+                self.out_of_step = false;
+                return Ok(value);
+            }
             Ok(Err(kind)) => kind,
             Err(_elapsed) => ScpiErrorKind::Timeout {
                 after: self.timeout,
             },
         };
-        if kind.is_transport() {
-            self.out_of_step = true;
-        }
+        // An answer read in full but refused (malformed, an error entry) keeps the wire
+        // in step; a timeout or a broken wire does not.
+        self.out_of_step = kind.is_transport();
         Err(self.error(command, kind))
     }
 

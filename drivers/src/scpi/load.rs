@@ -137,6 +137,20 @@ impl<S: ByteStream> ScpiLoad<S> {
         Ok((Self { client, dialect }, identity))
     }
 
+    /// Identifies the load and sends nothing else: for a probe, which leaves an
+    /// instrument as it found it.
+    pub async fn open_read_only(
+        stream: S,
+        instrument: Arc<str>,
+        dialect: LoadDialect,
+        timeout: Duration,
+        traffic: Option<TrafficSink>,
+    ) -> Result<(Self, Identity), ScpiError> {
+        let mut client = ScpiClient::new(stream, instrument, timeout, traffic);
+        let identity = client.identify().await?;
+        Ok((Self { client, dialect }, identity))
+    }
+
     pub fn dialect(&self) -> LoadDialect {
         self.dialect
     }

@@ -56,6 +56,20 @@ impl<S: ByteStream> ScpiSource<S> {
         Ok((Self { client, dialect }, identity))
     }
 
+    /// Identifies the instrument and sends nothing else: for a probe, which leaves an
+    /// instrument as it found it (output, limits, error queue, remote lock).
+    pub async fn open_read_only(
+        stream: S,
+        instrument: Arc<str>,
+        dialect: Dialect,
+        timeout: Duration,
+        traffic: Option<TrafficSink>,
+    ) -> Result<(Self, Identity), ScpiError> {
+        let mut client = ScpiClient::new(stream, instrument, timeout, traffic);
+        let identity = client.identify().await?;
+        Ok((Self { client, dialect }, identity))
+    }
+
     pub fn dialect(&self) -> Dialect {
         self.dialect
     }

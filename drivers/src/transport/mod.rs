@@ -9,6 +9,7 @@
 
 mod endpoint;
 mod serial;
+mod stale;
 mod tap;
 mod tcp;
 
@@ -17,6 +18,7 @@ pub use endpoint::{
     EndpointError, EndpointErrorKind, Parity, SerialConfig,
 };
 pub use serial::{SerialError, open_serial};
+pub use stale::{OpenExchange, QUIET_GAP, discard_late_answer};
 pub use tap::TapStream;
 pub use tcp::{TransportError, TransportErrorKind, connect_tcp};
 

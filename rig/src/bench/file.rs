@@ -252,7 +252,9 @@ fn safe_states(
             file,
             instrument: name,
             driver: inst.driver,
+            max_voltage: inst.max_voltage,
             max_current: inst.max_current,
+            temperature: (inst.min_temperature, inst.max_temperature),
             relays,
         };
         match safe_state::resolve(spec.value.safe_state.as_ref(), &cx) {

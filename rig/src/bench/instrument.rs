@@ -9,7 +9,7 @@ use rig_drivers::scpi::{Dialect, LoadDialect};
 use rig_drivers::transport::Endpoint;
 use serde_saphyr::Spanned;
 
-use super::driver::Driver;
+use super::driver::{Driver, Role};
 use super::entry::{self, Check, Field};
 use super::file::RawInstrument;
 use super::literal::quantity;
@@ -162,7 +162,7 @@ pub(super) fn check(
         ..Settings::default()
     };
     timing(raw, &mut cx, &mut settings);
-    ratings(raw, &mut cx, &mut settings);
+    ratings(raw, driver, &mut cx, &mut settings);
     if let Some(d) = driver {
         entry::family(d).check(d, raw, &mut cx, &mut settings);
     }
@@ -293,39 +293,69 @@ fn timing(raw: &RawInstrument, cx: &mut Check<'_>, s: &mut Settings) {
     }
 }
 
-/// What the instrument can deliver (a source) or stand (a chamber's range).
-fn ratings(raw: &RawInstrument, cx: &mut Check<'_>, s: &mut Settings) {
+/// What the instrument can deliver (a source: `max_voltage`, `max_current`) or stand (a
+/// chamber: `min_temperature`, `max_temperature`). A rating the driver's role has no use
+/// for is refused, not ignored; a maximum is above zero and a range is not inverted.
+fn ratings(raw: &RawInstrument, driver: Option<Driver>, cx: &mut Check<'_>, s: &mut Settings) {
     let Some(r) = &raw.ratings else { return };
-    for (value, slot, dim, what) in [
+    let role = driver.map(Driver::role);
+    for (value, slot, dim, what, applies) in [
         (
             &r.min_temperature,
             &mut s.min_temperature,
             Dim::Temperature,
-            "`min_temperature`",
+            "min_temperature",
+            Role::Chamber,
         ),
         (
             &r.max_temperature,
             &mut s.max_temperature,
             Dim::Temperature,
-            "`max_temperature`",
+            "max_temperature",
+            Role::Chamber,
         ),
         (
             &r.max_voltage,
             &mut s.max_voltage,
             Dim::Voltage,
-            "`max_voltage`",
+            "max_voltage",
+            Role::Source,
         ),
         (
             &r.max_current,
             &mut s.max_current,
             Dim::Current,
-            "`max_current`",
+            "max_current",
+            Role::Source,
         ),
     ] {
         let Some(f) = value else { continue };
-        match quantity(cx.file, f, dim, what) {
+        if role.is_some_and(|role| role != applies) {
+            let name = driver.map_or("?", Driver::name);
+            let problem = cx.problem(
+                f,
+                format!("`ratings.{what}` does not apply to a `{name}` instrument"),
+            );
+            cx.push(Field::Ratings, problem);
+            continue;
+        }
+        match quantity(cx.file, f, dim, &format!("`{what}`")) {
+            Ok(x) if dim != Dim::Temperature && x <= 0.0 => {
+                let problem = cx.problem(f, format!("`{what}` must be above zero"));
+                cx.push(Field::Ratings, problem);
+            }
             Ok(x) => *slot = Some(x),
             Err(p) => cx.push(Field::Ratings, p),
         }
+    }
+    if let (Some(min), Some(max), Some(f)) =
+        (s.min_temperature, s.max_temperature, &r.min_temperature)
+        && min > max
+    {
+        let problem = cx.problem(
+            f,
+            format!("`min_temperature` {min} degC is above `max_temperature` {max} degC"),
+        );
+        cx.push(Field::Ratings, problem);
     }
 }

@@ -72,10 +72,7 @@ fn every_family_parses_into_its_role() {
     // Boards other than the Waveshare switch only what the bench wires.
     assert_eq!(
         bench.instruments["daq"].safe_state,
-        SafeState::Board {
-            closed: vec![],
-            wired: vec![101]
-        }
+        SafeState::Board { wired: vec![101] }
     );
 }
 

@@ -51,9 +51,21 @@ pub(super) fn check(
     for (name, r) in relays {
         let r = &r.value;
         match boards.wire(WireKind::Relay, name, &r.board, &r.channel, None, false) {
-            Ok(w) => {
-                wiring.relays.insert(name.clone(), w);
-            }
+            Ok(w) => match shares_a_channel(&wiring.relays, &w) {
+                // One contact cannot be two things: a plan opening one name would
+                // switch what the other name says is wired there.
+                Some(other) => problems.push(Problem::at(
+                    file,
+                    boards.at(&r.channel),
+                    format!(
+                        "relay `{name}` is on channel {} of `{}`, as relay `{other}` is: a channel switches one thing",
+                        w.number, w.board
+                    ),
+                )),
+                None => {
+                    wiring.relays.insert(name.clone(), w);
+                }
+            },
             Err(p) => problems.push(p),
         }
     }
@@ -68,6 +80,17 @@ pub(super) fn check(
         }
     }
     wiring
+}
+
+/// The relay already wired to the board channel of `wire`, if any.
+fn shares_a_channel<'a>(
+    relays: &'a BTreeMap<String, BoardWire>,
+    wire: &BoardWire,
+) -> Option<&'a str> {
+    relays
+        .iter()
+        .find(|(_, w)| w.board == wire.board && w.number == wire.number)
+        .map(|(n, _)| n.as_str())
 }
 
 struct Boards<'a> {

@@ -2,6 +2,7 @@
 //! one. Exit code 0 if nothing regressed, 1 if something did, 3 if a run folder cannot
 //! be read.
 
+use super::out::{errln, outp};
 use rig_reports::compare::{Listing, compare as compare_runs, render_listing};
 use rig_reports::run::RunData;
 
@@ -10,12 +11,12 @@ use crate::exit;
 
 pub fn compare(args: CompareArgs) -> i32 {
     if !(args.tolerance.is_finite() && args.tolerance >= 0.0) {
-        eprintln!("error: --tolerance must be a percentage of 0 or more");
+        errln!("error: --tolerance must be a percentage of 0 or more");
         return exit::INVALID_INPUT;
     }
     let load = |dir: &std::path::Path| {
         RunData::load(dir).map_err(|e| {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             exit::INVALID_INPUT
         })
     };
@@ -24,7 +25,7 @@ pub fn compare(args: CompareArgs) -> i32 {
         (Err(code), _) | (_, Err(code)) => return code,
     };
     let cmp = compare_runs(&baseline, &candidate, args.tolerance);
-    print!(
+    outp!(
         "{}",
         render_listing(
             &cmp,

@@ -2,6 +2,7 @@
 //! rules). Exit code 0 if nothing regressed, 1 if something did; a JUnit file and a
 //! Markdown summary for the CI job page.
 
+use super::out::{errln, outp};
 use std::path::{Path, PathBuf};
 
 use super::history::{open, since, until};
@@ -71,7 +72,7 @@ pub fn gate(args: GateArgs) -> i32 {
     let mut filter = match parse_selector(&args.baseline) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return exit::INVALID_INPUT;
         }
     };
@@ -95,12 +96,12 @@ async fn gather(
     filter: &Filter,
 ) -> Result<(RunRows, Vec<RunRows>), i32> {
     let db_error = |e: &dyn std::error::Error| {
-        eprintln!("error: {}", chain(e));
+        errln!("error: {}", chain(e));
         exit::RIG_ERROR
     };
     let candidate = if Path::new(&args.candidate).is_dir() {
         folder::read_run(Path::new(&args.candidate)).map_err(|e| {
-            eprintln!("error: {}", chain(&e));
+            errln!("error: {}", chain(&e));
             exit::INVALID_INPUT
         })?
     } else {
@@ -109,7 +110,7 @@ async fn gather(
             .await
             .map_err(|e| db_error(&e))?
             .ok_or_else(|| {
-                eprintln!(
+                errln!(
                     "error: no run `{}` in {} (give a run folder or a run id from `rig history`)",
                     args.candidate,
                     store.target()
@@ -157,24 +158,24 @@ fn report(args: &GateArgs, candidate: &RunRows, baseline: &[RunRows]) -> i32 {
     };
     let judgement = judge(candidate, baseline, options);
     let markdown = gate_report::markdown(&judgement, &args.baseline);
-    print!("{markdown}");
+    outp!("{markdown}");
     if baseline.is_empty() {
-        eprintln!("warning: no baseline run matches `{}`", args.baseline);
+        errln!("warning: no baseline run matches `{}`", args.baseline);
     }
     let junit = match gate_report::junit(&judgement, &args.baseline) {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("error: cannot render the JUnit file: {e}");
+            errln!("error: cannot render the JUnit file: {e}");
             return exit::RIG_ERROR;
         }
     };
     for (path, text) in [(&args.junit, junit), (&args.markdown, markdown)] {
         if let Err(e) = std::fs::write(path, text) {
-            eprintln!("error: cannot write {}: {e}", path.display());
+            errln!("error: cannot write {}: {e}", path.display());
             return exit::RIG_ERROR;
         }
     }
-    eprintln!(
+    errln!(
         "wrote {} and {}",
         args.junit.display(),
         args.markdown.display()

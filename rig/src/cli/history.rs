@@ -1,6 +1,7 @@
 //! `rig history`: the runs in the results database, filtered; with `--measurement`, one
 //! measurement's trend across them as a table and a plot (SVG and PNG).
 
+use super::out::{errln, outln, outp};
 use std::path::{Path, PathBuf};
 
 use crate::exit;
@@ -84,18 +85,18 @@ pub fn open(results: Option<&str>) -> Result<(Store, tokio::runtime::Runtime), i
     let target = match Target::resolve(results, Path::new(DEFAULT_RUNS)) {
         Ok(Some(t)) => t,
         Ok(None) => {
-            eprintln!("error: results are off (`none`): no history to read");
+            errln!("error: results are off (`none`): no history to read");
             return Err(exit::INVALID_INPUT);
         }
         Err(p) => {
-            eprintln!("{}", p.render());
+            errln!("{}", p.render());
             return Err(exit::INVALID_INPUT);
         }
     };
     if let Target::Sqlite(path) = &target
         && !path.exists()
     {
-        eprintln!(
+        errln!(
             "error: no results database at {} (`rig run` makes one; `rig results import` \
              loads old run folders; --results names another)",
             path.display()
@@ -106,11 +107,11 @@ pub fn open(results: Option<&str>) -> Result<(Store, tokio::runtime::Runtime), i
         .enable_all()
         .build()
         .map_err(|e| {
-            eprintln!("error: cannot start the runtime: {e}");
+            errln!("error: cannot start the runtime: {e}");
             exit::RIG_ERROR
         })?;
     let store = runtime.block_on(Store::open(&target)).map_err(|e| {
-        eprintln!("error: {}", chain(&e));
+        errln!("error: {}", chain(&e));
         exit::RIG_ERROR
     })?;
     Ok((store, runtime))
@@ -120,7 +121,7 @@ pub fn history(args: HistoryArgs) -> i32 {
     let filter = match args.filter() {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return exit::INVALID_INPUT;
         }
     };
@@ -131,18 +132,18 @@ pub fn history(args: HistoryArgs) -> i32 {
     let code = match &args.measurement {
         None => match runtime.block_on(runs(&store, &filter)) {
             Ok(lines) => {
-                print!("{}", run_table(newest(&lines, args.last)));
+                outp!("{}", run_table(newest(&lines, args.last)));
                 exit::PASSED
             }
             Err(e) => {
-                eprintln!("error: {}", chain(&e));
+                errln!("error: {}", chain(&e));
                 exit::RIG_ERROR
             }
         },
         Some(name) => match runtime.block_on(trend(&store, name, &filter)) {
             Ok(points) => show_trend(name, newest(&points, args.last), &args.plot_dir),
             Err(e) => {
-                eprintln!("error: {}", chain(&e));
+                errln!("error: {}", chain(&e));
                 exit::RIG_ERROR
             }
         },
@@ -187,12 +188,20 @@ fn run_table(lines: &[RunLine]) -> String {
 fn show_trend(name: &str, points: &[TrendPoint], plot_dir: &Path) -> i32 {
     let fmt = crate::results::gate::fmt;
     let opt = |v: Option<f64>| v.map_or("-".to_string(), fmt);
-    println!(
+    outln!(
         "{:<20} {:<32} {:<12} {:<24} {:>12} {:<6} {:>10} {:>10} {:>10}  verdict",
-        "started", "run", "firmware", "plan", "value", "unit", "min", "max", "margin"
+        "started",
+        "run",
+        "firmware",
+        "plan",
+        "value",
+        "unit",
+        "min",
+        "max",
+        "margin"
     );
     for p in points {
-        println!(
+        outln!(
             "{:<20} {:<32} {:<12} {:<24} {:>12} {:<6} {:>10} {:>10} {:>10}  {}",
             p.started_at.as_deref().unwrap_or("?"),
             p.run_id,
@@ -206,13 +215,13 @@ fn show_trend(name: &str, points: &[TrendPoint], plot_dir: &Path) -> i32 {
             p.verdict
         );
     }
-    println!(
+    outln!(
         "{} value{} of {name}",
         points.len(),
         if points.len() == 1 { "" } else { "s" }
     );
     if points.is_empty() {
-        eprintln!("no run recorded `{name}` (among the runs the filters select): no plot");
+        errln!("no run recorded `{name}` (among the runs the filters select): no plot");
         return exit::PASSED;
     }
     let trend = rig_reports::trend::Trend {
@@ -263,11 +272,11 @@ fn plot(trend: &rig_reports::trend::Trend, plot_dir: &Path) -> i32 {
         .and_then(|()| rig_reports::trend::png(trend, &png_path).map_err(|e| e.to_string()));
     match written {
         Ok(()) => {
-            eprintln!("wrote {} and {}", svg_path.display(), png_path.display());
+            errln!("wrote {} and {}", svg_path.display(), png_path.display());
             exit::PASSED
         }
         Err(e) => {
-            eprintln!(
+            errln!(
                 "error: cannot write the plot into {}: {e}",
                 plot_dir.display()
             );

@@ -1,5 +1,6 @@
 use super::BenchArgs;
 use super::load::{load, print_problems};
+use super::out::outln;
 use crate::exit;
 use crate::quantity::format_duration;
 
@@ -7,7 +8,7 @@ pub fn list(args: BenchArgs) -> i32 {
     match load(&args) {
         Ok(loaded) => {
             for (plan, _) in &loaded.plans {
-                println!(
+                outln!(
                     "{:<24} dut {:<22} timeout {:<8} [{}]  {}",
                     plan.id,
                     plan.dut.id,

@@ -1,6 +1,7 @@
 //! Loading what a command names: the bench and the plans, with every problem reported
 //! at once on stderr.
 
+use super::out::errln;
 use std::path::{Path, PathBuf};
 
 use super::BenchArgs;
@@ -22,9 +23,9 @@ pub struct Loaded {
 
 pub fn print_problems(problems: &Problems) {
     for p in problems.iter() {
-        eprintln!("{}", p.render());
+        errln!("{}", p.render());
     }
-    eprintln!(
+    errln!(
         "error: {} problem{} found; nothing was connected or changed",
         problems.len(),
         if problems.len() == 1 { "" } else { "s" }

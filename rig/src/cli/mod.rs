@@ -3,10 +3,12 @@
 
 mod compare;
 mod gate;
+pub mod guard;
 mod history;
 mod lab;
 mod list;
 mod load;
+pub(crate) mod out;
 mod out_dir;
 mod probe;
 mod report;
@@ -47,8 +49,9 @@ pub enum Command {
     Compare(CompareArgs),
     /// Check the wiring before a night's run: connect to every instrument of the bench,
     /// print each identity, then every channel it reads (source, relays and inputs,
-    /// chamber, every CAN signal). Energises nothing. Exit code 2 names each instrument
-    /// that does not answer or answers garbage.
+    /// chamber, every CAN signal). Reads only: every instrument is left as found (an
+    /// output that is on stays on) unless --make-safe is given. Exit code 2 names each
+    /// instrument that does not answer or answers garbage.
     Probe(ProbeArgs),
     /// Load run folders into the results database.
     Results {
@@ -80,6 +83,11 @@ pub struct ProbeArgs {
     /// One JSON document on stdout instead of tables.
     #[arg(long)]
     pub json: bool,
+    /// After reading, put every instrument into its safe state (output off, relays
+    /// open, chamber stopped), logged in the probe's log. Without it the probe changes
+    /// nothing.
+    #[arg(long)]
+    pub make_safe: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -235,9 +243,39 @@ pub struct CompareArgs {
     pub all: bool,
 }
 
-/// Run the command line; returns the process exit code.
+/// Run the command line; returns the process exit code. SIGINT and SIGTERM are
+/// listened to before anything else, and a panic anywhere ends in exit code 2.
 pub fn main() -> i32 {
+    guard::install_panic_hook();
+    if let Err(e) = crate::stop::install() {
+        out::errln!(
+            "error: cannot listen for SIGINT and SIGTERM ({e}); nothing was run: a signal would leave instruments as they are"
+        );
+        return crate::exit::RIG_ERROR;
+    }
     let cli = Cli::parse();
+    if !cli.command.holds_instruments() {
+        crate::stop::exit_at_once();
+    }
+    guard::run(move || dispatch(cli))
+}
+
+impl Command {
+    /// Whether the command connects to instruments (or serves them): it then sees a
+    /// signal through [`crate::stop`] and ends safely; the others just end.
+    fn holds_instruments(&self) -> bool {
+        matches!(
+            self,
+            Command::Run(_)
+                | Command::Probe(_)
+                | Command::Sim {
+                    command: SimCommand::Serve(_)
+                }
+        )
+    }
+}
+
+fn dispatch(cli: Cli) -> i32 {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate::validate(args),

@@ -1,5 +1,6 @@
 //! `rig probe`: identities and a live table of every channel of a bench.
 
+use super::out::{errln, outln, outp};
 use std::io::IsTerminal;
 
 use super::ProbeArgs;
@@ -7,7 +8,7 @@ use super::load::print_problems;
 use crate::bench::Bench;
 use crate::exit;
 use crate::quantity::Dim;
-use crate::runner::{ProbeReport, probe as run_probe};
+use crate::runner::{ProbeOptions, ProbeReport, probe as run_probe};
 
 pub fn probe(args: ProbeArgs) -> i32 {
     let bench = match &args.bench {
@@ -27,7 +28,7 @@ pub fn probe(args: ProbeArgs) -> i32 {
     {
         Some(crate::expr::Value::Num(q)) if q.dim == Dim::Time && q.value > 0.0 => q.value,
         _ => {
-            eprintln!(
+            errln!(
                 "error: --for takes a duration such as `10 s` or `1 min`, not `{}`",
                 args.duration
             );
@@ -40,37 +41,41 @@ pub fn probe(args: ProbeArgs) -> i32 {
     let mut tick = |r: &ProbeReport| {
         if live {
             // Redraw in place: the lab watches values move while it wiggles cables.
-            print!("\x1b[H\x1b[2J{}", render(r));
+            outp!("\x1b[H\x1b[2J{}", render(r));
         }
     };
-    let report = match run_probe(&bench, seconds, &log_path, &mut tick) {
+    let options = ProbeOptions {
+        seconds,
+        make_safe: args.make_safe,
+    };
+    let report = match run_probe(&bench, options, &log_path, &mut tick) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot probe: {e}");
+            errln!("error: cannot probe: {e}");
             return exit::RIG_ERROR;
         }
     };
     if args.json {
         match serde_json::to_string_pretty(&report) {
-            Ok(j) => println!("{j}"),
+            Ok(j) => outln!("{j}"),
             Err(e) => {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
                 return exit::RIG_ERROR;
             }
         }
     } else {
         if live {
-            print!("\x1b[H\x1b[2J");
+            outp!("\x1b[H\x1b[2J");
         }
-        print!("{}", render(&report));
-        eprintln!("probe log: {}", log_path.display());
+        outp!("{}", render(&report));
+        errln!("probe log: {}", log_path.display());
     }
     let failed = report.failed();
     if failed.is_empty() {
         exit::PASSED
     } else {
         for i in failed {
-            eprintln!(
+            errln!(
                 "error: {} ({}, {}): {}",
                 i.name,
                 i.driver,

@@ -1,5 +1,6 @@
 //! `rig report RUN_DIR`: every report of a run, re-rendered from its event logs alone.
 
+use super::out::errln;
 use std::path::{Path, PathBuf};
 
 use rig_reports::run::{Options, RunData, write_reports};
@@ -21,10 +22,10 @@ pub fn report(args: ReportArgs) -> i32 {
     match write_reports(&run, options) {
         Ok(written) => {
             for p in &written {
-                eprintln!("wrote {}", p.display());
+                errln!("wrote {}", p.display());
             }
             if run.incomplete() {
-                eprintln!("note: the run is incomplete (a log ends before run_finished)");
+                errln!("note: the run is incomplete (a log ends before run_finished)");
             }
             exit::PASSED
         }
@@ -71,10 +72,10 @@ fn planned_steps(summary: &PlanSummary) -> Option<Vec<PlannedStep>> {
 
 fn report_error(e: &rig_reports::run::ReportError) -> i32 {
     use rig_reports::run::ReportError;
-    eprintln!("error: {e}");
+    errln!("error: {e}");
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        eprintln!("  caused by: {s}");
+        errln!("  caused by: {s}");
         source = s.source();
     }
     match e {

@@ -1,6 +1,7 @@
 //! `rig results import RUN_DIR...`: load run folders into the results database: any
 //! folder, also a killed run's or one made before the database existed.
 
+use super::out::errln;
 use std::path::{Path, PathBuf};
 
 use crate::exit;
@@ -39,16 +40,16 @@ fn import(args: &ImportArgs) -> i32 {
         let target = match Target::resolve(args.results.as_deref(), parent) {
             Ok(Some(t)) => t,
             Ok(None) => {
-                eprintln!("error: results are off (`none`): nothing to import into");
+                errln!("error: results are off (`none`): nothing to import into");
                 return exit::INVALID_INPUT;
             }
             Err(p) => {
-                eprintln!("{}", p.render());
+                errln!("{}", p.render());
                 return exit::INVALID_INPUT;
             }
         };
         match record_run(dir, &target) {
-            Ok(rows) => eprintln!(
+            Ok(rows) => errln!(
                 "imported {} as run {} ({} plan{}, {}) into {target}",
                 dir.display(),
                 rows.run.run_id,
@@ -57,7 +58,7 @@ fn import(args: &ImportArgs) -> i32 {
                 rows.run.verdict
             ),
             Err(e) => {
-                eprintln!("error: {}", chain(&e));
+                errln!("error: {}", chain(&e));
                 code = match e {
                     crate::results::ResultsError::Folder(_) => exit::INVALID_INPUT,
                     _ => exit::RIG_ERROR,

@@ -1,6 +1,8 @@
 //! `rig run`: validate everything, then run each plan as a libtest-mimic trial (so the
 //! familiar filters, `--list` and `--format` work), then write JUnit from the logs.
 
+use super::out::errln;
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -42,17 +44,56 @@ pub fn run(args: RunArgs) -> i32 {
         };
     let outcomes: Outcomes = Arc::default();
     let trials = trials(loaded.plans, Arc::new(loaded.bench), &out_dir, &outcomes);
-    let conclusion = libtest_mimic::run(&test_args, trials);
+    // libtest-mimic panics when it cannot print (stdout closed): the panic hook has
+    // then stopped the plans, each safely; the run ends with what they left.
+    let conclusion =
+        std::panic::catch_unwind(AssertUnwindSafe(|| libtest_mimic::run(&test_args, trials)));
     if args.list {
         return exit::PASSED;
     }
-    let mut timed = outcomes.lock().map(|o| o.clone()).unwrap_or_default();
+    let trials_failed = conclusion.as_ref().is_ok_and(|c| c.has_failed());
+    let mut timed = outcomes
+        .lock()
+        .map(|o| o.clone())
+        .unwrap_or_else(|poisoned| poisoned.into_inner().clone());
     timed.sort_by(|a, b| a.0.plan_id.cmp(&b.0.plan_id));
-    let code = finish(&out_dir, &timed, conclusion.has_failed());
+    let finished =
+        std::panic::catch_unwind(AssertUnwindSafe(|| finish(&out_dir, &timed, trials_failed)));
+    let code = finished.unwrap_or_else(|panic| {
+        let message = crate::runner::panic_text(&panic);
+        write_panic_summary(&out_dir, &message);
+        exit::RIG_ERROR
+    });
     if let Some(session) = session {
         session.end(code);
     }
     code
+}
+
+/// A panic while the run's reports were written: `summary.md` says so at its top, so a
+/// CI page never shows a pass for a run whose rig failed. What was written before stays
+/// below (the event logs are the record; `rig report` renders them again).
+fn write_panic_summary(out_dir: &Path, message: &str) {
+    let path = out_dir.join("summary.md");
+    let before = std::fs::read_to_string(&path).unwrap_or_default();
+    let rest = before.split_once('\n').map_or("", |(heading, rest)| {
+        if heading.starts_with("## rig run:") {
+            rest
+        } else {
+            before.as_str()
+        }
+    });
+    let text = format!(
+        "## rig run: ERROR (exit code {})\n\n> **The rig panicked while writing the reports:** {message}. Nothing below is a verdict on the run; `rig report {}` renders the reports again from the event logs.\n{rest}",
+        exit::RIG_ERROR,
+        out_dir.display()
+    );
+    if std::fs::create_dir_all(out_dir)
+        .and_then(|()| std::fs::write(&path, text))
+        .is_err()
+    {
+        errln!("error: cannot write {}", path.display());
+    }
 }
 
 /// Each plan's outcome with the wall time it took, as the trials finish.
@@ -84,7 +125,7 @@ fn test_arguments(
         [] => {}
         [one] => test_args.filter = Some(one.clone()),
         more => {
-            eprintln!(
+            errln!(
                 "error: one name filter at a time (got {}); use --skip to leave plans out",
                 more.join(", ")
             );
@@ -109,7 +150,21 @@ fn trials(
             Trial::test(plan.id.clone(), move || {
                 // Wall time, for the summary only; the engine runs on tokio's clock.
                 let started = std::time::Instant::now();
-                let outcome = run_plan(&plan, &bench, &prepared, &out_dir);
+                // run_plan guards itself; this catch keeps the plan's outcome in the
+                // run even if something escapes it.
+                let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    run_plan(&plan, &bench, &prepared, &out_dir)
+                }))
+                .unwrap_or_else(|panic| PlanOutcome {
+                    plan_id: plan.id.clone(),
+                    verdict: Verdict::Error,
+                    message: Some(format!(
+                        "the rig panicked: {}",
+                        crate::runner::panic_text(&panic)
+                    )),
+                    log_path: crate::runner::log_path(&out_dir, &plan.id),
+                    sim_final: None,
+                });
                 let wall_s = started.elapsed().as_secs_f64();
                 let result = match outcome.verdict {
                     Verdict::Pass | Verdict::Skipped => Ok(()),
@@ -134,27 +189,40 @@ fn trials(
 /// After the trials: a line per plan, JUnit, the reports, and the exit code.
 fn finish(out_dir: &Path, timed: &[(PlanOutcome, f64)], trials_failed: bool) -> i32 {
     let outcomes: Vec<PlanOutcome> = timed.iter().map(|(o, _)| o.clone()).collect();
+    // A stop (a signal, a panic outside a plan) ends the run as the rig's error,
+    // whatever the plans that ran said.
+    let stopped = crate::stop::requested();
+    if let Some(reason) = stopped {
+        errln!(
+            "error: {reason} stopped the run; every instrument it connected was put into its safe state"
+        );
+    }
+    let rig_failed = stopped.is_some() || super::guard::panicked();
     if outcomes.is_empty() {
-        eprintln!("warning: no plan matched; nothing ran");
-        return exit::PASSED;
+        errln!("warning: no plan matched; nothing ran");
+        return if rig_failed {
+            exit::RIG_ERROR
+        } else {
+            exit::PASSED
+        };
     }
     let summaries = match summaries(&outcomes) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: cannot read back the event logs: {e}");
+            errln!("error: cannot read back the event logs: {e}");
             return exit::RIG_ERROR;
         }
     };
     print_plan_lines(timed, &summaries);
     if let Err(e) = write_junit(out_dir, &summaries) {
-        eprintln!(
+        errln!(
             "error: cannot write {}: {e}",
             out_dir.join("junit.xml").display()
         );
         return exit::RIG_ERROR;
     }
     print_skipped(&outcomes);
-    let code = if outcomes.iter().any(|o| o.verdict == Verdict::Error) {
+    let code = if rig_failed || outcomes.iter().any(|o| o.verdict == Verdict::Error) {
         exit::RIG_ERROR
     } else if outcomes.iter().any(|o| o.verdict == Verdict::Fail) || trials_failed {
         exit::DUT_FAILED
@@ -165,7 +233,7 @@ fn finish(out_dir: &Path, timed: &[(PlanOutcome, f64)], trials_failed: bool) -> 
     if let Err(e) = super::report::render_logs(out_dir, &logs, Some(code), false) {
         return e;
     }
-    eprintln!(
+    errln!(
         "run folder: {} (event logs, junit.xml, summary.json, summary.md, report.html)",
         out_dir.display()
     );
@@ -177,7 +245,7 @@ fn print_plan_lines(timed: &[(PlanOutcome, f64)], summaries: &[(PlanSummary, Str
     for ((outcome, wall_s), (summary, _)) in timed.iter().zip(summaries) {
         if outcome.verdict == Verdict::Skipped {
             // Not run: the bench cannot run it as written; nothing was connected.
-            eprintln!(
+            errln!(
                 "{:<24} {:<7} {}  ({})",
                 outcome.plan_id,
                 outcome.verdict,
@@ -186,7 +254,7 @@ fn print_plan_lines(timed: &[(PlanOutcome, f64)], summaries: &[(PlanSummary, Str
             );
             continue;
         }
-        eprintln!(
+        errln!(
             "{:<24} {:<7} {} simulated in {:.2} s of wall time  ({})",
             outcome.plan_id,
             outcome.verdict,
@@ -205,7 +273,7 @@ fn print_skipped(outcomes: &[PlanOutcome]) {
         .filter(|o| o.verdict == Verdict::Skipped)
         .count();
     if skipped > 0 {
-        eprintln!(
+        errln!(
             "{skipped} plan{} skipped: the bench cannot run {} as written (see above)",
             if skipped == 1 { "" } else { "s" },
             if skipped == 1 { "it" } else { "them" }

@@ -1,16 +1,17 @@
 //! `rig sim`: the catalogue of the twin's defects, and the virtual bench served on real
 //! sockets.
 
+use super::out::{errln, outln};
 use crate::exit;
 
 pub fn defects() -> i32 {
-    println!("{:<26} MANUAL BEHAVIOUR IT BREAKS", "DEFECT");
+    outln!("{:<26} MANUAL BEHAVIOUR IT BREAKS", "DEFECT");
     for d in rig_sim::Defect::ALL {
-        println!("{:<26} {}", d.to_string(), d.breaks());
-        println!("{:<26} {}", "", d.description());
+        outln!("{:<26} {}", d.to_string(), d.breaks());
+        outln!("{:<26} {}", "", d.description());
         // A parametric defect moves one number of the twin's firmware: say which.
         if let rig_sim::DefectKind::Parametric { field } = d.kind() {
-            println!("{:<26} parametric: moves {field}", "");
+            outln!("{:<26} parametric: moves {field}", "");
         }
     }
     exit::PASSED
@@ -27,7 +28,7 @@ pub fn serve(args: super::ServeArgs) -> i32 {
         match d.parse::<rig_sim::Defect>() {
             Ok(x) => defects.push(x),
             Err(e) => {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
                 return exit::INVALID_INPUT;
             }
         }
@@ -38,7 +39,7 @@ pub fn serve(args: super::ServeArgs) -> i32 {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
+            errln!("error: cannot start the runtime: {e}");
             return exit::RIG_ERROR;
         }
     };
@@ -63,7 +64,7 @@ fn twin_pack(args: &super::ServeArgs) -> Result<rig_sim::PackParams, i32> {
         },
     };
     if args.packs > 1 && max_packs.is_none_or(|max| f64::from(args.packs) > max) {
-        eprintln!(
+        errln!(
             "error: --packs {}: the profile allows {} in parallel (`{}`)",
             args.packs,
             max_packs.map_or("no more than one".to_string(), |m| format!("at most {m}")),
@@ -107,14 +108,14 @@ async fn serve_twin(
     let can = match crate::serve::CanServing::open(at(args.can_port), args.can.as_deref()) {
         Ok(can) => can,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return e.exit_code();
         }
     };
     let (served, run) = match crate::serve::serve(sim, &addresses, can).await {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: cannot listen: {e}");
+            errln!("error: cannot listen: {e}");
             return exit::RIG_ERROR;
         }
     };
@@ -129,10 +130,10 @@ async fn serve_twin(
     if let Some(path) = &args.bench_out
         && let Err(e) = std::fs::write(path, &bench)
     {
-        eprintln!("error: cannot write {}: {e}", path.display());
+        errln!("error: cannot write {}: {e}", path.display());
         return exit::RIG_ERROR;
     }
-    println!("serving the virtual bench in real time; a bench file that reaches it:\n\n{bench}");
+    outln!("serving the virtual bench in real time; a bench file that reaches it:\n\n{bench}");
     tokio::select! {
         () = run => exit::RIG_ERROR,
         _ = tokio::signal::ctrl_c() => exit::PASSED,

@@ -1,5 +1,6 @@
 use super::BenchArgs;
 use super::load::{load, print_problems};
+use super::out::outln;
 use crate::exit;
 
 pub fn validate(args: BenchArgs) -> i32 {
@@ -10,7 +11,7 @@ pub fn validate(args: BenchArgs) -> i32 {
                 let skip = crate::runner::skip_reason(plan, &loaded.bench)
                     .map(|r| format!("; skipped on this bench: {r}"))
                     .unwrap_or_default();
-                println!(
+                outln!(
                     "ok  {}  ({}, {} steps, dut {}{skip})",
                     plan.id,
                     plan.file.path.display(),
@@ -18,7 +19,7 @@ pub fn validate(args: BenchArgs) -> i32 {
                     plan.dut.id
                 );
             }
-            println!(
+            outln!(
                 "{} plan(s) valid on bench `{}`",
                 loaded.plans.len(),
                 loaded.bench.name

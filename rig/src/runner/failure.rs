@@ -229,6 +229,22 @@ pub enum SafeStateError {
         first: Box<SafeStateError>,
         retry: Box<SafeStateError>,
     },
+    /// The instrument took the commands, but reads back otherwise.
+    #[error("{setting} reads back {read}, not {wanted}")]
+    ReadBack {
+        setting: &'static str,
+        wanted: String,
+        read: String,
+    },
+    /// The first attempt failed, and a further stop request hurried the teardown past
+    /// the reconnect that might have helped.
+    #[error("{first}; not reconnected: {reason} hurried the teardown")]
+    NotReconnected {
+        first: Box<SafeStateError>,
+        reason: crate::stop::StopReason,
+    },
+    #[error("the rig panicked: {message}")]
+    Panicked { message: String },
 }
 
 #[cfg(test)]

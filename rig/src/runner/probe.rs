@@ -1,14 +1,16 @@
 //! `rig probe`: the wiring check a lab runs before a night's run. Connect every
-//! instrument of a bench (energising nothing: no output is switched on, no protection
-//! reprogrammed), read every channel for a while, report identities and values, and
-//! leave everything in its safe state.
+//! instrument of a bench, read every channel for a while, report identities and
+//! values. A probe only reads: instruments are opened read-only (identities asked,
+//! nothing written: an output left on stays on, a relay closed by hand stays closed,
+//! limits stay as they were) and left as found. Putting them into their safe state
+//! afterwards is asked for (`--make-safe`), and then logged as a run logs it.
 
 use std::path::Path;
 
 use rig_reports::EventKind;
 use tokio::sync::mpsc;
 
-use super::instruments::{Connector, Instruments};
+use super::instruments::{Connector, Instruments, Opening};
 use super::log::EventLog;
 use super::samplers::{Feed, SourceGuard};
 use super::store::Store;
@@ -52,23 +54,34 @@ impl ProbeReport {
     }
 }
 
-/// Probe for `seconds`; `tick` sees the table once a second (for a live display).
+/// What a probe does beyond reading.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ProbeOptions {
+    /// How long to read, seconds.
+    pub seconds: f64,
+    /// Afterwards, put every instrument into its safe state (and log it).
+    pub make_safe: bool,
+}
+
+/// Probe for `options.seconds`; `tick` sees the table once a second (for a live
+/// display). A stop request (SIGINT, SIGTERM) ends the reading early.
 pub fn probe(
     bench: &Bench,
-    seconds: f64,
+    options: ProbeOptions,
     log_path: &Path,
     tick: &mut dyn FnMut(&ProbeReport),
 ) -> std::io::Result<ProbeReport> {
     let runtime = clock::runtime(bench.is_virtual())?;
-    runtime.block_on(run(bench, seconds, log_path, tick))
+    runtime.block_on(run(bench, options, log_path, tick))
 }
 
 async fn run(
     bench: &Bench,
-    seconds: f64,
+    options: ProbeOptions,
     log_path: &Path,
     tick: &mut dyn FnMut(&ProbeReport),
 ) -> std::io::Result<ProbeReport> {
+    let seconds = options.seconds;
     let clock = RunClock::start();
     let log = EventLog::create(log_path, clock)?;
     // The virtual bench needs a pack: the Lesso 100 Ah twin with no defects.
@@ -85,7 +98,7 @@ async fn run(
     // The probe keeps the wire traffic out of its table; drain it.
     let drain = tokio::spawn(async move { while traffic_rx.recv().await.is_some() {} });
     let (mut connected, failures) =
-        Instruments::connect_all(bench, &connector, &log, &traffic_tx).await;
+        Instruments::connect_all(bench, &connector, &log, &traffic_tx, Opening::ReadOnly).await;
     // The packs the bench declares: a probe checks the wiring as installed.
     let channels = Channels::of(bench, bench.packs.unwrap_or(1));
     let mut readings = Readings {
@@ -107,10 +120,18 @@ async fn run(
         &log,
     );
     readings.watch(feed, clock, seconds, tick).await;
-    for t in &tasks {
-        t.abort();
+    super::run::stop_samplers(tasks, &connected).await;
+    if options.make_safe {
+        let unsafe_left = connected
+            .make_safe(&log, &connector, &traffic_tx, crate::stop::requests())
+            .await;
+        for name in unsafe_left {
+            if !readings.errors.iter().any(|(i, _)| *i == name) {
+                let error = "could not be put into its safe state".to_string();
+                readings.errors.push((name, error));
+            }
+        }
     }
-    connected.make_safe(&log, &connector, &traffic_tx).await;
     drop(connected);
     drop(traffic_tx);
     let _ = clock::within(2.0, drain).await;
@@ -136,8 +157,10 @@ struct Readings<'a> {
 }
 
 impl Readings<'_> {
-    /// Take readings and failures for `seconds`, showing the table to `tick` once a
-    /// second and at the end.
+    /// Take readings and failures for `seconds` (or until a stop is requested),
+    /// showing the table to `tick` once a second and at the end. With no sampler left
+    /// (none connected, or all failed) the feed is closed and only the clock is waited
+    /// for.
     async fn watch(
         &mut self,
         mut feed: mpsc::UnboundedReceiver<Feed>,
@@ -146,11 +169,22 @@ impl Readings<'_> {
         tick: &mut dyn FnMut(&ProbeReport),
     ) {
         let mut next_tick = 1.0_f64.min(seconds);
+        let mut feeding = true;
         loop {
             let deadline = next_tick.min(seconds);
             let item = tokio::select! {
                 biased;
-                f = feed.recv() => f,
+                _ = crate::stop::wait() => {
+                    tick(&self.report());
+                    return;
+                }
+                f = feed.recv(), if feeding => match f {
+                    Some(f) => Some(f),
+                    None => {
+                        feeding = false;
+                        continue;
+                    }
+                },
                 () = clock.sleep_until(clock::secs(deadline)) => None,
             };
             match item {

@@ -5,7 +5,7 @@
 use rig_drivers::chamber::{Chamber, ChamberError, EspecP300, WatlowF4, WatlowF4t};
 use rig_drivers::modbus::{RelayBoard, RelayBoardError};
 use rig_drivers::relays::{Daq970a, DaqChannel, Numato, NumatoError};
-use rig_drivers::scpi::{ScpiError, ScpiLoad, ScpiSource};
+use rig_drivers::scpi::{Parameter, ScpiError, ScpiLoad, ScpiSource};
 use rig_drivers::transport::BoxStream;
 
 /// Why a role could not do what was asked: the error of the driver family that fills
@@ -81,6 +81,17 @@ impl SourceRole {
         match self {
             SourceRole::Supply(s) => Ok(s.set_output(on).await?),
             SourceRole::Load(l) => Ok(l.set_input(on).await?),
+        }
+    }
+
+    /// A setting as the instrument holds it, in driver units; `None` where its dialect
+    /// has no query for it (or a load, which has no such setting).
+    pub async fn setting(&mut self, parameter: Parameter) -> Result<Option<f64>, RoleError> {
+        match self {
+            SourceRole::Supply(s) if s.dialect().query(parameter).is_some() => {
+                Ok(Some(s.read_setting(parameter).await?))
+            }
+            _ => Ok(None),
         }
     }
 
@@ -234,26 +245,34 @@ impl BoardRole {
         }
     }
 
-    /// Every relay open except `closed`. The Waveshare board switches all eight; the
-    /// others switch the relays the bench wires (`wired`), so a relay nobody declared
-    /// is never touched on an instrument that may serve other benches.
-    pub async fn apply_safe(&mut self, closed: &[u16], wired: &[u16]) -> Result<(), RoleError> {
+    /// Every relay open. The Waveshare board opens all eight in one request; the others
+    /// open the relays the bench wires (`wired`), so a relay nobody declared is never
+    /// touched on an instrument that may serve other benches.
+    pub async fn open_all(&mut self, wired: &[u16]) -> Result<(), RoleError> {
         match self {
-            BoardRole::Waveshare(b) if closed.is_empty() => Ok(b.all_off().await?),
-            BoardRole::Waveshare(b) => {
-                for channel in 1..=rig_drivers::modbus::CHANNELS {
-                    b.set_relay(channel, closed.contains(&u16::from(channel)))
-                        .await?;
-                }
-                Ok(())
-            }
+            BoardRole::Waveshare(b) => Ok(b.all_off().await?),
             _ => {
                 for &channel in wired {
-                    self.set_relay(channel, closed.contains(&channel)).await?;
+                    self.set_relay(channel, false).await?;
                 }
                 Ok(())
             }
         }
+    }
+
+    /// The relays [`Self::open_all`] opens, as the board reads them back: the channels
+    /// that still read closed (the Waveshare board's eight, the others' wired ones).
+    pub async fn still_closed(&mut self, wired: &[u16]) -> Result<Vec<u16>, RoleError> {
+        let channels: Vec<u16> = match self {
+            BoardRole::Waveshare(_) => (1..=u16::from(rig_drivers::modbus::CHANNELS)).collect(),
+            _ => wired.to_vec(),
+        };
+        let closed = self.read_relays(&channels).await?;
+        Ok(channels
+            .into_iter()
+            .zip(closed)
+            .filter_map(|(c, closed)| closed.then_some(c))
+            .collect())
     }
 }
 
@@ -305,6 +324,14 @@ impl Chamber for ChamberRole {
             ChamberRole::F4t(c) => c.set_running(run).await,
             ChamberRole::F4(c) => c.set_running(run).await,
             ChamberRole::Espec(c) => c.set_running(run).await,
+        }
+    }
+
+    async fn running(&mut self) -> Result<bool, ChamberError> {
+        match self {
+            ChamberRole::F4t(c) => c.running().await,
+            ChamberRole::F4(c) => c.running().await,
+            ChamberRole::Espec(c) => c.running().await,
         }
     }
 }

@@ -12,14 +12,15 @@ use tokio::sync::mpsc;
 
 use super::executor::{Executor, Outcome};
 use super::failure::panic_message;
-use super::instruments::{Connector, Instruments};
+use super::instruments::{ConnectEnd, Connector, Instruments};
 use super::log::EventLog;
 use super::prepare::Prepared;
-use super::{samplers, signals, skip, store, traffic};
+use super::{samplers, skip, store, traffic};
 use crate::bench::{Bench, Channels};
 use crate::clock::{self, RunClock};
 use crate::plan::Plan;
 use crate::quantity::format_duration;
+use crate::stop::StopReason;
 
 /// The result of one plan.
 #[derive(Clone, Debug)]
@@ -39,8 +40,36 @@ pub fn log_path(out_dir: &Path, plan_id: &str) -> PathBuf {
     out_dir.join(format!("{plan_id}.events.jsonl"))
 }
 
-/// Run one plan to its end on its own runtime.
+thread_local! {
+    /// Set while this thread runs a plan, for the panic hook: a plan guards itself.
+    static ON_PLAN_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the current thread is running a plan (whose own guards handle a panic).
+pub fn on_plan_thread() -> bool {
+    ON_PLAN_THREAD.with(std::cell::Cell::get)
+}
+
+/// Marks the thread as running a plan until dropped.
+struct PlanThread;
+
+impl PlanThread {
+    fn enter() -> PlanThread {
+        ON_PLAN_THREAD.with(|c| c.set(true));
+        PlanThread
+    }
+}
+
+impl Drop for PlanThread {
+    fn drop(&mut self) {
+        ON_PLAN_THREAD.with(|c| c.set(false));
+    }
+}
+
+/// Run one plan to its end on its own runtime. A plan asked to stop before it starts
+/// (a signal between plans) does not start: its log says why, with verdict error.
 pub fn run_plan(plan: &Plan, bench: &Bench, prepared: &Prepared, out_dir: &Path) -> PlanOutcome {
+    let _thread = PlanThread::enter();
     let log_path = log_path(out_dir, &plan.id);
     let error = |message: String| PlanOutcome {
         plan_id: plan.id.clone(),
@@ -49,14 +78,16 @@ pub fn run_plan(plan: &Plan, bench: &Bench, prepared: &Prepared, out_dir: &Path)
         log_path: log_path.clone(),
         sim_final: None,
     };
-    if signals::interrupted() {
-        return error("not started: the run was interrupted".into());
-    }
     let runtime = match clock::runtime(prepared.sim.is_some()) {
         Ok(r) => r,
         Err(e) => return error(format!("cannot start the runtime: {e}")),
     };
-    runtime.block_on(run(plan, bench, prepared, log_path.clone()))
+    // The last guard: `run` guards every phase itself, so only the runtime's own
+    // failures come here.
+    let ran = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        runtime.block_on(run(plan, bench, prepared, log_path.clone()))
+    }));
+    ran.unwrap_or_else(|panic| error(format!("the rig panicked: {}", panic_message(&panic))))
 }
 
 async fn run(plan: &Plan, bench: &Bench, prepared: &Prepared, log_path: PathBuf) -> PlanOutcome {
@@ -82,17 +113,11 @@ async fn run(plan: &Plan, bench: &Bench, prepared: &Prepared, log_path: PathBuf)
         log,
         clock,
     };
-    run.log.emit(run.started());
-    // Decided before anything connects: a skipped plan energises nothing.
-    let skipped = skip::reason(plan, bench);
-    let sim = match skipped {
-        Some(_) => None,
-        None => prepared.sim.clone().map(rig_sim::SimBench::start),
-    };
-    let (verdict, message, sim_final) = match skipped {
-        Some(reason) => (Verdict::Skipped, Some(reason), None),
-        None => run.on_bench(sim.as_ref()).await,
-    };
+    let body = AssertUnwindSafe(run.body()).catch_unwind().await;
+    let (verdict, message, sim_final) = body.unwrap_or_else(|panic| {
+        let (verdict, message) = run.panicked(&panic);
+        (verdict, message, None)
+    });
     run.log.emit(EventKind::RunFinished {
         verdict,
         message: message.clone(),
@@ -103,6 +128,9 @@ async fn run(plan: &Plan, bench: &Bench, prepared: &Prepared, log_path: PathBuf)
     }
     outcome(verdict, message, sim_final)
 }
+
+/// A verdict, its message, and the twin's own state after the teardown.
+type Ended = (Verdict, Option<String>, Option<rig_sim::SimSnapshot>);
 
 /// What every part of one plan's run shares.
 struct PlanRun<'a> {
@@ -138,26 +166,51 @@ impl PlanRun<'_> {
         }
     }
 
+    /// The header, then the plan: not started if a stop came first, skipped if the
+    /// bench cannot run it (decided before anything connects: a skipped plan
+    /// energises nothing), else run on the bench.
+    async fn body(&self) -> Ended {
+        self.log.emit(self.started());
+        if let Some(reason) = crate::stop::requested() {
+            let message = format!("not started: {reason} stopped the run before this plan");
+            self.log.emit(EventKind::Error {
+                instrument: None,
+                message: message.clone(),
+            });
+            return (Verdict::Error, Some(message), None);
+        }
+        if let Some(reason) = skip::reason(self.plan, self.bench) {
+            return (Verdict::Skipped, Some(reason), None);
+        }
+        let sim = self.prepared.sim.clone().map(rig_sim::SimBench::start);
+        self.on_bench(sim.as_ref()).await
+    }
+
+    /// A panic that ended a phase: logged, verdict error.
+    fn panicked(&self, panic: &Box<dyn std::any::Any + Send>) -> (Verdict, Option<String>) {
+        let message = format!("the rig panicked: {}", panic_message(panic));
+        self.log.emit(EventKind::Error {
+            instrument: None,
+            message: message.clone(),
+        });
+        (Verdict::Error, Some(message))
+    }
+
     /// Connect, execute the steps, and put everything into its safe state: the verdict
-    /// with its message, and the twin's own state after the teardown.
-    async fn on_bench(
-        &self,
-        sim: Option<&rig_sim::SimBench>,
-    ) -> (Verdict, Option<String>, Option<rig_sim::SimSnapshot>) {
+    /// with its message, and the twin's own state after the teardown. Whatever was
+    /// connected lives outside the guarded phases, so a panic in connecting or in the
+    /// steps still ends in the teardown.
+    async fn on_bench(&self, sim: Option<&rig_sim::SimBench>) -> Ended {
         let log = &self.log;
         let connector = Connector { sim };
         let (traffic_tx, traffic_rx) = mpsc::unbounded_channel();
         let forwarder = tokio::spawn(traffic::forward(traffic_rx, log.clone()));
-        let protection = protection_limits(self.plan, self.bench);
-        let connected =
-            Instruments::connect(self.bench, &connector, log, &traffic_tx, protection).await;
-        let (verdict, message, instruments) = match connected {
-            Err((partial, f)) => (Verdict::Error, Some(f.to_string()), partial),
-            Ok(mut connected) => {
-                let (verdict, message) = self.execute_on(&mut connected).await;
-                (verdict, message, connected)
-            }
-        };
+        let mut instruments = Instruments::default();
+        let phase =
+            AssertUnwindSafe(self.connect_and_execute(&mut instruments, &connector, &traffic_tx))
+                .catch_unwind()
+                .await;
+        let (verdict, message) = phase.unwrap_or_else(|panic| self.panicked(&panic));
         let unsafe_left = teardown(&instruments, log, &connector, &traffic_tx).await;
         drop(instruments);
         let sim_final = sim.map(rig_sim::SimBench::snapshot);
@@ -165,6 +218,30 @@ impl PlanRun<'_> {
         let _ = clock::within(5.0, forwarder).await;
         let (verdict, message) = with_teardown(verdict, message, &unsafe_left);
         (verdict, message, sim_final)
+    }
+
+    /// Connect the bench into `instruments`, then run the steps unless a stop came.
+    async fn connect_and_execute(
+        &self,
+        instruments: &mut Instruments,
+        connector: &Connector<'_>,
+        traffic: &rig_drivers::traffic::TrafficSink,
+    ) -> (Verdict, Option<String>) {
+        let protection = protection_limits(self.plan, self.bench);
+        let connected = instruments
+            .connect(self.bench, connector, &self.log, traffic, protection)
+            .await;
+        match connected {
+            Err(ConnectEnd::Failed(f)) => return (Verdict::Error, Some(f.to_string())),
+            Err(ConnectEnd::Stopped(reason)) => {
+                return interrupted(&self.log, reason, " while connecting");
+            }
+            Ok(()) => {}
+        }
+        if let Some(reason) = crate::stop::requested() {
+            return interrupted(&self.log, reason, " before the first step");
+        }
+        self.execute_on(instruments).await
     }
 
     /// Start the samplers and run the steps on the connected instruments.
@@ -178,6 +255,7 @@ impl PlanRun<'_> {
             &channels,
             &self.log,
         );
+        let samplers = Samplers(tasks);
         let executor = Executor {
             plan: self.plan,
             bench: self.bench,
@@ -193,11 +271,61 @@ impl PlanRun<'_> {
             keepalive: None,
         };
         let (verdict, message) = execute(executor, self.plan, &self.log).await;
-        for t in &tasks {
-            t.abort();
-        }
+        samplers.stop(connected).await;
         (verdict, message)
     }
+}
+
+/// Stop sampler tasks between two readings (see [`Samplers::stop`]).
+pub(super) async fn stop_samplers(tasks: Vec<tokio::task::JoinHandle<()>>, on: &Instruments) {
+    Samplers(tasks).stop(on).await;
+}
+
+/// The samplers' tasks: stopped between two readings at the end of the steps, cut
+/// wherever they are if the run unwinds (the drivers resynchronise a cut exchange).
+struct Samplers(Vec<tokio::task::JoinHandle<()>>);
+
+impl Samplers {
+    /// Hold every instrument the samplers share with the teardown before stopping
+    /// them: a sampler holds its instrument for a whole reading, so none is halfway
+    /// through an exchange when it is stopped, and the teardown's first command meets
+    /// a quiet line.
+    async fn stop(mut self, instruments: &Instruments) {
+        let source = match &instruments.source {
+            Some((_, s)) => Some(s.lock().await),
+            None => None,
+        };
+        let chamber = match &instruments.chamber {
+            Some((_, c)) => Some(c.lock().await),
+            None => None,
+        };
+        let mut boards = Vec::new();
+        for (_, board) in instruments.boards.values() {
+            boards.push(board.lock().await);
+        }
+        for task in self.0.drain(..) {
+            task.abort();
+        }
+        drop((source, chamber, boards));
+    }
+}
+
+impl Drop for Samplers {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
+}
+
+/// A stop ended the run: logged, verdict error.
+fn interrupted(log: &EventLog, reason: StopReason, when: &str) -> (Verdict, Option<String>) {
+    let message = format!("interrupted by {reason}{when}; instruments put into their safe state");
+    log.emit(EventKind::Error {
+        instrument: None,
+        message: message.clone(),
+    });
+    (Verdict::Error, Some(message))
 }
 
 /// A teardown failure is an error of its own, but never turns the DUT's fail into a
@@ -221,7 +349,7 @@ fn with_teardown(
     (Verdict::Error, Some(message))
 }
 
-/// Run the steps under the plan's timeout, a signal, or a panic, whichever ends first.
+/// Run the steps under the plan's timeout, a stop, or a panic, whichever ends first.
 async fn execute(
     mut executor: Executor<'_>,
     plan: &Plan,
@@ -230,7 +358,7 @@ async fn execute(
     let run = AssertUnwindSafe(executor.run()).catch_unwind();
     let result = tokio::select! {
         biased;
-        signal = signals::stop_requested() => Err(Some(signal)),
+        reason = crate::stop::wait() => Err(Some(reason)),
         r = clock::timeout(plan.timeout, run) => r.map_err(|()| None),
     };
     let error = |msg: String| {
@@ -241,9 +369,7 @@ async fn execute(
         (Verdict::Error, Some(msg))
     };
     match result {
-        Err(Some(signal)) => error(format!(
-            "interrupted by {signal}; instruments put into their safe state"
-        )),
+        Err(Some(reason)) => interrupted(log, reason, ""),
         Err(None) => error(format!(
             "the plan did not finish within its timeout of {}",
             format_duration(plan.timeout.as_secs_f64())
@@ -255,31 +381,27 @@ async fn execute(
     }
 }
 
-/// Every instrument to its safe state. A signal during the teardown escalates to a hard
-/// stop that still switches the source's output off first.
+/// Every instrument to its safe state, whatever else happens. A further stop request
+/// during it (a second Ctrl-C) is logged and hurries it: no more reconnects, but the
+/// safe-state commands are never cut halfway or skipped.
 async fn teardown(
     instruments: &Instruments,
     log: &EventLog,
     connector: &Connector<'_>,
     traffic: &rig_drivers::traffic::TrafficSink,
 ) -> Vec<String> {
+    let seen = crate::stop::requests();
+    let make_safe = instruments.make_safe(log, connector, traffic, seen);
+    tokio::pin!(make_safe);
     tokio::select! {
         biased;
-        left = instruments.make_safe(log, connector, traffic) => left,
-        signal = signals::stop_requested() => {
-            log.emit(EventKind::Error { instrument: None, message: format!("{signal} during the teardown: hard stop") });
-            // Everything with a safe state of its own that the hard stop skips (listeners
-            // have none: nothing of theirs is left unsafe).
-            let mut left: Vec<String> = instruments
-                .order
-                .iter()
-                .filter(|n| instruments.boards.contains_key(n.as_str()) || instruments.chamber.as_ref().is_some_and(|(c, _)| &c.name == *n))
-                .cloned()
-                .collect();
-            if !instruments.emergency_output_off(log).await {
-                left.extend(instruments.source.as_ref().map(|(s, _)| s.name.clone()));
-            }
-            left
+        left = &mut make_safe => left,
+        reason = crate::stop::wait_beyond(seen) => {
+            log.emit(EventKind::Error {
+                instrument: None,
+                message: format!("{reason} during the teardown: every safe state is still sent, without reconnects"),
+            });
+            make_safe.await
         }
     }
 }

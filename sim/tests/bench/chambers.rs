@@ -10,14 +10,19 @@ use rig_drivers::chamber::{Chamber, ChamberErrorKind, EspecP300, RunEvent, Watlo
 use rig_drivers::modbus::with_crc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 use tokio::time::timeout;
-use tokio_modbus::Slave;
 
 use crate::support::{ANSWER_TIMEOUT, after, ask_line, bench, fed_garbage, run_paused, secs};
 
 const T: Duration = Duration::from_secs(1);
 
 async fn f4(bench: &rig_sim::SimBench) -> WatlowF4 {
-    let ctx = tokio_modbus::client::rtu::attach_slave(bench.open("chamber_f4").unwrap(), Slave(1));
+    let ctx = rig_drivers::modbus::attach(
+        bench.open("chamber_f4").unwrap(),
+        rig_drivers::modbus::ModbusFraming::Rtu,
+        1,
+        Arc::from("chamber"),
+        None,
+    );
     WatlowF4::open(ctx, Arc::from("chamber"), RunEvent::default(), T)
         .await
         .unwrap()

@@ -20,7 +20,7 @@ use super::info::{
     SerialNumber, SystemParameters,
 };
 use crate::traffic::{Direction, TrafficReporter, TrafficSink, Wire};
-use crate::transport::ByteStream;
+use crate::transport::{ByteStream, OpenExchange, discard_late_answer};
 
 /// A request to one pack failed.
 #[derive(Debug)]
@@ -37,6 +37,10 @@ pub struct PylonError {
 pub enum PylonErrorKind {
     #[error("no answer within {after:?}")]
     Timeout { after: Duration },
+    /// Bytes came but no frame in them before the timeout: garbage on the line, which
+    /// is never a pack that has gone quiet.
+    #[error("no frame within {after:?}, only {bytes} bytes of garbage")]
+    Garbled { after: Duration, bytes: u64 },
     #[error("i/o error")]
     Io(#[source] std::io::Error),
     #[error("the port was closed")]
@@ -61,7 +65,10 @@ impl PylonErrorKind {
     pub fn is_transport(&self) -> bool {
         matches!(
             self,
-            PylonErrorKind::Timeout { .. } | PylonErrorKind::Io(_) | PylonErrorKind::Closed
+            PylonErrorKind::Timeout { .. }
+                | PylonErrorKind::Garbled { .. }
+                | PylonErrorKind::Io(_)
+                | PylonErrorKind::Closed
         )
     }
 }
@@ -91,6 +98,8 @@ pub struct PylontechClient<S> {
     ver: u8,
     timeout: Duration,
     traffic: TrafficReporter,
+    /// An exchange whose answer was not read (timed out, or its future dropped).
+    open: OpenExchange,
 }
 
 impl<S: ByteStream> PylontechClient<S> {
@@ -108,6 +117,7 @@ impl<S: ByteStream> PylontechClient<S> {
             ver: DEFAULT_VER,
             timeout,
             traffic: TrafficReporter::new(instrument, traffic),
+            open: OpenExchange::default(),
         }
     }
 
@@ -246,7 +256,9 @@ impl<S: ByteStream> PylontechClient<S> {
             return Err(error(PylonErrorKind::ReservedAddress { adr }));
         }
         let request = Frame::request(self.ver, adr, command, info);
+        self.discard_late_answer().await;
         let timeout = self.timeout;
+        let dropped_before = self.codec.dropped();
         let result = tokio::time::timeout(timeout, self.exchange(&request)).await;
         let frame = match result {
             Ok(Ok(frame)) => frame,
@@ -255,8 +267,18 @@ impl<S: ByteStream> PylontechClient<S> {
                 return Err(self.error(adr, command, kind));
             }
             Err(_elapsed) => {
+                // What the codec threw away; a frame cut off mid-way is a stall, not garbage.
+                let garbage = self.codec.dropped() - dropped_before;
                 self.buf.clear();
-                return Err(self.error(adr, command, PylonErrorKind::Timeout { after: timeout }));
+                let kind = if garbage > 0 {
+                    PylonErrorKind::Garbled {
+                        after: timeout,
+                        bytes: garbage,
+                    }
+                } else {
+                    PylonErrorKind::Timeout { after: timeout }
+                };
+                return Err(self.error(adr, command, kind));
             }
         };
         if frame.adr != adr || frame.cid1 != CID1_BATTERY {
@@ -272,9 +294,27 @@ impl<S: ByteStream> PylontechClient<S> {
         }
     }
 
+    /// After an exchange whose answer was never read, what that answer brings is read
+    /// and dropped (and shown as received), so it cannot pass for the next one's.
+    async fn discard_late_answer(&mut self) {
+        let Some(since) = self.open.stale_since() else {
+            return;
+        };
+        let late = discard_late_answer(&mut self.stream, since, self.timeout).await;
+        if !late.is_empty() {
+            self.traffic.report(
+                Direction::Received,
+                Wire::Text(String::from_utf8_lossy(&late).trim().to_owned()),
+            );
+        }
+        self.buf.clear();
+        self.open.end();
+    }
+
     async fn exchange(&mut self, request: &Frame) -> Result<Frame, PylonErrorKind> {
         let wire = encode_frame(request);
         self.buf.clear();
+        self.open.begin();
         self.traffic.report(
             Direction::Sent,
             Wire::Text(String::from_utf8_lossy(&wire).trim_end().to_owned()),
@@ -297,6 +337,8 @@ impl<S: ByteStream> PylontechClient<S> {
                     Direction::Received,
                     Wire::Text(String::from_utf8_lossy(raw).trim().to_owned()),
                 );
+                // A whole frame (good or bad) has been read: the exchange is over.
+                self.open.end();
                 return item.map_err(PylonErrorKind::BadFrame);
             }
             let read = self
@@ -575,6 +617,22 @@ mod tests {
             .build();
         let err = client(mock).protocol_version(2).await.unwrap_err();
         assert!(matches!(err.kind, PylonErrorKind::Timeout { .. }));
+        assert!(err.kind.is_transport());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn garbage_instead_of_a_frame_is_garbled_not_a_quiet_pack() {
+        let mock = Builder::new()
+            .write(b"~2002464F0000FD98\r")
+            .read(b"\x00\xff garbage \x13\x37")
+            .wait(TIMEOUT * 10)
+            .build();
+        let err = client(mock).protocol_version(2).await.unwrap_err();
+        assert!(
+            matches!(err.kind, PylonErrorKind::Garbled { bytes: 13, .. }),
+            "{:?}",
+            err.kind
+        );
         assert!(err.kind.is_transport());
     }
 

@@ -25,13 +25,14 @@ impl Family for Board {
         use Endpoint as E;
         match (driver, resource) {
             (Driver::Daq970a | Driver::NumatoRelay, E::TcpSocket { .. } | E::Serial(_))
-            | (Driver::WaveshareRelayD, E::TcpSocket { .. } | E::Serial(_) | E::ModbusRtu { .. }) => {
-                Ok(())
-            }
+            | (
+                Driver::WaveshareRelayD,
+                E::TcpSocket { .. } | E::Serial(_) | E::ModbusRtu { .. } | E::ModbusTcp { .. },
+            ) => Ok(()),
             (Driver::Daq970a, _) => Err(super::source::SCPI_RESOURCES),
             (Driver::NumatoRelay, _) => Err("its USB serial port (`/dev/ttyACM0?baud=19200`)"),
             _ => Err(
-                "an RS485 port (`modbus-rtu:/dev/ttyUSB0?baud=9600&unit=1`) or an RS485-to-TCP gateway (`TCPIP::host::4196::SOCKET`)",
+                "an RS485 port (`modbus-rtu:/dev/ttyUSB0?baud=9600&unit=1`), an RS485-to-TCP gateway (`TCPIP::host::4196::SOCKET`) or the Ethernet board's Modbus TCP (`modbus-tcp://host:502?unit=1`)",
             ),
         }
     }
@@ -43,7 +44,8 @@ impl Family for Board {
 
     fn check(&self, driver: Driver, raw: &RawInstrument, cx: &mut Check<'_>, s: &mut Settings) {
         match driver {
-            Driver::WaveshareRelayD => s.unit = raw.unit.as_ref().map_or(1, |u| u.value),
+            // The board's unit is its RTU address even behind a Modbus TCP front end.
+            Driver::WaveshareRelayD => s.unit = super::modbus_unit(raw, true, cx),
             Driver::NumatoRelay => {
                 let Some(c) = &raw.channels else { return };
                 if (1..=32).contains(&c.value) {

@@ -13,6 +13,12 @@ use crate::bench::instrument::Settings;
 
 pub(super) struct Chamber;
 
+/// The device addresses an ESPEC P-300/SCP-220 controller takes on RS-485 (its
+/// communication settings menu offers 1-16) \[U\]: not in ESPEC's library (S14), from
+/// the controller's operation manual as remembered; a lab that finds another range
+/// on its controller changes it here.
+const ESPEC_ADDRESSES: std::ops::RangeInclusive<u8> = 1..=16;
+
 impl Family for Chamber {
     fn fields(&self, driver: Driver) -> &'static [Field] {
         match driver {
@@ -60,7 +66,8 @@ impl Family for Chamber {
             s.run_event = one_to_eight(cx, Field::RunEvent, e, "run_event");
         }
         if takes.contains(&Field::Unit) {
-            s.unit = raw.unit.as_ref().map_or(1, |u| u.value);
+            // An F4 speaks RTU wherever it is; an F4T too, except on its own Modbus TCP.
+            s.unit = super::modbus_unit(raw, driver == Driver::WatlowF4, cx);
         }
         // An ESPEC controller on an RS-485 bus: the address prefixes its commands.
         if let Some(a) = raw
@@ -68,6 +75,18 @@ impl Family for Chamber {
             .as_ref()
             .filter(|_| takes.contains(&Field::Address))
         {
+            if !ESPEC_ADDRESSES.contains(&a.value) {
+                let problem = cx.problem(
+                    a,
+                    format!(
+                        "an ESPEC controller's RS-485 address is {} to {}, not {}",
+                        ESPEC_ADDRESSES.start(),
+                        ESPEC_ADDRESSES.end(),
+                        a.value
+                    ),
+                );
+                cx.push(Field::Address, problem);
+            }
             s.address = a.value;
             s.address_given = true;
         }
@@ -108,12 +127,15 @@ instruments:
             (Some(-40.0), Some(85.0))
         );
         assert!(!c.address_given);
-        let told = F4T.replace(
+        let told = F4T.replace("?unit=1", "").replace(
             "    ratings",
             "    loop: 2\n    run_event: 4\n    unit: 3\n    ratings",
         );
         let c = &parse(&told).unwrap().instruments["chamber"];
         assert_eq!((c.control_loop, c.run_event, c.unit), (2, 4, 3));
+        // Written twice, the unit must agree: the device answers at one address.
+        let twice = F4T.replace("    ratings", "    unit: 3\n    ratings");
+        assert!(parse(&twice).is_err());
     }
 
     #[test]

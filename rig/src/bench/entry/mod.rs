@@ -141,6 +141,58 @@ pub(super) fn refuse_other_fields(driver: Option<Driver>, raw: &RawInstrument, c
     }
 }
 
+/// The Modbus unit of an instrument: the bench's `unit:` or the resource's `unit=`, which
+/// must agree where both are written (1 when neither is). Unit 0 is the broadcast
+/// address on an RS485 line (every device obeys, none answers), and 248-255 are
+/// reserved (Modbus over serial line, 2.2): refused wherever the frames end up on RTU.
+/// Over Modbus TCP to a device's own port, 0 and 255 mean "the device itself".
+pub(super) fn modbus_unit(raw: &RawInstrument, rtu_on_the_wire: bool, cx: &mut Check<'_>) -> u8 {
+    let resource = raw.resource.value.parse::<Endpoint>().ok();
+    // A resource's unit counts only where it is written: the parser defaults it to 1.
+    let written_in_resource = raw.resource.value.contains("unit=");
+    let from_resource = match resource {
+        Some(Endpoint::ModbusTcp { unit, .. } | Endpoint::ModbusRtu { unit, .. })
+            if written_in_resource =>
+        {
+            Some(unit)
+        }
+        _ => None,
+    };
+    let unit = match (&raw.unit, from_resource) {
+        (Some(u), Some(r)) if u.value != r => {
+            let problem = cx.problem(
+                u,
+                format!(
+                    "`unit: {}` disagrees with the resource's `unit={r}`: the device answers at one address",
+                    u.value
+                ),
+            );
+            cx.push(Field::Unit, problem);
+            return r;
+        }
+        (Some(u), _) => u.value,
+        (None, Some(r)) => r,
+        (None, None) => 1,
+    };
+    let modbus_tcp = matches!(resource, Some(Endpoint::ModbusTcp { .. }));
+    let valid = if rtu_on_the_wire || !modbus_tcp {
+        (1..=247).contains(&unit)
+    } else {
+        true
+    };
+    if !valid {
+        let message = format!(
+            "unit {unit} is not a device address: 0 is the broadcast address (no device answers it) and 248-255 are reserved; a device has 1 to 247"
+        );
+        let problem = match &raw.unit {
+            Some(u) => cx.problem(u, message),
+            None => cx.problem(&raw.resource, message),
+        };
+        cx.push(Field::Unit, problem);
+    }
+    unit
+}
+
 /// What checking one instrument's fields needs, and the problems found, each under
 /// its field so that they come out in [`Field`] order.
 pub(super) struct Check<'a> {

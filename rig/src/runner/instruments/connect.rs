@@ -11,54 +11,89 @@ use rig_reports::EventKind;
 use tokio::sync::Mutex;
 
 use super::open::{open_board, open_chamber, open_source};
-use super::{CanLink, Connector, Instruments, Rs485Link};
+use super::{CanLink, Connector, Instruments, Opening, Rs485Link};
 use crate::bench::{Bench, Driver, InstrumentSpec};
 use crate::clock;
 use crate::runner::failure::InstrumentFailure;
 use crate::runner::log::EventLog;
 use crate::runner::roles::Protection;
 use crate::runner::rs232::{LINE_ENDING, Rs232Console};
+use crate::stop::StopReason;
+
+/// Why connecting the bench ended early.
+#[derive(Debug)]
+pub enum ConnectEnd {
+    /// An instrument could not be connected (logged).
+    Failed(InstrumentFailure),
+    /// A stop was requested: the instruments after the last one connected were not.
+    Stopped(StopReason),
+}
 
 impl Instruments {
-    /// Connect every instrument of the bench, logging identities. Sources are left with
-    /// their output off and their protection (OVP/OCP) programmed and read back.
+    /// Connect every instrument of the bench into `self`, logging identities. Sources
+    /// are left with their output off and their protection (OVP/OCP) programmed and
+    /// read back. Whatever was connected stays in `self` on every way out (an error, a
+    /// stop, a panic), so the teardown makes it safe. A stop is seen between
+    /// instruments: an opening is a few exchanges, each bounded by the instrument's
+    /// timeout, and one cut halfway would leave an instrument nobody can account for.
     pub async fn connect(
+        &mut self,
         bench: &Bench,
         connector: &Connector<'_>,
         log: &EventLog,
         traffic: &TrafficSink,
         protection: (f64, f64),
-    ) -> Result<Instruments, (Instruments, InstrumentFailure)> {
-        let mut out = Instruments::default();
+    ) -> Result<(), ConnectEnd> {
         for spec in bench.instruments.values() {
-            if let Err(f) = out
+            if let Some(reason) = crate::stop::requested() {
+                return Err(ConnectEnd::Stopped(reason));
+            }
+            if let Err(f) = self
                 .connect_one(spec, connector, log, traffic, Some(protection))
                 .await
             {
                 log_failure(log, &f);
-                return Err((out, f));
+                self.left_unconnected(spec);
+                return Err(ConnectEnd::Failed(f));
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Connect every instrument that answers, without programming protections (a
-    /// probe energises nothing); the failures are returned, each logged.
+    /// probe energises nothing); the failures are returned, each logged. A stop ends
+    /// the connecting between instruments.
     pub async fn connect_all(
         bench: &Bench,
         connector: &Connector<'_>,
         log: &EventLog,
         traffic: &TrafficSink,
+        opening: Opening,
     ) -> (Instruments, Vec<InstrumentFailure>) {
-        let mut out = Instruments::default();
+        let mut out = Instruments {
+            opening,
+            ..Instruments::default()
+        };
         let mut failed = Vec::new();
         for spec in bench.instruments.values() {
+            if crate::stop::requested().is_some() {
+                break;
+            }
             if let Err(f) = out.connect_one(spec, connector, log, traffic, None).await {
                 log_failure(log, &f);
                 failed.push(f);
             }
         }
         (out, failed)
+    }
+
+    /// An instrument whose connecting failed halfway may have been changed by it (a
+    /// source whose protection did not read back): the teardown puts it into its safe
+    /// state over a fresh connection.
+    fn left_unconnected(&mut self, spec: &InstrumentSpec) {
+        if spec.safe_state != crate::bench::SafeState::Nothing {
+            self.unconnected.push(spec.clone());
+        }
     }
 
     async fn connect_one(
@@ -75,7 +110,7 @@ impl Instruments {
                     .await?
             }
             Driver::WaveshareRelayD | Driver::Daq970a | Driver::NumatoRelay => {
-                let (board, identity) = open_board(spec, connector, traffic).await?;
+                let (board, identity) = open_board(spec, connector, traffic, self.opening).await?;
                 log_connected(log, spec, identity);
                 self.boards.insert(
                     spec.name.clone(),
@@ -104,7 +139,7 @@ impl Instruments {
         traffic: &TrafficSink,
         protection: Option<(f64, f64)>,
     ) -> Result<(), InstrumentFailure> {
-        let (mut source, identity) = open_source(spec, connector, traffic).await?;
+        let (mut source, identity) = open_source(spec, connector, traffic, self.opening).await?;
         let protection = match protection {
             Some((ovp, ocp)) => Some(
                 source

@@ -31,9 +31,23 @@ pub struct Rs485Link {
     pub address: u8,
 }
 
+/// How instruments are opened.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Opening {
+    /// For a run: a source's output switched off, a board's inputs decoupled from its
+    /// relays, errors cleared.
+    #[default]
+    ForRun,
+    /// For a probe: identities are asked, nothing is written; the instruments stay as
+    /// they were found.
+    ReadOnly,
+}
+
 /// Every connected instrument of a run.
 #[derive(Default)]
 pub struct Instruments {
+    /// How they were opened; a reconnect for the safe state opens the same way.
+    pub opening: Opening,
     pub source: Option<(InstrumentSpec, SharedSource)>,
     pub boards: BTreeMap<String, (InstrumentSpec, SharedBoard)>,
     pub can: Option<(InstrumentSpec, CanLink)>,
@@ -48,4 +62,6 @@ pub struct Instruments {
     pub rs485_commands: Option<(String, tokio::sync::mpsc::Sender<Rs485Request>)>,
     /// Names in connection order; safe states are applied in reverse.
     pub order: Vec<String>,
+    /// Instruments whose connecting failed halfway: made safe over a fresh connection.
+    pub unconnected: Vec<InstrumentSpec>,
 }

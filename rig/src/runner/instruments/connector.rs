@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use rig_drivers::can::CanPort;
-use rig_drivers::modbus::{ModbusFraming, attach, connect_modbus};
+use rig_drivers::modbus::{ModbusFraming, ModbusLink, attach, connect_modbus};
 use rig_drivers::traffic::TrafficSink;
 use rig_drivers::transport::{BoxStream, Endpoint, connect_tcp, open_serial};
 
@@ -43,6 +43,12 @@ impl Connector<'_> {
             Endpoint::Serial(config) | Endpoint::ModbusRtu { serial: config, .. } => {
                 Ok(Box::new(open_serial(config).map_err(|e| failed(e.into()))?))
             }
+            // A Modbus TCP device's own port: a TCP stream that carries MBAP frames.
+            Endpoint::ModbusTcp { host, port, .. } => Ok(Box::new(
+                connect_tcp(host, *port, clock::secs(spec.timeout_s))
+                    .await
+                    .map_err(|e| failed(e.into()))?,
+            )),
             other => Err(failed(Cause::NotAByteStream {
                 endpoint: other.clone(),
             })),
@@ -57,7 +63,7 @@ impl Connector<'_> {
         spec: &InstrumentSpec,
         traffic: &TrafficSink,
         framing: ModbusFraming,
-    ) -> Result<(tokio_modbus::client::Context, u8), InstrumentFailure> {
+    ) -> Result<(ModbusLink, u8), InstrumentFailure> {
         let name: Arc<str> = Arc::from(spec.name.as_str());
         match &spec.resource {
             Endpoint::Sim { .. } | Endpoint::TcpSocket { .. } => {

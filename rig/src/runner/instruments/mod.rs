@@ -6,11 +6,15 @@
 //! The main type is [`Instruments`], every connected instrument of a run; [`Connector`]
 //! opens the streams and ports.
 
+mod apply;
 mod connect;
 mod connected;
 mod connector;
 mod open;
 mod safe;
 
-pub use connected::{CanLink, Instruments, Rs485Link, SharedBoard, SharedChamber, SharedSource};
+pub use connect::ConnectEnd;
+pub use connected::{
+    CanLink, Instruments, Opening, Rs485Link, SharedBoard, SharedChamber, SharedSource,
+};
 pub use connector::Connector;

@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use rig_drivers::chamber::{EspecP300, RunEvent, WatlowF4, WatlowF4t, WordOrder};
-use rig_drivers::modbus::{ModbusFraming, RelayBoard};
+use rig_drivers::modbus::{BoardLink, BoardSetup, ModbusFraming, RelayBoard};
 use rig_drivers::relays::{Daq970a, Numato};
 use rig_drivers::scpi::{ScpiLoad, ScpiSource};
 use rig_drivers::traffic::TrafficSink;
 
-use super::Connector;
+use super::{Connector, Opening};
 use crate::bench::{Driver, InstrumentSpec};
 use crate::clock;
 use crate::runner::failure::InstrumentFailure;
@@ -21,28 +21,41 @@ pub(super) async fn open_source(
     spec: &InstrumentSpec,
     connector: &Connector<'_>,
     traffic: &TrafficSink,
+    opening: Opening,
 ) -> Result<(SourceRole, String), InstrumentFailure> {
     let name: Arc<str> = Arc::from(spec.name.as_str());
     let timeout = clock::secs(spec.timeout_s);
     let stream = connector.stream(spec).await?;
     let fail = |e: rig_drivers::scpi::ScpiError| InstrumentFailure::new(&spec.name, e);
-    let (role, identity) = if spec.driver == Driver::ScpiLoad {
-        let (load, identity) = ScpiLoad::open(
-            stream,
-            name,
-            spec.load_dialect,
-            timeout,
-            Some(traffic.clone()),
-        )
-        .await
-        .map_err(fail)?;
-        (SourceRole::Load(load), identity)
-    } else {
-        let (source, identity) =
-            ScpiSource::open(stream, name, spec.dialect, timeout, Some(traffic.clone()))
+    let traffic = Some(traffic.clone());
+    let (role, identity) = match (spec.driver, opening) {
+        (Driver::ScpiLoad, Opening::ForRun) => {
+            let dialect = spec.load_dialect;
+            let (load, id) = ScpiLoad::open(stream, name, dialect, timeout, traffic)
                 .await
                 .map_err(fail)?;
-        (SourceRole::Supply(source), identity)
+            (SourceRole::Load(load), id)
+        }
+        (Driver::ScpiLoad, Opening::ReadOnly) => {
+            let dialect = spec.load_dialect;
+            let (load, id) = ScpiLoad::open_read_only(stream, name, dialect, timeout, traffic)
+                .await
+                .map_err(fail)?;
+            (SourceRole::Load(load), id)
+        }
+        (_, Opening::ForRun) => {
+            let (source, id) = ScpiSource::open(stream, name, spec.dialect, timeout, traffic)
+                .await
+                .map_err(fail)?;
+            (SourceRole::Supply(source), id)
+        }
+        (_, Opening::ReadOnly) => {
+            let dialect = spec.dialect;
+            let (source, id) = ScpiSource::open_read_only(stream, name, dialect, timeout, traffic)
+                .await
+                .map_err(fail)?;
+            (SourceRole::Supply(source), id)
+        }
     };
     Ok((
         role,
@@ -58,15 +71,20 @@ pub(super) async fn open_board(
     spec: &InstrumentSpec,
     connector: &Connector<'_>,
     traffic: &TrafficSink,
+    opening: Opening,
 ) -> Result<(BoardRole, String), InstrumentFailure> {
     let name: Arc<str> = Arc::from(spec.name.as_str());
     let timeout = clock::secs(spec.timeout_s);
     let stream = connector.stream(spec).await?;
+    let fail = |e: rig_drivers::scpi::ScpiError| InstrumentFailure::new(&spec.name, e);
+    let traffic = Some(traffic.clone());
     match spec.driver {
         Driver::Daq970a => {
-            let (daq, id) = Daq970a::open(stream, name, timeout, Some(traffic.clone()))
-                .await
-                .map_err(|e| InstrumentFailure::new(&spec.name, e))?;
+            let (daq, id) = match opening {
+                Opening::ForRun => Daq970a::open(stream, name, timeout, traffic).await,
+                Opening::ReadOnly => Daq970a::open_read_only(stream, name, timeout, traffic).await,
+            }
+            .map_err(fail)?;
             Ok((
                 BoardRole::Daq970a(daq),
                 format!(
@@ -76,10 +94,10 @@ pub(super) async fn open_board(
             ))
         }
         Driver::NumatoRelay => {
-            let (module, version) =
-                Numato::open(stream, name, spec.channels, timeout, Some(traffic.clone()))
-                    .await
-                    .map_err(|e| InstrumentFailure::new(&spec.name, e))?;
+            // Opening asks `ver` only: the same for a run and for a probe.
+            let (module, version) = Numato::open(stream, name, spec.channels, timeout, traffic)
+                .await
+                .map_err(|e| InstrumentFailure::new(&spec.name, e))?;
             Ok((
                 BoardRole::Numato(module),
                 format!(
@@ -89,10 +107,18 @@ pub(super) async fn open_board(
             ))
         }
         _ => {
-            let (board, identity) =
-                RelayBoard::open(stream, spec.unit, name, timeout, Some(traffic.clone()))
-                    .await
-                    .map_err(|e| InstrumentFailure::new(&spec.name, e))?;
+            let link = BoardLink {
+                framing: board_framing(spec),
+                unit: spec.unit,
+                timeout,
+            };
+            let setup = match opening {
+                Opening::ForRun => BoardSetup::Decouple,
+                Opening::ReadOnly => BoardSetup::LeaveAsFound,
+            };
+            let (board, identity) = RelayBoard::open_with(stream, link, name, traffic, setup)
+                .await
+                .map_err(|e| InstrumentFailure::new(&spec.name, e))?;
             Ok((
                 BoardRole::Waveshare(board),
                 format!(
@@ -101,6 +127,15 @@ pub(super) async fn open_board(
                 ),
             ))
         }
+    }
+}
+
+/// The framing a Waveshare board speaks at its resource: Modbus TCP on the Ethernet
+/// boards' own port (`modbus-tcp://`), RTU on RS485 and through a transparent gateway.
+fn board_framing(spec: &InstrumentSpec) -> ModbusFraming {
+    match spec.resource {
+        rig_drivers::transport::Endpoint::ModbusTcp { .. } => ModbusFraming::Tcp,
+        _ => ModbusFraming::Rtu,
     }
 }
 

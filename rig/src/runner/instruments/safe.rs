@@ -1,51 +1,69 @@
 //! Putting instruments into the safe state their bench entries declare, on every way
-//! out of a run: sources first (they hold the energy), each bounded in time, with one
-//! reconnect for an instrument whose connection broke.
+//! out of a run: sources first (they hold the energy), each bounded in time, each read
+//! back where the instrument can be asked, and each reconnected once when its
+//! connection broke. An instrument whose connecting failed halfway is made safe over a
+//! fresh connection too. A panic in one instrument's safe state is that instrument's
+//! failure; the others still get theirs.
 
-use rig_drivers::chamber::Chamber;
+use std::panic::AssertUnwindSafe;
+
+use futures::FutureExt;
 use rig_drivers::traffic::TrafficSink;
 use rig_reports::EventKind;
 
-use super::open::{open_board, open_source};
-use super::{Connector, Instruments, SharedBoard, SharedChamber, SharedSource};
-use crate::bench::{InstrumentSpec, SafeState};
-use crate::clock;
-use crate::runner::failure::SafeStateError;
+use super::apply::{self, Attempt};
+use super::{Connector, Instruments};
+use crate::bench::{InstrumentSpec, Role, SafeState};
+use crate::runner::failure::{SafeStateError, panic_message};
 use crate::runner::log::EventLog;
 
-/// What was done to make an instrument safe (as the log says it), and whether it worked.
-type Attempt = (String, Result<(), SafeStateError>);
+/// What the teardown works on: a connected instrument by name, or the bench entry of
+/// one whose connecting failed halfway.
+enum Target<'a> {
+    Connected(&'a str),
+    Unconnected(&'a InstrumentSpec),
+}
 
 impl Instruments {
-    /// Put every connected instrument into the safe state its bench entry declares:
+    /// Put every instrument into the safe state its bench entry declares: connected
     /// sources first (they hold the energy), then the rest in reverse connection order,
-    /// each bounded in time. Returns the instruments that could not be made safe.
+    /// then those whose connecting failed, each bounded in time. Returns the
+    /// instruments that could not be made safe. A stop request beyond `stops_seen`
+    /// (a second Ctrl-C) hurries the teardown: no more reconnects, but every safe
+    /// state is still sent.
     pub async fn make_safe(
         &self,
         log: &EventLog,
         connector: &Connector<'_>,
         traffic: &TrafficSink,
+        stops_seen: u32,
     ) -> Vec<String> {
-        let mut order: Vec<&String> = self.order.iter().rev().collect();
-        order.sort_by_key(|name| self.source.as_ref().is_none_or(|(s, _)| &s.name != *name));
         let mut unsafe_left = Vec::new();
-        for name in order {
-            let Some((action, result)) = self.make_one_safe(name).await else {
-                continue;
+        for target in self.safe_order() {
+            let name = match target {
+                Target::Connected(name) => name.to_string(),
+                Target::Unconnected(spec) => spec.name.clone(),
             };
-            let (action, result) = match result {
-                Ok(()) => (action, Ok(())),
-                Err(first) => {
-                    self.reconnect(name, action, first, connector, traffic)
-                        .await
-                }
+            let attempt =
+                AssertUnwindSafe(self.make_target_safe(&target, connector, traffic, stops_seen))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|panic| {
+                        let message = panic_message(&panic);
+                        Some((
+                            "safe state".into(),
+                            Err(SafeStateError::Panicked { message }),
+                        ))
+                    });
+            let Some((action, result)) = attempt else {
+                continue;
             };
             let ok = result.is_ok();
             if !ok {
                 unsafe_left.push(name.clone());
             }
             log.emit(EventKind::SafeState {
-                instrument: name.clone(),
+                instrument: name,
                 action,
                 ok,
                 error: result.err().map(|e| e.to_string()),
@@ -54,24 +72,52 @@ impl Instruments {
         unsafe_left
     }
 
-    /// An instrument whose connection broke may still be reachable: reconnect once and
-    /// try again (sources and relay boards; a chamber holds no energy of the rig's).
-    async fn reconnect(
+    /// Sources first, then reverse connection order, then the unconnected ones.
+    fn safe_order(&self) -> Vec<Target<'_>> {
+        let mut order: Vec<&String> = self.order.iter().rev().collect();
+        order.sort_by_key(|name| self.source.as_ref().is_none_or(|(s, _)| &s.name != *name));
+        let mut targets: Vec<Target<'_>> = order
+            .into_iter()
+            .map(|n| Target::Connected(n.as_str()))
+            .collect();
+        let mut unconnected: Vec<&InstrumentSpec> = self.unconnected.iter().collect();
+        unconnected.sort_by_key(|spec| spec.driver.role() != Role::Source);
+        targets.extend(unconnected.into_iter().map(Target::Unconnected));
+        targets
+    }
+
+    /// One target into its safe state; `None` when it has none.
+    async fn make_target_safe(
         &self,
-        name: &str,
-        action: String,
-        first: SafeStateError,
+        target: &Target<'_>,
         connector: &Connector<'_>,
         traffic: &TrafficSink,
-    ) -> Attempt {
-        let retry = if let Some((spec, _)) = self.source.as_ref().filter(|(s, _)| s.name == name) {
-            reconnect_source(spec, connector, traffic).await
-        } else if let Some((spec, _)) = self.boards.get(name) {
-            reconnect_board(spec, connector, traffic).await
-        } else {
-            return (action, Err(first));
+        stops_seen: u32,
+    ) -> Option<Attempt> {
+        let name = match target {
+            Target::Unconnected(spec) => {
+                let (action, result) = self.fresh(spec, connector, traffic).await?;
+                let action = format!("{action}, over a new connection (connecting had failed)");
+                return Some((action, result));
+            }
+            Target::Connected(name) => *name,
         };
-        match retry {
+        let (action, result) = self.make_one_safe(name).await?;
+        let Err(first) = result else {
+            return Some((action, Ok(())));
+        };
+        if let Some(reason) =
+            crate::stop::requested().filter(|_| crate::stop::requests() > stops_seen)
+        {
+            let error = SafeStateError::NotReconnected {
+                first: Box::new(first),
+                reason,
+            };
+            return Some((action, Err(error)));
+        }
+        let spec = self.spec(name)?;
+        let (_, retry) = self.fresh(spec, connector, traffic).await?;
+        Some(match retry {
             Ok(()) => (format!("{action}, after reconnecting ({first})"), Ok(())),
             Err(retry) => (
                 action,
@@ -80,167 +126,43 @@ impl Instruments {
                     retry: Box::new(retry),
                 }),
             ),
-        }
+        })
     }
 
-    /// The instrument `name` into its safe state; `None` when it has none.
+    /// The bench entry of the connected instrument `name`.
+    fn spec(&self, name: &str) -> Option<&InstrumentSpec> {
+        if let Some((spec, _)) = self.source.as_ref().filter(|(s, _)| s.name == name) {
+            return Some(spec);
+        }
+        if let Some((spec, _)) = self.chamber.as_ref().filter(|(s, _)| s.name == name) {
+            return Some(spec);
+        }
+        self.boards.get(name).map(|(spec, _)| spec)
+    }
+
+    /// The connected instrument `name` into its safe state; `None` when it has none.
     async fn make_one_safe(&self, name: &str) -> Option<Attempt> {
         if let Some((spec, source)) = self.source.as_ref().filter(|(s, _)| s.name == name) {
-            return make_source_safe(spec, source).await;
+            return apply::source(spec, source).await;
         }
         if let Some((spec, chamber)) = self.chamber.as_ref().filter(|(s, _)| s.name == name) {
-            return make_chamber_safe(spec, chamber).await;
+            return apply::chamber(spec, chamber).await;
         }
         let (spec, board) = self.boards.get(name)?;
-        make_board_safe(spec, board).await
+        apply::board(spec, board).await
     }
 
-    /// The hard stop after a second signal: only the source's output off, at once.
-    pub async fn emergency_output_off(&self, log: &EventLog) -> bool {
-        let Some((spec, source)) = &self.source else {
-            return true;
-        };
-        let source = source.clone();
-        let r = clock::within(spec.timeout_s, async move {
-            source.lock().await.set_output(false).await
-        })
-        .await;
-        let r = r
-            .map_err(|()| SafeStateError::TimedOut)
-            .and_then(|r| r.map_err(SafeStateError::from));
-        let ok = r.is_ok();
-        log.emit(EventKind::SafeState {
-            instrument: spec.name.clone(),
-            action: "hard stop: output off".into(),
-            ok,
-            error: r.err().map(|e| e.to_string()),
-        });
-        ok
-    }
-}
-
-/// A safe-state attempt that may time out.
-fn bounded(r: Result<Result<(), SafeStateError>, ()>) -> Result<(), SafeStateError> {
-    r.map_err(|()| SafeStateError::TimedOut).and_then(|r| r)
-}
-
-async fn make_source_safe(spec: &InstrumentSpec, source: &SharedSource) -> Option<Attempt> {
-    let SafeState::Source {
-        current_limit_a,
-        sink_limit_a,
-        voltage_v,
-    } = spec.safe_state
-    else {
-        return None;
-    };
-    let source = source.clone();
-    let r = clock::within(spec.timeout_s * 5.0, async move {
-        let mut s = source.lock().await;
-        // Output off first: whatever fails after it, nothing is energised.
-        s.set_output(false).await?;
-        s.set_current_limit(current_limit_a).await?;
-        s.set_sink_limit(sink_limit_a).await?;
-        if let Some(v) = voltage_v {
-            s.set_voltage(v).await?;
+    /// An instrument into its safe state over a new connection, opened as this run
+    /// opened its instruments (a probe's stay read-only until their safe state).
+    async fn fresh(
+        &self,
+        spec: &InstrumentSpec,
+        connector: &Connector<'_>,
+        traffic: &TrafficSink,
+    ) -> Option<Attempt> {
+        if spec.safe_state == SafeState::Nothing {
+            return None;
         }
-        Ok::<(), SafeStateError>(())
-    })
-    .await;
-    let mut action =
-        format!("output off, current limit {current_limit_a} A, sink limit {sink_limit_a} A");
-    if let Some(v) = voltage_v {
-        action.push_str(&format!(", voltage {v} V"));
+        Some(apply::fresh(spec, connector, traffic, self.opening).await)
     }
-    Some((action, bounded(r)))
-}
-
-async fn make_chamber_safe(spec: &InstrumentSpec, chamber: &SharedChamber) -> Option<Attempt> {
-    let SafeState::Chamber { setpoint_c, run } = spec.safe_state else {
-        return None;
-    };
-    let chamber = chamber.clone();
-    let r = clock::within(spec.timeout_s * 4.0, async move {
-        let mut c = chamber.lock().await;
-        if let Some(t) = setpoint_c {
-            c.set_point(t).await?;
-        }
-        Ok::<(), SafeStateError>(c.set_running(run).await?)
-    })
-    .await;
-    let mut action = if run {
-        "conditioning on".to_string()
-    } else {
-        "conditioning stopped".to_string()
-    };
-    if let Some(t) = setpoint_c {
-        action = format!("set point {t} degC, {action}");
-    }
-    Some((action, bounded(r)))
-}
-
-async fn make_board_safe(spec: &InstrumentSpec, board: &SharedBoard) -> Option<Attempt> {
-    let SafeState::Board { closed, wired } = &spec.safe_state else {
-        return None;
-    };
-    let board = board.clone();
-    let (closed, wired) = (closed.clone(), wired.clone());
-    let action = if closed.is_empty() {
-        "all relays open".to_string()
-    } else {
-        format!("relays open except channel {:?} closed", closed)
-    };
-    let r = clock::within(spec.timeout_s * 10.0, async move {
-        let mut b = board.lock().await;
-        Ok::<(), SafeStateError>(b.apply_safe(&closed, &wired).await?)
-    })
-    .await;
-    Some((action, bounded(r)))
-}
-
-/// Open a fresh connection to a source and switch its output off (opening does that),
-/// then program its safe limits.
-async fn reconnect_source(
-    spec: &InstrumentSpec,
-    connector: &Connector<'_>,
-    traffic: &TrafficSink,
-) -> Result<(), SafeStateError> {
-    let SafeState::Source {
-        current_limit_a,
-        sink_limit_a,
-        ..
-    } = spec.safe_state
-    else {
-        return Ok(());
-    };
-    let attempt = async {
-        let (mut source, _) = open_source(spec, connector, traffic)
-            .await
-            .map_err(|f| SafeStateError::Connect(f.cause))?;
-        source.set_output(false).await?;
-        source.set_current_limit(current_limit_a).await?;
-        Ok::<(), SafeStateError>(source.set_sink_limit(sink_limit_a).await?)
-    };
-    clock::within(spec.timeout_s * 6.0, attempt)
-        .await
-        .map_err(|()| SafeStateError::TimedOut)?
-}
-
-/// Open a fresh connection to a relay board and set its relays to the safe state.
-async fn reconnect_board(
-    spec: &InstrumentSpec,
-    connector: &Connector<'_>,
-    traffic: &TrafficSink,
-) -> Result<(), SafeStateError> {
-    let SafeState::Board { closed, wired } = &spec.safe_state else {
-        return Ok(());
-    };
-    let attempt = async {
-        let (mut board, _) = open_board(spec, connector, traffic)
-            .await
-            .map_err(|f| SafeStateError::Connect(f.cause))?;
-        Ok::<(), SafeStateError>(board.apply_safe(closed, wired).await?)
-    };
-    clock::within(spec.timeout_s * 12.0, attempt)
-        .await
-        .map_err(|()| SafeStateError::TimedOut)?
 }
