@@ -453,34 +453,44 @@ impl Context<'_> {
             });
         chart.draw_series(lines).map_err(PlotError::from)?;
         if self.first {
-            // Step numbers on one row; one that would overprint its neighbour is left
-            // out (its band is still there).
-            let spans: Vec<(f64, f64)> = self
-                .d
-                .steps
-                .iter()
-                .map(|s| {
-                    let w = crate::plot_labels::text_width(&s.0.to_string(), TEXT_SIZE);
-                    (self.pixel(s.2) + 2.0, w)
-                })
-                .collect();
-            let rows = crate::plot_labels::assign_rows(&spans, 1);
-            let labels = self
-                .d
-                .steps
-                .iter()
-                .zip(rows)
-                .filter(|(_, row)| row.is_some())
-                .map(|(s, _)| {
-                    EmptyElement::at((s.2, y1))
-                        + Text::new(
-                            s.0.to_string(),
-                            (2, 2),
-                            (FONT, TEXT_SIZE).into_font().color(&STEP_LABEL),
-                        )
-                });
-            chart.draw_series(labels).map_err(PlotError::from)?;
+            self.step_labels(chart, y1)?;
         }
+        Ok(())
+    }
+
+    /// Step numbers on one row along the top of the first panel.
+    fn step_labels<DB: DrawingBackend>(
+        &self,
+        chart: &mut Chart<'_, DB>,
+        y1: f64,
+    ) -> Result<(), PlotError> {
+        // Step numbers on one row; one that would overprint its neighbour is left
+        // out (its band is still there).
+        let spans: Vec<(f64, f64)> = self
+            .d
+            .steps
+            .iter()
+            .map(|s| {
+                let w = crate::plot_labels::text_width(&s.0.to_string(), TEXT_SIZE);
+                (self.pixel(s.2) + 2.0, w)
+            })
+            .collect();
+        let rows = crate::plot_labels::assign_rows(&spans, 1);
+        let labels = self
+            .d
+            .steps
+            .iter()
+            .zip(rows)
+            .filter(|(_, row)| row.is_some())
+            .map(|(s, _)| {
+                EmptyElement::at((s.2, y1))
+                    + Text::new(
+                        s.0.to_string(),
+                        (2, 2),
+                        (FONT, TEXT_SIZE).into_font().color(&STEP_LABEL),
+                    )
+            });
+        chart.draw_series(labels).map_err(PlotError::from)?;
         Ok(())
     }
 

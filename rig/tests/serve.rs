@@ -137,3 +137,19 @@ fn more_packs_than_the_profile_allows_are_refused() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("the profile allows at most 32"), "{err}");
 }
+
+/// `kill` (SIGTERM) and Ctrl-C (SIGINT) end a served twin with exit code 0: CI jobs and
+/// service managers stop it with SIGTERM, and a server that ignored it hung them.
+#[test]
+fn a_served_twin_ends_on_sigterm_and_sigint() {
+    for signal in ["TERM", "INT"] {
+        let dir = scratch(&format!("signal-{signal}"));
+        let mut server = start(&dir.join("bench.yaml"));
+        let status = server.signal_and_wait(signal);
+        assert_eq!(
+            status.and_then(|s| s.code()),
+            Some(0),
+            "rig sim serve after SIG{signal}: {status:?} (None: still running after 30 s)"
+        );
+    }
+}

@@ -10,6 +10,25 @@ use std::time::{Duration, Instant};
 /// A running server, stopped when dropped (also when a test fails).
 pub struct Server(Child);
 
+impl Server {
+    /// Sends `signal` (`TERM`, `INT`) and waits, at most 30 s, for the server to end.
+    pub fn signal_and_wait(&mut self, signal: &str) -> Option<std::process::ExitStatus> {
+        let sent = Command::new("kill")
+            .args([format!("-{signal}"), self.0.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "kill -{signal} failed");
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(30) {
+            if let Ok(Some(status)) = self.0.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.0.kill();
