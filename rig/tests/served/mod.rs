@@ -12,6 +12,7 @@ pub struct Server(Child);
 
 impl Server {
     /// Sends `signal` (`TERM`, `INT`) and waits, at most 30 s, for the server to end.
+    #[allow(dead_code)] // serve.rs uses it; cli.rs includes this module too
     pub fn signal_and_wait(&mut self, signal: &str) -> Option<std::process::ExitStatus> {
         let sent = Command::new("kill")
             .args([format!("-{signal}"), self.0.id().to_string()])
