@@ -1,6 +1,7 @@
 //! The `rig` binary as a user runs it: exit codes, what it writes, what it touches.
 
 mod served;
+mod soak;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -255,27 +256,9 @@ fn sigterm_during_a_run_reaches_the_safe_state_and_exits_2() {
     interrupt_a_run("TERM", "SIGTERM");
 }
 
-/// A plan that charges slowly for 90 virtual hours, with its DUT profile beside it: a run
-/// long enough to interrupt or kill while the output is on.
-fn soak_plan(dir: &Path) -> PathBuf {
-    std::fs::create_dir_all(dir.join("duts")).unwrap();
-    std::fs::copy(
-        repo().join("testplans/duts/lesso_lsrr51v100ah.yaml"),
-        dir.join("duts/lesso_lsrr51v100ah.yaml"),
-    )
-    .unwrap();
-    let plan = dir.join("soak.yaml");
-    std::fs::write(
-        &plan,
-        "id: soak\ntitle: a long soak\ndut: lesso_lsrr51v100ah\ntimeout: 100 h\nsteps:\n  - name: charge slowly\n    source: { charge: { current: 1 A, to: 54 V }, output: on }\n    expect:\n      - that: not bms.protection_charge_overcurrent\n        for: 90 h\n",
-    )
-    .unwrap();
-    plan
-}
-
 fn interrupt_a_run(signal: &str, name: &str) {
     let dir = scratch(&format!("sig{signal}"));
-    let plan = soak_plan(&dir);
+    let plan = soak::soak_plan(&dir);
     let out = dir.join("run");
     let child = Command::new(env!("CARGO_BIN_EXE_rig"))
         .args([
@@ -326,7 +309,7 @@ fn interrupt_a_run(signal: &str, name: &str) {
 #[test]
 fn a_run_killed_with_sigkill_leaves_a_log_that_rig_report_renders() {
     let dir = scratch("sigkill");
-    let plan = soak_plan(&dir);
+    let plan = soak::soak_plan(&dir);
     let out = dir.join("run");
     let mut child = Command::new(env!("CARGO_BIN_EXE_rig"))
         .args([

@@ -8,6 +8,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rig::results::{RunRows, Store, Target, block_on};
 use sqlx::{AnyConnection, Connection};
 
+#[path = "../soak/mod.rs"]
+mod soak;
+pub use soak::soak_plan;
+
 pub const POSTGRES_ENV: &str = "RIG_TEST_POSTGRES";
 
 pub fn repo() -> PathBuf {
@@ -152,24 +156,6 @@ pub fn run_id(o: &Output) -> String {
         .and_then(|rest| rest.split(' ').next())
         .unwrap_or_else(|| panic!("no results line in:\n{t}"))
         .to_string()
-}
-
-/// A plan that charges slowly for 90 hours, its DUT profile beside it: a run long
-/// enough to kill while it holds its bench.
-pub fn soak_plan(dir: &Path) -> PathBuf {
-    std::fs::create_dir_all(dir.join("duts")).unwrap();
-    std::fs::copy(
-        repo().join("testplans/duts/lesso_lsrr51v100ah.yaml"),
-        dir.join("duts/lesso_lsrr51v100ah.yaml"),
-    )
-    .unwrap();
-    let plan = dir.join("soak.yaml");
-    std::fs::write(
-        &plan,
-        "id: soak\ntitle: a long soak\ndut: lesso_lsrr51v100ah\ntimeout: 100 h\nsteps:\n  - name: charge slowly\n    source: { charge: { current: 1 A, to: 54 V }, output: on }\n    expect:\n      - name: no COCP at 1 A\n        that: not bms.protection_charge_overcurrent\n        for: 90 h\n",
-    )
-    .unwrap();
-    plan
 }
 
 /// Wait (bounded) until `path` holds `needle`.
