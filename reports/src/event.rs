@@ -139,6 +139,32 @@ pub enum EventKind {
         step: usize,
         verdict: Verdict,
     },
+    /// One value a plan measured (`measure:`), with its unit and limits, written when it is
+    /// decided, whether it passes or not. `value` is `None` when the value never came
+    /// (the condition it waits for never became true in its window).
+    Measurement {
+        step: usize,
+        /// Dotted id (`cocp.trip_delay`); reports, compare and history key on it.
+        name: String,
+        /// `time_to`, `value_of`, `integral_of`, `min_of`, `max_of`, `mean_of`,
+        /// `edges_of`, `period_of` or `duty_of`.
+        kind: String,
+        value: Option<f64>,
+        /// The display unit of `value`, `min`, `max` and `margin` (`s`, `A`, `Ah`, `%`, ...).
+        unit: String,
+        min: Option<f64>,
+        max: Option<f64>,
+        /// Distance to the nearest limit in `unit`: positive inside, negative outside;
+        /// `None` without limits or without a value.
+        margin: Option<f64>,
+        /// `pass` or `fail` (outside its limits, or unmeasurable). A value recorded
+        /// without limits (`limits: none`, `min` and `max` both `None`) passes; reports
+        /// show it as "recorded".
+        verdict: Verdict,
+        location: String,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        message: Option<String>,
+    },
     /// An instrument put into its safe state (or the attempt failed).
     SafeState {
         instrument: String,
