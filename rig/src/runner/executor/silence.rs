@@ -3,8 +3,10 @@
 //!
 //! A plan that reads `<link>.online` anywhere expects the BMS may sleep: silence is then
 //! the DUT's behaviour, its last readings are dropped so nothing passes on stale data,
-//! and `for` windows over its signals fail. In any other plan a silent link cannot be
-//! told from a broken cable, so the run ends in error if a pending expectation reads it.
+//! and `for` windows over its signals fail. In any other plan a silent link is the
+//! DUT's failure where the bench can tell it from a broken cable (the same controller
+//! still answers on its other link: RS485 for CAN, CAN for the master's RS485), and
+//! otherwise ends the run in error, if a pending expectation reads it.
 
 use std::time::Duration;
 
@@ -82,6 +84,54 @@ impl SilentLink {
         })
     }
 
+    /// Evidence that the controller behind this silent link is up: its other link
+    /// still reads online. Only the master's links share a controller; a slave's
+    /// RS485 says nothing of the master's CAN.
+    pub fn alive_elsewhere(&self, channels: &Channels, store: &Store) -> Option<String> {
+        let (other, how) = match (self.medium, self.link.as_str()) {
+            (Medium::Can, _) => ("rs485.online", "it still answers RS485 polls"),
+            (Medium::Rs485, "rs485") => ("bms.online", "it still sends on CAN"),
+            (Medium::Rs485, _) => return None,
+        };
+        let (id, _) = channels.find(other)?;
+        (store.value(id) == Some(Value::Bool(true))).then(|| format!("{how} ({other} true)"))
+    }
+
+    /// In a plan that never reads the link's `online`, with the controller up on its
+    /// other link, at `t`: the link's values are gone, and every pending expectation
+    /// that reads them fails as the DUT's.
+    pub fn blame_dut(
+        &self,
+        channels: &Channels,
+        store: &mut Store,
+        expectations: &[Expectation],
+        states: &mut [ExpectationState],
+        (t, alive): (Duration, &str),
+    ) {
+        let signals = self.signals(channels);
+        for c in &signals {
+            store.forget(*c);
+        }
+        for (e, state) in expectations.iter().zip(states.iter_mut()) {
+            if e.predicate
+                .channels()
+                .iter()
+                .any(|(c, _)| signals.contains(c))
+            {
+                state.on_silence_while_alive(self.medium, &self.link, t, alive);
+            }
+        }
+    }
+
+    /// The channels the link carries.
+    fn signals(&self, channels: &Channels) -> Vec<ChannelId> {
+        channels
+            .iter()
+            .filter(|(c, spec)| self.carries(channels, *c, &spec.name))
+            .map(|(c, _)| c)
+            .collect()
+    }
+
     /// In a plan that reads the link's `online`, at `t`: the link's values are no
     /// longer known, and pending `for` expectations over them fail.
     pub fn expected(
@@ -92,11 +142,7 @@ impl SilentLink {
         states: &mut [ExpectationState],
         t: Duration,
     ) {
-        let signals: Vec<ChannelId> = channels
-            .iter()
-            .filter(|(c, spec)| self.carries(channels, *c, &spec.name))
-            .map(|(c, _)| c)
-            .collect();
+        let signals = self.signals(channels);
         for c in &signals {
             store.forget(*c);
         }
@@ -137,9 +183,21 @@ impl Executor<'_> {
             );
             return Ok(());
         }
-        match silent.unexpected(self.channels, &step.expectations, states) {
-            Some(cause) => Err(InstrumentFailure::new(&silent.link, cause)),
-            None => Ok(()),
+        let Some(cause) = silent.unexpected(self.channels, &step.expectations, states) else {
+            return Ok(());
+        };
+        match silent.alive_elsewhere(self.channels, &self.store) {
+            Some(alive) => {
+                silent.blame_dut(
+                    self.channels,
+                    &mut self.store,
+                    &step.expectations,
+                    states,
+                    (t, &alive),
+                );
+                Ok(())
+            }
+            None => Err(InstrumentFailure::new(&silent.link, cause)),
         }
     }
 }
@@ -226,6 +284,85 @@ mod tests {
             silent
                 .unexpected(&channels, &[soc, output], &decided)
                 .is_none()
+        );
+    }
+
+    #[test]
+    fn a_silent_link_is_the_duts_when_its_controller_still_answers_on_the_other_link() {
+        let (channels, mut store) = bench();
+        let can = id(&channels, "bms.online");
+        let rs485 = id(&channels, "rs485.online");
+        let pack2 = id(&channels, "rs485.pack2.online");
+        store.update(can, Value::Bool(false), s(2.0));
+        let silent_can = SilentLink::of(&channels, &store, can).unwrap();
+        assert_eq!(
+            silent_can.alive_elsewhere(&channels, &store),
+            None,
+            "no RS485 reading yet"
+        );
+        store.update(rs485, Value::Bool(false), s(2.0));
+        assert_eq!(
+            silent_can.alive_elsewhere(&channels, &store),
+            None,
+            "RS485 silent too: a bench fault"
+        );
+        store.update(rs485, Value::Bool(true), s(3.0));
+        assert_eq!(
+            silent_can.alive_elsewhere(&channels, &store).as_deref(),
+            Some("it still answers RS485 polls (rs485.online true)")
+        );
+        // The master's RS485 against CAN; a slave's RS485 has no other link.
+        store.update(can, Value::Bool(true), s(4.0));
+        store.update(rs485, Value::Bool(false), s(4.0));
+        let silent_rs485 = SilentLink::of(&channels, &store, rs485).unwrap();
+        assert!(silent_rs485.alive_elsewhere(&channels, &store).is_some());
+        store.update(pack2, Value::Bool(false), s(4.0));
+        let silent_slave = SilentLink::of(&channels, &store, pack2).unwrap();
+        assert_eq!(silent_slave.alive_elsewhere(&channels, &store), None);
+    }
+
+    #[test]
+    fn blaming_the_dut_fails_every_pending_expectation_on_the_link_whatever_its_window() {
+        let (channels, mut store) = bench();
+        let soc = id(&channels, "bms.soc");
+        let online = id(&channels, "bms.online");
+        store.update(soc, percent(95.0), s(1.0));
+        store.update(online, Value::Bool(false), s(2.0));
+        let silent = SilentLink::of(&channels, &store, online).unwrap();
+        let expectations = [
+            soc_above_90(soc, Window::Within(s(60.0))),
+            soc_above_90(soc, Window::For(s(60.0))),
+            is_true(id(&channels, "source.output"), "source.output"),
+        ];
+        let mut states = [
+            ExpectationState::OPEN,
+            ExpectationState::OPEN,
+            ExpectationState::OPEN,
+        ];
+        let alive = "it still answers RS485 polls (rs485.online true)";
+        silent.blame_dut(
+            &channels,
+            &mut store,
+            &expectations,
+            &mut states,
+            (s(2.0), alive),
+        );
+        assert!(store.get(soc).is_none(), "nothing passes on a stale value");
+        for state in &states[..2] {
+            assert_eq!(
+                state.failure(),
+                Some(&Failure::SilentWhileAlive {
+                    medium: Medium::Can,
+                    link: "bms".into(),
+                    at: s(2.0),
+                    alive: alive.into(),
+                })
+            );
+        }
+        assert_eq!(
+            states[2],
+            ExpectationState::OPEN,
+            "the source is another link"
         );
     }
 
