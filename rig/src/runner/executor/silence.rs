@@ -11,6 +11,7 @@
 use std::time::Duration;
 
 use super::Executor;
+use super::evidence::{Awaiting, Evidence, Settled};
 use super::expectation::ExpectationState;
 use crate::bench::{ChannelKind, Channels};
 use crate::expr::{ChannelId, Value};
@@ -49,6 +50,11 @@ impl SilentLink {
         })
     }
 
+    /// The pack of an RS485 link (1: the master); `None` on CAN.
+    pub fn pack(&self) -> Option<u8> {
+        self.pack
+    }
+
     /// Whether the channel `c`, named `name`, is a signal of the link: a CAN signal, or
     /// a value of the link's pack on RS485.
     pub fn carries(&self, channels: &Channels, c: ChannelId, name: &str) -> bool {
@@ -84,19 +90,6 @@ impl SilentLink {
         })
     }
 
-    /// Evidence that the controller behind this silent link is up: its other link
-    /// still reads online. Only the master's links share a controller; a slave's
-    /// RS485 says nothing of the master's CAN.
-    pub fn alive_elsewhere(&self, channels: &Channels, store: &Store) -> Option<String> {
-        let (other, how) = match (self.medium, self.link.as_str()) {
-            (Medium::Can, _) => ("rs485.online", "it still answers RS485 polls"),
-            (Medium::Rs485, "rs485") => ("bms.online", "it still sends on CAN"),
-            (Medium::Rs485, _) => return None,
-        };
-        let (id, _) = channels.find(other)?;
-        (store.value(id) == Some(Value::Bool(true))).then(|| format!("{how} ({other} true)"))
-    }
-
     /// In a plan that never reads the link's `online`, with the controller up on its
     /// other link, at `t`: the link's values are gone, and every pending expectation
     /// that reads them fails as the DUT's.
@@ -108,10 +101,7 @@ impl SilentLink {
         states: &mut [ExpectationState],
         (t, alive): (Duration, &str),
     ) {
-        let signals = self.signals(channels);
-        for c in &signals {
-            store.forget(*c);
-        }
+        let signals = self.forget(channels, store);
         for (e, state) in expectations.iter().zip(states.iter_mut()) {
             if e.predicate
                 .channels()
@@ -132,6 +122,15 @@ impl SilentLink {
             .collect()
     }
 
+    /// Drop the values of the link's channels (they are no longer known); returns them.
+    pub fn forget(&self, channels: &Channels, store: &mut Store) -> Vec<ChannelId> {
+        let signals = self.signals(channels);
+        for c in &signals {
+            store.forget(*c);
+        }
+        signals
+    }
+
     /// In a plan that reads the link's `online`, at `t`: the link's values are no
     /// longer known, and pending `for` expectations over them fail.
     pub fn expected(
@@ -142,10 +141,7 @@ impl SilentLink {
         states: &mut [ExpectationState],
         t: Duration,
     ) {
-        let signals = self.signals(channels);
-        for c in &signals {
-            store.forget(*c);
-        }
+        let signals = self.forget(channels, store);
         for (e, state) in expectations.iter().zip(states.iter_mut()) {
             let reads_signal = e
                 .predicate
@@ -160,15 +156,30 @@ impl SilentLink {
 }
 
 impl Executor<'_> {
-    /// The reading of channel `id` at `t` may say a link fell silent; `Err` when that
-    /// ends the run.
+    /// The reading of channel `id` at `t` may say a link fell silent, or settle the
+    /// blame for one that did (`awaiting`); `Err` when that ends the run.
     pub(super) fn on_silence(
         &mut self,
         id: ChannelId,
         step: &Step,
         states: &mut [ExpectationState],
-        t: Duration,
+        (t, awaiting): (Duration, &mut Option<Awaiting>),
     ) -> Result<(), InstrumentFailure> {
+        if let Some(waiting) = awaiting.take() {
+            match waiting.settle(self.channels, &self.store, id) {
+                Settled::Waiting => *awaiting = Some(waiting),
+                Settled::LinkBack => {}
+                Settled::Alive(alive) => waiting.silent.blame_dut(
+                    self.channels,
+                    &mut self.store,
+                    &step.expectations,
+                    states,
+                    (waiting.at, &alive),
+                ),
+                Settled::BenchFault => return Err(waiting.into_failure()),
+            }
+            return Ok(());
+        }
         let Some(silent) = SilentLink::of(self.channels, &self.store, id) else {
             return Ok(());
         };
@@ -186,8 +197,9 @@ impl Executor<'_> {
         let Some(cause) = silent.unexpected(self.channels, &step.expectations, states) else {
             return Ok(());
         };
-        match silent.alive_elsewhere(self.channels, &self.store) {
-            Some(alive) => {
+        let since = t.saturating_sub(self.detection_window(&silent) / 2);
+        match Evidence::now(&silent, self.channels, &self.store, since) {
+            Evidence::Alive(alive) => {
                 silent.blame_dut(
                     self.channels,
                     &mut self.store,
@@ -197,7 +209,13 @@ impl Executor<'_> {
                 );
                 Ok(())
             }
-            None => Err(InstrumentFailure::new(&silent.link, cause)),
+            Evidence::Pending => {
+                // Nothing may pass on the silent link's old values while we wait.
+                silent.forget(self.channels, &mut self.store);
+                *awaiting = Some(Awaiting::new(silent, since, t, cause));
+                Ok(())
+            }
+            Evidence::None => Err(InstrumentFailure::new(&silent.link, cause)),
         }
     }
 }
@@ -285,40 +303,6 @@ mod tests {
                 .unexpected(&channels, &[soc, output], &decided)
                 .is_none()
         );
-    }
-
-    #[test]
-    fn a_silent_link_is_the_duts_when_its_controller_still_answers_on_the_other_link() {
-        let (channels, mut store) = bench();
-        let can = id(&channels, "bms.online");
-        let rs485 = id(&channels, "rs485.online");
-        let pack2 = id(&channels, "rs485.pack2.online");
-        store.update(can, Value::Bool(false), s(2.0));
-        let silent_can = SilentLink::of(&channels, &store, can).unwrap();
-        assert_eq!(
-            silent_can.alive_elsewhere(&channels, &store),
-            None,
-            "no RS485 reading yet"
-        );
-        store.update(rs485, Value::Bool(false), s(2.0));
-        assert_eq!(
-            silent_can.alive_elsewhere(&channels, &store),
-            None,
-            "RS485 silent too: a bench fault"
-        );
-        store.update(rs485, Value::Bool(true), s(3.0));
-        assert_eq!(
-            silent_can.alive_elsewhere(&channels, &store).as_deref(),
-            Some("it still answers RS485 polls (rs485.online true)")
-        );
-        // The master's RS485 against CAN; a slave's RS485 has no other link.
-        store.update(can, Value::Bool(true), s(4.0));
-        store.update(rs485, Value::Bool(false), s(4.0));
-        let silent_rs485 = SilentLink::of(&channels, &store, rs485).unwrap();
-        assert!(silent_rs485.alive_elsewhere(&channels, &store).is_some());
-        store.update(pack2, Value::Bool(false), s(4.0));
-        let silent_slave = SilentLink::of(&channels, &store, pack2).unwrap();
-        assert_eq!(silent_slave.alive_elsewhere(&channels, &store), None);
     }
 
     #[test]
