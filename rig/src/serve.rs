@@ -171,11 +171,11 @@ pub async fn serve(
     let mut listeners = Vec::with_capacity(addresses.len());
     let mut byte_endpoints = Vec::with_capacity(addresses.len());
     for (endpoint, addr) in addresses {
-        let listener = TcpListener::bind(addr).await?;
+        let listener = bind(endpoint, endpoint, *addr).await?;
         byte_endpoints.push((*endpoint, listener.local_addr()?));
         listeners.push((*endpoint, listener));
     }
-    let can_l = TcpListener::bind(socketcand).await?;
+    let can_l = bind("socketcand (CAN)", "can", socketcand).await?;
     let served = Served {
         byte_endpoints,
         socketcand: can_l.local_addr()?,
@@ -201,6 +201,20 @@ pub async fn serve(
         );
     };
     Ok((served, run))
+}
+
+/// A listener for `endpoint` on `addr`, or an error that names both and the option
+/// that moves it: "Address already in use" alone does not say which of twelve ports.
+async fn bind(endpoint: &str, option: &str, addr: SocketAddr) -> std::io::Result<TcpListener> {
+    TcpListener::bind(addr).await.map_err(|e| {
+        let option = format!("--{}-port", option.replace('_', "-"));
+        std::io::Error::new(
+            e.kind(),
+            format!(
+                "{endpoint} on {addr}: {e} (choose another port with {option}; 0 picks a free one)"
+            ),
+        )
+    })
 }
 
 /// Pause after a failed accept before the next one.

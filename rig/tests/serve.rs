@@ -138,6 +138,28 @@ fn more_packs_than_the_profile_allows_are_refused() {
     assert!(err.contains("the profile allows at most 32"), "{err}");
 }
 
+/// A port already taken is named, with its endpoint and the option that moves it, and
+/// nothing is served.
+#[test]
+fn a_port_in_use_is_named_with_its_endpoint_and_option() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let mut args = served::any_ports();
+    let at = args.iter().position(|a| a == "--rs485-port").unwrap();
+    args[at + 1] = port.clone();
+    let o = Command::new(env!("CARGO_BIN_EXE_rig"))
+        .args(["sim", "serve", "--bind", "127.0.0.1"])
+        .args(&args)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!("rs485 on 127.0.0.1:{port}")) && err.contains("--rs485-port"),
+        "{err}"
+    );
+}
+
 /// `kill` (SIGTERM) and Ctrl-C (SIGINT) end a served twin with exit code 0: CI jobs and
 /// service managers stop it with SIGTERM, and a server that ignored it hung them.
 #[test]
