@@ -265,14 +265,20 @@ async fn can(listener: TcpListener, sim: std::sync::Arc<SimBench>) {
 }
 
 /// One socketcand client: `< hi >`, `< open can0 >` → `< ok >`, `< rawmode >` →
-/// `< ok >`, then frames both ways (`< frame ID SECS.USECS DATA >` out, `< send ID DLC
-/// B… >` in), `< echo >` answered.
+/// `< ok >`, then frames both ways (`< frame ID SECS.USECS DATA >` out, stamped in
+/// Unix epoch time as socketcand does; `< send ID DLC B… >` in), `< echo >` answered.
 async fn socketcand_session(tcp: TcpStream, mut port: MemoryCanPort) {
     let (read, mut write) = tcp.into_split();
     let mut elements = FramedRead::new(read, SocketcandCodec::new());
     if write.write_all(b"< hi >").await.is_err() {
         return;
     }
+    // socketcand stamps frames with the kernel's receive time, Unix epoch seconds:
+    // clients that log or merge traces rely on it. The epoch is read once and the
+    // monotonic clock counts on, so stamps never go backwards.
+    let epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     let started = tokio::time::Instant::now();
     let mut raw = false;
     loop {
@@ -296,7 +302,7 @@ async fn socketcand_session(tcp: TcpStream, mut port: MemoryCanPort) {
             }
             frame = port.recv(), if raw => {
                 let Ok(frame) = frame else { return };
-                let t = started.elapsed();
+                let t = epoch + started.elapsed();
                 let line = format!("< frame {} {}.{:06} {} >", frame.id(), t.as_secs(), t.subsec_micros(), frame.data_hex());
                 if write.write_all(line.as_bytes()).await.is_err() {
                     return;
