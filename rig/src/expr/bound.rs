@@ -191,8 +191,7 @@ fn apply_binary(op: BinOp, a: Value, b: Value) -> Option<Value> {
         (BinOp::Add, Num(x), Num(y)) => Num(Quantity::new(x.value + y.value, x.dim)),
         (BinOp::Sub, Num(x), Num(y)) => Num(Quantity::new(x.value - y.value, x.dim)),
         (BinOp::Mul, Num(x), Num(y)) => {
-            let dim = if x.dim == Dim::Number { y.dim } else { x.dim };
-            Num(Quantity::new(x.value * y.value, dim))
+            Num(Quantity::new(x.value * y.value, x.dim.product(y.dim)?))
         }
         (BinOp::Div, Num(x), Num(y)) => {
             if y.value == 0.0 {
@@ -320,13 +319,16 @@ fn binary_type(op: BinOp, l: Type, r: Type) -> Result<Type, String> {
             )),
         },
         BinOp::Mul => match (l, r) {
-            (Num(Dim::Number), Num(d)) | (Num(d), Num(Dim::Number)) => Ok(Num(d)),
-            _ => Err(format!(
-                "cannot multiply {} by {}; one side must be a plain number",
+            (Num(a), Num(b)) => a.product(b).map(Num),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            format!(
+                "cannot multiply {} by {}; one side must be a plain number (or a current times a voltage, a power)",
                 l.noun(),
                 r.noun()
-            )),
-        },
+            )
+        }),
         BinOp::Div => match (l, r) {
             (Num(a), Num(Dim::Number)) => Ok(Num(a)),
             (Num(a), Num(b)) if a == b => Ok(Num(Dim::Number)),
