@@ -182,6 +182,8 @@ pub enum MeasureKind {
     ValueOf {
         value: BoundExpr,
         when: BoundExpr,
+        /// `when:` as written.
+        when_text: String,
     },
     /// Sample-and-hold integral, times `factor` (base unit x s to the result's base unit).
     IntegralOf {
@@ -221,7 +223,7 @@ impl MeasureKind {
     /// Every expression the measurement evaluates on readings.
     pub fn exprs(&self) -> Vec<&BoundExpr> {
         match self {
-            MeasureKind::ValueOf { value, when } => vec![value, when],
+            MeasureKind::ValueOf { value, when, .. } => vec![value, when],
             MeasureKind::TimeTo(e)
             | MeasureKind::IntegralOf { of: e, .. }
             | MeasureKind::MinOf(e)

@@ -173,8 +173,13 @@ impl Resolver<'_> {
                     );
                     return None;
                 };
+                let when_text = when.value.clone();
                 let when = self.measured_expr(when, "when", true, vars)?;
-                MeasureKind::ValueOf { value: e, when }
+                MeasureKind::ValueOf {
+                    value: e,
+                    when,
+                    when_text,
+                }
             }
             "integral_of" => {
                 let Type::Num(dim) = e.ty else { return None };
