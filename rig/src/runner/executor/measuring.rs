@@ -27,6 +27,8 @@ enum Decision {
 struct Item<'p> {
     m: &'p Measurement,
     tracker: Tracker,
+    /// For `value_of`: its value on the readings before the current instant.
+    before: ValueBefore,
     decided: bool,
     /// The failure's text, once decided outside its limits or unmeasurable.
     failure: Option<String>,
@@ -73,6 +75,7 @@ impl<'p> Measures<'p> {
             .map(|m| Item {
                 m,
                 tracker: Tracker::default(),
+                before: ValueBefore::default(),
                 decided: false,
                 failure: None,
             })
@@ -80,6 +83,15 @@ impl<'p> Measures<'p> {
         Measures {
             step: step.number,
             items,
+        }
+    }
+
+    /// The windows open at `now`: `value_of` starts from the latest readings.
+    pub fn start(&mut self, store: &Store, now: Duration) {
+        for item in &mut self.items {
+            if let MeasureKind::ValueOf { value, .. } = &item.m.kind {
+                item.before.latest = Some((now, number(value, store)));
+            }
         }
     }
 
@@ -110,12 +122,17 @@ impl<'p> Measures<'p> {
             if t > windows.closes(m.window.length()) {
                 continue;
             }
+            if let MeasureKind::ValueOf { value, .. } = &m.kind
+                && reads(value, id)
+            {
+                item.before.read(t, number(value, store));
+            }
             let decision = match (&m.kind, &m.window) {
                 (MeasureKind::TimeTo(c), _) => (reads(c, id) && turned_true(c, store, opened_at))
                     .then(|| Decision::Value(windows.elapsed(t).as_secs_f64())),
-                (MeasureKind::ValueOf { value, when, .. }, _) => (reads(when, id)
+                (MeasureKind::ValueOf { when, .. }, _) => (reads(when, id)
                     && turned_true(when, store, opened_at))
-                .then(|| value_at(m, value, store)),
+                .then(|| value_at(m, item.before.at(t))),
                 (_, MeasureWindow::Until { until, .. })
                     if reads(until, id) && turned_true(until, store, opened_at) =>
                 {
@@ -132,7 +149,7 @@ impl<'p> Measures<'p> {
                 }
             };
             if let Some(d) = decision {
-                item.decide(d, step, windows, log);
+                item.decide(d, step, log);
             }
         }
     }
@@ -154,16 +171,20 @@ impl<'p> Measures<'p> {
                         _ => &m.text,
                     };
                     Decision::Unmeasurable(format!(
-                        "waited {} for `{cond}` to become true; it never did",
-                        format_duration(d.as_secs_f64())
+                        "waited {} (from {} to {}) for `{cond}` to become true; it never did",
+                        format_duration(d.as_secs_f64()),
+                        fmt_t(windows.opened()),
+                        fmt_t(closes)
                     ))
                 }
                 MeasureWindow::Until { text, within, .. } => Decision::Unmeasurable(format!(
-                    "the window's end `{text}` never came within {}",
-                    format_duration(within.as_secs_f64())
+                    "the window's end, `{text}`, never came: waited {} (from {} to {})",
+                    format_duration(within.as_secs_f64()),
+                    fmt_t(windows.opened()),
+                    fmt_t(closes)
                 )),
             };
-            item.decide(decision, step, windows, log);
+            item.decide(decision, step, log);
         }
     }
 
@@ -180,13 +201,51 @@ impl<'p> Measures<'p> {
 }
 
 /// The value of `value_of` at the reading where its condition turned true.
-fn value_at(m: &Measurement, value: &BoundExpr, store: &Store) -> Decision {
-    match value.eval(&|id| store.value(id)) {
-        Some(Value::Num(q)) if q.value.is_finite() => Decision::Value(q.value),
-        _ => Decision::Unmeasurable(format!(
+fn value_at(m: &Measurement, before: Option<f64>) -> Decision {
+    match before {
+        Some(v) => Decision::Value(v),
+        None => Decision::Unmeasurable(format!(
             "`{}` had no value when its condition turned true",
             m.text
         )),
+    }
+}
+
+/// A number expression on the latest readings, if it has a finite value.
+fn number(e: &BoundExpr, store: &Store) -> Option<f64> {
+    match e.eval(&|id| store.value(id)) {
+        Some(Value::Num(q)) if q.value.is_finite() => Some(q.value),
+        _ => None,
+    }
+}
+
+/// The value of an expression on the readings before the current instant: a reading
+/// at the instant the condition turns true may already show its effect (the current
+/// is 0 A once COCP has opened the MOSFET), so `value_of` takes the value before it.
+#[derive(Clone, Copy, Debug, Default)]
+struct ValueBefore {
+    /// The value as last evaluated, and when.
+    latest: Option<(Duration, Option<f64>)>,
+    /// The value at the end of the instant before `latest`'s.
+    settled: Option<f64>,
+}
+
+impl ValueBefore {
+    fn read(&mut self, t: Duration, value: Option<f64>) {
+        if let Some((at, v)) = self.latest
+            && at < t
+        {
+            self.settled = v;
+        }
+        self.latest = Some((t, value));
+    }
+
+    /// The value on the readings before `t`.
+    fn at(&self, t: Duration) -> Option<f64> {
+        match self.latest {
+            Some((at, v)) if at < t => v,
+            _ => self.settled,
+        }
     }
 }
 
@@ -215,7 +274,7 @@ fn round6(x: f64) -> f64 {
 
 impl Item<'_> {
     /// Judge the decision against the limits, log the event, keep a failure's text.
-    fn decide(&mut self, d: Decision, step: usize, windows: &StepWindows, log: &EventLog) {
+    fn decide(&mut self, d: Decision, step: usize, log: &EventLog) {
         self.decided = true;
         let m = self.m;
         let (value, verdict, margin, message) = match d {
@@ -232,9 +291,9 @@ impl Item<'_> {
                 Verdict::Fail,
                 None,
                 Some(format!(
-                    "{}\n  unmeasurable: {why}, from {}",
+                    "{}\n  expected: {}\n  unmeasurable: {why}",
                     head(m),
-                    fmt_t(windows.opened())
+                    expected(m)
                 )),
             ),
         };

@@ -117,6 +117,7 @@ impl Executor<'_> {
         let windows = StepWindows::open(self.clock.now(), step.wait);
         let opened_at = self.store.arrivals();
         let mut states = vec![ExpectationState::OPEN; step.expectations.len()];
+        measures.start(&self.store, windows.opened());
         for (e, s) in step.expectations.iter().zip(states.iter_mut()) {
             self.judge(e, s, &windows, opened_at, windows.opened())?;
         }
