@@ -89,6 +89,20 @@ impl Dim {
         }
     }
 
+    /// The dimension of a quotient, with the factor that brings the quotient of base
+    /// values to its base unit: a plain number keeps the dividend's, equal dimensions
+    /// cancel, and a charge or an energy per time is a current or a power (`0.2 *
+    /// dut.capacity / 1 h`, the 0.2C rate: Ah per s is 3600 A). `None` for the others.
+    pub fn quotient(self, divisor: Dim) -> Option<(Dim, f64)> {
+        match (self, divisor) {
+            (d, Dim::Number) => Some((d, 1.0)),
+            (a, b) if a == b => Some((Dim::Number, 1.0)),
+            (Dim::Charge, Dim::Time) => Some((Dim::Current, 3600.0)),
+            (Dim::Energy, Dim::Time) => Some((Dim::Power, 3600.0)),
+            _ => None,
+        }
+    }
+
     /// What integrating a quantity of this dimension over time gives, with the factor
     /// from base unit × seconds to the result's base unit: A·s to Ah, W·s to Wh.
     pub fn integral(self) -> Option<(Dim, f64)> {
@@ -199,6 +213,15 @@ mod tests {
         assert_eq!(Dim::Power.integral(), Some((Dim::Energy, 1.0 / 3600.0)));
         assert_eq!(Dim::Current.integral(), Some((Dim::Charge, 1.0 / 3600.0)));
         assert_eq!(Dim::Voltage.integral(), None);
+        assert_eq!(
+            Dim::Charge.quotient(Dim::Time),
+            Some((Dim::Current, 3600.0))
+        );
+        assert_eq!(
+            Dim::Percent.quotient(Dim::Percent),
+            Some((Dim::Number, 1.0))
+        );
+        assert_eq!(Dim::Time.quotient(Dim::Charge), None);
     }
 
     #[test]

@@ -197,8 +197,8 @@ fn apply_binary(op: BinOp, a: Value, b: Value) -> Option<Value> {
             if y.value == 0.0 {
                 return None;
             }
-            let dim = if x.dim == y.dim { Dim::Number } else { x.dim };
-            Num(Quantity::new(x.value / y.value, dim))
+            let (dim, factor) = x.dim.quotient(y.dim)?;
+            Num(Quantity::new(x.value / y.value * factor, dim))
         }
         _ => return None,
     })
@@ -330,10 +330,10 @@ fn binary_type(op: BinOp, l: Type, r: Type) -> Result<Type, String> {
             )
         }),
         BinOp::Div => match (l, r) {
-            (Num(a), Num(Dim::Number)) => Ok(Num(a)),
-            (Num(a), Num(b)) if a == b => Ok(Num(Dim::Number)),
-            _ => Err(format!("cannot divide {} by {}", l.noun(), r.noun())),
-        },
+            (Num(a), Num(b)) => a.quotient(b).map(|(d, _)| Num(d)),
+            _ => None,
+        }
+        .ok_or_else(|| format!("cannot divide {} by {}", l.noun(), r.noun())),
     }
 }
 
@@ -382,6 +382,18 @@ mod tests {
             e.as_const(),
             Some(Value::Num(Quantity::new(80.0, Dim::Current)))
         );
+        // A charge per time is a current; a current times a voltage a power.
+        let e = bound("0.2 * 100 Ah / 1 h").unwrap();
+        assert_eq!(
+            e.as_const(),
+            Some(Value::Num(Quantity::new(20.0, Dim::Current)))
+        );
+        let e = bound("20 A * 50 V").unwrap();
+        assert_eq!(
+            e.as_const(),
+            Some(Value::Num(Quantity::new(1000.0, Dim::Power)))
+        );
+        assert!(bound("1 h / 100 Ah").is_err());
         let e = bound("trip * 10 s").unwrap();
         assert_eq!(
             e.as_const(),
