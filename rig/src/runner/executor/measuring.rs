@@ -412,3 +412,35 @@ fn outside(m: &Measurement, value: f64, margin: f64) -> String {
         shown(m, margin)
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(n: u64) -> Duration {
+        Duration::from_secs(n)
+    }
+
+    #[test]
+    fn value_of_takes_the_value_before_the_instant_its_condition_turned_true() {
+        let mut v = ValueBefore::default();
+        v.read(s(1), Some(80.0));
+        v.read(s(2), Some(80.0));
+        // At t=3 s the current reads 0 A (the MOSFET opened) just before the flag.
+        v.read(s(3), Some(0.0));
+        assert_eq!(v.at(s(3)), Some(80.0));
+        // A condition turning true later sees the 0 A reading as the one before.
+        assert_eq!(v.at(s(4)), Some(0.0));
+        // Several readings at one instant: still the value before that instant.
+        v.read(s(4), Some(5.0));
+        v.read(s(4), Some(6.0));
+        assert_eq!(v.at(s(4)), Some(0.0));
+        assert_eq!(ValueBefore::default().at(s(1)), None);
+    }
+
+    #[test]
+    fn logged_values_are_rounded_to_a_millionth() {
+        assert_eq!(round6(97.321_638_9), 97.321_639);
+        assert_eq!(round6(-1.000_000_4), -1.0);
+    }
+}
