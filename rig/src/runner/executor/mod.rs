@@ -13,6 +13,7 @@
 //! (`watchdog.rs`): an engine whose clock cannot advance is a rig error, not a spin.
 
 mod actions;
+mod evidence;
 mod expectation;
 mod feed;
 mod measurement;

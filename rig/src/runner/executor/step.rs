@@ -121,6 +121,8 @@ impl Executor<'_> {
         for (e, s) in step.expectations.iter().zip(states.iter_mut()) {
             self.judge(e, s, &windows, opened_at, windows.opened())?;
         }
+        // A silent link whose blame waits for its controller's other link.
+        let mut awaiting = None;
         while !states.iter().any(ExpectationState::has_failed) && !measures.has_failed() {
             let pending = step
                 .expectations
@@ -143,12 +145,16 @@ impl Executor<'_> {
                 Some((id, t)) => {
                     self.on_reading(step, &windows, opened_at, &mut states, (id, t))?;
                     measures.on_reading((id, t), &self.store, opened_at, &windows, &self.log);
-                    self.on_silence(id, step, &mut states, t)?;
+                    self.on_silence(id, step, &mut states, (t, &mut awaiting))?;
                 }
-                None => {
-                    self.close_windows(step, &windows, &mut states, deadline);
-                    measures.at_deadline(deadline, &windows, &self.log);
-                }
+                // No window closes on a link whose silence is not yet judged.
+                None => match awaiting.take() {
+                    Some(waiting) => return Err(waiting.into_failure()),
+                    None => {
+                        self.close_windows(step, &windows, &mut states, deadline);
+                        measures.at_deadline(deadline, &windows, &self.log);
+                    }
+                },
             }
         }
         Ok((windows, states))
