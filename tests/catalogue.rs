@@ -1,5 +1,5 @@
 //! The defect catalogue: for each firmware defect the twin can inject, the plan and the
-//! expectation that must catch it. A defect missing here fails the coverage trial, so
+//! expectation (or measurement) that must catch it. A defect missing here fails the coverage trial, so
 //! a new defect cannot be added without a plan that catches it.
 
 use libtest_mimic::{Failed, Trial};
@@ -7,7 +7,7 @@ use rig_reports::{EventKind, Verdict};
 
 use crate::support;
 
-/// (defect, plan file in testplans/, expectation that must fail).
+/// (defect, plan file in testplans/, expectation or measurement that must fail, by name).
 pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (
         "cocp_no_lockout",
@@ -192,6 +192,12 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "chtp_hysteresis.yaml",
         "CHTP stops charging (0x351 CCL 0 A, 0x35C, dry contact 1)",
     ),
+    // A measurement: the pack still protects, but too early to deliver its capacity.
+    (
+        "cuvp_at_3v00",
+        "capacity_energy.yaml",
+        "capacity.discharged",
+    ),
 ];
 
 /// Defects no plan can catch yet, because the engine has no action that reaches the
@@ -230,13 +236,13 @@ const MEASUREMENT: &str = "a `measure:` with limits (issue 12)";
 pub fn trials() -> Vec<Trial> {
     let mut trials: Vec<Trial> = CATALOGUE
         .iter()
-        .map(|&(defect, plan, expectation)| {
+        .map(|&(defect, plan, caught)| {
             Trial::test(
                 format!(
                     "defect::{defect}::caught_by::{}",
                     plan.trim_end_matches(".yaml")
                 ),
-                move || assert_caught(defect, plan, expectation),
+                move || assert_caught(defect, plan, caught),
             )
         })
         .collect();
@@ -277,7 +283,9 @@ pub fn trials() -> Vec<Trial> {
     trials
 }
 
-fn assert_caught(defect: &str, plan: &str, expectation: &str) -> Result<(), Failed> {
+/// The plan fails with `defect` injected, and `caught` (the name of an expectation or
+/// of a measurement) is among what failed, its message saying where and what.
+fn assert_caught(defect: &str, plan: &str, caught: &str) -> Result<(), Failed> {
     let outcome = support::run(
         &support::repo().join("testplans").join(plan),
         &[defect],
@@ -291,36 +299,63 @@ fn assert_caught(defect: &str, plan: &str, expectation: &str) -> Result<(), Fail
         )
         .into());
     }
-    let failed: Vec<(String, String)> = support::events(&outcome)
-        .into_iter()
+    let failed = failures(&support::events(&outcome));
+    let Some(failure) = failed.iter().find(|f| f.name == caught) else {
+        return Err(format!(
+            "expected `{caught}` to fail; failed: {:?}",
+            failed.iter().map(|f| &f.name).collect::<Vec<_>>()
+        )
+        .into());
+    };
+    // The message names the expectation (or measurement), its plan line, and what was
+    // observed (or measured, with the limit and the margin).
+    let summary = outcome.message.unwrap_or_default();
+    let at = format!("testplans/{plan}:");
+    let needles: Vec<&str> = match (failure.measured, failure.message.contains("unmeasurable:")) {
+        (false, _) => vec![caught, &at, "observed:", "t="],
+        (true, false) => vec![caught, &at, "measured:", "margin"],
+        (true, true) => vec![caught, &at, "unmeasurable:"],
+    };
+    for needle in needles {
+        if !failure.message.contains(needle) || !summary.contains(needle) {
+            return Err(
+                format!("the failure message lacks `{needle}`:\n{}", failure.message).into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A failed expectation or measurement of a run.
+struct Caught {
+    name: String,
+    message: String,
+    /// A measurement (outside its limits, or unmeasurable), not an expectation.
+    measured: bool,
+}
+
+fn failures(events: &[EventKind]) -> Vec<Caught> {
+    events
+        .iter()
         .filter_map(|e| match e {
             EventKind::Expectation {
                 verdict: Verdict::Fail,
                 name,
                 message,
                 ..
-            } => Some((name, message.unwrap_or_default())),
+            } => Some((name, message, false)),
+            EventKind::Measurement {
+                verdict: Verdict::Fail,
+                name,
+                message,
+                ..
+            } => Some((name, message, true)),
             _ => None,
         })
-        .collect();
-    let Some((_, message)) = failed.iter().find(|(n, _)| n == expectation) else {
-        return Err(format!(
-            "expected `{expectation}` to fail; failed: {:?}",
-            failed.iter().map(|(n, _)| n).collect::<Vec<_>>()
-        )
-        .into());
-    };
-    // The message names the expectation, its plan line, and what was observed.
-    let summary = outcome.message.unwrap_or_default();
-    for needle in [
-        expectation,
-        &format!("testplans/{plan}:"),
-        "observed:",
-        "t=",
-    ] {
-        if !message.contains(needle) || !summary.contains(needle) {
-            return Err(format!("the failure message lacks `{needle}`:\n{message}").into());
-        }
-    }
-    Ok(())
+        .map(|(name, message, measured)| Caught {
+            name: name.clone(),
+            message: message.clone().unwrap_or_default(),
+            measured,
+        })
+        .collect()
 }

@@ -13,7 +13,9 @@
 //! - a plan's RS232 line reaches the twin, and needs the port on the bench ([`rs232`]);
 //! - no run switches the source on before its set points are acknowledged ([`output_on`]).
 //! - waits end on integer time, and a stuck engine is a rig error ([`time`]);
-//! - `after:` + `within:` and `never:` + `for:` windows pass and fail ([`windows`]).
+//! - `after:` + `within:` and `never:` + `for:` windows pass and fail ([`windows`]);
+//! - `measure:` measures the twin's known values, and fails outside its limits or
+//!   when a value never comes ([`measurements`]).
 
 mod benches;
 mod catalogue;
@@ -22,6 +24,7 @@ mod families;
 mod faults;
 mod invalid;
 mod inverter;
+mod measurements;
 mod output_on;
 mod parallel;
 mod profiles;
@@ -57,6 +60,7 @@ fn main() {
     trials.extend(output_on::trials());
     trials.extend(time::trials());
     trials.extend(windows::trials());
+    trials.extend(measurements::trials());
     trials.push(Trial::test(
         "determinism::same_plan_same_bytes",
         support::assert_deterministic,
