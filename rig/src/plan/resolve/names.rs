@@ -26,10 +26,7 @@ impl Scope for PlanScope<'_> {
     fn lookup(&self, path: &[String]) -> Result<Binding, (String, Option<String>)> {
         if path.first().map(String::as_str) == Some("dut") {
             let rest = path[1..].join(".");
-            return match self.dut.get(&rest) {
-                Some(v) => Ok(Binding::Constant(v.value)),
-                None => Err(self.dut.unknown(&rest)),
-            };
+            return self.dut.resolve(&rest).map(Binding::Constant);
         }
         if let [single] = path
             && let Some(v) = index_value(self.vars, single)
