@@ -200,6 +200,21 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "cocp_lockout.yaml",
         "trip 1: still protected during the recovery delay",
     ),
+    (
+        "docp_tier_from_80a",
+        "docp_peak_discharge.yaml",
+        "no DOCP at the rated maximum discharge current past the 5 min tier",
+    ),
+    (
+        "docp_peak_tier_60s",
+        "docp_peak_discharge.yaml",
+        "trip 1: DOCP after 15 s at 120 A",
+    ),
+    (
+        "docp_peak_from_150a",
+        "docp_peak_discharge.yaml",
+        "trip 1: DOCP after 15 s at 120 A",
+    ),
 ];
 
 /// Defects no plan can catch yet, because the engine has no action that reaches the
@@ -208,8 +223,6 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
 /// measurement with limits can see (issue 12); the twin's own tests (rig-sim bench
 /// `parametric`) measure the moved numbers.
 pub const AWAITING_ENGINE: &[(&str, &str)] = &[
-    ("docp_tier_from_80a", MEASUREMENT),
-    ("docp_peak_tier_60s", MEASUREMENT),
     ("auto_wake_3h30", MEASUREMENT),
     ("uv_sleep_after_5s", MEASUREMENT),
     ("forced_recharge_after_1d", MEASUREMENT),
@@ -225,7 +238,6 @@ pub const AWAITING_ENGINE: &[(&str, &str)] = &[
     ("standby_sleep_after_12h", MEASUREMENT),
     ("soc_calibration_10min", MEASUREMENT),
     ("reset_up_to_15s", MEASUREMENT),
-    ("docp_peak_from_150a", MEASUREMENT),
     ("cltp_at_minus_10c", MEASUREMENT),
     ("dhtp_at_55c", MEASUREMENT),
 ];
