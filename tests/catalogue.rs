@@ -215,6 +215,16 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "docp_peak_discharge.yaml",
         "trip 1: DOCP after 15 s at 120 A",
     ),
+    (
+        "reset_at_3s",
+        "rapid_shutdown_button.yaml",
+        "stays asleep",
+    ),
+    (
+        "reset_up_to_15s",
+        "rapid_shutdown_button.yaml",
+        "no reset after a 12 s press, past the 6-10 s reset window",
+    ),
 ];
 
 /// Defects no plan can catch yet, because the engine has no action that reaches the
@@ -226,7 +236,6 @@ pub const AWAITING_ENGINE: &[(&str, &str)] = &[
     ("auto_wake_3h30", MEASUREMENT),
     ("uv_sleep_after_5s", MEASUREMENT),
     ("forced_recharge_after_1d", MEASUREMENT),
-    ("reset_at_3s", MEASUREMENT),
     ("chtp_hysteresis_1k", MEASUREMENT),
     ("cvl_58v4", MEASUREMENT),
     ("dead_band_5a", MEASUREMENT),
@@ -237,7 +246,6 @@ pub const AWAITING_ENGINE: &[(&str, &str)] = &[
     ("auto_wake_stops_after_5", MEASUREMENT),
     ("standby_sleep_after_12h", MEASUREMENT),
     ("soc_calibration_10min", MEASUREMENT),
-    ("reset_up_to_15s", MEASUREMENT),
     ("cltp_at_minus_10c", MEASUREMENT),
     ("dhtp_at_55c", MEASUREMENT),
 ];
