@@ -245,6 +245,31 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "uv_sleep_auto_wake.yaml",
         "wake 6: awake on CAN after the interval",
     ),
+    (
+        "cvl_58v4",
+        "can_limits.yaml",
+        "charge voltage limit 56.0 V on CAN (0x351, §5.6 item 1)",
+    ),
+    (
+        "ccl_80a",
+        "can_limits.yaml",
+        "charge current limit 70 A on CAN (0x351, §5.6 item 9)",
+    ),
+    (
+        "dcl_50a",
+        "can_limits.yaml",
+        "discharge current limit 100 A on CAN (0x351, §5.6 item 10)",
+    ),
+    (
+        "dvl_44v8",
+        "can_limits.yaml",
+        "discharge voltage limit 48.0 V on CAN (0x351, §5.6 item 6)",
+    ),
+    (
+        "dead_band_5a",
+        "can_limits.yaml",
+        "the 3 A discharge shows on CAN (0x356, FAQ Q4 threshold 0.5 A)",
+    ),
 ];
 
 /// Defects no plan can catch yet, because the engine has no action that reaches the
@@ -255,11 +280,6 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
 pub const AWAITING_ENGINE: &[(&str, &str)] = &[
     ("forced_recharge_after_1d", MEASUREMENT),
     ("chtp_hysteresis_1k", MEASUREMENT),
-    ("cvl_58v4", MEASUREMENT),
-    ("dead_band_5a", MEASUREMENT),
-    ("ccl_80a", MEASUREMENT),
-    ("dcl_50a", MEASUREMENT),
-    ("dvl_44v8", MEASUREMENT),
     ("standby_sleep_after_12h", MEASUREMENT),
     ("soc_calibration_10min", MEASUREMENT),
     ("cltp_at_minus_10c", MEASUREMENT),
