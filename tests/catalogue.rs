@@ -270,6 +270,16 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "can_limits.yaml",
         "the 3 A discharge shows on CAN (0x356, FAQ Q4 threshold 0.5 A)",
     ),
+    (
+        "chtp_hysteresis_1k",
+        "chtp_hysteresis.yaml",
+        "CHTP holds between the release and trip temperatures",
+    ),
+    (
+        "cltp_at_minus_10c",
+        "cltp_cold_charge.yaml",
+        "CLTP stops charging below the charge range (0x359, 0x351, 0x35C, dry contact 1)",
+    ),
 ];
 
 /// Defects no plan can catch yet, because the engine has no action that reaches the
@@ -279,10 +289,8 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
 /// `parametric`) measure the moved numbers.
 pub const AWAITING_ENGINE: &[(&str, &str)] = &[
     ("forced_recharge_after_1d", MEASUREMENT),
-    ("chtp_hysteresis_1k", MEASUREMENT),
     ("standby_sleep_after_12h", MEASUREMENT),
     ("soc_calibration_10min", MEASUREMENT),
-    ("cltp_at_minus_10c", MEASUREMENT),
     ("dhtp_at_55c", MEASUREMENT),
 ];
 
