@@ -280,6 +280,11 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "cltp_cold_charge.yaml",
         "CLTP stops charging below the charge range (0x359, 0x351, 0x35C, dry contact 1)",
     ),
+    (
+        "dhtp_at_55c",
+        "dhtp_hot_discharge.yaml",
+        "no discharge allowed 2 K past the end of the discharge range (§3.3.2 'Discharge:-10~50°C')",
+    ),
 ];
 
 /// Defects no plan can catch yet, because the engine has no action that reaches the
@@ -291,7 +296,6 @@ pub const AWAITING_ENGINE: &[(&str, &str)] = &[
     ("forced_recharge_after_1d", MEASUREMENT),
     ("standby_sleep_after_12h", MEASUREMENT),
     ("soc_calibration_10min", MEASUREMENT),
-    ("dhtp_at_55c", MEASUREMENT),
 ];
 
 const MEASUREMENT: &str = "a `measure:` with limits (issue 12)";
