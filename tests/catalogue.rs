@@ -285,6 +285,11 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "dhtp_hot_discharge.yaml",
         "no discharge allowed 2 K past the end of the discharge range (§3.3.2 'Discharge:-10~50°C')",
     ),
+    (
+        "soc_calibration_10min",
+        "covp_soc_calibration.yaml",
+        "SOC calibrated to 100 % after 0.5-1 h of float, not sooner",
+    ),
 ];
 
 /// Defects no plan can catch yet, because the engine has no action that reaches the
@@ -295,7 +300,6 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
 pub const AWAITING_ENGINE: &[(&str, &str)] = &[
     ("forced_recharge_after_1d", MEASUREMENT),
     ("standby_sleep_after_12h", MEASUREMENT),
-    ("soc_calibration_10min", MEASUREMENT),
 ];
 
 const MEASUREMENT: &str = "a `measure:` with limits (issue 12)";
