@@ -285,6 +285,31 @@ instruments:
         assert_eq!(real.packs, Some(2));
     }
 
+    /// `twin: { firmware }` names a file relative to the bench file; a missing one is
+    /// refused where it is written.
+    #[test]
+    fn a_virtual_bench_may_name_the_twins_firmware() {
+        let benches = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testplans/benches");
+        let text = |fw: &str| format!("{SIM}  firmware: {fw}\n");
+        let load = |fw: &str| {
+            crate::bench::Bench::parse(crate::diag::SourceFile::new(
+                benches.join("named.yaml"),
+                text(fw),
+            ))
+        };
+        let bench = load("../firmware/lesso_lsrr51v100ah.yaml").unwrap();
+        let named = bench.twin_firmware.unwrap();
+        assert!(
+            named.ends_with("firmware/lesso_lsrr51v100ah.yaml"),
+            "{named:?}"
+        );
+        assert!(named.is_file());
+        let err = load("../firmware/nothing.yaml").unwrap_err().to_string();
+        assert!(err.contains("named.yaml:10:13"), "{err}");
+        assert!(err.contains("no firmware description at"), "{err}");
+        assert_eq!(parse(SIM).unwrap().twin_firmware, None);
+    }
+
     /// Each mistake is refused at its line and column, saying what is allowed.
     #[test]
     fn installation_mistakes_name_the_line() {
