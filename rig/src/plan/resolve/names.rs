@@ -192,6 +192,25 @@ mod tests {
     }
 
     #[test]
+    fn a_band_reads_as_min_and_max_and_an_unbanded_value_names_its_line() {
+        let Ok(Binding::Constant(Value::Num(q))) = lookup("dut.cocp.trip_delay.max", &[]) else {
+            panic!("not a constant");
+        };
+        assert_eq!(q, Quantity::new(4.0, Dim::Time));
+        let (message, help) = refusal("dut.cocp.trip_current.min", &[]);
+        assert!(
+            message.contains("`dut.cocp.trip_current` has no band"),
+            "{message}"
+        );
+        assert!(
+            help.starts_with(
+                "add `band: [lo, hi]` to `cocp.trip_current` at duts/pack.yaml:15:28,"
+            ),
+            "{help}"
+        );
+    }
+
+    #[test]
     fn a_misspelt_dut_value_suggests_the_right_one() {
         let (message, help) = refusal("dut.cocp.trip_curent", &[]);
         assert_eq!(
