@@ -20,6 +20,7 @@ mod catalogue;
 mod channels;
 mod families;
 mod faults;
+mod firmware;
 mod invalid;
 mod inverter;
 mod output_on;
@@ -52,6 +53,7 @@ fn main() {
     trials.extend(rs232::trials());
     trials.extend(safety::trials());
     trials.extend(faults::trials());
+    trials.extend(firmware::trials());
     trials.extend(families::trials());
     trials.extend(profiles::trials());
     trials.extend(output_on::trials());
