@@ -336,16 +336,7 @@ fn leaf_value(file: &SourceFile, path: &str, leaf: &RawLeaf) -> Result<ProfileVa
             .help("add `source: \"§x.y ...\"` quoting the manual, or `assumption: \"why\"`"));
         }
     };
-    let bound = expr::compile(&value.value, &NoNames).map_err(|e| {
-        let mut p = Problem::at(file, span.slice(e.span.clone()), e.message);
-        if let Some(h) = e.help {
-            p = p.help(h);
-        }
-        p
-    })?;
-    let value = bound
-        .as_const()
-        .ok_or_else(|| Problem::at(file, span, format!("`{path}` is not a constant")))?;
+    let (value, _) = literal(file, value)?;
     let band = match &leaf.band {
         Some(ends) => Some(band(file, path, value, span, ends)?),
         None => None,
