@@ -291,6 +291,13 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "forced_recharge.yaml",
         "forced recharge after 2 days of standby (0x35C request full charge, charge enable, 0x351 CCL)",
     ),
+    (
+        // The plan never reads bms.online; the pack still answers RS485, so the
+        // silence is the DUT's failure, not the bench's (issue 13).
+        "can_hangs_on_protection",
+        "chtp_hysteresis.yaml",
+        "CHTP stops charging (0x351 CCL 0 A, 0x35C, dry contact 1)",
+    ),
 ];
 
 /// Defects no plan can catch yet; the twin's own tests (rig-sim) show each one breaking
