@@ -22,6 +22,7 @@ mod catalogue;
 mod channels;
 mod families;
 mod faults;
+mod firmware;
 mod invalid;
 mod inverter;
 mod measurements;
@@ -55,6 +56,7 @@ fn main() {
     trials.extend(rs232::trials());
     trials.extend(safety::trials());
     trials.extend(faults::trials());
+    trials.extend(firmware::trials());
     trials.extend(families::trials());
     trials.extend(profiles::trials());
     trials.extend(output_on::trials());
