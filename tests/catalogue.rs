@@ -193,7 +193,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (
         "cocp_trip_instant",
         "cocp_lockout.yaml",
-        "trip 1: COCP acts after its trip delay, not at once (dry contact 1)",
+        "cocp.trip1.delay",
     ),
     (
         "cocp_recovery_5s",
