@@ -5,7 +5,8 @@
 //! temperature, SOC, then any other unit), the flags (protection flags, enables, dry
 //! contacts, relays, `bms.online`) as lanes, and the expectation windows as bars
 //! coloured by verdict. Every panel shades the steps as alternating bands, shades a
-//! failed expectation's window red and draws a line at each trip and wake. Every
+//! failed expectation's window red and draws a line at each trip and wake, and a
+//! dashed one at each measurement (named in the top panel). Every
 //! series is decimated to one min/max bucket per pixel column first.
 
 use std::sync::OnceLock;
@@ -233,6 +234,8 @@ const FAIL: RGBColor = RGBColor(207, 34, 46);
 const SKIP: RGBColor = RGBColor(150, 150, 150);
 const TRIP: RGBColor = RGBColor(207, 34, 46);
 const WAKE: RGBColor = RGBColor(9, 105, 218);
+/// Measurement marks: a colour no series, trip or wake uses.
+const MEASURE: RGBColor = RGBColor(130, 80, 223);
 const BAND: RGBColor = RGBColor(240, 240, 244);
 /// The step numbers' colour; tests find them by it.
 pub const STEP_LABEL: RGBColor = RGBColor(90, 90, 90);
@@ -285,6 +288,9 @@ fn rescaled(d: &PlanDetail, k: f64) -> PlanDetail {
         }
     }
     for m in &mut d.markers {
+        m.t /= k;
+    }
+    for m in &mut d.measurements {
         m.t /= k;
     }
     for st in &mut d.steps {
@@ -452,9 +458,56 @@ impl Context<'_> {
                 PathElement::new(vec![(m.t, y0), (m.t, y1)], colour.mix(0.6).stroke_width(1))
             });
         chart.draw_series(lines).map_err(PlotError::from)?;
+        self.measurement_marks(chart, y0, y1)?;
         if self.first {
             self.step_labels(chart, y1)?;
         }
+        Ok(())
+    }
+
+    /// A dashed purple line at each measurement's decision, across every panel; the
+    /// first panel names it along its bottom where the name fits (the measurements
+    /// table has them all). The event names no channel, so the line is not tied to one.
+    fn measurement_marks<DB: DrawingBackend>(
+        &self,
+        chart: &mut Chart<'_, DB>,
+        y0: f64,
+        y1: f64,
+    ) -> Result<(), PlotError> {
+        let ms = &self.d.measurements;
+        let lines = ms.iter().map(|m| {
+            plotters::element::DashedPathElement::new(
+                vec![(m.t, y0), (m.t, y1)],
+                5,
+                3,
+                MEASURE.stroke_width(1),
+            )
+        });
+        chart.draw_series(lines).map_err(PlotError::from)?;
+        if !self.first {
+            return Ok(());
+        }
+        let spans: Vec<(f64, f64)> = ms
+            .iter()
+            .map(|m| {
+                let w = crate::plot_labels::text_width(&m.name, TEXT_SIZE);
+                (self.pixel(m.t) + 3.0, w)
+            })
+            .collect();
+        let rows = crate::plot_labels::assign_rows(&spans, 1);
+        let labels = ms
+            .iter()
+            .zip(rows)
+            .filter(|(_, r)| r.is_some())
+            .map(|(m, _)| {
+                EmptyElement::at((m.t, y0))
+                    + Text::new(
+                        m.name.clone(),
+                        (3, -16),
+                        (FONT, TEXT_SIZE).into_font().color(&MEASURE),
+                    )
+            });
+        chart.draw_series(labels).map_err(PlotError::from)?;
         Ok(())
     }
 
