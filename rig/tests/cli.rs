@@ -415,6 +415,44 @@ fn compare_finds_a_regression_between_two_runs() {
 }
 
 #[test]
+fn compare_gates_a_measurement_that_moved_inside_its_limits() {
+    use rig_reports::synthetic::{Spec, measurement, write_run};
+    let run = |label: &str, delay: f64| {
+        let dir = scratch(label);
+        let spec = Spec {
+            plan_id: "cocp".into(),
+            duration_s: 60.0,
+            channels: 4,
+            measurements: vec![measurement(
+                2,
+                "cocp.trip_delay",
+                Some(delay),
+                Some(1.0),
+                Some(4.0),
+            )],
+            ..Spec::default()
+        };
+        write_run(&dir, &spec).unwrap();
+        dir
+    };
+    let (base, cand) = (run("measure-base", 2.0), run("measure-cand", 2.5));
+    let (b, c) = (base.to_str().unwrap(), cand.to_str().unwrap());
+    // Both pass; 0.5 s is more than 10 % of the 3 s band.
+    let o = rig(&["compare", b, c]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("REGRESSED"), "{out}");
+    assert!(out.contains("measure cocp.trip_delay"), "{out}");
+    assert!(out.contains("moved 2 s → 2.5 s"), "{out}");
+    // 20 % of the band (0.6 s) lets it through, listed as a change.
+    let o = rig(&["compare", "--tolerance", "20", b, c]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("changed"), "{}", text(&o));
+    let o = rig(&["compare", "--tolerance=-5", b, c]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+}
+
+#[test]
 fn probe_prints_every_identity_and_channel_of_the_virtual_bench() {
     let o = rig(&["probe", "--json", "--for", "3 s"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));

@@ -234,9 +234,10 @@ pub struct CompareArgs {
     pub baseline: PathBuf,
     /// The run folder of the run under test.
     pub candidate: PathBuf,
-    /// How much longer (percent of the baseline) a reaction time may get before it
-    /// counts as a regression.
-    #[arg(long, value_name = "PCT", default_value_t = 10.0)]
+    /// How much longer (percent of the baseline) a reaction time may get, and how far
+    /// a measurement may move either way (percent of its band width max − min, or of
+    /// its value when it has one limit or none), before it counts as a regression.
+    #[arg(long, value_name = "PERCENT", default_value_t = 10.0)]
     pub tolerance: f64,
     /// List every plan and expectation, not only what changed.
     #[arg(long)]
