@@ -14,6 +14,7 @@ mod probe;
 mod report;
 mod results;
 mod run;
+mod select;
 mod sim;
 mod validate;
 
@@ -203,9 +204,15 @@ pub struct RunArgs {
     /// Filters must match plan names exactly.
     #[arg(long)]
     pub exact: bool,
-    /// Skip plans whose name contains this; repeatable.
+    /// Skip plans whose name contains this; repeatable. A skipped plan is not checked
+    /// against the bench either.
     #[arg(long, value_name = "FILTER")]
     pub skip: Vec<String>,
+    /// Run only share K of N of the selected plans, for N CI jobs (as nextest's
+    /// `--partition count:K/N`): sorted by plan id, the i-th (from 0) goes to
+    /// partition (i mod N) + 1. `count:K/N` is accepted too.
+    #[arg(long, value_name = "K/N")]
+    pub partition: Option<String>,
     /// Output format of the progress lines.
     #[arg(long, value_enum)]
     pub format: Option<Format>,
