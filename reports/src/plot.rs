@@ -19,6 +19,7 @@ use crate::decimate;
 use crate::detail::{ExpectationRecord, PlanDetail};
 use crate::event::Verdict;
 use crate::format;
+use crate::measure::MeasurementRecord;
 use crate::series::{Marker, MarkerKind, Series, SeriesKind};
 
 /// Width of a plot in pixels; the bucket count of the decimation follows from it.
@@ -466,7 +467,7 @@ impl Context<'_> {
     }
 
     /// A dashed purple line at each measurement's decision, across every panel; the
-    /// first panel names it along its bottom where the name fits (the measurements
+    /// first panel names it along its bottom where the name fits on one of two rows (the measurements
     /// table has them all). The event names no channel, so the line is not tied to one.
     fn measurement_marks<DB: DrawingBackend>(
         &self,
@@ -487,26 +488,36 @@ impl Context<'_> {
         if !self.first {
             return Ok(());
         }
+        // A name that would run into the legends goes left of its line instead.
+        let offset = |m: &MeasurementRecord| {
+            let w = crate::plot_labels::text_width(&m.name, TEXT_SIZE);
+            let x = self.pixel(m.t) + 3.0;
+            if x + w > f64::from(PLOT_RIGHT) {
+                (-w - 3.0, w)
+            } else {
+                (3.0, w)
+            }
+        };
         let spans: Vec<(f64, f64)> = ms
             .iter()
             .map(|m| {
-                let w = crate::plot_labels::text_width(&m.name, TEXT_SIZE);
-                (self.pixel(m.t) + 3.0, w)
+                let (dx, w) = offset(m);
+                (self.pixel(m.t) + dx, w)
             })
             .collect();
-        let rows = crate::plot_labels::assign_rows(&spans, 1);
-        let labels = ms
-            .iter()
-            .zip(rows)
-            .filter(|(_, r)| r.is_some())
-            .map(|(m, _)| {
-                EmptyElement::at((m.t, y0))
+        let rows = crate::plot_labels::assign_rows(&spans, 2);
+        // plotters drops an element anchored on the right edge: one pixel inside.
+        let last = self.end * (1.0 - 1.0 / f64::from(PLOT_RIGHT - PLOT_LEFT));
+        let labels = ms.iter().zip(rows).filter_map(|(m, row)| {
+            Some(
+                EmptyElement::at((m.t.min(last), y0))
                     + Text::new(
                         m.name.clone(),
-                        (3, -16),
+                        (offset(m).0 as i32, -16 - 14 * row? as i32),
                         (FONT, TEXT_SIZE).into_font().color(&MEASURE),
-                    )
-            });
+                    ),
+            )
+        });
         chart.draw_series(labels).map_err(PlotError::from)?;
         Ok(())
     }

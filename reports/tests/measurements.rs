@@ -91,6 +91,25 @@ fn the_html_report_tables_every_measurement_and_marks_it_on_the_plot() {
         "no mark named on the plot"
     );
     assert!(plot.contains(&label("cocp.release_time")));
+    // At the right edge (600 s) the name goes left of its line, on the second row.
+    let retrip = label("cocp.retrip_delay");
+    let at = plot
+        .find(&retrip)
+        .expect("the name at the plot's end is drawn");
+    let tag = &plot[plot[..at].rfind("<text").unwrap()..at];
+    let x: f64 = tag
+        .split("x=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        x + 10.0 * 17.0 * 0.65 < f64::from(rig_reports::plot::PLOT_RIGHT) + 1.0,
+        "{tag}"
+    );
     // The dashed line at 300 s, the end of step 2: x = 100 + 300/600 * 830 px.
     assert!(plot.contains("stroke=\"#8250DF\" stroke-width=\"1\" points=\"514,199 514,194 \""));
 }
