@@ -20,6 +20,7 @@ pub mod markdown;
 pub mod measure;
 pub mod plot;
 pub mod plot_labels;
+pub mod plot_measure;
 pub mod run;
 pub mod series;
 pub mod summary;

@@ -19,7 +19,6 @@ use crate::decimate;
 use crate::detail::{ExpectationRecord, PlanDetail};
 use crate::event::Verdict;
 use crate::format;
-use crate::measure::MeasurementRecord;
 use crate::series::{Marker, MarkerKind, Series, SeriesKind};
 
 /// Width of a plot in pixels; the bucket count of the decimation follows from it.
@@ -37,10 +36,10 @@ const LEGEND_LINE: u32 = 17;
 const FLAG_LANE: u32 = 20;
 const EXPECTATION_LANE: u32 = 12;
 const X_AXIS: u32 = 30;
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 /// Font sizes as plotters takes them (the SVG says about 0.8 of these in px).
 const CAPTION_SIZE: f64 = 18.0;
-const TEXT_SIZE: f64 = 15.0;
+pub(crate) const TEXT_SIZE: f64 = 15.0;
 
 static FONT_BYTES: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 
@@ -235,8 +234,6 @@ const FAIL: RGBColor = RGBColor(207, 34, 46);
 const SKIP: RGBColor = RGBColor(150, 150, 150);
 const TRIP: RGBColor = RGBColor(207, 34, 46);
 const WAKE: RGBColor = RGBColor(9, 105, 218);
-/// Measurement marks: a colour no series, trip or wake uses.
-const MEASURE: RGBColor = RGBColor(130, 80, 223);
 const BAND: RGBColor = RGBColor(240, 240, 244);
 /// The step numbers' colour; tests find them by it.
 pub const STEP_LABEL: RGBColor = RGBColor(90, 90, 90);
@@ -354,7 +351,7 @@ fn draw<DB: DrawingBackend>(
     Ok(())
 }
 
-type Chart<'a, DB> = ChartContext<
+pub(crate) type Chart<'a, DB> = ChartContext<
     'a,
     DB,
     Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
@@ -459,66 +456,17 @@ impl Context<'_> {
                 PathElement::new(vec![(m.t, y0), (m.t, y1)], colour.mix(0.6).stroke_width(1))
             });
         chart.draw_series(lines).map_err(PlotError::from)?;
-        self.measurement_marks(chart, y0, y1)?;
+        let px = |t: f64| self.pixel(t);
+        crate::plot_measure::marks(
+            chart,
+            &self.d.measurements,
+            (self.end, px),
+            self.first,
+            y0..y1,
+        )?;
         if self.first {
             self.step_labels(chart, y1)?;
         }
-        Ok(())
-    }
-
-    /// A dashed purple line at each measurement's decision, across every panel; the
-    /// first panel names it along its bottom where the name fits on one of two rows (the measurements
-    /// table has them all). The event names no channel, so the line is not tied to one.
-    fn measurement_marks<DB: DrawingBackend>(
-        &self,
-        chart: &mut Chart<'_, DB>,
-        y0: f64,
-        y1: f64,
-    ) -> Result<(), PlotError> {
-        let ms = &self.d.measurements;
-        let lines = ms.iter().map(|m| {
-            plotters::element::DashedPathElement::new(
-                vec![(m.t, y0), (m.t, y1)],
-                5,
-                3,
-                MEASURE.stroke_width(1),
-            )
-        });
-        chart.draw_series(lines).map_err(PlotError::from)?;
-        if !self.first {
-            return Ok(());
-        }
-        // A name that would run into the legends goes left of its line instead.
-        let offset = |m: &MeasurementRecord| {
-            let w = crate::plot_labels::text_width(&m.name, TEXT_SIZE);
-            let x = self.pixel(m.t) + 3.0;
-            if x + w > f64::from(PLOT_RIGHT) {
-                (-w - 3.0, w)
-            } else {
-                (3.0, w)
-            }
-        };
-        let spans: Vec<(f64, f64)> = ms
-            .iter()
-            .map(|m| {
-                let (dx, w) = offset(m);
-                (self.pixel(m.t) + dx, w)
-            })
-            .collect();
-        let rows = crate::plot_labels::assign_rows(&spans, 2);
-        // plotters drops an element anchored on the right edge: one pixel inside.
-        let last = self.end * (1.0 - 1.0 / f64::from(PLOT_RIGHT - PLOT_LEFT));
-        let labels = ms.iter().zip(rows).filter_map(|(m, row)| {
-            Some(
-                EmptyElement::at((m.t.min(last), y0))
-                    + Text::new(
-                        m.name.clone(),
-                        (offset(m).0 as i32, -16 - 14 * row? as i32),
-                        (FONT, TEXT_SIZE).into_font().color(&MEASURE),
-                    ),
-            )
-        });
-        chart.draw_series(labels).map_err(PlotError::from)?;
         Ok(())
     }
 
