@@ -46,6 +46,17 @@ pub fn render(run: &RunData, exit: ExitCode) -> String {
         );
     }
     md.push_str(&measurements(run));
+    let failures = failures(run);
+    if !failures.is_empty() {
+        md.push_str("\n### Failures\n\n");
+        md.push_str(&failures);
+    }
+    md.push_str("\nFull report with plots: `report.html` in the run folder.\n");
+    md
+}
+
+/// Failed expectations and measurements, and the rig's errors, a line each.
+fn failures(run: &RunData) -> String {
     let mut failures = String::new();
     for p in &run.plans {
         for e in p
@@ -90,12 +101,7 @@ pub fn render(run: &RunData, exit: ExitCode) -> String {
             );
         }
     }
-    if !failures.is_empty() {
-        md.push_str("\n### Failures\n\n");
-        md.push_str(&failures);
-    }
-    md.push_str("\nFull report with plots: `report.html` in the run folder.\n");
-    md
+    failures
 }
 
 /// Every plan's `measure:` values, when the run has any.
