@@ -225,12 +225,11 @@ fn expectation_row(
     cv: Option<Verdict>,
     tolerance: Tolerance,
 ) -> Row {
-    let (change, note) = item_change(
+    let (mut change, mut note) = item_change(
         "expectation",
         (b.map(|x| x.verdict), c.map(|x| x.verdict)),
         cv,
     );
-    let (mut change, mut note) = (change, note);
     let (br, cr) = (b.and_then(|x| x.reaction_s), c.and_then(|x| x.reaction_s));
     if let (Some(br), Some(cr), Change::Same) = (br, cr, change)
         && let Some(reaction) = reaction_change(br, cr, tolerance)

@@ -246,7 +246,7 @@ pub struct CompareArgs {
     /// its value when it has one limit or none), before it counts as a regression.
     #[arg(long, value_name = "PERCENT", default_value_t = 10.0)]
     pub tolerance: f64,
-    /// List every plan and expectation, not only what changed.
+    /// List every plan, expectation and measurement, not only what changed.
     #[arg(long)]
     pub all: bool,
 }
