@@ -43,6 +43,14 @@ fn failing_run(label: &str) -> PathBuf {
         &dir,
         &Spec {
             plan_id: "steady".into(),
+            // A measurement, so the schema check sees a test case's properties.
+            measurements: vec![synthetic::measurement(
+                2,
+                "cocp.trip_delay",
+                Some(2.0),
+                Some(1.0),
+                Some(4.0),
+            )],
             ..Spec::default()
         },
     )
@@ -151,6 +159,16 @@ fn junit_follows_the_junit_schema_and_reads_back() {
             .map(|s| s.attribute("name").unwrap())
             .collect::<Vec<_>>(),
         ["cycle", "steady"]
+    );
+    let measured = suites[1]
+        .descendants()
+        .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some("02 cycle 2"))
+        .expect("step 2 of steady");
+    assert!(
+        measured
+            .descendants()
+            .any(|p| p.attribute("name") == Some("measurement.cocp.trip_delay")),
+        "{xml}"
     );
     let cycle = suites[0];
     let failure = cycle
