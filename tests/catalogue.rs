@@ -185,6 +185,13 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "parallel_packs.yaml",
         "the master reports the slave's sensor failure on CAN (0x359 byte 1 bit 3)",
     ),
+    (
+        // The plan never reads bms.online; the pack still answers RS485, so the
+        // silence is the DUT's failure, not the bench's (issue 13).
+        "can_hangs_on_protection",
+        "chtp_hysteresis.yaml",
+        "CHTP stops charging (0x351 CCL 0 A, 0x35C, dry contact 1)",
+    ),
 ];
 
 /// Defects no plan can catch yet, because the engine has no action that reaches the

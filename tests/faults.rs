@@ -21,8 +21,11 @@ const FAULTS: &[(&str, &str, &str, bool)] = &[
     ("io", "garbage", "io: ", true),
 ];
 
+/// Faults on a chamber that runs cold when they strike.
+const CHAMBER_FAULTS: &[&str] = &["drop", "stall", "garbage"];
+
 pub fn trials() -> Vec<Trial> {
-    FAULTS
+    let mut trials: Vec<Trial> = FAULTS
         .iter()
         .map(|&(instrument, fault, words, source_safe)| {
             Trial::test(
@@ -30,7 +33,87 @@ pub fn trials() -> Vec<Trial> {
                 move || assert_rig_error(instrument, fault, words, source_safe),
             )
         })
-        .collect()
+        .collect();
+    trials.extend(CHAMBER_FAULTS.iter().map(|&fault| {
+        Trial::test(
+            format!("fault::chamber_{fault}_is_a_rig_error_and_the_chamber_ends_safe"),
+            move || assert_chamber_ends_safe(fault),
+        )
+    }));
+    trials
+}
+
+/// A fault on a running chamber: the run is the rig's error naming the chamber, the
+/// source is made safe, and the chamber too where it can still be reached (after a
+/// drop, through a new connection); a stalled or garbling chamber is reported as not
+/// made safe rather than claimed safe.
+fn assert_chamber_ends_safe(fault: &str) -> Result<(), Failed> {
+    let dir = support::scratch(&format!("fault-chamber-{fault}"));
+    let outcome = run_with_fault(&dir, "chamber", fault, "chamber_cold.yaml")?;
+    if outcome.verdict != Verdict::Error {
+        return Err(format!(
+            "a {fault} fault on the chamber must end in error, got {}: {:?}",
+            outcome.verdict, outcome.message
+        )
+        .into());
+    }
+    let events = support::events(&outcome);
+    let safe = |name: &str, ok: bool| {
+        events.iter().any(
+            |e| matches!(e, EventKind::SafeState { instrument: i, ok: o, .. } if i == name && *o == ok),
+        )
+    };
+    if !safe("source", true) {
+        return Err("the source was not made safe".into());
+    }
+    let sim = outcome
+        .sim_final
+        .as_ref()
+        .ok_or("no final state of the virtual bench")?;
+    if fault == "drop" {
+        if !safe("chamber", true) || sim.chamber.running || sim.chamber.set_point_c != 25.0 {
+            return Err(format!(
+                "a dropped chamber must be reconnected and made safe; it ends {:?}",
+                sim.chamber
+            )
+            .into());
+        }
+    } else if !safe("chamber", false) && !safe("chamber", true) {
+        return Err("no safe-state attempt on the chamber is logged".into());
+    }
+    if safe("chamber", true) && sim.chamber.running {
+        return Err(format!(
+            "the chamber is logged safe but still runs: {:?}",
+            sim.chamber
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Run `plan` (in tests/fixtures/safety) on the built-in virtual bench with `fault` on
+/// `instrument` 10 s in.
+fn run_with_fault(
+    dir: &std::path::Path,
+    instrument: &str,
+    fault: &str,
+    plan: &str,
+) -> Result<rig::runner::PlanOutcome, Failed> {
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let bench_path = dir.join("bench.yaml");
+    let bench_text = rig::bench::BUILTIN_SIM_BENCH.replace(
+        "defects: []",
+        &format!("defects: []\nfaults:\n  - {{ instrument: {instrument}, fault: {fault}, after: 10 s }}\n"),
+    );
+    std::fs::write(&bench_path, bench_text).map_err(|e| e.to_string())?;
+    let bench = Bench::load(&bench_path).map_err(|p| Failed::from(p.to_string()))?;
+    let plan = load_plan(
+        &support::repo().join("tests/fixtures/safety").join(plan),
+        &bench,
+    )
+    .map_err(|p| Failed::from(p.to_string()))?;
+    let prepared = prepare(&plan, &bench, &[]).map_err(|p| Failed::from(p.to_string()))?;
+    Ok(run_plan(&plan, &bench, &prepared, &dir.join("run")))
 }
 
 fn assert_rig_error(
@@ -40,21 +123,7 @@ fn assert_rig_error(
     source_safe: bool,
 ) -> Result<(), Failed> {
     let dir = support::scratch(&format!("fault-{instrument}-{fault}"));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let bench_path = dir.join("bench.yaml");
-    let bench_text = rig::bench::BUILTIN_SIM_BENCH.replace(
-        "defects: []",
-        &format!("defects: []\nfaults:\n  - {{ instrument: {instrument}, fault: {fault}, after: 10 s }}\n"),
-    );
-    std::fs::write(&bench_path, bench_text).map_err(|e| e.to_string())?;
-    let bench = Bench::load(&bench_path).map_err(|p| Failed::from(p.to_string()))?;
-    let plan = load_plan(
-        &support::repo().join("tests/fixtures/safety/faults.yaml"),
-        &bench,
-    )
-    .map_err(|p| Failed::from(p.to_string()))?;
-    let prepared = prepare(&plan, &bench, &[]).map_err(|p| Failed::from(p.to_string()))?;
-    let outcome = run_plan(&plan, &bench, &prepared, &dir.join("run"));
+    let outcome = run_with_fault(&dir, instrument, fault, "faults.yaml")?;
     if outcome.verdict != Verdict::Error {
         return Err(format!(
             "a {fault} fault on {instrument} must end in error, got {}: {:?}",

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use serde::de::DeserializeOwned;
 
-use crate::diag::{Problem, SourceFile, Span, yaml_problem};
+use crate::diag::{Problem, Problems, SourceFile, Span};
 
 /// Largest plan, DUT profile or bench file, bytes.
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
@@ -113,18 +113,19 @@ fn yaml_options() -> serde_saphyr::Options {
     options
 }
 
-/// A whole file deserialised, or its first YAML problem, located. serde-saphyr stops at
-/// the first error of a file, so one file yields one YAML problem; other files are
-/// still read and reported.
-pub fn parse_yaml<T: DeserializeOwned>(file: &SourceFile) -> Result<T, Problem> {
+/// A whole file deserialised, or its YAML problems, located: every unknown key, then
+/// the first other error (see [`crate::yaml_recovery`]).
+pub fn parse_yaml<T: DeserializeOwned>(file: &SourceFile) -> Result<T, Problems> {
     if file.text.len() as u64 > MAX_FILE_BYTES {
         return Err(Problem::in_file(
             file,
             format!("the file is larger than {MAX_FILE_BYTES} bytes"),
-        ));
+        )
+        .into());
     }
-    serde_saphyr::from_str_with_options(&file.text, yaml_options())
-        .map_err(|e| yaml_problem(file, &e))
+    crate::yaml_recovery::parse_all(file, |text| {
+        serde_saphyr::from_str_with_options(text, yaml_options())
+    })
 }
 
 /// A problem if `text` (an id) is empty, longer than [`MAX_ID_CHARS`] or not a plain
@@ -205,7 +206,10 @@ mod tests {
     fn yaml_nesting_and_node_counts_are_bounded() {
         let deep = format!("a: {}1{}\n", "[".repeat(70), "]".repeat(70));
         let file = SourceFile::new("deep.yaml", deep);
-        let err = parse_yaml::<serde_json::Value>(&file).unwrap_err();
+        let err = parse_yaml::<serde_json::Value>(&file)
+            .unwrap_err()
+            .0
+            .remove(0);
         assert!(
             err.one_line().starts_with("deep.yaml:1:"),
             "{}",
@@ -213,7 +217,10 @@ mod tests {
         );
         let many = format!("a: [{}]\n", vec!["1"; MAX_YAML_NODES].join(","));
         let file = SourceFile::new("many.yaml", many);
-        let err = parse_yaml::<serde_json::Value>(&file).unwrap_err();
+        let err = parse_yaml::<serde_json::Value>(&file)
+            .unwrap_err()
+            .0
+            .remove(0);
         assert!(
             err.one_line().starts_with("many.yaml:1:"),
             "{}",

@@ -19,3 +19,4 @@ pub mod results;
 pub mod runner;
 pub mod serve;
 pub mod stop;
+pub mod yaml_recovery;

@@ -1,4 +1,4 @@
-//! Stopping the rig from outside a plan: SIGINT and SIGTERM, listened to from the start
+//! Stopping the rig from outside a plan: SIGINT, SIGTERM, SIGHUP and SIGQUIT, listened to from the start
 //! of the process to its end, and the rig's own reasons (a panic outside a plan, a
 //! closed stdout).
 //!
@@ -21,7 +21,7 @@ use tokio::sync::watch;
 /// Why the rig was asked to stop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StopReason {
-    /// `SIGINT` or `SIGTERM` (Ctrl-C on other systems).
+    /// `SIGINT`, `SIGTERM`, `SIGHUP` or `SIGQUIT` (Ctrl-C on other systems).
     Signal(&'static str),
     /// The rig panicked outside a plan (the CLI, between plans, a report).
     Panic,
@@ -101,7 +101,7 @@ pub fn exit_at_once() {
     }
 }
 
-/// Listen for SIGINT and SIGTERM for the rest of the process, on a thread of its own.
+/// Listen for SIGINT, SIGTERM, SIGHUP and SIGQUIT for the rest of the process, on a thread of its own.
 /// Returns once the handlers are installed; a second call does nothing.
 pub fn install() -> std::io::Result<()> {
     static INSTALLED: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
@@ -167,6 +167,10 @@ fn say_received(name: &str) {
 struct Signals {
     int: tokio::signal::unix::Signal,
     term: tokio::signal::unix::Signal,
+    // A closed terminal or a dropped SSH session (SIGHUP) and Ctrl-\ (SIGQUIT) would
+    // otherwise end the process at once, with the source still on.
+    hup: tokio::signal::unix::Signal,
+    quit: tokio::signal::unix::Signal,
 }
 
 #[cfg(unix)]
@@ -176,6 +180,8 @@ impl Signals {
         Ok(Signals {
             int: signal(SignalKind::interrupt())?,
             term: signal(SignalKind::terminate())?,
+            hup: signal(SignalKind::hangup())?,
+            quit: signal(SignalKind::quit())?,
         })
     }
 
@@ -184,6 +190,8 @@ impl Signals {
             biased;
             Some(()) = self.int.recv() => Some("SIGINT"),
             Some(()) = self.term.recv() => Some("SIGTERM"),
+            Some(()) = self.hup.recv() => Some("SIGHUP"),
+            Some(()) = self.quit.recv() => Some("SIGQUIT"),
             else => None,
         }
     }

@@ -61,7 +61,7 @@ use crate::circuit::SourceSettings;
 use crate::clock::{Duration, Instant};
 use crate::config::{BalancingParams, MAX_PACKS, SimConfig};
 use crate::contactors::{Contactors, protect_source};
-use crate::defects::DefectSet;
+use crate::defects::{Defect, DefectSet};
 use crate::instruments::{F4tController, FrontEnds, RelayBoard, ScpiStatus, power_on_settings};
 use crate::snapshot::{
     CanSnapshot, ChamberSnapshot, PackSnapshot, RelaySnapshot, SimSnapshot, SourceSnapshot,
@@ -132,6 +132,8 @@ pub(crate) struct World {
     slave_ntc_open: bool,
     can_frames_sent: u64,
     can_encode_errors: u64,
+    /// Latched by the `can_hangs_on_protection` defect: the CAN node sends no more.
+    can_hung: bool,
     keepalive_frames_received: u64,
     last_keepalive: Option<Instant>,
     /// Signalled when the master wakes, for the CAN node that waits out its sleep.
@@ -177,6 +179,7 @@ impl World {
             slave_ntc_open: false,
             can_frames_sent: 0,
             can_encode_errors: 0,
+            can_hung: false,
             keepalive_frames_received: 0,
             last_keepalive: None,
             master_woke: Arc::new(Notify::new()),
@@ -298,6 +301,12 @@ impl World {
         let Some(report) = self.system_report() else {
             return Vec::new();
         };
+        if self.defects.has(Defect::CanHangsOnProtection) {
+            self.can_hung |= report.any_protection();
+            if self.can_hung {
+                return Vec::new();
+            }
+        }
         match encode_frames(db, &report) {
             Ok(frames) => {
                 self.can_frames_sent += frames.len() as u64;

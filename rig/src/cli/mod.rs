@@ -251,13 +251,13 @@ pub struct CompareArgs {
     pub all: bool,
 }
 
-/// Run the command line; returns the process exit code. SIGINT and SIGTERM are
+/// Run the command line; returns the process exit code. SIGINT, SIGTERM, SIGHUP and SIGQUIT are
 /// listened to before anything else, and a panic anywhere ends in exit code 2.
 pub fn main() -> i32 {
     guard::install_panic_hook();
     if let Err(e) = crate::stop::install() {
         out::errln!(
-            "error: cannot listen for SIGINT and SIGTERM ({e}); nothing was run: a signal would leave instruments as they are"
+            "error: cannot listen for the stop signals ({e}); nothing was run: a signal would leave instruments as they are"
         );
         return crate::exit::RIG_ERROR;
     }

@@ -134,7 +134,7 @@ async fn serve_twin(
         return exit::RIG_ERROR;
     }
     outln!("serving the virtual bench in real time; a bench file that reaches it:\n\n{bench}");
-    // SIGINT and SIGTERM both end the server: `crate::stop` listens for them from the
+    // SIGINT, SIGTERM, SIGHUP and SIGQUIT all end the server: `crate::stop` listens for them from the
     // start of the process, so the default "die at once" no longer applies.
     tokio::select! {
         () = run => exit::RIG_ERROR,

@@ -43,6 +43,19 @@ pub(crate) struct CanReport {
     pub(crate) internal_comm_failure: bool,
 }
 
+impl CanReport {
+    /// Whether any protection bit of 0x359 bytes 0-1 is set.
+    pub(crate) fn any_protection(&self) -> bool {
+        self.charge_overcurrent
+            || self.discharge_overcurrent
+            || self.cell_overvoltage
+            || self.cell_undervoltage
+            || self.over_temperature
+            || self.under_temperature
+            || self.system_error
+    }
+}
+
 const LIMITS: CanId = CanId::Standard(0x351);
 const STATE_OF_CHARGE: CanId = CanId::Standard(0x355);
 const MEASUREMENTS: CanId = CanId::Standard(0x356);

@@ -216,4 +216,10 @@ pub(super) const LOGICAL: &[Entry] = &[
         breaks: "Lesso manual 3.3.2 \"Max parallel number 32pcs\": 0x359 byte 4 \"Number of modules (packs) in parallel\" (protocols.md 1.4)",
         description: "CAN 0x359 byte 4 (number of modules) always says 1, however many packs answer the master",
     },
+    Entry {
+        defect: Defect::CanHangsOnProtection,
+        name: "can_hangs_on_protection",
+        breaks: "Lesso manual 3.4: every protection is reported to the inverter (0x359, protocols.md 1.4) and 3.3.3 F: the BMS talks to the inverter over CAN; a protection must not silence the CAN node",
+        description: "the CAN node hangs at the first protection: no frame from then on, while RS485 and the protections go on",
+    },
 ];

@@ -91,6 +91,9 @@ pub enum Defect {
     SlaveAlarmsNotAggregated,
     /// Packs in parallel: 0x359 byte 4 says 1 module whatever the number.
     ModuleCountStuckAtOne,
+    /// The CAN node hangs at the first protection: silent on CAN from then on, while
+    /// the rest of the firmware (RS485, protections) goes on.
+    CanHangsOnProtection,
     // Parametric defects: a firmware number moved (see `parametric`).
     /// COCP threshold at 55 A.
     CocpTripsAt55A,

@@ -83,6 +83,14 @@ pub enum Failure {
         link: String,
         at: Duration,
     },
+    /// The link fell silent at `at` while the same controller still talks on another
+    /// link (`alive` says how): the BMS, not the bench, stopped sending.
+    SilentWhileAlive {
+        medium: Medium,
+        link: String,
+        at: Duration,
+        alive: String,
+    },
     /// An `after:` condition was true at `at`, before its window allowed.
     TooEarly { at: Duration, observed: String },
     /// A `never:` condition became true at `at`.
@@ -185,6 +193,26 @@ impl ExpectationState {
                 medium,
                 link: link.to_string(),
                 at,
+            });
+        }
+    }
+
+    /// The link whose signals the condition reads fell silent at `at` while the pack
+    /// still talks on another link: whatever its window, the condition was waiting on
+    /// a BMS that stopped reporting, which is the DUT's failure.
+    pub fn on_silence_while_alive(
+        &mut self,
+        medium: Medium,
+        link: &str,
+        at: Duration,
+        alive: &str,
+    ) {
+        if self.is_pending() {
+            *self = ExpectationState::Failed(Failure::SilentWhileAlive {
+                medium,
+                link: link.to_string(),
+                at,
+                alive: alive.to_string(),
             });
         }
     }

@@ -104,6 +104,16 @@ pub fn failure(e: &Expectation, windows: &StepWindows, failure: &Failure) -> Str
             self::expected(e),
             fmt_t(*at),
         ),
+        Failure::SilentWhileAlive {
+            medium,
+            link,
+            at,
+            alive,
+        } => format!(
+            "{head}\n  expected: {}\n  observed: the BMS fell silent on {medium} at {} ({link}.online turned false) while {alive}: the pack is up, its {medium} reporting stopped",
+            self::expected(e),
+            fmt_t(*at),
+        ),
         Failure::TooEarly { at, observed } => format!(
             "{head}\n  expected: {expected}\n  observed: true too early, at {}: {observed}",
             into(*at),

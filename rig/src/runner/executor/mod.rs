@@ -11,6 +11,7 @@
 //! (`watchdog.rs`): an engine whose clock cannot advance is a rig error, not a spin.
 
 mod actions;
+mod evidence;
 mod expectation;
 mod feed;
 mod messages;

@@ -3,12 +3,15 @@
 //!
 //! A plan that reads `<link>.online` anywhere expects the BMS may sleep: silence is then
 //! the DUT's behaviour, its last readings are dropped so nothing passes on stale data,
-//! and `for` windows over its signals fail. In any other plan a silent link cannot be
-//! told from a broken cable, so the run ends in error if a pending expectation reads it.
+//! and `for` windows over its signals fail. In any other plan a silent link is the
+//! DUT's failure where the bench can tell it from a broken cable (the same controller
+//! still answers on its other link: RS485 for CAN, CAN for the master's RS485), and
+//! otherwise ends the run in error, if a pending expectation reads it.
 
 use std::time::Duration;
 
 use super::Executor;
+use super::evidence::{Awaiting, Evidence, Settled};
 use super::expectation::ExpectationState;
 use crate::bench::{ChannelKind, Channels};
 use crate::expr::{ChannelId, Value};
@@ -47,6 +50,11 @@ impl SilentLink {
         })
     }
 
+    /// The pack of an RS485 link (1: the master); `None` on CAN.
+    pub fn pack(&self) -> Option<u8> {
+        self.pack
+    }
+
     /// Whether the channel `c`, named `name`, is a signal of the link: a CAN signal, or
     /// a value of the link's pack on RS485.
     pub fn carries(&self, channels: &Channels, c: ChannelId, name: &str) -> bool {
@@ -82,6 +90,47 @@ impl SilentLink {
         })
     }
 
+    /// In a plan that never reads the link's `online`, with the controller up on its
+    /// other link, at `t`: the link's values are gone, and every pending expectation
+    /// that reads them fails as the DUT's.
+    pub fn blame_dut(
+        &self,
+        channels: &Channels,
+        store: &mut Store,
+        expectations: &[Expectation],
+        states: &mut [ExpectationState],
+        (t, alive): (Duration, &str),
+    ) {
+        let signals = self.forget(channels, store);
+        for (e, state) in expectations.iter().zip(states.iter_mut()) {
+            if e.predicate
+                .channels()
+                .iter()
+                .any(|(c, _)| signals.contains(c))
+            {
+                state.on_silence_while_alive(self.medium, &self.link, t, alive);
+            }
+        }
+    }
+
+    /// The channels the link carries.
+    fn signals(&self, channels: &Channels) -> Vec<ChannelId> {
+        channels
+            .iter()
+            .filter(|(c, spec)| self.carries(channels, *c, &spec.name))
+            .map(|(c, _)| c)
+            .collect()
+    }
+
+    /// Drop the values of the link's channels (they are no longer known); returns them.
+    pub fn forget(&self, channels: &Channels, store: &mut Store) -> Vec<ChannelId> {
+        let signals = self.signals(channels);
+        for c in &signals {
+            store.forget(*c);
+        }
+        signals
+    }
+
     /// In a plan that reads the link's `online`, at `t`: the link's values are no
     /// longer known, and pending `for` expectations over them fail.
     pub fn expected(
@@ -92,14 +141,7 @@ impl SilentLink {
         states: &mut [ExpectationState],
         t: Duration,
     ) {
-        let signals: Vec<ChannelId> = channels
-            .iter()
-            .filter(|(c, spec)| self.carries(channels, *c, &spec.name))
-            .map(|(c, _)| c)
-            .collect();
-        for c in &signals {
-            store.forget(*c);
-        }
+        let signals = self.forget(channels, store);
         for (e, state) in expectations.iter().zip(states.iter_mut()) {
             let reads_signal = e
                 .predicate
@@ -114,15 +156,30 @@ impl SilentLink {
 }
 
 impl Executor<'_> {
-    /// The reading of channel `id` at `t` may say a link fell silent; `Err` when that
-    /// ends the run.
+    /// The reading of channel `id` at `t` may say a link fell silent, or settle the
+    /// blame for one that did (`awaiting`); `Err` when that ends the run.
     pub(super) fn on_silence(
         &mut self,
         id: ChannelId,
         step: &Step,
         states: &mut [ExpectationState],
-        t: Duration,
+        (t, awaiting): (Duration, &mut Option<Awaiting>),
     ) -> Result<(), InstrumentFailure> {
+        if let Some(waiting) = awaiting.take() {
+            match waiting.settle(self.channels, &self.store, id) {
+                Settled::Waiting => *awaiting = Some(waiting),
+                Settled::LinkBack => {}
+                Settled::Alive(alive) => waiting.silent.blame_dut(
+                    self.channels,
+                    &mut self.store,
+                    &step.expectations,
+                    states,
+                    (waiting.at, &alive),
+                ),
+                Settled::BenchFault => return Err(waiting.into_failure()),
+            }
+            return Ok(());
+        }
         let Some(silent) = SilentLink::of(self.channels, &self.store, id) else {
             return Ok(());
         };
@@ -137,9 +194,28 @@ impl Executor<'_> {
             );
             return Ok(());
         }
-        match silent.unexpected(self.channels, &step.expectations, states) {
-            Some(cause) => Err(InstrumentFailure::new(&silent.link, cause)),
-            None => Ok(()),
+        let Some(cause) = silent.unexpected(self.channels, &step.expectations, states) else {
+            return Ok(());
+        };
+        let since = t.saturating_sub(self.detection_window(&silent) / 2);
+        match Evidence::now(&silent, self.channels, &self.store, since) {
+            Evidence::Alive(alive) => {
+                silent.blame_dut(
+                    self.channels,
+                    &mut self.store,
+                    &step.expectations,
+                    states,
+                    (t, &alive),
+                );
+                Ok(())
+            }
+            Evidence::Pending => {
+                // Nothing may pass on the silent link's old values while we wait.
+                silent.forget(self.channels, &mut self.store);
+                *awaiting = Some(Awaiting::new(silent, since, t, cause));
+                Ok(())
+            }
+            Evidence::None => Err(InstrumentFailure::new(&silent.link, cause)),
         }
     }
 }
@@ -226,6 +302,51 @@ mod tests {
             silent
                 .unexpected(&channels, &[soc, output], &decided)
                 .is_none()
+        );
+    }
+
+    #[test]
+    fn blaming_the_dut_fails_every_pending_expectation_on_the_link_whatever_its_window() {
+        let (channels, mut store) = bench();
+        let soc = id(&channels, "bms.soc");
+        let online = id(&channels, "bms.online");
+        store.update(soc, percent(95.0), s(1.0));
+        store.update(online, Value::Bool(false), s(2.0));
+        let silent = SilentLink::of(&channels, &store, online).unwrap();
+        let expectations = [
+            soc_above_90(soc, Window::Within(s(60.0))),
+            soc_above_90(soc, Window::For(s(60.0))),
+            is_true(id(&channels, "source.output"), "source.output"),
+        ];
+        let mut states = [
+            ExpectationState::OPEN,
+            ExpectationState::OPEN,
+            ExpectationState::OPEN,
+        ];
+        let alive = "it still answers RS485 polls (rs485.online true)";
+        silent.blame_dut(
+            &channels,
+            &mut store,
+            &expectations,
+            &mut states,
+            (s(2.0), alive),
+        );
+        assert!(store.get(soc).is_none(), "nothing passes on a stale value");
+        for state in &states[..2] {
+            assert_eq!(
+                state.failure(),
+                Some(&Failure::SilentWhileAlive {
+                    medium: Medium::Can,
+                    link: "bms".into(),
+                    at: s(2.0),
+                    alive: alive.into(),
+                })
+            );
+        }
+        assert_eq!(
+            states[2],
+            ExpectationState::OPEN,
+            "the source is another link"
         );
     }
 

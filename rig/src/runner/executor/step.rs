@@ -116,6 +116,8 @@ impl Executor<'_> {
         for (e, s) in step.expectations.iter().zip(states.iter_mut()) {
             self.judge(e, s, &windows, opened_at, windows.opened())?;
         }
+        // A silent link whose blame waits for its controller's other link.
+        let mut awaiting = None;
         while !states.iter().any(ExpectationState::has_failed) {
             let pending = step
                 .expectations
@@ -136,9 +138,13 @@ impl Executor<'_> {
             match next {
                 Some((id, t)) => {
                     self.on_reading(step, &windows, opened_at, &mut states, (id, t))?;
-                    self.on_silence(id, step, &mut states, t)?;
+                    self.on_silence(id, step, &mut states, (t, &mut awaiting))?;
                 }
-                None => self.close_windows(step, &windows, &mut states, deadline),
+                // No window closes on a link whose silence is not yet judged.
+                None => match awaiting.take() {
+                    Some(waiting) => return Err(waiting.into_failure()),
+                    None => self.close_windows(step, &windows, &mut states, deadline),
+                },
             }
         }
         Ok((windows, states))
