@@ -34,6 +34,17 @@ pub fn trials() -> Vec<Trial> {
             )
         })
         .collect();
+    for fault in ["stall", "garbage"] {
+        for after in ["2.5 s", "30 s"] {
+            trials.push(Trial::test(
+                format!(
+                    "fault::rs485_{fault}_after_{}_never_passes",
+                    after.replace([' ', '.'], "")
+                ),
+                move || assert_rs485_never_passes(fault, after),
+            ));
+        }
+    }
     trials.extend(CHAMBER_FAULTS.iter().map(|&fault| {
         Trial::test(
             format!("fault::chamber_{fault}_is_a_rig_error_and_the_chamber_ends_safe"),
@@ -91,6 +102,30 @@ fn assert_chamber_ends_safe(fault: &str) -> Result<(), Failed> {
     Ok(())
 }
 
+/// A plan reading RS485 values while the link stalls or garbles: never a pass. Garbage
+/// is the bench's error; a stall while the pack still sends on CAN is the DUT's
+/// failure (its RS485 stopped), and the message says so.
+fn assert_rs485_never_passes(fault: &str, after: &str) -> Result<(), Failed> {
+    let dir = support::scratch(&format!(
+        "fault-rs485-{fault}-{}",
+        after.replace([' ', '.'], "")
+    ));
+    let outcome = run_with_fault_after(&dir, ("rs485", fault, after), "rs485_reads.yaml")?;
+    let message = outcome.message.clone().unwrap_or_default();
+    let expected = match fault {
+        "garbage" => (Verdict::Error, "rs485"),
+        _ => (Verdict::Fail, "fell silent on RS485"),
+    };
+    if outcome.verdict != expected.0 || !message.contains(expected.1) {
+        return Err(format!(
+            "{fault} on rs485 after {after}: expected {} naming `{}`, got {}: {message}",
+            expected.0, expected.1, outcome.verdict
+        )
+        .into());
+    }
+    Ok(())
+}
+
 /// Run `plan` (in tests/fixtures/safety) on the built-in virtual bench with `fault` on
 /// `instrument` 10 s in.
 fn run_with_fault(
@@ -99,11 +134,20 @@ fn run_with_fault(
     fault: &str,
     plan: &str,
 ) -> Result<rig::runner::PlanOutcome, Failed> {
+    run_with_fault_after(dir, (instrument, fault, "10 s"), plan)
+}
+
+/// [`run_with_fault`] with the fault striking `after` the start.
+fn run_with_fault_after(
+    dir: &std::path::Path,
+    (instrument, fault, after): (&str, &str, &str),
+    plan: &str,
+) -> Result<rig::runner::PlanOutcome, Failed> {
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let bench_path = dir.join("bench.yaml");
     let bench_text = rig::bench::BUILTIN_SIM_BENCH.replace(
         "defects: []",
-        &format!("defects: []\nfaults:\n  - {{ instrument: {instrument}, fault: {fault}, after: 10 s }}\n"),
+        &format!("defects: []\nfaults:\n  - {{ instrument: {instrument}, fault: {fault}, after: {after} }}\n"),
     );
     std::fs::write(&bench_path, bench_text).map_err(|e| e.to_string())?;
     let bench = Bench::load(&bench_path).map_err(|p| Failed::from(p.to_string()))?;

@@ -171,11 +171,11 @@ pub async fn serve(
     let mut listeners = Vec::with_capacity(addresses.len());
     let mut byte_endpoints = Vec::with_capacity(addresses.len());
     for (endpoint, addr) in addresses {
-        let listener = TcpListener::bind(addr).await?;
+        let listener = bind(endpoint, endpoint, *addr).await?;
         byte_endpoints.push((*endpoint, listener.local_addr()?));
         listeners.push((*endpoint, listener));
     }
-    let can_l = TcpListener::bind(socketcand).await?;
+    let can_l = bind("socketcand (CAN)", "can", socketcand).await?;
     let served = Served {
         byte_endpoints,
         socketcand: can_l.local_addr()?,
@@ -201,6 +201,20 @@ pub async fn serve(
         );
     };
     Ok((served, run))
+}
+
+/// A listener for `endpoint` on `addr`, or an error that names both and the option
+/// that moves it: "Address already in use" alone does not say which of twelve ports.
+async fn bind(endpoint: &str, option: &str, addr: SocketAddr) -> std::io::Result<TcpListener> {
+    TcpListener::bind(addr).await.map_err(|e| {
+        let option = format!("--{}-port", option.replace('_', "-"));
+        std::io::Error::new(
+            e.kind(),
+            format!(
+                "{endpoint} on {addr}: {e} (choose another port with {option}; 0 picks a free one)"
+            ),
+        )
+    })
 }
 
 /// Pause after a failed accept before the next one.
@@ -251,14 +265,20 @@ async fn can(listener: TcpListener, sim: std::sync::Arc<SimBench>) {
 }
 
 /// One socketcand client: `< hi >`, `< open can0 >` → `< ok >`, `< rawmode >` →
-/// `< ok >`, then frames both ways (`< frame ID SECS.USECS DATA >` out, `< send ID DLC
-/// B… >` in), `< echo >` answered.
+/// `< ok >`, then frames both ways (`< frame ID SECS.USECS DATA >` out, stamped in
+/// Unix epoch time as socketcand does; `< send ID DLC B… >` in), `< echo >` answered.
 async fn socketcand_session(tcp: TcpStream, mut port: MemoryCanPort) {
     let (read, mut write) = tcp.into_split();
     let mut elements = FramedRead::new(read, SocketcandCodec::new());
     if write.write_all(b"< hi >").await.is_err() {
         return;
     }
+    // socketcand stamps frames with the kernel's receive time, Unix epoch seconds:
+    // clients that log or merge traces rely on it. The epoch is read once and the
+    // monotonic clock counts on, so stamps never go backwards.
+    let epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     let started = tokio::time::Instant::now();
     let mut raw = false;
     loop {
@@ -282,7 +302,7 @@ async fn socketcand_session(tcp: TcpStream, mut port: MemoryCanPort) {
             }
             frame = port.recv(), if raw => {
                 let Ok(frame) = frame else { return };
-                let t = started.elapsed();
+                let t = epoch + started.elapsed();
                 let line = format!("< frame {} {}.{:06} {} >", frame.id(), t.as_secs(), t.subsec_micros(), frame.data_hex());
                 if write.write_all(line.as_bytes()).await.is_err() {
                     return;

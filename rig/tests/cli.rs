@@ -308,6 +308,22 @@ fn a_filter_that_matches_nothing_is_invalid_input_with_a_suggestion() {
 }
 
 #[test]
+fn completions_cover_the_subcommands_and_their_options() {
+    let o = rig(&["completions", "bash"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let script = String::from_utf8_lossy(&o.stdout);
+    for word in ["validate", "--test-threads", "--make-safe", "--defect"] {
+        assert!(script.contains(word), "no `{word}` in the bash completions");
+    }
+    let o = rig(&["completions", "tcsh"]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "an unknown shell is a usage error"
+    );
+}
+
+#[test]
 fn sim_defects_prints_the_catalogue() {
     let o = rig(&["sim", "defects"]);
     assert_eq!(o.status.code(), Some(0));

@@ -138,6 +138,62 @@ fn more_packs_than_the_profile_allows_are_refused() {
     assert!(err.contains("the profile allows at most 32"), "{err}");
 }
 
+/// socketcand stamps frames with the Unix epoch time of their reception, as the real
+/// daemon does with the kernel's timestamps.
+#[test]
+fn served_can_frames_carry_epoch_timestamps() {
+    let dir = scratch("epoch");
+    let bench_path = dir.join("bench.yaml");
+    let _server = start(&bench_path);
+    let bench = std::fs::read_to_string(&bench_path).unwrap();
+    let at = bench
+        .split("socketcand://")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .expect("the bench file names the socketcand server");
+    let mut can = TcpStream::connect(at).unwrap();
+    can.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
+    assert_eq!(text(exchange(&mut can, b"", b"< hi >")), "< hi >");
+    assert_eq!(text(exchange(&mut can, b"< open can0 >", b">")), "< ok >");
+    assert_eq!(text(exchange(&mut can, b"< rawmode >", b">")), "< ok >");
+    let frame = text(exchange(&mut can, b"", b">"));
+    let stamp: f64 = frame
+        .split_whitespace()
+        .nth(3)
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("no timestamp in {frame}"));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    assert!(
+        (now - 120.0..=now + 1.0).contains(&stamp),
+        "{frame}: {stamp} is not the epoch time {now}"
+    );
+}
+
+/// A port already taken is named, with its endpoint and the option that moves it, and
+/// nothing is served.
+#[test]
+fn a_port_in_use_is_named_with_its_endpoint_and_option() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let mut args = served::any_ports();
+    let at = args.iter().position(|a| a == "--rs485-port").unwrap();
+    args[at + 1] = port.clone();
+    let o = Command::new(env!("CARGO_BIN_EXE_rig"))
+        .args(["sim", "serve", "--bind", "127.0.0.1"])
+        .args(&args)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!("rs485 on 127.0.0.1:{port}")) && err.contains("--rs485-port"),
+        "{err}"
+    );
+}
+
 /// `kill` (SIGTERM) and Ctrl-C (SIGINT) end a served twin with exit code 0: CI jobs and
 /// service managers stop it with SIGTERM, and a server that ignored it hung them.
 #[test]

@@ -71,6 +71,12 @@ pub enum Command {
         #[command(subcommand)]
         command: SimCommand,
     },
+    /// Print a completion script for SHELL to standard output, e.g.
+    /// `rig completions bash > ~/.local/share/bash-completion/completions/rig`.
+    Completions {
+        /// bash, elvish, fish, powershell or zsh.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -300,5 +306,16 @@ fn dispatch(cli: Cli) -> i32 {
         Command::Sim {
             command: SimCommand::Serve(args),
         } => sim::serve(args),
+        Command::Completions { shell } => completions(shell),
     }
+}
+
+/// The completion script of `shell`, generated from the same clap definition the
+/// parser uses, so it never lags behind an option.
+fn completions(shell: clap_complete::Shell) -> i32 {
+    use clap::CommandFactory;
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "rig", &mut script);
+    out::out(format_args!("{}", String::from_utf8_lossy(&script)));
+    crate::exit::PASSED
 }
