@@ -13,15 +13,19 @@
 //! - a plan's RS232 line reaches the twin, and needs the port on the bench ([`rs232`]);
 //! - no run switches the source on before its set points are acknowledged ([`output_on`]).
 //! - waits end on integer time, and a stuck engine is a rig error ([`time`]);
-//! - `after:` + `within:` and `never:` + `for:` windows pass and fail ([`windows`]).
+//! - `after:` + `within:` and `never:` + `for:` windows pass and fail ([`windows`]);
+//! - `measure:` measures the twin's known values, and fails outside its limits or
+//!   when a value never comes ([`measurements`]).
 
 mod benches;
 mod catalogue;
 mod channels;
 mod families;
 mod faults;
+mod firmware;
 mod invalid;
 mod inverter;
+mod measurements;
 mod output_on;
 mod parallel;
 mod profiles;
@@ -52,11 +56,13 @@ fn main() {
     trials.extend(rs232::trials());
     trials.extend(safety::trials());
     trials.extend(faults::trials());
+    trials.extend(firmware::trials());
     trials.extend(families::trials());
     trials.extend(profiles::trials());
     trials.extend(output_on::trials());
     trials.extend(time::trials());
     trials.extend(windows::trials());
+    trials.extend(measurements::trials());
     trials.push(Trial::test(
         "determinism::same_plan_same_bytes",
         support::assert_deterministic,

@@ -182,7 +182,8 @@ fn fixture_plans_read_the_real_profiles() -> Result<(), Failed> {
     Ok(())
 }
 
-/// A scratch folder holding `duts/<profile>.yaml` and the plan with its `dut:` replaced.
+/// A scratch folder holding `duts/<profile>.yaml`, `firmware/<profile>.yaml` and the
+/// plan with its `dut:` replaced.
 fn stage(profile: &str, plan: &str) -> Result<PathBuf, Failed> {
     let repo = support::repo();
     let text = std::fs::read_to_string(repo.join(format!("testplans/{plan}.yaml")))
@@ -211,6 +212,14 @@ fn stage(profile: &str, plan: &str) -> Result<PathBuf, Failed> {
         duts.join(format!("{profile}.yaml")),
     )
     .map_err(|e| format!("cannot copy the profile: {e}"))?;
+    // The twin runs the profile's firmware description, as it does in testplans/.
+    let firmware = dir.join("firmware");
+    std::fs::create_dir_all(&firmware).map_err(|e| e.to_string())?;
+    std::fs::copy(
+        repo.join(format!("testplans/firmware/{profile}.yaml")),
+        firmware.join(format!("{profile}.yaml")),
+    )
+    .map_err(|e| format!("cannot copy the firmware: {e}"))?;
     let path = dir.join(format!("{plan}.yaml"));
     std::fs::write(&path, text + "\n").map_err(|e| e.to_string())?;
     Ok(path)
@@ -237,6 +246,10 @@ fn run_with_profile(profile: &str, plan: &str, expect: Expect) -> Result<(), Fai
         (Pass, Ok(loaded)) => {
             let prepared = prepare(&loaded, &bench, &[])
                 .map_err(|p| Failed::from(format!("cannot prepare the twin: {p}")))?;
+            let note = prepared.firmware_note.clone().unwrap_or_default();
+            if !note.contains("the twin runs firmware") {
+                return Err(format!("{profile}: the twin must run its firmware: {note}").into());
+            }
             let out = path.parent().unwrap_or(Path::new(".")).join("run");
             let outcome = run_plan(&loaded, &bench, &prepared, &out);
             if outcome.verdict == Verdict::Pass {

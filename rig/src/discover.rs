@@ -1,9 +1,9 @@
 //! Finding plan files: a plan path is used as is; a folder contributes every `.yaml`
-//! below it except the data folders `duts/`, `benches/` and `dbc/`.
+//! below it except the data folders `duts/`, `benches/`, `dbc/` and `firmware/`.
 
 use std::path::{Path, PathBuf};
 
-const DATA_DIRS: &[&str] = &["duts", "benches", "dbc"];
+const DATA_DIRS: &[&str] = &["duts", "benches", "dbc", "firmware"];
 
 /// Plan files below `dir`, sorted, so every run takes them in the same order.
 pub fn plans_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {

@@ -13,6 +13,7 @@ use serde_saphyr::Spanned;
 
 use crate::diag::{Problem, Problems, SourceFile, Span, near_misses};
 use crate::expr::{self, Scope, Value};
+use crate::quantity::Quantity;
 
 /// The file as written.
 #[derive(Debug, Deserialize)]
@@ -40,12 +41,14 @@ enum Node {
 #[derive(Debug, Default)]
 struct RawLeaf {
     value: Option<Spanned<String>>,
+    /// `[lo, hi]`: the range the lab accepts for the value (SPEC-12 §1).
+    band: Option<Vec<Spanned<String>>>,
     source: Option<String>,
     assumption: Option<String>,
     note: Option<String>,
 }
 
-const LEAF_KEYS: &[&str] = &["value", "source", "assumption", "note"];
+const LEAF_KEYS: &[&str] = &["value", "band", "source", "assumption", "note"];
 
 impl<'de> Deserialize<'de> for Group {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -79,6 +82,7 @@ impl<'de> Visitor<'de> for NodeVisitor {
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
                 "value" => leaf.value = Some(map.next_value()?),
+                "band" => leaf.band = Some(map.next_value()?),
                 "source" => leaf.source = Some(map.next_value()?),
                 "assumption" => leaf.assumption = Some(map.next_value()?),
                 "note" => leaf.note = Some(map.next_value()?),
@@ -86,6 +90,7 @@ impl<'de> Visitor<'de> for NodeVisitor {
             }
         }
         let is_leaf = leaf.value.is_some()
+            || leaf.band.is_some()
             || leaf.source.is_some()
             || leaf.assumption.is_some()
             || leaf.note.is_some();
@@ -114,9 +119,32 @@ pub enum Provenance {
 #[derive(Clone, Debug)]
 pub struct ProfileValue {
     pub path: String,
+    /// The nominal: what `dut.<path>` reads.
     pub value: Value,
+    /// The range the lab accepts (`band: [lo, hi]`), same dimension as the value:
+    /// what `dut.<path>.min` / `.max` read.
+    pub band: Option<(Quantity, Quantity)>,
     pub provenance: Provenance,
     pub span: Span,
+}
+
+/// Which end of a value's band an expression reads (`dut.x.min`, `dut.x.max`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum BandEnd {
+    Min,
+    Max,
+}
+
+impl BandEnd {
+    /// `cocp.trip_current.min` -> (`cocp.trip_current`, Min).
+    pub fn split(path: &str) -> Option<(&str, BandEnd)> {
+        let (base, end) = path.rsplit_once('.')?;
+        match end {
+            "min" => Some((base, BandEnd::Min)),
+            "max" => Some((base, BandEnd::Max)),
+            _ => None,
+        }
+    }
 }
 
 /// A loaded, checked DUT profile.
@@ -187,6 +215,36 @@ impl DutProfile {
 
     pub fn values(&self) -> impl Iterator<Item = &ProfileValue> {
         self.values.values()
+    }
+
+    /// What `dut.<path>` reads in an expression: a value's nominal, or with `.min` /
+    /// `.max` an end of its band. The error says what is missing and where to add it.
+    pub fn resolve(&self, path: &str) -> Result<Value, (String, Option<String>)> {
+        if let Some(v) = self.get(path) {
+            return Ok(v.value);
+        }
+        let Some((base, end)) = BandEnd::split(path) else {
+            return Err(self.unknown(path));
+        };
+        let Some(v) = self.get(base) else {
+            return Err(self.unknown(path));
+        };
+        match (v.band, end) {
+            (Some((lo, _)), BandEnd::Min) => Ok(Value::Num(lo)),
+            (Some((_, hi)), BandEnd::Max) => Ok(Value::Num(hi)),
+            (None, _) => {
+                let (line, col) = self.file.line_col(v.span.offset);
+                Err((
+                    format!(
+                        "`dut.{path}`: the profile value `dut.{base}` has no band (only its nominal)"
+                    ),
+                    Some(format!(
+                        "add `band: [lo, hi]` to `{base}` at {}:{line}:{col}, or use `dut.{base}` itself",
+                        self.file.path.display()
+                    )),
+                ))
+            }
+        }
     }
 
     /// Paths of all values, for "did you mean" hints.
@@ -278,7 +336,24 @@ fn leaf_value(file: &SourceFile, path: &str, leaf: &RawLeaf) -> Result<ProfileVa
             .help("add `source: \"§x.y ...\"` quoting the manual, or `assumption: \"why\"`"));
         }
     };
-    let bound = expr::compile(&value.value, &NoNames).map_err(|e| {
+    let (value, _) = literal(file, value)?;
+    let band = match &leaf.band {
+        Some(ends) => Some(band(file, path, value, span, ends)?),
+        None => None,
+    };
+    Ok(ProfileValue {
+        path: path.to_string(),
+        value,
+        band,
+        provenance,
+        span,
+    })
+}
+
+/// A literal of a profile file (`75 A`), located at its own scalar.
+fn literal(file: &SourceFile, text: &Spanned<String>) -> Result<(Value, Span), Problem> {
+    let span = Span::of_scalar(&text.referenced, &file.text);
+    let bound = expr::compile(&text.value, &NoNames).map_err(|e| {
         let mut p = Problem::at(file, span.slice(e.span.clone()), e.message);
         if let Some(h) = e.help {
             p = p.help(h);
@@ -287,13 +362,64 @@ fn leaf_value(file: &SourceFile, path: &str, leaf: &RawLeaf) -> Result<ProfileVa
     })?;
     let value = bound
         .as_const()
-        .ok_or_else(|| Problem::at(file, span, format!("`{path}` is not a constant")))?;
-    Ok(ProfileValue {
-        path: path.to_string(),
-        value,
-        provenance,
-        span,
-    })
+        .ok_or_else(|| Problem::at(file, span, format!("`{}` is not a constant", text.value)))?;
+    Ok((value, span))
+}
+
+/// `band: [lo, hi]`: two numbers of the value's dimension with lo <= value <= hi.
+fn band(
+    file: &SourceFile,
+    path: &str,
+    value: Value,
+    value_span: Span,
+    ends: &[Spanned<String>],
+) -> Result<(Quantity, Quantity), Problem> {
+    let Value::Num(nominal) = value else {
+        return Err(Problem::at(
+            file,
+            value_span,
+            format!("`{path}` is true/false: only a number can have a band"),
+        ));
+    };
+    let [lo, hi] = ends else {
+        return Err(Problem::at(
+            file,
+            value_span,
+            format!(
+                "`{path}`: `band:` needs two ends, `[lo, hi]`; found {}",
+                ends.len()
+            ),
+        )
+        .help("e.g. `band: [70 A, 80 A]`"));
+    };
+    let mut out = [nominal; 2];
+    for (slot, end) in out.iter_mut().zip([lo, hi]) {
+        let (v, span) = literal(file, end)?;
+        match v {
+            Value::Num(q) if q.dim == nominal.dim => *slot = q,
+            _ => {
+                return Err(Problem::at(
+                    file,
+                    span,
+                    format!(
+                        "`{path}`: the band end `{}` is not {} like the value `{nominal}`",
+                        end.value,
+                        nominal.dim.noun()
+                    ),
+                ));
+            }
+        }
+    }
+    let [lo_q, hi_q] = out;
+    if !(lo_q.value <= nominal.value && nominal.value <= hi_q.value) {
+        return Err(Problem::at(
+            file,
+            value_span,
+            format!("`{path}`: the band [{lo_q}, {hi_q}] does not hold the value {nominal}"),
+        )
+        .help("a band is `[lo, hi]` with lo <= value <= hi"));
+    }
+    Ok((lo_q, hi_q))
 }
 
 /// Find the profile a plan names: `duts/<id>.yaml` beside the plan, else in the nearest
@@ -375,6 +501,43 @@ mod tests {
         let (msg, help) = p.unknown("cocp.trip_curent");
         assert!(msg.contains("dut.cocp.trip_curent"));
         assert!(help.unwrap().contains("dut.cocp.trip_current"));
+    }
+
+    #[test]
+    fn a_band_reads_as_min_and_max_and_the_value_stays_the_nominal() {
+        let p = parse("id: pack\nmodel: M\nmanual: doc\nvalues:\n  cocp:\n    trip_current: { value: 75 A, band: [70 A, 80 A], assumption: a }\n    lockout: { value: 3, source: s }\n").unwrap();
+        let amps = |v| Value::Num(Quantity::new(v, Dim::Current));
+        assert_eq!(p.resolve("cocp.trip_current"), Ok(amps(75.0)));
+        assert_eq!(p.resolve("cocp.trip_current.min"), Ok(amps(70.0)));
+        assert_eq!(p.resolve("cocp.trip_current.max"), Ok(amps(80.0)));
+        let (msg, help) = p.resolve("cocp.lockout.max").unwrap_err();
+        assert!(msg.contains("`dut.cocp.lockout` has no band"), "{msg}");
+        let help = help.unwrap();
+        assert!(
+            help.contains("add `band: [lo, hi]` to `cocp.lockout` at duts/pack.yaml:7:"),
+            "{help}"
+        );
+        assert!(
+            p.resolve("cocp.nothing.min")
+                .unwrap_err()
+                .0
+                .contains("no value")
+        );
+    }
+
+    #[test]
+    fn a_band_must_hold_its_value_in_the_same_dimension() {
+        let err = parse("id: pack\nmodel: M\nmanual: doc\nvalues:\n  x: { value: 75 A, band: [76 A, 80 A], assumption: a }\n").unwrap_err().to_string();
+        assert!(err.contains("does not hold the value 75 A"), "{err}");
+        assert!(err.starts_with("duts/pack.yaml:5:"), "{err}");
+        let err = parse("id: pack\nmodel: M\nmanual: doc\nvalues:\n  x: { value: 75 A, band: [70 A, 80 V], assumption: a }\n").unwrap_err().to_string();
+        assert!(
+            err.contains("the band end `80 V` is not a current"),
+            "{err}"
+        );
+        assert!(err.starts_with("duts/pack.yaml:5:34"), "{err}");
+        let err = parse("id: pack\nmodel: M\nmanual: doc\nvalues:\n  x: { value: 75 A, band: [70 A], assumption: a }\n").unwrap_err().to_string();
+        assert!(err.contains("needs two ends"), "{err}");
     }
 
     /// Issue 13: `dut: ../../x` or an absolute path let a copied profile with raised

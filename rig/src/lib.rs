@@ -12,6 +12,7 @@ pub mod discover;
 pub mod dut;
 pub mod exit;
 pub mod expr;
+pub mod firmware;
 pub mod input;
 pub mod plan;
 pub mod quantity;

@@ -1,6 +1,6 @@
 //! Quantities with units, as plans write them: `54.0 V`, `75 A`, `2 s`, `4 h`, `25 degC`.
 //!
-//! Values are stored in one base unit per dimension (V, A, s, degC, %, Ah, W) so that
+//! Values are stored in one base unit per dimension (V, A, s, degC, %, Ah, W, Wh) so that
 //! arithmetic and comparison never mix scales; the unit a plan wrote is only kept for
 //! messages.
 
@@ -20,6 +20,8 @@ pub enum Dim {
     Charge,
     Power,
     Resistance,
+    /// Energy, in Wh: what `integral_of` a power gives.
+    Energy,
 }
 
 impl Dim {
@@ -35,6 +37,7 @@ impl Dim {
             Dim::Charge => "Ah",
             Dim::Power => "W",
             Dim::Resistance => "ohm",
+            Dim::Energy => "Wh",
         }
     }
 
@@ -50,6 +53,7 @@ impl Dim {
             Dim::Charge => "a charge",
             Dim::Power => "a power",
             Dim::Resistance => "a resistance",
+            Dim::Energy => "an energy",
         }
     }
 
@@ -65,12 +69,48 @@ impl Dim {
             Dim::Charge => "100 Ah",
             Dim::Power => "2500 W",
             Dim::Resistance => "20 mohm",
+            Dim::Energy => "4.92 kWh",
         }
     }
 
     /// The dimension of a DBC or instrument unit string (`V`, `A`, `%`, `degC`, ...).
     pub fn from_unit_name(unit: &str) -> Option<Dim> {
         unit_factor(unit).map(|(dim, _)| dim)
+    }
+
+    /// The dimension of a product: a plain number keeps the other side's, and a
+    /// current times a voltage is a power (`-source.current * source.voltage`). `None`
+    /// for products the plan language has no unit for.
+    pub fn product(self, other: Dim) -> Option<Dim> {
+        match (self, other) {
+            (Dim::Number, d) | (d, Dim::Number) => Some(d),
+            (Dim::Current, Dim::Voltage) | (Dim::Voltage, Dim::Current) => Some(Dim::Power),
+            _ => None,
+        }
+    }
+
+    /// The dimension of a quotient, with the factor that brings the quotient of base
+    /// values to its base unit: a plain number keeps the dividend's, equal dimensions
+    /// cancel, and a charge or an energy per time is a current or a power (`0.2 *
+    /// dut.capacity / 1 h`, the 0.2C rate: Ah per s is 3600 A). `None` for the others.
+    pub fn quotient(self, divisor: Dim) -> Option<(Dim, f64)> {
+        match (self, divisor) {
+            (d, Dim::Number) => Some((d, 1.0)),
+            (a, b) if a == b => Some((Dim::Number, 1.0)),
+            (Dim::Charge, Dim::Time) => Some((Dim::Current, 3600.0)),
+            (Dim::Energy, Dim::Time) => Some((Dim::Power, 3600.0)),
+            _ => None,
+        }
+    }
+
+    /// What integrating a quantity of this dimension over time gives, with the factor
+    /// from base unit × seconds to the result's base unit: A·s to Ah, W·s to Wh.
+    pub fn integral(self) -> Option<(Dim, f64)> {
+        match self {
+            Dim::Current => Some((Dim::Charge, 1.0 / 3600.0)),
+            Dim::Power => Some((Dim::Energy, 1.0 / 3600.0)),
+            _ => None,
+        }
     }
 }
 
@@ -93,6 +133,8 @@ const UNITS: &[(&str, Dim, f64)] = &[
     ("mAh", Dim::Charge, 1e-3),
     ("W", Dim::Power, 1.0),
     ("kW", Dim::Power, 1e3),
+    ("Wh", Dim::Energy, 1.0),
+    ("kWh", Dim::Energy, 1e3),
     ("ohm", Dim::Resistance, 1.0),
     ("mohm", Dim::Resistance, 1e-3),
 ];
@@ -160,6 +202,26 @@ mod tests {
         assert_eq!(unit_factor("mV"), Some((Dim::Voltage, 1e-3)));
         assert_eq!(unit_factor("h"), Some((Dim::Time, 3600.0)));
         assert_eq!(unit_factor("volt"), None);
+        assert_eq!(unit_factor("kWh"), Some((Dim::Energy, 1e3)));
+    }
+
+    #[test]
+    fn a_current_times_a_voltage_is_a_power_and_integrates_to_an_energy() {
+        assert_eq!(Dim::Current.product(Dim::Voltage), Some(Dim::Power));
+        assert_eq!(Dim::Number.product(Dim::Time), Some(Dim::Time));
+        assert_eq!(Dim::Current.product(Dim::Current), None);
+        assert_eq!(Dim::Power.integral(), Some((Dim::Energy, 1.0 / 3600.0)));
+        assert_eq!(Dim::Current.integral(), Some((Dim::Charge, 1.0 / 3600.0)));
+        assert_eq!(Dim::Voltage.integral(), None);
+        assert_eq!(
+            Dim::Charge.quotient(Dim::Time),
+            Some((Dim::Current, 3600.0))
+        );
+        assert_eq!(
+            Dim::Percent.quotient(Dim::Percent),
+            Some((Dim::Number, 1.0))
+        );
+        assert_eq!(Dim::Time.quotient(Dim::Charge), None);
     }
 
     #[test]

@@ -482,7 +482,7 @@ fn compare_finds_a_regression_between_two_runs() {
         base.to_str().unwrap(),
     ]);
     assert!(text(&all).contains("cocp_lockout"), "{}", text(&all));
-    // The candidate stopped at step 9: its later steps are named from the plan, so
+    // The candidate stopped at step 11: its later steps are named from the plan, so
     // JUnit has the same test cases in both runs.
     let cases = |dir: &std::path::Path| -> Vec<String> {
         let xml = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
@@ -492,7 +492,7 @@ fn compare_finds_a_regression_between_two_runs() {
             .collect()
     };
     assert_eq!(cases(&cand), cases(&base));
-    assert_eq!(cases(&base).len(), 14);
+    assert_eq!(cases(&base).len(), 16);
     let html = std::fs::read_to_string(cand.join("report.html")).unwrap();
     assert!(
         html.contains("not reached"),

@@ -144,6 +144,9 @@ pub struct Bench {
     pub packs: Option<u8>,
     /// The twin's DIP switches (`twin: { dip }`, virtual benches only).
     pub twin_dip: Option<rig_sim::DipSettings>,
+    /// The twin's firmware description (`twin: { firmware }`); `None`: the DUT
+    /// profile's default.
+    pub twin_firmware: Option<std::path::PathBuf>,
 }
 
 impl Bench {
@@ -202,6 +205,7 @@ impl Bench {
             faults,
             packs: installation.packs,
             twin_dip: installation.dip,
+            twin_firmware: installation.firmware,
         })
     }
 }

@@ -32,6 +32,9 @@ pub(super) struct RawDut {
 pub(super) struct RawTwin {
     /// The master's DIP switches.
     dip: Option<Spanned<RawDip>>,
+    /// The firmware description the twin runs instead of the DUT profile's default
+    /// (`testplans/firmware/<dut-id>.yaml`), relative to the bench file.
+    firmware: Option<Spanned<String>>,
 }
 
 /// The DIP settings by what they select (Lesso 3.3.3.3, LOSUN 2.4).
@@ -54,6 +57,8 @@ pub(super) struct Installation {
     pub dip: Option<DipSettings>,
     /// Where the twin's address was written, for a mismatch with the RS485 link.
     pub dip_address_at: Option<Span>,
+    /// `twin: { firmware }`, resolved against the bench file's folder.
+    pub firmware: Option<std::path::PathBuf>,
 }
 
 const PROTOCOLS: &[(&str, ProtocolId)] = &[
@@ -104,13 +109,31 @@ pub(super) fn parse(
                     "set the real pack's DIP switches by hand, or point every resource at `sim:`",
                 ),
             );
-        } else if let Some(dip) = &twin.value.dip {
-            match self::dip(file, &dip.value) {
-                Ok((settings, address_at)) => {
-                    out.dip = Some(settings);
-                    out.dip_address_at = address_at;
+        } else {
+            if let Some(dip) = &twin.value.dip {
+                match self::dip(file, &dip.value) {
+                    Ok((settings, address_at)) => {
+                        out.dip = Some(settings);
+                        out.dip_address_at = address_at;
+                    }
+                    Err(p) => problems.extend(p),
                 }
-                Err(p) => problems.extend(p),
+            }
+            if let Some(fw) = &twin.value.firmware {
+                let dir = file.path.parent().unwrap_or(std::path::Path::new("."));
+                let path = dir.join(&fw.value);
+                if path.is_file() {
+                    out.firmware = Some(path);
+                } else {
+                    problems.push(
+                        Problem::at(
+                            file,
+                            at(fw),
+                            format!("no firmware description at {}", path.display()),
+                        )
+                        .help("name a file relative to the bench file, e.g. `../firmware/lesso_lsrr51v100ah.yaml`"),
+                    );
+                }
             }
         }
     }
@@ -260,6 +283,31 @@ instruments:
         assert_eq!((plain.packs, plain.twin_dip), (None, None));
         let real = parse(&format!("{REAL}dut:\n  packs: 2\n")).unwrap();
         assert_eq!(real.packs, Some(2));
+    }
+
+    /// `twin: { firmware }` names a file relative to the bench file; a missing one is
+    /// refused where it is written.
+    #[test]
+    fn a_virtual_bench_may_name_the_twins_firmware() {
+        let benches = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testplans/benches");
+        let text = |fw: &str| format!("{SIM}  firmware: {fw}\n");
+        let load = |fw: &str| {
+            crate::bench::Bench::parse(crate::diag::SourceFile::new(
+                benches.join("named.yaml"),
+                text(fw),
+            ))
+        };
+        let bench = load("../firmware/lesso_lsrr51v100ah.yaml").unwrap();
+        let named = bench.twin_firmware.unwrap();
+        assert!(
+            named.ends_with("firmware/lesso_lsrr51v100ah.yaml"),
+            "{named:?}"
+        );
+        assert!(named.is_file());
+        let err = load("../firmware/nothing.yaml").unwrap_err().to_string();
+        assert!(err.contains("named.yaml:10:13"), "{err}");
+        assert!(err.contains("no firmware description at"), "{err}");
+        assert_eq!(parse(SIM).unwrap().twin_firmware, None);
     }
 
     /// Each mistake is refused at its line and column, saying what is allowed.

@@ -47,6 +47,13 @@ pub fn load(args: &BenchArgs, sel: &Selection) -> Result<Loaded, Problems> {
     for file in select(candidates, &filters, sel) {
         match load_plan(&file, &bench).and_then(|plan| {
             let prepared = prepare(&plan, &bench, &args.defects)?;
+            // The twin without a firmware description runs the profile's nominal
+            // values: a run that checks against those same numbers proves less.
+            if let Some(note) = &prepared.firmware_note
+                && note.contains("no firmware description")
+            {
+                errln!("note: {note}");
+            }
             Ok((plan, prepared))
         }) {
             Ok(p) => plans.push(p),

@@ -54,7 +54,11 @@ fn twin_pack(args: &super::ServeArgs) -> Result<rig_sim::PackParams, i32> {
         None => (rig_sim::PackParams::lesso_lsrr51v100ah(), Some(32.0)),
         Some(path) => match crate::dut::DutProfile::load(path).and_then(|d| {
             let max = d.number(crate::plan::MAX_PACKS_PATH);
-            crate::runner::pack_params(&d).map(|p| (p, max))
+            let fw = crate::firmware::Firmware::default_path(&d).filter(|p| p.is_file());
+            let fw = fw
+                .map(|p| crate::firmware::Firmware::load(&p, &d))
+                .transpose()?;
+            crate::runner::pack_params(&d, fw.as_ref()).map(|p| (p, max))
         }) {
             Ok(p) => p,
             Err(problems) => {

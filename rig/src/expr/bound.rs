@@ -191,15 +191,14 @@ fn apply_binary(op: BinOp, a: Value, b: Value) -> Option<Value> {
         (BinOp::Add, Num(x), Num(y)) => Num(Quantity::new(x.value + y.value, x.dim)),
         (BinOp::Sub, Num(x), Num(y)) => Num(Quantity::new(x.value - y.value, x.dim)),
         (BinOp::Mul, Num(x), Num(y)) => {
-            let dim = if x.dim == Dim::Number { y.dim } else { x.dim };
-            Num(Quantity::new(x.value * y.value, dim))
+            Num(Quantity::new(x.value * y.value, x.dim.product(y.dim)?))
         }
         (BinOp::Div, Num(x), Num(y)) => {
             if y.value == 0.0 {
                 return None;
             }
-            let dim = if x.dim == y.dim { Dim::Number } else { x.dim };
-            Num(Quantity::new(x.value / y.value, dim))
+            let (dim, factor) = x.dim.quotient(y.dim)?;
+            Num(Quantity::new(x.value / y.value * factor, dim))
         }
         _ => return None,
     })
@@ -320,18 +319,21 @@ fn binary_type(op: BinOp, l: Type, r: Type) -> Result<Type, String> {
             )),
         },
         BinOp::Mul => match (l, r) {
-            (Num(Dim::Number), Num(d)) | (Num(d), Num(Dim::Number)) => Ok(Num(d)),
-            _ => Err(format!(
-                "cannot multiply {} by {}; one side must be a plain number",
+            (Num(a), Num(b)) => a.product(b).map(Num),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            format!(
+                "cannot multiply {} by {}; one side must be a plain number (or a current times a voltage, a power)",
                 l.noun(),
                 r.noun()
-            )),
-        },
+            )
+        }),
         BinOp::Div => match (l, r) {
-            (Num(a), Num(Dim::Number)) => Ok(Num(a)),
-            (Num(a), Num(b)) if a == b => Ok(Num(Dim::Number)),
-            _ => Err(format!("cannot divide {} by {}", l.noun(), r.noun())),
-        },
+            (Num(a), Num(b)) => a.quotient(b).map(|(d, _)| Num(d)),
+            _ => None,
+        }
+        .ok_or_else(|| format!("cannot divide {} by {}", l.noun(), r.noun())),
     }
 }
 
@@ -380,6 +382,18 @@ mod tests {
             e.as_const(),
             Some(Value::Num(Quantity::new(80.0, Dim::Current)))
         );
+        // A charge per time is a current; a current times a voltage a power.
+        let e = bound("0.2 * 100 Ah / 1 h").unwrap();
+        assert_eq!(
+            e.as_const(),
+            Some(Value::Num(Quantity::new(20.0, Dim::Current)))
+        );
+        let e = bound("20 A * 50 V").unwrap();
+        assert_eq!(
+            e.as_const(),
+            Some(Value::Num(Quantity::new(1000.0, Dim::Power)))
+        );
+        assert!(bound("1 h / 100 Ah").is_err());
         let e = bound("trip * 10 s").unwrap();
         assert_eq!(
             e.as_const(),

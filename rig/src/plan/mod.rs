@@ -8,8 +8,8 @@ mod requires;
 mod resolve;
 
 pub use model::{
-    Action, EnvelopeLimits, Expectation, Location, Plan, RelayOp, Rs485Command, SourceSettings,
-    Step, Window,
+    Action, DisplayUnit, Edge, EnvelopeLimits, Expectation, Location, MeasureKind, MeasureWindow,
+    Measurement, Plan, RelayOp, Rs485Command, SourceSettings, Step, Window,
 };
 pub use requires::{Count, MAX_PACKS_PATH};
 pub use resolve::load_plan;

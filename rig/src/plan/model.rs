@@ -64,6 +64,8 @@ pub struct Step {
     /// The least time the step lasts once its actions are done.
     pub wait: Duration,
     pub expectations: Vec<Expectation>,
+    /// Values the step measures (`measure:`), watched like its expectations.
+    pub measurements: Vec<Measurement>,
     /// Abort the run if the step takes longer.
     pub timeout: Option<Duration>,
 }
@@ -155,17 +157,166 @@ pub struct Expectation {
     pub location: Location,
 }
 
+/// One value a step measures (`measure:`), in base units until it is shown in `unit`.
+#[derive(Clone, Debug)]
+pub struct Measurement {
+    /// Dotted lower-case id (`cocp.trip_delay`), unique in the plan.
+    pub name: String,
+    pub kind: MeasureKind,
+    /// The measured expression (or, for `time_to`, the condition) as written.
+    pub text: String,
+    pub window: MeasureWindow,
+    /// Limits in the base unit of `unit`'s dimension; both `None` with `limits: none`.
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub unit: DisplayUnit,
+    pub location: Location,
+}
+
+/// What a measurement computes from the readings in its window.
+#[derive(Clone, Debug)]
+pub enum MeasureKind {
+    /// Time from the window's start to the first reading where the condition is true.
+    TimeTo(BoundExpr),
+    /// The value of `value` on the latest readings at the reading where `when` turned true.
+    ValueOf {
+        value: BoundExpr,
+        when: BoundExpr,
+        /// `when:` as written.
+        when_text: String,
+    },
+    /// Sample-and-hold integral, times `factor` (base unit x s to the result's base unit).
+    IntegralOf {
+        of: BoundExpr,
+        factor: f64,
+    },
+    MinOf(BoundExpr),
+    MaxOf(BoundExpr),
+    /// Time-weighted mean (sample and hold).
+    MeanOf(BoundExpr),
+    EdgesOf {
+        of: BoundExpr,
+        edge: Edge,
+    },
+    /// Mean time between rising edges.
+    PeriodOf(BoundExpr),
+    /// Percentage of the window's time the condition was true (sample and hold).
+    DutyOf(BoundExpr),
+}
+
+impl MeasureKind {
+    /// The key a plan writes (`time_to`, ...), also the event's `kind`.
+    pub fn key(&self) -> &'static str {
+        match self {
+            MeasureKind::TimeTo(_) => "time_to",
+            MeasureKind::ValueOf { .. } => "value_of",
+            MeasureKind::IntegralOf { .. } => "integral_of",
+            MeasureKind::MinOf(_) => "min_of",
+            MeasureKind::MaxOf(_) => "max_of",
+            MeasureKind::MeanOf(_) => "mean_of",
+            MeasureKind::EdgesOf { .. } => "edges_of",
+            MeasureKind::PeriodOf(_) => "period_of",
+            MeasureKind::DutyOf(_) => "duty_of",
+        }
+    }
+
+    /// Every expression the measurement evaluates on readings.
+    pub fn exprs(&self) -> Vec<&BoundExpr> {
+        match self {
+            MeasureKind::ValueOf { value, when, .. } => vec![value, when],
+            MeasureKind::TimeTo(e)
+            | MeasureKind::IntegralOf { of: e, .. }
+            | MeasureKind::MinOf(e)
+            | MeasureKind::MaxOf(e)
+            | MeasureKind::MeanOf(e)
+            | MeasureKind::EdgesOf { of: e, .. }
+            | MeasureKind::PeriodOf(e)
+            | MeasureKind::DutyOf(e) => vec![e],
+        }
+    }
+}
+
+/// Which changes of a true/false expression `edges_of` counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Edge {
+    Rising,
+    Falling,
+    Any,
+}
+
+/// When a measurement's window ends. It starts when the step's actions are done.
+#[derive(Clone, Debug)]
+pub enum MeasureWindow {
+    /// `within:` of `time_to` / `value_of`: wait at most this long for the condition.
+    Within(Duration),
+    /// `for:`: a fixed window.
+    For(Duration),
+    /// `until:` + `within:`: ends at the first reading where `until` is true; if it is
+    /// not true within `within`, the value is unmeasurable.
+    Until {
+        until: BoundExpr,
+        text: String,
+        within: Duration,
+    },
+}
+
+impl MeasureWindow {
+    /// The longest the window may last.
+    pub fn length(&self) -> Duration {
+        match self {
+            MeasureWindow::Within(d) | MeasureWindow::For(d) => *d,
+            MeasureWindow::Until { within, .. } => *within,
+        }
+    }
+}
+
+/// The unit a measurement is shown in: its name and the factor from the base unit
+/// (`kWh`: 1000, as 1 kWh = 1000 Wh).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DisplayUnit {
+    pub name: String,
+    pub dim: crate::quantity::Dim,
+    pub factor: f64,
+}
+
+impl DisplayUnit {
+    /// A value in base units, in this unit.
+    pub fn show(&self, base: f64) -> f64 {
+        base / self.factor
+    }
+}
+
+impl Measurement {
+    /// Every channel the measurement reads, each once.
+    pub fn channels(&self) -> Vec<(crate::expr::ChannelId, String)> {
+        let mut out: Vec<(crate::expr::ChannelId, String)> = Vec::new();
+        let until = match &self.window {
+            MeasureWindow::Until { until, .. } => Some(until),
+            _ => None,
+        };
+        for e in self.kind.exprs().into_iter().chain(until) {
+            for c in e.channels() {
+                if !out.iter().any(|(id, _)| *id == c.0) {
+                    out.push(c);
+                }
+            }
+        }
+        out
+    }
+}
+
 impl Plan {
-    /// Channels any expectation reads: the runner waits for a first value of each
-    /// before step 1.
+    /// Channels any expectation or measurement reads: the runner waits for a first
+    /// value of each before step 1.
     pub fn channels_read(&self) -> Vec<(crate::expr::ChannelId, String)> {
         let mut out: Vec<(crate::expr::ChannelId, String)> = Vec::new();
         for step in &self.steps {
-            for e in &step.expectations {
-                for c in e.predicate.channels() {
-                    if !out.iter().any(|(id, _)| *id == c.0) {
-                        out.push(c);
-                    }
+            let read = (step.expectations.iter())
+                .flat_map(|e| e.predicate.channels())
+                .chain(step.measurements.iter().flat_map(Measurement::channels));
+            for c in read {
+                if !out.iter().any(|(id, _)| *id == c.0) {
+                    out.push(c);
                 }
             }
         }

@@ -61,6 +61,9 @@ pub struct RawStep {
     /// Conditions over channels that must hold.
     #[serde(default)]
     pub expect: Vec<Spanned<RawExpectation>>,
+    /// Values to measure while the step runs, each recorded with its limits.
+    #[serde(default)]
+    pub measure: Vec<Spanned<RawMeasurement>>,
     /// Run `steps:` this many times.
     pub repeat: Option<Spanned<u32>>,
     /// Name of the repeat index (1, 2, ...), usable in expressions and names.
@@ -153,4 +156,47 @@ pub struct RawExpectation {
     pub within: Option<Spanned<String>>,
     #[serde(rename = "for")]
     pub holds_for: Option<Spanned<String>>,
+}
+
+/// One measurement: exactly one kind key, a window, limits (or `limits: none`), and
+/// perhaps the unit to show it in.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMeasurement {
+    /// Dotted lower-case id (`cocp.trip_delay`), unique in the plan. `{i}` inserts a
+    /// repeat index.
+    pub name: Spanned<String>,
+    /// Time from the window's start until the condition is true.
+    pub time_to: Option<Spanned<String>>,
+    /// An expression's value at the reading where `when:` turned true.
+    pub value_of: Option<Spanned<String>>,
+    pub when: Option<Spanned<String>>,
+    /// Integral over time (sample and hold): a current gives a charge, a power an energy.
+    pub integral_of: Option<Spanned<String>>,
+    pub min_of: Option<Spanned<String>>,
+    pub max_of: Option<Spanned<String>>,
+    /// Time-weighted mean.
+    pub mean_of: Option<Spanned<String>>,
+    /// Changes of a true/false expression; `edge:` says which (`rising`, `falling`, `any`).
+    pub edges_of: Option<Spanned<String>>,
+    pub edge: Option<Spanned<String>>,
+    /// Mean time between rising edges.
+    pub period_of: Option<Spanned<String>>,
+    /// Percentage of the window's time a condition is true.
+    pub duty_of: Option<Spanned<String>>,
+    /// How long to wait (`time_to`, `value_of`), or the bound of an `until:` window.
+    pub within: Option<Spanned<String>>,
+    /// A fixed window.
+    #[serde(rename = "for")]
+    pub holds_for: Option<Spanned<String>>,
+    /// The window ends at the first reading where this is true.
+    pub until: Option<Spanned<String>>,
+    pub min: Option<Spanned<String>>,
+    pub max: Option<Spanned<String>>,
+    /// `[lo, hi]`.
+    pub between: Option<Spanned<Vec<Spanned<String>>>>,
+    /// `none`: record the value without judging it.
+    pub limits: Option<Spanned<String>>,
+    /// The unit to show the value in (`Ah`, `kWh`, `mV`, `min`).
+    pub unit: Option<Spanned<String>>,
 }

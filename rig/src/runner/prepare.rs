@@ -3,6 +3,7 @@
 
 use crate::bench::Bench;
 use crate::diag::{Problem, Problems};
+use crate::firmware::Firmware;
 use crate::plan::Plan;
 
 use super::{skip, twin};
@@ -13,6 +14,9 @@ pub struct Prepared {
     /// The twin of the virtual bench, from the DUT profile and the injected defects.
     pub sim: Option<rig_sim::SimConfig>,
     pub defects: Vec<String>,
+    /// Where the twin's firmware comes from, for the run's console log: the file, or
+    /// that there is none and the twin runs the profile's nominal values.
+    pub firmware_note: Option<String>,
     /// Test hook: panic at the start of this step, to prove a panic still ends in the
     /// safe state. Nothing a user writes sets it.
     pub inject_panic_at_step: Option<usize>,
@@ -40,6 +44,7 @@ pub fn prepare(plan: &Plan, bench: &Bench, extra_defects: &[String]) -> Result<P
         return Ok(Prepared {
             sim: None,
             defects,
+            firmware_note: None,
             inject_panic_at_step: None,
             inject_stuck_at_step: None,
         });
@@ -65,7 +70,14 @@ pub fn prepare(plan: &Plan, bench: &Bench, extra_defects: &[String]) -> Result<P
             }
         }
     }
-    let pack = match twin::pack_params(&plan.dut) {
+    let (firmware, firmware_note) = match twin_firmware(plan, bench) {
+        Ok(f) => f,
+        Err(p) => {
+            problems.extend(p);
+            (None, None)
+        }
+    };
+    let pack = match twin::pack_params(&plan.dut, firmware.as_ref()) {
         Ok(p) => Some(p),
         Err(p) => {
             problems.extend(p);
@@ -92,7 +104,40 @@ pub fn prepare(plan: &Plan, bench: &Bench, extra_defects: &[String]) -> Result<P
     problems.into_result(Prepared {
         sim,
         defects,
+        firmware_note,
         inject_panic_at_step: None,
         inject_stuck_at_step: None,
     })
+}
+
+/// The firmware the twin runs: the bench's `twin: { firmware }`, else the profile's
+/// default (`firmware/<dut-id>.yaml`), else none (the profile's nominal values, and a
+/// note saying so). A named file that is missing is a problem; a missing default is not.
+fn twin_firmware(
+    plan: &Plan,
+    bench: &Bench,
+) -> Result<(Option<Firmware>, Option<String>), Problems> {
+    let path = match &bench.twin_firmware {
+        Some(named) => named.clone(),
+        None => match Firmware::default_path(&plan.dut).filter(|p| p.is_file()) {
+            Some(default) => default,
+            None => {
+                return Ok((
+                    None,
+                    Some(format!(
+                        "plan `{}`: no firmware description for `{}` (firmware/{}.yaml); the twin runs the DUT profile's nominal values",
+                        plan.id, plan.dut.id, plan.dut.id
+                    )),
+                ));
+            }
+        },
+    };
+    let firmware = Firmware::load(&path, &plan.dut)?;
+    let note = format!(
+        "plan `{}`: the twin runs firmware {} ({})",
+        plan.id,
+        firmware.version,
+        path.display()
+    );
+    Ok((Some(firmware), Some(note)))
 }

@@ -1,5 +1,7 @@
-//! The twin's parameters, taken from the DUT profile: the virtual pack keeps exactly
-//! the promises the profile writes down (and the defects the bench injects).
+//! The twin's parameters: the pack's physical data from the DUT profile, the
+//! thresholds, delays and timers its BMS runs from the firmware description
+//! (`testplans/firmware/<dut-id>.yaml`, SPEC-12 §6), and the defects the bench injects.
+//! Without a firmware description the BMS runs the profile's nominal values.
 
 use rig_sim::{
     AlarmParams, BalancingParams, ButtonTimings, CellParams, ForcedRechargeParams, LedTable,
@@ -10,6 +12,23 @@ use rig_sim::{
 
 use crate::diag::{Problem, Problems};
 use crate::dut::DutProfile;
+use crate::firmware::Firmware;
+
+/// Where the twin's numbers come from: the firmware's value where it gives one, else
+/// the profile's (its physical data, or the nominal when there is no firmware).
+#[derive(Clone, Copy)]
+struct Figures<'a> {
+    dut: &'a DutProfile,
+    firmware: Option<&'a Firmware>,
+}
+
+impl Figures<'_> {
+    fn number(&self, path: &str) -> Option<f64> {
+        self.firmware
+            .and_then(|f| f.number(path))
+            .or_else(|| self.dut.number(path))
+    }
+}
 
 /// Profile values the twin needs, by path, in base units.
 const NEEDED: &[&str] = &[
@@ -126,8 +145,9 @@ const PRECHARGE: &[&str] = &[
 
 /// The values of an optional group: all present, or none (`Ok(None)`); a partial group
 /// is a problem naming what is missing.
-fn optional_group(dut: &DutProfile, paths: &[&str], problems: &mut Problems) -> Option<Vec<f64>> {
-    let values: Vec<Option<f64>> = paths.iter().map(|p| dut.number(p)).collect();
+fn optional_group(fig: Figures, paths: &[&str], problems: &mut Problems) -> Option<Vec<f64>> {
+    let dut = fig.dut;
+    let values: Vec<Option<f64>> = paths.iter().map(|p| fig.number(p)).collect();
     if values.iter().all(Option::is_none) {
         return None;
     }
@@ -163,20 +183,73 @@ fn limit(v: &[f64]) -> TemperatureLimit {
     }
 }
 
-/// The twin's parameters from the DUT profile; every value it lacks is a problem.
-pub fn pack_params(dut: &DutProfile) -> Result<PackParams, Problems> {
+/// The twin's parameters from the DUT profile and the firmware description (`None`:
+/// the profile's nominal values); every value it lacks is a problem, and so is a
+/// firmware value outside what the twin can model (located at its line).
+pub fn pack_params(dut: &DutProfile, firmware: Option<&Firmware>) -> Result<PackParams, Problems> {
+    let fig = Figures { dut, firmware };
+    let params = build(fig)?;
+    if let (Some(fw), Err(invalid)) = (firmware, params.validate()) {
+        return Err(locate_invalid(dut, fw, &invalid));
+    }
+    Ok(params)
+}
+
+fn build(fig: Figures) -> Result<PackParams, Problems> {
     let mut problems = Problems::default();
-    let v = required(dut, &mut problems);
-    let flags = flags(dut, &mut problems);
-    let optional = Optional::read(dut, &mut problems);
-    problems.into_result(assemble(dut, &v, &flags, optional))
+    let v = required(fig, &mut problems);
+    let flags = flags(fig.dut, &mut problems);
+    let optional = Optional::read(fig, &mut problems);
+    problems.into_result(assemble(fig, &v, &flags, optional))
+}
+
+/// A firmware the twin cannot run: each firmware value that alone breaks a range rule
+/// (the twin built from the profile with only that value changed) is named at its
+/// line; what only breaks together is named at the file.
+fn locate_invalid(dut: &DutProfile, fw: &Firmware, invalid: &rig_sim::InvalidParams) -> Problems {
+    let mut problems = Problems::default();
+    let nominal = build(Figures {
+        dut,
+        firmware: None,
+    })
+    .ok()
+    .and_then(|p| p.validate().err())
+    .map_or(0, |e| e.problems.len());
+    for (path, value) in fw.values() {
+        let mut one = fw.clone();
+        one.keep_only(path);
+        let alone = build(Figures {
+            dut,
+            firmware: Some(&one),
+        });
+        if let Ok(Err(e)) = alone.map(|p| p.validate())
+            && e.problems.len() > nominal
+        {
+            problems.push(
+                Problem::at(
+                    &fw.file,
+                    value.span,
+                    format!("`{path}`: the twin cannot run this value: {e}"),
+                )
+                .help("keep the value in the range the twin models (see `rig sim defects` for the rules it names)"),
+            );
+        }
+    }
+    if problems.is_empty() {
+        problems.push(Problem::in_file(
+            &fw.file,
+            format!("the twin cannot run this firmware: {invalid}"),
+        ));
+    }
+    problems
 }
 
 /// The `NEEDED` values in their order; a missing one is a problem and reads 0.
-fn required(dut: &DutProfile, problems: &mut Problems) -> Vec<f64> {
+fn required(fig: Figures, problems: &mut Problems) -> Vec<f64> {
+    let dut = fig.dut;
     NEEDED
         .iter()
-        .map(|path| match dut.number(path) {
+        .map(|path| match fig.number(path) {
             Some(v) => v,
             None => {
                 problems.push(
@@ -225,18 +298,18 @@ struct Optional {
 }
 
 impl Optional {
-    fn read(dut: &DutProfile, problems: &mut Problems) -> Optional {
+    fn read(fig: Figures, problems: &mut Problems) -> Optional {
         let forced_recharge =
-            optional_group(dut, FORCED_RECHARGE, problems).map(|f| ForcedRechargeParams {
+            optional_group(fig, FORCED_RECHARGE, problems).map(|f| ForcedRechargeParams {
                 standby_s: f[0],
                 recovery_voltage_v: f[1],
             });
-        let thermal = optional_group(dut, THERMAL, problems).map(|t| ThermalParams {
+        let thermal = optional_group(fig, THERMAL, problems).map(|t| ThermalParams {
             time_constant_s: t[0],
             heat_capacity_j_per_k: t[1],
         });
         let temperature_protection =
-            optional_group(dut, TEMPERATURE_PROTECTION, problems).map(|t| {
+            optional_group(fig, TEMPERATURE_PROTECTION, problems).map(|t| {
                 TemperatureProtectionParams {
                     charge_high: limit(&t[0..3]),
                     discharge_high: limit(&t[3..6]),
@@ -246,19 +319,19 @@ impl Optional {
                     alarm_low_c: t[13],
                 }
             });
-        let cells = optional_group(dut, CELL_SPREAD, problems).map_or(CellParams::IDENTICAL, |c| {
+        let cells = optional_group(fig, CELL_SPREAD, problems).map_or(CellParams::IDENTICAL, |c| {
             CellParams {
                 capacity_spread: c[0] / 100.0,
                 soc_spread: c[1] / 100.0,
                 seed: c[2].max(0.0) as u64,
             }
         });
-        let balancing = optional_group(dut, BALANCING, problems).map(|b| BalancingParams {
+        let balancing = optional_group(fig, BALANCING, problems).map(|b| BalancingParams {
             start_cell_v: b[0],
             delta_v: b[1],
             bleed_current_a: b[2],
         });
-        let precharge = optional_group(dut, PRECHARGE, problems).map(|p| PrechargeParams {
+        let precharge = optional_group(fig, PRECHARGE, problems).map(|p| PrechargeParams {
             resistance_ohm: p[0],
             time_s: p[1],
             pass_margin_v: p[2],
@@ -300,7 +373,8 @@ fn voltage_protection(v: &[f64]) -> VoltageProtectionParams {
 
 /// The parameters from the values in `NEEDED`'s order (`v`), the flags in `FLAGS`'s
 /// order and the optional parts.
-fn assemble(dut: &DutProfile, v: &[f64], flags: &[bool], optional: Optional) -> PackParams {
+fn assemble(fig: Figures, v: &[f64], flags: &[bool], optional: Optional) -> PackParams {
+    let dut = fig.dut;
     PackParams {
         model: dut.model.clone(),
         serial: format!("SIM-{}", dut.id),
@@ -318,13 +392,13 @@ fn assemble(dut: &DutProfile, v: &[f64], flags: &[bool], optional: Optional) -> 
             reset_min_s: v[13],
             reset_max_s: v[14],
             // The controller's reboot after a reset: a profile without it resets at once.
-            reboot_s: dut.number("reset_button.reboot_time").unwrap_or(0.0),
+            reboot_s: fig.number("reset_button.reboot_time").unwrap_or(0.0),
         },
         can_period_s: v[15],
         internal_resistance_ohm: v[16],
         initial_soc: v[17] / 100.0,
         // A profile without an SOH describes a new pack.
-        soh_percent: dut.number("twin.soh").unwrap_or(100.0),
+        soh_percent: fig.number("twin.soh").unwrap_or(100.0),
         cells: optional.cells,
         balancing: optional.balancing,
         precharge: optional.precharge,
@@ -341,7 +415,7 @@ fn assemble(dut: &DutProfile, v: &[f64], flags: &[bool], optional: Optional) -> 
             cell_low_v: v[39],
             charge_high_current_a: v[40],
             discharge_high_current_a: v[41],
-            cell_imbalance_v: dut.number("alarms.cell_imbalance").unwrap_or(f64::INFINITY),
+            cell_imbalance_v: fig.number("alarms.cell_imbalance").unwrap_or(f64::INFINITY),
         },
         sleep: SleepParams {
             under_voltage_delay_s: v[42],
@@ -389,7 +463,7 @@ mod tests {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../testplans/duts/lesso_lsrr51v100ah.yaml");
         let dut = DutProfile::load(&path).unwrap();
-        let p = pack_params(&dut).unwrap();
+        let p = pack_params(&dut, None).unwrap();
         assert_eq!(p.cells_in_series, 16);
         assert_eq!(p.capacity_ah, 100.0);
         assert_eq!(p.cocp.trip_current_a, 75.0);
@@ -400,7 +474,7 @@ mod tests {
     #[test]
     fn every_missing_value_is_a_problem_naming_it() {
         let dut = profile("  cells_in_series: { value: 16, source: s }\n");
-        let problems = pack_params(&dut).unwrap_err().to_string();
+        let problems = pack_params(&dut, None).unwrap_err().to_string();
         assert!(!problems.contains("`cells_in_series`"), "{problems}");
         assert!(
             problems.contains("needs `capacity` to model this pack"),
@@ -415,7 +489,7 @@ mod tests {
     #[test]
     fn a_partial_optional_group_names_what_it_lacks() {
         let dut = profile("  twin:\n    thermal_time_constant: { value: 3600 s, source: s }\n");
-        let problems = pack_params(&dut).unwrap_err().to_string();
+        let problems = pack_params(&dut, None).unwrap_err().to_string();
         assert!(
             problems.contains("models twin.thermal_time_constant, twin.heat_capacity together; missing: twin.heat_capacity"),
             "{problems}"

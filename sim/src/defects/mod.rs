@@ -141,6 +141,8 @@ pub enum Defect {
     CltpAtMinus10C,
     /// DHTP at 55 °C.
     DhtpAt55C,
+    /// CUVP at 3.00 V per cell: a discharge ends early.
+    CuvpAt3V00,
 }
 
 /// One row of the catalogue.

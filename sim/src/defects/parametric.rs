@@ -271,6 +271,16 @@ pub(super) const PARAMETRIC: &[Shift] = &[
             }
         },
     },
+    Shift {
+        entry: Entry {
+            defect: Defect::CuvpAt3V00,
+            name: "cuvp_at_3v00",
+            breaks: "manual 3.2 \"Support a maximum of 96% DOD\", 3.3.2 \"Nominal capacity@0.2C 100Ah\", \"Usable energy@0.2C 4.92kWh\": the under-voltage protection must let the pack deliver them",
+            description: "CUVP trips at 3.00 V per cell (its release voltage) instead of 2.90 V: a 0.2C discharge from full stops at about 93 Ah, short of 96 % of the capacity",
+        },
+        field: "under_voltage.cell_trip_v",
+        apply: |p| p.under_voltage.cell_trip_v = 3.00,
+    },
 ];
 
 #[cfg(test)]

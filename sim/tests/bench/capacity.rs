@@ -69,3 +69,20 @@ async fn the_lesso_100ah_delivers_96_ah_and_4_92_kwh_at_0_2c() {
     // And not more than the cells hold: the rated capacity is the ceiling of a new pack.
     assert!(d.amp_hours <= 100.0, "{d:?}");
 }
+
+/// `cuvp_at_3v00` (CUVP at the 3.00 V release voltage instead of 2.90 V) ends the same
+/// discharge short of 96 Ah: the parametric defect the `capacity_energy` plan catches.
+#[tokio::test(start_paused = true)]
+async fn cuvp_at_3v00_ends_a_0_2c_discharge_short_of_96_ah() {
+    let mut pack = PackParams {
+        initial_soc: 0.9,
+        ..PackParams::lesso_lsrr51v100ah()
+    };
+    rig_sim::Defect::CuvpAt3V00.shift(&mut pack);
+    let d = discharge_from_full(pack, 56.0).await;
+    assert!(d.amp_hours < 96.0, "{d:?}");
+    assert!(
+        d.amp_hours > 85.0,
+        "stops late in the discharge, not at once: {d:?}"
+    );
+}

@@ -26,6 +26,7 @@ pub const DEFECTS_COVERED: &[Defect] = &[
     Defect::ForcedRechargeNever,
     Defect::Rs485TurnOffIgnored,
     Defect::Rs232WakeIgnored,
+    Defect::CanHangsOnProtection,
 ];
 
 /// Relay and input channels (0-based) of the built-in bench.
@@ -367,6 +368,44 @@ async fn losun_leds_follow_the_losun_table() {
         inputs(&mut io).await[2..],
         [false, true, false, false, false, false]
     );
+}
+
+/// After a short across the terminals (SCP): (CAN frames in the next 10 s, RS485 still
+/// answers 0x42).
+async fn can_after_protection_story(defects: &[Defect]) -> (usize, bool) {
+    let bench = ready(defects).await;
+    let mut io = Io::open(&bench);
+    let mut can = Can::attach(&bench);
+    io.relay(SHORT_CIRCUIT, true).await;
+    let frames = can.collect(Duration::from_secs(10)).await.len();
+    let analog = Frame {
+        ver: 0x20,
+        adr: 0x02,
+        cid1: 0x46,
+        cid2: 0x42,
+        info: vec![0x02],
+    };
+    let answered = rs485_exchange(&bench, &analog)
+        .await
+        .is_some_and(|a| a.cid2 == 0x00);
+    (frames, answered)
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_can_node_reports_a_protection_and_goes_on_sending() {
+    let (frames, answered) = can_after_protection_story(&[]).await;
+    assert!(
+        frames >= 9 * 5,
+        "{frames} frames in 10 s: the 0x35x set every second"
+    );
+    assert!(answered);
+}
+
+#[tokio::test(start_paused = true)]
+async fn can_hangs_on_protection_silences_can_while_rs485_answers() {
+    let (frames, answered) = can_after_protection_story(&[Defect::CanHangsOnProtection]).await;
+    assert_eq!(frames, 0, "the CAN node hung at the protection");
+    assert!(answered, "the rest of the firmware goes on");
 }
 
 /// Writes one frame to the RS485 port and reads the answer.

@@ -30,6 +30,8 @@ pub const DEFECTS_COVERED: &[Defect] = &[
     Defect::AutoWake3h30,
     Defect::StandbySleepAfter12h,
     Defect::ChargerWakeAbove52V,
+    // Measured in capacity.rs: the capacity a 0.2C discharge delivers.
+    Defect::CuvpAt3V00,
 ];
 
 /// Parametric defects not yet measured on the bench here (see [`DEFECTS_COVERED`]).

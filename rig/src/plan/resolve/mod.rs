@@ -10,6 +10,8 @@
 //! - `source`: the `source:` action (set points, shorthands, load benches, output on);
 //! - `actions`: the other actions (relay, chamber, inverter, RS485, RS232);
 //! - `expectations`: `expect:` entries;
+//! - `measurements`: `measure:` entries (kind, window, name), and `limits`: their
+//!   limits and display unit;
 //! - `names`: the names a plan may use, and `{index}` in step names;
 //! - `quantities`: constants with units (`56 V`, `dut.cocp.trip_delay + 3 s`);
 //! - `envelope`: what the rig may apply to the pack, and the check of a set point.
@@ -17,7 +19,9 @@
 mod actions;
 mod envelope;
 mod expectations;
+mod limits;
 mod load;
+mod measurements;
 mod names;
 mod quantities;
 mod resolver;

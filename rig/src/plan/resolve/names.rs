@@ -26,10 +26,7 @@ impl Scope for PlanScope<'_> {
     fn lookup(&self, path: &[String]) -> Result<Binding, (String, Option<String>)> {
         if path.first().map(String::as_str) == Some("dut") {
             let rest = path[1..].join(".");
-            return match self.dut.get(&rest) {
-                Some(v) => Ok(Binding::Constant(v.value)),
-                None => Err(self.dut.unknown(&rest)),
-            };
+            return self.dut.resolve(&rest).map(Binding::Constant);
         }
         if let [single] = path
             && let Some(v) = index_value(self.vars, single)
@@ -192,6 +189,25 @@ mod tests {
             panic!("not a constant");
         };
         assert_eq!(q, Quantity::new(75.0, Dim::Current));
+    }
+
+    #[test]
+    fn a_band_reads_as_min_and_max_and_an_unbanded_value_names_its_line() {
+        let Ok(Binding::Constant(Value::Num(q))) = lookup("dut.cocp.trip_delay.max", &[]) else {
+            panic!("not a constant");
+        };
+        assert_eq!(q, Quantity::new(4.0, Dim::Time));
+        let (message, help) = refusal("dut.cocp.trip_current.min", &[]);
+        assert!(
+            message.contains("`dut.cocp.trip_current` has no band"),
+            "{message}"
+        );
+        assert!(
+            help.starts_with(
+                "add `band: [lo, hi]` to `cocp.trip_current` at duts/pack.yaml:15:28,"
+            ),
+            "{help}"
+        );
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub(super) struct Resolver<'a> {
     pub(super) steps: Vec<Step>,
     /// Set points written so far, to refuse `output: on` before they exist.
     pub(super) programmed: Programmed,
+    /// Measurement names so far, with where each was written: names are unique.
+    pub(super) measured: Vec<(String, Location)>,
 }
 
 impl<'a> Resolver<'a> {
@@ -44,6 +46,7 @@ impl<'a> Resolver<'a> {
             problems,
             steps: Vec::new(),
             programmed: Programmed::default(),
+            measured: Vec::new(),
         }
     }
 

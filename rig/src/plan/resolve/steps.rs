@@ -8,7 +8,7 @@ use serde_saphyr::Spanned;
 use super::names::RepeatIndex;
 use super::resolver::Resolver;
 use crate::diag::Problem;
-use crate::plan::model::{Action, Expectation, Step};
+use crate::plan::model::{Action, Expectation, Measurement, Step};
 use crate::plan::raw::RawStep;
 use crate::quantity::format_duration;
 
@@ -27,6 +27,7 @@ fn actions_written(raw: &RawStep) -> Vec<&'static str> {
         ("rs232", raw.rs232.is_some()),
         ("wait", raw.wait.is_some()),
         ("expect", !raw.expect.is_empty()),
+        ("measure", !raw.measure.is_empty()),
     ]
     .into_iter()
     .filter(|(_, written)| *written)
@@ -176,10 +177,15 @@ impl Resolver<'_> {
             .iter()
             .filter_map(|e| self.expectation(e, vars))
             .collect();
+        let measurements: Vec<Measurement> = raw
+            .measure
+            .iter()
+            .filter_map(|m| self.measurement(m, vars))
+            .collect();
         if actions_written(raw).is_empty() {
             self.problems.push(
                 Problem::at(self.file, Self::start_of(node), format!("step `{name}` does nothing")).help(
-                    "give it a `source:`, `relay:`, `chamber:`, `inverter:`, `rs485:`, `rs232:`, `wait:` or `expect:`",
+                    "give it a `source:`, `relay:`, `chamber:`, `inverter:`, `rs485:`, `rs232:`, `wait:`, `expect:` or `measure:`",
                 ),
             );
         }
@@ -190,6 +196,7 @@ impl Resolver<'_> {
             actions,
             wait,
             expectations,
+            measurements,
             timeout,
         });
     }
@@ -224,6 +231,10 @@ impl Resolver<'_> {
             .expect
             .iter()
             .filter_map(|e| e.value.within.as_ref().or(e.value.holds_for.as_ref()))
+            .chain(
+                (raw.measure.iter())
+                    .filter_map(|m| m.value.within.as_ref().or(m.value.holds_for.as_ref())),
+            )
             .filter_map(|w| self.quiet_duration(w, vars))
             .fold(wait, Duration::max);
         if longest > limit {
@@ -360,7 +371,7 @@ mod tests {
         assert_eq!(
             errors,
             vec![
-                "plan.yaml:6:5: step `idle` does nothing (hint: give it a `source:`, `relay:`, `chamber:`, `inverter:`, `rs485:`, `rs232:`, `wait:` or `expect:`)"
+                "plan.yaml:6:5: step `idle` does nothing (hint: give it a `source:`, `relay:`, `chamber:`, `inverter:`, `rs485:`, `rs232:`, `wait:`, `expect:` or `measure:`)"
             ]
         );
         let errors = refusals(&sim(), &plan("  - timeout: 1 min\n"));

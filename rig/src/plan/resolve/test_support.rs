@@ -23,7 +23,7 @@ values:
     min_temperature: { value: -20 degC, source: "§1" }
   cocp:
     trip_current: { value: 75 A, source: "§3.4" }
-    trip_delay: { value: 2 s, source: "§3.4" }
+    trip_delay: { value: 2 s, band: [1 s, 4 s], source: "§3.4" }
   parallel:
     max_packs: { value: 3, source: "§2" }
 "#;

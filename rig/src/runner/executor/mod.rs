@@ -1,5 +1,7 @@
 //! The step executor: applies each step's actions, then watches its expectations over
-//! the samples as they arrive, in time order. It stops at the first failed expectation
+//! the samples as they arrive, in time order, and takes its measurements
+//! (`measuring.rs`, their arithmetic in `measurement.rs`). It stops at the first failed
+//! expectation or measurement
 //! (the safe choice for a battery: a plan that has seen the pack misbehave does not go
 //! on driving it).
 //!
@@ -14,6 +16,8 @@ mod actions;
 mod evidence;
 mod expectation;
 mod feed;
+mod measurement;
+mod measuring;
 mod messages;
 mod silence;
 mod step;

@@ -1,6 +1,6 @@
 //! The executor and its step loop: apply a step's actions, then watch its expectations
-//! over the readings as they arrive, in time order, until each is decided and the
-//! step's wait is over.
+//! and measurements over the readings as they arrive, in time order, until each is
+//! decided and the step's wait is over.
 
 use std::time::Duration;
 
@@ -8,6 +8,7 @@ use rig_reports::{EventKind, Verdict};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::expectation::{ExpectationState, Judgement};
+use super::measuring::Measures;
 use super::messages;
 use super::watchdog::Watchdog;
 use super::window::StepWindows;
@@ -25,8 +26,9 @@ use crate::runner::store::Store;
 #[derive(Debug)]
 pub enum Outcome {
     Pass,
-    /// An expectation failed: the DUT misbehaved. The message says what was expected,
-    /// what was observed, and which plan line asked.
+    /// An expectation failed, or a measurement was outside its limits or never came: the
+    /// DUT misbehaved. The message says what was expected, what was observed, and which
+    /// plan line asked.
     Fail(String),
     /// The rig or an instrument failed.
     Error(InstrumentFailure),
@@ -98,33 +100,37 @@ impl Executor<'_> {
         if let Err(f) = self.drain() {
             return self.step_error(step, f);
         }
-        match self.watch(step).await {
-            Ok((windows, states)) => self.finish(step, &windows, &states),
+        let mut measures = Measures::open(step);
+        match self.watch(step, &mut measures).await {
+            Ok((windows, states)) => self.finish(step, &windows, &states, &mut measures),
             Err(f) => self.step_error(step, f),
         }
     }
 
-    /// Watch the step's expectations from now on until each is decided (or one failed)
-    /// and the step's wait is over.
+    /// Watch the step's expectations and measurements from now on until each is decided
+    /// (or one failed) and the step's wait is over.
     async fn watch(
         &mut self,
         step: &Step,
+        measures: &mut Measures<'_>,
     ) -> Result<(StepWindows, Vec<ExpectationState>), InstrumentFailure> {
         let windows = StepWindows::open(self.clock.now(), step.wait);
         let opened_at = self.store.arrivals();
         let mut states = vec![ExpectationState::OPEN; step.expectations.len()];
+        measures.start(&self.store, windows.opened());
         for (e, s) in step.expectations.iter().zip(states.iter_mut()) {
             self.judge(e, s, &windows, opened_at, windows.opened())?;
         }
         // A silent link whose blame waits for its controller's other link.
         let mut awaiting = None;
-        while !states.iter().any(ExpectationState::has_failed) {
+        while !states.iter().any(ExpectationState::has_failed) && !measures.has_failed() {
             let pending = step
                 .expectations
                 .iter()
                 .zip(&states)
                 .filter(|(_, s)| s.is_pending())
-                .map(|(e, _)| e.window.length());
+                .map(|(e, _)| e.window.length())
+                .chain(measures.pending());
             let Some(deadline) = windows.next_deadline(self.clock.now(), pending) else {
                 break;
             };
@@ -138,12 +144,16 @@ impl Executor<'_> {
             match next {
                 Some((id, t)) => {
                     self.on_reading(step, &windows, opened_at, &mut states, (id, t))?;
+                    measures.on_reading((id, t), &self.store, opened_at, &windows, &self.log);
                     self.on_silence(id, step, &mut states, (t, &mut awaiting))?;
                 }
                 // No window closes on a link whose silence is not yet judged.
                 None => match awaiting.take() {
                     Some(waiting) => return Err(waiting.into_failure()),
-                    None => self.close_windows(step, &windows, &mut states, deadline),
+                    None => {
+                        self.close_windows(step, &windows, &mut states, deadline);
+                        measures.at_deadline(deadline, &windows, &self.log);
+                    }
                 },
             }
         }
@@ -216,12 +226,13 @@ impl Executor<'_> {
     }
 
     /// Log each expectation's verdict and the step's; the step fails with its first
-    /// failed expectation.
+    /// failed expectation, else its first failed measurement (logged when decided).
     fn finish(
         &mut self,
         step: &Step,
         windows: &StepWindows,
         states: &[ExpectationState],
+        measures: &mut Measures<'_>,
     ) -> Outcome {
         let mut first_failure = None;
         for (e, s) in step.expectations.iter().zip(states) {
@@ -241,6 +252,8 @@ impl Executor<'_> {
                 message,
             });
         }
+        let measured = measures.finish(&self.log);
+        let first_failure = first_failure.or(measured);
         let verdict = if first_failure.is_some() {
             Verdict::Fail
         } else {
