@@ -1,9 +1,10 @@
 //! Two runs side by side, for gating a firmware release against the last good one:
-//! the verdict of every plan and expectation, and every reaction time, with what got
-//! worse beyond a tolerance.
+//! the verdict of every plan and expectation, every reaction time and every measured
+//! value (`measure:`), with what got worse or moved beyond a tolerance.
 //!
 //! Expectations are matched by plan id and expectation name (names carry their repeat
-//! index, `trip 2: ...`); a name used twice in a plan is numbered `#2`, `#3`.
+//! index, `trip 2: ...`), measurements by plan id and measurement name (listed as
+//! `measure NAME`); a name used twice in a plan is numbered `#2`, `#3`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -38,9 +39,20 @@ pub struct Row {
     pub baseline_reaction_s: Option<f64>,
     pub candidate_reaction_s: Option<f64>,
     pub limit_s: Option<f64>,
+    /// A measurement's values; `None` for plan and expectation rows.
+    pub measured: Option<Measured>,
     pub change: Change,
     /// Why the row is not `Same`.
     pub note: String,
+}
+
+/// A measurement's value in both runs, in its display unit (`None`: missing or
+/// unmeasurable).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Measured {
+    pub unit: String,
+    pub baseline: Option<f64>,
+    pub candidate: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -91,17 +103,22 @@ struct ExpSide {
     limit_s: Option<f64>,
 }
 
+/// `name`, then `name #2`, `name #3` for the second and third use of one name.
+pub(crate) fn numbered<'a>(seen: &mut BTreeMap<&'a str, usize>, name: &'a str) -> String {
+    let n = seen.entry(name).or_insert(0);
+    *n += 1;
+    if *n == 1 {
+        name.to_string()
+    } else {
+        format!("{name} #{n}")
+    }
+}
+
 fn expectations(plan: &PlanData) -> BTreeMap<String, ExpSide> {
     let mut out = BTreeMap::new();
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     for e in &plan.detail.expectations {
-        let n = seen.entry(&e.name).or_insert(0);
-        *n += 1;
-        let key = if *n == 1 {
-            e.name.clone()
-        } else {
-            format!("{} #{n}", e.name)
-        };
+        let key = numbered(&mut seen, &e.name);
         out.insert(
             key,
             ExpSide {
@@ -114,17 +131,21 @@ fn expectations(plan: &PlanData) -> BTreeMap<String, ExpSide> {
     out
 }
 
-/// How much a reaction time may grow: `fraction` of the baseline's, as the user gave
-/// it in percent.
+/// How much a reaction time may grow (`fraction` of the baseline's) and a measurement
+/// may move (of its band width, or of its value without a band), as the user gave it
+/// in percent.
 #[derive(Clone, Copy)]
-struct Tolerance {
-    pct: f64,
-    fraction: f64,
+pub(crate) struct Tolerance {
+    pub(crate) pct: f64,
+    pub(crate) fraction: f64,
 }
 
 /// Compare `candidate` against `baseline`. A reaction time is a regression when it
 /// grew by more than `tolerance_pct` percent of the baseline's (and by more than
-/// [`MIN_DELTA_S`]); a reaction time that shrank that much is reported, not gated.
+/// [`MIN_DELTA_S`]); a reaction time that shrank that much is reported, not gated. A
+/// measurement is a regression when it moved, either way, by more than `tolerance_pct`
+/// percent of its band width (`max − min`), or of the baseline's value when it has one
+/// limit or none (see [`crate::compare_measure`]).
 pub fn compare(baseline: &RunData, candidate: &RunData, tolerance_pct: f64) -> Comparison {
     let tolerance = Tolerance {
         pct: tolerance_pct,
@@ -152,6 +173,7 @@ pub fn compare(baseline: &RunData, candidate: &RunData, tolerance_pct: f64) -> C
             let (b, c) = (be.get(name), ce.get(name));
             rows.push(expectation_row(id, name, (b, c), cv, tolerance));
         }
+        rows.extend(crate::compare_measure::rows(id, (b, c), tolerance));
     }
     Comparison {
         tolerance_pct,
@@ -188,6 +210,7 @@ fn plan_row(id: &str, b: Option<&PlanData>, c: Option<&PlanData>) -> Row {
         baseline_reaction_s: None,
         candidate_reaction_s: None,
         limit_s: None,
+        measured: None,
         change,
         note,
     }
@@ -202,25 +225,11 @@ fn expectation_row(
     cv: Option<Verdict>,
     tolerance: Tolerance,
 ) -> Row {
-    let (mut change, mut note) = verdict_change(b.map(|x| x.verdict), c.map(|x| x.verdict));
-    if b.is_none() {
-        (change, note) = (Change::Changed, "new expectation".into());
-    }
-    // An expectation the candidate never reached after an earlier failure is
-    // already counted in that failure's row.
-    let plan_failed = cv.is_some_and(|v| v != Verdict::Pass);
-    if c.is_none() && plan_failed && change == Change::Regressed {
-        (change, note) = (Change::Changed, "not reached".into());
-    }
-    if c.is_some_and(|x| x.verdict == Verdict::Skipped)
-        && plan_failed
-        && change == Change::Regressed
-    {
-        (change, note) = (
-            Change::Changed,
-            "not decided: another expectation failed first".into(),
-        );
-    }
+    let (mut change, mut note) = item_change(
+        "expectation",
+        (b.map(|x| x.verdict), c.map(|x| x.verdict)),
+        cv,
+    );
     let (br, cr) = (b.and_then(|x| x.reaction_s), c.and_then(|x| x.reaction_s));
     if let (Some(br), Some(cr), Change::Same) = (br, cr, change)
         && let Some(reaction) = reaction_change(br, cr, tolerance)
@@ -235,9 +244,36 @@ fn expectation_row(
         baseline_reaction_s: br,
         candidate_reaction_s: cr,
         limit_s: c.or(b).and_then(|x| x.limit_s),
+        measured: None,
         change,
         note,
     }
+}
+
+/// How an expectation or a measurement (`what`) changed by its verdicts `(b, c)` in a
+/// plan whose candidate verdict is `cv`: one the baseline lacked is new; one the
+/// candidate never reached or decided after an earlier failure is already counted in
+/// that failure's row.
+pub(crate) fn item_change(
+    what: &str,
+    (b, c): (Option<Verdict>, Option<Verdict>),
+    cv: Option<Verdict>,
+) -> (Change, String) {
+    let (mut change, mut note) = verdict_change(b, c);
+    if b.is_none() {
+        (change, note) = (Change::Changed, format!("new {what}"));
+    }
+    let plan_failed = cv.is_some_and(|v| v != Verdict::Pass);
+    if c.is_none() && plan_failed && change == Change::Regressed {
+        (change, note) = (Change::Changed, "not reached".into());
+    }
+    if c == Some(Verdict::Skipped) && plan_failed && change == Change::Regressed {
+        (change, note) = (
+            Change::Changed,
+            "not decided: another expectation failed first".into(),
+        );
+    }
+    (change, note)
 }
 
 /// A reaction time that moved from `br` to `cr` under an unchanged verdict; `None`
@@ -325,6 +361,14 @@ pub fn render_listing(
     let mut out = String::new();
     let v = |v: Option<Verdict>| v.map_or("-".to_string(), |v| v.to_string());
     let r = |r: Option<f64>| r.map_or("-".to_string(), |r| format!("{} s", format::number(r)));
+    // The value columns: a reaction time, or a measurement's value in its unit.
+    let values = |row: &Row| match &row.measured {
+        Some(m) => (
+            crate::compare_measure::value_text(m.baseline, &m.unit),
+            crate::compare_measure::value_text(m.candidate, &m.unit),
+        ),
+        None => (r(row.baseline_reaction_s), r(row.candidate_reaction_s)),
+    };
     let _ = writeln!(
         out,
         "baseline:  {baseline}\ncandidate: {candidate}\ntolerance: {}%\n",
@@ -333,7 +377,7 @@ pub fn render_listing(
     let _ = writeln!(
         out,
         "{:<9} {:<60} {:>8} {:>8} {:>10} {:>10}  note",
-        "change", "plan / expectation", "base", "cand", "base react", "cand react"
+        "change", "plan / expectation", "base", "cand", "base value", "cand value"
     );
     let shown: Vec<&Row> = cmp
         .rows
@@ -354,14 +398,15 @@ pub fn render_listing(
             Change::Changed => "changed",
             Change::Regressed => "REGRESSED",
         };
+        let (bval, cval) = values(row);
         let _ = writeln!(
             out,
             "{mark:<9} {:<60} {:>8} {:>8} {:>10} {:>10}  {}",
             truncate(&name, 60),
             v(row.baseline),
             v(row.candidate),
-            r(row.baseline_reaction_s),
-            r(row.candidate_reaction_s),
+            bval,
+            cval,
             row.note
         );
     }

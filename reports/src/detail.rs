@@ -4,6 +4,7 @@
 
 use crate::event::{Clock, Event, EventKind, SampleValue, Verdict, error_text};
 use crate::log::LogContents;
+use crate::measure::MeasurementRecord;
 use crate::series::{Marker, MarkerKind, Series, SeriesBuilder};
 
 /// An instrument as the run found it.
@@ -76,10 +77,10 @@ impl ExpectationRecord {
     }
 }
 
-/// A timing measured against a limit: a `within` expectation's reaction time against its
-/// window. The margin is what was left of the window.
+/// A `within` expectation's reaction time against its window. The margin is what was
+/// left of the window. (The plan's own `measure:` values are [`MeasurementRecord`]s.)
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct Measurement {
+pub struct ReactionTime {
     pub step: usize,
     pub name: String,
     pub value_s: f64,
@@ -119,6 +120,8 @@ pub struct PlanDetail {
     pub instruments: Vec<Instrument>,
     pub protections: Vec<Protection>,
     pub expectations: Vec<ExpectationRecord>,
+    /// The plan's `measure:` values, in log order.
+    pub measurements: Vec<MeasurementRecord>,
     pub safe_states: Vec<SafeStateRecord>,
     pub actions: Vec<(f64, usize, String)>,
     pub errors: Vec<(f64, String)>,
@@ -143,13 +146,13 @@ impl PlanDetail {
     }
 
     /// Reaction times of `within` expectations, measured against their windows.
-    pub fn measurements(&self) -> Vec<Measurement> {
+    pub fn reaction_times(&self) -> Vec<ReactionTime> {
         self.expectations
             .iter()
             .filter(|e| e.window_kind == WindowKind::Within)
             .filter_map(|e| {
                 let (value_s, limit_s) = (e.reaction_s?, e.window_s?);
-                Some(Measurement {
+                Some(ReactionTime {
                     step: e.step,
                     name: e.name.clone(),
                     value_s,
@@ -217,6 +220,9 @@ impl DetailReader {
             }
             EventKind::Expectation { .. } => {
                 d.expectations.extend(ExpectationRecord::of(e.t, &e.kind))
+            }
+            EventKind::Measurement { .. } => {
+                d.measurements.extend(MeasurementRecord::of(e.t, &e.kind))
             }
             EventKind::SafeState { .. } => d.safe_states.extend(SafeStateRecord::of(&e.kind)),
             EventKind::Error {

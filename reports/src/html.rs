@@ -22,6 +22,7 @@ th{background:#f0f3f6}td.num{text-align:right;font-variant-numeric:tabular-nums;
 tr.exp td{background:#fbfcfd;font-size:12px}tr.exp td:first-child{border-left:3px solid #d0d7de}
 .v{display:inline-block;padding:0 7px;border-radius:10px;font-weight:600;font-size:12px;color:#fff}
 .v.pass{background:#1a7f37}.v.fail{background:#cf222e}.v.error{background:#bc4c00}.v.skipped{background:#8c959f}
+.v.recorded{background:#0969da}.v.unmeasurable{background:#cf222e}
 .banner{border-radius:6px;padding:8px 12px;margin:10px 0;font-weight:600}
 .banner.incomplete{background:#fff8c5;border:1px solid #d4a72c}
 .banner.fail{background:#ffebe9;border:1px solid #ff8182}
@@ -189,6 +190,7 @@ fn plan_section(p: &PlanData, svg: &str) -> Markup {
             (markers(p))
             (steps_table(p))
             (measurements(p))
+            (reaction_times(p))
             (safe_states(p))
         }
     }
@@ -249,7 +251,7 @@ fn instruments(p: &PlanData) -> Markup {
     }
 }
 
-/// Failed expectations with what was expected, and the rig's errors.
+/// Failed expectations with what was expected, failed measurements, and the rig's errors.
 fn failures(p: &PlanData) -> Markup {
     let (s, d) = (&p.summary, &p.detail);
     let failures: Vec<_> = d
@@ -257,14 +259,26 @@ fn failures(p: &PlanData) -> Markup {
         .iter()
         .filter(|e| e.verdict == Verdict::Fail)
         .collect();
+    let failed: Vec<_> = d
+        .measurements
+        .iter()
+        .filter(|m| m.verdict == Verdict::Fail)
+        .collect();
     html! {
-        @if !failures.is_empty() || !s.errors.is_empty() {
+        @if !failures.is_empty() || !failed.is_empty() || !s.errors.is_empty() {
             h3 id={"failures-" (s.plan_id)} { "Failures" }
             @for e in &failures {
                 div class="failure" {
                     strong { "step " (e.step) ": " (format::units_in_text(&e.name)) } " " span class="muted" { "(" (e.location) ")" }
                     div { "expected: " code { (format::units_in_text(&e.condition)) } " " (e.window) ", decided at " (format::duration(e.decided_s)) }
                     pre { (format::units_in_text(e.message.as_deref().unwrap_or("failed (the log gives no detail)"))) }
+                }
+            }
+            @for m in &failed {
+                div class="failure" {
+                    strong { "step " (m.step) ": measurement " (m.name) } " " span class="muted" { "(" (m.location) ")" }
+                    div { (m.value_text()) ", limits " (m.limits_text()) ", decided at " (format::duration(m.t)) }
+                    @if let Some(msg) = &m.message { pre { (format::units_in_text(msg)) } }
                 }
             }
             @for err in &s.errors { div class="failure" { strong { "rig error: " } (format::units_in_text(err)) } }
@@ -316,16 +330,44 @@ fn steps_table(p: &PlanData) -> Markup {
     }
 }
 
-/// Reaction times against their windows.
+/// The plan's `measure:` values: value, limits, margin, verdict and the plan line.
 fn measurements(p: &PlanData) -> Markup {
     let s = &p.summary;
-    let measurements = p.detail.measurements();
+    let ms = &p.detail.measurements;
     html! {
         h3 id={"measurements-" (s.plan_id)} { "Measurements" }
-        @if measurements.is_empty() { p class="muted" { "No reaction times in this log." } } @else {
+        @if ms.is_empty() { p class="muted" { "No measurements in this log." } } @else {
             table {
-                tr { th { "step" } th { "measurement (reaction time)" } th { "value" } th { "limit" } th { "margin" } th { "verdict" } }
-                @for m in &measurements {
+                tr { th { "step" } th { "measurement" } th { "value" } th { "limits" } th { "margin" } th { "verdict" } th { "where" } }
+                @for m in ms {
+                    @let outcome = m.outcome();
+                    tr class={"measurement " (outcome.word())} {
+                        td class="num" { (m.step) }
+                        td { (m.name) " " span class="muted" { "(" (m.kind) ")" }
+                            @if let Some(msg) = &m.message { br; span class="muted" { (format::units_in_text(msg)) } } }
+                        td class="num" { (m.value_text()) }
+                        td class="num" { (m.limits_text()) }
+                        td class="num" { (m.margin_text()) }
+                        td { span class={"v " (outcome.word())} { (outcome.word()) } }
+                        td { code { (m.location) } }
+                    }
+                }
+            }
+            p class="muted" { "Margin: distance to the nearest limit, negative outside; with both limits also as % of the band width. Recorded: measured without limits. On the plot: a purple dashed line at each decision." }
+        }
+    }
+}
+
+/// Reaction times of `within` expectations against their windows.
+fn reaction_times(p: &PlanData) -> Markup {
+    let s = &p.summary;
+    let reactions = p.detail.reaction_times();
+    html! {
+        h3 id={"reactions-" (s.plan_id)} { "Reaction times" }
+        @if reactions.is_empty() { p class="muted" { "No reaction times in this log." } } @else {
+            table {
+                tr { th { "step" } th { "expectation" } th { "reaction" } th { "limit" } th { "margin" } th { "verdict" } }
+                @for m in &reactions {
                     tr {
                         td class="num" { (m.step) } td { (m.name) }
                         td class="num" { (format::number(m.value_s)) " s" }

@@ -2,13 +2,15 @@
 
 use serde::Serialize;
 
-use crate::detail::{ExpectationRecord, Instrument, Measurement, Protection, SafeStateRecord};
+use crate::detail::{ExpectationRecord, Instrument, Protection, ReactionTime, SafeStateRecord};
 use crate::event::Verdict;
 use crate::run::{ExitCode, RunData};
 use crate::series::Marker;
 
-/// Bumped when a field changes meaning or disappears.
-pub const SUMMARY_FORMAT_VERSION: u32 = 1;
+/// Bumped when a field changes meaning or disappears. 2: a plan's reaction times moved
+/// from `measurements` to `reaction_times`; `measurements` (top level) holds the plans'
+/// `measure:` values.
+pub const SUMMARY_FORMAT_VERSION: u32 = 2;
 
 #[derive(Serialize)]
 struct Run<'a> {
@@ -20,6 +22,31 @@ struct Run<'a> {
     exit_code_observed: bool,
     incomplete: bool,
     plans: Vec<Plan<'a>>,
+    /// Every plan's `measure:` values (SPEC-12 §7), in plan order.
+    measurements: Vec<MeasurementRow<'a>>,
+}
+
+/// One measured value with the plan that measured it.
+#[derive(Serialize)]
+struct MeasurementRow<'a> {
+    plan: &'a str,
+    step: usize,
+    name: &'a str,
+    kind: &'a str,
+    /// `null`: unmeasurable.
+    value: Option<f64>,
+    unit: &'a str,
+    min: Option<f64>,
+    max: Option<f64>,
+    margin: Option<f64>,
+    /// The margin as % of `max − min`, when both limits exist.
+    margin_pct: Option<f64>,
+    verdict: Verdict,
+    /// `pass`, `fail`, `recorded` (no limits) or `unmeasurable`.
+    outcome: &'static str,
+    location: &'a str,
+    message: Option<&'a str>,
+    t: f64,
 }
 
 #[derive(Serialize)]
@@ -46,7 +73,7 @@ struct Plan<'a> {
     instruments: &'a [Instrument],
     protections: &'a [Protection],
     steps: Vec<Step<'a>>,
-    measurements: Vec<Measurement>,
+    reaction_times: Vec<ReactionTime>,
     markers: &'a [Marker],
     safe_states: &'a [SafeStateRecord],
     errors: &'a [String],
@@ -108,7 +135,7 @@ pub fn render(run: &RunData, exit: ExitCode) -> Result<String, serde_json::Error
                             .collect(),
                     })
                     .collect(),
-                measurements: d.measurements(),
+                reaction_times: d.reaction_times(),
                 markers: &d.markers,
                 safe_states: &d.safe_states,
                 errors: &s.errors,
@@ -123,6 +150,32 @@ pub fn render(run: &RunData, exit: ExitCode) -> Result<String, serde_json::Error
         exit_code_observed: exit.observed,
         incomplete: run.incomplete(),
         plans,
+        measurements: measurement_rows(run),
     };
     serde_json::to_string_pretty(&out).map(|s| s + "\n")
+}
+
+fn measurement_rows(run: &RunData) -> Vec<MeasurementRow<'_>> {
+    run.plans
+        .iter()
+        .flat_map(|p| {
+            p.detail.measurements.iter().map(|m| MeasurementRow {
+                plan: &p.summary.plan_id,
+                step: m.step,
+                name: &m.name,
+                kind: &m.kind,
+                value: m.value,
+                unit: &m.unit,
+                min: m.min,
+                max: m.max,
+                margin: m.margin,
+                margin_pct: m.margin_pct(),
+                verdict: m.verdict,
+                outcome: m.outcome().word(),
+                location: &m.location,
+                message: m.message.as_deref(),
+                t: m.t,
+            })
+        })
+        .collect()
 }

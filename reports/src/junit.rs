@@ -2,6 +2,7 @@
 //! one test case per step, named `NN step name` after the plan's step, so a passing and
 //! a failing run of a plan have the same test cases (see
 //! [`crate::summary::PlanSummary::name_unreached`] for steps a run never reached).
+//! A step's measurements are properties of its test case.
 
 use std::time::Duration;
 
@@ -72,6 +73,13 @@ pub fn render(
             };
             let mut case = TestCase::new(format!("{:02} {}", step.number, step.name), status);
             case.set_classname(plan.plan_id.clone());
+            // SPEC-12 §7: each value the step measured, `measurement.NAME`.
+            for m in &step.measurements {
+                case.add_property((
+                    format!("measurement.{}", m.name).as_str(),
+                    m.property_text().as_str(),
+                ));
+            }
             case.set_time(seconds(step.duration_s));
             case.set_system_out(if step.location.is_empty() {
                 format!("event log: {log_path}")

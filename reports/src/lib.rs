@@ -7,6 +7,7 @@
 //! [`run::write_reports`] (every report file) and [`compare::compare`] (two runs).
 
 pub mod compare;
+pub mod compare_measure;
 pub mod decimate;
 pub mod detail;
 pub mod event;
@@ -16,8 +17,10 @@ pub mod json;
 pub mod junit;
 pub mod log;
 pub mod markdown;
+pub mod measure;
 pub mod plot;
 pub mod plot_labels;
+pub mod plot_measure;
 pub mod run;
 pub mod series;
 pub mod summary;

@@ -45,6 +45,18 @@ pub fn render(run: &RunData, exit: ExitCode) -> String {
             cell(&p.log_name),
         );
     }
+    md.push_str(&measurements(run));
+    let failures = failures(run);
+    if !failures.is_empty() {
+        md.push_str("\n### Failures\n\n");
+        md.push_str(&failures);
+    }
+    md.push_str("\nFull report with plots: `report.html` in the run folder.\n");
+    md
+}
+
+/// Failed expectations and measurements, and the rig's errors, a line each.
+fn failures(run: &RunData) -> String {
     let mut failures = String::new();
     for p in &run.plans {
         for e in p
@@ -64,6 +76,22 @@ pub fn render(run: &RunData, exit: ExitCode) -> String {
                 cell(e.message.as_deref().unwrap_or("failed")),
             );
         }
+        for m in p
+            .detail
+            .measurements
+            .iter()
+            .filter(|m| m.verdict == Verdict::Fail)
+        {
+            let _ = writeln!(
+                failures,
+                "- **{}** step {}, measurement *{}* (`{}`): {}",
+                cell(&p.summary.plan_id),
+                m.step,
+                cell(&m.name),
+                cell(&m.location),
+                cell(m.message.as_deref().unwrap_or(&m.property_text())),
+            );
+        }
         for err in &p.summary.errors {
             let _ = writeln!(
                 failures,
@@ -73,12 +101,30 @@ pub fn render(run: &RunData, exit: ExitCode) -> String {
             );
         }
     }
-    if !failures.is_empty() {
-        md.push_str("\n### Failures\n\n");
-        md.push_str(&failures);
+    failures
+}
+
+/// Every plan's `measure:` values, when the run has any.
+fn measurements(run: &RunData) -> String {
+    let mut md = String::new();
+    for p in &run.plans {
+        for m in &p.detail.measurements {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} |",
+                cell(&p.summary.plan_id),
+                cell(&m.name),
+                cell(&m.value_text()),
+                cell(&m.limits_text()),
+                cell(&m.margin_text()),
+                m.outcome().word(),
+            );
+        }
     }
-    md.push_str("\nFull report with plots: `report.html` in the run folder.\n");
-    md
+    if md.is_empty() {
+        return md;
+    }
+    "\n### Measurements\n\n| plan | measurement | value | limits | margin | verdict |\n|---|---|---|---|---|---|\n".to_string() + &md
 }
 
 fn verdict_word(v: Verdict) -> &'static str {

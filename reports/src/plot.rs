@@ -5,7 +5,8 @@
 //! temperature, SOC, then any other unit), the flags (protection flags, enables, dry
 //! contacts, relays, `bms.online`) as lanes, and the expectation windows as bars
 //! coloured by verdict. Every panel shades the steps as alternating bands, shades a
-//! failed expectation's window red and draws a line at each trip and wake. Every
+//! failed expectation's window red and draws a line at each trip and wake, and a
+//! dashed one at each measurement (named in the top panel). Every
 //! series is decimated to one min/max bucket per pixel column first.
 
 use std::sync::OnceLock;
@@ -35,10 +36,10 @@ const LEGEND_LINE: u32 = 17;
 const FLAG_LANE: u32 = 20;
 const EXPECTATION_LANE: u32 = 12;
 const X_AXIS: u32 = 30;
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 /// Font sizes as plotters takes them (the SVG says about 0.8 of these in px).
 const CAPTION_SIZE: f64 = 18.0;
-const TEXT_SIZE: f64 = 15.0;
+pub(crate) const TEXT_SIZE: f64 = 15.0;
 
 static FONT_BYTES: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 
@@ -287,6 +288,9 @@ fn rescaled(d: &PlanDetail, k: f64) -> PlanDetail {
     for m in &mut d.markers {
         m.t /= k;
     }
+    for m in &mut d.measurements {
+        m.t /= k;
+    }
     for st in &mut d.steps {
         st.2 /= k;
         st.3 /= k;
@@ -347,7 +351,7 @@ fn draw<DB: DrawingBackend>(
     Ok(())
 }
 
-type Chart<'a, DB> = ChartContext<
+pub(crate) type Chart<'a, DB> = ChartContext<
     'a,
     DB,
     Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
@@ -452,6 +456,14 @@ impl Context<'_> {
                 PathElement::new(vec![(m.t, y0), (m.t, y1)], colour.mix(0.6).stroke_width(1))
             });
         chart.draw_series(lines).map_err(PlotError::from)?;
+        let px = |t: f64| self.pixel(t);
+        crate::plot_measure::marks(
+            chart,
+            &self.d.measurements,
+            (self.end, px),
+            self.first,
+            y0..y1,
+        )?;
         if self.first {
             self.step_labels(chart, y1)?;
         }

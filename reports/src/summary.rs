@@ -1,8 +1,9 @@
-//! What one plan's log says, condensed: verdicts of the plan, its steps and failed
-//! expectations.
+//! What one plan's log says, condensed: verdicts of the plan, its steps, failed
+//! expectations and measurements.
 
 use crate::event::{Event, EventKind, Verdict, error_text};
 use crate::log::LogContents;
+use crate::measure::MeasurementRecord;
 
 /// At most this many "not reached" rows are added after the last step the log shows.
 const MAX_UNREACHED_STEPS: usize = 10_000;
@@ -15,8 +16,10 @@ pub struct StepSummary {
     pub verdict: Verdict,
     pub started_s: f64,
     pub duration_s: f64,
-    /// Messages of failed expectations.
+    /// Messages of failed expectations and measurements.
     pub failures: Vec<String>,
+    /// The step's `measure:` values.
+    pub measurements: Vec<MeasurementRecord>,
     /// The log shows the step started; `false` for a step the run never got to.
     pub reached: bool,
 }
@@ -129,6 +132,7 @@ impl PlanSummary {
                 started_s: e.t,
                 duration_s: 0.0,
                 failures: Vec::new(),
+                measurements: Vec::new(),
                 reached: true,
             }),
             EventKind::Expectation {
@@ -141,6 +145,19 @@ impl PlanSummary {
                 if let Some(s) = self.step_mut(*step) {
                     s.failures
                         .push(message.clone().unwrap_or_else(|| name.clone()));
+                }
+            }
+            EventKind::Measurement { .. } => {
+                let Some(m) = MeasurementRecord::of(e.t, &e.kind) else {
+                    return;
+                };
+                if let Some(s) = self.step_mut(m.step) {
+                    if m.verdict == Verdict::Fail {
+                        s.failures.push(m.message.clone().unwrap_or_else(|| {
+                            format!("measurement {} failed: {}", m.name, m.property_text())
+                        }));
+                    }
+                    s.measurements.push(m);
                 }
             }
             EventKind::StepFinished { step, verdict } => {
@@ -174,6 +191,7 @@ impl PlanSummary {
                 started_s: self.duration_s,
                 duration_s: 0.0,
                 failures: Vec::new(),
+                measurements: Vec::new(),
                 reached: false,
             });
         }

@@ -1,6 +1,7 @@
 //! Synthetic event logs of any length, for the tests and the rendering benchmark: a
 //! charge/discharge cycle sampled at a fixed rate on a chosen number of channels, with
-//! a one-sample spike, protection trips, and passing and failing expectations.
+//! a one-sample spike, protection trips, passing and failing expectations, and the
+//! measurements a test asks for.
 
 use crate::event::{Clock, Event, EventKind, LOG_FORMAT_VERSION, SampleValue, Verdict};
 
@@ -17,6 +18,8 @@ pub struct Spec {
     pub fail: bool,
     /// Reaction time of each step's `within 5 s` expectation.
     pub reaction_s: f64,
+    /// `measurement` events, each logged when its step ends (before its expectation).
+    pub measurements: Vec<EventKind>,
 }
 
 impl Default for Spec {
@@ -29,6 +32,7 @@ impl Default for Spec {
             steps: 4,
             fail: false,
             reaction_s: 2.0,
+            measurements: Vec::new(),
         }
     }
 }
@@ -206,6 +210,11 @@ impl Writer {
 
     fn finish_step(&mut self, spec: &Spec, step: usize, t: f64) {
         let fail = spec.fail && step == spec.steps;
+        for m in &spec.measurements {
+            if matches!(m, EventKind::Measurement { step: s, .. } if *s == step) {
+                self.emit(t, m.clone());
+            }
+        }
         self.emit(
             t,
             EventKind::Expectation {
@@ -304,4 +313,42 @@ pub fn write_run(dir: &std::path::Path, spec: &Spec) -> std::io::Result<std::pat
     let path = dir.join(format!("{}{}", spec.plan_id, crate::run::LOG_SUFFIX));
     std::fs::write(&path, log(spec))?;
     Ok(path)
+}
+
+/// A `measurement` event of step `step` for [`Spec::measurements`]: a `time_to` in
+/// seconds whose margin and verdict follow from its value and limits (`value` `None`:
+/// unmeasurable).
+pub fn measurement(
+    step: usize,
+    name: &str,
+    value: Option<f64>,
+    min: Option<f64>,
+    max: Option<f64>,
+) -> EventKind {
+    let margin = value.and_then(|v| match (min, max) {
+        (Some(lo), Some(hi)) => Some((v - lo).min(hi - v)),
+        (Some(lo), None) => Some(v - lo),
+        (None, Some(hi)) => Some(hi - v),
+        (None, None) => None,
+    });
+    let pass = value.is_some() && margin.is_none_or(|m| m >= 0.0);
+    EventKind::Measurement {
+        step,
+        name: name.into(),
+        kind: "time_to".into(),
+        value,
+        unit: "s".into(),
+        min,
+        max,
+        margin,
+        verdict: if pass { Verdict::Pass } else { Verdict::Fail },
+        location: format!("testplans/synthetic.yaml:{}:9", 40 + step),
+        message: match (value, pass) {
+            (None, _) => Some(format!(
+                "unmeasurable: {name}: bms.protection_charge_overcurrent never true within 30 s"
+            )),
+            (Some(v), false) => Some(format!("measurement {name} = {v} s outside its limits")),
+            _ => None,
+        },
+    }
 }

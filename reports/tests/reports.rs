@@ -43,6 +43,14 @@ fn failing_run(label: &str) -> PathBuf {
         &dir,
         &Spec {
             plan_id: "steady".into(),
+            // A measurement, so the schema check sees a test case's properties.
+            measurements: vec![synthetic::measurement(
+                2,
+                "cocp.trip_delay",
+                Some(2.0),
+                Some(1.0),
+                Some(4.0),
+            )],
             ..Spec::default()
         },
     )
@@ -54,7 +62,7 @@ fn failing_run(label: &str) -> PathBuf {
 /// requires: `testsuites` of `testsuite`s with `name` and `tests`, `failures`, `errors`
 /// counts that match their `testcase`s; each case has `name`, `classname`, a
 /// non-negative `time`, and at most one `failure`, `error` or `skipped`; properties
-/// have `name` and `value`; no other elements.
+/// (of a suite or a case) have `name` and `value`; no other elements.
 fn elements<'a, 'i>(n: roxmltree::Node<'a, 'i>) -> Vec<roxmltree::Node<'a, 'i>> {
     n.children().filter(|c| c.is_element()).collect()
 }
@@ -103,6 +111,15 @@ fn check_junit_schema(xml: &str) -> roxmltree::Document<'_> {
                             "error" => errors += 1,
                             "skipped" => skipped += 1,
                             "system-out" | "system-err" => {}
+                            // Test-case properties (the measurements of SPEC-12 §7), as
+                            // the later JUnit schemas and GitLab read them.
+                            "properties" => {
+                                for p in elements(c) {
+                                    assert_eq!(p.tag_name().name(), "property");
+                                    assert!(p.attribute("name").is_some());
+                                    assert!(p.attribute("value").is_some());
+                                }
+                            }
                             other => panic!("<{other}> is not allowed in a testcase"),
                         }
                     }
@@ -142,6 +159,16 @@ fn junit_follows_the_junit_schema_and_reads_back() {
             .map(|s| s.attribute("name").unwrap())
             .collect::<Vec<_>>(),
         ["cycle", "steady"]
+    );
+    let measured = suites[1]
+        .descendants()
+        .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some("02 cycle 2"))
+        .expect("step 2 of steady");
+    assert!(
+        measured
+            .descendants()
+            .any(|p| p.attribute("name") == Some("measurement.cocp.trip_delay")),
+        "{xml}"
     );
     let cycle = suites[0];
     let failure = cycle
@@ -225,7 +252,8 @@ fn summary_json_and_markdown_carry_the_verdicts() {
     assert_eq!(plans[0]["plan_id"], "cycle");
     assert_eq!(plans[0]["verdict"], "fail");
     assert_eq!(plans[0]["steps"].as_array().unwrap().len(), 4);
-    let m = &plans[1]["measurements"][0];
+    assert_eq!(json["format_version"], 2);
+    let m = &plans[1]["reaction_times"][0];
     assert_eq!(m["value_s"], 2.0);
     assert_eq!(m["limit_s"], 5.0);
     assert_eq!(m["margin_s"], 3.0);

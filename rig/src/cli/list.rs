@@ -1,11 +1,12 @@
 use super::BenchArgs;
 use super::load::{load, print_problems};
 use super::out::outln;
+use super::select::Selection;
 use crate::exit;
 use crate::quantity::format_duration;
 
 pub fn list(args: BenchArgs) -> i32 {
-    match load(&args) {
+    match load(&args, &Selection::default()) {
         Ok(loaded) => {
             for (plan, _) in &loaded.plans {
                 outln!(

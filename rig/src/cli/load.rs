@@ -5,6 +5,7 @@ use super::out::errln;
 use std::path::{Path, PathBuf};
 
 use super::BenchArgs;
+use super::select::{Candidate, Selection, candidate, select};
 use crate::bench::Bench;
 use crate::diag::{Problem, Problems};
 use crate::plan::{Plan, load_plan};
@@ -32,46 +33,18 @@ pub fn print_problems(problems: &Problems) {
     );
 }
 
-pub fn load(args: &BenchArgs) -> Result<Loaded, Problems> {
+/// The bench and the plans `args` names that `sel` keeps. Plans are picked by their ids
+/// first (filters, `--skip`, `--partition`): only those are checked against the bench.
+pub fn load(args: &BenchArgs, sel: &Selection) -> Result<Loaded, Problems> {
     let bench = match &args.bench {
         Some(path) => Bench::load(path)?,
         None => Bench::builtin_sim(),
     };
-    let mut files: Vec<PathBuf> = Vec::new();
-    let mut filters = Vec::new();
-    let mut problems = Problems::default();
-    for word in &args.paths {
-        let path = Path::new(word);
-        if path.is_dir() {
-            match crate::discover::plans_in(path) {
-                Ok(found) => files.extend(found),
-                Err(e) => {
-                    problems.push(Problem::without_source(format!("cannot read {word}: {e}")))
-                }
-            }
-        } else if path.is_file() {
-            files.push(path.to_path_buf());
-        } else if word.ends_with(".yaml") || word.ends_with(".yml") || word.contains('/') {
-            problems.push(Problem::without_source(format!(
-                "no such plan file or folder: {word}"
-            )));
-        } else {
-            filters.push(word.clone());
-        }
-    }
-    if args.paths.iter().all(|w| !Path::new(w).exists()) && problems.is_empty() {
-        match crate::discover::plans_in(Path::new(DEFAULT_PLANS)) {
-            Ok(found) => files.extend(found),
-            Err(_) => problems.push(
-                Problem::without_source(format!(
-                    "no plans given and no `{DEFAULT_PLANS}/` folder here"
-                ))
-                .help("name plan files or folders, or run from the repository's top folder"),
-            ),
-        }
-    }
+    let (files, filters, mut problems) = plan_files(&args.paths);
+    let candidates: Vec<Candidate> = files.into_iter().map(candidate).collect();
+    let known: Vec<String> = candidates.iter().filter_map(|c| c.id.clone()).collect();
     let mut plans = Vec::new();
-    for file in files {
+    for file in select(candidates, &filters, sel) {
         match load_plan(&file, &bench).and_then(|plan| {
             let prepared = prepare(&plan, &bench, &args.defects)?;
             // The twin without a firmware description runs the profile's nominal
@@ -94,7 +67,11 @@ pub fn load(args: &BenchArgs) -> Result<Loaded, Problems> {
         .0
         .retain(|p| p.location().is_some() || said.insert(p.one_line()));
     if problems.is_empty() {
-        problems.extend(unmatched_filters(&filters, &plans));
+        let ids = known
+            .iter()
+            .map(String::as_str)
+            .chain(plans.iter().map(|(p, _)| p.id.as_str()));
+        problems.extend(unmatched_filters(&filters, ids.collect()));
     }
     let mut seen = std::collections::BTreeMap::new();
     for (plan, _) in &plans {
@@ -112,10 +89,48 @@ pub fn load(args: &BenchArgs) -> Result<Loaded, Problems> {
     })
 }
 
+/// The plan files the positional words name (or `testplans/`), the words that are
+/// name filters, and the problems with the rest.
+fn plan_files(words: &[String]) -> (Vec<PathBuf>, Vec<String>, Problems) {
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut filters = Vec::new();
+    let mut problems = Problems::default();
+    for word in words {
+        let path = Path::new(word);
+        if path.is_dir() {
+            match crate::discover::plans_in(path) {
+                Ok(found) => files.extend(found),
+                Err(e) => {
+                    problems.push(Problem::without_source(format!("cannot read {word}: {e}")))
+                }
+            }
+        } else if path.is_file() {
+            files.push(path.to_path_buf());
+        } else if word.ends_with(".yaml") || word.ends_with(".yml") || word.contains('/') {
+            problems.push(Problem::without_source(format!(
+                "no such plan file or folder: {word}"
+            )));
+        } else {
+            filters.push(word.clone());
+        }
+    }
+    if words.iter().all(|w| !Path::new(w).exists()) && problems.is_empty() {
+        match crate::discover::plans_in(Path::new(DEFAULT_PLANS)) {
+            Ok(found) => files.extend(found),
+            Err(_) => problems.push(
+                Problem::without_source(format!(
+                    "no plans given and no `{DEFAULT_PLANS}/` folder here"
+                ))
+                .help("name plan files or folders, or run from the repository's top folder"),
+            ),
+        }
+    }
+    (files, filters, problems)
+}
+
 /// A filter no plan id contains would run nothing and exit as if all passed: refused,
 /// with the nearest ids.
-fn unmatched_filters(filters: &[String], plans: &[(Plan, Prepared)]) -> Problems {
-    let ids: Vec<&str> = plans.iter().map(|(p, _)| p.id.as_str()).collect();
+fn unmatched_filters(filters: &[String], ids: Vec<&str>) -> Problems {
     let mut problems = Problems::default();
     for f in filters
         .iter()

@@ -14,6 +14,7 @@ mod probe;
 mod report;
 mod results;
 mod run;
+mod select;
 mod sim;
 mod validate;
 
@@ -209,9 +210,15 @@ pub struct RunArgs {
     /// Filters must match plan names exactly.
     #[arg(long)]
     pub exact: bool,
-    /// Skip plans whose name contains this; repeatable.
+    /// Skip plans whose name contains this; repeatable. A skipped plan is not checked
+    /// against the bench either.
     #[arg(long, value_name = "FILTER")]
     pub skip: Vec<String>,
+    /// Run only share K of N of the selected plans, for N CI jobs (as nextest's
+    /// `--partition count:K/N`): sorted by plan id, the i-th (from 0) goes to
+    /// partition (i mod N) + 1. `count:K/N` is accepted too.
+    #[arg(long, value_name = "K/N")]
+    pub partition: Option<String>,
     /// Output format of the progress lines.
     #[arg(long, value_enum)]
     pub format: Option<Format>,
@@ -240,11 +247,12 @@ pub struct CompareArgs {
     pub baseline: PathBuf,
     /// The run folder of the run under test.
     pub candidate: PathBuf,
-    /// How much longer (percent of the baseline) a reaction time may get before it
-    /// counts as a regression.
-    #[arg(long, value_name = "PCT", default_value_t = 10.0)]
+    /// How much longer (percent of the baseline) a reaction time may get, and how far
+    /// a measurement may move either way (percent of its band width max − min, or of
+    /// its value when it has one limit or none), before it counts as a regression.
+    #[arg(long, value_name = "PERCENT", default_value_t = 10.0)]
     pub tolerance: f64,
-    /// List every plan and expectation, not only what changed.
+    /// List every plan, expectation and measurement, not only what changed.
     #[arg(long)]
     pub all: bool,
 }

@@ -11,6 +11,7 @@ use rig_reports::Verdict;
 use rig_reports::summary::PlanSummary;
 
 use super::load::{load, print_problems};
+use super::select::Selection;
 use super::{Format, RunArgs};
 use crate::bench::Bench;
 use crate::exit;
@@ -19,7 +20,19 @@ use crate::results::session::begin;
 use crate::runner::{PlanOutcome, Prepared, run_plan};
 
 pub fn run(args: RunArgs) -> i32 {
-    let loaded = match load(&args.bench) {
+    let partition = match args.partition.as_deref().map(str::parse).transpose() {
+        Ok(p) => p,
+        Err(e) => {
+            errln!("error: {e}");
+            return exit::INVALID_INPUT;
+        }
+    };
+    let selection = Selection {
+        skip: args.skip.clone(),
+        exact: args.exact,
+        partition,
+    };
+    let loaded = match load(&args.bench, &selection) {
         Ok(l) => l,
         Err(problems) => {
             print_problems(&problems);

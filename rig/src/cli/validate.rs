@@ -1,10 +1,11 @@
 use super::BenchArgs;
 use super::load::{load, print_problems};
 use super::out::outln;
+use super::select::Selection;
 use crate::exit;
 
 pub fn validate(args: BenchArgs) -> i32 {
-    match load(&args) {
+    match load(&args, &Selection::default()) {
         Ok(loaded) => {
             for (plan, _) in &loaded.plans {
                 // Valid, but `rig run` on this bench will skip it: say so now.
