@@ -190,11 +190,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "cocp_lockout.yaml",
         "no COCP at the rated maximum charge current",
     ),
-    (
-        "cocp_trip_instant",
-        "cocp_lockout.yaml",
-        "cocp.trip1.delay",
-    ),
+    ("cocp_trip_instant", "cocp_lockout.yaml", "cocp.trip1.delay"),
     (
         "cocp_recovery_5s",
         "cocp_lockout.yaml",
