@@ -194,7 +194,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (
         "cocp_recovery_5s",
         "cocp_lockout.yaml",
-        "trip 1: still protected during the recovery delay",
+        "cocp.trip1.recovery",
     ),
     (
         "docp_tier_from_80a",
@@ -204,12 +204,12 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (
         "docp_peak_tier_60s",
         "docp_peak_discharge.yaml",
-        "trip 1: DOCP after 15 s at 120 A",
+        "docp.peak.trip1.delay",
     ),
     (
         "docp_peak_from_150a",
         "docp_peak_discharge.yaml",
-        "trip 1: DOCP after 15 s at 120 A",
+        "docp.peak.trip1.delay",
     ),
     ("reset_at_3s", "rapid_shutdown_button.yaml", "stays asleep"),
     (

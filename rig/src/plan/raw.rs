@@ -193,10 +193,48 @@ pub struct RawMeasurement {
     pub until: Option<Spanned<String>>,
     pub min: Option<Spanned<String>>,
     pub max: Option<Spanned<String>>,
-    /// `[lo, hi]`.
-    pub between: Option<Spanned<Vec<Spanned<String>>>>,
+    /// `[lo, hi]`, or a banded DUT profile value standing for its band.
+    pub between: Option<Spanned<RawBetween>>,
     /// `none`: record the value without judging it.
     pub limits: Option<Spanned<String>>,
     /// The unit to show the value in (`Ah`, `kWh`, `mV`, `min`).
     pub unit: Option<Spanned<String>>,
+}
+
+/// `between:` as written: two limits, `[lo, hi]`, or a DUT profile value with a band
+/// (`between: dut.cocp.trip_delay`), which stands for `[dut.x.min, dut.x.max]`.
+#[derive(Debug)]
+pub enum RawBetween {
+    Pair(Vec<Spanned<String>>),
+    Band(String),
+}
+
+impl<'de> Deserialize<'de> for RawBetween {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(BetweenVisitor)
+    }
+}
+
+/// A sequence of limits or one scalar; a visitor of its own because serde's untagged
+/// enums lose the spans of the limits inside.
+struct BetweenVisitor;
+
+impl<'de> serde::de::Visitor<'de> for BetweenVisitor {
+    type Value = RawBetween;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("two limits `[lo, hi]`, or a banded DUT profile value (`dut.cocp.trip_delay`)")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<RawBetween, A::Error> {
+        let mut limits = Vec::new();
+        while let Some(limit) = seq.next_element::<Spanned<String>>()? {
+            limits.push(limit);
+        }
+        Ok(RawBetween::Pair(limits))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawBetween, E> {
+        Ok(RawBetween::Band(v.to_string()))
+    }
 }

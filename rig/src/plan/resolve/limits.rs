@@ -8,7 +8,7 @@ use super::names::RepeatIndex;
 use super::resolver::Resolver;
 use crate::diag::Problem;
 use crate::plan::model::{DisplayUnit, MeasureKind};
-use crate::plan::raw::RawMeasurement;
+use crate::plan::raw::{RawBetween, RawMeasurement};
 use crate::quantity::{Dim, Quantity, unit_factor};
 
 /// Lower and upper limit in base units.
@@ -114,23 +114,51 @@ impl Resolver<'_> {
         }
     }
 
-    /// `between: [lo, hi]`.
+    /// `between: [lo, hi]`, or `between: dut.x` for the band of a profile value.
     fn between(
         &mut self,
-        node: &Spanned<Vec<Spanned<String>>>,
+        node: &Spanned<RawBetween>,
         dim: Dim,
         vars: &[RepeatIndex],
     ) -> Option<Limits> {
-        let [lo, hi] = &node.value[..] else {
-            self.problems.push(Problem::at(
-                self.file,
-                Self::start_of(node),
-                format!(
-                    "`between:` takes two limits, `[lo, hi]`, not {}",
-                    node.value.len()
-                ),
-            ));
-            return None;
+        let ends: [Spanned<String>; 2];
+        let [lo, hi] = match &node.value {
+            RawBetween::Pair(pair) => match &pair[..] {
+                [lo, hi] => [lo, hi],
+                _ => {
+                    self.problems.push(Problem::at(
+                        self.file,
+                        Self::start_of(node),
+                        format!(
+                            "`between:` takes two limits, `[lo, hi]`, not {}",
+                            pair.len()
+                        ),
+                    ));
+                    return None;
+                }
+            },
+            RawBetween::Band(path) if is_profile_path(path) => {
+                // The band's ends, located at the value as written.
+                ends = [".min", ".max"].map(|end| {
+                    Spanned::new(
+                        format!("{}{end}", path.trim()),
+                        node.referenced,
+                        node.defined,
+                    )
+                });
+                [&ends[0], &ends[1]]
+            }
+            RawBetween::Band(text) => {
+                self.problems.push(
+                    Problem::at(
+                        self.file,
+                        Self::start_of(node),
+                        format!("`between: {text}` is neither two limits nor a DUT profile value"),
+                    )
+                    .help("write `between: [lo, hi]`, or `between: dut.<value>` for the band of a profile value"),
+                );
+                return None;
+            }
         };
         let lo_v = self.constant(lo, vars, dim, "the lower limit");
         let hi_v = self.constant(hi, vars, dim, "the upper limit");
@@ -162,4 +190,14 @@ impl Resolver<'_> {
         }
         Some((min, max))
     }
+}
+
+/// `dut.` and a dotted path of plain names: a profile value, not an expression.
+fn is_profile_path(text: &str) -> bool {
+    text.trim().strip_prefix("dut.").is_some_and(|path| {
+        !path.is_empty()
+            && path.split('.').all(|word| {
+                !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            })
+    })
 }

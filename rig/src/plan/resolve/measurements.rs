@@ -369,6 +369,30 @@ mod tests {
     }
 
     #[test]
+    fn between_a_banded_profile_value_is_its_band() {
+        let m = one(
+            "{ name: cocp.trip_delay, time_to: bms.protection_charge_overcurrent, within: 30 s, between: dut.cocp.trip_delay }",
+        );
+        assert_eq!((m.min, m.max), (Some(1.0), Some(4.0)));
+        let unbanded = refused(
+            "{ name: a, time_to: bms.protection_charge_overcurrent, within: 30 s, between: dut.cocp.trip_current }",
+        );
+        assert_eq!(unbanded.len(), 2, "{unbanded:?}");
+        assert!(
+            unbanded[0].starts_with("plan.yaml:7:") && unbanded[0].contains("band"),
+            "{unbanded:?}"
+        );
+        let expression = refused(
+            "{ name: a, time_to: bms.protection_charge_overcurrent, within: 30 s, between: dut.cocp.trip_delay * 2 }",
+        );
+        assert_eq!(expression.len(), 1, "{expression:?}");
+        assert!(
+            expression[0].contains("is neither two limits nor a DUT profile value"),
+            "{expression:?}"
+        );
+    }
+
+    #[test]
     fn an_integral_of_a_current_is_a_charge_and_of_a_power_an_energy() {
         let m = one(
             "{ name: capacity, integral_of: -source.current, unit: Ah, until: not bms.discharge_enable, within: 6 h, min: 96 Ah }",
