@@ -49,27 +49,8 @@ pub fn prepare(plan: &Plan, bench: &Bench, extra_defects: &[String]) -> Result<P
             inject_stuck_at_step: None,
         });
     }
-    let mut parsed = Vec::new();
     let mut problems = Problems::default();
-    for d in &defects {
-        match d.parse::<rig_sim::Defect>() {
-            Ok(x) => parsed.push(x),
-            Err(_) => {
-                let known: Vec<String> =
-                    rig_sim::Defect::ALL.iter().map(|d| d.to_string()).collect();
-                let close = crate::diag::near_misses(d, known.iter().map(String::as_str));
-                problems.push(
-                    Problem::without_source(format!("unknown defect `{d}`")).help(
-                        if close.is_empty() {
-                            format!("`rig sim defects` lists them: {}", known.join(", "))
-                        } else {
-                            format!("did you mean {}?", close.join(" or "))
-                        },
-                    ),
-                );
-            }
-        }
-    }
+    let parsed = parse_defects(&defects, &mut problems);
     let (firmware, firmware_note) = match twin_firmware(plan, bench) {
         Ok(f) => f,
         Err(p) => {
@@ -108,6 +89,31 @@ pub fn prepare(plan: &Plan, bench: &Bench, extra_defects: &[String]) -> Result<P
         inject_panic_at_step: None,
         inject_stuck_at_step: None,
     })
+}
+
+/// The defects by name; each unknown name is a problem with the nearest names.
+fn parse_defects(names: &[String], problems: &mut Problems) -> Vec<rig_sim::Defect> {
+    let mut parsed = Vec::new();
+    for d in names {
+        match d.parse::<rig_sim::Defect>() {
+            Ok(x) => parsed.push(x),
+            Err(_) => {
+                let known: Vec<String> =
+                    rig_sim::Defect::ALL.iter().map(|d| d.to_string()).collect();
+                let close = crate::diag::near_misses(d, known.iter().map(String::as_str));
+                problems.push(
+                    Problem::without_source(format!("unknown defect `{d}`")).help(
+                        if close.is_empty() {
+                            format!("`rig sim defects` lists them: {}", known.join(", "))
+                        } else {
+                            format!("did you mean {}?", close.join(" or "))
+                        },
+                    ),
+                );
+            }
+        }
+    }
+    parsed
 }
 
 /// The firmware the twin runs: the bench's `twin: { firmware }`, else the profile's
