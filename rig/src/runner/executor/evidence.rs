@@ -150,18 +150,7 @@ impl Executor<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::Bench;
-    use crate::runner::executor::testing::s;
-
-    fn bench() -> (Channels, Store) {
-        let channels = Channels::of(&Bench::builtin_sim(), 3);
-        let store = Store::new(&channels);
-        (channels, store)
-    }
-
-    fn id(channels: &Channels, name: &str) -> ChannelId {
-        channels.find(name).unwrap_or_else(|| panic!("{name}")).0
-    }
+    use crate::runner::executor::testing::{bench, id, s};
 
     fn cause() -> Cause {
         Cause::UnexpectedSilence {

@@ -223,21 +223,9 @@ impl Executor<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::Bench;
     use crate::plan::Window;
     use crate::runner::executor::expectation::Failure;
-    use crate::runner::executor::testing::{is_true, percent, s, soc_above_90};
-
-    /// The built-in virtual bench's channels for three packs, and a store for them.
-    fn bench() -> (Channels, Store) {
-        let channels = Channels::of(&Bench::builtin_sim(), 3);
-        let store = Store::new(&channels);
-        (channels, store)
-    }
-
-    fn id(channels: &Channels, name: &str) -> ChannelId {
-        channels.find(name).unwrap_or_else(|| panic!("{name}")).0
-    }
+    use crate::runner::executor::testing::{bench, id, is_true, percent, s, soc_above_90};
 
     #[test]
     fn only_an_online_channel_reading_false_is_a_silent_link() {

@@ -1,4 +1,4 @@
-//! Expectations for the executor's unit tests, bound as plan loading binds them.
+//! Expectations and channels for the executor's unit tests, bound as plan loading binds them.
 
 use crate::expr::bound::BoundKind;
 use crate::expr::{BinOp, BoundExpr, ChannelId, Type, Value};
@@ -63,4 +63,16 @@ pub fn percent(v: f64) -> Value {
 /// Seconds as a moment or a length of the run, for short test lines.
 pub fn s(seconds: f64) -> std::time::Duration {
     std::time::Duration::from_secs_f64(seconds)
+}
+
+/// The built-in virtual bench's channels for three packs, and a store for them.
+pub fn bench() -> (crate::bench::Channels, crate::runner::store::Store) {
+    let channels = crate::bench::Channels::of(&crate::bench::Bench::builtin_sim(), 3);
+    let store = crate::runner::store::Store::new(&channels);
+    (channels, store)
+}
+
+/// The id of the channel `name`; panics if the bench has none.
+pub fn id(channels: &crate::bench::Channels, name: &str) -> ChannelId {
+    channels.find(name).unwrap_or_else(|| panic!("{name}")).0
 }
