@@ -187,8 +187,8 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ),
     (
         "cocp_trips_at_55a",
-        "cocp_lockout.yaml",
-        "no COCP at the rated maximum charge current",
+        "cocp_trip_point.yaml",
+        "cocp.trip_current",
     ),
     ("cocp_trip_instant", "cocp_lockout.yaml", "cocp.trip1.delay"),
     (

@@ -60,12 +60,12 @@ fn evaluate(e: &BoundExpr, store: &Store, opened_at: u64) -> Option<Option<Sampl
 }
 
 /// Whether `e` reads channel `id`.
-fn reads(e: &BoundExpr, id: ChannelId) -> bool {
+pub(super) fn reads(e: &BoundExpr, id: ChannelId) -> bool {
     e.channels().iter().any(|(c, _)| *c == id)
 }
 
 /// Whether `e` is true on fresh readings.
-fn turned_true(e: &BoundExpr, store: &Store, opened_at: u64) -> bool {
+pub(super) fn turned_true(e: &BoundExpr, store: &Store, opened_at: u64) -> bool {
     evaluate(e, store, opened_at) == Some(Some(Sample::Bool(true)))
 }
 
