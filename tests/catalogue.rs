@@ -220,12 +220,12 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (
         "uv_sleep_after_5s",
         "uv_sleep_charger_wake.yaml",
-        "awake while the under-voltage is younger than the sleep delay",
+        "uv_sleep.delay",
     ),
     (
         "charger_wake_above_52v",
         "uv_sleep_charger_wake.yaml",
-        "woken by a charger above 48 V",
+        "charger_wake.voltage",
     ),
     (
         "auto_wake_3h30",
@@ -240,28 +240,20 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (
         "cvl_58v4",
         "can_limits.yaml",
-        "charge voltage limit 56.0 V on CAN (0x351, §5.6 item 1)",
+        "can.charge_voltage_limit.max",
     ),
-    (
-        "ccl_80a",
-        "can_limits.yaml",
-        "charge current limit 70 A on CAN (0x351, §5.6 item 9)",
-    ),
+    ("ccl_80a", "can_limits.yaml", "can.charge_current_limit.max"),
     (
         "dcl_50a",
         "can_limits.yaml",
-        "discharge current limit 100 A on CAN (0x351, §5.6 item 10)",
+        "can.discharge_current_limit.min",
     ),
     (
         "dvl_44v8",
         "can_limits.yaml",
-        "discharge voltage limit 48.0 V on CAN (0x351, §5.6 item 6)",
+        "can.discharge_voltage_limit.min",
     ),
-    (
-        "dead_band_5a",
-        "can_limits.yaml",
-        "the 3 A discharge shows on CAN (0x356, FAQ Q4 threshold 0.5 A)",
-    ),
+    ("dead_band_5a", "can_limits.yaml", "can.reported_current"),
     (
         "chtp_hysteresis_1k",
         "chtp_hysteresis.yaml",

@@ -136,9 +136,13 @@ fn magnitudes(text: &str, ls: &[Line]) -> Vec<Case> {
             let edited = format!("{}{number}{}", &l.text[..start], &l.text[end..]);
             // A huge threshold in a condition (`x > 1e6 A`, after `that:` or `never:`) is
             // harmless, merely never true; so is a huge divisor
-            // (`0.2 * dut.capacity / 1e20 h`), merely a tiny set point.
+            // (`0.2 * dut.capacity / 1e20 h`), merely a tiny set point, and a huge
+            // limit of a measurement (`max: 1e6 V`), which the value merely never meets.
             let divisor = l.text[..start].trim_end().ends_with('/');
-            let is_condition = l.text.contains("that:") || l.text.contains("never:");
+            let limit = ["min:", "max:", "between:"]
+                .iter()
+                .any(|k| l.text.trim_start().starts_with(k));
+            let is_condition = l.text.contains("that:") || l.text.contains("never:") || limit;
             let expect = if kind == "huge" && (is_condition || divisor) {
                 Expect::Either
             } else {

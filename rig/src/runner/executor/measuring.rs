@@ -269,7 +269,8 @@ fn closed(item: &mut Item<'_>, t: Duration, windows: &StepWindows) -> Decision {
 
 /// Rounded to a millionth of the display unit, so logs print the same digits everywhere.
 fn round6(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
+    // `+ 0.0` turns -0 (a negated 0 A) into 0.
+    (x * 1e6).round() / 1e6 + 0.0
 }
 
 impl Item<'_> {

@@ -131,18 +131,20 @@ impl Executor<'_> {
         )))
     }
 
-    /// The clock reached `now`: apply the ramp's next level if its hold is over.
+    /// The clock reached `now`: apply the ramp's next level if its hold is over. The
+    /// readings of the set point channels it wrote, to be watched like any reading.
     async fn advance_ramp(
         &mut self,
         step: &Step,
         ramp: &mut Option<RampRun<'_>>,
         now: Duration,
-    ) -> Result<(), InstrumentFailure> {
-        if let Some(level) = ramp.as_mut().and_then(|r| r.step_at(now)) {
-            self.apply(step.number, &Action::Source(level.clone()))
-                .await?;
-        }
-        Ok(())
+    ) -> Result<Vec<(ChannelId, Duration)>, InstrumentFailure> {
+        let Some(level) = ramp.as_mut().and_then(|r| r.step_at(now)) else {
+            return Ok(Vec::new());
+        };
+        self.apply(step.number, &Action::Source(level.clone()))
+            .await?;
+        Ok(self.setpoint_channels(level))
     }
 
     /// Watch the step's expectations and measurements from now on until each is decided
@@ -195,7 +197,16 @@ impl Executor<'_> {
                 None => match awaiting.take() {
                     Some(waiting) => return Err(waiting.into_failure()),
                     None => {
-                        self.advance_ramp(step, ramp, deadline).await?;
+                        for (id, t) in self.advance_ramp(step, ramp, deadline).await? {
+                            self.on_reading(step, &windows, opened_at, &mut states, (id, t))?;
+                            measures.on_reading(
+                                (id, t),
+                                &self.store,
+                                opened_at,
+                                &windows,
+                                &self.log,
+                            );
+                        }
                         self.close_windows(step, &windows, &mut states, deadline);
                         measures.at_deadline(deadline, &windows, &self.log);
                     }
