@@ -308,10 +308,6 @@ mod tests {
                 "{ current_limit: { from: 70 A, to: 80 A, step: 1 A, hold: 1 s }, until: source.current }",
                 "`until:` must be a condition",
             ),
-            (
-                "{ current_limit: { from: 70 A, to: 80 A, step: 1 A, hold: 1 s, by: 2 } }",
-                "by",
-            ),
         ];
         for (ramp, wanted) in cases {
             let problems = refusals(&sim(), &ramp_plan(ramp));
