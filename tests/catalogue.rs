@@ -98,7 +98,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (
         "auto_wake_hourly",
         "uv_sleep_auto_wake.yaml",
-        "wake 1: silent until the interval has passed",
+        "auto_wake.period",
     ),
     (
         "auto_wake_forever",
@@ -163,7 +163,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (
         "forced_recharge_never",
         "forced_recharge.yaml",
-        "forced recharge after 2 days of standby (0x35C request full charge, charge enable, 0x351 CCL)",
+        "forced_recharge.time",
     ),
     (
         "parallel_limits_not_scaled",
@@ -230,12 +230,12 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (
         "auto_wake_3h30",
         "uv_sleep_auto_wake.yaml",
-        "wake 1: silent until the interval has passed",
+        "auto_wake.period",
     ),
     (
         "auto_wake_stops_after_5",
         "uv_sleep_auto_wake.yaml",
-        "wake 6: awake on CAN after the interval",
+        "auto_wake.count",
     ),
     (
         "cvl_58v4",
@@ -272,12 +272,12 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (
         "soc_calibration_10min",
         "covp_soc_calibration.yaml",
-        "SOC calibrated to 100 % after 0.5-1 h of float, not sooner",
+        "soc.calibration_time",
     ),
     (
         "forced_recharge_after_1d",
         "forced_recharge.yaml",
-        "forced recharge after 2 days of standby (0x35C request full charge, charge enable, 0x351 CCL)",
+        "forced_recharge.time",
     ),
     (
         // The plan never reads bms.online; the pack still answers RS485, so the
