@@ -108,7 +108,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (
         "chtp_no_hysteresis",
         "chtp_hysteresis.yaml",
-        "CHTP holds between the release and trip temperatures",
+        "chtp.release_temperature",
     ),
     (
         "temperature_flag_missing",
@@ -257,7 +257,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (
         "chtp_hysteresis_1k",
         "chtp_hysteresis.yaml",
-        "CHTP holds between the release and trip temperatures",
+        "chtp.release_temperature",
     ),
     (
         "cltp_at_minus_10c",
