@@ -211,11 +211,15 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "docp_peak_discharge.yaml",
         "docp.peak.trip1.delay",
     ),
-    ("reset_at_3s", "rapid_shutdown_button.yaml", "stays asleep"),
+    (
+        "reset_at_3s",
+        "rapid_shutdown_button.yaml",
+        "sleep.wakeups_after_4s_press",
+    ),
     (
         "reset_up_to_15s",
         "rapid_shutdown_button.yaml",
-        "no reset after a 12 s press, past the 6-10 s reset window",
+        "reset.reboots_after_12s_press",
     ),
     (
         "uv_sleep_after_5s",

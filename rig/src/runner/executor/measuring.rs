@@ -86,11 +86,20 @@ impl<'p> Measures<'p> {
         }
     }
 
-    /// The windows open at `now`: `value_of` starts from the latest readings.
+    /// The windows open at `now`: `value_of` starts from the latest readings, and
+    /// `edges_of` / `period_of` from the condition's state on them.
     pub fn start(&mut self, store: &Store, now: Duration) {
         for item in &mut self.items {
-            if let MeasureKind::ValueOf { value, .. } = &item.m.kind {
-                item.before.latest = Some((now, number(value, store)));
+            match &item.m.kind {
+                MeasureKind::ValueOf { value, .. } => {
+                    item.before.latest = Some((now, number(value, store)));
+                }
+                MeasureKind::EdgesOf { of, .. } | MeasureKind::PeriodOf(of) => {
+                    if let Some(Value::Bool(b)) = of.eval(&|id| store.value(id)) {
+                        item.tracker.start_from(b);
+                    }
+                }
+                _ => {}
             }
         }
     }
