@@ -1,7 +1,9 @@
 //! The event-log writer: one JSON line per event, buffered and handed to the OS whole
 //! lines at a time, at least once a second of wall time and at once at every verdict,
 //! error, safe state and the run's end. After a crash or `kill -9` the file is a valid
-//! prefix of the run, at most a second behind it.
+//! prefix of the run, at most a second behind it. Wire traffic goes through a
+//! [`Compactor`]: what repeats is written as `repeated` events when the repetition
+//! ends, at every verdict and at least once a minute.
 
 use std::fs::File;
 use std::io::Write;
@@ -10,6 +12,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use rig_reports::event::{Event, EventKind, round_time};
+use rig_reports::wire::{Compactor, Piece};
 
 use crate::clock::RunClock;
 
@@ -17,6 +20,9 @@ use crate::clock::RunClock;
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
 /// A buffer this full is handed over at once, whatever the time.
 const FLUSH_BYTES: usize = 64 * 1024;
+/// The longest a stretch of repeated traffic waits unwritten (wall time), so a killed
+/// run's log still counts its polls up to a minute before the kill.
+const REPEATS_EVERY: Duration = Duration::from_secs(60);
 
 struct Writer {
     file: File,
@@ -24,15 +30,17 @@ struct Writer {
     /// writes whenever it is full, mid-line, and a kill then would leave half a line.
     pending: Vec<u8>,
     last_flush: Instant,
+    last_repeats: Instant,
+    wire: Compactor,
     seq: u64,
     failed: Option<String>,
 }
 
 impl Writer {
-    fn line(&mut self, t: Duration, kind: EventKind) {
+    fn line(&mut self, t: f64, kind: EventKind) {
         let event = Event {
             seq: self.seq,
-            t: round_time(t.as_secs_f64()),
+            t: round_time(t),
             kind,
         };
         self.seq += 1;
@@ -56,14 +64,26 @@ impl Writer {
     }
 
     fn flush_if_due(&mut self) {
+        if self.last_repeats.elapsed() >= REPEATS_EVERY {
+            self.repeats();
+        }
         if self.pending.len() >= FLUSH_BYTES || self.last_flush.elapsed() >= FLUSH_EVERY {
             self.flush();
+        }
+    }
+
+    /// The repeated traffic not yet written.
+    fn repeats(&mut self) {
+        self.last_repeats = Instant::now();
+        for (t, kind) in self.wire.drain() {
+            self.line(t, kind);
         }
     }
 }
 
 impl Drop for Writer {
     fn drop(&mut self) {
+        self.repeats();
         self.flush();
     }
 }
@@ -99,6 +119,8 @@ impl EventLog {
             file,
             pending: Vec::with_capacity(FLUSH_BYTES),
             last_flush: Instant::now(),
+            last_repeats: Instant::now(),
+            wire: Compactor::default(),
             seq: 0,
             failed: None,
         }));
@@ -118,12 +140,32 @@ impl EventLog {
             return;
         };
         let now = flushes_at_once(&kind);
-        w.line(t, kind);
+        if now {
+            w.repeats();
+        }
+        w.line(t.as_secs_f64(), kind);
         if now {
             w.flush();
         } else {
             w.flush_if_due();
         }
+    }
+
+    /// Log a piece of wire traffic stamped now: in full if it is new, else counted
+    /// into a `repeated` event.
+    pub fn wire(&self, instrument: &str, piece: Piece) {
+        self.wire_at(self.clock.now(), instrument, piece);
+    }
+
+    /// [`EventLog::wire`] for a piece that went at the moment `t` of the run.
+    pub fn wire_at(&self, t: Duration, instrument: &str, piece: Piece) {
+        let Ok(mut w) = self.inner.lock() else {
+            return;
+        };
+        for (t, kind) in w.wire.piece(instrument, t.as_secs_f64(), piece) {
+            w.line(t, kind);
+        }
+        w.flush_if_due();
     }
 
     /// The first write error, if writing the log failed.
