@@ -235,14 +235,15 @@ impl Line {
     /// The period `key` repeats with, if the pieces before it repeat with it too: the
     /// one that agrees furthest back (the shortest of equals), so a cycle of 16 pieces
     /// is not taken for its first four. One piece alone is often chance (`0` answered
-    /// to two different questions), so the piece before must agree as well.
+    /// to two different questions), so a piece before it must agree as well; the one
+    /// just before may differ (the new value that ended the last stretch).
     fn period_of(&self, key: &Key) -> Option<usize> {
         let h = &self.history;
         let n = h.len();
         let agreement = |p: usize| {
-            (1..=n - p)
-                .take_while(|&i| h[n - i] == h[n - i - p])
-                .count()
+            let agrees = |i: &usize| h[n - i] == h[n - i - p];
+            let first = usize::from(agrees(&1));
+            first + (2..=n - p).take_while(agrees).count()
         };
         let mut best: Option<(usize, usize)> = None;
         for p in 1..n {
