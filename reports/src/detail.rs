@@ -165,9 +165,10 @@ impl PlanDetail {
     }
 }
 
-/// Reads a log event by event into a [`PlanDetail`].
+/// Reads a log event by event into a [`PlanDetail`]: one pass, holding what the report
+/// shows (the series of samples, which change rarely) and not the events.
 #[derive(Default)]
-struct DetailReader {
+pub struct DetailReader {
     d: PlanDetail,
     series: SeriesBuilder,
     last_seq: Option<u64>,
@@ -176,7 +177,7 @@ struct DetailReader {
 }
 
 impl DetailReader {
-    fn read(&mut self, e: &Event) {
+    pub fn read(&mut self, e: &Event) {
         self.count(e);
         let d = &mut self.d;
         match &e.kind {
@@ -250,7 +251,7 @@ impl DetailReader {
         self.last_seq = Some(e.seq);
     }
 
-    fn finish(self) -> PlanDetail {
+    pub fn finish(self) -> PlanDetail {
         let mut d = self.d;
         close_step(&mut d.steps, self.open_step, d.end_s);
         infer_window_starts(&mut d.expectations, &d.steps);
