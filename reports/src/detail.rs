@@ -239,7 +239,12 @@ impl DetailReader {
     /// The event count, the end of the time axis and the lines missing before `e`.
     fn count(&mut self, e: &Event) {
         let d = &mut self.d;
-        d.event_count += 1;
+        // A `repeated` event counts as the pieces it stands for, whether or not the
+        // reader replays them.
+        d.event_count += match e.kind {
+            EventKind::Repeated { count, .. } => usize::try_from(count).unwrap_or(usize::MAX),
+            _ => 1,
+        };
         if e.t.is_finite() {
             d.end_s = d.end_s.max(e.t);
         }

@@ -352,5 +352,6 @@ mod tests {
         assert_eq!(streamed.detail.series, detail.series);
         assert_eq!(streamed.detail.expectations, detail.expectations);
         assert_eq!(streamed.detail.seq_gaps, 0);
+        assert_eq!(streamed.detail.event_count, detail.event_count);
     }
 }
