@@ -31,6 +31,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Diagnostics on stderr and in the run folder's `rig.trace.log`: `-v` plans and
+    /// steps, `-vv` every instrument exchange, `-vvv` everything. `RUST_LOG`
+    /// (`RUST_LOG=rig=debug`) says it more precisely and wins.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
 }
 
 #[derive(Debug, Subcommand)]
@@ -268,6 +273,7 @@ pub fn main() -> i32 {
         return crate::exit::RIG_ERROR;
     }
     let cli = Cli::parse();
+    crate::trace::init(cli.verbose, cli.command.progress());
     if !cli.command.holds_instruments() {
         crate::stop::exit_at_once();
     }
@@ -275,6 +281,24 @@ pub fn main() -> i32 {
 }
 
 impl Command {
+    /// The progress display, for a run a person watches at a terminal.
+    fn progress(&self) -> Option<crate::progress::Progress> {
+        use std::io::IsTerminal;
+        let Command::Run(args) = self else {
+            return None;
+        };
+        let machine_read = matches!(args.format, Some(Format::Json)) || args.quiet || args.list;
+        let ci = std::env::var("CI").ok();
+        let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
+        crate::progress::shown(
+            ci.as_deref(),
+            stdout.is_terminal(),
+            stderr.is_terminal(),
+            machine_read,
+        )
+        .then(crate::progress::Progress::new)
+    }
+
     /// Whether the command connects to instruments (or serves them): it then sees a
     /// signal through [`crate::stop`] and ends safely; the others just end.
     fn holds_instruments(&self) -> bool {

@@ -132,6 +132,9 @@ impl CanSampler {
             let id = *period_id;
             self.send(id, period, t)?;
         }
+        // CAN frames bypass the drivers' traffic reports (they are logged here), so
+        // their diagnostic is here too.
+        tracing::debug!(instrument = %self.link.name, "<- {frame}");
         self.log.emit_at(
             t,
             EventKind::CanFrame {
