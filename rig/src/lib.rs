@@ -19,6 +19,7 @@ pub mod progress;
 pub mod quantity;
 pub mod results;
 pub mod runner;
+pub mod schema;
 pub mod serve;
 pub mod stop;
 pub mod trace;

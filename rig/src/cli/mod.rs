@@ -76,6 +76,15 @@ pub enum Command {
         #[command(subcommand)]
         command: SimCommand,
     },
+    /// Write the JSON Schemas of plan, bench and DUT-profile files (`plan.schema.json`,
+    /// `bench.schema.json`, `dut.schema.json`) for YAML editors: a file's first line
+    /// `# yaml-language-server: $schema=../schemas/plan.schema.json` (relative to the
+    /// file) lets the editor complete and check it.
+    Schema {
+        /// Folder to write them into.
+        #[arg(long, value_name = "DIR", default_value = "schemas")]
+        out: PathBuf,
+    },
     /// Print a completion script for SHELL to standard output, e.g.
     /// `rig completions bash > ~/.local/share/bash-completion/completions/rig`.
     Completions {
@@ -331,6 +340,26 @@ fn dispatch(cli: Cli) -> i32 {
             command: SimCommand::Serve(args),
         } => sim::serve(args),
         Command::Completions { shell } => completions(shell),
+        Command::Schema { out } => schema(&out),
+    }
+}
+
+/// `rig schema`: the schemas into `out`, each path written on stderr.
+fn schema(out: &std::path::Path) -> i32 {
+    match crate::schema::write_all(out) {
+        Ok(paths) => {
+            for path in paths {
+                out::errln!("wrote {}", path.display());
+            }
+            crate::exit::PASSED
+        }
+        Err(e) => {
+            out::errln!(
+                "error: cannot write the schemas into {}: {e}",
+                out.display()
+            );
+            crate::exit::RIG_ERROR
+        }
     }
 }
 
