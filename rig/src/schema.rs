@@ -70,4 +70,6 @@ pub fn write_all(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 }
 
 #[cfg(test)]
+mod doc_keys;
+#[cfg(test)]
 mod tests;
