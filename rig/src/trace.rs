@@ -46,25 +46,26 @@ pub fn directives(rust_log: Option<&str>, verbose: u8) -> Option<String> {
 /// progress display whatever they say. An invalid `RUST_LOG` is said, not fatal.
 pub fn init(verbose: u8, progress: Option<crate::progress::Progress>) {
     let rust_log = std::env::var("RUST_LOG").ok();
-    let directives = directives(rust_log.as_deref(), verbose);
-    let filter = |d: &str| {
-        EnvFilter::builder().parse(d).unwrap_or_else(|e| {
+    let valid = directives(rust_log.as_deref(), verbose).filter(|d| {
+        let parsed = EnvFilter::builder().parse(d);
+        if let Err(e) = &parsed {
             crate::cli::out::err(format_args!(
                 "warning: RUST_LOG `{d}` is not a valid filter ({e}); diagnostics are off\n"
             ));
-            EnvFilter::new("off")
-        })
-    };
-    let layers = directives.as_deref().map(|d| {
-        ON.store(true, Ordering::Relaxed);
+        }
+        parsed.is_ok()
+    });
+    ON.store(valid.is_some(), Ordering::Relaxed);
+    // The same filter for stderr and the file (a filter belongs to one layer).
+    let layers = valid.map(|d| {
         let stderr = tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
             .with_ansi(std::io::stderr().is_terminal())
-            .with_filter(filter(d));
+            .with_filter(EnvFilter::new(&d));
         let file = tracing_subscriber::fmt::layer()
             .with_writer(RunFile)
             .with_ansi(false)
-            .with_filter(filter(d));
+            .with_filter(EnvFilter::new(&d));
         stderr.and_then(file)
     });
     // A second init (tests calling the CLI in-process) keeps the first subscriber.
