@@ -1,6 +1,7 @@
-//! Diagnostics (`RUST_LOG`, `-v`): off by default, and when asked for, every exchange
-//! with an instrument on stderr and in the run folder's `rig.trace.log`, while the
-//! event log stays as it is.
+//! The operator's view from the command line. Diagnostics (`RUST_LOG`, `-v`): off by
+//! default, and when asked for, every exchange with an instrument on stderr and in the
+//! run folder's `rig.trace.log`, while the event log stays as it is. `rig schema`:
+//! the schemas for editors, as committed in `schemas/`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -11,7 +12,7 @@ fn repo() -> PathBuf {
 
 /// A folder of this test's own under the target directory, emptied first.
 fn scratch(label: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("diagnostics-{label}"));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("operator-{label}"));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
@@ -71,4 +72,25 @@ fn without_rust_log_or_v_stderr_has_no_diagnostics_and_the_log_is_the_same() {
     assert!(!stderr.contains("instrument="), "{stderr}");
     let log = |dir: &Path| std::fs::read_to_string(dir.join("cocp_lockout.events.jsonl")).unwrap();
     assert_eq!(log(&quiet), log(&verbose));
+}
+
+#[test]
+fn rig_schema_writes_the_three_schemas_as_committed() {
+    let out = scratch("schema");
+    let o = Command::new(env!("CARGO_BIN_EXE_rig"))
+        .args(["schema", "--out"])
+        .arg(&out)
+        .output()
+        .expect("the rig binary runs");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for name in ["plan.schema.json", "bench.schema.json", "dut.schema.json"] {
+        let written = std::fs::read_to_string(out.join(name)).expect(name);
+        let committed = std::fs::read_to_string(repo().join("schemas").join(name)).unwrap();
+        assert_eq!(written, committed, "{name}");
+    }
 }
