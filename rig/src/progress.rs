@@ -4,9 +4,10 @@
 //! so the engine knows nothing of terminals, and it changes neither the event log nor
 //! any output: it draws on stderr only, and only for a person at a terminal.
 
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id};
 use tracing::{Metadata, Subscriber};
@@ -63,17 +64,63 @@ impl Progress {
         self.with_filter(EngineSpans)
     }
 
-    fn plan_bar(&self, fields: &Fields) -> ProgressBar {
-        let style = ProgressStyle::with_template("{prefix:24!} [{bar:20}] {msg} · wall {elapsed}")
+    fn plan_bar(&self, fields: &Fields) -> PlanBar {
+        let now = Arc::new(Mutex::new(Now {
+            steps: fields.steps,
+            real_time: fields.real_time,
+            step: None,
+        }));
+        let shown = Arc::clone(&now);
+        let style = ProgressStyle::with_template("{prefix:24!} [{bar:20}] {now} · wall {elapsed}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .with_key(
+                "now",
+                move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    if let Ok(now) = shown.lock() {
+                        let _ = w.write_str(&now.text());
+                    }
+                },
+            )
             .progress_chars("=> ");
         let bar = self
             .bars
             .add(ProgressBar::new(fields.steps.max(1)).with_style(style));
         bar.set_prefix(fields.id.clone());
-        bar.set_message("connecting");
         bar.enable_steady_tick(Duration::from_millis(500));
-        bar
+        PlanBar { bar, now }
+    }
+}
+
+/// A plan's bar and what it shows, kept in the plan span's extensions.
+struct PlanBar {
+    bar: ProgressBar,
+    now: Arc<Mutex<Now>>,
+}
+
+/// The running step of a plan, redrawn at every tick.
+struct Now {
+    steps: u64,
+    /// A real bench: the run's time is the wall clock's, so the step's time and what
+    /// is left move with it between steps. On the virtual bench they are as of the
+    /// step's start (its time runs far faster than any redraw).
+    real_time: bool,
+    /// The step's span fields and the wall-clock moment it began.
+    step: Option<(Fields, Instant)>,
+}
+
+impl Now {
+    fn text(&self) -> String {
+        match &self.step {
+            None => "connecting".into(),
+            Some((f, began)) => {
+                let moved = if self.real_time {
+                    began.elapsed().as_secs_f64()
+                } else {
+                    0.0
+                };
+                step_text(f, self.steps, moved)
+            }
+        }
     }
 }
 
@@ -101,6 +148,7 @@ struct Fields {
     name: String,
     t_s: f64,
     left_s: f64,
+    real_time: bool,
 }
 
 impl Visit for Fields {
@@ -120,6 +168,12 @@ impl Visit for Fields {
         }
     }
 
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        if field.name() == "real_time" {
+            self.real_time = value;
+        }
+    }
+
     fn record_str(&mut self, field: &Field, value: &str) {
         self.record_debug(field, &format_args!("{value}"));
     }
@@ -133,13 +187,14 @@ impl Visit for Fields {
     }
 }
 
-/// The message of a bar while step `f.step` of `steps` runs.
-fn step_message(f: &Fields, steps: u64) -> String {
+/// What a bar says while step `f.step` of `steps` runs, `moved` seconds of the run's
+/// time after the step began.
+fn step_text(f: &Fields, steps: u64, moved: f64) -> String {
     format!(
         "step {}/{steps} · sim {} · at most {} to go · {}",
         f.step,
-        format_duration(f.t_s.round()),
-        format_duration(f.left_s.round()),
+        format_duration((f.t_s + moved).round()),
+        format_duration((f.left_s - moved).max(0.0).round()),
         f.name
     )
 }
@@ -160,11 +215,12 @@ where
             "step" => {
                 let plan = span.scope().skip(1).find(|s| s.name() == "plan");
                 if let Some(plan) = plan
-                    && let Some(bar) = plan.extensions().get::<ProgressBar>()
+                    && let Some(plan_bar) = plan.extensions().get::<PlanBar>()
                 {
-                    let steps = bar.length().unwrap_or(0);
-                    bar.set_position(fields.step.saturating_sub(1));
-                    bar.set_message(step_message(&fields, steps));
+                    plan_bar.bar.set_position(fields.step.saturating_sub(1));
+                    if let Ok(mut now) = plan_bar.now.lock() {
+                        now.step = Some((fields, Instant::now()));
+                    }
                 }
             }
             _ => {}
@@ -174,17 +230,38 @@ where
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
         if let Some(span) = ctx.span(&id)
             && span.name() == "plan"
-            && let Some(bar) = span.extensions().get::<ProgressBar>()
+            && let Some(plan_bar) = span.extensions().get::<PlanBar>()
         {
-            bar.finish_and_clear();
-            self.bars.remove(bar);
+            plan_bar.bar.finish_and_clear();
+            self.bars.remove(&plan_bar.bar);
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::shown;
+    use super::{Fields, shown, step_text};
+
+    #[test]
+    fn a_step_says_where_the_plan_is_and_what_is_left() {
+        let f = Fields {
+            step: 3,
+            name: "charge".into(),
+            t_s: 600.0,
+            left_s: 3600.0,
+            ..Fields::default()
+        };
+        assert_eq!(
+            step_text(&f, 7, 0.0),
+            "step 3/7 · sim 10 min · at most 1 h to go · charge"
+        );
+        // 30 min into the step on a real bench; what is left never goes below zero.
+        assert_eq!(
+            step_text(&f, 7, 1800.0),
+            "step 3/7 · sim 40 min · at most 30 min to go · charge"
+        );
+        assert!(step_text(&f, 7, 7200.0).contains("at most 0 s to go"));
+    }
 
     #[test]
     fn shown_only_to_a_person_at_a_terminal() {

@@ -84,7 +84,12 @@ pub fn run_plan(plan: &Plan, bench: &Bench, prepared: &Prepared, out_dir: &Path)
     };
     // Diagnostics and the progress display follow the plan by this span; entered on
     // the thread, it holds every task of the plan's runtime (one thread).
-    let span = tracing::info_span!("plan", id = %plan.id, steps = plan.steps.len());
+    let span = tracing::info_span!(
+        "plan",
+        id = %plan.id,
+        steps = plan.steps.len(),
+        real_time = prepared.sim.is_none()
+    );
     let _in_plan = span.enter();
     // The last guard: `run` guards every phase itself, so only the runtime's own
     // failures come here.
