@@ -1,5 +1,10 @@
 //! The plan file as written, with the location of every value. Doc comments here are
 //! the reference of the plan language.
+//!
+//! The types also derive `JsonSchema` for `rig schema` (`crate::schema`); a `Spanned`
+//! field says what it holds with `#[schemars(with = ...)]` (`Scalar` for text). A new
+//! key needs `cargo run -p rig -- schema` and a row in docs/plan-language.md ("Every
+//! key"); the tests in `schema/` say so when either is missing.
 
 use serde::Deserialize;
 use serde_saphyr::Spanned;
