@@ -71,6 +71,10 @@ pub struct RawStep {
     /// out with CR LF; no answer is expected (the console protocol is undocumented).
     #[schemars(with = "Option<RawRs232>")]
     pub rs232: Option<Spanned<RawRs232>>,
+    /// Step one source set point from a start to an end, each level held for a time,
+    /// until a condition becomes true: how a plan finds a trip point.
+    #[schemars(with = "Option<RawRamp>")]
+    pub ramp: Option<Spanned<RawRamp>>,
     /// Stay in this step at least this long (`30 s`).
     #[schemars(with = "Option<crate::schema::Scalar>")]
     pub wait: Option<Spanned<String>>,
@@ -120,6 +124,38 @@ pub struct RawSource {
     /// Discharge at `current` down to `to`.
     #[schemars(with = "Option<RawCharge>")]
     pub discharge: Option<Spanned<RawCharge>>,
+}
+
+/// `ramp:`: one of `voltage`, `current_limit`, `sink_limit` stepped through its levels,
+/// and perhaps `until:`, the condition that ends it at the level reached.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRamp {
+    #[schemars(with = "Option<RawLevels>")]
+    pub voltage: Option<Spanned<RawLevels>>,
+    #[schemars(with = "Option<RawLevels>")]
+    pub current_limit: Option<Spanned<RawLevels>>,
+    #[schemars(with = "Option<RawLevels>")]
+    pub sink_limit: Option<Spanned<RawLevels>>,
+    /// The ramp stops at the first reading where this is true; the set point stays at
+    /// the level reached.
+    #[schemars(with = "Option<crate::schema::Scalar>")]
+    pub until: Option<Spanned<String>>,
+}
+
+/// The levels of a ramp: `from` towards `to` by `step` (a magnitude; the direction is
+/// from `from` to `to`), each held `hold`. The last level is `to`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLevels {
+    #[schemars(with = "crate::schema::Scalar")]
+    pub from: Spanned<String>,
+    #[schemars(with = "crate::schema::Scalar")]
+    pub to: Spanned<String>,
+    #[schemars(with = "crate::schema::Scalar")]
+    pub step: Spanned<String>,
+    #[schemars(with = "crate::schema::Scalar")]
+    pub hold: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]

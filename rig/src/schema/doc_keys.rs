@@ -19,6 +19,8 @@ const TABLES: &[(&str, Option<&str>)] = &[
     ("`inverter:`", Some("RawInverter")),
     ("`rs485:`", Some("RawRs485")),
     ("`rs232:`", Some("RawRs232")),
+    ("`ramp:`", Some("RawRamp")),
+    ("A ramp's levels", Some("RawLevels")),
     ("An expectation", Some("RawExpectation")),
     ("A measurement", Some("RawMeasurement")),
 ];
