@@ -15,6 +15,16 @@ pub enum Direction {
     Received,
 }
 
+impl Direction {
+    /// `->` for what the rig sent, `<-` for what it received, in diagnostics.
+    fn arrow(&self) -> &'static str {
+        match self {
+            Direction::Sent => "->",
+            Direction::Received => "<-",
+        }
+    }
+}
+
 /// The payload of one piece of traffic.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Wire {
@@ -22,6 +32,22 @@ pub enum Wire {
     Text(String),
     /// A chunk of a binary protocol (Modbus ADUs), exactly as read or written.
     Bytes(Vec<u8>),
+}
+
+/// Text as written; bytes as upper-case hex pairs (`01 05 00 10`), as the event log.
+impl std::fmt::Display for Wire {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Wire::Text(text) => write!(f, "{text:?}"),
+            Wire::Bytes(bytes) => {
+                for (i, b) in bytes.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { " " };
+                    write!(f, "{sep}{b:02X}")?;
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 /// One command, answer or chunk exchanged with an instrument.
@@ -53,7 +79,10 @@ impl TrafficReporter {
     }
 
     /// Sends one record; a missing or closed sink is ignored (see the module doc).
+    /// Every record is also a `debug` diagnostic (`RUST_LOG=rig=debug`): this is the
+    /// one place all drivers pass, so no driver traces its exchanges itself.
     pub(crate) fn report(&self, direction: Direction, wire: Wire) {
+        tracing::debug!(instrument = %self.instrument, "{} {wire}", direction.arrow());
         if let Some(sink) = &self.sink {
             let _closed = sink.send(Traffic {
                 instrument: Arc::clone(&self.instrument),
@@ -74,6 +103,12 @@ mod tests {
         drop(rx);
         let reporter = TrafficReporter::new(Arc::from("source"), Some(tx));
         reporter.report(Direction::Sent, Wire::Text("*IDN?".into()));
+    }
+
+    #[test]
+    fn wire_shows_text_quoted_and_bytes_as_hex_pairs() {
+        assert_eq!(Wire::Text("*IDN?".into()).to_string(), "\"*IDN?\"");
+        assert_eq!(Wire::Bytes(vec![1, 0xAB, 0x0F]).to_string(), "01 AB 0F");
     }
 
     #[test]

@@ -16,10 +16,11 @@ use crate::expr::{self, Scope, Value};
 use crate::quantity::Quantity;
 
 /// The file as written.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawProfile {
     /// File name without `.yaml`; plans name the profile by it.
+    #[schemars(with = "crate::schema::Scalar")]
     id: Spanned<String>,
     /// Manufacturer and model as on the label.
     model: String,
@@ -104,6 +105,58 @@ impl<'de> Visitor<'de> for NodeVisitor {
             ))),
         }
     }
+}
+
+/// `values:`: named entries, each a value or a group of its own (the schema of the
+/// visitor above, for `rig schema`).
+impl schemars::JsonSchema for Group {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Group".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let node = generator.subschema_for::<Node>();
+        schemars::json_schema!({
+            "description": "Named values and groups of values (`cocp: { trip_current: {...} }`).",
+            "type": "object",
+            "additionalProperties": node,
+        })
+    }
+}
+
+/// A value with its provenance, or a group.
+impl schemars::JsonSchema for Node {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Node".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let group = generator.subschema_for::<Group>();
+        let scalar = generator.subschema_for::<crate::schema::Scalar>();
+        schemars::json_schema!({
+            "anyOf": [
+                {
+                    "description": "A value: `{ value: 75 A, source: \"§3.4 ...\" }`; `band: [lo, hi]` is the range the lab accepts.",
+                    "type": "object",
+                    "properties": {
+                        "value": scalar,
+                        "band": { "type": "array", "items": scalar, "minItems": 2, "maxItems": 2 },
+                        "source": { "type": "string" },
+                        "assumption": { "type": "string" },
+                        "note": { "type": "string" },
+                    },
+                    "minProperties": 1,
+                    "additionalProperties": false,
+                },
+                group,
+            ]
+        })
+    }
+}
+
+/// The JSON Schema of a DUT profile file, for `rig schema`.
+pub fn schema() -> schemars::Schema {
+    schemars::schema_for!(RawProfile)
 }
 
 /// Where a profile value comes from.

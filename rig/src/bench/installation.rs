@@ -19,34 +19,40 @@ use crate::diag::{Problem, Problems, SourceFile, Span, near_misses};
 use crate::plan::Count;
 
 /// `dut:` as written.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawDut {
     /// Packs wired in parallel, the master included (`3`).
+    #[schemars(with = "Option<Count>")]
     packs: Option<Spanned<Count>>,
 }
 
 /// `twin:` as written (virtual benches only).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawTwin {
     /// The master's DIP switches.
+    #[schemars(with = "Option<RawDip>")]
     dip: Option<Spanned<RawDip>>,
     /// The firmware description the twin runs instead of the DUT profile's default
     /// (`testplans/firmware/<dut-id>.yaml`), relative to the bench file.
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     firmware: Option<Spanned<String>>,
 }
 
 /// The DIP settings by what they select (Lesso 3.3.3.3, LOSUN 2.4).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawDip {
     /// RS485 baud rate: `9600` (Lesso DIP 1 OFF, the default) or `115200` (DIP 1 ON).
+    #[schemars(with = "Option<Count>")]
     baud: Option<Spanned<Count>>,
     /// Protocol ID: `id0` (default), `id1`, `id2` or `reserved` (Lesso DIP 6-7).
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     protocol: Option<Spanned<String>>,
     /// The master's RS485 address (LOSUN DIP #1-#4; a Lesso master is 2). Slaves answer
     /// at the following addresses.
+    #[schemars(with = "Option<Count>")]
     address: Option<Spanned<Count>>,
 }
 

@@ -25,7 +25,7 @@ pub use channels::{
     ChannelKind, ChannelSpec, Channels, RS485_PROTECTIONS, Rs485Field, Setpoint, rs485_prefix,
 };
 pub use driver::{Driver, Role};
-pub use file::{BUILTIN_SIM_BENCH, Bench};
+pub use file::{BUILTIN_SIM_BENCH, Bench, schema};
 pub use instrument::InstrumentSpec;
 pub use safe_state::SafeState;
 pub use wiring::BoardWire;

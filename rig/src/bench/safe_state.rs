@@ -18,24 +18,31 @@ use crate::diag::{Problem, Problems, SourceFile, Span};
 use crate::quantity::Dim;
 
 /// As written under an instrument.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawSafeState {
     /// Sources: must be `off`; written only to make the bench file say it.
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     output: Option<Spanned<String>>,
     /// Sources: current limit left programmed (`0 A`).
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     current_limit: Option<Spanned<String>>,
     /// Sources: sink limit left programmed (`0 A`).
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     sink_limit: Option<Spanned<String>>,
     /// Sources: voltage set point left programmed.
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     voltage: Option<Spanned<String>>,
     /// Boards: relays by name, `open` (the only safe state of a relay; written to say
     /// so in the bench file).
     #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, crate::schema::Scalar>")]
     relays: BTreeMap<String, Spanned<String>>,
     /// Chambers: the idle set point to leave (`25 degC`).
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     setpoint: Option<Spanned<String>>,
     /// Chambers: must be `false` (the default): conditioning is stopped.
+    #[schemars(with = "Option<bool>")]
     run: Option<Spanned<bool>>,
 }
 

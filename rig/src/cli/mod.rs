@@ -31,6 +31,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Diagnostics on stderr and in the run folder's `rig.trace.log`: `-v` plans and
+    /// steps, `-vv` every instrument exchange, `-vvv` everything. `RUST_LOG`
+    /// (`RUST_LOG=rig=debug`) says it more precisely and wins.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
 }
 
 #[derive(Debug, Subcommand)]
@@ -70,6 +75,15 @@ pub enum Command {
     Sim {
         #[command(subcommand)]
         command: SimCommand,
+    },
+    /// Write the JSON Schemas of plan, bench and DUT-profile files (`plan.schema.json`,
+    /// `bench.schema.json`, `dut.schema.json`) for YAML editors: a file's first line
+    /// `# yaml-language-server: $schema=../schemas/plan.schema.json` (relative to the
+    /// file) lets the editor complete and check it.
+    Schema {
+        /// Folder to write them into.
+        #[arg(long, value_name = "DIR", default_value = "schemas")]
+        out: PathBuf,
     },
     /// Print a completion script for SHELL to standard output, e.g.
     /// `rig completions bash > ~/.local/share/bash-completion/completions/rig`.
@@ -268,6 +282,7 @@ pub fn main() -> i32 {
         return crate::exit::RIG_ERROR;
     }
     let cli = Cli::parse();
+    crate::trace::init(cli.verbose, cli.command.progress());
     if !cli.command.holds_instruments() {
         crate::stop::exit_at_once();
     }
@@ -275,6 +290,24 @@ pub fn main() -> i32 {
 }
 
 impl Command {
+    /// The progress display, for a run a person watches at a terminal.
+    fn progress(&self) -> Option<crate::progress::Progress> {
+        use std::io::IsTerminal;
+        let Command::Run(args) = self else {
+            return None;
+        };
+        let machine_read = matches!(args.format, Some(Format::Json)) || args.quiet || args.list;
+        let ci = std::env::var("CI").ok();
+        let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
+        crate::progress::shown(
+            ci.as_deref(),
+            stdout.is_terminal(),
+            stderr.is_terminal(),
+            machine_read,
+        )
+        .then(crate::progress::Progress::new)
+    }
+
     /// Whether the command connects to instruments (or serves them): it then sees a
     /// signal through [`crate::stop`] and ends safely; the others just end.
     fn holds_instruments(&self) -> bool {
@@ -307,6 +340,26 @@ fn dispatch(cli: Cli) -> i32 {
             command: SimCommand::Serve(args),
         } => sim::serve(args),
         Command::Completions { shell } => completions(shell),
+        Command::Schema { out } => schema(&out),
+    }
+}
+
+/// `rig schema`: the schemas into `out`, each path written on stderr.
+fn schema(out: &std::path::Path) -> i32 {
+    match crate::schema::write_all(out) {
+        Ok(paths) => {
+            for path in paths {
+                out::errln!("wrote {}", path.display());
+            }
+            crate::exit::PASSED
+        }
+        Err(e) => {
+            out::errln!(
+                "error: cannot write the schemas into {}: {e}",
+                out.display()
+            );
+            crate::exit::RIG_ERROR
+        }
     }
 }
 

@@ -44,6 +44,9 @@ pub fn run(args: RunArgs) -> i32 {
         print_problems(&problem.into());
         return exit::INVALID_INPUT;
     }
+    if !args.list {
+        crate::trace::to_run_folder(&out_dir);
+    }
     let test_args = match test_arguments(&args, loaded.bench.is_virtual(), &loaded.filters) {
         Ok(a) => a,
         Err(code) => return code,

@@ -1,230 +1,307 @@
 //! The plan file as written, with the location of every value. Doc comments here are
 //! the reference of the plan language.
+//!
+//! The types also derive `JsonSchema` for `rig schema` (`crate::schema`); a `Spanned`
+//! field says what it holds with `#[schemars(with = ...)]` (`Scalar` for text). A new
+//! key needs `cargo run -p rig -- schema` and a row in docs/plan-language.md ("Every
+//! key"); the tests in `schema/` say so when either is missing.
 
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 /// A test plan: one procedure against one DUT profile.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawPlan {
     /// Short unique name (`cocp_lockout`); the plan's name in reports and filters.
+    #[schemars(with = "crate::schema::Scalar")]
     pub id: Spanned<String>,
     /// One line saying what the plan proves.
     pub title: String,
     /// The DUT profile (`testplans/duts/<dut>.yaml`) whose values `dut.*` refers to.
+    #[schemars(with = "crate::schema::Scalar")]
     pub dut: Spanned<String>,
     #[serde(default)]
     pub tags: Vec<String>,
     /// The longest the whole plan may take (`30 min`); beyond it the run is aborted
     /// with verdict error.
+    #[schemars(with = "crate::schema::Scalar")]
     pub timeout: Spanned<String>,
     /// Free text: the procedure, the manual sections it checks.
     pub description: Option<String>,
     /// What the installation must have: `{ packs: 3 }` for three packs in parallel.
     /// Without it, one pack.
+    #[schemars(with = "Option<super::requires::RawRequires>")]
     pub requires: Option<Spanned<super::requires::RawRequires>>,
     /// How often to sample instruments during this plan, overriding the bench's
     /// `poll:` (`{ io: 10 s, source: 10 s }`): long soaks need fewer readings.
     #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, crate::schema::Scalar>")]
     pub poll: std::collections::BTreeMap<String, Spanned<String>>,
+    #[schemars(with = "Vec<RawStep>")]
     pub steps: Vec<Spanned<RawStep>>,
 }
 
 /// One step: actions, then expectations watched from the moment the actions are done.
 /// Or a group: `repeat: N` with `steps:` run N times, the index named by `as:`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawStep {
     /// What the step does, in the test engineer's words. `{i}` inserts a repeat index.
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub name: Option<Spanned<String>>,
     /// Set the DC source/sink.
+    #[schemars(with = "Option<RawSource>")]
     pub source: Option<Spanned<RawSource>>,
     /// Close, open or pulse a relay of the bench.
+    #[schemars(with = "Option<RawRelay>")]
     pub relay: Option<Spanned<RawRelay>>,
     /// Set the thermal chamber.
+    #[schemars(with = "Option<RawChamber>")]
     pub chamber: Option<Spanned<RawChamber>>,
     /// Act as the inverter on the BMS's CAN bus: `{ keepalive: on }` sends 0x305 every
     /// second (protocols.md 1.7) until `{ keepalive: off }` or the end of the run.
+    #[schemars(with = "Option<RawInverter>")]
     pub inverter: Option<Spanned<RawInverter>>,
     /// Send the pack a command over RS485: `{ send: turn_off }` (0x95, the upper
     /// computer's shutdown).
+    #[schemars(with = "Option<RawRs485>")]
     pub rs485: Option<Spanned<RawRs485>>,
     /// Write a line to the pack's RS232 console port: `{ send: "wake" }`. The line goes
     /// out with CR LF; no answer is expected (the console protocol is undocumented).
+    #[schemars(with = "Option<RawRs232>")]
     pub rs232: Option<Spanned<RawRs232>>,
     /// Step one source set point from a start to an end, each level held for a time,
     /// until a condition becomes true: how a plan finds a trip point.
+    #[schemars(with = "Option<RawRamp>")]
     pub ramp: Option<Spanned<RawRamp>>,
     /// Stay in this step at least this long (`30 s`).
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub wait: Option<Spanned<String>>,
     /// The longest this step may take, actions included (`2 min`); beyond it the run
     /// is aborted with verdict error and everything goes to its safe state.
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub timeout: Option<Spanned<String>>,
     /// Conditions over channels that must hold.
     #[serde(default)]
+    #[schemars(with = "Vec<RawExpectation>")]
     pub expect: Vec<Spanned<RawExpectation>>,
     /// Values to measure while the step runs, each recorded with its limits.
     #[serde(default)]
+    #[schemars(with = "Vec<RawMeasurement>")]
     pub measure: Vec<Spanned<RawMeasurement>>,
     /// Run `steps:` this many times.
+    #[schemars(with = "Option<u32>")]
     pub repeat: Option<Spanned<u32>>,
     /// Name of the repeat index (1, 2, ...), usable in expressions and names.
     #[serde(rename = "as")]
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub index: Option<Spanned<String>>,
+    #[schemars(with = "Option<Vec<RawStep>>")]
     pub steps: Option<Vec<Spanned<RawStep>>>,
 }
 
 /// Source/sink settings. `charge` and `discharge` are shorthands for a voltage target
 /// with one current limit and the other at zero.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSource {
     /// Voltage set point (`56.0 V`).
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub voltage: Option<Spanned<String>>,
     /// Largest current into the pack (`50 A`).
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub current_limit: Option<Spanned<String>>,
     /// Largest current out of the pack into the sink (`50 A`, a magnitude).
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub sink_limit: Option<Spanned<String>>,
     /// `on` or `off`.
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub output: Option<Spanned<String>>,
     /// Charge at `current` up to `to`.
+    #[schemars(with = "Option<RawCharge>")]
     pub charge: Option<Spanned<RawCharge>>,
     /// Discharge at `current` down to `to`.
+    #[schemars(with = "Option<RawCharge>")]
     pub discharge: Option<Spanned<RawCharge>>,
 }
 
 /// `ramp:`: one of `voltage`, `current_limit`, `sink_limit` stepped through its levels,
 /// and perhaps `until:`, the condition that ends it at the level reached.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRamp {
+    #[schemars(with = "Option<RawLevels>")]
     pub voltage: Option<Spanned<RawLevels>>,
+    #[schemars(with = "Option<RawLevels>")]
     pub current_limit: Option<Spanned<RawLevels>>,
+    #[schemars(with = "Option<RawLevels>")]
     pub sink_limit: Option<Spanned<RawLevels>>,
     /// The ramp stops at the first reading where this is true; the set point stays at
     /// the level reached.
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub until: Option<Spanned<String>>,
 }
 
 /// The levels of a ramp: `from` towards `to` by `step` (a magnitude; the direction is
 /// from `from` to `to`), each held `hold`. The last level is `to`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawLevels {
+    #[schemars(with = "crate::schema::Scalar")]
     pub from: Spanned<String>,
+    #[schemars(with = "crate::schema::Scalar")]
     pub to: Spanned<String>,
+    #[schemars(with = "crate::schema::Scalar")]
     pub step: Spanned<String>,
+    #[schemars(with = "crate::schema::Scalar")]
     pub hold: Spanned<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCharge {
+    #[schemars(with = "crate::schema::Scalar")]
     pub current: Spanned<String>,
+    #[schemars(with = "crate::schema::Scalar")]
     pub to: Spanned<String>,
 }
 
 /// One relay operation: `{ close: rsd }`, `{ open: rsd }`, `{ pulse: reset_button, for: 8 s }`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRelay {
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub close: Option<Spanned<String>>,
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub open: Option<Spanned<String>>,
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub pulse: Option<Spanned<String>>,
     #[serde(rename = "for")]
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub duration: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawChamber {
     /// Air temperature set point (`25 degC`).
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub setpoint: Option<Spanned<String>>,
     /// Start (`true`) or stop (`false`) conditioning.
+    #[schemars(with = "Option<bool>")]
     pub run: Option<Spanned<bool>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRs485 {
     /// `turn_off`.
+    #[schemars(with = "crate::schema::Scalar")]
     pub send: Spanned<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRs232 {
     /// The line, printable ASCII without its terminator (`wake`).
+    #[schemars(with = "crate::schema::Scalar")]
     pub send: Spanned<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawInverter {
     /// `on` or `off`.
+    #[schemars(with = "crate::schema::Scalar")]
     pub keepalive: Spanned<String>,
 }
 
 /// `that:` must become true `within:` a time (not before `after:`), or stay true `for:`
 /// a time; `never:` must not become true `for:` a time.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawExpectation {
     /// Short name for reports (`lock-out holds`); defaults to the condition. `{i}`
     /// inserts a repeat index.
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub name: Option<Spanned<String>>,
     /// The condition (`bms.charge_current_limit == 0 A`).
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub that: Option<Spanned<String>>,
     /// A condition that must not become true `for:` a time (instead of `that:`).
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub never: Option<Spanned<String>>,
     /// With `within:`: the condition must not be true on any reading before this time.
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub after: Option<Spanned<String>>,
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub within: Option<Spanned<String>>,
     #[serde(rename = "for")]
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub holds_for: Option<Spanned<String>>,
 }
 
 /// One measurement: exactly one kind key, a window, limits (or `limits: none`), and
 /// perhaps the unit to show it in.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawMeasurement {
     /// Dotted lower-case id (`cocp.trip_delay`), unique in the plan. `{i}` inserts a
     /// repeat index.
+    #[schemars(with = "crate::schema::Scalar")]
     pub name: Spanned<String>,
     /// Time from the window's start until the condition is true.
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub time_to: Option<Spanned<String>>,
     /// An expression's value at the reading where `when:` turned true.
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub value_of: Option<Spanned<String>>,
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub when: Option<Spanned<String>>,
     /// Integral over time (sample and hold): a current gives a charge, a power an energy.
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub integral_of: Option<Spanned<String>>,
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub min_of: Option<Spanned<String>>,
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub max_of: Option<Spanned<String>>,
     /// Time-weighted mean.
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub mean_of: Option<Spanned<String>>,
     /// Changes of a true/false expression; `edge:` says which (`rising`, `falling`, `any`).
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub edges_of: Option<Spanned<String>>,
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub edge: Option<Spanned<String>>,
     /// Mean time between rising edges.
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub period_of: Option<Spanned<String>>,
     /// Percentage of the window's time a condition is true.
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub duty_of: Option<Spanned<String>>,
     /// How long to wait (`time_to`, `value_of`), or the bound of an `until:` window.
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub within: Option<Spanned<String>>,
     /// A fixed window.
     #[serde(rename = "for")]
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub holds_for: Option<Spanned<String>>,
     /// The window ends at the first reading where this is true.
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub until: Option<Spanned<String>>,
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub min: Option<Spanned<String>>,
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub max: Option<Spanned<String>>,
     /// `[lo, hi]`, or a banded DUT profile value standing for its band.
+    #[schemars(with = "Option<RawBetween>")]
     pub between: Option<Spanned<RawBetween>>,
     /// `none`: record the value without judging it.
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub limits: Option<Spanned<String>>,
     /// The unit to show the value in (`Ah`, `kWh`, `mV`, `min`).
+    #[schemars(with = "Option<crate::schema::Scalar>")]
     pub unit: Option<Spanned<String>>,
 }
 
@@ -239,6 +316,23 @@ pub enum RawBetween {
 impl<'de> Deserialize<'de> for RawBetween {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(BetweenVisitor)
+    }
+}
+
+/// `[lo, hi]` or a DUT profile value, for `rig schema`.
+impl schemars::JsonSchema for RawBetween {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RawBetween".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let scalar = generator.subschema_for::<crate::schema::Scalar>();
+        schemars::json_schema!({
+            "anyOf": [
+                { "type": "array", "items": scalar, "minItems": 2, "maxItems": 2 },
+                { "type": "string" },
+            ]
+        })
     }
 }
 

@@ -14,11 +14,12 @@ use crate::dut::{DutProfile, Provenance};
 pub const MAX_PACKS_PATH: &str = "parallel.max_packs";
 
 /// `requires:` as written.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRequires {
     /// Packs in parallel, the master included (`3`); at least 1, at most the DUT
     /// profile's `parallel.max_packs`.
+    #[schemars(with = "Option<Count>")]
     pub packs: Option<Spanned<Count>>,
 }
 
@@ -30,6 +31,17 @@ pub struct Count(pub i64);
 impl<'de> Deserialize<'de> for Count {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(CountVisitor)
+    }
+}
+
+/// A whole number, for `rig schema`.
+impl schemars::JsonSchema for Count {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Count".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "integer" })
     }
 }
 

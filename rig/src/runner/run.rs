@@ -82,6 +82,15 @@ pub fn run_plan(plan: &Plan, bench: &Bench, prepared: &Prepared, out_dir: &Path)
         Ok(r) => r,
         Err(e) => return error(format!("cannot start the runtime: {e}")),
     };
+    // Diagnostics and the progress display follow the plan by this span; entered on
+    // the thread, it holds every task of the plan's runtime (one thread).
+    let span = tracing::info_span!(
+        "plan",
+        id = %plan.id,
+        steps = plan.steps.len(),
+        real_time = prepared.sim.is_none()
+    );
+    let _in_plan = span.enter();
     // The last guard: `run` guards every phase itself, so only the runtime's own
     // failures come here.
     let ran = std::panic::catch_unwind(AssertUnwindSafe(|| {
@@ -113,11 +122,13 @@ async fn run(plan: &Plan, bench: &Bench, prepared: &Prepared, log_path: PathBuf)
         log,
         clock,
     };
+    tracing::info!(log = %log_path.display(), "plan started");
     let body = AssertUnwindSafe(run.body()).catch_unwind().await;
     let (verdict, message, sim_final) = body.unwrap_or_else(|panic| {
         let (verdict, message) = run.panicked(&panic);
         (verdict, message, None)
     });
+    tracing::info!(%verdict, ?message, "plan finished");
     run.log.emit(EventKind::RunFinished {
         verdict,
         message: message.clone(),

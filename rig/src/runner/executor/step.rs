@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use rig_reports::{EventKind, Verdict};
 use tokio::sync::mpsc::UnboundedReceiver;
+use tracing::Instrument;
 
 use super::expectation::{ExpectationState, Judgement};
 use super::measuring::Measures;
@@ -60,20 +61,23 @@ impl Executor<'_> {
             self.log_error(&f);
             return Outcome::Error(f);
         }
-        for step in &self.plan.steps {
+        for (i, step) in self.plan.steps.iter().enumerate() {
+            let span = self.span(i, step);
             let outcome = match step.timeout {
-                None => self.step(step).await,
-                Some(limit) => match crate::clock::timeout(limit, self.step(step)).await {
-                    Ok(o) => o,
-                    Err(()) => {
-                        let cause = Cause::StepTimeout {
-                            step: step.number,
-                            name: step.name.clone(),
-                            limit_s: limit.as_secs_f64(),
-                        };
-                        return self.step_error(step, InstrumentFailure::new("rig", cause));
+                None => self.step(step).instrument(span).await,
+                Some(limit) => {
+                    match crate::clock::timeout(limit, self.step(step).instrument(span)).await {
+                        Ok(o) => o,
+                        Err(()) => {
+                            let cause = Cause::StepTimeout {
+                                step: step.number,
+                                name: step.name.clone(),
+                                limit_s: limit.as_secs_f64(),
+                            };
+                            return self.step_error(step, InstrumentFailure::new("rig", cause));
+                        }
                     }
-                },
+                }
             };
             match outcome {
                 Outcome::Pass => {}
@@ -83,7 +87,20 @@ impl Executor<'_> {
         Outcome::Pass
     }
 
+    /// The step's diagnostics span, which also feeds the progress display.
+    fn span(&self, i: usize, step: &Step) -> tracing::Span {
+        let left = crate::progress::left(&self.plan.steps[i..]);
+        tracing::info_span!(
+            "step",
+            step = step.number,
+            name = %step.name,
+            t_s = self.clock.now().as_secs_f64(),
+            left_s = left.as_secs_f64(),
+        )
+    }
+
     async fn step(&mut self, step: &Step) -> Outcome {
+        tracing::info!("step started");
         self.log.emit(EventKind::StepStarted {
             step: step.number,
             name: step.name.clone(),

@@ -132,6 +132,9 @@ impl CanSampler {
             let id = *period_id;
             self.send(id, period, t)?;
         }
+        // CAN frames bypass the drivers' traffic reports (they are logged here), so
+        // their diagnostic is here too.
+        tracing::debug!(instrument = %self.link.name, "<- {frame}");
         // Frames that repeat their data are counted, not written (rig_reports::wire).
         let piece = Piece {
             way: Way::Frame(frame.id().to_string()),

@@ -1,0 +1,96 @@
+//! The operator's view from the command line. Diagnostics (`RUST_LOG`, `-v`): off by
+//! default, and when asked for, every exchange with an instrument on stderr and in the
+//! run folder's `rig.trace.log`, while the event log stays as it is. `rig schema`:
+//! the schemas for editors, as committed in `schemas/`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A folder of this test's own under the target directory, emptied first.
+fn scratch(label: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("operator-{label}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// `rig run` of the COCP plan on the virtual bench into `out`, with `rust_log`.
+fn run_cocp(out: &Path, rust_log: Option<&str>, extra: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rig"));
+    cmd.args(["run", "testplans/cocp_lockout.yaml", "--out"])
+        .arg(out)
+        .args(extra)
+        .current_dir(repo())
+        .env("RIG_LOCK_DIR", out.join("locks"))
+        .env("RIG_RESULTS", out.join("rig.db"))
+        .env_remove("RIG_LAB")
+        .env_remove("RUST_LOG");
+    if let Some(filter) = rust_log {
+        cmd.env("RUST_LOG", filter);
+    }
+    cmd.output().expect("the rig binary runs")
+}
+
+#[test]
+fn rust_log_shows_each_instruments_exchanges_on_stderr_and_in_the_run_folder() {
+    let out = scratch("debug");
+    let o = run_cocp(&out, Some("rig=debug"), &[]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    // A command to the SCPI source and an answer from the Modbus relay board, each
+    // inside its plan's span.
+    for exchange in [
+        "plan{id=cocp_lockout",
+        "-> \"SOUR:CURR:LIM:POS",
+        "instrument=source",
+        "instrument=io",
+        "instrument=bms",
+    ] {
+        assert!(stderr.contains(exchange), "no {exchange} in stderr");
+    }
+    let file = std::fs::read_to_string(out.join("rig.trace.log")).expect("rig.trace.log");
+    assert!(file.contains("instrument=source"), "{file}");
+}
+
+#[test]
+fn without_rust_log_or_v_stderr_has_no_diagnostics_and_the_log_is_the_same() {
+    let quiet = scratch("off");
+    let o = run_cocp(&quiet, None, &[]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("instrument="), "{stderr}");
+    assert!(!stderr.contains("plan{"), "{stderr}");
+    assert!(!quiet.join("rig.trace.log").exists());
+    // `-v` is info: plans and steps, no exchanges; the event log is unchanged.
+    let verbose = scratch("v");
+    let o = run_cocp(&verbose, None, &["-v"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("step started"), "{stderr}");
+    assert!(!stderr.contains("instrument="), "{stderr}");
+    let log = |dir: &Path| std::fs::read_to_string(dir.join("cocp_lockout.events.jsonl")).unwrap();
+    assert_eq!(log(&quiet), log(&verbose));
+}
+
+#[test]
+fn rig_schema_writes_the_three_schemas_as_committed() {
+    let out = scratch("schema");
+    let o = Command::new(env!("CARGO_BIN_EXE_rig"))
+        .args(["schema", "--out"])
+        .arg(&out)
+        .output()
+        .expect("the rig binary runs");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for name in ["plan.schema.json", "bench.schema.json", "dut.schema.json"] {
+        let written = std::fs::read_to_string(out.join(name)).expect(name);
+        let committed = std::fs::read_to_string(repo().join("schemas").join(name)).unwrap();
+        assert_eq!(written, committed, "{name}");
+    }
+}
