@@ -12,4 +12,4 @@ pub use model::{
     Measurement, Plan, RelayOp, Rs485Command, SourceSettings, Step, Window,
 };
 pub use requires::{Count, MAX_PACKS_PATH};
-pub use resolve::load_plan;
+pub use resolve::{load_plan, load_plan_for};

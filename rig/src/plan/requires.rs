@@ -3,6 +3,8 @@
 //! Without it a plan needs one pack. The count is checked against the DUT profile's
 //! `parallel.max_packs`. Whether a bench has that many packs is decided when the run
 //! starts: a bench with a different count skips the plan (see `runner::skip`).
+//! `requires: { dut: [sleep.rs232_wake] }`: what the plan tests that not every pack
+//! promises; a profile that does not promise it skips the plan (issue 14).
 
 use serde::Deserialize;
 use serde_saphyr::Spanned;
@@ -20,6 +22,11 @@ pub struct RawRequires {
     /// Packs in parallel, the master included (`3`); at least 1, at most the DUT
     /// profile's `parallel.max_packs`.
     pub packs: Option<Spanned<Count>>,
+    /// Profile values the plan needs the DUT to promise (`[sleep.rs232_wake]`): each
+    /// must be in the profile, and a yes/no value must be `true`. A profile that does
+    /// not promise one skips the plan, with the reason, before anything connects.
+    #[serde(default)]
+    pub dut: Vec<Spanned<String>>,
 }
 
 /// A whole number as written (`3`); range checks come after parsing, so they can say
@@ -124,4 +131,61 @@ pub fn packs(
         .help("give the master a lower address (the link's `address:`); protocols.md 2.2 reserves 255"));
     }
     Ok(n as u8)
+}
+
+/// Why `dut` does not promise what the plan needs (`requires: { dut }`), or `None` when
+/// it promises all of it. Decided from the profile alone.
+pub fn unmet(raw: Option<&Spanned<RawRequires>>, dut: &DutProfile) -> Option<String> {
+    let needs = raw.map(|r| r.value.dut.as_slice()).unwrap_or_default();
+    let reasons: Vec<String> = needs
+        .iter()
+        .filter_map(|need| {
+            let path = need.value.trim();
+            let path = path.strip_prefix("dut.").unwrap_or(path);
+            let Some(v) = dut.get(path) else {
+                return Some(format!(
+                    "the profile `{}` does not promise `dut.{path}` (it has no such value)",
+                    dut.id
+                ));
+            };
+            (v.value == crate::expr::Value::Bool(false)).then(|| {
+                let why = match &v.provenance {
+                    Provenance::Manual(s) => s.clone(),
+                    Provenance::Assumption(a) => format!("an assumption: {a}"),
+                };
+                format!(
+                    "the profile `{}` does not promise `dut.{path}` (false: {why})",
+                    dut.id
+                )
+            })
+        })
+        .collect();
+    (!reasons.is_empty()).then(|| reasons.join("; "))
+}
+
+/// A plan must apply to its own profile: a `requires: { dut }` entry that the plan's own
+/// `dut:` does not promise is a slip (a misspelt path would skip the plan everywhere).
+pub fn check_own(
+    raw: Option<&Spanned<RawRequires>>,
+    file: &SourceFile,
+    own: &DutProfile,
+) -> Result<(), Problem> {
+    match (unmet(raw, own), raw) {
+        (Some(why), Some(r)) => {
+            let at = Span::new(
+                r.referenced.span().byte_offset().unwrap_or(0) as usize,
+                r.referenced.span().byte_len().unwrap_or(1).max(1) as usize,
+            );
+            Err(Problem::at(
+                file,
+                at,
+                format!("`requires: dut:` does not hold for the plan's own `dut:`: {why}"),
+            )
+            .help(format!(
+                "name values `{}` promises (e.g. `sleep.rs232_wake`), or another `dut:`",
+                own.id
+            )))
+        }
+        _ => Ok(()),
+    }
 }
