@@ -6,6 +6,9 @@
 use super::{Bench, Role};
 use crate::plan::{Action, Plan};
 
+/// How far above what a plan applies a grown virtual source is rated.
+pub const HEADROOM: f64 = 1.2;
+
 /// The largest voltage and current a plan's source settings ask for (0 without any).
 pub fn needs(plan: &Plan) -> (f64, f64) {
     let mut most = (0.0_f64, 0.0_f64);
@@ -39,13 +42,22 @@ impl Bench {
 
     /// The virtual bench with its source rated for `(volts, amps)` where its own
     /// ratings are lower; unchanged where they suffice (a plan within them runs on the
-    /// bench as written, and its log stays the same).
+    /// bench as written, and its log stays the same). A grown rating has
+    /// [`HEADROOM`]: the source's over-current protection is set from its rating, and
+    /// a unit limiting at exactly its OCP would trip on its own set point.
     pub fn sized_for(&self, (volts, amps): (f64, f64)) -> Bench {
+        let grown = |rated: f64, need: f64| {
+            if need > rated {
+                need * HEADROOM
+            } else {
+                rated
+            }
+        };
         let mut b = self.clone();
         for i in b.instruments.values_mut() {
             if i.driver.role() == Role::Source {
-                i.max_voltage = i.max_voltage.map(|v| v.max(volts));
-                i.max_current = i.max_current.map(|a| a.max(amps));
+                i.max_voltage = i.max_voltage.map(|v| grown(v, volts));
+                i.max_current = i.max_current.map(|a| grown(a, amps));
             }
         }
         b
@@ -70,7 +82,7 @@ mod tests {
         let (name, v, a) = sim.source_ratings().unwrap();
         assert_eq!((name.as_str(), v, a), ("source", Some(60.0), Some(120.0)));
         let big = sim.sized_for((57.6, 800.0));
-        assert_eq!(big.source_ratings().unwrap().2, Some(800.0));
+        assert_eq!(big.source_ratings().unwrap().2, Some(800.0 * HEADROOM));
         assert_eq!(big.source_ratings().unwrap().1, Some(60.0));
         let small = sim.sized_for((50.0, 10.0));
         assert_eq!(small.source_ratings().unwrap().2, Some(120.0));
