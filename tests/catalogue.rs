@@ -58,7 +58,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (
         "peak_limit_ignored",
         "docp_peak_discharge.yaml",
-        "DOCP after 5 min in the 101-119 A band",
+        "DOCP after the first tier's delay",
     ),
     (
         "discharge_contact_stuck",
