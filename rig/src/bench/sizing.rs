@@ -47,11 +47,7 @@ impl Bench {
     /// a unit limiting at exactly its OCP would trip on its own set point.
     pub fn sized_for(&self, (volts, amps): (f64, f64)) -> Bench {
         let grown = |rated: f64, need: f64| {
-            if need > rated {
-                need * HEADROOM
-            } else {
-                rated
-            }
+            if need > rated { need * HEADROOM } else { rated }
         };
         let mut b = self.clone();
         for i in b.instruments.values_mut() {
