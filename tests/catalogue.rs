@@ -408,14 +408,14 @@ fn assert_caught(defect: &str, plan: &str, caught: &str) -> Result<(), Failed> {
 }
 
 /// A failed expectation or measurement of a run.
-struct Caught {
-    name: String,
+pub struct Caught {
+    pub name: String,
     message: String,
     /// A measurement (outside its limits, or unmeasurable), not an expectation.
     measured: bool,
 }
 
-fn failures(events: &[EventKind]) -> Vec<Caught> {
+pub fn failures(events: &[EventKind]) -> Vec<Caught> {
     events
         .iter()
         .filter_map(|e| match e {

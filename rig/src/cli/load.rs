@@ -5,10 +5,10 @@ use super::out::errln;
 use std::path::{Path, PathBuf};
 
 use super::BenchArgs;
-use super::select::{Candidate, Chosen, Selection, all_names, candidate, select, trial_name};
-use crate::bench::{Bench, needs};
+use super::select::{Candidate, Chosen, Selection, all_names, candidate, select};
+use crate::bench::Bench;
 use crate::diag::{Problem, Problems};
-use crate::plan::{Plan, load_plan_for};
+use crate::plan::Plan;
 use crate::runner::{Prepared, prepare};
 
 /// Default folder of plans.
@@ -91,10 +91,7 @@ fn load_trial(
     bench: &Bench,
     defects: &[String],
 ) -> Result<(Plan, Prepared), Problems> {
-    let (mut plan, on) = plan_on_bench(chosen, bench)?;
-    if let Some(dut) = &chosen.dut {
-        plan.id = trial_name(&plan.id, Some(dut));
-    }
+    let (plan, on) = crate::plan::load_trial(&chosen.file, chosen.dut.as_deref(), bench)?;
     let mut prepared = prepare(&plan, on.as_ref().unwrap_or(bench), defects)?;
     // The twin without a firmware description runs the profile's nominal values: a run
     // that checks against those same numbers proves less.
@@ -105,43 +102,6 @@ fn load_trial(
     }
     prepared.bench = on.map(std::sync::Arc::new);
     Ok((plan, prepared))
-}
-
-/// The plan, and the bench it runs on when that is not `bench` as given. A plan the
-/// bench's source cannot drive (and an unrated source could): on the virtual bench the
-/// source is sized to it; on a real bench the plan is skipped, with what it needs and
-/// what the source is rated. Any other problem is the plan's and refuses it.
-fn plan_on_bench(chosen: &Chosen, bench: &Bench) -> Result<(Plan, Option<Bench>), Problems> {
-    let dut = chosen.dut.as_deref();
-    let refused = match load_plan_for(&chosen.file, bench, dut) {
-        Ok(plan) => return Ok((plan, None)),
-        Err(p) => p,
-    };
-    let Ok(mut unbounded) = load_plan_for(&chosen.file, &bench.unrated(), dut) else {
-        return Err(refused);
-    };
-    let need = needs(&unbounded);
-    if bench.is_virtual() {
-        let sized = bench.sized_for(need);
-        let plan = load_plan_for(&chosen.file, &sized, dut)?;
-        return Ok((plan, Some(sized)));
-    }
-    unbounded.skip = Some(cannot_drive(bench, need));
-    Ok((unbounded, None))
-}
-
-/// Why a real bench cannot run a plan: what the plan applies, what the source is rated.
-fn cannot_drive(bench: &Bench, (volts, amps): (f64, f64)) -> String {
-    let rated = |x: Option<f64>, unit: &str| x.map_or("unrated".into(), |x| format!("{x} {unit}"));
-    let (source, v, a) = bench
-        .source_ratings()
-        .unwrap_or_else(|| ("source".into(), None, None));
-    format!(
-        "the bench `{}` cannot drive it: the plan applies up to {amps} A and {volts} V; its source `{source}` is rated {} and {}",
-        bench.name,
-        rated(a, "A"),
-        rated(v, "V")
-    )
 }
 
 /// The plan files the positional words name (or `testplans/`), the words that are

@@ -83,14 +83,7 @@ pub struct Chosen {
     pub dut: Option<String>,
 }
 
-/// A trial's name: the plan id, and with `--dut` the profile after `::`
-/// (`cocp_lockout::lesso_lsrr51v200ah`).
-pub fn trial_name(plan_id: &str, dut: Option<&str>) -> String {
-    match dut {
-        Some(d) => format!("{plan_id}::{d}"),
-        None => plan_id.to_string(),
-    }
-}
+use crate::plan::trial_name;
 
 /// Only the `id:` of a plan: every other key is ignored, so this reads any plan the
 /// full loader would go on to check (or reject with its own message).

@@ -6,6 +6,7 @@ pub mod model;
 pub mod raw;
 mod requires;
 mod resolve;
+mod trial;
 
 pub use model::{
     Action, DisplayUnit, Edge, EnvelopeLimits, Expectation, Location, MeasureKind, MeasureWindow,
@@ -13,3 +14,4 @@ pub use model::{
 };
 pub use requires::{Count, MAX_PACKS_PATH};
 pub use resolve::{load_plan, load_plan_for};
+pub use trial::{load_trial, trial_name};
