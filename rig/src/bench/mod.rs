@@ -29,5 +29,5 @@ pub use driver::{Driver, Role};
 pub use file::{BUILTIN_SIM_BENCH, Bench};
 pub use instrument::InstrumentSpec;
 pub use safe_state::SafeState;
-pub use sizing::needs;
+pub use sizing::{HEADROOM as SIZING_HEADROOM, needs};
 pub use wiring::BoardWire;
