@@ -63,6 +63,10 @@ pub fn trials() -> Vec<Trial> {
         }
     }
     trials.push(Trial::test(
+        "profile::a_real_bench_skips_what_its_source_cannot_drive",
+        a_real_bench_skips_what_its_source_cannot_drive,
+    ));
+    trials.push(Trial::test(
         "profile::the_five_seed_profiles",
         || match profile_ids().len() {
             n if n >= 5 => Ok(()),
@@ -100,6 +104,16 @@ fn run(plan: &Plan, bench: &Bench, defects: &[String], label: &str) -> Result<Pl
 fn passes_or_is_skipped(plan: &Path, profile: &str) -> Result<(), Failed> {
     let (loaded, bench) = load(plan, profile)?;
     let skip = rig::runner::skip_reason(&loaded, &bench);
+    // The virtual bench's source is sized to what the trial applies.
+    let (volts, amps) = rig::bench::needs(&loaded);
+    let (_, rated_v, rated_a) = bench.source_ratings().ok_or("no source")?;
+    if rated_v.is_some_and(|v| v < volts) || rated_a.is_some_and(|a| a < amps) {
+        return Err(format!(
+            "{}: applies {volts} V, {amps} A on a source rated {rated_v:?} V, {rated_a:?} A",
+            loaded.id
+        )
+        .into());
+    }
     if skip.is_none() && loaded.timeout > RUN_UP_TO {
         return Ok(()); // validated and sized; run by `rig run --dut all` (module doc)
     }
@@ -182,6 +196,44 @@ fn caught_on(defect: &str, plan: &str, caught: &str, profile: &str) -> Result<()
         outcome.message.unwrap_or_default()
     )
     .into())
+}
+
+/// The lab's 100 A source cannot drive the 400 Ah pack's COCP trial: skipped before
+/// anything connects, naming what the plan applies and the rating; the bench keeps the
+/// user's rating. The 100 Ah pack's trial of the same plan runs on it as written.
+fn a_real_bench_skips_what_its_source_cannot_drive() -> Result<(), Failed> {
+    let repo = support::repo();
+    let lab = Bench::load(&repo.join("testplans/benches/lab_chroma.yaml"))
+        .map_err(|p| Failed::from(p.to_string()))?;
+    let plan = repo.join("testplans/cocp_lockout.yaml");
+    let (loaded, on) = load_trial(&plan, Some("lesso_lsrr51v400ah"), &lab)
+        .map_err(|p| Failed::from(p.to_string()))?;
+    let why = rig::runner::skip_reason(&loaded, &lab).ok_or("not skipped")?;
+    for needle in ["cannot drive it", "is rated 100 A"] {
+        if !why.contains(needle) {
+            return Err(format!("the reason lacks `{needle}`: {why}").into());
+        }
+    }
+    if on.is_some() {
+        return Err("a real bench was resized".into());
+    }
+    let outcome = run_plan(
+        &loaded,
+        &lab,
+        &prepare(&loaded, &lab, &[]).map_err(|p| p.to_string())?,
+        &support::scratch("lab-skip"),
+    );
+    let events = support::events(&outcome);
+    assert_skipped(&outcome, &events, &why, "lesso_lsrr51v400ah")?;
+    let small = plan;
+    let (loaded, _) = load_trial(&small, Some("lesso_lsrr51v100ah"), &lab)
+        .map_err(|p| Failed::from(p.to_string()))?;
+    match rig::runner::skip_reason(&loaded, &lab) {
+        None => Ok(()),
+        Some(why) => {
+            Err(format!("cocp_lockout skipped on the lab bench for the 100 Ah pack: {why}").into())
+        }
+    }
 }
 
 /// A plan in any folder of `tests/fixtures/` finds each profile of `testplans/duts/`

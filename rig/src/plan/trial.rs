@@ -52,18 +52,18 @@ fn plan_on_bench(
         let plan = load_plan_for(file, &sized, dut)?;
         return Ok((plan, Some(sized)));
     }
-    unbounded.skip = Some(cannot_drive(bench, need));
+    unbounded.skip = Some(cannot_drive(bench, &unbounded.dut.id, need));
     Ok((unbounded, None))
 }
 
 /// Why a real bench cannot run a plan: what the plan applies, what the source is rated.
-fn cannot_drive(bench: &Bench, (volts, amps): (f64, f64)) -> String {
+fn cannot_drive(bench: &Bench, dut: &str, (volts, amps): (f64, f64)) -> String {
     let rated = |x: Option<f64>, unit: &str| x.map_or("unrated".into(), |x| format!("{x} {unit}"));
     let (source, v, a) = bench
         .source_ratings()
         .unwrap_or_else(|| ("source".into(), None, None));
     format!(
-        "the bench `{}` cannot drive it: the plan applies up to {amps} A and {volts} V; its source `{source}` is rated {} and {}",
+        "the bench `{}` cannot drive it: with the profile `{dut}` the plan applies up to {amps} A and {volts} V; its source `{source}` is rated {} and {}",
         bench.name,
         rated(a, "A"),
         rated(v, "V")
