@@ -98,7 +98,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (
         "auto_wake_hourly",
         "uv_sleep_auto_wake.yaml",
-        "wake 1: silent until the interval has passed",
+        "auto_wake.period",
     ),
     (
         "auto_wake_forever",
@@ -108,7 +108,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (
         "chtp_no_hysteresis",
         "chtp_hysteresis.yaml",
-        "CHTP holds between the release and trip temperatures",
+        "chtp.release_temperature",
     ),
     (
         "temperature_flag_missing",
@@ -163,7 +163,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (
         "forced_recharge_never",
         "forced_recharge.yaml",
-        "forced recharge after 2 days of standby (0x35C request full charge, charge enable, 0x351 CCL)",
+        "forced_recharge.time",
     ),
     (
         "parallel_limits_not_scaled",
@@ -187,8 +187,8 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ),
     (
         "cocp_trips_at_55a",
-        "cocp_lockout.yaml",
-        "no COCP at the rated maximum charge current",
+        "cocp_trip_point.yaml",
+        "cocp.trip_current",
     ),
     ("cocp_trip_instant", "cocp_lockout.yaml", "cocp.trip1.delay"),
     (
@@ -211,61 +211,57 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "docp_peak_discharge.yaml",
         "docp.peak.trip1.delay",
     ),
-    ("reset_at_3s", "rapid_shutdown_button.yaml", "stays asleep"),
+    (
+        "reset_at_3s",
+        "rapid_shutdown_button.yaml",
+        "sleep.wakeups_after_4s_press",
+    ),
     (
         "reset_up_to_15s",
         "rapid_shutdown_button.yaml",
-        "no reset after a 12 s press, past the 6-10 s reset window",
+        "reset.reboots_after_12s_press",
     ),
     (
         "uv_sleep_after_5s",
         "uv_sleep_charger_wake.yaml",
-        "awake while the under-voltage is younger than the sleep delay",
+        "uv_sleep.delay",
     ),
     (
         "charger_wake_above_52v",
         "uv_sleep_charger_wake.yaml",
-        "woken by a charger above 48 V",
+        "charger_wake.voltage",
     ),
     (
         "auto_wake_3h30",
         "uv_sleep_auto_wake.yaml",
-        "wake 1: silent until the interval has passed",
+        "auto_wake.period",
     ),
     (
         "auto_wake_stops_after_5",
         "uv_sleep_auto_wake.yaml",
-        "wake 6: awake on CAN after the interval",
+        "auto_wake.count",
     ),
     (
         "cvl_58v4",
         "can_limits.yaml",
-        "charge voltage limit 56.0 V on CAN (0x351, §5.6 item 1)",
+        "can.charge_voltage_limit.max",
     ),
-    (
-        "ccl_80a",
-        "can_limits.yaml",
-        "charge current limit 70 A on CAN (0x351, §5.6 item 9)",
-    ),
+    ("ccl_80a", "can_limits.yaml", "can.charge_current_limit.max"),
     (
         "dcl_50a",
         "can_limits.yaml",
-        "discharge current limit 100 A on CAN (0x351, §5.6 item 10)",
+        "can.discharge_current_limit.min",
     ),
     (
         "dvl_44v8",
         "can_limits.yaml",
-        "discharge voltage limit 48.0 V on CAN (0x351, §5.6 item 6)",
+        "can.discharge_voltage_limit.min",
     ),
-    (
-        "dead_band_5a",
-        "can_limits.yaml",
-        "the 3 A discharge shows on CAN (0x356, FAQ Q4 threshold 0.5 A)",
-    ),
+    ("dead_band_5a", "can_limits.yaml", "can.reported_current"),
     (
         "chtp_hysteresis_1k",
         "chtp_hysteresis.yaml",
-        "CHTP holds between the release and trip temperatures",
+        "chtp.release_temperature",
     ),
     (
         "cltp_at_minus_10c",
@@ -280,12 +276,12 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (
         "soc_calibration_10min",
         "covp_soc_calibration.yaml",
-        "SOC calibrated to 100 % after 0.5-1 h of float, not sooner",
+        "soc.calibration_time",
     ),
     (
         "forced_recharge_after_1d",
         "forced_recharge.yaml",
-        "forced recharge after 2 days of standby (0x35C request full charge, charge enable, 0x351 CCL)",
+        "forced_recharge.time",
     ),
     (
         // The plan never reads bms.online; the pack still answers RS485, so the

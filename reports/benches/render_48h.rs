@@ -58,7 +58,12 @@ fn main() {
         },
         html as f64 / 1e6
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    // RIG_BENCH_KEEP=1 keeps the run folder, to time `rig report` on it (BENCHMARKS.md).
+    if std::env::var_os("RIG_BENCH_KEEP").is_some() {
+        println!("kept the run folder {}", dir.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     if html >= budget {
         std::process::exit(1);
     }

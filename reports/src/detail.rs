@@ -165,9 +165,10 @@ impl PlanDetail {
     }
 }
 
-/// Reads a log event by event into a [`PlanDetail`].
+/// Reads a log event by event into a [`PlanDetail`]: one pass, holding what the report
+/// shows (the series of samples, which change rarely) and not the events.
 #[derive(Default)]
-struct DetailReader {
+pub struct DetailReader {
     d: PlanDetail,
     series: SeriesBuilder,
     last_seq: Option<u64>,
@@ -176,7 +177,7 @@ struct DetailReader {
 }
 
 impl DetailReader {
-    fn read(&mut self, e: &Event) {
+    pub fn read(&mut self, e: &Event) {
         self.count(e);
         let d = &mut self.d;
         match &e.kind {
@@ -238,7 +239,12 @@ impl DetailReader {
     /// The event count, the end of the time axis and the lines missing before `e`.
     fn count(&mut self, e: &Event) {
         let d = &mut self.d;
-        d.event_count += 1;
+        // A `repeated` event counts as the pieces it stands for, whether or not the
+        // reader replays them.
+        d.event_count += match e.kind {
+            EventKind::Repeated { count, .. } => usize::try_from(count).unwrap_or(usize::MAX),
+            _ => 1,
+        };
         if e.t.is_finite() {
             d.end_s = d.end_s.max(e.t);
         }
@@ -250,7 +256,7 @@ impl DetailReader {
         self.last_seq = Some(e.seq);
     }
 
-    fn finish(self) -> PlanDetail {
+    pub fn finish(self) -> PlanDetail {
         let mut d = self.d;
         close_step(&mut d.steps, self.open_step, d.end_s);
         infer_window_starts(&mut d.expectations, &d.steps);

@@ -1,11 +1,12 @@
-//! The event log: one JSON object per line, appended and flushed as the run goes. It is
-//! the only record of a run; every report is rendered from it, so a run killed half
-//! way still has its report.
+//! The event log: one JSON object per line, appended as the run goes (on disk at least
+//! once a second and at every verdict). It is the only record of a run; every report is
+//! rendered from it, so a run killed half way still has its report.
 
 use serde::{Deserialize, Serialize};
 
-/// Bumped when a change would make older readers misread a log.
-pub const LOG_FORMAT_VERSION: u32 = 1;
+/// Bumped when a change would make older readers misread a log. 2: wire traffic that
+/// repeats is written as `repeated` events (see [`crate::wire`]).
+pub const LOG_FORMAT_VERSION: u32 = 2;
 
 /// The outcome of a plan, a step or an expectation, in the test engineer's words.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -99,6 +100,20 @@ pub enum EventKind {
         text: Option<String>,
         #[serde(skip_serializing_if = "Option::is_none", default)]
         hex: Option<String>,
+    },
+    /// `count` pieces of wire traffic on `instrument` (CAN frames: with the frame id
+    /// `id`), each the same as the piece `period` pieces before it on that instrument
+    /// (or id), a Modbus TCP transaction id stepping on as before; the first at `since`
+    /// and the last at `t`: a poll answered the same way, or unanswered, a frame
+    /// repeating its data, again and again. Readers replay it into the `sent`,
+    /// `received` or `can_frame` events it stands for ([`crate::log::LogReader`]).
+    Repeated {
+        instrument: String,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        id: Option<String>,
+        period: usize,
+        count: u64,
+        since: f64,
     },
     CanFrame {
         instrument: String,

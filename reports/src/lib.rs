@@ -26,5 +26,6 @@ pub mod series;
 pub mod summary;
 pub mod synthetic;
 pub mod trend;
+pub mod wire;
 
 pub use event::{Clock, Event, EventKind, SampleValue, Verdict};

@@ -1,6 +1,11 @@
-//! Reading an event log back, including one cut short by a crash or `kill -9`.
+//! Reading an event log back, including one cut short by a crash or `kill -9`: line by
+//! line from a reader, once, so memory does not grow with the log ([`LogReader`]), or
+//! whole into memory for the tests and short logs ([`read_log`]).
 
-use crate::event::Event;
+use std::io::BufRead;
+
+use crate::event::{Event, EventKind, round_time};
+use crate::wire::{Expander, Piece};
 
 /// The readable part of a log.
 #[derive(Clone, Debug, Default)]
@@ -12,26 +17,248 @@ pub struct LogContents {
     pub bad_lines: Vec<usize>,
 }
 
-/// Parse a log; never fails: unreadable lines are counted, not fatal.
-pub fn parse_log(text: &str) -> LogContents {
-    let mut out = LogContents::default();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<Event>(line) {
-            Ok(e) => out.events.push(e),
-            Err(_) => out.bad_lines.push(i + 1),
-        }
-    }
-    out.incomplete = !matches!(
-        out.events.last().map(|e| &e.kind),
-        Some(crate::event::EventKind::RunFinished { .. })
-    );
-    out
+/// The events of a log, one at a time, with `repeated` wire traffic replayed into the
+/// `sent`, `received` and `can_frame` events it stands for (or left as it is: [`LogReader::compact`]).
+/// Never fails on content: unreadable lines are counted, not fatal.
+pub struct LogReader<R> {
+    lines: std::io::Split<R>,
+    line_no: usize,
+    /// `None` when `repeated` events are passed on as they are.
+    expander: Option<Expander>,
+    replay: Option<Replay>,
+    bad_lines: Vec<usize>,
+    finished: bool,
+    error: Option<std::io::Error>,
 }
 
+/// A `repeated` event being replayed.
+struct Replay {
+    seq: u64,
+    instrument: String,
+    id: Option<String>,
+    period: usize,
+    count: u64,
+    done: u64,
+    since: f64,
+    until: f64,
+}
+
+impl<R: BufRead> LogReader<R> {
+    /// Every event, `repeated` traffic replayed piece by piece.
+    pub fn new(reader: R) -> LogReader<R> {
+        LogReader {
+            lines: reader.split(b'\n'),
+            line_no: 0,
+            expander: Some(Expander::default()),
+            replay: None,
+            bad_lines: Vec::new(),
+            finished: false,
+            error: None,
+        }
+    }
+
+    /// Every event as the log holds it: for readers that skip wire traffic.
+    pub fn compact(reader: R) -> LogReader<R> {
+        LogReader {
+            expander: None,
+            ..LogReader::new(reader)
+        }
+    }
+
+    /// Numbers of the lines read so far that were not valid events.
+    pub fn bad_lines(&self) -> &[usize] {
+        &self.bad_lines
+    }
+
+    /// The last event read is not `run_finished`: the run was killed or is still going.
+    pub fn incomplete(&self) -> bool {
+        !self.finished
+    }
+
+    /// The error that stopped the reading early, if one did.
+    pub fn take_error(&mut self) -> Option<std::io::Error> {
+        self.error.take()
+    }
+
+    /// The next piece of the replay under way.
+    fn replayed(&mut self) -> Option<Event> {
+        let r = self.replay.as_mut()?;
+        let piece = if r.done < r.count {
+            self.expander
+                .as_mut()
+                .and_then(|x| x.replay(&r.instrument, r.id.as_deref(), r.period))
+        } else {
+            None
+        };
+        let Some(piece) = piece else {
+            self.replay = None;
+            return None;
+        };
+        // The pieces' own times are not in the log: spread evenly over the span.
+        let t = if r.count > 1 {
+            r.since + (r.until - r.since) * r.done as f64 / (r.count - 1) as f64
+        } else {
+            r.until
+        };
+        r.done += 1;
+        Some(Event {
+            seq: r.seq,
+            t: round_time(t),
+            kind: piece.event(&r.instrument),
+        })
+    }
+
+    /// The next line that holds an event.
+    fn parsed(&mut self) -> Option<Event> {
+        loop {
+            let line = match self.lines.next()? {
+                Ok(l) => l,
+                Err(e) => {
+                    self.error = Some(e);
+                    return None;
+                }
+            };
+            self.line_no += 1;
+            let text = String::from_utf8_lossy(&line);
+            if text.trim().is_empty() {
+                continue;
+            }
+            match serde_json::from_str::<Event>(&text) {
+                Ok(e) => return Some(e),
+                Err(_) => self.bad_lines.push(self.line_no),
+            }
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for LogReader<R> {
+    type Item = Event;
+
+    fn next(&mut self) -> Option<Event> {
+        loop {
+            if let Some(e) = self.replayed() {
+                self.finished = false;
+                return Some(e);
+            }
+            let event = self.parsed()?;
+            if let Some(x) = &mut self.expander {
+                if let EventKind::Repeated {
+                    instrument,
+                    id,
+                    period,
+                    count,
+                    since,
+                } = event.kind
+                {
+                    self.replay = Some(Replay {
+                        seq: event.seq,
+                        instrument,
+                        id,
+                        period,
+                        count,
+                        done: 0,
+                        since,
+                        until: event.t,
+                    });
+                    continue;
+                }
+                if let Some((instrument, piece)) = Piece::of(&event.kind) {
+                    x.seen(instrument, &piece);
+                }
+            }
+            self.finished = matches!(event.kind, EventKind::RunFinished { .. });
+            return Some(event);
+        }
+    }
+}
+
+/// Parse a log; never fails: unreadable lines are counted, not fatal.
+pub fn parse_log(text: &str) -> LogContents {
+    let mut reader = LogReader::new(text.as_bytes());
+    let events = reader.by_ref().collect();
+    LogContents {
+        events,
+        incomplete: reader.incomplete(),
+        bad_lines: reader.bad_lines,
+    }
+}
+
+/// A whole log in memory, its wire traffic replayed. Reports read it as a stream
+/// instead ([`LogReader`]).
 pub fn read_log(path: &std::path::Path) -> std::io::Result<LogContents> {
-    let bytes = std::fs::read(path)?;
-    Ok(parse_log(&String::from_utf8_lossy(&bytes)))
+    let file = std::fs::File::open(path)?;
+    let mut reader = LogReader::new(std::io::BufReader::new(file));
+    let events = reader.by_ref().collect();
+    if let Some(e) = reader.take_error() {
+        return Err(e);
+    }
+    Ok(LogContents {
+        events,
+        incomplete: reader.incomplete(),
+        bad_lines: reader.bad_lines,
+    })
+}
+
+/// A log file's events one at a time, without its wire traffic replayed.
+pub fn open_compact(
+    path: &std::path::Path,
+) -> std::io::Result<LogReader<std::io::BufReader<std::fs::File>>> {
+    let file = std::fs::File::open(path)?;
+    Ok(LogReader::compact(std::io::BufReader::with_capacity(
+        256 * 1024,
+        file,
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOG: &str = r#"{"seq":0,"t":0.0,"event":"sent","instrument":"rs485","text":"~poll"}
+{"seq":1,"t":2.0,"event":"sent","instrument":"rs485","text":"~poll"}
+{"seq":2,"t":10.0,"event":"repeated","instrument":"rs485","period":1,"count":5,"since":4.0}
+{"seq":3,"t":11.0,"event":"received","instrument":"rs485","text":"~answer"}
+"#;
+
+    #[test]
+    fn a_repeated_event_reads_back_as_the_pieces_it_stands_for() {
+        let log = parse_log(LOG);
+        assert_eq!(log.events.len(), 8);
+        let times: Vec<f64> = log.events.iter().map(|e| e.t).collect();
+        assert_eq!(times, [0.0, 2.0, 4.0, 5.5, 7.0, 8.5, 10.0, 11.0]);
+        assert!(log.events[2..7].iter().all(|e| matches!(
+            &e.kind,
+            EventKind::Sent { text: Some(t), .. } if t == "~poll"
+        )));
+        assert!(log.incomplete);
+        assert!(log.bad_lines.is_empty());
+    }
+
+    #[test]
+    fn the_compact_reader_passes_repeated_events_on() {
+        let events: Vec<Event> = LogReader::compact(LOG.as_bytes()).collect();
+        assert_eq!(events.len(), 4);
+        assert!(matches!(
+            events[2].kind,
+            EventKind::Repeated { count: 5, .. }
+        ));
+    }
+
+    #[test]
+    fn a_repeated_event_without_history_is_dropped_not_invented() {
+        let log = parse_log(
+            r#"{"seq":0,"t":1.0,"event":"repeated","instrument":"rs485","period":1,"count":3,"since":0.0}"#,
+        );
+        assert!(log.events.is_empty());
+    }
+
+    #[test]
+    fn bad_lines_are_counted_by_number() {
+        let log = parse_log(
+            "{\"seq\":0\nnot json\n\n{\"seq\":1,\"t\":0.0,\"event\":\"run_finished\",\"verdict\":\"pass\"}\n",
+        );
+        assert_eq!(log.bad_lines, [1, 2]);
+        assert_eq!(log.events.len(), 1);
+        assert!(!log.incomplete);
+    }
 }

@@ -5,10 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::detail::PlanDetail;
+use crate::detail::{DetailReader, PlanDetail};
 use crate::event::Verdict;
-use crate::log::read_log;
-use crate::summary::PlanSummary;
+use crate::log::open_compact;
+use crate::summary::{PlanSummary, SummaryReader};
 
 /// The suffix of a plan's event log in a run folder.
 pub const LOG_SUFFIX: &str = ".events.jsonl";
@@ -76,34 +76,49 @@ impl PlanData {
     /// Read one plan's log. A log that does not even start a run still makes a plan,
     /// named after its file and marked incomplete, so the report shows it.
     pub fn read(path: &Path) -> Result<PlanData, ReportError> {
-        let log = read_log(path).map_err(|source| ReportError::ReadLog {
+        let read_error = |source| ReportError::ReadLog {
             path: path.to_path_buf(),
             source,
-        })?;
+        };
+        // One pass over the log, event by event: neither its text nor its events are
+        // held, and the wire traffic (which no report shows) is not replayed.
+        let mut log = open_compact(path).map_err(read_error)?;
+        let (mut summary, mut detail) = (SummaryReader::default(), DetailReader::default());
+        for e in log.by_ref() {
+            summary.read(&e);
+            detail.read(&e);
+        }
+        if let Some(e) = log.take_error() {
+            return Err(read_error(e));
+        }
         let log_name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let summary = PlanSummary::from_log(&log).unwrap_or_else(|| PlanSummary {
-            plan_id: log_name.trim_end_matches(LOG_SUFFIX).to_string(),
-            title: String::new(),
-            plan_file: String::new(),
-            plan_hash: String::new(),
-            dut_id: String::new(),
-            dut_model: String::new(),
-            bench: String::new(),
-            defects: Vec::new(),
-            verdict: Verdict::Error,
-            message: Some(
-                "the log does not start with run_started: nothing is known about this run".into(),
-            ),
-            duration_s: 0.0,
-            steps: Vec::new(),
-            incomplete: true,
-            bad_lines: log.bad_lines.len(),
-            errors: Vec::new(),
-        });
-        let detail = PlanDetail::from_log(&log);
+        let bad_lines = log.bad_lines().len();
+        let summary = summary
+            .finish(log.incomplete(), bad_lines)
+            .unwrap_or_else(|| PlanSummary {
+                plan_id: log_name.trim_end_matches(LOG_SUFFIX).to_string(),
+                title: String::new(),
+                plan_file: String::new(),
+                plan_hash: String::new(),
+                dut_id: String::new(),
+                dut_model: String::new(),
+                bench: String::new(),
+                defects: Vec::new(),
+                verdict: Verdict::Error,
+                message: Some(
+                    "the log does not start with run_started: nothing is known about this run"
+                        .into(),
+                ),
+                duration_s: 0.0,
+                steps: Vec::new(),
+                incomplete: true,
+                bad_lines,
+                errors: Vec::new(),
+            });
+        let detail = detail.finish();
         Ok(PlanData {
             log_path: path.to_path_buf(),
             log_name,
@@ -111,6 +126,19 @@ impl PlanData {
             detail,
         })
     }
+}
+
+/// One plan's summary, read from its log in one pass (`None`: the log starts no run).
+pub fn read_summary(path: &Path) -> std::io::Result<Option<PlanSummary>> {
+    let mut log = open_compact(path)?;
+    let mut summary = SummaryReader::default();
+    for e in log.by_ref() {
+        summary.read(&e);
+    }
+    if let Some(e) = log.take_error() {
+        return Err(e);
+    }
+    Ok(summary.finish(log.incomplete(), log.bad_lines().len()))
 }
 
 impl RunData {
@@ -270,5 +298,60 @@ pub fn safe_file_name(id: &str) -> String {
     match name.trim_matches('.') {
         "" => "plan".into(),
         _ => name,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synthetic::{Spec, log};
+
+    /// A synthetic log with a stretch of repeated polls after its first line.
+    fn with_traffic(text: &str) -> String {
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let wire = [
+            r#"{"seq":0,"t":0.0,"event":"sent","instrument":"rs485","text":"~poll"}"#,
+            r#"{"seq":0,"t":1.0,"event":"sent","instrument":"rs485","text":"~poll"}"#,
+            r#"{"seq":0,"t":50.0,"event":"repeated","instrument":"rs485","period":1,"count":49,"since":2.0}"#,
+        ];
+        for (i, w) in wire.iter().enumerate() {
+            lines.insert(1 + i, w.to_string());
+        }
+        // Renumber: the reports count gaps in `seq`.
+        let renumbered: Vec<String> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let rest = l.split_once(',').map_or("", |(_, r)| r);
+                format!("{{\"seq\":{i},{rest}")
+            })
+            .collect();
+        renumbered.join("\n") + "\n"
+    }
+
+    #[test]
+    fn a_plan_read_in_one_pass_says_what_the_whole_log_says() {
+        let text = with_traffic(&log(&Spec {
+            fail: true,
+            ..Spec::default()
+        }));
+        let dir = std::env::temp_dir().join(format!("rig-reports-run-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("synthetic{LOG_SUFFIX}"));
+        std::fs::write(&path, &text).unwrap();
+        let streamed = PlanData::read(&path).unwrap();
+        let summary = read_summary(&path).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let whole = crate::log::parse_log(&text);
+        assert_eq!(whole.events.len(), text.lines().count() - 1 + 49);
+        let expected = PlanSummary::from_log(&whole).unwrap();
+        assert_eq!(streamed.summary, expected);
+        assert_eq!(summary.as_ref(), Some(&expected));
+        assert_eq!(expected.verdict, Verdict::Fail);
+        let detail = PlanDetail::from_log(&whole);
+        assert_eq!(streamed.detail.series, detail.series);
+        assert_eq!(streamed.detail.expectations, detail.expectations);
+        assert_eq!(streamed.detail.seq_gaps, 0);
+        assert_eq!(streamed.detail.event_count, detail.event_count);
     }
 }

@@ -55,35 +55,66 @@ pub struct PlanSummary {
     pub errors: Vec<String>,
 }
 
-impl PlanSummary {
-    /// `None` when the log does not even start a run.
-    pub fn from_log(log: &LogContents) -> Option<PlanSummary> {
-        let first = log.events.first()?;
-        let EventKind::RunStarted {
-            steps: step_count, ..
-        } = &first.kind
-        else {
-            return None;
-        };
-        let mut summary = PlanSummary::started(&first.kind, log)?;
-        let mut finished = None;
-        for e in &log.events {
-            if let EventKind::RunFinished { verdict, message } = &e.kind {
-                finished = Some((*verdict, message.clone()));
-            } else {
-                summary.read(e);
+/// Reads a log event by event into a [`PlanSummary`], so a summary needs one pass and
+/// no more memory than the summary itself.
+#[derive(Default)]
+pub struct SummaryReader {
+    /// `None` until the first event, and after a first event that is not `run_started`.
+    summary: Option<PlanSummary>,
+    read_any: bool,
+    step_count: usize,
+    finished: Option<(Verdict, Option<String>)>,
+    last_t: f64,
+}
+
+impl SummaryReader {
+    pub fn read(&mut self, e: &Event) {
+        if !self.read_any {
+            self.read_any = true;
+            if let EventKind::RunStarted { steps, .. } = &e.kind {
+                self.step_count = *steps;
+                self.summary = PlanSummary::started(&e.kind);
             }
         }
-        (summary.verdict, summary.message) = finished.unwrap_or((
+        self.last_t = e.t;
+        let Some(summary) = &mut self.summary else {
+            return;
+        };
+        if let EventKind::RunFinished { verdict, message } = &e.kind {
+            self.finished = Some((*verdict, message.clone()));
+        } else {
+            summary.read(e);
+        }
+    }
+
+    /// The summary; `None` when the log does not even start a run. `incomplete` and
+    /// `bad_lines` are the reader's (see [`crate::log::LogReader`]).
+    pub fn finish(self, incomplete: bool, bad_lines: usize) -> Option<PlanSummary> {
+        let mut summary = self.summary?;
+        summary.duration_s = self.last_t;
+        summary.incomplete = incomplete;
+        summary.bad_lines = bad_lines;
+        (summary.verdict, summary.message) = self.finished.unwrap_or((
             Verdict::Error,
             Some("the log ends before the run finished (killed or crashed)".into()),
         ));
-        summary.skip_unreached(*step_count);
+        summary.skip_unreached(self.step_count);
         Some(summary)
+    }
+}
+
+impl PlanSummary {
+    /// `None` when the log does not even start a run.
+    pub fn from_log(log: &LogContents) -> Option<PlanSummary> {
+        let mut reader = SummaryReader::default();
+        for e in &log.events {
+            reader.read(e);
+        }
+        reader.finish(log.incomplete, log.bad_lines.len())
     }
 
     /// What the `run_started` event says, before any step.
-    fn started(kind: &EventKind, log: &LogContents) -> Option<PlanSummary> {
+    fn started(kind: &EventKind) -> Option<PlanSummary> {
         let EventKind::RunStarted {
             plan_id,
             plan_title,
@@ -109,10 +140,10 @@ impl PlanSummary {
             defects: defects.clone(),
             verdict: Verdict::Error,
             message: None,
-            duration_s: log.events.last().map_or(0.0, |e| e.t),
+            duration_s: 0.0,
             steps: Vec::new(),
-            incomplete: log.incomplete,
-            bad_lines: log.bad_lines.len(),
+            incomplete: true,
+            bad_lines: 0,
             errors: Vec::new(),
         })
     }

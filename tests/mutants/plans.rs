@@ -122,6 +122,24 @@ fn unit_mistakes(text: &str, ls: &[Line]) -> Vec<Case> {
     out
 }
 
+/// Keys of a measurement whose numbers are thresholds or limits, not set points.
+const MEASURED_KEYS: [&str; 14] = [
+    "min:",
+    "max:",
+    "between:",
+    "time_to:",
+    "value_of:",
+    "when:",
+    "until:",
+    "integral_of:",
+    "min_of:",
+    "max_of:",
+    "mean_of:",
+    "edges_of:",
+    "period_of:",
+    "duty_of:",
+];
+
 /// Numbers no float holds, and set points and times far beyond any envelope or clock.
 fn magnitudes(text: &str, ls: &[Line]) -> Vec<Case> {
     let mut out = Vec::new();
@@ -136,9 +154,13 @@ fn magnitudes(text: &str, ls: &[Line]) -> Vec<Case> {
             let edited = format!("{}{number}{}", &l.text[..start], &l.text[end..]);
             // A huge threshold in a condition (`x > 1e6 A`, after `that:` or `never:`) is
             // harmless, merely never true; so is a huge divisor
-            // (`0.2 * dut.capacity / 1e20 h`), merely a tiny set point.
+            // (`0.2 * dut.capacity / 1e20 h`), merely a tiny set point, and a huge
+            // limit or threshold of a measurement (`max: 1e6 V`), which is merely never met.
             let divisor = l.text[..start].trim_end().ends_with('/');
-            let is_condition = l.text.contains("that:") || l.text.contains("never:");
+            let limit = MEASURED_KEYS
+                .iter()
+                .any(|k| l.text.trim_start().starts_with(k));
+            let is_condition = l.text.contains("that:") || l.text.contains("never:") || limit;
             let expect = if kind == "huge" && (is_condition || divisor) {
                 Expect::Either
             } else {

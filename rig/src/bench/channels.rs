@@ -14,6 +14,9 @@ pub enum ChannelKind {
     SourceVoltage,
     SourceCurrent,
     SourceOutput,
+    /// A set point the rig last programmed into the source (not a measurement): what a
+    /// `ramp:` level or a `source:` action wrote, known from the moment it was written.
+    SourceSetpoint(Setpoint),
     /// A relay's state as the board reads it back.
     Relay {
         name: String,
@@ -73,6 +76,38 @@ pub fn rs485_prefix(link: &str, pack: u8) -> String {
     }
 }
 
+/// The source's set points as channels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Setpoint {
+    Voltage,
+    CurrentLimit,
+    SinkLimit,
+}
+
+impl Setpoint {
+    pub const ALL: [Setpoint; 3] = [
+        Setpoint::Voltage,
+        Setpoint::CurrentLimit,
+        Setpoint::SinkLimit,
+    ];
+
+    /// The channel's name after the source's (`source.current_limit`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Setpoint::Voltage => "voltage_setpoint",
+            Setpoint::CurrentLimit => "current_limit",
+            Setpoint::SinkLimit => "sink_limit",
+        }
+    }
+
+    pub fn dim(self) -> Dim {
+        match self {
+            Setpoint::Voltage => Dim::Voltage,
+            _ => Dim::Current,
+        }
+    }
+}
+
 impl Channels {
     /// The channels of a bench with `packs` packs in parallel (the plan's `requires:`):
     /// the RS485 link has a set of channels per pack.
@@ -123,6 +158,11 @@ impl Channels {
             Type::Bool,
             ChannelKind::SourceOutput,
         );
+        for setpoint in Setpoint::ALL {
+            let channel = format!("{name}.{}", setpoint.name());
+            let ty = Type::Num(setpoint.dim());
+            self.push(channel, ty, ChannelKind::SourceSetpoint(setpoint));
+        }
     }
 
     /// `online`, the period of each message, then each signal of the DBC.

@@ -23,7 +23,7 @@ mod tests;
 mod wiring;
 
 pub use channels::{
-    ChannelKind, ChannelSpec, Channels, RS485_PROTECTIONS, Rs485Field, rs485_prefix,
+    ChannelKind, ChannelSpec, Channels, RS485_PROTECTIONS, Rs485Field, Setpoint, rs485_prefix,
 };
 pub use driver::{Driver, Role};
 pub use file::{BUILTIN_SIM_BENCH, Bench};

@@ -303,8 +303,7 @@ fn print_skipped(outcomes: &[PlanOutcome]) {
 fn summaries(outcomes: &[PlanOutcome]) -> std::io::Result<Vec<(PlanSummary, String)>> {
     let mut plans = Vec::new();
     for o in outcomes {
-        let log = rig_reports::log::read_log(&o.log_path)?;
-        let summary = PlanSummary::from_log(&log).ok_or_else(|| {
+        let summary = rig_reports::run::read_summary(&o.log_path)?.ok_or_else(|| {
             std::io::Error::other(format!("{} starts no run", o.log_path.display()))
         })?;
         plans.push((summary, o.log_path.display().to_string()));

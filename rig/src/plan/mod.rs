@@ -10,7 +10,7 @@ mod trial;
 
 pub use model::{
     Action, DisplayUnit, Edge, EnvelopeLimits, Expectation, Location, MeasureKind, MeasureWindow,
-    Measurement, Plan, RelayOp, Rs485Command, SourceSettings, Step, Window,
+    Measurement, Plan, Ramp, RelayOp, Rs485Command, SourceSettings, Step, Window,
 };
 pub use requires::{Count, MAX_PACKS_PATH};
 pub use resolve::{load_plan, load_plan_for};

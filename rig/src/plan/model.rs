@@ -70,6 +70,8 @@ pub struct Step {
     pub expectations: Vec<Expectation>,
     /// Values the step measures (`measure:`), watched like its expectations.
     pub measurements: Vec<Measurement>,
+    /// A set point stepped through levels after the actions (`ramp:`).
+    pub ramp: Option<Ramp>,
     /// Abort the run if the step takes longer.
     pub timeout: Option<Duration>,
 }
@@ -97,6 +99,26 @@ pub enum Action {
     Rs232 {
         line: String,
     },
+}
+
+/// A staircase of one source set point: each level is a `source:` action of its own,
+/// applied `hold` after the one before, until `until` is true on a reading taken after
+/// the ramp began, or the last level's hold is over.
+#[derive(Clone, Debug)]
+pub struct Ramp {
+    /// The settings of each level, in order; each sets the one ramped set point.
+    pub levels: Vec<SourceSettings>,
+    pub hold: Duration,
+    /// The condition that ends the ramp, and its text as written.
+    pub until: Option<(BoundExpr, String)>,
+}
+
+impl Ramp {
+    /// The longest the ramp lasts: every level held.
+    pub fn length(&self) -> Duration {
+        self.hold
+            .saturating_mul(u32::try_from(self.levels.len()).unwrap_or(u32::MAX))
+    }
 }
 
 /// Commands a plan may send the pack over RS485 (protocols.md 2.7).

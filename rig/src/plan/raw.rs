@@ -53,6 +53,9 @@ pub struct RawStep {
     /// Write a line to the pack's RS232 console port: `{ send: "wake" }`. The line goes
     /// out with CR LF; no answer is expected (the console protocol is undocumented).
     pub rs232: Option<Spanned<RawRs232>>,
+    /// Step one source set point from a start to an end, each level held for a time,
+    /// until a condition becomes true: how a plan finds a trip point.
+    pub ramp: Option<Spanned<RawRamp>>,
     /// Stay in this step at least this long (`30 s`).
     pub wait: Option<Spanned<String>>,
     /// The longest this step may take, actions included (`2 min`); beyond it the run
@@ -89,6 +92,30 @@ pub struct RawSource {
     pub charge: Option<Spanned<RawCharge>>,
     /// Discharge at `current` down to `to`.
     pub discharge: Option<Spanned<RawCharge>>,
+}
+
+/// `ramp:`: one of `voltage`, `current_limit`, `sink_limit` stepped through its levels,
+/// and perhaps `until:`, the condition that ends it at the level reached.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRamp {
+    pub voltage: Option<Spanned<RawLevels>>,
+    pub current_limit: Option<Spanned<RawLevels>>,
+    pub sink_limit: Option<Spanned<RawLevels>>,
+    /// The ramp stops at the first reading where this is true; the set point stays at
+    /// the level reached.
+    pub until: Option<Spanned<String>>,
+}
+
+/// The levels of a ramp: `from` towards `to` by `step` (a magnitude; the direction is
+/// from `from` to `to`), each held `hold`. The last level is `to`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLevels {
+    pub from: Spanned<String>,
+    pub to: Spanned<String>,
+    pub step: Spanned<String>,
+    pub hold: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]

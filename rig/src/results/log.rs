@@ -118,6 +118,9 @@ impl PlanReader {
             | "protection_programmed"
             | "safe_state"
             | "error" => self.time_of(line),
+            // Repeated wire traffic (log format 2) repeats pieces already read in full:
+            // the pack's identity is its first answer, which a repeat never is.
+            "repeated" => self.time_of(line),
             "measurement" => {
                 if let Ok(m) = serde_json::from_str::<MeasurementEvent>(line) {
                     self.measurement(m);

@@ -1,20 +1,105 @@
-//! The event-log writer: one JSON line per event, written and handed to the OS at once,
-//! so that after a crash or `kill -9` the file is a valid prefix of the run.
+//! The event-log writer: one JSON line per event, buffered and handed to the OS whole
+//! lines at a time, at least once a second of wall time and at once at every verdict,
+//! error, safe state and the run's end. After a crash or `kill -9` the file is a valid
+//! prefix of the run, at most a second behind it. Wire traffic goes through a
+//! [`Compactor`]: what repeats is written as `repeated` events when the repetition
+//! ends, at every verdict and at least once a minute.
 
 use std::fs::File;
 use std::io::Write;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
 
 use rig_reports::event::{Event, EventKind, round_time};
+use rig_reports::wire::{Compactor, Piece};
 
 use crate::clock::RunClock;
 
+/// The longest the OS may go without the lines written (wall time).
+const FLUSH_EVERY: Duration = Duration::from_secs(1);
+/// A buffer this full is handed over at once, whatever the time.
+const FLUSH_BYTES: usize = 64 * 1024;
+/// The longest a stretch of repeated traffic waits unwritten (wall time), so a killed
+/// run's log still counts its polls up to a minute before the kill.
+const REPEATS_EVERY: Duration = Duration::from_secs(60);
+
 struct Writer {
     file: File,
+    /// Whole lines not yet written. A `Vec` rather than a `BufWriter`: a `BufWriter`
+    /// writes whenever it is full, mid-line, and a kill then would leave half a line.
+    pending: Vec<u8>,
+    last_flush: Instant,
+    last_repeats: Instant,
+    wire: Compactor,
     seq: u64,
     failed: Option<String>,
+}
+
+impl Writer {
+    fn line(&mut self, t: f64, kind: EventKind) {
+        let event = Event {
+            seq: self.seq,
+            t: round_time(t),
+            kind,
+        };
+        self.seq += 1;
+        if let Err(e) = serde_json::to_writer(&mut self.pending, &event) {
+            let line = format!("{{\"seq\":{},\"unserialisable\":\"{e}\"}}", event.seq);
+            self.pending.extend_from_slice(line.as_bytes());
+        }
+        self.pending.push(b'\n');
+    }
+
+    /// Hand every finished line to the OS in one write, so the file ends on a line.
+    fn flush(&mut self) {
+        self.last_flush = Instant::now();
+        if self.pending.is_empty() {
+            return;
+        }
+        if let Err(e) = self.file.write_all(&self.pending) {
+            self.failed.get_or_insert_with(|| e.to_string());
+        }
+        self.pending.clear();
+    }
+
+    fn flush_if_due(&mut self) {
+        if self.last_repeats.elapsed() >= REPEATS_EVERY {
+            self.repeats();
+        }
+        if self.pending.len() >= FLUSH_BYTES || self.last_flush.elapsed() >= FLUSH_EVERY {
+            self.flush();
+        }
+    }
+
+    /// The repeated traffic not yet written.
+    fn repeats(&mut self) {
+        self.last_repeats = Instant::now();
+        for (t, kind) in self.wire.drain() {
+            self.line(t, kind);
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.repeats();
+        self.flush();
+    }
+}
+
+/// Events after which the log is on disk at once: verdicts, errors, the safe state and
+/// the run's end, so a kill right after one still shows it.
+fn flushes_at_once(kind: &EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::Expectation { .. }
+            | EventKind::Measurement { .. }
+            | EventKind::StepFinished { .. }
+            | EventKind::SafeState { .. }
+            | EventKind::Error { .. }
+            | EventKind::RunFinished { .. }
+    )
 }
 
 /// A cloneable handle; every task of a run writes through it.
@@ -30,14 +115,17 @@ impl EventLog {
             std::fs::create_dir_all(dir)?;
         }
         let file = File::create(path)?;
-        Ok(EventLog {
-            inner: Arc::new(Mutex::new(Writer {
-                file,
-                seq: 0,
-                failed: None,
-            })),
-            clock,
-        })
+        let inner = Arc::new(Mutex::new(Writer {
+            file,
+            pending: Vec::with_capacity(FLUSH_BYTES),
+            last_flush: Instant::now(),
+            last_repeats: Instant::now(),
+            wire: Compactor::default(),
+            seq: 0,
+            failed: None,
+        }));
+        spawn_flusher(Arc::downgrade(&inner));
+        Ok(EventLog { inner, clock })
     }
 
     /// Write an event stamped now.
@@ -51,21 +139,33 @@ impl EventLog {
         let Ok(mut w) = self.inner.lock() else {
             return;
         };
-        let event = Event {
-            seq: w.seq,
-            t: round_time(t.as_secs_f64()),
-            kind,
-        };
-        w.seq += 1;
-        let mut line = match serde_json::to_string(&event) {
-            Ok(l) => l,
-            Err(e) => format!("{{\"seq\":{},\"unserialisable\":\"{e}\"}}", event.seq),
-        };
-        line.push('\n');
-        // One write per line, unbuffered: the OS has every finished line.
-        if let Err(e) = w.file.write_all(line.as_bytes()) {
-            w.failed.get_or_insert_with(|| e.to_string());
+        let now = flushes_at_once(&kind);
+        if now {
+            w.repeats();
         }
+        w.line(t.as_secs_f64(), kind);
+        if now {
+            w.flush();
+        } else {
+            w.flush_if_due();
+        }
+    }
+
+    /// Log a piece of wire traffic stamped now: in full if it is new, else counted
+    /// into a `repeated` event.
+    pub fn wire(&self, instrument: &str, piece: Piece) {
+        self.wire_at(self.clock.now(), instrument, piece);
+    }
+
+    /// [`EventLog::wire`] for a piece that went at the moment `t` of the run.
+    pub fn wire_at(&self, t: Duration, instrument: &str, piece: Piece) {
+        let Ok(mut w) = self.inner.lock() else {
+            return;
+        };
+        for (t, kind) in w.wire.piece(instrument, t.as_secs_f64(), piece) {
+            w.line(t, kind);
+        }
+        w.flush_if_due();
     }
 
     /// The first write error, if writing the log failed.
@@ -75,5 +175,94 @@ impl EventLog {
 
     pub fn clock(&self) -> RunClock {
         self.clock
+    }
+}
+
+/// A thread that writes out lines left waiting when the run goes quiet (a real bench
+/// between two slow polls): the tokio clock may be virtual, so this one is the wall
+/// clock's. It ends when the log is dropped.
+fn spawn_flusher(writer: Weak<Mutex<Writer>>) {
+    let spawned = std::thread::Builder::new()
+        .name("event-log flush".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(FLUSH_EVERY / 4);
+                let Some(writer) = writer.upgrade() else {
+                    return;
+                };
+                if let Ok(mut w) = writer.lock() {
+                    w.flush_if_due();
+                }
+            }
+        });
+    // Without the thread the log is still flushed at every event that is due and at
+    // every verdict; a machine out of threads is no reason to stop a run.
+    drop(spawned);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn action(step: usize) -> EventKind {
+        EventKind::Action {
+            step,
+            description: "x".into(),
+        }
+    }
+
+    fn text(path: &Path) -> String {
+        std::fs::read_to_string(path).unwrap()
+    }
+
+    #[test]
+    fn a_verdict_puts_every_line_before_it_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.events.jsonl");
+        let log = EventLog::create(&path, RunClock::start()).unwrap();
+        log.emit_at(Duration::ZERO, action(1));
+        log.emit_at(
+            Duration::from_secs(1),
+            EventKind::StepFinished {
+                step: 1,
+                verdict: rig_reports::Verdict::Pass,
+            },
+        );
+        let written = text(&path);
+        assert_eq!(written.lines().count(), 2, "{written}");
+        assert!(written.ends_with('\n'));
+    }
+
+    #[test]
+    fn a_quiet_log_is_on_disk_within_about_a_second() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.events.jsonl");
+        let log = EventLog::create(&path, RunClock::start()).unwrap();
+        log.emit_at(Duration::ZERO, action(1));
+        let start = Instant::now();
+        while text(&path).is_empty() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "the line never reached the file"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(text(&path).ends_with('\n'));
+        drop(log);
+    }
+
+    #[test]
+    fn dropping_the_log_writes_what_is_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.events.jsonl");
+        let log = EventLog::create(&path, RunClock::start()).unwrap();
+        log.emit_at(Duration::ZERO, action(1));
+        drop(log);
+        // The flush thread may hold the writer a moment longer; it writes on its drop.
+        let start = Instant::now();
+        while !text(&path).contains("\"event\":\"action\"") {
+            assert!(start.elapsed() < Duration::from_secs(5), "nothing written");
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 }

@@ -221,10 +221,9 @@ impl Readings<'_> {
 
 /// Identities as the connect step logged them.
 fn log_identities(log_path: &Path) -> Vec<(String, String)> {
-    rig_reports::log::read_log(log_path)
-        .map(|l| {
-            l.events
-                .into_iter()
+    rig_reports::log::open_compact(log_path)
+        .map(|events| {
+            events
                 .filter_map(|e| match e.kind {
                     EventKind::InstrumentConnected {
                         instrument,

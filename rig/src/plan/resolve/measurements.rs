@@ -219,7 +219,7 @@ impl Resolver<'_> {
 
     /// An expression of a measurement: a condition (`want_bool`) or a number, reading
     /// at least one channel.
-    fn measured_expr(
+    pub(super) fn measured_expr(
         &mut self,
         field: &Spanned<String>,
         key: &str,

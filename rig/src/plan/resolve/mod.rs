@@ -8,6 +8,7 @@
 //! - `load`: the plan file, its DUT profile, and the fields of the plan as a whole;
 //! - `steps`: steps and `repeat:` groups, unrolled in order, and a step's timeout;
 //! - `source`: the `source:` action (set points, shorthands, load benches, output on);
+//! - `ramp`: the `ramp:` staircase of one set point;
 //! - `actions`: the other actions (relay, chamber, inverter, RS485, RS232);
 //! - `expectations`: `expect:` entries;
 //! - `measurements`: `measure:` entries (kind, window, name), and `limits`: their
@@ -24,6 +25,7 @@ mod load;
 mod measurements;
 mod names;
 mod quantities;
+mod ramp;
 mod resolver;
 mod source;
 mod steps;

@@ -27,7 +27,7 @@ pub(super) struct Programmed {
     sink_limit: bool,
     /// The first `source:` with a refused set point: the plan is refused, and an output
     /// switched on after it is not reported as a second mistake.
-    refused: Option<Span>,
+    pub(super) refused: Option<Span>,
 }
 
 impl Programmed {
@@ -53,7 +53,7 @@ impl Programmed {
 
     /// The set points still missing before the output may go on. A load needs only its
     /// sink limit: it neither charges nor holds a voltage.
-    fn missing(self, load: bool) -> Vec<&'static str> {
+    pub(super) fn missing(self, load: bool) -> Vec<&'static str> {
         [
             ("voltage", self.voltage || load),
             ("current_limit", self.current_limit || load),
@@ -197,7 +197,7 @@ impl Resolver<'_> {
 
     /// A voltage between the envelope's maximum and minimum (the minimum is checked
     /// only if the maximum holds, so one value gets one problem).
-    fn voltage_inside(
+    pub(super) fn voltage_inside(
         &mut self,
         field: &Spanned<String>,
         v: f64,
@@ -209,7 +209,7 @@ impl Resolver<'_> {
     }
 
     /// A current limit: a magnitude (the field gives the direction) inside `limit`.
-    fn magnitude(
+    pub(super) fn magnitude(
         &mut self,
         field: &Spanned<String>,
         vars: &[RepeatIndex],

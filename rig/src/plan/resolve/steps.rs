@@ -25,6 +25,7 @@ fn actions_written(raw: &RawStep) -> Vec<&'static str> {
         ("inverter", raw.inverter.is_some()),
         ("rs485", raw.rs485.is_some()),
         ("rs232", raw.rs232.is_some()),
+        ("ramp", raw.ramp.is_some()),
         ("wait", raw.wait.is_some()),
         ("expect", !raw.expect.is_empty()),
         ("measure", !raw.measure.is_empty()),
@@ -167,11 +168,14 @@ impl Resolver<'_> {
         let location = self.location(node);
         let name = self.name_of(raw, vars, number);
         let actions = self.actions(raw, vars);
+        // After the actions: a `source:` of the same step programs what the ramp needs.
+        let ramp = (raw.ramp.as_ref()).and_then(|r| self.ramp(r, vars));
         let wait = match &raw.wait {
             Some(w) => self.duration(w, vars, "`wait`").unwrap_or_default(),
             None => Duration::ZERO,
         };
-        let timeout = self.step_timeout(raw, vars, wait);
+        let ramp_length = ramp.as_ref().map_or(Duration::ZERO, |r| r.length());
+        let timeout = self.step_timeout(raw, vars, wait.max(ramp_length));
         let expectations: Vec<Expectation> = raw
             .expect
             .iter()
@@ -185,7 +189,7 @@ impl Resolver<'_> {
         if actions_written(raw).is_empty() {
             self.problems.push(
                 Problem::at(self.file, Self::start_of(node), format!("step `{name}` does nothing")).help(
-                    "give it a `source:`, `relay:`, `chamber:`, `inverter:`, `rs485:`, `rs232:`, `wait:`, `expect:` or `measure:`",
+                    "give it a `source:`, `relay:`, `chamber:`, `inverter:`, `rs485:`, `rs232:`, `ramp:`, `wait:`, `expect:` or `measure:`",
                 ),
             );
         }
@@ -197,6 +201,7 @@ impl Resolver<'_> {
             wait,
             expectations,
             measurements,
+            ramp,
             timeout,
         });
     }
@@ -218,7 +223,8 @@ impl Resolver<'_> {
     }
 
     /// The step's `timeout`, which bounds the whole step: it must be longer than the
-    /// `wait` and every expectation's window.
+    /// `wait` (or the ramp, passed in its place when longer) and every expectation's
+    /// window.
     fn step_timeout(
         &mut self,
         raw: &RawStep,
@@ -371,7 +377,7 @@ mod tests {
         assert_eq!(
             errors,
             vec![
-                "plan.yaml:6:5: step `idle` does nothing (hint: give it a `source:`, `relay:`, `chamber:`, `inverter:`, `rs485:`, `rs232:`, `wait:`, `expect:` or `measure:`)"
+                "plan.yaml:6:5: step `idle` does nothing (hint: give it a `source:`, `relay:`, `chamber:`, `inverter:`, `rs485:`, `rs232:`, `ramp:`, `wait:`, `expect:` or `measure:`)"
             ]
         );
         let errors = refusals(&sim(), &plan("  - timeout: 1 min\n"));

@@ -1,15 +1,20 @@
 //! A step's actions, one function each: log what is done, then do it on the instrument
 //! the bench connected for the role. A failure is the instrument's, never the DUT's.
 
+use std::time::Duration;
+
 use rig_drivers::can::KeepAlive;
 use rig_drivers::chamber::Chamber;
 use rig_reports::EventKind;
 
 use super::Executor;
+use crate::bench::Setpoint;
+use crate::expr::{ChannelId, Value};
 use crate::plan::{Action, RelayOp, SourceSettings};
 use crate::quantity::{Dim, Quantity, format_duration};
 use crate::runner::failure::{Cause, InstrumentFailure};
 use crate::runner::rs232::LINE_ENDING;
+use crate::runner::samplers::Feed;
 use crate::runner::samplers::Rs485Command;
 
 fn not_connected(role: &str) -> InstrumentFailure {
@@ -69,7 +74,48 @@ impl Executor<'_> {
             Ok::<(), crate::runner::roles::RoleError>(())
         }
         .await;
-        r.map_err(|e| InstrumentFailure::new(&spec.name, e))
+        drop(s);
+        r.map_err(|e| InstrumentFailure::new(&spec.name, e))?;
+        self.record_setpoints(settings)
+    }
+
+    /// The set points just written, as readings of the source's set point channels
+    /// (logged like any sample), so a measurement can take the level a ramp reached.
+    fn record_setpoints(&mut self, settings: &SourceSettings) -> Result<(), InstrumentFailure> {
+        let now = self.clock.now();
+        for (id, value) in self.setpoint_values(settings) {
+            self.take(Feed::Sample { id, value, t: now })?;
+        }
+        Ok(())
+    }
+
+    /// The set point channels `settings` writes, each with its value.
+    fn setpoint_values(&self, settings: &SourceSettings) -> Vec<(ChannelId, Value)> {
+        let Some((spec, _)) = self.instruments.source.as_ref() else {
+            return Vec::new();
+        };
+        [
+            (Setpoint::Voltage, settings.voltage),
+            (Setpoint::CurrentLimit, settings.current_limit),
+            (Setpoint::SinkLimit, settings.sink_limit),
+        ]
+        .into_iter()
+        .filter_map(|(setpoint, value)| {
+            let (id, _) = (self.channels).find(&format!("{}.{}", spec.name, setpoint.name()))?;
+            Some((id, Value::Num(Quantity::new(value?, setpoint.dim()))))
+        })
+        .collect()
+    }
+
+    /// The set point channels `settings` wrote just now, as readings.
+    pub(super) fn setpoint_channels(
+        &self,
+        settings: &SourceSettings,
+    ) -> Vec<(ChannelId, Duration)> {
+        let now = self.clock.now();
+        (self.setpoint_values(settings).into_iter())
+            .map(|(id, _)| (id, now))
+            .collect()
     }
 
     async fn apply_chamber(

@@ -34,7 +34,7 @@ fn sample_value(v: Value) -> (SampleValue, String) {
 
 impl Executor<'_> {
     /// Record a feed item; `Err` when an instrument failed.
-    fn take(&mut self, feed: Feed) -> Result<Taken, InstrumentFailure> {
+    pub(super) fn take(&mut self, feed: Feed) -> Result<Taken, InstrumentFailure> {
         match feed {
             Feed::Sample { id, value, t } => {
                 self.supervise(id, value)?;
@@ -132,6 +132,10 @@ impl Executor<'_> {
             let missing: Vec<&str> = needed
                 .iter()
                 .filter(|(id, _)| self.store.get(*id).is_none() && !self.silent_as_expected(*id))
+                // A set point has a value once the plan writes one.
+                .filter(|(id, _)| {
+                    !matches!(self.channels.get(*id).kind, ChannelKind::SourceSetpoint(_))
+                })
                 .map(|(_, n)| n.as_str())
                 .collect();
             if missing.is_empty() {

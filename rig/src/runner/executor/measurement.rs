@@ -88,6 +88,13 @@ impl Tracker {
         self.held = Some((v, t));
     }
 
+    /// The condition's state as the window opens (on the latest readings): a change on
+    /// the window's first reading is then an edge. A channel reported only when it
+    /// changes (`bms.online`) would otherwise lose its first change.
+    pub fn start_from(&mut self, b: bool) {
+        self.last_bool = Some(b);
+    }
+
     fn edge(&mut self, t: Duration, b: bool) {
         match (self.last_bool, b) {
             (Some(false), true) => {
@@ -261,6 +268,18 @@ mod tests {
             ),
             Ok(0.0)
         );
+    }
+
+    #[test]
+    fn with_the_state_at_the_start_the_first_reading_can_be_an_edge() {
+        let mut t = Tracker::default();
+        t.start_from(true);
+        t.observe(Duration::from_secs(1), Some(Sample::Bool(false)));
+        let falling = MeasureKind::EdgesOf {
+            of: any(),
+            edge: Edge::Falling,
+        };
+        assert_eq!(t.close(Duration::from_secs(2), &falling), Ok(1.0));
     }
 
     #[test]

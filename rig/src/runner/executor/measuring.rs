@@ -60,12 +60,12 @@ fn evaluate(e: &BoundExpr, store: &Store, opened_at: u64) -> Option<Option<Sampl
 }
 
 /// Whether `e` reads channel `id`.
-fn reads(e: &BoundExpr, id: ChannelId) -> bool {
+pub(super) fn reads(e: &BoundExpr, id: ChannelId) -> bool {
     e.channels().iter().any(|(c, _)| *c == id)
 }
 
 /// Whether `e` is true on fresh readings.
-fn turned_true(e: &BoundExpr, store: &Store, opened_at: u64) -> bool {
+pub(super) fn turned_true(e: &BoundExpr, store: &Store, opened_at: u64) -> bool {
     evaluate(e, store, opened_at) == Some(Some(Sample::Bool(true)))
 }
 
@@ -86,11 +86,20 @@ impl<'p> Measures<'p> {
         }
     }
 
-    /// The windows open at `now`: `value_of` starts from the latest readings.
+    /// The windows open at `now`: `value_of` starts from the latest readings, and
+    /// `edges_of` / `period_of` from the condition's state on them.
     pub fn start(&mut self, store: &Store, now: Duration) {
         for item in &mut self.items {
-            if let MeasureKind::ValueOf { value, .. } = &item.m.kind {
-                item.before.latest = Some((now, number(value, store)));
+            match &item.m.kind {
+                MeasureKind::ValueOf { value, .. } => {
+                    item.before.latest = Some((now, number(value, store)));
+                }
+                MeasureKind::EdgesOf { of, .. } | MeasureKind::PeriodOf(of) => {
+                    if let Some(Value::Bool(b)) = of.eval(&|id| store.value(id)) {
+                        item.tracker.start_from(b);
+                    }
+                }
+                _ => {}
             }
         }
     }
@@ -269,7 +278,8 @@ fn closed(item: &mut Item<'_>, t: Duration, windows: &StepWindows) -> Decision {
 
 /// Rounded to a millionth of the display unit, so logs print the same digits everywhere.
 fn round6(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
+    // `+ 0.0` turns -0 (a negated 0 A) into 0.
+    (x * 1e6).round() / 1e6 + 0.0
 }
 
 impl Item<'_> {

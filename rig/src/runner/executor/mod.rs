@@ -8,7 +8,8 @@
 //! The main type is [`Executor`]; its step loop is in `step.rs`. Each expectation is an
 //! [`expectation::ExpectationState`] that readings, the close of its window
 //! ([`window::StepWindows`]) and the silence of a link (`silence.rs`) decide; the texts
-//! of failures are in `messages.rs`, the actions in `actions.rs`, and the reading of
+//! of failures are in `messages.rs`, the actions in `actions.rs` (a `ramp:`'s levels
+//! counted in `ramp.rs`), and the reading of
 //! the samplers' feed in `feed.rs`, where every wait passes the progress watchdog
 //! (`watchdog.rs`): an engine whose clock cannot advance is a rig error, not a spin.
 
@@ -19,6 +20,7 @@ mod feed;
 mod measurement;
 mod measuring;
 mod messages;
+mod ramp;
 mod silence;
 mod step;
 #[cfg(test)]

@@ -10,12 +10,13 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use super::expectation::{ExpectationState, Judgement};
 use super::measuring::Measures;
 use super::messages;
+use super::ramp::RampRun;
 use super::watchdog::Watchdog;
 use super::window::StepWindows;
 use crate::bench::{Bench, Channels};
 use crate::clock::RunClock;
 use crate::expr::ChannelId;
-use crate::plan::{Expectation, Plan, Step};
+use crate::plan::{Action, Expectation, Plan, Step};
 use crate::runner::failure::{Cause, InstrumentFailure};
 use crate::runner::instruments::Instruments;
 use crate::runner::log::EventLog;
@@ -100,19 +101,59 @@ impl Executor<'_> {
         if let Err(f) = self.drain() {
             return self.step_error(step, f);
         }
+        // The windows open once the ramp's first level is applied.
+        let mut ramp = match self.begin_ramp(step).await {
+            Ok(r) => r,
+            Err(f) => return self.step_error(step, f),
+        };
         let mut measures = Measures::open(step);
-        match self.watch(step, &mut measures).await {
+        match self.watch(step, &mut measures, &mut ramp).await {
             Ok((windows, states)) => self.finish(step, &windows, &states, &mut measures),
             Err(f) => self.step_error(step, f),
         }
     }
 
+    /// The step's ramp with its first level applied, if it has one.
+    async fn begin_ramp<'p>(
+        &mut self,
+        step: &'p Step,
+    ) -> Result<Option<RampRun<'p>>, InstrumentFailure> {
+        let Some(r) = &step.ramp else { return Ok(None) };
+        if let Some(first) = r.levels.first() {
+            self.apply(step.number, &Action::Source(first.clone()))
+                .await?;
+            self.drain()?;
+        }
+        Ok(Some(RampRun::begin(
+            r,
+            self.clock.now(),
+            self.store.arrivals(),
+        )))
+    }
+
+    /// The clock reached `now`: apply the ramp's next level if its hold is over. The
+    /// readings of the set point channels it wrote, to be watched like any reading.
+    async fn advance_ramp(
+        &mut self,
+        step: &Step,
+        ramp: &mut Option<RampRun<'_>>,
+        now: Duration,
+    ) -> Result<Vec<(ChannelId, Duration)>, InstrumentFailure> {
+        let Some(level) = ramp.as_mut().and_then(|r| r.step_at(now)) else {
+            return Ok(Vec::new());
+        };
+        self.apply(step.number, &Action::Source(level.clone()))
+            .await?;
+        Ok(self.setpoint_channels(level))
+    }
+
     /// Watch the step's expectations and measurements from now on until each is decided
-    /// (or one failed) and the step's wait is over.
+    /// (or one failed), the ramp is over and the step's wait is over.
     async fn watch(
         &mut self,
         step: &Step,
         measures: &mut Measures<'_>,
+        ramp: &mut Option<RampRun<'_>>,
     ) -> Result<(StepWindows, Vec<ExpectationState>), InstrumentFailure> {
         let windows = StepWindows::open(self.clock.now(), step.wait);
         let opened_at = self.store.arrivals();
@@ -124,13 +165,15 @@ impl Executor<'_> {
         // A silent link whose blame waits for its controller's other link.
         let mut awaiting = None;
         while !states.iter().any(ExpectationState::has_failed) && !measures.has_failed() {
+            let ramp_due = ramp.as_ref().and_then(RampRun::due);
             let pending = step
                 .expectations
                 .iter()
                 .zip(&states)
                 .filter(|(_, s)| s.is_pending())
                 .map(|(e, _)| e.window.length())
-                .chain(measures.pending());
+                .chain(measures.pending())
+                .chain(ramp_due.map(|due| windows.elapsed(due)));
             let Some(deadline) = windows.next_deadline(self.clock.now(), pending) else {
                 break;
             };
@@ -145,12 +188,25 @@ impl Executor<'_> {
                 Some((id, t)) => {
                     self.on_reading(step, &windows, opened_at, &mut states, (id, t))?;
                     measures.on_reading((id, t), &self.store, opened_at, &windows, &self.log);
+                    if let Some(r) = ramp.as_mut() {
+                        r.on_reading(id, &self.store);
+                    }
                     self.on_silence(id, step, &mut states, (t, &mut awaiting))?;
                 }
                 // No window closes on a link whose silence is not yet judged.
                 None => match awaiting.take() {
                     Some(waiting) => return Err(waiting.into_failure()),
                     None => {
+                        for (id, t) in self.advance_ramp(step, ramp, deadline).await? {
+                            self.on_reading(step, &windows, opened_at, &mut states, (id, t))?;
+                            measures.on_reading(
+                                (id, t),
+                                &self.store,
+                                opened_at,
+                                &windows,
+                                &self.log,
+                            );
+                        }
                         self.close_windows(step, &windows, &mut states, deadline);
                         measures.at_deadline(deadline, &windows, &self.log);
                     }

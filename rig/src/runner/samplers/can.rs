@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use rig_drivers::can::{CanFrame, CanId};
-use rig_reports::EventKind;
+use rig_reports::wire::{Payload, Piece, Way};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::Feed;
@@ -132,14 +132,12 @@ impl CanSampler {
             let id = *period_id;
             self.send(id, period, t)?;
         }
-        self.log.emit_at(
-            t,
-            EventKind::CanFrame {
-                instrument: self.link.name.clone(),
-                id: frame.id().to_string(),
-                data: frame.data_hex(),
-            },
-        );
+        // Frames that repeat their data are counted, not written (rig_reports::wire).
+        let piece = Piece {
+            way: Way::Frame(frame.id().to_string()),
+            payload: Payload::Text(frame.data_hex()),
+        };
+        self.log.wire_at(t, &self.link.name, piece);
         self.online(true, t)?;
         // Frames the DBC does not describe are logged above and otherwise ignored.
         let Ok(decoded) = self.link.db.decode(frame) else {
