@@ -1,27 +1,34 @@
 //! A bench sized to what a plan applies (issue 14). The virtual bench is a twin: its
 //! source grows to drive any pack, so a 400 Ah profile's 800 A peak tier runs on it. A
 //! real bench's ratings are the user's: a plan that needs more is skipped on it, with
-//! the reason, before anything connects (see `cli::load`).
+//! the reason, before anything connects (see `plan::trial`).
 
 use super::{Bench, Role};
-use crate::plan::{Action, Plan};
+use crate::plan::{Action, Plan, SourceSettings};
 
 /// How far above what a plan applies a grown virtual source is rated.
 pub const HEADROOM: f64 = 1.2;
 
-/// The largest voltage and current a plan's source settings ask for (0 without any).
+/// The largest voltage and current a plan's source settings ask for, in its actions
+/// and every level of its ramps (0 without any).
 pub fn needs(plan: &Plan) -> (f64, f64) {
     let mut most = (0.0_f64, 0.0_f64);
+    let mut take = |s: &SourceSettings| {
+        most.0 = most.0.max(s.voltage.unwrap_or(0.0));
+        let i = s
+            .current_limit
+            .unwrap_or(0.0)
+            .max(s.sink_limit.unwrap_or(0.0));
+        most.1 = most.1.max(i);
+    };
     for step in &plan.steps {
         for action in &step.actions {
             if let Action::Source(s) = action {
-                most.0 = most.0.max(s.voltage.unwrap_or(0.0));
-                let i = s
-                    .current_limit
-                    .unwrap_or(0.0)
-                    .max(s.sink_limit.unwrap_or(0.0));
-                most.1 = most.1.max(i);
+                take(s);
             }
+        }
+        for level in step.ramp.iter().flat_map(|r| &r.levels) {
+            take(level);
         }
     }
     most
