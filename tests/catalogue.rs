@@ -58,7 +58,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (
         "peak_limit_ignored",
         "docp_peak_discharge.yaml",
-        "DOCP after 5 min in the 101-119 A band",
+        "DOCP after the first tier's delay",
     ),
     (
         "discharge_contact_stuck",
@@ -405,14 +405,14 @@ fn assert_caught(defect: &str, plan: &str, caught: &str) -> Result<(), Failed> {
 }
 
 /// A failed expectation or measurement of a run.
-struct Caught {
-    name: String,
+pub struct Caught {
+    pub name: String,
     message: String,
     /// A measurement (outside its limits, or unmeasurable), not an expectation.
     measured: bool,
 }
 
-fn failures(events: &[EventKind]) -> Vec<Caught> {
+pub fn failures(events: &[EventKind]) -> Vec<Caught> {
     events
         .iter()
         .filter_map(|e| match e {

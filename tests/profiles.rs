@@ -1,155 +1,76 @@
-//! Every plan against every seed DUT profile: each plan's text with its `dut:` line
-//! replaced runs on the virtual bench with each profile of `testplans/duts/`.
+//! Every plan against every seed DUT profile, loaded as `rig run --dut all` loads them
+//! (issue 14): each trial passes on the virtual bench or is skipped, before anything
+//! connects, with a reason that names the profile; and each defect of the catalogue is
+//! caught on every other profile its plan runs on. Nothing here is listed per pair: the
+//! matrix is computed from `testplans/` and `testplans/duts/`.
 //!
-//! Plans name one profile (`dut: lesso_lsrr51v100ah`); a plan that says it tests a
-//! behaviour must test it on every pack that promises the behaviour. Where a profile's
-//! set points are beyond what the built-in bench's source can apply (a 300 Ah pack's
-//! COCP threshold is 225 A; the simulated source is rated 120 A), the plan must be
-//! refused before anything is connected, naming the source's rating: that is what the
-//! rig owes a lab whose source is too small. [`EXPECTED`] says which outcome each pair
-//! must have, so a profile or a rating change that moves a pair shows here.
+//! CI time: a trial whose plan may take longer than [`RUN_UP_TO`] of virtual time (the
+//! soaks, the temperature and capacity plans, hours to days) is loaded and checked on
+//! every profile, and its skip decided, but not run here; `rig run --dut all` runs the
+//! whole matrix (about 3 min on two cores). The defect matrix runs the defects whose
+//! catching plan is as short.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use libtest_mimic::{Failed, Trial};
 use rig::bench::Bench;
-use rig::plan::load_plan;
-use rig::runner::{prepare, run_plan};
-use rig_reports::Verdict;
+use rig::plan::{Plan, load_trial};
+use rig::runner::{PlanOutcome, prepare, run_plan};
+use rig_reports::{EventKind, Verdict};
 
+use crate::catalogue::{CATALOGUE, failures};
 use crate::support;
 
-/// What a plan must do with a profile on the built-in bench.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Expect {
-    Pass,
-    /// Refused at load: the set points exceed the bench source's rating.
-    BeyondBenchSource,
-}
+/// The longest plan (by its `timeout:`) whose trials run on every profile in CI.
+const RUN_UP_TO: Duration = Duration::from_secs(90 * 60);
 
-use Expect::{BeyondBenchSource, Pass};
-
-/// Plans run against every profile. Not here, on purpose: `rs232_wake` (only LOSUN
-/// promises a wake-up through RS232, §2.3-3 wake-up 3; the Lesso profiles say
-/// `sleep.rs232_wake: false`) and `balancing` (its spread shows only at the LOSUN
-/// charge voltage, 3.55 V/cell; at the Lesso 3.5 V/cell the seeded spread stays within
-/// the balancing threshold, so there is nothing to narrow), like the other plans
-/// written for one profile.
-const PLANS: &[&str] = &[
-    "cocp_lockout",
-    "rapid_shutdown_button",
-    "chtp_hysteresis",
-    "cltp_cold_charge",
-    "scp_reverse_polarity",
-    "sensor_failure",
-    "parallel_packs",
-];
-
-/// (profile, plan, outcome). Every profile in `testplans/duts/` and every plan of
-/// [`PLANS`] must appear; the coverage trial checks it.
-const EXPECTED: &[(&str, &str, Expect)] = &[
-    ("lesso_lsrr51v100ah", "cocp_lockout", Pass),
-    ("lesso_lsrr51v100ah", "rapid_shutdown_button", Pass),
-    // COCP at 150 + 5 A; charging at 100 A fits the 120 A source.
-    ("lesso_lsrr51v200ah", "cocp_lockout", BeyondBenchSource),
-    ("lesso_lsrr51v200ah", "rapid_shutdown_button", Pass),
-    // Standard charge current 150 A / 200 A: beyond the 120 A source.
-    ("lesso_lsrr51v300ah", "cocp_lockout", BeyondBenchSource),
-    (
-        "lesso_lsrr51v300ah",
-        "rapid_shutdown_button",
-        BeyondBenchSource,
-    ),
-    ("lesso_lsrr51v400ah", "cocp_lockout", BeyondBenchSource),
-    (
-        "lesso_lsrr51v400ah",
-        "rapid_shutdown_button",
-        BeyondBenchSource,
-    ),
-    // COCP at 115 + 5 A: exactly the source's rating.
-    ("losun_ls_btn0_p0548100", "cocp_lockout", Pass),
-    ("losun_ls_btn0_p0548100", "rapid_shutdown_button", Pass),
-    // The temperature plans charge at 10 A: every profile, in the -40~100 °C chamber.
-    ("lesso_lsrr51v100ah", "chtp_hysteresis", Pass),
-    ("lesso_lsrr51v100ah", "cltp_cold_charge", Pass),
-    ("lesso_lsrr51v200ah", "chtp_hysteresis", Pass),
-    ("lesso_lsrr51v200ah", "cltp_cold_charge", Pass),
-    ("lesso_lsrr51v300ah", "chtp_hysteresis", Pass),
-    ("lesso_lsrr51v300ah", "cltp_cold_charge", Pass),
-    ("lesso_lsrr51v400ah", "chtp_hysteresis", Pass),
-    ("lesso_lsrr51v400ah", "cltp_cold_charge", Pass),
-    ("losun_ls_btn0_p0548100", "chtp_hysteresis", Pass),
-    ("losun_ls_btn0_p0548100", "cltp_cold_charge", Pass),
-    // The failure plans charge at the standard current: 300/400 Ah packs need 150/200 A.
-    ("lesso_lsrr51v100ah", "scp_reverse_polarity", Pass),
-    ("lesso_lsrr51v100ah", "sensor_failure", Pass),
-    ("lesso_lsrr51v200ah", "scp_reverse_polarity", Pass),
-    ("lesso_lsrr51v200ah", "sensor_failure", Pass),
-    (
-        "lesso_lsrr51v300ah",
-        "scp_reverse_polarity",
-        BeyondBenchSource,
-    ),
-    ("lesso_lsrr51v300ah", "sensor_failure", BeyondBenchSource),
-    (
-        "lesso_lsrr51v400ah",
-        "scp_reverse_polarity",
-        BeyondBenchSource,
-    ),
-    ("lesso_lsrr51v400ah", "sensor_failure", BeyondBenchSource),
-    ("losun_ls_btn0_p0548100", "scp_reverse_polarity", Pass),
-    ("losun_ls_btn0_p0548100", "sensor_failure", Pass),
-    // Three packs charged at one pack's standard current: as the failure plans.
-    ("lesso_lsrr51v100ah", "parallel_packs", Pass),
-    ("lesso_lsrr51v200ah", "parallel_packs", Pass),
-    ("lesso_lsrr51v300ah", "parallel_packs", BeyondBenchSource),
-    ("lesso_lsrr51v400ah", "parallel_packs", BeyondBenchSource),
-    ("losun_ls_btn0_p0548100", "parallel_packs", Pass),
-];
-
-fn profile_files() -> Vec<PathBuf> {
+fn profile_ids() -> Vec<String> {
     let dir = support::repo().join("testplans/duts");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+    let mut ids: Vec<String> = std::fs::read_dir(&dir)
         .map(|entries| {
             entries
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+                .map(|p| support::stem(&p))
                 .collect()
         })
         .unwrap_or_default();
-    files.sort();
-    files
+    ids.sort();
+    ids
 }
 
 pub fn trials() -> Vec<Trial> {
-    let mut trials: Vec<Trial> = EXPECTED
-        .iter()
-        .map(|&(profile, plan, expect)| {
-            Trial::test(format!("profile::{profile}::{plan}"), move || {
-                run_with_profile(profile, plan, expect)
-            })
-        })
-        .collect();
+    let mut trials = Vec::new();
+    for plan in support::plan_files() {
+        for profile in profile_ids() {
+            let (plan, name) = (plan.clone(), support::stem(&plan));
+            trials.push(Trial::test(
+                format!("profile::{name}::{profile}::passes_or_is_skipped_with_its_reason"),
+                move || passes_or_is_skipped(&plan, &profile),
+            ));
+        }
+    }
+    for &(defect, plan, caught) in CATALOGUE {
+        for profile in profile_ids() {
+            trials.push(Trial::test(
+                format!(
+                    "profile::defect::{defect}::{profile}::caught_by::{}",
+                    plan.trim_end_matches(".yaml")
+                ),
+                move || caught_on(defect, plan, caught, &profile),
+            ));
+        }
+    }
     trials.push(Trial::test(
-        "profile::every_profile_meets_every_plan",
-        || {
-            let mut missing = Vec::new();
-            for file in profile_files() {
-                let profile = support::stem(&file);
-                for plan in PLANS {
-                    if !EXPECTED.iter().any(|(p, q, _)| *p == profile && q == plan) {
-                        missing.push(format!("{profile} x {plan}"));
-                    }
-                }
-            }
-            if profile_files().len() < 5 {
-                missing.push("the five seed profiles".into());
-            }
-            if missing.is_empty() {
-                Ok(())
-            } else {
-                Err(format!("no expected outcome for: {}", missing.join(", ")).into())
-            }
+        "profile::a_real_bench_skips_what_its_source_cannot_drive",
+        a_real_bench_skips_what_its_source_cannot_drive,
+    ));
+    trials.push(Trial::test(
+        "profile::the_five_seed_profiles",
+        || match profile_ids().len() {
+            n if n >= 5 => Ok(()),
+            n => Err(format!("{n} profiles in testplans/duts/, expected the five seeds").into()),
         },
     ));
     trials.push(Trial::test(
@@ -157,6 +78,162 @@ pub fn trials() -> Vec<Trial> {
         fixture_plans_read_the_real_profiles,
     ));
     trials
+}
+
+/// The trial `plan::profile` as `rig run --dut` loads it, with the bench it runs on.
+fn load(plan: &Path, profile: &str) -> Result<(Plan, Bench), Failed> {
+    let bench = Bench::builtin_sim();
+    let (loaded, sized) = load_trial(plan, Some(profile), &bench)
+        .map_err(|p| Failed::from(format!("refused with {profile}: {p}")))?;
+    let expected = format!("{}::{profile}", support::stem(plan));
+    if loaded.id != expected {
+        return Err(format!("the trial is named `{}`, not `{expected}`", loaded.id).into());
+    }
+    Ok((loaded, sized.unwrap_or(bench)))
+}
+
+fn run(plan: &Plan, bench: &Bench, defects: &[String], label: &str) -> Result<PlanOutcome, Failed> {
+    let prepared = prepare(plan, bench, defects)
+        .map_err(|p| Failed::from(format!("cannot prepare the twin: {p}")))?;
+    Ok(run_plan(plan, bench, &prepared, &support::scratch(label)))
+}
+
+/// A trial the profile does not promise is skipped before anything connects, its
+/// reason naming the profile, in the log and in JUnit; a trial the virtual bench is
+/// sized for passes (when its plan is short enough to run here).
+fn passes_or_is_skipped(plan: &Path, profile: &str) -> Result<(), Failed> {
+    let (loaded, bench) = load(plan, profile)?;
+    let skip = rig::runner::skip_reason(&loaded, &bench);
+    // The virtual bench's source is sized to what the trial applies.
+    let (volts, amps) = rig::bench::needs(&loaded);
+    let (_, rated_v, rated_a) = bench.source_ratings().ok_or("no source")?;
+    if rated_v.is_some_and(|v| v < volts) || rated_a.is_some_and(|a| a < amps) {
+        return Err(format!(
+            "{}: applies {volts} V, {amps} A on a source rated {rated_v:?} V, {rated_a:?} A",
+            loaded.id
+        )
+        .into());
+    }
+    if skip.is_none() && loaded.timeout > RUN_UP_TO {
+        return Ok(()); // validated and sized; run by `rig run --dut all` (module doc)
+    }
+    let outcome = run(&loaded, &bench, &[], &format!("{}-{profile}", loaded.id))?;
+    let events = support::events(&outcome);
+    match skip {
+        Some(why) => assert_skipped(&outcome, &events, &why, profile),
+        None if outcome.verdict == Verdict::Pass => Ok(()),
+        None => Err(format!(
+            "{}: expected pass, got {:?}: {}",
+            loaded.id,
+            outcome.verdict,
+            outcome.message.unwrap_or_default()
+        )
+        .into()),
+    }
+}
+
+fn assert_skipped(
+    outcome: &PlanOutcome,
+    events: &[EventKind],
+    why: &str,
+    profile: &str,
+) -> Result<(), Failed> {
+    if outcome.verdict != Verdict::Skipped || outcome.message.as_deref() != Some(why) {
+        return Err(format!("expected skipped ({why}), got {outcome:?}").into());
+    }
+    if !why.contains(profile) {
+        return Err(format!("the reason does not name the profile: {why}").into());
+    }
+    if events
+        .iter()
+        .any(|e| matches!(e, EventKind::InstrumentConnected { .. }))
+    {
+        return Err("a skipped trial connected an instrument".into());
+    }
+    let log = rig_reports::log::read_log(&outcome.log_path).map_err(|e| e.to_string())?;
+    let summary = rig_reports::summary::PlanSummary::from_log(&log).ok_or("no run in the log")?;
+    let junit = rig_reports::junit::render("rig", &[(summary, String::new())])
+        .map_err(|e| e.to_string())?;
+    if !junit.contains("<skipped") || !junit.contains(&xml_text(why)) {
+        return Err(format!("JUnit does not skip with the reason:\n{junit}").into());
+    }
+    Ok(())
+}
+
+/// `text` as quick-junit writes it in an attribute.
+fn xml_text(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+/// `defect` is caught on `profile` as on the plan's own: the plan fails on the DUT's
+/// account, by `caught` or by an earlier expectation (a defect written in one pack's
+/// amperes, `cocp_trips_at_55a`, is a grosser fault on a larger pack and shows sooner).
+/// Wherever the plan runs: its own profile is the catalogue's trial, a profile it is
+/// skipped on has nothing to catch; for plans short enough to run here.
+fn caught_on(defect: &str, plan: &str, caught: &str, profile: &str) -> Result<(), Failed> {
+    let path: PathBuf = support::repo().join("testplans").join(plan);
+    let (loaded, bench) = load(&path, profile)?;
+    let own = rig::plan::load_plan(&path, &Bench::builtin_sim()).map(|p| p.dut.id);
+    if own.ok().as_deref() == Some(profile)
+        || rig::runner::skip_reason(&loaded, &bench).is_some()
+        || loaded.timeout > RUN_UP_TO
+    {
+        return Ok(());
+    }
+    let outcome = run(&loaded, &bench, &[defect.to_string()], defect)?;
+    let failed = failures(&support::events(&outcome));
+    if outcome.verdict == Verdict::Fail && !failed.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "{defect} on {profile}: expected the plan to fail (as `{caught}` does on its own profile), got {:?} with {:?}: {}",
+        outcome.verdict,
+        failed.iter().map(|f| &f.name).collect::<Vec<_>>(),
+        outcome.message.unwrap_or_default()
+    )
+    .into())
+}
+
+/// The lab's 100 A source cannot drive the 400 Ah pack's COCP trial: skipped before
+/// anything connects, naming what the plan applies and the rating; the bench keeps the
+/// user's rating. The 100 Ah pack's trial of the same plan runs on it as written.
+fn a_real_bench_skips_what_its_source_cannot_drive() -> Result<(), Failed> {
+    let repo = support::repo();
+    let lab = Bench::load(&repo.join("testplans/benches/lab_chroma.yaml"))
+        .map_err(|p| Failed::from(p.to_string()))?;
+    let plan = repo.join("testplans/cocp_lockout.yaml");
+    let (loaded, on) = load_trial(&plan, Some("lesso_lsrr51v400ah"), &lab)
+        .map_err(|p| Failed::from(p.to_string()))?;
+    let why = rig::runner::skip_reason(&loaded, &lab).ok_or("not skipped")?;
+    for needle in ["cannot drive it", "is rated 100 A"] {
+        if !why.contains(needle) {
+            return Err(format!("the reason lacks `{needle}`: {why}").into());
+        }
+    }
+    if on.is_some() {
+        return Err("a real bench was resized".into());
+    }
+    let outcome = run_plan(
+        &loaded,
+        &lab,
+        &prepare(&loaded, &lab, &[]).map_err(|p| p.to_string())?,
+        &support::scratch("lab-skip"),
+    );
+    let events = support::events(&outcome);
+    assert_skipped(&outcome, &events, &why, "lesso_lsrr51v400ah")?;
+    let small = plan;
+    let (loaded, _) = load_trial(&small, Some("lesso_lsrr51v100ah"), &lab)
+        .map_err(|p| Failed::from(p.to_string()))?;
+    match rig::runner::skip_reason(&loaded, &lab) {
+        None => Ok(()),
+        Some(why) => {
+            Err(format!("cocp_lockout skipped on the lab bench for the 100 Ah pack: {why}").into())
+        }
+    }
 }
 
 /// A plan in any folder of `tests/fixtures/` finds each profile of `testplans/duts/`
@@ -170,8 +247,8 @@ fn fixture_plans_read_the_real_profiles() -> Result<(), Failed> {
         if !dir.is_dir() || dir.ends_with("duts") {
             continue;
         }
-        for profile in profile_files() {
-            let id = support::stem(&profile);
+        for id in profile_ids() {
+            let profile = repo.join(format!("testplans/duts/{id}.yaml"));
             let found = rig::dut::find_profile(&dir.join("plan.yaml"), &id)
                 .map_err(|known| format!("{}: no {id} among {known:?}", dir.display()))?;
             if real(&found)? != real(&profile)? {
@@ -180,88 +257,4 @@ fn fixture_plans_read_the_real_profiles() -> Result<(), Failed> {
         }
     }
     Ok(())
-}
-
-/// A scratch folder holding `duts/<profile>.yaml`, `firmware/<profile>.yaml` and the
-/// plan with its `dut:` replaced.
-fn stage(profile: &str, plan: &str) -> Result<PathBuf, Failed> {
-    let repo = support::repo();
-    let text = std::fs::read_to_string(repo.join(format!("testplans/{plan}.yaml")))
-        .map_err(|e| format!("cannot read the plan: {e}"))?;
-    let mut replaced = 0;
-    let text: String = text
-        .lines()
-        .map(|line| {
-            if line.starts_with("dut:") {
-                replaced += 1;
-                format!("dut: {profile}")
-            } else {
-                line.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    if replaced != 1 {
-        return Err(format!("expected one `dut:` line in {plan}.yaml, found {replaced}").into());
-    }
-    let dir = support::scratch(&format!("{profile}-{plan}"));
-    let duts = dir.join("duts");
-    std::fs::create_dir_all(&duts).map_err(|e| e.to_string())?;
-    std::fs::copy(
-        repo.join(format!("testplans/duts/{profile}.yaml")),
-        duts.join(format!("{profile}.yaml")),
-    )
-    .map_err(|e| format!("cannot copy the profile: {e}"))?;
-    // The twin runs the profile's firmware description, as it does in testplans/.
-    let firmware = dir.join("firmware");
-    std::fs::create_dir_all(&firmware).map_err(|e| e.to_string())?;
-    std::fs::copy(
-        repo.join(format!("testplans/firmware/{profile}.yaml")),
-        firmware.join(format!("{profile}.yaml")),
-    )
-    .map_err(|e| format!("cannot copy the firmware: {e}"))?;
-    let path = dir.join(format!("{plan}.yaml"));
-    std::fs::write(&path, text + "\n").map_err(|e| e.to_string())?;
-    Ok(path)
-}
-
-fn run_with_profile(profile: &str, plan: &str, expect: Expect) -> Result<(), Failed> {
-    let path = stage(profile, plan)?;
-    let bench = Bench::builtin_sim();
-    let loaded = load_plan(&path, &bench);
-    match (expect, loaded) {
-        (Pass, Err(problems)) => Err(format!("plan rejected with {profile}: {problems}").into()),
-        (BeyondBenchSource, Ok(_)) => Err(format!(
-            "{plan} with {profile} was accepted; expected a refusal naming the bench source's rating"
-        )
-        .into()),
-        (BeyondBenchSource, Err(problems)) => {
-            let text = problems.to_string();
-            if text.contains("the rating of the bench's source") {
-                Ok(())
-            } else {
-                Err(format!("refused, but not for the source's rating: {text}").into())
-            }
-        }
-        (Pass, Ok(loaded)) => {
-            let prepared = prepare(&loaded, &bench, &[])
-                .map_err(|p| Failed::from(format!("cannot prepare the twin: {p}")))?;
-            let note = prepared.firmware_note.clone().unwrap_or_default();
-            if !note.contains("the twin runs firmware") {
-                return Err(format!("{profile}: the twin must run its firmware: {note}").into());
-            }
-            let out = path.parent().unwrap_or(Path::new(".")).join("run");
-            let outcome = run_plan(&loaded, &bench, &prepared, &out);
-            if outcome.verdict == Verdict::Pass {
-                Ok(())
-            } else {
-                Err(format!(
-                    "{plan} with {profile}: expected pass, got {:?}: {}",
-                    outcome.verdict,
-                    outcome.message.unwrap_or_default()
-                )
-                .into())
-            }
-        }
-    }
 }

@@ -88,6 +88,19 @@ pub fn render(
             });
             suite.add_test_case(case);
         }
+        // A plan skipped before its steps were resolved (its profile does not promise
+        // what it tests) has no steps: one skipped case carries the reason.
+        if plan.steps.is_empty()
+            && plan.verdict == Verdict::Skipped
+            && let Some(why) = &plan.message
+        {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(why.as_str());
+            let mut case = TestCase::new("00 not run", status);
+            case.set_classname(plan.plan_id.clone());
+            case.set_system_out(format!("event log: {log_path}"));
+            suite.add_test_case(case);
+        }
         report.add_test_suite(suite);
     }
     report.to_string()

@@ -92,13 +92,17 @@ impl Dim {
     /// The dimension of a quotient, with the factor that brings the quotient of base
     /// values to its base unit: a plain number keeps the dividend's, equal dimensions
     /// cancel, and a charge or an energy per time is a current or a power (`0.2 *
-    /// dut.capacity / 1 h`, the 0.2C rate: Ah per s is 3600 A). `None` for the others.
+    /// dut.capacity / 1 h`, the 0.2C rate: Ah per s is 3600 A). A charge per current,
+    /// an energy per power, is the time it lasts (`dut.capacity / 50 A`, Ah per A is
+    /// 3600 s). `None` for the others.
     pub fn quotient(self, divisor: Dim) -> Option<(Dim, f64)> {
         match (self, divisor) {
             (d, Dim::Number) => Some((d, 1.0)),
             (a, b) if a == b => Some((Dim::Number, 1.0)),
             (Dim::Charge, Dim::Time) => Some((Dim::Current, 3600.0)),
             (Dim::Energy, Dim::Time) => Some((Dim::Power, 3600.0)),
+            (Dim::Charge, Dim::Current) => Some((Dim::Time, 3600.0)),
+            (Dim::Energy, Dim::Power) => Some((Dim::Time, 3600.0)),
             _ => None,
         }
     }
@@ -222,6 +226,12 @@ mod tests {
             Some((Dim::Number, 1.0))
         );
         assert_eq!(Dim::Time.quotient(Dim::Charge), None);
+        assert_eq!(
+            Dim::Charge.quotient(Dim::Current),
+            Some((Dim::Time, 3600.0))
+        );
+        assert_eq!(Dim::Energy.quotient(Dim::Power), Some((Dim::Time, 3600.0)));
+        assert_eq!(Dim::Current.quotient(Dim::Charge), None);
     }
 
     #[test]

@@ -652,8 +652,7 @@ fn a_plan_for_three_packs_is_skipped_on_a_one_pack_bench_and_the_run_exits_0() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(
-        text(&o)
-            .contains("skipped on this bench: needs 3 packs in parallel; bench lab-keysight has 1"),
+        text(&o).contains("skipped: needs 3 packs in parallel; bench lab-keysight has 1"),
         "{}",
         text(&o)
     );
@@ -704,4 +703,71 @@ fn out_through_a_symbolic_link_is_refused_and_the_target_kept() {
     assert!(text(&o).contains("is a symbolic link"), "{}", text(&o));
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Issue 14: `--dut all` runs a plan once per profile, as `PLAN::PROFILE` in the
+/// console, the logs and JUnit; a profile that does not promise what the plan tests is
+/// skipped with the reason, and the run exits 0.
+#[test]
+fn dut_all_runs_a_plan_per_profile_and_skips_with_the_reason() {
+    let out = scratch("dut-all");
+    let o = rig(&[
+        "run",
+        "--dut",
+        "all",
+        "rs232_wake",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    assert!(
+        t.contains("rs232_wake::lesso_lsrr51v200ah skipped the profile `lesso_lsrr51v200ah` does not promise `dut.sleep.rs232_wake` (false: §3.2"),
+        "{t}"
+    );
+    assert!(t.contains("rs232_wake::losun_ls_btn0_p0548100 pass"), "{t}");
+    assert!(t.contains("4 plans skipped"), "{t}");
+    let log =
+        std::fs::read_to_string(out.join("rs232_wake.lesso_lsrr51v100ah.events.jsonl")).unwrap();
+    assert!(
+        log.contains("\"plan_id\":\"rs232_wake::lesso_lsrr51v100ah\""),
+        "{log}"
+    );
+    assert!(!log.contains("instrument_connected"), "{log}");
+    let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+    assert!(
+        junit.contains("<testsuite name=\"rs232_wake::losun_ls_btn0_p0548100\""),
+        "{junit}"
+    );
+    assert!(
+        junit.contains("<skipped message=\"the profile `lesso_lsrr51v400ah` does not promise"),
+        "{junit}"
+    );
+    // The partitions of the matrix are disjoint and together the whole of it.
+    let listed = |args: &[&str]| -> Vec<String> {
+        let o = rig(args);
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter_map(|l| l.strip_suffix(": test").map(String::from))
+            .collect()
+    };
+    let whole = listed(&["run", "--list", "--dut", "all", "rs485"]);
+    assert_eq!(whole.len(), 10, "{whole:?}"); // rs485_monitoring, rs485_turn_off x 5
+    let mut union = Vec::new();
+    for k in 1..=4 {
+        let part = format!("{k}/4");
+        union.extend(listed(&[
+            "run",
+            "--list",
+            "--dut",
+            "all",
+            "--partition",
+            &part,
+            "rs485",
+        ]));
+    }
+    union.sort();
+    let mut sorted = whole.clone();
+    sorted.sort();
+    assert_eq!(union, sorted);
 }

@@ -38,6 +38,7 @@ async fn scenario() {
         defects: Vec::new(),
         faults: Vec::new(),
         installation: Default::default(),
+        source: Default::default(),
     });
     // Take the relay board out of its factory linkage mode, as the rig does.
     let io = bench.open("io").expect("relay board");

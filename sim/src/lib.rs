@@ -74,7 +74,8 @@ pub use config::{
     AlarmParams, BalancingParams, ButtonTimings, CellParams, ForcedRechargeParams, Installation,
     InvalidParams, LedTable, MAX_PACKS, OverCurrentParams, PackParams, ParamProblem, PeakCurrent,
     PrechargeParams, ShortCircuitParams, SimConfig, SleepParams, SocCalibrationParams,
-    TemperatureLimit, TemperatureProtectionParams, ThermalParams, VoltageProtectionParams,
+    SourceRating, TemperatureLimit, TemperatureProtectionParams, ThermalParams,
+    VoltageProtectionParams,
 };
 pub use defects::{Defect, DefectKind, UnknownDefect};
 pub use dip::{Baud, DipSettings, MASTER_ADDRESS, ProtocolId};

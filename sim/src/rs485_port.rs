@@ -194,6 +194,7 @@ mod tests {
                     packs: 3,
                     ..Default::default()
                 },
+                source: Default::default(),
             },
             clock::now(),
         );

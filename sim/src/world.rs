@@ -62,7 +62,7 @@ use crate::clock::{Duration, Instant};
 use crate::config::{BalancingParams, MAX_PACKS, SimConfig};
 use crate::contactors::{Contactors, protect_source};
 use crate::defects::{Defect, DefectSet};
-use crate::instruments::{F4tController, FrontEnds, RelayBoard, ScpiStatus, power_on_settings};
+use crate::instruments::{F4tController, FrontEnds, RelayBoard, ScpiStatus, power_on_settings_for};
 use crate::snapshot::{
     CanSnapshot, ChamberSnapshot, PackSnapshot, RelaySnapshot, SimSnapshot, SourceSnapshot,
 };
@@ -118,6 +118,8 @@ pub(crate) struct World {
     /// The thermal chamber's controller and the air around the packs.
     pub(crate) chamber: F4tController,
     pub(crate) source: SourceSettings,
+    /// The source/sink's ratings (`SimConfig::source`).
+    pub(crate) source_rating: crate::config::SourceRating,
     pub(crate) source_status: ScpiStatus,
     pub(crate) board: RelayBoard,
     /// The other instruments' front ends, and which one drives each relay line.
@@ -169,7 +171,8 @@ impl World {
             dead_band_a: p.current_dead_band_a,
             defects,
             chamber: F4tController::new(p.temperature_c),
-            source: power_on_settings(),
+            source: power_on_settings_for(config.source),
+            source_rating: config.source,
             source_status: ScpiStatus::default(),
             board: RelayBoard::commissioned(COMMISSIONED_CHANNELS),
             front_ends: FrontEnds::default(),

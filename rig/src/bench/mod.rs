@@ -17,6 +17,7 @@ mod installation;
 mod instrument;
 mod literal;
 mod safe_state;
+mod sizing;
 #[cfg(test)]
 mod tests;
 mod wiring;
@@ -28,4 +29,5 @@ pub use driver::{Driver, Role};
 pub use file::{BUILTIN_SIM_BENCH, Bench, schema};
 pub use instrument::InstrumentSpec;
 pub use safe_state::SafeState;
+pub use sizing::{HEADROOM as SIZING_HEADROOM, needs};
 pub use wiring::BoardWire;

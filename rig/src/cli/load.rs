@@ -5,10 +5,10 @@ use super::out::errln;
 use std::path::{Path, PathBuf};
 
 use super::BenchArgs;
-use super::select::{Candidate, Selection, candidate, select};
+use super::select::{Candidate, Chosen, Selection, all_names, candidate, select};
 use crate::bench::Bench;
 use crate::diag::{Problem, Problems};
-use crate::plan::{Plan, load_plan};
+use crate::plan::Plan;
 use crate::runner::{Prepared, prepare};
 
 /// Default folder of plans.
@@ -33,29 +33,24 @@ pub fn print_problems(problems: &Problems) {
     );
 }
 
-/// The bench and the plans `args` names that `sel` keeps. Plans are picked by their ids
-/// first (filters, `--skip`, `--partition`): only those are checked against the bench.
+/// The bench and the plans `args` names that `sel` keeps, each once per profile of
+/// `--dut`. Trials are picked by name first (filters, `--skip`, `--partition`): only
+/// those are checked against the bench.
 pub fn load(args: &BenchArgs, sel: &Selection) -> Result<Loaded, Problems> {
+    let sel = &Selection {
+        duts: args.duts.clone(),
+        ..sel.clone()
+    };
     let bench = match &args.bench {
         Some(path) => Bench::load(path)?,
         None => Bench::builtin_sim(),
     };
     let (files, filters, mut problems) = plan_files(&args.paths);
     let candidates: Vec<Candidate> = files.into_iter().map(candidate).collect();
-    let known: Vec<String> = candidates.iter().filter_map(|c| c.id.clone()).collect();
+    let known = all_names(&candidates, sel);
     let mut plans = Vec::new();
-    for file in select(candidates, &filters, sel) {
-        match load_plan(&file, &bench).and_then(|plan| {
-            let prepared = prepare(&plan, &bench, &args.defects)?;
-            // The twin without a firmware description runs the profile's nominal
-            // values: a run that checks against those same numbers proves less.
-            if let Some(note) = &prepared.firmware_note
-                && note.contains("no firmware description")
-            {
-                errln!("note: {note}");
-            }
-            Ok((plan, prepared))
-        }) {
+    for chosen in select(candidates, &filters, sel) {
+        match load_trial(&chosen, &bench, &args.defects) {
             Ok(p) => plans.push(p),
             Err(p) => problems.extend(p),
         }
@@ -87,6 +82,26 @@ pub fn load(args: &BenchArgs, sel: &Selection) -> Result<Loaded, Problems> {
         plans,
         filters,
     })
+}
+
+/// One trial: the plan for its profile, named `PLAN::PROFILE` when `--dut` chose the
+/// profile, with what its run needs (and the bench it runs on, when sized for it).
+fn load_trial(
+    chosen: &Chosen,
+    bench: &Bench,
+    defects: &[String],
+) -> Result<(Plan, Prepared), Problems> {
+    let (plan, on) = crate::plan::load_trial(&chosen.file, chosen.dut.as_deref(), bench)?;
+    let mut prepared = prepare(&plan, on.as_ref().unwrap_or(bench), defects)?;
+    // The twin without a firmware description runs the profile's nominal values: a run
+    // that checks against those same numbers proves less.
+    if let Some(note) = &prepared.firmware_note
+        && note.contains("no firmware description")
+    {
+        errln!("note: {note}");
+    }
+    prepared.bench = on.map(std::sync::Arc::new);
+    Ok((plan, prepared))
 }
 
 /// The plan files the positional words name (or `testplans/`), the words that are

@@ -202,6 +202,11 @@ pub struct BenchArgs {
     /// Inject a firmware defect into the twin (virtual bench only); repeatable.
     #[arg(long = "defect", value_name = "NAME")]
     pub defects: Vec<String>,
+    /// Run each plan against this DUT profile (an id in `duts/`), as a trial named
+    /// `PLAN::PROFILE`; repeatable. `all`: every profile in the plans' `duts/` folder.
+    /// Without it each plan runs against its own `dut:`.
+    #[arg(long = "dut", value_name = "ID")]
+    pub duts: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -228,9 +233,10 @@ pub struct RunArgs {
     /// against the bench either.
     #[arg(long, value_name = "FILTER")]
     pub skip: Vec<String>,
-    /// Run only share K of N of the selected plans, for N CI jobs (as nextest's
-    /// `--partition count:K/N`): sorted by plan id, the i-th (from 0) goes to
-    /// partition (i mod N) + 1. `count:K/N` is accepted too.
+    /// Run only share K of N of the selected trials, for N CI jobs (as nextest's
+    /// `--partition count:K/N`): sorted by trial name (the plan id, or `PLAN::PROFILE`
+    /// with `--dut`), the i-th (from 0) goes to partition (i mod N) + 1. `count:K/N`
+    /// is accepted too.
     #[arg(long, value_name = "K/N")]
     pub partition: Option<String>,
     /// Output format of the progress lines.

@@ -31,6 +31,7 @@ pub fn run(args: RunArgs) -> i32 {
         skip: args.skip.clone(),
         exact: args.exact,
         partition,
+        duts: args.bench.duts.clone(),
     };
     let loaded = match load(&args.bench, &selection) {
         Ok(l) => l,
@@ -163,6 +164,8 @@ fn trials(
         .map(|(plan, prepared)| {
             let (outcomes, bench, out_dir) =
                 (outcomes.clone(), bench.clone(), out_dir.to_path_buf());
+            // A plan sized for its profile runs on its own bench (`bench::sizing`).
+            let bench = prepared.bench.clone().unwrap_or(bench);
             Trial::test(plan.id.clone(), move || {
                 // Wall time, for the summary only; the engine runs on tokio's clock.
                 let started = std::time::Instant::now();
@@ -260,7 +263,8 @@ fn finish(out_dir: &Path, timed: &[(PlanOutcome, f64)], trials_failed: bool) -> 
 fn print_plan_lines(timed: &[(PlanOutcome, f64)], summaries: &[(PlanSummary, String)]) {
     for ((outcome, wall_s), (summary, _)) in timed.iter().zip(summaries) {
         if outcome.verdict == Verdict::Skipped {
-            // Not run: the bench cannot run it as written; nothing was connected.
+            // Not run: the profile does not promise what it tests, or the bench cannot
+            // run it as written; nothing was connected.
             errln!(
                 "{:<24} {:<7} {}  ({})",
                 outcome.plan_id,
@@ -290,7 +294,8 @@ fn print_skipped(outcomes: &[PlanOutcome]) {
         .count();
     if skipped > 0 {
         errln!(
-            "{skipped} plan{} skipped: the bench cannot run {} as written (see above)",
+            "{skipped} plan{} skipped, for the reason{} above; nothing was connected for {}",
+            if skipped == 1 { "" } else { "s" },
             if skipped == 1 { "" } else { "s" },
             if skipped == 1 { "it" } else { "them" }
         );

@@ -94,6 +94,7 @@ async fn serve_twin(
             packs: args.packs,
             ..Default::default()
         },
+        source: Default::default(),
     }));
     let at = |port| std::net::SocketAddr::new(args.bind, port);
     let addresses = [

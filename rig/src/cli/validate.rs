@@ -8,9 +8,10 @@ pub fn validate(args: BenchArgs) -> i32 {
     match load(&args, &Selection::default()) {
         Ok(loaded) => {
             for (plan, _) in &loaded.plans {
-                // Valid, but `rig run` on this bench will skip it: say so now.
+                // Valid, but `rig run` will skip it (the profile does not promise what
+                // it tests, or this bench cannot run it): say so now.
                 let skip = crate::runner::skip_reason(plan, &loaded.bench)
-                    .map(|r| format!("; skipped on this bench: {r}"))
+                    .map(|r| format!("; skipped: {r}"))
                     .unwrap_or_default();
                 outln!(
                     "ok  {}  ({}, {} steps, dut {}{skip})",

@@ -394,6 +394,18 @@ mod tests {
             Some(Value::Num(Quantity::new(1000.0, Dim::Power)))
         );
         assert!(bound("1 h / 100 Ah").is_err());
+        // A charge per current is the time it lasts: 100 Ah at 0.5 C, 2 h.
+        let e = bound("100 Ah / (0.5 * 100 Ah / 1 h)").unwrap();
+        assert_eq!(
+            e.as_const(),
+            Some(Value::Num(Quantity::new(7200.0, Dim::Time)))
+        );
+        let e = bound("1 kWh / 500 W").unwrap();
+        assert_eq!(
+            e.as_const(),
+            Some(Value::Num(Quantity::new(7200.0, Dim::Time)))
+        );
+        assert!(bound("50 A / 100 Ah").is_err());
         let e = bound("trip * 10 s").unwrap();
         assert_eq!(
             e.as_const(),

@@ -26,6 +26,10 @@ pub struct Plan {
     pub envelope: EnvelopeLimits,
     /// Sampling periods by instrument, overriding the bench's.
     pub poll: std::collections::BTreeMap<String, Duration>,
+    /// Why this plan is skipped before anything connects, decided at loading: the
+    /// profile does not promise what it tests (`requires: { dut }`; the plan then has
+    /// no steps), or the bench cannot drive what it applies.
+    pub skip: Option<String>,
 }
 
 /// The envelope in base units: the tighter of the DUT profile's `limits.*` and the

@@ -3,12 +3,17 @@
 //! Without it a plan needs one pack. The count is checked against the DUT profile's
 //! `parallel.max_packs`. Whether a bench has that many packs is decided when the run
 //! starts: a bench with a different count skips the plan (see `runner::skip`).
+//! `requires: { dut: [sleep.rs232_wake] }`: what the plan tests that not every pack
+//! promises, or a condition on the profile's values (`dut.charge_voltage /
+//! dut.cells_in_series >= 3.55 V`); a profile that does not promise or meet it skips
+//! the plan (issue 14).
 
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use crate::diag::{Problem, SourceFile, Span};
 use crate::dut::{DutProfile, Provenance};
+use crate::expr::{Binding, Scope, Value};
 
 /// The profile value that bounds `requires: { packs }`.
 pub const MAX_PACKS_PATH: &str = "parallel.max_packs";
@@ -21,6 +26,13 @@ pub struct RawRequires {
     /// profile's `parallel.max_packs`.
     #[schemars(with = "Option<Count>")]
     pub packs: Option<Spanned<Count>>,
+    /// What the plan needs of the DUT profile, each a profile value it must promise
+    /// (`sleep.rs232_wake`: in the profile, and `true` if yes/no) or a condition on
+    /// profile values (`dut.charge_voltage / dut.cells_in_series >= 3.55 V`). A profile
+    /// that does not promise or meet one skips the plan, with the reason, before
+    /// anything connects.
+    #[serde(default)]
+    pub dut: Vec<Spanned<String>>,
 }
 
 /// A whole number as written (`3`); range checks come after parsing, so they can say
@@ -136,4 +148,140 @@ pub fn packs(
         .help("give the master a lower address (the link's `address:`); protocols.md 2.2 reserves 255"));
     }
     Ok(n as u8)
+}
+
+/// Why `dut` does not promise what the plan needs (`requires: { dut }`), or `None` when
+/// it promises all of it. Decided from the profile alone.
+pub fn unmet(raw: Option<&Spanned<RawRequires>>, dut: &DutProfile) -> Option<String> {
+    let needs = raw.map(|r| r.value.dut.as_slice()).unwrap_or_default();
+    let reasons: Vec<String> = needs
+        .iter()
+        .filter_map(|need| {
+            let text = need.value.trim();
+            if is_path(text) {
+                value_unmet(text.strip_prefix("dut.").unwrap_or(text), dut)
+            } else {
+                condition_unmet(text, dut)
+            }
+        })
+        .collect();
+    (!reasons.is_empty()).then(|| reasons.join("; "))
+}
+
+/// `sleep.rs232_wake` or `dut.sleep.rs232_wake`: a value's path, not a condition.
+fn is_path(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+}
+
+/// Why a profile does not promise the value at `path`: it lacks it, or it is `false`.
+fn value_unmet(path: &str, dut: &DutProfile) -> Option<String> {
+    let Some(v) = dut.get(path) else {
+        return Some(format!(
+            "the profile `{}` does not promise `dut.{path}` (it has no such value)",
+            dut.id
+        ));
+    };
+    (v.value == Value::Bool(false)).then(|| {
+        format!(
+            "the profile `{}` does not promise `dut.{path}` (false: {})",
+            dut.id,
+            why(&v.provenance)
+        )
+    })
+}
+
+fn why(p: &Provenance) -> String {
+    match p {
+        Provenance::Manual(s) => s.clone(),
+        Provenance::Assumption(a) => format!("an assumption: {a}"),
+    }
+}
+
+/// Why a profile does not meet a condition on its values: a value it lacks, the
+/// condition false (with the values it read), or a condition that is no yes/no.
+fn condition_unmet(text: &str, dut: &DutProfile) -> Option<String> {
+    let scope = ProfileScope(dut);
+    let bound = match crate::expr::compile(text, &scope) {
+        Ok(b) => b,
+        Err(e) => {
+            return Some(format!(
+                "the profile `{}` does not meet `{text}`: {}",
+                dut.id, e.message
+            ));
+        }
+    };
+    match bound.as_const() {
+        Some(Value::Bool(true)) => None,
+        Some(Value::Bool(false)) => {
+            let read: Vec<String> = scope_reads(text)
+                .filter_map(|p| dut.resolve(p).ok().map(|v| format!("dut.{p} = {v}")))
+                .collect();
+            Some(format!(
+                "the profile `{}` does not meet `{text}` ({})",
+                dut.id,
+                read.join(", ")
+            ))
+        }
+        _ => Some(format!(
+            "`{text}` is no yes/no condition on the profile `{}`",
+            dut.id
+        )),
+    }
+}
+
+/// The `dut.` paths a condition's text names, for the reason it is not met.
+fn scope_reads(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+        .filter_map(|w| w.strip_prefix("dut."))
+}
+
+/// Names in a `requires:` condition: the profile's values as `dut.<path>`, nothing else
+/// (no channel has a value before the run).
+struct ProfileScope<'a>(&'a DutProfile);
+
+impl Scope for ProfileScope<'_> {
+    fn lookup(&self, path: &[String]) -> Result<Binding, (String, Option<String>)> {
+        match path.split_first() {
+            Some((head, rest)) if head == "dut" && !rest.is_empty() => {
+                self.0.resolve(&rest.join(".")).map(Binding::Constant)
+            }
+            _ => Err((
+                format!(
+                    "`{}`: a `requires:` condition reads profile values only (`dut.<path>`)",
+                    path.join(".")
+                ),
+                None,
+            )),
+        }
+    }
+}
+
+/// A plan must apply to its own profile: a `requires: { dut }` entry that the plan's own
+/// `dut:` does not promise is a slip (a misspelt path would skip the plan everywhere).
+pub fn check_own(
+    raw: Option<&Spanned<RawRequires>>,
+    file: &SourceFile,
+    own: &DutProfile,
+) -> Result<(), Problem> {
+    match (unmet(raw, own), raw) {
+        (Some(why), Some(r)) => {
+            let at = Span::new(
+                r.referenced.span().byte_offset().unwrap_or(0) as usize,
+                r.referenced.span().byte_len().unwrap_or(1).max(1) as usize,
+            );
+            Err(Problem::at(
+                file,
+                at,
+                format!("`requires: dut:` does not hold for the plan's own `dut:`: {why}"),
+            )
+            .help(format!(
+                "name values `{}` promises (e.g. `sleep.rs232_wake`), or another `dut:`",
+                own.id
+            )))
+        }
+        _ => Ok(()),
+    }
 }

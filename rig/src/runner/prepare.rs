@@ -23,6 +23,9 @@ pub struct Prepared {
     /// Test hook: make this step wait for a moment already past, again and again, to
     /// prove the progress watchdog ends a stuck engine. Nothing a user writes sets it.
     pub inject_stuck_at_step: Option<usize>,
+    /// The bench this plan runs on when it is not the run's: the virtual bench with
+    /// its source sized to what the plan applies (see `bench::sizing`).
+    pub bench: Option<std::sync::Arc<Bench>>,
 }
 
 /// Check what a run needs on this bench: twin parameters, defect names.
@@ -47,6 +50,7 @@ pub fn prepare(plan: &Plan, bench: &Bench, extra_defects: &[String]) -> Result<P
             firmware_note: None,
             inject_panic_at_step: None,
             inject_stuck_at_step: None,
+            bench: None,
         });
     }
     let mut problems = Problems::default();
@@ -73,6 +77,7 @@ pub fn prepare(plan: &Plan, bench: &Bench, extra_defects: &[String]) -> Result<P
             dip: bench.twin_dip.unwrap_or_default(),
             packs: skip::packs_for(plan, bench),
         },
+        source: twin_source(bench),
     });
     // The twin builds at most rig_sim::MAX_PACKS packs: a plan that needs more (a
     // profile may allow more) is refused, not run on fewer packs than it asserts.
@@ -88,7 +93,21 @@ pub fn prepare(plan: &Plan, bench: &Bench, extra_defects: &[String]) -> Result<P
         firmware_note,
         inject_panic_at_step: None,
         inject_stuck_at_step: None,
+        bench: None,
     })
+}
+
+/// The twin's source/sink, rated as the bench's source says (the virtual bench sized
+/// to the plan, `bench::sizing`), else the built-in unit.
+fn twin_source(bench: &Bench) -> rig_sim::SourceRating {
+    let default = rig_sim::SourceRating::default();
+    match bench.source_ratings() {
+        Some((_, v, a)) => rig_sim::SourceRating {
+            max_voltage_v: v.unwrap_or(default.max_voltage_v),
+            max_current_a: a.unwrap_or(default.max_current_a),
+        },
+        None => default,
+    }
 }
 
 /// The defects by name; each unknown name is a problem with the nearest names.

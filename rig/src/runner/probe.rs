@@ -91,6 +91,7 @@ async fn run(
             defects: Vec::new(),
             faults: bench.faults.clone(),
             installation: Default::default(),
+            source: Default::default(),
         })
     });
     let connector = Connector { sim: sim.as_ref() };

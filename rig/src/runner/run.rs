@@ -35,9 +35,10 @@ pub struct PlanOutcome {
     pub sim_final: Option<rig_sim::SimSnapshot>,
 }
 
-/// Where a plan's event log goes in a run folder.
+/// Where a plan's event log goes in a run folder. A trial `PLAN::PROFILE` (`--dut`)
+/// writes `PLAN.PROFILE.events.jsonl`: ids have no dots, and `:` is no file name's.
 pub fn log_path(out_dir: &Path, plan_id: &str) -> PathBuf {
-    out_dir.join(format!("{plan_id}.events.jsonl"))
+    out_dir.join(format!("{}.events.jsonl", plan_id.replace("::", ".")))
 }
 
 thread_local! {

@@ -15,8 +15,13 @@ pub fn packs_for(plan: &Plan, bench: &Bench) -> u8 {
     }
 }
 
-/// Why the plan cannot run on this bench, or `None` when it can.
+/// Why the plan cannot run on this bench, or `None` when it can: what loading decided
+/// (the profile does not promise what it tests, the bench cannot drive it), or the
+/// pack count.
 pub fn reason(plan: &Plan, bench: &Bench) -> Option<String> {
+    if let Some(why) = &plan.skip {
+        return Some(why.clone());
+    }
     let has = packs_for(plan, bench);
     if has == plan.packs {
         return None;

@@ -22,6 +22,27 @@ pub struct SimConfig {
     pub faults: Vec<crate::faults::InstrumentFault>,
     /// How the pack is set up on site (DIP switches).
     pub installation: Installation,
+    /// The simulated source/sink's ratings: the rig sizes the virtual bench to what a
+    /// plan applies (a 400 Ah pack's 800 A peak tier), so its twin source follows.
+    pub source: SourceRating,
+}
+
+/// What the simulated source/sink can deliver: set points above it are refused with
+/// -222 "Data out of range", protections up to 110 % of it, as on a real unit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SourceRating {
+    pub max_voltage_v: f64,
+    pub max_current_a: f64,
+}
+
+impl Default for SourceRating {
+    /// The built-in virtual bench's unit: 0-60 V, ±120 A.
+    fn default() -> Self {
+        SourceRating {
+            max_voltage_v: 60.0,
+            max_current_a: 120.0,
+        }
+    }
 }
 
 /// How the pack is set up on site, beyond what its DUT profile says.

@@ -35,7 +35,7 @@ pub(crate) use front_ends::FrontEnds;
 pub(crate) use numato::serve_numato;
 pub(crate) use relay_board::{RelayBoard, RelayBoardService};
 pub(crate) use scpi_device::ScpiStatus;
-pub(crate) use scpi_source::{power_on_settings, serve_scpi};
+pub(crate) use scpi_source::{power_on_settings_for, serve_scpi};
 pub(crate) use watlow_f4t::{F4tController, serve_f4t};
 
 /// Serve the Watlow F4's Modbus RTU protocol on a byte stream until it closes.

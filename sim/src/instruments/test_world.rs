@@ -12,6 +12,7 @@ pub(super) fn lesso_world() -> World {
         defects: Vec::new(),
         faults: Vec::new(),
         installation: Default::default(),
+        source: Default::default(),
     };
     World::new(&config, clock::now())
 }

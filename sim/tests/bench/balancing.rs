@@ -29,6 +29,7 @@ async fn start(pack: PackParams, defects: &[Defect]) -> SimBench {
         defects: defects.to_vec(),
         faults: Vec::new(),
         installation: Default::default(),
+        source: Default::default(),
     });
     Io::open(&bench).decouple().await;
     bench

@@ -21,6 +21,7 @@ fn bench_with(dip: DipSettings) -> SimBench {
             dip,
             ..Installation::default()
         },
+        source: Default::default(),
     })
 }
 

@@ -46,6 +46,7 @@ fn start(pack: PackParams, defects: &[Defect]) -> SimBench {
         defects: defects.to_vec(),
         faults: Vec::new(),
         installation: Default::default(),
+        source: Default::default(),
     })
 }
 

@@ -36,6 +36,7 @@ fn config(packs: u8, defects: &[Defect]) -> SimConfig {
             packs,
             ..Default::default()
         },
+        source: Default::default(),
     }
 }
 

@@ -201,6 +201,7 @@ fn config_with(fault: InstrumentFault) -> SimConfig {
         defects: Vec::new(),
         faults: vec![fault],
         installation: Default::default(),
+        source: Default::default(),
     }
 }
 

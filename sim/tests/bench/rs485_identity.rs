@@ -25,6 +25,7 @@ async fn three_packs() -> SimBench {
             packs: 3,
             ..Default::default()
         },
+        source: Default::default(),
     });
     Io::open(&bench).decouple().await;
     bench

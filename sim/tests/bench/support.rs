@@ -25,6 +25,7 @@ pub fn bench(defects: &[Defect]) -> SimBench {
         defects: defects.to_vec(),
         faults: Vec::new(),
         installation: Default::default(),
+        source: Default::default(),
     })
 }
 
@@ -35,6 +36,7 @@ pub async fn ready_with(pack: PackParams) -> SimBench {
         defects: Vec::new(),
         faults: Vec::new(),
         installation: Default::default(),
+        source: Default::default(),
     });
     Io::open(&bench).decouple().await;
     bench

@@ -30,29 +30,93 @@ const LIMITS: [&str; 4] = [
 /// Load and check a plan against a bench. The DUT profile is found from the plan's
 /// `dut:` (see [`crate::dut::find_profile`]).
 pub fn load_plan(path: &std::path::Path, bench: &Bench) -> Result<Plan, Problems> {
+    load_plan_for(path, bench, None)
+}
+
+/// Load and check a plan against a bench and the profile `dut` (`--dut`), or the plan's
+/// own `dut:` when `None`. A profile that does not promise what the plan needs
+/// (`requires: { dut }`) gives the plan unresolved, without steps, and the reason in
+/// [`Plan::skip`]: its steps may read values that profile does not have.
+pub fn load_plan_for(
+    path: &std::path::Path,
+    bench: &Bench,
+    dut: Option<&str>,
+) -> Result<Plan, Problems> {
     let file = SourceFile::read(path)?;
     let raw: RawPlan = crate::input::parse_yaml(&file)?;
-    let dut_span = Span::of_scalar(&raw.dut.referenced, &file.text);
-    let dut = match crate::dut::find_profile(path, &raw.dut.value) {
-        Ok(p) => DutProfile::load(&p)?,
-        Err(known) => {
-            let close = near_misses(&raw.dut.value, known.iter().map(String::as_str));
-            return Err(Problem::at(
-                &file,
-                dut_span,
-                format!("no DUT profile `{}`", raw.dut.value),
-            )
-            .help(if !close.is_empty() {
-                format!("did you mean `{}`?", close[0])
-            } else if known.is_empty() {
-                "profiles live in a `duts/` folder beside the plan or above it".to_string()
-            } else {
-                format!("profiles: {}", known.join(", "))
-            })
-            .into());
-        }
+    let own = profile(path, &file, &raw.dut)?;
+    requires::check_own(raw.requires.as_ref(), &file, &own)?;
+    let dut = match dut {
+        Some(id) if id != own.id => profile_named(path, id)?,
+        _ => own,
     };
-    resolve(raw, file, dut, bench)
+    match requires::unmet(raw.requires.as_ref(), &dut) {
+        Some(why) => Ok(not_promised(raw, file, dut, why)),
+        None => resolve(raw, file, dut, bench),
+    }
+}
+
+/// The profile the plan's `dut:` names.
+fn profile(
+    path: &std::path::Path,
+    file: &SourceFile,
+    id: &Spanned<String>,
+) -> Result<DutProfile, Problems> {
+    match crate::dut::find_profile(path, &id.value) {
+        Ok(p) => DutProfile::load(&p),
+        Err(known) => Err(Problem::at(
+            file,
+            Span::of_scalar(&id.referenced, &file.text),
+            format!("no DUT profile `{}`", id.value),
+        )
+        .help(known_help(&id.value, &known))
+        .into()),
+    }
+}
+
+/// The profile `--dut` names, found from the plan's folder as its own would be.
+fn profile_named(path: &std::path::Path, id: &str) -> Result<DutProfile, Problems> {
+    match crate::dut::find_profile(path, id) {
+        Ok(p) => DutProfile::load(&p),
+        Err(known) => Err(Problem::without_source(format!(
+            "--dut {id}: no DUT profile `{id}` for the plan {}",
+            path.display()
+        ))
+        .help(known_help(id, &known))
+        .into()),
+    }
+}
+
+fn known_help(id: &str, known: &[String]) -> String {
+    let close = near_misses(id, known.iter().map(String::as_str));
+    if !close.is_empty() {
+        format!("did you mean `{}`?", close[0])
+    } else if known.is_empty() {
+        "profiles live in a `duts/` folder beside the plan or above it".to_string()
+    } else {
+        format!("profiles: {}", known.join(", "))
+    }
+}
+
+/// The plan for a profile that does not promise what it tests: named and described as
+/// written, no steps (they are not resolved against values the profile lacks), and
+/// the reason it is skipped.
+fn not_promised(raw: RawPlan, file: SourceFile, dut: DutProfile, why: String) -> Plan {
+    Plan {
+        id: raw.id.value,
+        title: raw.title,
+        tags: raw.tags,
+        description: raw.description,
+        packs: 1,
+        timeout: std::time::Duration::ZERO,
+        steps: Vec::new(),
+        content_hash: content_hash(&file.text),
+        envelope: Default::default(),
+        poll: BTreeMap::new(),
+        skip: Some(why),
+        dut,
+        file,
+    }
 }
 
 /// The resolved plan, or every problem found in it.
@@ -93,6 +157,7 @@ pub(super) fn resolve(
         content_hash,
         envelope,
         poll,
+        skip: None,
         file,
     })
 }

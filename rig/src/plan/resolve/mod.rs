@@ -32,4 +32,4 @@ mod steps;
 #[cfg(test)]
 mod test_support;
 
-pub use load::load_plan;
+pub use load::{load_plan, load_plan_for};

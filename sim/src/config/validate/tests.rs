@@ -178,6 +178,7 @@ fn a_config_reports_the_pack_and_the_installation_together() {
         defects: Vec::new(),
         faults: Vec::new(),
         installation: Installation::default(),
+        source: Default::default(),
     };
     assert_eq!(config.validate(), Ok(()));
     config.pack.capacity_ah = -1.0;

@@ -1,8 +1,9 @@
 //! The generic SCPI dialect the rig's driver sends (protocols.md 4.3, Keysight/ITECH
 //! column), as `scpi` command handlers.
 //!
-//! Ratings of the simulated unit: 0-60 V, ±120 A; protections up to 110 % of the
-//! ratings, as on real two-quadrant units. A set point out of range is refused with
+//! Ratings of the simulated unit: by default 0-60 V, ±120 A, or what the twin's
+//! `SimConfig::source` says; protections up to 110 % of the ratings, as on real
+//! two-quadrant units. A set point out of range is refused with
 //! -222 "Data out of range" and changes nothing. The measurements are the shared
 //! `scpi_commands::Measure`.
 
@@ -16,31 +17,29 @@ use crate::instruments::scpi_params::{
     next_amperes, next_volts, only_parameter, without_negative_zero,
 };
 
-pub(super) const RATED_VOLTAGE_V: f64 = 60.0;
-pub(super) const RATED_CURRENT_A: f64 = 120.0;
-pub(super) const MAX_OVP_V: f64 = 1.1 * RATED_VOLTAGE_V;
-pub(super) const MAX_OCP_A: f64 = 1.1 * RATED_CURRENT_A;
+/// How far above its ratings the unit's protections may be set.
+pub(super) const PROTECTION_HEADROOM: f64 = 1.1;
 
 /// A numeric setting of the source/sink, in volts or amperes.
 type SourceSetting = Setting<SourceState, f64>;
 
 /// `SOURce:VOLTage[:LEVel] <V>` and `?`.
 pub(super) const SOURCE_VOLTAGE: SourceSetting = Setting {
-    parse: |params, _| next_volts(params, 0.0, RATED_VOLTAGE_V),
+    parse: |params, s| next_volts(params, 0.0, s.rating.max_voltage_v),
     field: |s| &mut s.settings.voltage_v,
     shown: without_negative_zero,
 };
 
 /// `SOURce:VOLTage:PROTection[:LEVel] <V>` and `?`: OVP.
 pub(super) const VOLTAGE_PROTECTION: SourceSetting = Setting {
-    parse: |params, _| next_volts(params, 0.0, MAX_OVP_V),
+    parse: |params, s| next_volts(params, 0.0, PROTECTION_HEADROOM * s.rating.max_voltage_v),
     field: |s| &mut s.settings.ovp_v,
     shown: without_negative_zero,
 };
 
 /// `SOURce:CURRent:LIMit[:POSitive] <A>` and `?`: the charging (source-side) limit.
 pub(super) const CURRENT_LIMIT_POSITIVE: SourceSetting = Setting {
-    parse: |params, _| next_amperes(params, 0.0, RATED_CURRENT_A),
+    parse: |params, s| next_amperes(params, 0.0, s.rating.max_current_a),
     field: |s| &mut s.settings.current_limit_pos_a,
     shown: without_negative_zero,
 };
@@ -49,14 +48,14 @@ pub(super) const CURRENT_LIMIT_POSITIVE: SourceSetting = Setting {
 /// negative number as on Keysight and ITECH units (protocols.md 4.3), kept as a
 /// magnitude in the settings.
 pub(super) const CURRENT_LIMIT_NEGATIVE: SourceSetting = Setting {
-    parse: |params, _| next_amperes(params, -RATED_CURRENT_A, 0.0).map(|a| -a),
+    parse: |params, s| next_amperes(params, -s.rating.max_current_a, 0.0).map(|a| -a),
     field: |s| &mut s.settings.current_limit_neg_a,
     shown: |a| without_negative_zero(-a),
 };
 
 /// `SOURce:CURRent:PROTection[:LEVel] <A>` and `?`: OCP, either direction.
 pub(super) const CURRENT_PROTECTION: SourceSetting = Setting {
-    parse: |params, _| next_amperes(params, 0.0, MAX_OCP_A),
+    parse: |params, s| next_amperes(params, 0.0, PROTECTION_HEADROOM * s.rating.max_current_a),
     field: |s| &mut s.settings.ocp_a,
     shown: without_negative_zero,
 };

@@ -16,14 +16,15 @@ use scpi_contrib::scpi_system;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use self::commands::{
-    CURRENT_LIMIT_NEGATIVE, CURRENT_LIMIT_POSITIVE, CURRENT_PROTECTION, MAX_OCP_A, MAX_OVP_V,
-    Output, SOURCE_VOLTAGE, VOLTAGE_PROTECTION,
+    CURRENT_LIMIT_NEGATIVE, CURRENT_LIMIT_POSITIVE, CURRENT_PROTECTION, Output,
+    PROTECTION_HEADROOM, SOURCE_VOLTAGE, VOLTAGE_PROTECTION,
 };
 use self::session::SourceSession;
 use super::scpi_commands::{Measure, Quantity};
 use super::scpi_device::{scpi_root, serve_instrument};
 use crate::circuit::SourceSettings;
 use crate::clock;
+use crate::config::SourceRating;
 use crate::world::World;
 
 /// `*IDN?` -> `RIG-SIM,SOURCE-SINK-60V-120A,SIM0001,1.0`.
@@ -55,16 +56,21 @@ const TREE: Node<SourceSession> = scpi_root![
     ]
 ];
 
-/// Power-on and `*RST` state: output off, 0 V, both current limits 0 A, protections at
-/// their maximum.
+/// Power-on and `*RST` state of the default unit (see [`power_on_settings_for`]).
 pub(crate) fn power_on_settings() -> SourceSettings {
+    power_on_settings_for(SourceRating::default())
+}
+
+/// Power-on and `*RST` state: output off, 0 V, both current limits 0 A, protections at
+/// their maximum for the unit's rating.
+pub(crate) fn power_on_settings_for(rating: SourceRating) -> SourceSettings {
     SourceSettings {
         output_on: false,
         voltage_v: 0.0,
         current_limit_pos_a: 0.0,
         current_limit_neg_a: 0.0,
-        ovp_v: MAX_OVP_V,
-        ocp_a: MAX_OCP_A,
+        ovp_v: PROTECTION_HEADROOM * rating.max_voltage_v,
+        ocp_a: PROTECTION_HEADROOM * rating.max_current_a,
         tripped: None,
     }
 }

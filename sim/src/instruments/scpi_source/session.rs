@@ -4,9 +4,10 @@
 use scpi_contrib::scpi1999::BitFlags;
 use scpi_contrib::scpi1999::status::questionable::QuestionableBits;
 
-use super::power_on_settings;
+use super::power_on_settings_for;
 use crate::bus::BusTerminal;
 use crate::circuit::{OperatingPoint, SourceSettings};
+use crate::config::SourceRating;
 use crate::instruments::scpi_commands::Measuring;
 use crate::instruments::scpi_device::{Instrument, Session};
 use crate::snapshot::SourceProtection;
@@ -16,6 +17,8 @@ pub(crate) struct SourceState {
     pub(super) settings: SourceSettings,
     /// The pack as seen at this instant.
     terminal: BusTerminal,
+    /// What the unit can deliver (`SimConfig::source`).
+    pub(super) rating: SourceRating,
 }
 
 pub(crate) type SourceSession = Session<SourceState>;
@@ -32,6 +35,7 @@ pub(super) fn open(world: &mut World) -> SourceSession {
     let state = SourceState {
         settings: world.source.clone(),
         terminal: world.terminal(),
+        rating: world.source_rating,
     };
     Session::new(state, status)
 }
@@ -53,6 +57,6 @@ impl Measuring for SourceState {
 impl Instrument for SourceState {
     /// `*RST`: output off, set points and protections to their power-on values.
     fn reset(&mut self) {
-        self.settings = power_on_settings();
+        self.settings = power_on_settings_for(self.rating);
     }
 }

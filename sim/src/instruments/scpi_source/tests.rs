@@ -134,3 +134,37 @@ async fn the_sink_limit_reads_negative_and_is_kept_as_a_magnitude() {
         "-120.0\n"
     );
 }
+
+/// A twin sized for a large pack (`SimConfig::source`): set points and protections
+/// follow its rating, and `*RST` returns to its own maxima.
+#[tokio::test(start_paused = true)]
+async fn a_sized_unit_takes_what_its_rating_allows() {
+    let config = crate::config::SimConfig {
+        pack: crate::config::PackParams::lesso_lsrr51v100ah(),
+        defects: Vec::new(),
+        faults: Vec::new(),
+        installation: Default::default(),
+        source: crate::config::SourceRating {
+            max_voltage_v: 60.0,
+            max_current_a: 800.0,
+        },
+    };
+    let w = Mutex::new(World::new(&config, crate::clock::now()));
+    assert_eq!(
+        run(&w, "SOUR:CURR:LIM:POS 500;:SOUR:CURR:LIM:POS?"),
+        "500.0\n"
+    );
+    assert_eq!(
+        run(&w, "SOUR:CURR:LIM:NEG -800;:SOUR:CURR:LIM:NEG?"),
+        "-800.0\n"
+    );
+    assert_eq!(run(&w, "SOUR:CURR:PROT 880;:SOUR:CURR:PROT?"), "880.0\n");
+    assert_eq!(run(&w, "SOUR:CURR:LIM:POS 801"), "");
+    assert_eq!(run(&w, "SYST:ERR?"), "-222,\"Data out of range\"\n");
+    let reset: f64 = run(&w, "*RST;:SOUR:CURR:PROT?").trim().parse().unwrap();
+    assert!((reset - 880.0).abs() < 1e-6, "{reset}");
+    // The default unit refuses what the sized one takes.
+    let small = world();
+    assert_eq!(run(&small, "SOUR:CURR:LIM:POS 500"), "");
+    assert_eq!(run(&small, "SYST:ERR?"), "-222,\"Data out of range\"\n");
+}

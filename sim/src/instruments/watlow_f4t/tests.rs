@@ -19,6 +19,7 @@ fn bench() -> SimBench {
         defects: Vec::new(),
         faults: Vec::new(),
         installation: Default::default(),
+        source: Default::default(),
     })
 }
 
