@@ -32,6 +32,7 @@ pub struct RawRequires {
     /// that does not promise or meet one skips the plan, with the reason, before
     /// anything connects.
     #[serde(default)]
+    #[schemars(with = "Vec<crate::schema::Scalar>")]
     pub dut: Vec<Spanned<String>>,
 }
 
