@@ -407,6 +407,13 @@ mod tests {
     }
 
     /// Write `pieces` through a compactor (draining at the end) and read them back.
+    /// The pieces as a reader gives them back.
+    fn owned(pieces: &[(&str, Piece)]) -> Vec<(String, Piece)> {
+        (pieces.iter())
+            .map(|(i, p)| (i.to_string(), p.clone()))
+            .collect()
+    }
+
     fn round_trip(pieces: &[(&str, Piece)]) -> (Vec<EventKind>, Vec<(String, Piece)>) {
         let mut c = Compactor::default();
         let mut log = Vec::new();
@@ -483,10 +490,7 @@ mod tests {
                 .any(|e| matches!(e, EventKind::Received { text: Some(t), .. } if t == "51.90")),
             "the new voltage is logged in full"
         );
-        let original: Vec<(String, Piece)> = pieces
-            .iter()
-            .map(|(i, p)| (i.to_string(), p.clone()))
-            .collect();
+        let original = owned(&pieces);
         for name in ["source", "io"] {
             assert_eq!(
                 by_instrument(&back, name),
@@ -514,11 +518,7 @@ mod tests {
         }
         let (events, back) = round_trip(&pieces);
         assert!(events.len() < 10, "{events:?}");
-        let original: Vec<(String, Piece)> = pieces
-            .iter()
-            .map(|(i, p)| (i.to_string(), p.clone()))
-            .collect();
-        assert_eq!(back, original);
+        assert_eq!(back, owned(&pieces));
     }
 
     #[test]
@@ -536,11 +536,7 @@ mod tests {
             pieces.push(("source", text(false, "0,\"No error\"")));
         }
         let (_, back) = round_trip(&pieces);
-        let original: Vec<(String, Piece)> = pieces
-            .iter()
-            .map(|(i, p)| (i.to_string(), p.clone()))
-            .collect();
-        assert_eq!(back, original);
+        assert_eq!(back, owned(&pieces));
     }
 
     #[test]
@@ -559,11 +555,7 @@ mod tests {
         }
         let (events, back) = round_trip(&pieces);
         assert!(events.len() < 30, "{events:?}");
-        let original: Vec<(String, Piece)> = pieces
-            .iter()
-            .map(|(i, p)| (i.to_string(), p.clone()))
-            .collect();
-        assert_eq!(back, original);
+        assert_eq!(back, owned(&pieces));
     }
 
     #[test]
@@ -586,10 +578,7 @@ mod tests {
                 .any(|e| matches!(e, EventKind::CanFrame { data, .. } if data == "05 14")),
             "each new value is logged in full"
         );
-        let original: Vec<(String, Piece)> = pieces
-            .iter()
-            .map(|(i, p)| (i.to_string(), p.clone()))
-            .collect();
+        let original = owned(&pieces);
         for id in ["0x356", "0x351", "0x35E"] {
             let of = |v: &[(String, Piece)]| -> Vec<Piece> {
                 v.iter()
