@@ -89,6 +89,7 @@ pub fn render(run: &RunData, exit: ExitCode) -> Result<String, ReportError> {
                 }
                 (dut_header(run))
                 nav class="index" { ul { @for p in &run.plans { li { a href={"#plan-" (p.summary.plan_id)} { (p.summary.plan_id) } } } } }
+                (matrix_table(run))
                 (summary_table(run))
                 @for (p, svg) in run.plans.iter().zip(&plots) { (plan_section(p, svg)) }
                 p class="muted" { "rig-reports " (env!("CARGO_PKG_VERSION")) }
@@ -130,6 +131,33 @@ fn summary_table(run: &RunData) -> Markup {
                     } }
                     td { (s.defects.join(", ")) }
                     td { a href=(p.log_name) { (p.log_name) } }
+                }
+            }
+        }
+    }
+}
+
+/// The plans x profiles matrix of a run over several profiles: each cell the trial's
+/// verdict, linked to its section, with a skip's reason as its tooltip.
+fn matrix_table(run: &RunData) -> Markup {
+    let Some(m) = crate::matrix::Matrix::of(run) else {
+        return html! {};
+    };
+    html! {
+        h2 id="matrix" { "Plans × DUT profiles" }
+        table class="matrix" {
+            tr { th { "plan" } @for d in &m.duts { th { (d) } } }
+            @for plan in &m.plans {
+                tr {
+                    td { (plan) }
+                    @for d in &m.duts {
+                        @match m.cell(plan, d) {
+                            Some(c) => td title=[c.message.as_deref()] {
+                                a href={"#plan-" (plan) "::" (d)} { (badge(c.verdict)) }
+                            },
+                            None => td class="muted" { "–" },
+                        }
+                    }
                 }
             }
         }
