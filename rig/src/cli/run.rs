@@ -325,39 +325,22 @@ fn write_junit(out_dir: &Path, plans: &[(PlanSummary, String)]) -> std::io::Resu
     std::fs::write(out_dir.join("junit.xml"), xml)
 }
 
-/// `runs/2026-11-21T18-30-05Z`: the wall clock names the folder, nothing else.
+/// `runs/2026-11-21T18-30-05Z`: the wall clock names the folder, nothing else (`:` is
+/// not allowed in Windows file names).
 fn default_run_dir() -> PathBuf {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (y, m, d) = civil_from_days(days as i64);
-    PathBuf::from("runs").join(format!(
-        "{y:04}-{m:02}-{d:02}T{:02}-{:02}-{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    ))
-}
-
-/// Days since 1970-01-01 to a Gregorian date (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+    let now = crate::results::wallclock::iso(crate::results::wallclock::now_unix());
+    PathBuf::from("runs").join(now.replace(':', "-"))
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
-    fn civil_dates() {
-        assert_eq!(super::civil_from_days(0), (1970, 1, 1));
-        assert_eq!(super::civil_from_days(20_413), (2025, 11, 21));
+    fn a_run_folder_is_named_by_the_wall_clock() {
+        let name = super::default_run_dir();
+        let name = name.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        // 2026-11-21T18-30-05Z
+        assert_eq!(name.len(), 20, "{name}");
+        assert!(!name.contains(':'), "{name}");
+        assert!(crate::results::wallclock::parse(name).is_some(), "{name}");
     }
 }
