@@ -65,9 +65,8 @@ impl SeriesBuilder {
             SampleValue::Bool(b) => f64::from(u8::from(b)),
             SampleValue::Number(n) => n,
         };
-        if !t.is_finite() || !v.is_finite() {
-            return;
-        }
+        // The channel is known from its first sample, even an unreadable one: the log
+        // gives a channel's unit with its first sample only.
         let i = match self.index.get(channel) {
             Some(&i) => i,
             None => {
@@ -86,6 +85,9 @@ impl SeriesBuilder {
                 self.series.len() - 1
             }
         };
+        if !t.is_finite() || !v.is_finite() {
+            return;
+        }
         let thin = &mut self.series[i].1;
         // A log is time-ordered; a sample from the past (corruption) is dropped so the
         // plots stay functions of time.
@@ -98,6 +100,7 @@ impl SeriesBuilder {
     pub fn finish(self) -> Vec<Series> {
         self.series
             .into_iter()
+            .filter(|(_, thin)| thin.last_t().is_some())
             .map(|(mut s, thin)| {
                 s.points = thin.points();
                 s
