@@ -9,6 +9,7 @@
 //! may read from the checked bench.
 
 mod channels;
+mod clock_scale;
 mod driver;
 mod entry;
 mod file;
