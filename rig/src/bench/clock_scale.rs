@@ -67,3 +67,33 @@ pub(super) fn parse(
         None => Ok(scale.value),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::bench::{BUILTIN_SIM_BENCH, Bench};
+    use crate::diag::SourceFile;
+
+    const REAL: &str = "name: lab\ninstruments:\n  source:\n    driver: scpi-source\n    resource: TCPIP::127.0.0.1::5025::SOCKET\n    ratings: { max_voltage: 60 V, max_current: 120 A }\n";
+
+    fn parse(text: &str) -> Result<Bench, String> {
+        Bench::parse(SourceFile::new("bench.yaml", text)).map_err(|p| p.to_string())
+    }
+
+    #[test]
+    fn a_real_bench_follows_a_served_twin_and_says_nothing_by_default() {
+        let scaled = parse(&format!("{REAL}clock: {{ scale: 60 }}\n")).unwrap();
+        assert_eq!(scaled.clock_scale, 60.0);
+        assert_eq!(parse(REAL).unwrap().clock_scale, 1.0);
+    }
+
+    #[test]
+    fn a_scale_that_is_no_speed_or_one_on_the_virtual_bench_is_refused() {
+        let err = parse(&format!("{REAL}clock: {{ scale: 0 }}\n")).unwrap_err();
+        assert!(err.contains("is not a speed"), "{err}");
+        let err = parse(&format!("{BUILTIN_SIM_BENCH}\nclock: {{ scale: 60 }}\n")).unwrap_err();
+        assert!(
+            err.contains("the virtual bench runs in its own time"),
+            "{err}"
+        );
+    }
+}
