@@ -134,6 +134,8 @@ pub enum EventKind {
     Sample {
         channel: String,
         value: SampleValue,
+        /// A number's unit; `rig run` writes it with a channel's first sample only
+        /// (logs before that carry it on every sample).
         #[serde(skip_serializing_if = "String::is_empty", default)]
         unit: String,
     },

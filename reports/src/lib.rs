@@ -26,6 +26,7 @@ pub mod run;
 pub mod series;
 pub mod summary;
 pub mod synthetic;
+pub mod thinning;
 pub mod trend;
 pub mod wire;
 

@@ -390,6 +390,9 @@ impl Context<'_> {
             .x_label_formatter(&x_fmt)
             .label_style((FONT, TEXT_SIZE))
             .light_line_style(RGBColor(235, 235, 235))
+            // One light line between labelled ones: plotters' default ten were a third
+            // of the suite's report.html, and finer than anyone reads off a plot.
+            .max_light_lines(1)
             .bold_line_style(RGBColor(215, 215, 215));
         if y_labels {
             mesh.y_labels(6).y_label_formatter(&y_fmt);

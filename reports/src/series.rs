@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use crate::event::SampleValue;
+use crate::thinning::ThinSeries;
 
 /// Numbers in a unit, or a flag (0 or 1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -50,11 +51,12 @@ impl Series {
     }
 }
 
-/// Collects samples per channel in first-seen order.
+/// Collects samples per channel in first-seen order, each channel thinned as it is read
+/// (see [`ThinSeries`]), so memory stays bounded however long the log.
 #[derive(Default)]
 pub struct SeriesBuilder {
     index: HashMap<String, usize>,
-    series: Vec<Series>,
+    series: Vec<(Series, ThinSeries)>,
 }
 
 impl SeriesBuilder {
@@ -63,13 +65,12 @@ impl SeriesBuilder {
             SampleValue::Bool(b) => f64::from(u8::from(b)),
             SampleValue::Number(n) => n,
         };
-        if !t.is_finite() || !v.is_finite() {
-            return;
-        }
+        // The channel is known from its first sample, even an unreadable one: the log
+        // gives a channel's unit with its first sample only.
         let i = match self.index.get(channel) {
             Some(&i) => i,
             None => {
-                self.series.push(Series {
+                let series = Series {
                     channel: channel.to_string(),
                     unit: unit.to_string(),
                     kind: match value {
@@ -77,23 +78,34 @@ impl SeriesBuilder {
                         SampleValue::Number(_) => SeriesKind::Number,
                     },
                     points: Vec::new(),
-                });
+                };
+                self.series.push((series, ThinSeries::default()));
                 self.index
                     .insert(channel.to_string(), self.series.len() - 1);
                 self.series.len() - 1
             }
         };
-        let s = &mut self.series[i];
-        // A log is time-ordered; a sample from the past (corruption) is dropped so the
-        // plots stay functions of time.
-        if s.points.last().is_some_and(|&(last, _)| t < last) {
+        if !t.is_finite() || !v.is_finite() {
             return;
         }
-        s.points.push((t, v));
+        let thin = &mut self.series[i].1;
+        // A log is time-ordered; a sample from the past (corruption) is dropped so the
+        // plots stay functions of time.
+        if thin.last_t().is_some_and(|last| t < last) {
+            return;
+        }
+        thin.push((t, v));
     }
 
     pub fn finish(self) -> Vec<Series> {
         self.series
+            .into_iter()
+            .filter(|(_, thin)| thin.last_t().is_some())
+            .map(|(mut s, thin)| {
+                s.points = thin.points();
+                s
+            })
+            .collect()
     }
 }
 

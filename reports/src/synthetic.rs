@@ -55,6 +55,12 @@ pub const SPIKE_V: f64 = 63.5;
 /// The log as JSONL text.
 pub fn log(spec: &Spec) -> String {
     let mut w = Writer::default();
+    generate(spec, &mut w);
+    w.out
+}
+
+/// Every event of the log, into `w`.
+fn generate(spec: &Spec, w: &mut Writer) {
     w.run_started(spec);
     let samples = (spec.duration_s / spec.sample_period_s).floor() as u64;
     let mut step = 0;
@@ -70,14 +76,29 @@ pub fn log(spec: &Spec) -> String {
         w.finish_step(spec, step, spec.duration_s);
     }
     w.run_finished(spec);
-    w.out
 }
 
-/// The log being written: JSONL lines with consecutive `seq` numbers.
+/// The log being written: JSONL lines with consecutive `seq` numbers, held in `out`
+/// or, for a long log, written on to `file` a megabyte at a time.
 #[derive(Default)]
 struct Writer {
     out: String,
     seq: u64,
+    file: Option<std::fs::File>,
+    error: Option<std::io::Error>,
+}
+
+impl Writer {
+    /// Hand what is held on to the file, if there is one.
+    fn drain(&mut self) {
+        use std::io::Write;
+        if let Some(f) = &mut self.file {
+            if let Err(e) = f.write_all(self.out.as_bytes()) {
+                self.error.get_or_insert(e);
+            }
+            self.out.clear();
+        }
+    }
 }
 
 impl Writer {
@@ -90,6 +111,9 @@ impl Writer {
         if let Ok(line) = serde_json::to_string(&event) {
             self.out.push_str(&line);
             self.out.push('\n');
+            if self.out.len() > 1 << 20 {
+                self.drain();
+            }
         }
         self.seq += 1;
     }
@@ -311,8 +335,17 @@ fn noise(k: u64, c: usize) -> f64 {
 pub fn write_run(dir: &std::path::Path, spec: &Spec) -> std::io::Result<std::path::PathBuf> {
     std::fs::create_dir_all(dir)?;
     let path = dir.join(format!("{}{}", spec.plan_id, crate::run::LOG_SUFFIX));
-    std::fs::write(&path, log(spec))?;
-    Ok(path)
+    // Streamed to the file: a week's log at 1 Hz is about a gigabyte.
+    let mut w = Writer {
+        file: Some(std::fs::File::create(&path)?),
+        ..Writer::default()
+    };
+    generate(spec, &mut w);
+    w.drain();
+    match w.error {
+        Some(e) => Err(e),
+        None => Ok(path),
+    }
 }
 
 /// A `measurement` event of step `step` for [`Spec::measurements`]: a `time_to` in

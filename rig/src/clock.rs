@@ -22,18 +22,54 @@ pub const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
 #[derive(Clone, Copy, Debug)]
 pub struct RunClock {
     start: Instant,
+    /// Run time per tokio-clock time: 1, or a real bench's `clock: { scale }` (a served
+    /// twin running that much faster than the wall clock).
+    scale: f64,
 }
 
 impl RunClock {
     pub fn start() -> RunClock {
+        RunClock::scaled(1.0)
+    }
+
+    /// A clock that runs `scale` times faster than tokio's (a scale that is not a
+    /// positive number counts as 1).
+    pub fn scaled(scale: f64) -> RunClock {
         RunClock {
             start: Instant::now(),
+            scale: if scale > 0.0 && scale.is_finite() {
+                scale
+            } else {
+                1.0
+            },
         }
     }
 
     /// The moment of the run it is now: the time since its start.
     pub fn now(&self) -> Duration {
-        Instant::now().saturating_duration_since(self.start)
+        let elapsed = Instant::now().saturating_duration_since(self.start);
+        // Unscaled, time stays integer (see the module doc); scaled, the clock is the
+        // wall clock's, which no deadline is exact on anyway.
+        if self.scale == 1.0 {
+            elapsed
+        } else {
+            elapsed.mul_f64(self.scale).min(MAX_DURATION)
+        }
+    }
+
+    /// A length of run time as tokio-clock time, rounded up so a wait for a moment
+    /// never ends before it.
+    fn real(&self, length: Duration) -> Duration {
+        if self.scale == 1.0 {
+            length
+        } else {
+            length.div_f64(self.scale) + Duration::from_micros(1)
+        }
+    }
+
+    /// `Err(())` when the future did not finish within `limit` of run time.
+    pub async fn timeout<F: Future>(&self, limit: Duration, f: F) -> Result<F::Output, ()> {
+        timeout(self.real(limit.min(MAX_DURATION)), f).await
     }
 
     /// Seconds since the start of the run, for the log and messages.
@@ -44,7 +80,7 @@ impl RunClock {
     /// The instant of the moment `at` of the run.
     pub fn instant(&self, at: Duration) -> Instant {
         self.start
-            .checked_add(at)
+            .checked_add(self.real(at.min(MAX_DURATION)))
             .unwrap_or_else(|| self.start + MAX_DURATION)
     }
 

@@ -195,7 +195,7 @@ pub async fn serve(
         };
         tokio::join!(
             byte_servers,
-            can(can_l, sim.clone()),
+            can(can_l, sim.clone(), Stamps::now()),
             on_interface,
             keepalive::report(sim.clone())
         );
@@ -253,33 +253,54 @@ async fn bytes(listener: TcpListener, sim: std::sync::Arc<SimBench>, endpoint: &
     }
 }
 
-async fn can(listener: TcpListener, sim: std::sync::Arc<SimBench>) {
+/// socketcand stamps frames with the kernel's receive time, Unix epoch seconds: clients
+/// that log or merge traces rely on it. Here a stamp is the epoch time the server
+/// started plus the model time since (so with `--speed 60` stamps advance a minute per
+/// wall second), the same for every client, and never going backwards.
+#[derive(Clone, Copy, Debug)]
+struct Stamps {
+    epoch: std::time::Duration,
+    model: tokio::time::Instant,
+}
+
+impl Stamps {
+    fn now() -> Stamps {
+        Stamps {
+            epoch: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default(),
+            model: rig_sim::model_now(),
+        }
+    }
+
+    /// `SECS.USECS` of the model time now.
+    fn stamp(&self) -> String {
+        let t = self.epoch + rig_sim::model_now().saturating_duration_since(self.model);
+        format!("{}.{:06}", t.as_secs(), t.subsec_micros())
+    }
+}
+
+async fn can(listener: TcpListener, sim: std::sync::Arc<SimBench>, stamps: Stamps) {
     loop {
         let tcp = accept_retrying(&listener).await;
         let _ = tcp.set_nodelay(true);
         let Ok(port) = sim.can_port("can0") else {
             return;
         };
-        tokio::spawn(socketcand_session(tcp, port));
+        tokio::spawn(socketcand_session(tcp, port, stamps));
     }
 }
 
 /// One socketcand client: `< hi >`, `< open can0 >` → `< ok >`, `< rawmode >` →
 /// `< ok >`, then frames both ways (`< frame ID SECS.USECS DATA >` out, stamped in
-/// Unix epoch time as socketcand does; `< send ID DLC B… >` in), `< echo >` answered.
-async fn socketcand_session(tcp: TcpStream, mut port: MemoryCanPort) {
+/// Unix epoch time as socketcand does, see [`Stamps`]; `< send ID DLC B… >` in),
+/// `< echo >` answered.
+async fn socketcand_session(tcp: TcpStream, mut port: MemoryCanPort, stamps: Stamps) {
     let (read, mut write) = tcp.into_split();
     let mut elements = FramedRead::new(read, SocketcandCodec::new());
     if write.write_all(b"< hi >").await.is_err() {
         return;
     }
-    // socketcand stamps frames with the kernel's receive time, Unix epoch seconds:
-    // clients that log or merge traces rely on it. The epoch is read once and the
-    // monotonic clock counts on, so stamps never go backwards.
-    let epoch = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let started = tokio::time::Instant::now();
     let mut raw = false;
     loop {
         tokio::select! {
@@ -302,8 +323,7 @@ async fn socketcand_session(tcp: TcpStream, mut port: MemoryCanPort) {
             }
             frame = port.recv(), if raw => {
                 let Ok(frame) = frame else { return };
-                let t = epoch + started.elapsed();
-                let line = format!("< frame {} {}.{:06} {} >", frame.id(), t.as_secs(), t.subsec_micros(), frame.data_hex());
+                let line = format!("< frame {} {} {} >", frame.id(), stamps.stamp(), frame.data_hex());
                 if write.write_all(line.as_bytes()).await.is_err() {
                     return;
                 }

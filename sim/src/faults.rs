@@ -90,7 +90,7 @@ impl ArmedFault {
     }
 
     fn active(&self) -> bool {
-        Instant::now() >= self.at
+        crate::clock::now() >= self.at
     }
 
     /// True the first time a one-shot fault is due.
@@ -111,7 +111,7 @@ pub(crate) async fn pump(mut rig: DuplexStream, mut instrument: DuplexStream, fa
             // Dropping both ends closes the rig's connection.
             return;
         }
-        let wake_at = fault.at.max(Instant::now());
+        let wake_at = fault.at.max(crate::clock::now());
         tokio::select! {
             biased;
             n = rig.read(&mut from_rig) => {
@@ -156,7 +156,7 @@ pub(crate) async fn pump(mut rig: DuplexStream, mut instrument: DuplexStream, fa
                     return;
                 }
             }
-            () = tokio::time::sleep_until(wake_at), if fault.fault.kind == FaultKind::Drop && !fault.active() => {}
+            () = crate::clock::sleep_until(wake_at), if fault.fault.kind == FaultKind::Drop && !fault.active() => {}
         }
     }
 }

@@ -70,6 +70,7 @@ mod unit;
 mod world;
 
 pub use bench::SimBench;
+pub use clock::{MAX_SPEED, now as model_now, set_speed};
 pub use config::{
     AlarmParams, BalancingParams, ButtonTimings, CellParams, ForcedRechargeParams, Installation,
     InvalidParams, LedTable, MAX_PACKS, OverCurrentParams, PackParams, ParamProblem, PeakCurrent,

@@ -51,6 +51,10 @@ struct RawBench {
     /// The virtual pack's set-up: `{ dip: { baud: 115200, protocol: id1, address: 2 } }`.
     #[schemars(with = "Option<installation::RawTwin>")]
     twin: Option<Spanned<installation::RawTwin>>,
+    /// A real bench served faster than the wall clock: `{ scale: 60 }` against
+    /// `rig sim serve --speed 60` (plans' windows scale with it).
+    #[schemars(with = "Option<super::clock_scale::RawClock>")]
+    clock: Option<Spanned<super::clock_scale::RawClock>>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -187,6 +191,9 @@ pub struct Bench {
     /// The twin's firmware description (`twin: { firmware }`); `None`: the DUT
     /// profile's default.
     pub twin_firmware: Option<std::path::PathBuf>,
+    /// Model seconds per wall second (`clock: { scale }`, real benches only; 1 when
+    /// not given): the rig's clock runs this much faster than the wall clock.
+    pub clock_scale: f64,
 }
 
 impl Bench {
@@ -226,6 +233,11 @@ impl Bench {
                     Default::default()
                 }
             };
+        let clock_scale = super::clock_scale::parse(&file, raw.clock.as_ref(), is_virtual)
+            .unwrap_or_else(|p| {
+                problems.extend(p);
+                1.0
+            });
         if is_virtual {
             problems.extend(installation::twin_answers_the_link(
                 &file,
@@ -246,6 +258,7 @@ impl Bench {
             packs: installation.packs,
             twin_dip: installation.dip,
             twin_firmware: installation.firmware,
+            clock_scale,
         })
     }
 }

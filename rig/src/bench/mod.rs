@@ -10,6 +10,7 @@
 
 pub mod calibration;
 mod channels;
+mod clock_scale;
 mod driver;
 mod entry;
 mod file;

@@ -187,6 +187,11 @@ pub struct ServeArgs {
     /// (`dut: { packs }`), so plans that need another count are skipped on it.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..))]
     pub packs: u8,
+    /// Model time runs this many times faster than the wall clock (a 4 h plan in 4 min
+    /// at 60); socketcand stamps advance with it, and the printed bench file says
+    /// `clock: { scale: N }` so a rig in real mode follows.
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
     /// Also write the bench file that reaches the served endpoints here.
     #[arg(long)]
     pub bench_out: Option<PathBuf>,

@@ -1,7 +1,7 @@
 //! `rig report RUN_DIR`: every report of a run, re-rendered from its event logs alone.
 
 use super::out::errln;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rig_reports::run::{Options, RunData, write_reports};
 use rig_reports::summary::{PlanSummary, PlannedStep};
@@ -34,13 +34,7 @@ pub fn report(args: ReportArgs) -> i32 {
 }
 
 /// The reports of the plans `rig run` just ran; the error is the exit code to return.
-pub fn render_logs(
-    out_dir: &Path,
-    logs: &[PathBuf],
-    exit_code: Option<i32>,
-    png: bool,
-) -> Result<(), i32> {
-    let mut run = RunData::from_logs(out_dir, logs).map_err(|e| report_error(&e))?;
+pub fn render_run(mut run: RunData, exit_code: Option<i32>, png: bool) -> Result<(), i32> {
     run.name_unreached_steps(planned_steps);
     write_reports(&run, Options { exit_code, png }).map_err(|e| report_error(&e))?;
     Ok(())

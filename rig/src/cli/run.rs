@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use libtest_mimic::{Arguments, Completion, Failed, FormatSetting, Trial};
 use rig_reports::Verdict;
+use rig_reports::run::RunData;
 use rig_reports::summary::PlanSummary;
 
 use super::load::{load, print_problems};
@@ -230,13 +231,17 @@ fn finish(out_dir: &Path, timed: &[(PlanOutcome, f64)], trials_failed: bool) -> 
             exit::PASSED
         };
     }
-    let summaries = match summaries(&outcomes) {
-        Ok(s) => s,
+    // Each log is read once, here: the console lines, JUnit and the reports all come
+    // from this one pass.
+    let logs: Vec<PathBuf> = outcomes.iter().map(|o| o.log_path.clone()).collect();
+    let run = match RunData::from_logs(out_dir, &logs) {
+        Ok(run) => run,
         Err(e) => {
             errln!("error: cannot read back the event logs: {e}");
             return exit::RIG_ERROR;
         }
     };
+    let summaries = summaries(&outcomes, &run);
     print_plan_lines(timed, &summaries);
     if let Err(e) = write_junit(out_dir, &summaries) {
         errln!(
@@ -253,8 +258,7 @@ fn finish(out_dir: &Path, timed: &[(PlanOutcome, f64)], trials_failed: bool) -> 
     } else {
         exit::PASSED
     };
-    let logs: Vec<PathBuf> = outcomes.iter().map(|o| o.log_path.clone()).collect();
-    if let Err(e) = super::report::render_logs(out_dir, &logs, Some(code), false) {
+    if let Err(e) = super::report::render_run(run, Some(code), false) {
         return e;
     }
     errln!(
@@ -307,16 +311,16 @@ fn print_skipped(outcomes: &[PlanOutcome]) {
     }
 }
 
-/// Each plan's summary, read back from its event log (the log is the only record).
-fn summaries(outcomes: &[PlanOutcome]) -> std::io::Result<Vec<(PlanSummary, String)>> {
-    let mut plans = Vec::new();
-    for o in outcomes {
-        let summary = rig_reports::run::read_summary(&o.log_path)?.ok_or_else(|| {
-            std::io::Error::other(format!("{} starts no run", o.log_path.display()))
-        })?;
-        plans.push((summary, o.log_path.display().to_string()));
-    }
-    Ok(plans)
+/// Each plan's summary as read back from its event log (the log is the only record),
+/// in the order the plans ran.
+fn summaries(outcomes: &[PlanOutcome], run: &RunData) -> Vec<(PlanSummary, String)> {
+    outcomes
+        .iter()
+        .filter_map(|o| {
+            let plan = run.plans.iter().find(|p| p.log_path == o.log_path)?;
+            Some((plan.summary.clone(), o.log_path.display().to_string()))
+        })
+        .collect()
 }
 
 fn write_junit(out_dir: &Path, plans: &[(PlanSummary, String)]) -> std::io::Result<()> {

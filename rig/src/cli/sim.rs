@@ -33,6 +33,10 @@ pub fn serve(args: super::ServeArgs) -> i32 {
             }
         }
     }
+    if let Err(e) = rig_sim::set_speed(args.speed) {
+        errln!("error: --speed {}: {e}", args.speed);
+        return exit::INVALID_INPUT;
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -132,13 +136,25 @@ async fn serve_twin(
             args.packs, args.packs
         ));
     }
+    if args.speed != 1.0 {
+        // A rig in real mode follows the sped-up twin when its bench says so.
+        bench.push_str(&format!(
+            "\n# The served twin runs {} times faster than the wall clock.\nclock: {{ scale: {} }}\n",
+            args.speed, args.speed
+        ));
+    }
     if let Some(path) = &args.bench_out
         && let Err(e) = std::fs::write(path, &bench)
     {
         errln!("error: cannot write {}: {e}", path.display());
         return exit::RIG_ERROR;
     }
-    outln!("serving the virtual bench in real time; a bench file that reaches it:\n\n{bench}");
+    let pace = if args.speed == 1.0 {
+        "in real time".to_string()
+    } else {
+        format!("at {} times the wall clock", args.speed)
+    };
+    outln!("serving the virtual bench {pace}; a bench file that reaches it:\n\n{bench}");
     // SIGINT, SIGTERM, SIGHUP and SIGQUIT all end the server: `crate::stop` listens for them from the
     // start of the process, so the default "die at once" no longer applies.
     tokio::select! {

@@ -101,7 +101,12 @@ pub fn run_plan(plan: &Plan, bench: &Bench, prepared: &Prepared, out_dir: &Path)
 }
 
 async fn run(plan: &Plan, bench: &Bench, prepared: &Prepared, log_path: PathBuf) -> PlanOutcome {
-    let clock = RunClock::start();
+    // A real bench served faster than the wall clock (`clock: { scale }`) scales the
+    // run's clock with it; the virtual bench runs in its own (paused) time.
+    let clock = match prepared.sim {
+        None => RunClock::scaled(bench.clock_scale),
+        Some(_) => RunClock::start(),
+    };
     let outcome = |verdict, message, sim_final| PlanOutcome {
         plan_id: plan.id.clone(),
         verdict,
@@ -367,11 +372,12 @@ async fn execute(
     plan: &Plan,
     log: &EventLog,
 ) -> (Verdict, Option<String>) {
+    let clock = executor.clock;
     let run = AssertUnwindSafe(executor.run()).catch_unwind();
     let result = tokio::select! {
         biased;
         reason = crate::stop::wait() => Err(Some(reason)),
-        r = clock::timeout(plan.timeout, run) => r.map_err(|()| None),
+        r = clock.timeout(plan.timeout, run) => r.map_err(|()| None),
     };
     let error = |msg: String| {
         log.emit(EventKind::Error {

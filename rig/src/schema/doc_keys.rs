@@ -39,6 +39,7 @@ const BENCH_TABLES: Tables = &[
     ("`twin:`", Some("RawTwin")),
     ("`dip:`", Some("RawDip")),
     ("A fault", Some("RawFault")),
+    ("`clock:`", Some("RawClock")),
 ];
 
 /// Key and whether it is required, per place.

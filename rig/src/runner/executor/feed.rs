@@ -38,8 +38,14 @@ impl Executor<'_> {
         match feed {
             Feed::Sample { id, value, t } => {
                 self.supervise(id, value)?;
+                let first = self.store.get(id).is_none();
                 if self.store.update(id, value, t) {
-                    let (value, unit) = sample_value(value);
+                    let (value, mut unit) = sample_value(value);
+                    // A channel's unit holds for the whole run: it goes with the first
+                    // sample only (a tenth of the suite's samples was `"unit":"V"`).
+                    if !first {
+                        unit.clear();
+                    }
                     self.log.emit_at(
                         t,
                         EventKind::Sample {

@@ -66,7 +66,8 @@ impl Executor<'_> {
             let outcome = match step.timeout {
                 None => self.step(step).instrument(span).await,
                 Some(limit) => {
-                    match crate::clock::timeout(limit, self.step(step).instrument(span)).await {
+                    let clock = self.clock;
+                    match clock.timeout(limit, self.step(step).instrument(span)).await {
                         Ok(o) => o,
                         Err(()) => {
                             let cause = Cause::StepTimeout {
