@@ -302,6 +302,17 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "capacity_energy.yaml",
         "capacity.discharged",
     ),
+    // Manual 3.3.3 E: each edge of the press windows tried from both sides.
+    (
+        "reset_from_5s",
+        "reset_button_windows.yaml",
+        "press.short_of_reset.wakeups",
+    ),
+    (
+        "reboot_20s",
+        "reset_button_windows.yaml",
+        "reset.after_min_press.reboot_time",
+    ),
 ];
 
 /// Defects no plan can catch yet, with what the plan needs: (defect, what is missing).

@@ -143,6 +143,10 @@ pub enum Defect {
     DhtpAt55C,
     /// CUVP at 3.00 V per cell: a discharge ends early.
     CuvpAt3V00,
+    /// Reset accepted from a 5 s press: the sleep press's end moved.
+    ResetFrom5s,
+    /// The controller takes 20 s to boot after a reset.
+    Reboot20s,
 }
 
 /// One row of the catalogue.

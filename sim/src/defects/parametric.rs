@@ -281,6 +281,26 @@ pub(super) const PARAMETRIC: &[Shift] = &[
         field: "under_voltage.cell_trip_v",
         apply: |p| p.under_voltage.cell_trip_v = 3.00,
     },
+    Shift {
+        entry: Entry {
+            defect: Defect::ResetFrom5s,
+            name: "reset_from_5s",
+            breaks: "manual 3.3.3 E: \"sleep(3s)/awake(3s)/reset(6~10s)\": a press shorter than 6 s toggles sleep",
+            description: "a press from 5 s resets the BMS: a 5-6 s press reboots it instead of putting it to sleep",
+        },
+        field: "reset_button.reset_min_s",
+        apply: |p| p.reset_button.reset_min_s = 5.0,
+    },
+    Shift {
+        entry: Entry {
+            defect: Defect::Reboot20s,
+            name: "reboot_20s",
+            breaks: "manual 3.3.3 E \"reset(6~10s) BMS\" (no boot time given): outside the DUT profile's band for reset_button.reboot_time",
+            description: "after a reset the controller is down for 20 s, silent on CAN and RS485, before it runs again",
+        },
+        field: "reset_button.reboot_s",
+        apply: |p| p.reset_button.reboot_s = 20.0,
+    },
 ];
 
 #[cfg(test)]

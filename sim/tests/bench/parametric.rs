@@ -43,6 +43,8 @@ pub const SHIFT_ONLY: &[Defect] = &[
     Defect::ResetUpTo15s,
     Defect::CltpAtMinus10C,
     Defect::DhtpAt55C,
+    Defect::ResetFrom5s,
+    Defect::Reboot20s,
 ];
 
 /// Polling step of the stopwatch, s.
