@@ -313,6 +313,17 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "reset_button_windows.yaml",
         "reset.after_min_press.reboot_time",
     ),
+    // Manual 3.4 COVP/POVP: the trip point from float, and the releasing current.
+    (
+        "povp_at_55v5",
+        "covp_povp_release.yaml",
+        "povp.trip_voltage",
+    ),
+    (
+        "covp_release_at_10a",
+        "covp_povp_release.yaml",
+        "covp.release_current",
+    ),
 ];
 
 /// Defects no plan can catch yet, with what the plan needs: (defect, what is missing).

@@ -147,6 +147,10 @@ pub enum Defect {
     ResetFrom5s,
     /// The controller takes 20 s to boot after a reset.
     Reboot20s,
+    /// POVP at 55.5 V: the pack level trips below its band.
+    PovpAt55V5,
+    /// COVP/POVP released only by a discharge above 10 A.
+    CovpReleaseAt10A,
 }
 
 /// One row of the catalogue.

@@ -301,6 +301,26 @@ pub(super) const PARAMETRIC: &[Shift] = &[
         field: "reset_button.reboot_s",
         apply: |p| p.reset_button.reboot_s = 20.0,
     },
+    Shift {
+        entry: Entry {
+            defect: Defect::PovpAt55V5,
+            name: "povp_at_55v5",
+            breaks: "manual 3.4 COVP/POVP \"stop charging if any cell or PACK voltage reach the protection value\" (no figure): outside the DUT profile's band for povp.trip_voltage, 0.5 V below the 56.0 V charge voltage of 3.3.2",
+            description: "POVP trips at a pack voltage of 55.5 V: a charge to the 56.0 V charge voltage stops short of full",
+        },
+        field: "over_voltage.pack_trip_v",
+        apply: |p| p.over_voltage.pack_trip_v = 55.5,
+    },
+    Shift {
+        entry: Entry {
+            defect: Defect::CovpReleaseAt10A,
+            name: "covp_release_at_10a",
+            breaks: "manual 3.4 COVP/POVP \"auto-released ... when there is efficient discharge current\" (no figure): outside the DUT profile's band for covp.release_current",
+            description: "COVP/POVP is released by a discharge only above 10 A: a full pack under a light load keeps charging off",
+        },
+        field: "over_voltage.release_current_a",
+        apply: |p| p.over_voltage.release_current_a = 10.0,
+    },
 ];
 
 #[cfg(test)]

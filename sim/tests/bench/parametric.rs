@@ -45,6 +45,8 @@ pub const SHIFT_ONLY: &[Defect] = &[
     Defect::DhtpAt55C,
     Defect::ResetFrom5s,
     Defect::Reboot20s,
+    Defect::PovpAt55V5,
+    Defect::CovpReleaseAt10A,
 ];
 
 /// Polling step of the stopwatch, s.
