@@ -324,6 +324,17 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "covp_povp_release.yaml",
         "covp.release_current",
     ),
+    // Lesso 3.3.3.4 and LOSUN 2.5: each table's FLASH3, by its period.
+    (
+        "flash3_period_1s",
+        "led_flash_patterns.yaml",
+        "led.warning.alm.period",
+    ),
+    (
+        "flash3_period_1s",
+        "led_flash_patterns_losun.yaml",
+        "led.discharge.run.period",
+    ),
 ];
 
 /// Defects no plan can catch yet, with what the plan needs: (defect, what is missing).

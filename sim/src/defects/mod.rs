@@ -94,6 +94,8 @@ pub enum Defect {
     /// The CAN node hangs at the first protection: silent on CAN from then on, while
     /// the rest of the firmware (RS485, protections) goes on.
     CanHangsOnProtection,
+    /// FLASH3 flashes with a 1 s period (0.5 s on, 0.5 s off) instead of 2 s.
+    Flash3Period1s,
     // Parametric defects: a firmware number moved (see `parametric`).
     /// COCP threshold at 55 A.
     CocpTripsAt55A,
