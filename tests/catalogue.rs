@@ -335,6 +335,12 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "led_flash_patterns_losun.yaml",
         "led.discharge.run.period",
     ),
+    // LOSUN 2.3-3 note: a wake-up that can charge leaves sleep.
+    (
+        "auto_wake_charge_ignored",
+        "uv_auto_wake_charge.yaml",
+        "auto_wake.charge.sleeps",
+    ),
 ];
 
 /// Defects no plan can catch yet, with what the plan needs: (defect, what is missing).

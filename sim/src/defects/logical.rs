@@ -228,4 +228,10 @@ pub(super) const LOGICAL: &[Entry] = &[
         breaks: "manual 3.3.3.4 \"FLASH3 0.5S 1.5S\" (on, off); LOSUN manual 2.5 \"flash 3 - 0.5s light / 1.5s off\"",
         description: "every FLASH3 (RUN while discharging, ALM on a warning or CUVP) flashes 0.5 s on, 0.5 s off: a 1 s period instead of 2 s",
     },
+    Entry {
+        defect: Defect::AutoWakeChargeIgnored,
+        name: "auto_wake_charge_ignored",
+        breaks: "LOSUN manual 2.3-3 note: \"If charging is possible, it exits sleep mode and enters normal charging.\"",
+        description: "an automatic wake-up counts as failed even when a charger charges the pack: it goes back to sleep after the under-voltage delay",
+    },
 ];

@@ -96,6 +96,8 @@ pub enum Defect {
     CanHangsOnProtection,
     /// FLASH3 flashes with a 1 s period (0.5 s on, 0.5 s off) instead of 2 s.
     Flash3Period1s,
+    /// An automatic wake-up that can charge goes back to sleep as a failed one.
+    AutoWakeChargeIgnored,
     // Parametric defects: a firmware number moved (see `parametric`).
     /// COCP threshold at 55 A.
     CocpTripsAt55A,
