@@ -116,9 +116,11 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "CHTP flag on CAN (0x359)",
     ),
     (
+        // Without CLTP the first under-temperature flag is DLTP's, at the discharge
+        // range's end: measured 5 K below the charge range's.
         "cltp_ignored",
         "cltp_cold_charge.yaml",
-        "CLTP stops charging below the charge range (0x359, 0x351, 0x35C, dry contact 1)",
+        "cltp.trip_temperature",
     ),
     (
         "soc_jumps_to_100",
@@ -199,7 +201,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (
         "docp_tier_from_80a",
         "docp_peak_discharge.yaml",
-        "no DOCP at the rated maximum discharge current past the 5 min tier",
+        "docp.rated_max.delivered",
     ),
     (
         "docp_peak_tier_60s",
@@ -266,7 +268,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (
         "cltp_at_minus_10c",
         "cltp_cold_charge.yaml",
-        "CLTP stops charging below the charge range (0x359, 0x351, 0x35C, dry contact 1)",
+        "cltp.trip_temperature",
     ),
     (
         "dhtp_at_55c",
