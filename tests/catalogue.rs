@@ -116,9 +116,11 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "CHTP flag on CAN (0x359)",
     ),
     (
+        // Without CLTP the first under-temperature flag is DLTP's, at the discharge
+        // range's end: measured 5 K below the charge range's.
         "cltp_ignored",
         "cltp_cold_charge.yaml",
-        "CLTP stops charging below the charge range (0x359, 0x351, 0x35C, dry contact 1)",
+        "cltp.trip_temperature",
     ),
     (
         "soc_jumps_to_100",
@@ -199,7 +201,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (
         "docp_tier_from_80a",
         "docp_peak_discharge.yaml",
-        "no DOCP at the rated maximum discharge current past the 5 min tier",
+        "docp.rated_max.delivered",
     ),
     (
         "docp_peak_tier_60s",
@@ -266,7 +268,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (
         "cltp_at_minus_10c",
         "cltp_cold_charge.yaml",
-        "CLTP stops charging below the charge range (0x359, 0x351, 0x35C, dry contact 1)",
+        "cltp.trip_temperature",
     ),
     (
         "dhtp_at_55c",
@@ -301,6 +303,45 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "cuvp_at_3v00",
         "capacity_energy.yaml",
         "capacity.discharged",
+    ),
+    // Manual 3.3.3 E: each edge of the press windows tried from both sides.
+    (
+        "reset_from_5s",
+        "reset_button_windows.yaml",
+        "press.short_of_reset.wakeups",
+    ),
+    (
+        "reboot_20s",
+        "reset_button_windows.yaml",
+        "reset.after_min_press.reboot_time",
+    ),
+    // Manual 3.4 COVP/POVP: the trip point from float, and the releasing current.
+    (
+        "povp_at_55v5",
+        "covp_povp_release.yaml",
+        "povp.trip_voltage",
+    ),
+    (
+        "covp_release_at_10a",
+        "covp_povp_release.yaml",
+        "covp.release_current",
+    ),
+    // Lesso 3.3.3.4 and LOSUN 2.5: each table's FLASH3, by its period.
+    (
+        "flash3_period_1s",
+        "led_flash_patterns.yaml",
+        "led.warning.alm.period",
+    ),
+    (
+        "flash3_period_1s",
+        "led_flash_patterns_losun.yaml",
+        "led.discharge.run.period",
+    ),
+    // LOSUN 2.3-3 note: a wake-up that can charge leaves sleep.
+    (
+        "auto_wake_charge_ignored",
+        "uv_auto_wake_charge.yaml",
+        "auto_wake.charge.sleeps",
     ),
 ];
 

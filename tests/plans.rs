@@ -14,6 +14,7 @@
 //! - no run switches the source on before its set points are acknowledged ([`output_on`]).
 //! - waits end on integer time, and a stuck engine is a rig error ([`time`]);
 //! - `after:` + `within:` and `never:` + `for:` windows pass and fail ([`windows`]);
+//! - `rig sim matrix`'s computed table agrees with the catalogue ([`matrix`]);
 //! - `measure:` measures the twin's known values, and fails outside its limits or
 //!   when a value never comes ([`measurements`]).
 
@@ -25,6 +26,7 @@ mod faults;
 mod firmware;
 mod invalid;
 mod inverter;
+mod matrix;
 mod measurements;
 mod output_on;
 mod parallel;
@@ -52,6 +54,7 @@ fn main() {
     trials.extend(channels::trials());
     trials.extend(invalid::trials());
     trials.extend(inverter::trials());
+    trials.extend(matrix::trials());
     trials.extend(parallel::trials());
     trials.extend(rs232::trials());
     trials.extend(safety::trials());

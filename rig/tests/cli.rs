@@ -783,3 +783,27 @@ fn dut_all_runs_a_plan_per_profile_and_skips_with_the_reason() {
     sorted.sort();
     assert_eq!(union, sorted);
 }
+
+#[test]
+fn sim_matrix_runs_the_plans_and_says_what_catches_what() {
+    let plan = "testplans/reset_button_windows.yaml";
+    let o = rig(&[
+        "sim",
+        "matrix",
+        plan,
+        "--defect",
+        "reset_from_5s",
+        "--defect",
+        "cocp_no_lockout",
+    ]);
+    let out = text(&o);
+    // cocp_no_lockout is not what this plan tests: caught by no plan, exit 1.
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    let row = |d: &str| out.lines().find(|l| l.starts_with(d)).unwrap_or_default();
+    let caught = "reset_button_windows (press.short_of_reset.wakeups)";
+    assert!(row("reset_from_5s").contains(caught), "{out}");
+    assert!(row("cocp_no_lockout").contains("NOT CAUGHT"), "{out}");
+    assert!(out.contains("caught by no plan: cocp_no_lockout"), "{out}");
+    let o = rig(&["sim", "matrix", plan, "--defect", "no_such_defect"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+}

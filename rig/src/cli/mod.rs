@@ -16,6 +16,7 @@ mod results;
 mod run;
 mod select;
 mod sim;
+mod sim_matrix;
 mod validate;
 
 use std::path::PathBuf;
@@ -115,6 +116,11 @@ pub struct ProbeArgs {
 pub enum SimCommand {
     /// The catalogue of firmware defects the twin can inject.
     Defects,
+    /// The defect x plan table: runs every plan on the virtual bench (in virtual time)
+    /// without a defect and with each defect, and prints which plan catches which
+    /// (the first expectation or measurement that failed). Exit code 1 if a defect is
+    /// caught by no plan.
+    Matrix(MatrixArgs),
     /// Serve the virtual bench on real sockets, in real time: SCPI source on TCP, the
     /// relay board's Modbus RTU on TCP, the F4T chamber on Modbus TCP, the pack's RS485
     /// on TCP, the BMS's CAN through socketcand, and the other instrument families
@@ -122,6 +128,19 @@ pub enum SimCommand {
     /// 8600 loads) each on its own TCP port in its own wire format. Prints the bench
     /// file that reaches it. Runs until Ctrl-C.
     Serve(ServeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MatrixArgs {
+    /// Plan files or folders of plans (default: `testplans`).
+    pub paths: Vec<PathBuf>,
+    /// Only this defect (repeatable; default: the whole catalogue).
+    #[arg(long = "defect", value_name = "NAME")]
+    pub defects: Vec<String>,
+    /// Run each plan against this DUT profile (an id in `duts/`), as `rig run --dut`
+    /// does; repeatable; `all`: every profile. Without it, each plan's own `dut:`.
+    #[arg(long = "dut", value_name = "ID")]
+    pub duts: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -351,6 +370,9 @@ fn dispatch(cli: Cli) -> i32 {
         Command::Sim {
             command: SimCommand::Defects,
         } => sim::defects(),
+        Command::Sim {
+            command: SimCommand::Matrix(args),
+        } => sim_matrix::matrix(args),
         Command::Sim {
             command: SimCommand::Serve(args),
         } => sim::serve(args),

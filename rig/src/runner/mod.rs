@@ -12,6 +12,7 @@ mod executor;
 mod failure;
 mod instruments;
 mod log;
+pub mod matrix;
 mod prepare;
 mod probe;
 mod roles;

@@ -122,6 +122,19 @@ pub(crate) struct LedsLit {
 }
 
 impl LedPattern {
+    /// Every FLASH3 of the pattern flashed with FLASH2's 1 s period instead (the
+    /// `flash3_period_1s` defect).
+    pub(crate) fn flash3_as_flash2(&mut self) {
+        let swap = |led: &mut Led| {
+            if *led == Led::Flashing(Flash::Three) {
+                *led = Led::Flashing(Flash::Two);
+            }
+        };
+        swap(&mut self.run);
+        swap(&mut self.alm);
+        self.level.iter_mut().for_each(swap);
+    }
+
     pub(crate) fn at(&self, since_power_on: Duration) -> LedsLit {
         LedsLit {
             run: self.run.lit(since_power_on),
@@ -350,5 +363,21 @@ mod tests {
         let lit = p.at(ms(600));
         assert_eq!(lit.level, [false, false, false, false]);
         assert_eq!(p.at(ms(1000)).level, [true, false, false, false]);
+    }
+
+    #[test]
+    fn flash3_as_flash2_changes_only_the_flash3_leds() {
+        let mut p = LedPattern {
+            run: Led::Flashing(Flash::Three),
+            alm: Led::Flashing(Flash::One),
+            level: vec![Led::On, Led::Flashing(Flash::Three), Led::Off],
+        };
+        p.flash3_as_flash2();
+        assert_eq!(p.run, Led::Flashing(Flash::Two));
+        assert_eq!(p.alm, Led::Flashing(Flash::One));
+        assert_eq!(
+            p.level,
+            [Led::On, Led::Flashing(Flash::Two), Led::Off].to_vec()
+        );
     }
 }

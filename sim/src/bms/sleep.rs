@@ -37,6 +37,9 @@ pub(crate) struct SleepPolicy {
     pub(crate) charger_wake_v: Option<f64>,
     /// Rule 4: "Standby time exceeds 24 hours".
     pub(crate) standby: Duration,
+    /// Note: "If charging is possible, it exits sleep mode": `false` (a defect) takes
+    /// every automatic wake-up for a failed one, charging or not.
+    pub(crate) charge_ends_auto_wake: bool,
 }
 
 /// What the sleep logic looks at during a step.
@@ -154,8 +157,9 @@ impl Sleep {
 
     fn advance_awake(&mut self, from: Instant, to: Instant, inputs: &SleepInputs) {
         let p = &self.policy;
+        let failing_wake = self.auto_woken_at.is_some() && !p.charge_ends_auto_wake;
         match p.under_voltage_delay {
-            Some(delay) if inputs.under_voltage => {
+            Some(delay) if inputs.under_voltage || failing_wake => {
                 let since = *self.under_voltage_since.get_or_insert(from);
                 if to >= since + delay {
                     self.under_voltage_sleep(to);
@@ -223,6 +227,7 @@ mod tests {
             max_failed_wakes: Some(10),
             charger_wake_v: Some(48.0),
             standby: 24 * HOUR,
+            charge_ends_auto_wake: true,
         }
     }
 
@@ -303,6 +308,22 @@ mod tests {
         run(&mut s, &mut t, woke + HOUR, inputs(false, None));
         assert!(!s.asleep());
         assert_eq!(s.failed_wakes, 0);
+    }
+
+    #[test]
+    fn without_charge_ending_it_a_charging_auto_wake_sleeps_again() {
+        let mut s = Sleep::new(SleepPolicy {
+            charge_ends_auto_wake: false,
+            ..policy()
+        });
+        let t0 = Instant::now();
+        let mut t = t0;
+        run(&mut s, &mut t, t0 + 5 * HOUR, inputs(true, None));
+        assert_eq!(s.auto_wakes(), 1);
+        let woke = t0 + Duration::from_secs(30) + 4 * HOUR;
+        run(&mut s, &mut t, woke + HOUR, inputs(false, None));
+        assert!(s.asleep());
+        assert_eq!(s.failed_wakes, 1);
     }
 
     #[test]

@@ -222,4 +222,16 @@ pub(super) const LOGICAL: &[Entry] = &[
         breaks: "Lesso manual 3.4: every protection is reported to the inverter (0x359, protocols.md 1.4) and 3.3.3 F: the BMS talks to the inverter over CAN; a protection must not silence the CAN node",
         description: "the CAN node hangs at the first protection: no frame from then on, while RS485 and the protections go on",
     },
+    Entry {
+        defect: Defect::Flash3Period1s,
+        name: "flash3_period_1s",
+        breaks: "manual 3.3.3.4 \"FLASH3 0.5S 1.5S\" (on, off); LOSUN manual 2.5 \"flash 3 - 0.5s light / 1.5s off\"",
+        description: "every FLASH3 (RUN while discharging, ALM on a warning or CUVP) flashes 0.5 s on, 0.5 s off: a 1 s period instead of 2 s",
+    },
+    Entry {
+        defect: Defect::AutoWakeChargeIgnored,
+        name: "auto_wake_charge_ignored",
+        breaks: "LOSUN manual 2.3-3 note: \"If charging is possible, it exits sleep mode and enters normal charging.\"",
+        description: "an automatic wake-up counts as failed even when a charger charges the pack: it goes back to sleep after the under-voltage delay",
+    },
 ];

@@ -94,6 +94,10 @@ pub enum Defect {
     /// The CAN node hangs at the first protection: silent on CAN from then on, while
     /// the rest of the firmware (RS485, protections) goes on.
     CanHangsOnProtection,
+    /// FLASH3 flashes with a 1 s period (0.5 s on, 0.5 s off) instead of 2 s.
+    Flash3Period1s,
+    /// An automatic wake-up that can charge goes back to sleep as a failed one.
+    AutoWakeChargeIgnored,
     // Parametric defects: a firmware number moved (see `parametric`).
     /// COCP threshold at 55 A.
     CocpTripsAt55A,
@@ -143,6 +147,14 @@ pub enum Defect {
     DhtpAt55C,
     /// CUVP at 3.00 V per cell: a discharge ends early.
     CuvpAt3V00,
+    /// Reset accepted from a 5 s press: the sleep press's end moved.
+    ResetFrom5s,
+    /// The controller takes 20 s to boot after a reset.
+    Reboot20s,
+    /// POVP at 55.5 V: the pack level trips below its band.
+    PovpAt55V5,
+    /// COVP/POVP released only by a discharge above 10 A.
+    CovpReleaseAt10A,
 }
 
 /// One row of the catalogue.

@@ -281,6 +281,46 @@ pub(super) const PARAMETRIC: &[Shift] = &[
         field: "under_voltage.cell_trip_v",
         apply: |p| p.under_voltage.cell_trip_v = 3.00,
     },
+    Shift {
+        entry: Entry {
+            defect: Defect::ResetFrom5s,
+            name: "reset_from_5s",
+            breaks: "manual 3.3.3 E: \"sleep(3s)/awake(3s)/reset(6~10s)\": a press shorter than 6 s toggles sleep",
+            description: "a press from 5 s resets the BMS: a 5-6 s press reboots it instead of putting it to sleep",
+        },
+        field: "reset_button.reset_min_s",
+        apply: |p| p.reset_button.reset_min_s = 5.0,
+    },
+    Shift {
+        entry: Entry {
+            defect: Defect::Reboot20s,
+            name: "reboot_20s",
+            breaks: "manual 3.3.3 E \"reset(6~10s) BMS\" (no boot time given): outside the DUT profile's band for reset_button.reboot_time",
+            description: "after a reset the controller is down for 20 s, silent on CAN and RS485, before it runs again",
+        },
+        field: "reset_button.reboot_s",
+        apply: |p| p.reset_button.reboot_s = 20.0,
+    },
+    Shift {
+        entry: Entry {
+            defect: Defect::PovpAt55V5,
+            name: "povp_at_55v5",
+            breaks: "manual 3.4 COVP/POVP \"stop charging if any cell or PACK voltage reach the protection value\" (no figure): outside the DUT profile's band for povp.trip_voltage, 0.5 V below the 56.0 V charge voltage of 3.3.2",
+            description: "POVP trips at a pack voltage of 55.5 V: a charge to the 56.0 V charge voltage stops short of full",
+        },
+        field: "over_voltage.pack_trip_v",
+        apply: |p| p.over_voltage.pack_trip_v = 55.5,
+    },
+    Shift {
+        entry: Entry {
+            defect: Defect::CovpReleaseAt10A,
+            name: "covp_release_at_10a",
+            breaks: "manual 3.4 COVP/POVP \"auto-released ... when there is efficient discharge current\" (no figure): outside the DUT profile's band for covp.release_current",
+            description: "COVP/POVP is released by a discharge only above 10 A: a full pack under a light load keeps charging off",
+        },
+        field: "over_voltage.release_current_a",
+        apply: |p| p.over_voltage.release_current_a = 10.0,
+    },
 ];
 
 #[cfg(test)]

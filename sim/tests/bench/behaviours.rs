@@ -21,6 +21,7 @@ pub const DEFECTS_COVERED: &[Defect] = &[
     Defect::RsdIgnored,
     Defect::SleepButtonIgnored,
     Defect::AlarmsMissing,
+    Defect::AutoWakeChargeIgnored,
 ];
 
 const HOUR: f64 = 3600.0;
@@ -85,6 +86,37 @@ async fn cuvp_stops_discharge_and_sleeps_30_s_later() {
     assert!(can.collect(secs(10.0)).await.is_empty());
 }
 
+/// LOSUN 2.3-3 note: "If charging is possible, it exits sleep mode and enters normal
+/// charging." A charger below the 48 V wake voltage charges from the first automatic
+/// wake-up on; with `auto_wake_charge_ignored` the pack falls asleep again.
+#[tokio::test(start_paused = true)]
+async fn an_auto_wake_that_can_charge_leaves_sleep() {
+    for (defects, asleep) in [
+        (&[][..], false),
+        (&[Defect::AutoWakeChargeIgnored][..], true),
+    ] {
+        let bench = ready(defects).await;
+        let mut source = Scpi::open(&bench);
+        // A gentle discharge: the pack rests below the 48 V of a charger that cannot
+        // wake it.
+        discharge(&mut source, 20.0).await;
+        for _ in 0..300 {
+            if after(&bench, 60.0).await.bms.under_voltage_active {
+                break;
+            }
+        }
+        source.set("OUTP OFF").await;
+        assert!(after(&bench, 60.0).await.bms.asleep, "{defects:?}");
+        source.set("SOUR:VOLT 47.9").await;
+        source.set("SOUR:CURR:LIM:NEG 0").await;
+        source.set("SOUR:CURR:LIM:POS 10").await;
+        source.set("OUTP ON").await;
+        let s = after(&bench, 4.0 * HOUR + 300.0).await;
+        assert_eq!(s.bms.auto_wakes, 1, "{defects:?}");
+        assert_eq!(s.bms.asleep, asleep, "{defects:?}");
+    }
+}
+
 /// LOSUN 2.3-3 note: wakes every 4 h, stops after 10 failed wakes.
 #[tokio::test(start_paused = true)]
 async fn left_alone_for_48_h_it_wakes_ten_times_4_h_apart_and_then_never() {
@@ -143,7 +175,7 @@ async fn wake_defects_change_the_schedule() {
 async fn a_charger_above_48_v_wakes_it_and_releases_cuvp() {
     for (defects, wakes) in [(vec![], true), (vec![Defect::ChargerWakeIgnored], false)] {
         let (bench, mut source) = asleep_after_under_voltage(&defects).await;
-        source.set("SOUR:VOLT 47.5").await;
+        source.set("SOUR:VOLT 48.0").await;
         source.set("SOUR:CURR:LIM:POS 20").await;
         source.set("OUTP ON").await;
         assert!(after(&bench, 60.0).await.bms.asleep, "47.5 V does not wake");

@@ -27,6 +27,7 @@ pub const DEFECTS_COVERED: &[Defect] = &[
     Defect::Rs485TurnOffIgnored,
     Defect::Rs232WakeIgnored,
     Defect::CanHangsOnProtection,
+    Defect::Flash3Period1s,
 ];
 
 /// Relay and input channels (0-based) of the built-in bench.
@@ -345,6 +346,29 @@ async fn lesso_leds_flash_in_virtual_time_through_the_photo_sensors() {
     assert_eq!(lit[2..], [true, false, true, true, false, false]);
     let lit = inputs_at(&bench, &mut io, 10.7).await;
     assert_eq!(lit[2..], [true, false, true, false, false, false]);
+}
+
+/// Lesso 3.3.3.4: RUN FLASH3 while discharging, 0.5 s lit in every 2 s; with
+/// `flash3_period_1s`, 0.5 s lit in every 1 s. Read every 0.25 s for 4 s.
+#[tokio::test(start_paused = true)]
+async fn flash3_period_1s_flashes_the_discharge_twice_as_often() {
+    for (defects, lit_of_16) in [(&[][..], 4), (&[Defect::Flash3Period1s][..], 8)] {
+        let bench = ready(defects).await;
+        let mut io = Io::open(&bench);
+        let mut source = Scpi::open(&bench);
+        for command in ["SOUR:VOLT:PROT 62", "SOUR:CURR:PROT 130", "SOUR:VOLT 45.9"] {
+            source.set(command).await;
+        }
+        source.set("SOUR:CURR:LIM:POS 1").await;
+        source.set("SOUR:CURR:LIM:NEG -20").await;
+        source.set("OUTP ON").await;
+        let mut lit = 0;
+        for k in 0..16 {
+            let t = 10.1 + 0.25 * f64::from(k);
+            lit += usize::from(inputs_at(&bench, &mut io, t).await[RUN_LED]);
+        }
+        assert_eq!(lit, lit_of_16, "{defects:?}");
+    }
 }
 
 #[tokio::test(start_paused = true)]

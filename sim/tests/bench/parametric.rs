@@ -43,6 +43,10 @@ pub const SHIFT_ONLY: &[Defect] = &[
     Defect::ResetUpTo15s,
     Defect::CltpAtMinus10C,
     Defect::DhtpAt55C,
+    Defect::ResetFrom5s,
+    Defect::Reboot20s,
+    Defect::PovpAt55V5,
+    Defect::CovpReleaseAt10A,
 ];
 
 /// Polling step of the stopwatch, s.

@@ -89,6 +89,7 @@ pub(super) fn sleep(s: &SleepParams, defects: DefectSet) -> SleepPolicy {
             .then_some(s.auto_wake_max_failures),
         charger_wake_v: (!defects.has(Defect::ChargerWakeIgnored)).then_some(s.charger_wake_v),
         standby: secs(s.standby_s),
+        charge_ends_auto_wake: !defects.has(Defect::AutoWakeChargeIgnored),
     }
 }
 

@@ -185,6 +185,9 @@ impl Firmware {
         if alarming && self.defects.has(Defect::AlmLedDarkOnProtection) {
             pattern.alm = Led::Off;
         }
+        if self.defects.has(Defect::Flash3Period1s) {
+            pattern.flash3_as_flash2();
+        }
         pattern.at(since_power_on)
     }
 
