@@ -61,6 +61,35 @@ impl Cdp {
         Ok(r["result"]["value"].clone())
     }
 
+    /// A PNG of the tab, the whole page rather than the window, written to `path`.
+    pub async fn screenshot(&mut self, path: &std::path::Path) -> Result<(), String> {
+        use base64::Engine;
+        let shot = self
+            .call(
+                "Page.captureScreenshot",
+                json!({ "format": "png", "captureBeyondViewport": true }),
+            )
+            .await?;
+        let data = shot["data"]
+            .as_str()
+            .ok_or("captureScreenshot gave no data")?;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .map_err(|e| e.to_string())?;
+        std::fs::write(path, png).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Wait until the tab's document has loaded.
+    pub async fn loaded(&mut self) -> Result<(), String> {
+        for _ in 0..600 {
+            if self.eval("document.readyState").await? == "complete" {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        Err("the page never finished loading".into())
+    }
+
     /// Send a command and wait for its answer, accepting dialogs meanwhile.
     pub async fn call(&mut self, method: &str, params: Value) -> Result<Value, String> {
         let id = self.send(method, params).await?;

@@ -4,6 +4,9 @@
 //! current step and a live value, clicks Abort, and checks that the rig exits 2 with
 //! every instrument in its safe state.
 //!
+//! With `RIG_UI_SCREENSHOTS=DIR` it also writes `DIR/live.png` (the page mid-run) and
+//! `DIR/report.png` (the run's HTML report after the abort): `.ci/screenshots`.
+//!
 //! Without Chromium the test says plainly that it was skipped, and passes; with
 //! `RIG_REQUIRE_CHROMIUM=1` (set by `.ci/run`) it fails instead.
 
@@ -56,13 +59,25 @@ fn the_live_page_shows_the_run_and_abort_ends_it_safely() {
         .enable_all()
         .build()
         .unwrap();
-    runtime
-        .block_on(drive(&ws, &url))
+    let shots = std::env::var_os("RIG_UI_SCREENSHOTS").map(PathBuf::from);
+    let mut page = runtime
+        .block_on(drive(&ws, &url, shots.as_deref()))
         .unwrap_or_else(|e| panic!("{e}\nthe rig said:\n{}", said()));
     let code = wait_exit(&mut rig.0);
-    drop(browser);
     assert_eq!(code, Some(2), "the rig's exit code; it said:\n{}", said());
     check_log(&dir.join("run/watched.events.jsonl"));
+    if let Some(shots) = shots {
+        let report = format!("file://{}", dir.join("run/report.html").display());
+        runtime
+            .block_on(async {
+                page.open(&report).await?;
+                page.loaded().await?;
+                page.screenshot(&shots.join("report.png")).await
+            })
+            .unwrap();
+        eprintln!("screenshots: {}", shots.display());
+    }
+    drop(browser);
 }
 
 /// A plan that charges for 90 virtual hours, reading the source's current (a live
@@ -144,6 +159,7 @@ fn start_chromium(chromium: &Path, profile: &Path) -> Killed {
             "--disable-gpu",
             "--no-first-run",
             "--remote-debugging-port=0",
+            "--window-size=1280,1000",
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg("about:blank")
@@ -184,7 +200,8 @@ const READ_PAGE: &str = r#"(() => {
            status: document.getElementById('status').textContent };
 })()"#;
 
-async fn drive(ws: &str, url: &str) -> Result<(), String> {
+/// Load the page, check what it shows (and take its picture), press Abort.
+async fn drive(ws: &str, url: &str, shots: Option<&Path>) -> Result<cdp::Cdp, String> {
     let mut page = cdp::Cdp::connect(ws).await?;
     page.open(url).await?;
     let start = Instant::now();
@@ -201,9 +218,15 @@ async fn drive(ws: &str, url: &str) -> Result<(), String> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     eprintln!("the page showed: {shown}");
+    if let Some(dir) = shots {
+        // A moment more, for the plots to have a line.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        page.screenshot(&dir.join("live.png")).await?;
+    }
     page.eval("document.getElementById('abort').click()")
         .await?;
-    Ok(())
+    Ok(page)
 }
 
 /// The plan's title, its current step, a number for the source's current, and an
