@@ -100,3 +100,47 @@ fn serve(listener: std::net::TcpListener, shared: server::Shared) {
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(addr: &str, token: Option<&str>) -> UiOptions {
+        UiOptions {
+            addr: addr.parse().unwrap(),
+            token: token.map(String::from),
+        }
+    }
+
+    #[test]
+    fn only_loopback_goes_without_a_token() {
+        assert!(options("127.0.0.1:0", None).check().is_ok());
+        assert!(options("[::1]:8080", None).check().is_ok());
+        let open = options("0.0.0.0:8080", None).check().unwrap_err();
+        assert!(open.contains("--ui-token"), "{open}");
+        assert!(
+            options("0.0.0.0:8080", Some("s3cret-token"))
+                .check()
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_token_is_long_and_url_safe() {
+        assert!(options("0.0.0.0:0", Some("short")).check().is_err());
+        assert!(options("0.0.0.0:0", Some("has a space")).check().is_err());
+        assert!(options("0.0.0.0:0", Some("a&token=x")).check().is_err());
+    }
+
+    #[test]
+    fn the_url_carries_the_token() {
+        let url = start(
+            &options("127.0.0.1:0", Some("s3cret-token")),
+            Feed::default(),
+            &[],
+        )
+        .unwrap();
+        assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+        assert!(url.ends_with("/?token=s3cret-token"), "{url}");
+    }
+}
