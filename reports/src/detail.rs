@@ -14,6 +14,16 @@ pub struct Instrument {
     pub driver: String,
     pub resource: String,
     pub identity: String,
+    /// Its calibration, when the bench file gives a due date.
+    pub calibration: Option<CalibrationNote>,
+}
+
+/// An instrument's calibration due date, and whether the run used it past that date.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct CalibrationNote {
+    pub due: String,
+    pub expired: bool,
+    pub overridden: bool,
 }
 
 /// Instrument-side protection programmed before any output was on.
@@ -200,6 +210,25 @@ impl DetailReader {
                 d.instruments.extend(Instrument::of(&e.kind));
             }
             EventKind::ProtectionProgrammed { .. } => d.protections.extend(Protection::of(&e.kind)),
+            EventKind::Calibration {
+                instrument,
+                due,
+                expired,
+                overridden,
+            } => {
+                if let Some(i) = d
+                    .instruments
+                    .iter_mut()
+                    .rev()
+                    .find(|i| &i.instrument == instrument)
+                {
+                    i.calibration = Some(CalibrationNote {
+                        due: due.clone(),
+                        expired: *expired,
+                        overridden: *overridden,
+                    });
+                }
+            }
             EventKind::Sample {
                 channel,
                 value,
@@ -315,6 +344,7 @@ impl Instrument {
             driver: driver.clone(),
             resource: resource.clone(),
             identity: identity.clone(),
+            calibration: None,
         })
     }
 }

@@ -80,6 +80,15 @@ pub enum EventKind {
         resource: String,
         identity: String,
     },
+    /// An instrument's calibration due date, as the bench file declares it, after it
+    /// connected: past its date (`expired`), and used anyway on the command line's
+    /// word (`overridden`).
+    Calibration {
+        instrument: String,
+        due: String,
+        expired: bool,
+        overridden: bool,
+    },
     /// Instrument-side protection programmed and read back before any output is on.
     ProtectionProgrammed {
         instrument: String,

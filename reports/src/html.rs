@@ -26,6 +26,7 @@ tr.exp td{background:#fbfcfd;font-size:12px}tr.exp td:first-child{border-left:3p
 .banner{border-radius:6px;padding:8px 12px;margin:10px 0;font-weight:600}
 .banner.incomplete{background:#fff8c5;border:1px solid #d4a72c}
 .banner.fail{background:#ffebe9;border:1px solid #ff8182}
+.expired{color:#cf222e}
 dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;font-size:13px;margin:6px 0}
 dl.kv dt{color:#57606a}dl.kv dd{margin:0}
 code{font-size:12px;background:#eff1f3;padding:0 3px;border-radius:3px}
@@ -87,8 +88,10 @@ pub fn render(run: &RunData, exit: ExitCode) -> Result<String, ReportError> {
                         "Everything below is what the log recorded up to that point."
                     }
                 }
+                (calibration_banner(run))
                 (dut_header(run))
                 nav class="index" { ul { @for p in &run.plans { li { a href={"#plan-" (p.summary.plan_id)} { (p.summary.plan_id) } } } } }
+                (matrix_table(run))
                 (summary_table(run))
                 @for (p, svg) in run.plans.iter().zip(&plots) { (plan_section(p, svg)) }
                 p class="muted" { "rig-reports " (env!("CARGO_PKG_VERSION")) }
@@ -130,6 +133,78 @@ fn summary_table(run: &RunData) -> Markup {
                     } }
                     td { (s.defects.join(", ")) }
                     td { a href=(p.log_name) { (p.log_name) } }
+                }
+            }
+        }
+    }
+}
+
+/// Every instrument a plan used past its calibration date, once, at the top.
+fn calibration_banner(run: &RunData) -> Markup {
+    let mut expired: Vec<String> = Vec::new();
+    for p in &run.plans {
+        for i in &p.detail.instruments {
+            if let Some(c) = i.calibration.as_ref().filter(|c| c.expired) {
+                let line = format!(
+                    "{} (due {}{})",
+                    i.instrument,
+                    c.due,
+                    if c.overridden {
+                        ", used on --allow-expired-calibration"
+                    } else {
+                        ""
+                    }
+                );
+                if !expired.contains(&line) {
+                    expired.push(line);
+                }
+            }
+        }
+    }
+    html! {
+        @if !expired.is_empty() {
+            div class="banner fail" id="calibration" {
+                "Instruments past their calibration date: " (expired.join("; ")) ". "
+                "Their readings are not traceable; plans tagged cert-precheck refuse them unless overridden."
+            }
+        }
+    }
+}
+
+/// An instrument's calibration due date as the bench file gives it, flagged when the
+/// run used it past that date (and whether the command line allowed that).
+fn calibration(i: &crate::detail::Instrument) -> Markup {
+    match &i.calibration {
+        None => html! { span class="muted" { "not declared" } },
+        Some(c) if !c.expired => html! { (c.due) },
+        Some(c) => html! {
+            (c.due) " " strong class="expired" { "EXPIRED" }
+            @if c.overridden { " (used on --allow-expired-calibration)" }
+        },
+    }
+}
+
+/// The plans x profiles matrix of a run over several profiles: each cell the trial's
+/// verdict, linked to its section, with a skip's reason as its tooltip.
+fn matrix_table(run: &RunData) -> Markup {
+    let Some(m) = crate::matrix::Matrix::of(run) else {
+        return html! {};
+    };
+    html! {
+        h2 id="matrix" { "Plans × DUT profiles" }
+        table class="matrix" {
+            tr { th { "plan" } @for d in &m.duts { th { (d) } } }
+            @for plan in &m.plans {
+                tr {
+                    td { (plan) }
+                    @for d in &m.duts {
+                        @match m.cell(plan, d) {
+                            Some(c) => td title=[c.message.as_deref()] {
+                                a href={"#plan-" (plan) "::" (d)} { (badge(c.verdict)) }
+                            },
+                            None => td class="muted" { "–" },
+                        }
+                    }
                 }
             }
         }
@@ -242,8 +317,8 @@ fn instruments(p: &PlanData) -> Markup {
     html! {
         h3 id={"bench-" (s.plan_id)} { "Bench and instruments" }
         table {
-            tr { th { "instrument" } th { "driver" } th { "resource" } th { "identity" } }
-            @for i in &d.instruments { tr { td { (i.instrument) } td { (i.driver) } td { code { (i.resource) } } td { (format::units_in_text(&i.identity)) } } }
+            tr { th { "instrument" } th { "driver" } th { "resource" } th { "identity" } th { "calibration due" } }
+            @for i in &d.instruments { tr { td { (i.instrument) } td { (i.driver) } td { code { (i.resource) } } td { (format::units_in_text(&i.identity)) } td { (calibration(i)) } } }
         }
         @for pr in &d.protections {
             p class="muted" { (pr.instrument) ": OVP " (format::number(pr.ovp_v)) " V, OCP " (format::number(pr.ocp_a)) " A programmed and read back before any output was on." }

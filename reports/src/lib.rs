@@ -17,6 +17,7 @@ pub mod json;
 pub mod junit;
 pub mod log;
 pub mod markdown;
+pub mod matrix;
 pub mod measure;
 pub mod plot;
 pub mod plot_labels;

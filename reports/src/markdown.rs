@@ -22,6 +22,8 @@ pub fn render(run: &RunData, exit: ExitCode) -> String {
     if run.incomplete() {
         md.push_str("> **Incomplete:** at least one log ends before the run finished (killed or crashed).\n\n");
     }
+    // Over several profiles, the matrix first: the long table below has a row a trial.
+    md.push_str(&matrix(run));
     md.push_str(
         "| plan | DUT | verdict | steps passed | duration | log |\n|---|---|---|---|---|---|\n",
     );
@@ -102,6 +104,42 @@ fn failures(run: &RunData) -> String {
         }
     }
     failures
+}
+
+/// The plans x profiles matrix, when the run covers several profiles; a column a
+/// profile, with its counts in the last row.
+fn matrix(run: &RunData) -> String {
+    let Some(m) = crate::matrix::Matrix::of(run) else {
+        return String::new();
+    };
+    let mut md = String::from("### Plans x DUT profiles\n\n| plan |");
+    for d in &m.duts {
+        let _ = write!(md, " {} |", cell(d));
+    }
+    md.push_str("\n|---|");
+    md.push_str(&"---|".repeat(m.duts.len()));
+    md.push('\n');
+    for plan in &m.plans {
+        let _ = write!(md, "| {} |", cell(plan));
+        for d in &m.duts {
+            let word = m.cell(plan, d).map_or("–", |c| verdict_word(c.verdict));
+            let _ = write!(md, " {word} |");
+        }
+        md.push('\n');
+    }
+    md.push_str("| **passed / failed / skipped** |");
+    for d in &m.duts {
+        let n = |v| m.count(d, v);
+        let _ = write!(
+            md,
+            " {} / {} / {} |",
+            n(Verdict::Pass),
+            n(Verdict::Fail) + n(Verdict::Error),
+            n(Verdict::Skipped)
+        );
+    }
+    md.push_str("\n\n### Trials\n\n");
+    md
 }
 
 /// Every plan's `measure:` values, when the run has any.

@@ -727,6 +727,18 @@ fn dut_all_runs_a_plan_per_profile_and_skips_with_the_reason() {
     );
     assert!(t.contains("rs232_wake::losun_ls_btn0_p0548100 pass"), "{t}");
     assert!(t.contains("4 plans skipped"), "{t}");
+    // libtest's line counts the skipped trials as ignored, never as passed.
+    assert!(t.contains("1 passed; 0 failed; 4 ignored"), "{t}");
+    // summary.md leads with the plans x profiles matrix.
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        md.contains("| rs232_wake | skipped | skipped | skipped | skipped | ✅ pass |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| **passed / failed / skipped** | 0 / 0 / 1 |"),
+        "{md}"
+    );
     let log =
         std::fs::read_to_string(out.join("rs232_wake.lesso_lsrr51v100ah.events.jsonl")).unwrap();
     assert!(

@@ -94,3 +94,111 @@ fn rig_schema_writes_the_three_schemas_as_committed() {
         assert_eq!(written, committed, "{name}");
     }
 }
+
+/// `rig run PLAN` on `bench` into `out`, with `extra` arguments.
+fn run_on(bench: &Path, plan: &str, out: &Path, extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rig"))
+        .args(["run", plan, "--bench"])
+        .arg(bench)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .current_dir(repo())
+        .env("RIG_LOCK_DIR", out.join("locks"))
+        .env("RIG_RESULTS", out.join("rig.db"))
+        .env_remove("RIG_LAB")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("the rig binary runs")
+}
+
+/// Issue 18: an instrument past its calibration date is flagged; a `cert-precheck` plan
+/// refuses it before anything connects unless the command line overrides that, and
+/// the report then says so.
+#[test]
+fn an_expired_calibration_is_flagged_and_refused_by_cert_precheck_plans() {
+    let dir = scratch("calibration");
+    std::fs::create_dir_all(&dir).unwrap();
+    let sim = std::fs::read_to_string(repo().join("testplans/benches/sim.yaml")).unwrap();
+    let expired = sim.replacen(
+        "    resource: sim:source\n",
+        "    resource: sim:source\n    calibration_due: 2020-01-31\n",
+        1,
+    );
+    assert_ne!(expired, sim, "the virtual bench file has a source");
+    let bench = dir.join("bench.yaml");
+    std::fs::write(&bench, expired).unwrap();
+
+    // can_limits is tagged cert-precheck: refused, nothing run.
+    let refused = dir.join("refused");
+    let o = run_on(&bench, "testplans/can_limits.yaml", &refused, &[]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("tagged `cert-precheck`"), "{stderr}");
+    assert!(stderr.contains("`source` (due 2020-01-31)"), "{stderr}");
+    assert!(stderr.contains("--allow-expired-calibration"), "{stderr}");
+    assert!(!refused.join("can_limits.events.jsonl").exists());
+
+    // Another plan runs, flagged in the console and the report.
+    let flagged = dir.join("flagged");
+    let o = run_on(&bench, "testplans/rs485_turn_off.yaml", &flagged, &[]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(
+            "warning: instrument `source` of bench `sim` is past its calibration date (2020-01-31)"
+        ),
+        "{stderr}"
+    );
+    let html = std::fs::read_to_string(flagged.join("report.html")).unwrap();
+    assert!(html.contains("Instruments past their calibration date: source (due 2020-01-31)"));
+
+    // Overridden: the cert-precheck plan runs, and its report states the override.
+    let allowed = dir.join("allowed");
+    let o = run_on(
+        &bench,
+        "testplans/can_limits.yaml",
+        &allowed,
+        &["--allow-expired-calibration"],
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    let html = std::fs::read_to_string(allowed.join("report.html")).unwrap();
+    assert!(
+        html.contains("source (due 2020-01-31, used on --allow-expired-calibration)"),
+        "the report states the override"
+    );
+    let log = std::fs::read_to_string(allowed.join("can_limits.events.jsonl")).unwrap();
+    assert!(log.contains(
+        r#""event":"calibration","instrument":"source","due":"2020-01-31","expired":true,"overridden":true"#
+    ));
+}
+
+/// A due date that is not a date is refused with its place in the bench file.
+#[test]
+fn a_calibration_due_date_must_be_a_date() {
+    let dir = scratch("calibration-bad");
+    std::fs::create_dir_all(&dir).unwrap();
+    let sim = std::fs::read_to_string(repo().join("testplans/benches/sim.yaml")).unwrap();
+    let bad = sim.replacen(
+        "    resource: sim:source\n",
+        "    resource: sim:source\n    calibration_due: next spring\n",
+        1,
+    );
+    let bench = dir.join("bench.yaml");
+    std::fs::write(&bench, bad).unwrap();
+    let o = run_on(
+        &bench,
+        "testplans/rs485_turn_off.yaml",
+        &dir.join("out"),
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("bench.yaml:14:22")
+            && stderr
+                .contains("`calibration_due` must be a date, YYYY-MM-DD (UTC), not `next spring`"),
+        "{stderr}"
+    );
+}

@@ -113,6 +113,10 @@ pub(super) struct RawInstrument {
     /// for an ESPEC controller on RS-485, its address (commands are then prefixed).
     #[schemars(with = "Option<u8>")]
     pub(super) address: Option<Spanned<u8>>,
+    /// The last day its calibration is valid, `YYYY-MM-DD` (UTC): past it, runs are
+    /// flagged and `cert-precheck` plans refuse it (`bench::calibration`).
+    #[schemars(with = "Option<crate::schema::Scalar>")]
+    pub(super) calibration_due: Option<Spanned<String>>,
     /// Where the instrument is left on every way out of a run.
     #[schemars(with = "Option<RawSafeState>")]
     pub(super) safe_state: Option<Spanned<RawSafeState>>,

@@ -9,6 +9,7 @@ use rig_drivers::scpi::{Dialect, LoadDialect};
 use rig_drivers::transport::Endpoint;
 use serde_saphyr::Spanned;
 
+use super::calibration::Calibration;
 use super::driver::{Driver, Role};
 use super::entry::{self, Check, Field};
 use super::file::RawInstrument;
@@ -50,6 +51,8 @@ pub struct InstrumentSpec {
     pub dbc: Vec<String>,
     /// Applied on every way out of a run.
     pub safe_state: SafeState,
+    /// Its calibration due date, when the bench file gives one.
+    pub calibration: Option<Calibration>,
 }
 
 impl InstrumentSpec {
@@ -83,6 +86,7 @@ pub(super) struct Settings {
     pub max_current: Option<f64>,
     pub min_temperature: Option<f64>,
     pub max_temperature: Option<f64>,
+    pub calibration: Option<Calibration>,
 }
 
 impl Default for Settings {
@@ -104,6 +108,7 @@ impl Default for Settings {
             max_current: None,
             min_temperature: None,
             max_temperature: None,
+            calibration: None,
         }
     }
 }
@@ -130,6 +135,7 @@ impl InstrumentSpec {
             max_voltage: s.max_voltage,
             max_current: s.max_current,
             dbc: s.dbc,
+            calibration: s.calibration,
             // Resolved once the bench's relays are known.
             safe_state: SafeState::Nothing,
         }
@@ -162,6 +168,7 @@ pub(super) fn check(
         ..Settings::default()
     };
     timing(raw, &mut cx, &mut settings);
+    calibration(raw, &mut cx, &mut settings);
     ratings(raw, driver, &mut cx, &mut settings);
     if let Some(d) = driver {
         entry::family(d).check(d, raw, &mut cx, &mut settings);
@@ -290,6 +297,26 @@ fn timing(raw: &RawInstrument, cx: &mut Check<'_>, s: &mut Settings) {
         };
         let problem = cx.problem(f, message);
         cx.push(field, problem);
+    }
+}
+
+/// `calibration_due`: a date, `2027-03-31`.
+fn calibration(raw: &RawInstrument, cx: &mut Check<'_>, s: &mut Settings) {
+    let Some(f) = &raw.calibration_due else {
+        return;
+    };
+    match Calibration::parse(&f.value) {
+        Some(c) => s.calibration = Some(c),
+        None => {
+            let problem = cx.problem(
+                f,
+                format!(
+                    "`calibration_due` must be a date, YYYY-MM-DD (UTC), not `{}`",
+                    f.value
+                ),
+            );
+            cx.push(Field::Calibration, problem);
+        }
     }
 }
 

@@ -8,6 +8,7 @@
 //! (`injection`) and the installation (`installation`). `channels` lists what a plan
 //! may read from the checked bench.
 
+pub mod calibration;
 mod channels;
 mod driver;
 mod entry;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::BenchArgs;
 use super::select::{Candidate, Chosen, Selection, all_names, candidate, select};
-use crate::bench::Bench;
+use crate::bench::{Bench, calibration};
 use crate::diag::{Problem, Problems};
 use crate::plan::Plan;
 use crate::runner::{Prepared, prepare};
@@ -41,10 +41,15 @@ pub fn load(args: &BenchArgs, sel: &Selection) -> Result<Loaded, Problems> {
         duts: args.duts.clone(),
         ..sel.clone()
     };
-    let bench = match &args.bench {
+    let mut bench = match &args.bench {
         Some(path) => Bench::load(path)?,
         None => Bench::builtin_sim(),
     };
+    let now = crate::results::wallclock::now_unix();
+    warn_expired(&bench, now, args.allow_expired_calibration);
+    if args.allow_expired_calibration {
+        calibration::override_expired(&mut bench, now);
+    }
     let (files, filters, mut problems) = plan_files(&args.paths);
     let candidates: Vec<Candidate> = files.into_iter().map(candidate).collect();
     let known = all_names(&candidates, sel);
@@ -68,6 +73,14 @@ pub fn load(args: &BenchArgs, sel: &Selection) -> Result<Loaded, Problems> {
             .chain(plans.iter().map(|(p, _)| p.id.as_str()));
         problems.extend(unmatched_filters(&filters, ids.collect()));
     }
+    for (plan, prepared) in &plans {
+        let on = prepared.bench.as_deref().unwrap_or(&bench);
+        if let Some(why) = calibration::refusal(&plan.tags, on, now) {
+            problems.push(Problem::in_file(&plan.file, why).help(
+                "recalibrate them, or pass --allow-expired-calibration (the log and the report then say so)",
+            ));
+        }
+    }
     let mut seen = std::collections::BTreeMap::new();
     for (plan, _) in &plans {
         if let Some(other) = seen.insert(plan.id.clone(), plan.file.path.clone()) {
@@ -82,6 +95,25 @@ pub fn load(args: &BenchArgs, sel: &Selection) -> Result<Loaded, Problems> {
         plans,
         filters,
     })
+}
+
+/// A line per instrument past its calibration date: the run goes on, flagged.
+fn warn_expired(bench: &Bench, now: i64, allowed: bool) {
+    for i in calibration::expired(bench, now) {
+        if let Some(c) = &i.calibration {
+            errln!(
+                "warning: instrument `{}` of bench `{}` is past its calibration date ({}){}",
+                i.name,
+                bench.name,
+                c.due,
+                if allowed {
+                    "; used on --allow-expired-calibration"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
 }
 
 /// One trial: the plan for its profile, named `PLAN::PROFILE` when `--dut` chose the

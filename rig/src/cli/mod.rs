@@ -207,6 +207,10 @@ pub struct BenchArgs {
     /// Without it each plan runs against its own `dut:`.
     #[arg(long = "dut", value_name = "ID")]
     pub duts: Vec<String>,
+    /// Use instruments past their calibration due date even for plans tagged
+    /// `cert-precheck`, which refuse them otherwise; the log and report say so.
+    #[arg(long)]
+    pub allow_expired_calibration: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

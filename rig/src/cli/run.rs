@@ -6,7 +6,7 @@ use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use libtest_mimic::{Arguments, Failed, FormatSetting, Trial};
+use libtest_mimic::{Arguments, Completion, Failed, FormatSetting, Trial};
 use rig_reports::Verdict;
 use rig_reports::summary::PlanSummary;
 
@@ -206,7 +206,7 @@ fn trials(
                 (outcomes.clone(), bench.clone(), out_dir.to_path_buf());
             // A plan sized for its profile runs on its own bench (`bench::sizing`).
             let bench = prepared.bench.clone().unwrap_or(bench);
-            Trial::test(plan.id.clone(), move || {
+            Trial::ignorable_test(plan.id.clone(), move || {
                 // Wall time, for the summary only; the engine runs on tokio's clock.
                 let started = std::time::Instant::now();
                 // run_plan guards itself; this catch keeps the plan's outcome in the
@@ -225,8 +225,13 @@ fn trials(
                     sim_final: None,
                 });
                 let wall_s = started.elapsed().as_secs_f64();
+                // A skipped trial counts as libtest's ignored one, with its reason, so the
+                // result line never counts it as passed.
                 let result = match outcome.verdict {
-                    Verdict::Pass | Verdict::Skipped => Ok(()),
+                    Verdict::Pass => Ok(Completion::Completed),
+                    Verdict::Skipped => Ok(Completion::ignored_with(
+                        outcome.message.clone().unwrap_or_default(),
+                    )),
                     Verdict::Fail => Err(Failed::from(format!(
                         "FAIL (the DUT): {}",
                         outcome.message.clone().unwrap_or_default()

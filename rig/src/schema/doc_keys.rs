@@ -1,14 +1,17 @@
-//! `docs/plan-language.md`'s "Every key" tables against the plan schema, which is the
-//! parser's types: the same keys at each place, the same required ones, and a table
-//! for every place, so the reference cannot drift from the parser.
+//! The references' "Every key" tables against the schemas, which are the parser's
+//! types: `docs/plan-language.md` against the plan schema, `docs/bench-file.md` against
+//! the bench file's. The same keys at each place, the same required ones, and a table
+//! for every place, so a reference cannot drift from the parser.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
 /// Each table's heading and the schema's name of the place it documents (`None`: the
-/// plan itself). A new kind of entry in the parser needs a table and a line here.
-const TABLES: &[(&str, Option<&str>)] = &[
+/// file itself). A new kind of entry in the parser needs a table and a line here.
+type Tables = &'static [(&'static str, Option<&'static str>)];
+
+const PLAN_TABLES: Tables = &[
     ("The plan", None),
     ("`requires:`", Some("RawRequires")),
     ("A step", Some("RawStep")),
@@ -25,6 +28,19 @@ const TABLES: &[(&str, Option<&str>)] = &[
     ("A measurement", Some("RawMeasurement")),
 ];
 
+const BENCH_TABLES: Tables = &[
+    ("The bench file", None),
+    ("An instrument", Some("RawInstrument")),
+    ("`ratings:`", Some("RawRatings")),
+    ("`safe_state:`", Some("RawSafeState")),
+    ("A relay", Some("RawRelay")),
+    ("An input", Some("RawInput")),
+    ("`dut:`", Some("RawDut")),
+    ("`twin:`", Some("RawTwin")),
+    ("`dip:`", Some("RawDip")),
+    ("A fault", Some("RawFault")),
+];
+
 /// Key and whether it is required, per place.
 type Keys = BTreeMap<String, BTreeSet<(String, bool)>>;
 
@@ -33,7 +49,7 @@ fn documented(doc: &str) -> Keys {
     let section = doc
         .split_once("\n## Every key\n")
         .map(|(_, s)| s)
-        .expect("docs/plan-language.md has a section `## Every key`");
+        .expect("the reference has a section `## Every key`");
     let mut keys = Keys::new();
     let mut heading = String::new();
     for line in section.lines() {
@@ -74,15 +90,13 @@ fn schema_keys(object: &Value) -> BTreeSet<(String, bool)> {
         .unwrap_or_default()
 }
 
-#[test]
-fn every_key_the_parser_accepts_is_documented_and_nothing_else() {
-    let path = super::tests::repo().join("docs/plan-language.md");
-    let doc = std::fs::read_to_string(&path).unwrap();
-    let documented = documented(&doc);
-    let schema = super::plan().to_value();
-    for (heading, def) in TABLES {
+/// The reference `doc` (under `docs/`) documents every key of `schema` at its place.
+fn check(doc: &str, schema: &Value, tables: Tables) {
+    let path = super::tests::repo().join("docs").join(doc);
+    let documented = documented(&std::fs::read_to_string(&path).unwrap());
+    for (heading, def) in tables {
         let object = match def {
-            None => &schema,
+            None => schema,
             Some(name) => &schema["$defs"][name],
         };
         let parser = schema_keys(object);
@@ -90,22 +104,58 @@ fn every_key_the_parser_accepts_is_documented_and_nothing_else() {
         let doc_keys = documented.get(*heading).cloned().unwrap_or_default();
         assert_eq!(
             doc_keys, parser,
-            "docs/plan-language.md, \"### {heading}\" (key, required) differ from the parser's"
+            "docs/{doc}, \"### {heading}\" (key, required) differ from the parser's"
         );
     }
     // Every place of the schema that has keys has its table.
     for (name, def) in schema["$defs"].as_object().unwrap() {
         if def.get("properties").is_some() {
             assert!(
-                TABLES.iter().any(|(_, d)| *d == Some(name.as_str())),
-                "{name} has keys but no table in docs/plan-language.md (add one, and a line to TABLES)"
+                tables.iter().any(|(_, d)| *d == Some(name.as_str())),
+                "{name} has keys but no table in docs/{doc} (add one, and a line to its tables)"
             );
         }
     }
     assert_eq!(
         documented.len(),
-        TABLES.len(),
-        "tables: {:?}",
+        tables.len(),
+        "docs/{doc} tables: {:?}",
         documented.keys()
     );
+}
+
+#[test]
+fn every_key_the_plan_parser_accepts_is_documented_and_nothing_else() {
+    check("plan-language.md", &super::plan().to_value(), PLAN_TABLES);
+}
+
+#[test]
+fn every_key_the_bench_parser_accepts_is_documented_and_nothing_else() {
+    check(
+        "bench-file.md",
+        &crate::bench::schema().to_value(),
+        BENCH_TABLES,
+    );
+}
+
+/// The bench file of the reference's example is one the rig accepts.
+#[test]
+fn the_bench_file_references_example_is_valid() {
+    let path = super::tests::repo().join("docs/bench-file.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let example = doc
+        .split_once("```yaml\n")
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .map(|(yaml, _)| yaml)
+        .expect("docs/bench-file.md has a YAML example");
+    let dir = std::env::temp_dir().join(format!("rig-bench-doc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bench.yaml");
+    std::fs::write(&file, example).unwrap();
+    let loaded = crate::bench::Bench::load(&file);
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Err(problems) = loaded {
+        let lines: Vec<String> = problems.iter().map(|p| p.one_line()).collect();
+        panic!("the example is refused: {lines:#?}");
+    }
 }

@@ -75,6 +75,7 @@ pub(super) enum Field {
     Poll,
     Timeout,
     Silence,
+    Calibration,
     Ratings,
 }
 
@@ -105,7 +106,7 @@ impl Field {
             Field::Channels => "`channels` applies to `numato-relay` modules only",
             Field::Dbc => "`dbc` applies to `bms-can` instruments only",
             Field::Silence => "`silence` applies to `bms-can` instruments only",
-            Field::Poll | Field::Timeout | Field::Ratings => return None,
+            Field::Poll | Field::Timeout | Field::Calibration | Field::Ratings => return None,
         })
     }
 
@@ -122,6 +123,7 @@ impl Field {
             Field::Poll => raw.poll.as_ref().map(|f| &f.referenced),
             Field::Timeout => raw.timeout.as_ref().map(|f| &f.referenced),
             Field::Silence => raw.silence.as_ref().map(|f| &f.referenced),
+            Field::Calibration => raw.calibration_due.as_ref().map(|f| &f.referenced),
             Field::Ratings => None,
         }
     }

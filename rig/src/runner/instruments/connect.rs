@@ -261,6 +261,15 @@ fn log_connected(log: &EventLog, spec: &InstrumentSpec, identity: String) {
         resource: spec.resource.to_string(),
         identity,
     });
+    if let Some(c) = &spec.calibration {
+        let now = crate::results::wallclock::now_unix();
+        log.emit(EventKind::Calibration {
+            instrument: spec.name.clone(),
+            due: c.due.clone(),
+            expired: c.expired_at(now),
+            overridden: c.overridden,
+        });
+    }
 }
 
 fn log_failure(log: &EventLog, f: &InstrumentFailure) {
