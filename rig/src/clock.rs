@@ -90,6 +90,31 @@ impl RunClock {
     }
 }
 
+/// The wall time one pacing step stands for: the virtual clock is held back this often.
+const PACE_STEP: Duration = Duration::from_millis(50);
+
+/// Hold a virtual run to at most `factor` times the wall clock (`rig run --pace`), for
+/// as long as the run's runtime lives. Every `factor` × 50 ms of run time this task
+/// wakes and, if the run is ahead of the wall clock, blocks the plan's thread until it
+/// is not: the runtime is current-thread, so the whole plan waits, and the paused
+/// clock cannot advance while nothing runs. Wall time never speeds a run up.
+pub async fn pace(clock: RunClock, factor: f64) {
+    let wall_start = std::time::Instant::now();
+    let step = secs(factor * PACE_STEP.as_secs_f64()).max(Duration::from_millis(1));
+    let mut at = clock.now();
+    loop {
+        at = at.saturating_add(step);
+        if at >= MAX_DURATION {
+            return;
+        }
+        clock.sleep_until(at).await;
+        let due = secs(at.as_secs_f64() / factor);
+        if let Some(ahead) = due.checked_sub(wall_start.elapsed()) {
+            std::thread::sleep(ahead);
+        }
+    }
+}
+
 /// A duration from seconds written outside a plan (a bench file's `timeout`, a fixed
 /// grace period): negative and NaN become zero, and anything beyond [`MAX_DURATION`]
 /// (infinity included) saturates at it, so no value can panic a conversion.
@@ -140,6 +165,21 @@ mod tests {
         assert_eq!(secs(1e20), MAX_DURATION);
         assert_eq!(secs(1e300), MAX_DURATION);
         assert_eq!(secs(f64::INFINITY), MAX_DURATION);
+    }
+
+    #[test]
+    fn a_paced_run_keeps_to_the_wall_clock() {
+        let runtime = runtime(true).unwrap();
+        let wall = std::time::Instant::now();
+        runtime.block_on(async {
+            let clock = RunClock::start();
+            tokio::spawn(pace(clock, 10.0));
+            // 3 s of run time at 10 times the wall clock: 0.3 s, not at once.
+            clock.sleep_until(Duration::from_secs(3)).await;
+        });
+        let took = wall.elapsed();
+        assert!(took >= Duration::from_millis(240), "too fast: {took:?}");
+        assert!(took < Duration::from_secs(3), "too slow: {took:?}");
     }
 
     #[test]

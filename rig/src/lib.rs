@@ -23,4 +23,5 @@ pub mod schema;
 pub mod serve;
 pub mod stop;
 pub mod trace;
+pub mod ui;
 pub mod yaml_recovery;

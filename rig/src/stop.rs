@@ -27,6 +27,8 @@ pub enum StopReason {
     Panic,
     /// Whoever read the rig's standard output has gone (`rig run | head`).
     OutputClosed,
+    /// The Abort button of the live page (`rig run --ui`).
+    Abort,
 }
 
 impl std::fmt::Display for StopReason {
@@ -35,6 +37,7 @@ impl std::fmt::Display for StopReason {
             StopReason::Signal(name) => f.write_str(name),
             StopReason::Panic => f.write_str("a panic of the rig"),
             StopReason::OutputClosed => f.write_str("the closing of the rig's standard output"),
+            StopReason::Abort => f.write_str("the Abort button of the live page"),
         }
     }
 }

@@ -276,8 +276,33 @@ pub struct RunArgs {
     /// One character per plan.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Serve a live page of the run (steps, windows, plots, verdicts, an Abort button)
+    /// at ADDR (default 127.0.0.1:0, a free port); the URL is printed on stderr. Put it
+    /// after the plans, or write `--ui=ADDR`. Any non-loopback address needs
+    /// `--ui-token`.
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:0")]
+    pub ui: Option<std::net::SocketAddr>,
+    /// The access token every request to the live page must carry (`?token=`, or
+    /// `Authorization: Bearer`); required for a non-loopback `--ui` address.
+    #[arg(long, value_name = "TOKEN", requires = "ui")]
+    pub ui_token: Option<String>,
+    /// On the virtual bench: run time at most N times the wall clock (`--pace 60`: an
+    /// hour of the plan in a minute), so a person can watch the live page and abort
+    /// mid-run. Without it the virtual bench runs as fast as it can.
+    #[arg(long, value_name = "N", value_parser = parse_pace)]
+    pub pace: Option<f64>,
     #[command(flatten)]
     pub lab: lab::LabArgs,
+}
+
+/// `--pace N`: a finite factor above zero.
+fn parse_pace(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(n) if n.is_finite() && n > 0.0 => Ok(n),
+        _ => Err(format!(
+            "`{text}` is no pace: give how many times faster than the wall clock, a number above 0 (1 = real time)"
+        )),
+    }
 }
 
 #[derive(Debug, clap::Args)]

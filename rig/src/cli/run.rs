@@ -34,7 +34,7 @@ pub fn run(args: RunArgs) -> i32 {
         partition,
         duts: args.bench.duts.clone(),
     };
-    let loaded = match load(&args.bench, &selection) {
+    let mut loaded = match load(&args.bench, &selection) {
         Ok(l) => l,
         Err(problems) => {
             print_problems(&problems);
@@ -60,6 +60,11 @@ pub fn run(args: RunArgs) -> i32 {
             Some(Err(code)) => return code,
             session => session.and_then(Result::ok),
         };
+    if !args.list
+        && let Err(code) = watch(&args, loaded.bench.is_virtual(), &mut loaded.plans)
+    {
+        return code;
+    }
     let outcomes: Outcomes = Arc::default();
     let trials = trials(loaded.plans, Arc::new(loaded.bench), &out_dir, &outcomes);
     // libtest-mimic panics when it cannot print (stdout closed): the panic hook has
@@ -86,6 +91,41 @@ pub fn run(args: RunArgs) -> i32 {
         session.end(code);
     }
     code
+}
+
+/// `--pace` and `--ui`: each plan gets the pace and the live page's feed; the page is
+/// served from here on, its URL on stderr. `Err` is the exit code of a refused option.
+fn watch(args: &RunArgs, virtual_bench: bool, plans: &mut [(Plan, Prepared)]) -> Result<(), i32> {
+    for (_, prepared) in plans.iter_mut() {
+        prepared.pace = args.pace;
+    }
+    let Some(addr) = args.ui else {
+        return Ok(());
+    };
+    let options = crate::ui::UiOptions {
+        addr,
+        token: args.ui_token.clone(),
+    };
+    if let Err(e) = options.check() {
+        errln!("error: {e}");
+        return Err(exit::INVALID_INPUT);
+    }
+    let feed = crate::ui::Feed::default();
+    let outlines: Vec<_> = plans
+        .iter()
+        .map(|(plan, _)| crate::ui::PlanOutline::of(plan, virtual_bench, args.pace))
+        .collect();
+    match crate::ui::start(&options, feed.clone(), &outlines) {
+        Ok(url) => errln!("live view: {url}"),
+        Err(e) => {
+            errln!("error: cannot serve the live page on {addr}: {e}");
+            return Err(exit::RIG_ERROR);
+        }
+    }
+    for (_, prepared) in plans.iter_mut() {
+        prepared.feed = Some(feed.clone());
+    }
+    Ok(())
 }
 
 /// A panic while the run's reports were written: `summary.md` says so at its top, so a

@@ -15,6 +15,7 @@ use rig_reports::event::{Event, EventKind, round_time};
 use rig_reports::wire::{Compactor, Piece};
 
 use crate::clock::RunClock;
+use crate::ui::Feed;
 
 /// The longest the OS may go without the lines written (wall time).
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
@@ -34,6 +35,9 @@ struct Writer {
     wire: Compactor,
     seq: u64,
     failed: Option<String>,
+    /// The live page's feed and the plan's id there (`rig run --ui`): every line the
+    /// page wants goes there too, as written.
+    tee: Option<(Feed, String)>,
 }
 
 impl Writer {
@@ -44,9 +48,16 @@ impl Writer {
             kind,
         };
         self.seq += 1;
+        let start = self.pending.len();
         if let Err(e) = serde_json::to_writer(&mut self.pending, &event) {
             let line = format!("{{\"seq\":{},\"unserialisable\":\"{e}\"}}", event.seq);
             self.pending.extend_from_slice(line.as_bytes());
+        }
+        if let Some((feed, plan)) = &self.tee
+            && Feed::wants(&event.kind)
+            && let Ok(line) = std::str::from_utf8(&self.pending[start..])
+        {
+            feed.publish(plan, line);
         }
         self.pending.push(b'\n');
     }
@@ -123,9 +134,17 @@ impl EventLog {
             wire: Compactor::default(),
             seq: 0,
             failed: None,
+            tee: None,
         }));
         spawn_flusher(Arc::downgrade(&inner));
         Ok(EventLog { inner, clock })
+    }
+
+    /// From now on, also publish the lines the live page shows to `feed`, as the plan `plan`.
+    pub fn tee(&self, feed: Feed, plan: &str) {
+        if let Ok(mut w) = self.inner.lock() {
+            w.tee = Some((feed, plan.to_string()));
+        }
     }
 
     /// Write an event stamped now.

@@ -25,6 +25,7 @@ mod traffic;
 mod twin;
 
 pub use executor::Outcome;
+pub(crate) use executor::messages::window_text;
 pub use failure::{Cause, InstrumentFailure, SafeStateError, panic_message as panic_text};
 pub use prepare::{Prepared, prepare};
 pub use probe::{ProbeOptions, ProbeReport, ProbedChannel, ProbedInstrument, probe};

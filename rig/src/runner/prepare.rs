@@ -26,6 +26,11 @@ pub struct Prepared {
     /// The bench this plan runs on when it is not the run's: the virtual bench with
     /// its source sized to what the plan applies (see `bench::sizing`).
     pub bench: Option<std::sync::Arc<Bench>>,
+    /// `rig run --pace N`: virtual time at most N times the wall clock, so a person or
+    /// a test can watch a virtual run. Ignored on a real bench (it runs on wall time).
+    pub pace: Option<f64>,
+    /// `rig run --ui`: the live page's feed, which the event log tees into.
+    pub feed: Option<crate::ui::Feed>,
 }
 
 /// Check what a run needs on this bench: twin parameters, defect names.
@@ -51,6 +56,8 @@ pub fn prepare(plan: &Plan, bench: &Bench, extra_defects: &[String]) -> Result<P
             inject_panic_at_step: None,
             inject_stuck_at_step: None,
             bench: None,
+            pace: None,
+            feed: None,
         });
     }
     let mut problems = Problems::default();
@@ -94,6 +101,8 @@ pub fn prepare(plan: &Plan, bench: &Bench, extra_defects: &[String]) -> Result<P
         inject_panic_at_step: None,
         inject_stuck_at_step: None,
         bench: None,
+        pace: None,
+        feed: None,
     })
 }
 

@@ -121,6 +121,13 @@ async fn run(plan: &Plan, bench: &Bench, prepared: &Prepared, log_path: PathBuf)
             return outcome(Verdict::Error, Some(message), None);
         }
     };
+    if let Some(feed) = &prepared.feed {
+        log.tee(feed.clone(), &plan.id);
+    }
+    if let (Some(_), Some(factor)) = (&prepared.sim, prepared.pace) {
+        // Ends with the runtime, after the plan.
+        drop(tokio::spawn(clock::pace(clock, factor)));
+    }
     let run = PlanRun {
         plan,
         bench,

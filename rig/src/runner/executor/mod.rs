@@ -19,7 +19,7 @@ mod expectation;
 mod feed;
 mod measurement;
 mod measuring;
-mod messages;
+pub(crate) mod messages;
 mod ramp;
 mod silence;
 mod step;
