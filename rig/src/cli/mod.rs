@@ -277,10 +277,16 @@ pub struct RunArgs {
     #[arg(short, long)]
     pub quiet: bool,
     /// Serve a live page of the run (steps, windows, plots, verdicts, an Abort button)
-    /// at ADDR (default 127.0.0.1:0, a free port); the URL is printed on stderr. Put it
-    /// after the plans, or write `--ui=ADDR`. Any non-loopback address needs
-    /// `--ui-token`.
-    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:0")]
+    /// at ADDR (default 127.0.0.1:0, a free port); the URL is printed on stderr. The
+    /// address is given as `--ui=ADDR`, so `--ui cocp` still runs the plan `cocp`. Any
+    /// non-loopback address needs `--ui-token`.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "127.0.0.1:0"
+    )]
     pub ui: Option<std::net::SocketAddr>,
     /// The access token every request to the live page must carry (`?token=`, or
     /// `Authorization: Bearer`); required for a non-loopback `--ui` address.

@@ -381,7 +381,10 @@ mod tests {
     #[test]
     fn a_run_folder_is_named_by_the_wall_clock() {
         let name = super::default_run_dir();
-        let name = name.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = name
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         // 2026-11-21T18-30-05Z
         assert_eq!(name.len(), 20, "{name}");
         assert!(!name.contains(':'), "{name}");

@@ -115,7 +115,7 @@ fn start_rig(plan: &Path, dir: &Path) -> (Killed, String, impl Fn() -> String) {
     let child = Command::new(env!("CARGO_BIN_EXE_rig"))
         .arg("run")
         .arg(plan)
-        .args(["--ui", "127.0.0.1:0", "--pace", "600", "--out"])
+        .args(["--ui=127.0.0.1:0", "--pace", "600", "--out"])
         .arg(dir.join("run"))
         .env("RIG_LOCK_DIR", dir.join("lab/locks"))
         .env("RIG_RESULTS", dir.join("lab/rig.db"))
