@@ -163,6 +163,9 @@ fn start_chromium(chromium: &Path, profile: &Path) -> Killed {
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg("about:blank")
+        // Its scratch folders (`org.chromium.Chromium.*`) go into the test's own folder,
+        // not the machine's /tmp.
+        .env("TMPDIR", profile)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
