@@ -112,22 +112,28 @@ fn run_on(bench: &Path, plan: &str, out: &Path, extra: &[&str]) -> Output {
         .expect("the rig binary runs")
 }
 
+/// The virtual bench file with `calibration_due: DUE` on its source, in `dir`.
+fn sim_bench_with_due(dir: &Path, due: &str) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let sim = std::fs::read_to_string(repo().join("testplans/benches/sim.yaml")).unwrap();
+    let with_due = sim.replacen(
+        "    resource: sim:source\n",
+        &format!("    resource: sim:source\n    calibration_due: {due}\n"),
+        1,
+    );
+    assert_ne!(with_due, sim, "the virtual bench file has a source");
+    let bench = dir.join("bench.yaml");
+    std::fs::write(&bench, with_due).unwrap();
+    bench
+}
+
 /// Issue 18: an instrument past its calibration date is flagged; a `cert-precheck` plan
 /// refuses it before anything connects unless the command line overrides that, and
 /// the report then says so.
 #[test]
 fn an_expired_calibration_is_flagged_and_refused_by_cert_precheck_plans() {
     let dir = scratch("calibration");
-    std::fs::create_dir_all(&dir).unwrap();
-    let sim = std::fs::read_to_string(repo().join("testplans/benches/sim.yaml")).unwrap();
-    let expired = sim.replacen(
-        "    resource: sim:source\n",
-        "    resource: sim:source\n    calibration_due: 2020-01-31\n",
-        1,
-    );
-    assert_ne!(expired, sim, "the virtual bench file has a source");
-    let bench = dir.join("bench.yaml");
-    std::fs::write(&bench, expired).unwrap();
+    let bench = sim_bench_with_due(&dir, "2020-01-31");
 
     // can_limits is tagged cert-precheck: refused, nothing run.
     let refused = dir.join("refused");
@@ -178,15 +184,7 @@ fn an_expired_calibration_is_flagged_and_refused_by_cert_precheck_plans() {
 #[test]
 fn a_calibration_due_date_must_be_a_date() {
     let dir = scratch("calibration-bad");
-    std::fs::create_dir_all(&dir).unwrap();
-    let sim = std::fs::read_to_string(repo().join("testplans/benches/sim.yaml")).unwrap();
-    let bad = sim.replacen(
-        "    resource: sim:source\n",
-        "    resource: sim:source\n    calibration_due: next spring\n",
-        1,
-    );
-    let bench = dir.join("bench.yaml");
-    std::fs::write(&bench, bad).unwrap();
+    let bench = sim_bench_with_due(&dir, "next spring");
     let o = run_on(
         &bench,
         "testplans/rs485_turn_off.yaml",
