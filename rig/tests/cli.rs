@@ -18,9 +18,12 @@ fn rig(args: &[&str]) -> Output {
     static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let lab = scratch(&format!("lab-{n}"));
+    std::fs::create_dir_all(&lab).unwrap();
     Command::new(env!("CARGO_BIN_EXE_rig"))
         .args(args)
         .current_dir(repo())
+        // `rig probe`'s log and `rig sim matrix`'s runs go to the temporary folder.
+        .env("TMPDIR", &lab)
         .env("RIG_LOCK_DIR", lab.join("locks"))
         .env("RIG_RESULTS", lab.join("rig.db"))
         .env_remove("RIG_LAB")
