@@ -19,19 +19,26 @@ fn scratch(label: &str) -> PathBuf {
 
 /// `rig run` of the COCP plan on the virtual bench into `out`, with `rust_log`.
 fn run_cocp(out: &Path, rust_log: Option<&str>, extra: &[&str]) -> Output {
+    let mut cmd = rig_run(out);
+    cmd.arg("testplans/cocp_lockout.yaml").args(extra);
+    if let Some(filter) = rust_log {
+        cmd.env("RUST_LOG", filter);
+    }
+    cmd.output().expect("the rig binary runs")
+}
+
+/// `rig run --out OUT` from the repository, with its bench lock and results database
+/// in `out` and no diagnostics unless the test asks; plans and options follow.
+fn rig_run(out: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_rig"));
-    cmd.args(["run", "testplans/cocp_lockout.yaml", "--out"])
+    cmd.args(["run", "--out"])
         .arg(out)
-        .args(extra)
         .current_dir(repo())
         .env("RIG_LOCK_DIR", out.join("locks"))
         .env("RIG_RESULTS", out.join("rig.db"))
         .env_remove("RIG_LAB")
         .env_remove("RUST_LOG");
-    if let Some(filter) = rust_log {
-        cmd.env("RUST_LOG", filter);
-    }
-    cmd.output().expect("the rig binary runs")
+    cmd
 }
 
 #[test]
@@ -97,17 +104,10 @@ fn rig_schema_writes_the_three_schemas_as_committed() {
 
 /// `rig run PLAN` on `bench` into `out`, with `extra` arguments.
 fn run_on(bench: &Path, plan: &str, out: &Path, extra: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rig"))
-        .args(["run", plan, "--bench"])
+    rig_run(out)
+        .args([plan, "--bench"])
         .arg(bench)
-        .arg("--out")
-        .arg(out)
         .args(extra)
-        .current_dir(repo())
-        .env("RIG_LOCK_DIR", out.join("locks"))
-        .env("RIG_RESULTS", out.join("rig.db"))
-        .env_remove("RIG_LAB")
-        .env_remove("RUST_LOG")
         .output()
         .expect("the rig binary runs")
 }
