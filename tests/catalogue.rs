@@ -326,6 +326,23 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "covp_povp_release.yaml",
         "covp.release_current",
     ),
+    // Manual 3.4 CUVP/PUVP: the releasing charge current, then the release voltages
+    // under a trickle below it.
+    (
+        "cuvp_release_at_10a",
+        "cuvp_puvp_release.yaml",
+        "cuvp.release_current",
+    ),
+    (
+        "cuvp_release_0v2_high",
+        "cuvp_puvp_release.yaml",
+        "cuvp.release_voltage",
+    ),
+    (
+        "puvp_release_1v_high",
+        "cuvp_puvp_release.yaml",
+        "puvp.release_voltage",
+    ),
     // Lesso 3.3.3.4 and LOSUN 2.5: each table's FLASH3, by its period.
     (
         "flash3_period_1s",

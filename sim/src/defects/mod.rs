@@ -155,6 +155,12 @@ pub enum Defect {
     PovpAt55V5,
     /// COVP/POVP released only by a discharge above 10 A.
     CovpReleaseAt10A,
+    /// CUVP released 0.2 V per cell above the firmware's release voltage.
+    CuvpRelease0V2High,
+    /// PUVP released 1 V above the firmware's pack release voltage.
+    PuvpRelease1VHigh,
+    /// CUVP/PUVP released by a charge only above 10 A.
+    CuvpReleaseAt10A,
 }
 
 /// One row of the catalogue.

@@ -321,6 +321,36 @@ pub(super) const PARAMETRIC: &[Shift] = &[
         field: "over_voltage.release_current_a",
         apply: |p| p.over_voltage.release_current_a = 10.0,
     },
+    Shift {
+        entry: Entry {
+            defect: Defect::CuvpRelease0V2High,
+            name: "cuvp_release_0v2_high",
+            breaks: "manual 3.4 CUVP/PUVP \"released only when all the cell voltage back to the release voltage range\" (no figure): outside the DUT profile's band for cuvp.release_voltage",
+            description: "CUVP is released 0.2 V per cell above the firmware's release voltage: without a charge current above the release current, a discharged pack stays off until about 10 % of its capacity is back",
+        },
+        field: "under_voltage.cell_release_v",
+        apply: |p| p.under_voltage.cell_release_v += 0.2,
+    },
+    Shift {
+        entry: Entry {
+            defect: Defect::PuvpRelease1VHigh,
+            name: "puvp_release_1v_high",
+            breaks: "manual 3.4 CUVP/PUVP \"released only when ... back to the release voltage range\" (no figure; Lesso 5.6 item 6 'Low Voltage cut-off 48.0V'): outside the DUT profile's band for puvp.release_voltage",
+            description: "PUVP is released 1 V above the firmware's pack release voltage: the pack level holds the protection after every cell is back in its release range",
+        },
+        field: "under_voltage.pack_release_v",
+        apply: |p| p.under_voltage.pack_release_v += 1.0,
+    },
+    Shift {
+        entry: Entry {
+            defect: Defect::CuvpReleaseAt10A,
+            name: "cuvp_release_at_10a",
+            breaks: "manual 3.4 CUVP/PUVP \"or there is efficient charge current\" (no figure): outside the DUT profile's band for cuvp.release_current",
+            description: "CUVP/PUVP is released by a charge only above 10 A: a weak charger cannot release an empty pack",
+        },
+        field: "under_voltage.release_current_a",
+        apply: |p| p.under_voltage.release_current_a = 10.0,
+    },
 ];
 
 #[cfg(test)]

@@ -47,6 +47,9 @@ pub const SHIFT_ONLY: &[Defect] = &[
     Defect::Reboot20s,
     Defect::PovpAt55V5,
     Defect::CovpReleaseAt10A,
+    Defect::CuvpRelease0V2High,
+    Defect::PuvpRelease1VHigh,
+    Defect::CuvpReleaseAt10A,
 ];
 
 /// Polling step of the stopwatch, s.
