@@ -343,6 +343,28 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "cuvp_puvp_release.yaml",
         "puvp.release_voltage",
     ),
+    // Lesso 3.3.3.4 and LOSUN 2.5: the rows of DOCP and CUVP/PUVP, LED by LED.
+    (
+        "uvp_leds_as_protection",
+        "led_protection_rows.yaml",
+        "led.uvp.alm.duty",
+    ),
+    (
+        "uvp_leds_as_protection",
+        "led_protection_rows_losun.yaml",
+        "led.uvp.run.duty",
+    ),
+    (
+        "alm_led_dark_on_protection",
+        "led_protection_rows.yaml",
+        "led.docp.alm.duty",
+    ),
+    // LOSUN 2.3-3 note: a wake-up that charges restarts the count of failed ones.
+    (
+        "auto_wake_count_kept",
+        "uv_auto_wake_count_reset.yaml",
+        "auto_wake.count_after_charge",
+    ),
     // Lesso 3.3.3.4 and LOSUN 2.5: each table's FLASH3, by its period.
     (
         "flash3_period_1s",

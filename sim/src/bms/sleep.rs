@@ -40,6 +40,9 @@ pub(crate) struct SleepPolicy {
     /// Note: "If charging is possible, it exits sleep mode": `false` (a defect) takes
     /// every automatic wake-up for a failed one, charging or not.
     pub(crate) charge_ends_auto_wake: bool,
+    /// Note: "10 consecutive automatic wake-ups": a wake-up that charges ends the run of
+    /// failed ones; `false` (a defect) carries the count on.
+    pub(crate) charge_resets_failed_wakes: bool,
 }
 
 /// What the sleep logic looks at during a step.
@@ -171,7 +174,9 @@ impl Sleep {
                 if !inputs.under_voltage && self.auto_woken_at.is_some() {
                     // "If charging is possible, it exits sleep mode and enters normal charging."
                     self.auto_woken_at = None;
-                    self.failed_wakes = 0;
+                    if p.charge_resets_failed_wakes {
+                        self.failed_wakes = 0;
+                    }
                 }
             }
         }
@@ -228,6 +233,7 @@ mod tests {
             charger_wake_v: Some(48.0),
             standby: 24 * HOUR,
             charge_ends_auto_wake: true,
+            charge_resets_failed_wakes: true,
         }
     }
 
@@ -324,6 +330,27 @@ mod tests {
         run(&mut s, &mut t, woke + HOUR, inputs(false, None));
         assert!(s.asleep());
         assert_eq!(s.failed_wakes, 1);
+    }
+
+    /// Note: "10 consecutive automatic wake-ups": two failed, then one that charges;
+    /// the count restarts, unless the defect keeps it.
+    #[test]
+    fn a_charging_auto_wake_restarts_the_count_of_failed_ones() {
+        for (resets, failed) in [(true, 0), (false, 2)] {
+            let mut s = Sleep::new(SleepPolicy {
+                charge_resets_failed_wakes: resets,
+                ..policy()
+            });
+            let t0 = Instant::now();
+            let mut t = t0;
+            run(&mut s, &mut t, t0 + 9 * HOUR, inputs(true, None));
+            assert_eq!((s.auto_wakes(), s.failed_wakes), (2, 2));
+            let woke = t0 + Duration::from_secs(30) + 12 * HOUR;
+            run(&mut s, &mut t, woke, inputs(true, None));
+            run(&mut s, &mut t, woke + HOUR, inputs(false, None));
+            assert!(!s.asleep());
+            assert_eq!(s.failed_wakes, failed, "resets: {resets}");
+        }
     }
 
     #[test]

@@ -234,4 +234,16 @@ pub(super) const LOGICAL: &[Entry] = &[
         breaks: "LOSUN manual 2.3-3 note: \"If charging is possible, it exits sleep mode and enters normal charging.\"",
         description: "an automatic wake-up counts as failed even when a charger charges the pack: it goes back to sleep after the under-voltage delay",
     },
+    Entry {
+        defect: Defect::UvpLedsAsProtection,
+        name: "uvp_leds_as_protection",
+        breaks: "Lesso manual 3.3.3.4 row CUVP/PUVP \"RUN OFF, ALM FLASH3\"; LOSUN manual 2.5 row Discharging UVP \"RUN Light, ALM Light\"",
+        description: "during CUVP/PUVP the LEDs show the row of DOCP and the other protections: ALM steadily on (Lesso), RUN dark (LOSUN)",
+    },
+    Entry {
+        defect: Defect::AutoWakeCountKept,
+        name: "auto_wake_count_kept",
+        breaks: "LOSUN manual 2.3-3 note: \"If it fails to charge after 10 consecutive automatic wake-ups, it will no longer wake up automatically\": a wake-up that charges ends the run of failed ones",
+        description: "a charge during an automatic wake-up ends sleep, but the count of failed wake-ups carries on: after the next under-voltage sleep the pack wakes only for the rest of the ten",
+    },
 ];

@@ -98,6 +98,11 @@ pub enum Defect {
     Flash3Period1s,
     /// An automatic wake-up that can charge goes back to sleep as a failed one.
     AutoWakeChargeIgnored,
+    /// During CUVP/PUVP the LEDs show the row of the other protections.
+    UvpLedsAsProtection,
+    /// A charge during an automatic wake-up ends sleep, but the count of failed
+    /// wake-ups carries on.
+    AutoWakeCountKept,
     // Parametric defects: a firmware number moved (see `parametric`).
     /// COCP threshold at 55 A.
     CocpTripsAt55A,

@@ -22,6 +22,7 @@ pub const DEFECTS_COVERED: &[Defect] = &[
     Defect::SleepButtonIgnored,
     Defect::AlarmsMissing,
     Defect::AutoWakeChargeIgnored,
+    Defect::AutoWakeCountKept,
 ];
 
 const HOUR: f64 = 3600.0;
@@ -114,6 +115,44 @@ async fn an_auto_wake_that_can_charge_leaves_sleep() {
         let s = after(&bench, 4.0 * HOUR + 300.0).await;
         assert_eq!(s.bms.auto_wakes, 1, "{defects:?}");
         assert_eq!(s.bms.asleep, asleep, "{defects:?}");
+    }
+}
+
+/// Discharge as it runs until CUVP trips (a minute's resolution, at most five hours).
+async fn until_under_voltage(bench: &SimBench) {
+    for _ in 0..300 {
+        if after(bench, 60.0).await.bms.under_voltage_active {
+            return;
+        }
+    }
+    panic!("no CUVP after five hours of discharge");
+}
+
+/// LOSUN 2.3-3 note: "10 consecutive automatic wake-ups": a wake-up that charges ends
+/// the run of failed ones, so the next under-voltage sleep has ten again (2 + 1 + 10
+/// wake-ups in all); with `auto_wake_count_kept` the two failed ones before the charge
+/// still count (2 + 1 + 8).
+#[tokio::test(start_paused = true)]
+async fn a_charge_during_an_auto_wake_restarts_the_count() {
+    for (defects, wakes) in [(&[][..], 13), (&[Defect::AutoWakeCountKept][..], 11)] {
+        let bench = ready(defects).await;
+        let mut source = Scpi::open(&bench);
+        discharge(&mut source, 20.0).await;
+        until_under_voltage(&bench).await;
+        source.set("OUTP OFF").await;
+        // Two failed wake-ups, then a charger below 48 V that the third one finds.
+        after(&bench, 8.0 * HOUR + 300.0).await;
+        source.set("SOUR:VOLT 47.9").await;
+        source.set("SOUR:CURR:LIM:NEG 0").await;
+        source.set("SOUR:CURR:LIM:POS 10").await;
+        source.set("OUTP ON").await;
+        let s = after(&bench, 4.0 * HOUR + 600.0).await;
+        assert!(!s.bms.asleep && s.bms.auto_wakes == 3, "{defects:?}");
+        discharge(&mut source, 20.0).await;
+        until_under_voltage(&bench).await;
+        source.set("OUTP OFF").await;
+        let s = after(&bench, 48.0 * HOUR).await;
+        assert_eq!(s.bms.auto_wakes, wakes, "{defects:?}");
     }
 }
 

@@ -28,6 +28,7 @@ pub const DEFECTS_COVERED: &[Defect] = &[
     Defect::Rs232WakeIgnored,
     Defect::CanHangsOnProtection,
     Defect::Flash3Period1s,
+    Defect::UvpLedsAsProtection,
 ];
 
 /// Relay and input channels (0-based) of the built-in bench.
@@ -368,6 +369,44 @@ async fn flash3_period_1s_flashes_the_discharge_twice_as_often() {
             lit += usize::from(inputs_at(&bench, &mut io, t).await[RUN_LED]);
         }
         assert_eq!(lit, lit_of_16, "{defects:?}");
+    }
+}
+
+/// Lesso 3.3.3.4 row CUVP/PUVP: RUN OFF, ALM FLASH3 (0.5 s lit in every 2 s); with
+/// `uvp_leds_as_protection` the DOCP row: ALM steadily on. Read every 0.25 s for 4 s,
+/// inside the 30 s before the under-voltage sleep.
+#[tokio::test(start_paused = true)]
+async fn uvp_leds_as_protection_lights_alm_steadily_in_cuvp() {
+    for (defects, alm_of_16) in [(&[][..], 4), (&[Defect::UvpLedsAsProtection][..], 16)] {
+        let bench = ready(defects).await;
+        let mut io = Io::open(&bench);
+        let mut source = Scpi::open(&bench);
+        for command in [
+            "SOUR:VOLT:PROT 62",
+            "SOUR:CURR:PROT 130",
+            "SOUR:VOLT 45.9",
+            "SOUR:CURR:LIM:POS 1",
+            "SOUR:CURR:LIM:NEG -80",
+            "OUTP ON",
+        ] {
+            source.set(command).await;
+        }
+        let mut tripped = false;
+        for _ in 0..720 {
+            if after(&bench, 10.0).await.bms.under_voltage_active {
+                tripped = true;
+                break;
+            }
+        }
+        assert!(tripped, "no CUVP after two hours: {defects:?}");
+        let t0 = bench.snapshot().elapsed.as_secs_f64();
+        let (mut run, mut alm) = (0, 0);
+        for k in 0..16 {
+            let lit = inputs_at(&bench, &mut io, t0 + 0.1 + 0.25 * f64::from(k)).await;
+            run += usize::from(lit[RUN_LED]);
+            alm += usize::from(lit[ALM_LED]);
+        }
+        assert_eq!((run, alm), (0, alm_of_16), "{defects:?}");
     }
 }
 

@@ -90,6 +90,7 @@ pub(super) fn sleep(s: &SleepParams, defects: DefectSet) -> SleepPolicy {
         charger_wake_v: (!defects.has(Defect::ChargerWakeIgnored)).then_some(s.charger_wake_v),
         standby: secs(s.standby_s),
         charge_ends_auto_wake: !defects.has(Defect::AutoWakeChargeIgnored),
+        charge_resets_failed_wakes: !defects.has(Defect::AutoWakeCountKept),
     }
 }
 

@@ -168,7 +168,12 @@ impl Firmware {
                 || c.alarm_discharge_high_current
         });
         let soc_percent = report.as_ref().map_or(0.0, |c| c.soc_percent);
-        let mode = self.led_mode(&r, soc_percent);
+        let mode = match self.led_mode(&r, soc_percent) {
+            LedMode::UnderVoltage if self.defects.has(Defect::UvpLedsAsProtection) => {
+                LedMode::Protection
+            }
+            mode => mode,
+        };
         let mut pattern = self.led_table.pattern(&LedInputs {
             mode,
             warning,
