@@ -343,6 +343,18 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "cuvp_puvp_release.yaml",
         "puvp.release_voltage",
     ),
+    // Manual 3.4: the cell levels act on their own; a cell level beyond its share of
+    // the pack level lets the pack level act alone, with the pack at its value.
+    (
+        "cuvp_at_2v50",
+        "cuvp_puvp_release.yaml",
+        "cuvp.trip.pack_voltage",
+    ),
+    (
+        "covp_at_3v70",
+        "covp_povp_release.yaml",
+        "covp.trip.pack_voltage",
+    ),
     // Lesso 3.3.3.4 and LOSUN 2.5: the rows of DOCP and CUVP/PUVP, LED by LED.
     (
         "uvp_leds_as_protection",

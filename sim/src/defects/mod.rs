@@ -166,6 +166,10 @@ pub enum Defect {
     PuvpRelease1VHigh,
     /// CUVP/PUVP released by a charge only above 10 A.
     CuvpReleaseAt10A,
+    /// The cell level of CUVP at 2.50 V: PUVP acts on its own.
+    CuvpAt2V50,
+    /// The cell level of COVP at 3.70 V: POVP acts on its own.
+    CovpAt3V70,
 }
 
 /// One row of the catalogue.

@@ -351,6 +351,26 @@ pub(super) const PARAMETRIC: &[Shift] = &[
         field: "under_voltage.release_current_a",
         apply: |p| p.under_voltage.release_current_a = 10.0,
     },
+    Shift {
+        entry: Entry {
+            defect: Defect::CuvpAt2V50,
+            name: "cuvp_at_2v50",
+            breaks: "manual 3.4 CUVP/PUVP \"stop discharging if any cell or PACK voltage is under the protection value\": the cell level below the DUT profile's band for cuvp.trip_voltage, under its share of PUVP",
+            description: "the cell level of CUVP at 2.50 V, below its share of PUVP: PUVP acts on its own, at the pack voltage, while the weakest cell is already past its protection value",
+        },
+        field: "under_voltage.cell_trip_v",
+        apply: |p| p.under_voltage.cell_trip_v = 2.50,
+    },
+    Shift {
+        entry: Entry {
+            defect: Defect::CovpAt3V70,
+            name: "covp_at_3v70",
+            breaks: "manual 3.4 COVP/POVP \"stop charging if any cell or PACK voltage reach the protection value\": the cell level above the DUT profile's band for covp.trip_voltage, over its share of POVP",
+            description: "the cell level of COVP at 3.70 V, above its share of POVP: POVP acts on its own, at the pack voltage, while the strongest cell is already past its protection value",
+        },
+        field: "over_voltage.cell_trip_v",
+        apply: |p| p.over_voltage.cell_trip_v = 3.70,
+    },
 ];
 
 #[cfg(test)]

@@ -50,6 +50,8 @@ pub const SHIFT_ONLY: &[Defect] = &[
     Defect::CuvpRelease0V2High,
     Defect::PuvpRelease1VHigh,
     Defect::CuvpReleaseAt10A,
+    Defect::CuvpAt2V50,
+    Defect::CovpAt3V70,
 ];
 
 /// Polling step of the stopwatch, s.
