@@ -11,11 +11,12 @@ use rig::plan::load_plan;
 use crate::support;
 
 /// (bench file, plan file): refused because the bench's source is rated lower than the
-/// plan's set points; the message must say so. Both trip DOCP, above the 100 A the lab's
+/// plan's set points; the message must say so. Each trips DOCP, above the 100 A the lab's
 /// source is rated for.
 const REFUSED: &[(&str, &str)] = &[
     ("lab_chroma.yaml", "docp_peak_discharge.yaml"),
     ("lab_chroma.yaml", "led_protection_rows.yaml"),
+    ("lab_chroma.yaml", "led_protection_rows_losun.yaml"),
 ];
 
 pub fn trials() -> Vec<Trial> {
