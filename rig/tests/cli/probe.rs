@@ -60,3 +60,24 @@ fn probe_exits_2_naming_an_instrument_that_answers_garbage() {
         text(&o)
     );
 }
+
+#[test]
+fn probe_log_goes_where_told_and_an_existing_file_is_refused_untouched() {
+    let dir = scratch("probe-log");
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("wiring.events.jsonl");
+    let o = rig(&["probe", "--for", "1 s", "--log", log.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let written = std::fs::read_to_string(&log).expect("the probe wrote its log there");
+    assert!(written.lines().count() > 1, "{written}");
+    assert!(
+        text(&o).contains(&log.display().to_string()),
+        "{}",
+        text(&o)
+    );
+
+    let o = rig(&["probe", "--for", "1 s", "--log", log.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("exists"), "{}", text(&o));
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), written);
+}
