@@ -17,10 +17,10 @@ h1{font-size:24px;margin:8px 0}h2{font-size:20px;margin:28px 0 6px;border-bottom
 h3{font-size:16px;margin:18px 0 6px}
 section.plan{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:4px 16px 16px;margin:18px 0}
 table{border-collapse:collapse;width:100%;font-size:13px;background:#fff}
-th,td{border:1px solid #d8dee4;padding:3px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+th,td{border:1px solid #d8dee4;padding:3px 6px;text-align:left;vertical-align:top;overflow-wrap:break-word}
 th{background:#f0f3f6}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tr.exp td{background:#fbfcfd;font-size:12px}tr.exp td:first-child{border-left:3px solid #d0d7de}
-.v{display:inline-block;padding:0 7px;border-radius:10px;font-weight:600;font-size:12px;color:#fff}
+.v{display:inline-block;padding:0 7px;border-radius:10px;font-weight:600;font-size:12px;color:#fff;white-space:nowrap}
 .v.pass{background:#1a7f37}.v.fail{background:#cf222e}.v.error{background:#bc4c00}.v.skipped{background:#8c959f}
 .v.recorded{background:#0969da}.v.unmeasurable{background:#cf222e}
 .banner{border-radius:6px;padding:8px 12px;margin:10px 0;font-weight:600}
@@ -372,7 +372,7 @@ fn steps_table(p: &PlanData) -> Markup {
                 @if !st.reached {
                     tr class="not-reached" {
                         td class="num" { (st.number) }
-                        td { strong { (st.name) } }
+                        td { strong { (format::units_in_text(&st.name)) } }
                         td { span class="v not-reached" { "not reached" } }
                         td {} td {} td {} td {}
                         td { code { (st.location) } }
@@ -380,7 +380,7 @@ fn steps_table(p: &PlanData) -> Markup {
                 } @else {
                 tr {
                     td class="num" { (st.number) }
-                    td { strong { (st.name) } }
+                    td { strong { (format::units_in_text(&st.name)) } }
                     td { (badge(st.verdict)) }
                     td class="num" { (format::duration(st.started_s)) }
                     td class="num" { (format::duration(st.duration_s)) }
@@ -444,7 +444,7 @@ fn reaction_times(p: &PlanData) -> Markup {
                 tr { th { "step" } th { "expectation" } th { "reaction" } th { "limit" } th { "margin" } th { "verdict" } }
                 @for m in &reactions {
                     tr {
-                        td class="num" { (m.step) } td { (m.name) }
+                        td class="num" { (m.step) } td { (format::units_in_text(&m.name)) }
                         td class="num" { (format::number(m.value_s)) " s" }
                         td class="num" { "≤ " (format::number(m.limit_s)) " s" }
                         td class="num" { (format::number(m.margin_s)) " s" }

@@ -174,7 +174,19 @@ fn verdict_word(v: Verdict) -> &'static str {
     }
 }
 
-/// Text safe inside a Markdown table cell.
+/// Text safe inside a Markdown table cell, its units spelled as every report spells them.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+    format::units_in_text(s)
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cell_spells_units_as_the_report_does_and_keeps_to_one_cell() {
+        assert_eq!(cell("0x356, 0.1 degC | a\nb"), "0x356, 0.1 °C \\| a b");
+    }
 }
