@@ -4,6 +4,7 @@
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
+use crate::clauses::Grounds;
 use crate::detail::WindowKind;
 use crate::event::Verdict;
 use crate::format;
@@ -38,6 +39,7 @@ code{font-size:12px;background:#eff1f3;padding:0 3px;border-radius:3px}
 nav.index ul{display:flex;flex-wrap:wrap;gap:2px 14px;list-style:none;padding:0;margin:8px 0}
 nav.index li{min-width:0;overflow-wrap:anywhere}
 table.dut th{width:16em}
+table.clauses td.grounds{font-size:12px;max-width:34em}
 @media print{
 @page{margin:15mm}
 body,main,section.plan,table,th,td,.plot,.failure,.banner{background:#fff !important;color:#000 !important}
@@ -51,6 +53,7 @@ tr,.failure{break-inside:avoid;page-break-inside:avoid}
 .plot svg{width:100%;max-width:100%;height:auto}
 .v{color:#000 !important;background:#fff !important;border:1px solid #000}
 .muted{color:#000}
+table.clauses{font-size:10px}table.clauses td.grounds{font-size:9px}
 }
 "#;
 
@@ -93,6 +96,7 @@ pub fn render(run: &RunData, exit: ExitCode) -> Result<String, ReportError> {
                 nav class="index" { ul { @for p in &run.plans { li { a href={"#plan-" (p.summary.plan_id)} { (p.summary.plan_id) } } } } }
                 (matrix_table(run))
                 (summary_table(run))
+                (clause_table(run))
                 @for (p, svg) in run.plans.iter().zip(&plots) { (plan_section(p, svg)) }
                 p class="muted" { "rig-reports " (env!("CARGO_PKG_VERSION")) }
             } }
@@ -133,6 +137,46 @@ fn summary_table(run: &RunData) -> Markup {
                     } }
                     td { (s.defects.join(", ")) }
                     td { a href=(p.log_name) { (p.log_name) } }
+                }
+            }
+        }
+    }
+}
+
+/// Per manual clause, the measurements whose limits rest on it: value, limits, margin
+/// and verdict (see [`crate::clauses`]).
+fn clause_table(run: &RunData) -> Markup {
+    let rows = crate::clauses::rows(run);
+    html! {
+        @if !rows.is_empty() {
+            h2 id="clauses" { "Manual clauses checked" }
+            p class="muted" {
+                "Each measured limit under the clause of the DUT's manual it rests on, as the DUT profile cites it: "
+                "the manual's words, or the profile's assumption where the manual gives no figure. "
+                "A measurement whose limits read two profile values is under both; limits written in the plan alone come last."
+            }
+            table class="clauses" {
+                tr { th { "clause" } th { "profile value and grounds" } th { "plan" } th { "measurement" } th { "value" } th { "limits" } th { "margin" } th { "verdict" } }
+                @for r in &rows {
+                    @let m = r.measurement;
+                    @let outcome = m.outcome();
+                    tr class={"clause " (outcome.word())} {
+                        td { @match &r.clause { Some(c) => strong { (c) }, None => span class="muted" { "–" } } }
+                        td class="grounds" {
+                            @if let Some(b) = r.basis { code { (b.value) } br; }
+                            @match r.grounds() {
+                                Grounds::Manual(q) => (format::units_in_text(q)),
+                                Grounds::Assumption(a) => span class="muted" { "assumption: " (format::units_in_text(a)) },
+                                Grounds::Plan => span class="muted" { "limits written in the plan" },
+                            }
+                        }
+                        td { a href={"#plan-" (r.plan)} { (r.plan) } }
+                        td { (m.name) br; span class="muted" { "step " (m.step) } }
+                        td class="num" { (m.value_text()) }
+                        td class="num" { (m.limits_text()) }
+                        td class="num" { (m.margin_text()) }
+                        td { span class={"v " (outcome.word())} { (outcome.word()) } }
+                    }
                 }
             }
         }
