@@ -20,6 +20,8 @@ pub struct ClauseRow<'a> {
     /// The profile value and what it rests on; `None`: limits written in the plan.
     pub basis: Option<&'a LimitBasis>,
     pub plan: &'a str,
+    /// The DUT profile whose manual the clause is of.
+    pub dut: &'a str,
     pub measurement: &'a MeasurementRecord,
 }
 
@@ -49,8 +51,8 @@ pub enum Grounds<'a> {
     Plan,
 }
 
-/// Every judged measurement of the run (recorded ones have no limit to check), by
-/// clause in natural order (`§3.4` before `§3.10`), rows without a clause last; within
+/// Every judged measurement of the run (recorded ones have no limit to check), by DUT
+/// profile (each cites its own manual), then by clause in natural order (`§3.4` before `§3.10`), rows without a clause last; within
 /// a clause in the run's order.
 pub fn rows(run: &RunData) -> Vec<ClauseRow<'_>> {
     let mut rows = Vec::new();
@@ -59,12 +61,13 @@ pub fn rows(run: &RunData) -> Vec<ClauseRow<'_>> {
             if m.min.is_none() && m.max.is_none() {
                 continue;
             }
-            let plan = p.summary.plan_id.as_str();
+            let (plan, dut) = (p.summary.plan_id.as_str(), p.summary.dut_id.as_str());
             if m.basis.is_empty() {
                 rows.push(ClauseRow {
                     clause: None,
                     basis: None,
                     plan,
+                    dut,
                     measurement: m,
                 });
             }
@@ -73,12 +76,17 @@ pub fn rows(run: &RunData) -> Vec<ClauseRow<'_>> {
                     clause: clause_of(b),
                     basis: Some(b),
                     plan,
+                    dut,
                     measurement: m,
                 });
             }
         }
     }
-    rows.sort_by(|a, b| by_clause(a.clause.as_deref(), b.clause.as_deref()));
+    rows.sort_by(|a, b| {
+        a.dut
+            .cmp(b.dut)
+            .then_with(|| by_clause(a.clause.as_deref(), b.clause.as_deref()))
+    });
     rows
 }
 
@@ -108,15 +116,20 @@ pub fn clause_of(b: &LimitBasis) -> Option<String> {
     b.assumption.as_deref().and_then(section)
 }
 
-/// The first `§` and the section number after it (`§3.3.2`).
+/// The first `§` and the section number after it (`§3.3.2`, `§2.3-3`) that is not a
+/// section of the repository's own notes (`docs/protocols.md §1.1`).
 fn section(text: &str) -> Option<String> {
-    let (_, rest) = text.split_once('§')?;
-    let number: String = rest
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || *c == '.')
-        .collect();
-    let number = number.trim_end_matches('.');
-    (!number.is_empty()).then(|| format!("§{number}"))
+    text.match_indices('§').find_map(|(i, _)| {
+        if text[..i].trim_end().ends_with(".md") {
+            return None;
+        }
+        let number: String = text[i + '§'.len_utf8()..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == '-')
+            .collect();
+        let number = number.trim_end_matches(['.', '-']);
+        (!number.is_empty()).then(|| format!("§{number}"))
+    })
 }
 
 /// A source without its clause: `'Rated voltage 51.2V'` of `§3.3.2: 'Rated voltage 51.2V'`.
@@ -161,6 +174,8 @@ mod tests {
         let b = assumption("§3.4 gives no COCP threshold; taken above §3.3.2");
         assert_eq!(clause_of(&b).as_deref(), Some("§3.4"));
         assert_eq!(clause_of(&assumption("the manual gives none")), None);
+        let b = assumption("1000 ms (docs/protocols.md §1.1); LOSUN §2.3-3 note: 'every 4 hours'");
+        assert_eq!(clause_of(&b).as_deref(), Some("§2.3-3"));
         let b = assumption("the manual gives none");
         assert_eq!(
             grounds(Some(&b)),

@@ -157,9 +157,12 @@ fn clause_table(run: &RunData) -> Markup {
             }
             table class="clauses" {
                 tr { th { "clause" } th { "profile value and grounds" } th { "plan" } th { "measurement" } th { "value" } th { "limits" } th { "margin" } th { "verdict" } }
-                @for r in &rows {
+                @for (i, r) in rows.iter().enumerate() {
                     @let m = r.measurement;
                     @let outcome = m.outcome();
+                    @if i == 0 || rows[i - 1].dut != r.dut {
+                        tr class="dut" { th colspan="8" { "DUT profile " (r.dut) ": clauses of its manual" } }
+                    }
                     tr class={"clause " (outcome.word())} {
                         td { @match &r.clause { Some(c) => strong { (c) }, None => span class="muted" { "–" } } }
                         td class="grounds" {

@@ -174,7 +174,7 @@ fn clauses(run: &RunData) -> String {
         return String::new();
     }
     let mut md = String::from(
-        "\n### Manual clauses checked\n\n| clause | profile value | grounds | plan | measurement | value | limits | margin | verdict |\n|---|---|---|---|---|---|---|---|---|\n",
+        "\n### Manual clauses checked\n\n| DUT | clause | profile value | grounds | plan | measurement | value | limits | margin | verdict |\n|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for r in &rows {
         let m = r.measurement;
@@ -185,7 +185,8 @@ fn clauses(run: &RunData) -> String {
         };
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            cell(r.dut),
             cell(r.clause.as_deref().unwrap_or("–")),
             r.basis
                 .map_or(String::new(), |b| format!("`{}`", cell(&b.value))),

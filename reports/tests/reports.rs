@@ -639,5 +639,5 @@ fn the_report_lists_each_manual_clause_with_what_was_measured_against_it() {
     let md = &md[md
         .find("### Manual clauses checked")
         .expect("a clause table in summary.md")..];
-    assert!(md.contains("| §3.4 Protection function | `dut.cocp.trip_current` | 'stop charging' | cocp | cocp.trip_current |"), "{md}");
+    assert!(md.contains("| lesso_lsrr51v100ah | §3.4 Protection function | `dut.cocp.trip_current` | 'stop charging' | cocp | cocp.trip_current |"), "{md}");
 }
