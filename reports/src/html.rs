@@ -53,7 +53,11 @@ tr,.failure{break-inside:avoid;page-break-inside:avoid}
 .plot svg{width:100%;max-width:100%;height:auto}
 .v{color:#000 !important;background:#fff !important;border:1px solid #000}
 .muted{color:#000}
-table.clauses{font-size:10px}table.clauses td.grounds{font-size:9px}
+table.clauses{font-size:9px;table-layout:fixed}table.clauses td.grounds,table.clauses code{font-size:8px}
+table.clauses td.num{white-space:normal}
+table.clauses tr:first-child th:nth-child(1){width:9%}table.clauses tr:first-child th:nth-child(2){width:29%}
+table.clauses tr:first-child th:nth-child(3),table.clauses tr:first-child th:nth-child(4){width:14%}
+table.clauses tr:first-child th:nth-child(n+5){width:8.5%}
 }
 "#;
 

@@ -635,6 +635,8 @@ fn the_report_lists_each_manual_clause_with_what_was_measured_against_it() {
     for cell in ["5 s", "[1, 4] s", "-1 s", "fail"] {
         assert!(row.contains(cell), "{cell} missing: {row}");
     }
+    // On A4 the table keeps its columns inside the page.
+    assert!(print_css(&html).contains("table.clauses{font-size:9px;table-layout:fixed}"));
     let md = read(&dir, "summary.md");
     let md = &md[md
         .find("### Manual clauses checked")
