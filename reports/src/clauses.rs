@@ -116,8 +116,9 @@ pub fn clause_of(b: &LimitBasis) -> Option<String> {
     b.assumption.as_deref().and_then(section)
 }
 
-/// The first `§` and the section number after it (`§3.3.2`, `§2.3-3`) that is not a
-/// section of the repository's own notes (`docs/protocols.md §1.1`).
+/// The first `§` and the section number after it (`§3.3.2`, `§2.3-3`, with the name of
+/// the document when one is written before it) that is not a section of the
+/// repository's own notes (`docs/protocols.md §1.1`).
 fn section(text: &str) -> Option<String> {
     text.match_indices('§').find_map(|(i, _)| {
         if text[..i].trim_end().ends_with(".md") {
@@ -128,7 +129,15 @@ fn section(text: &str) -> Option<String> {
             .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == '-')
             .collect();
         let number = number.trim_end_matches(['.', '-']);
-        (!number.is_empty()).then(|| format!("§{number}"))
+        // Another document named just before it (`LOSUN §2.3-3` in a Lesso profile's
+        // assumption) stays with the section, so it is not read as the DUT's own.
+        let named = text[..i].split_whitespace().next_back().filter(|w| {
+            w.starts_with(|c: char| c.is_uppercase()) && w.chars().all(char::is_alphabetic)
+        });
+        (!number.is_empty()).then(|| match named {
+            Some(doc) => format!("{doc} §{number}"),
+            None => format!("§{number}"),
+        })
     })
 }
 
@@ -175,7 +184,7 @@ mod tests {
         assert_eq!(clause_of(&b).as_deref(), Some("§3.4"));
         assert_eq!(clause_of(&assumption("the manual gives none")), None);
         let b = assumption("1000 ms (docs/protocols.md §1.1); LOSUN §2.3-3 note: 'every 4 hours'");
-        assert_eq!(clause_of(&b).as_deref(), Some("§2.3-3"));
+        assert_eq!(clause_of(&b).as_deref(), Some("LOSUN §2.3-3"));
         let b = assumption("the manual gives none");
         assert_eq!(
             grounds(Some(&b)),

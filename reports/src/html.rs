@@ -165,7 +165,7 @@ fn clause_table(run: &RunData) -> Markup {
                     @let m = r.measurement;
                     @let outcome = m.outcome();
                     @if i == 0 || rows[i - 1].dut != r.dut {
-                        tr class="dut" { th colspan="8" { "DUT profile " (r.dut) ": clauses of its manual" } }
+                        tr class="dut" { th colspan="8" { "DUT profile " (r.dut) } }
                     }
                     tr class={"clause " (outcome.word())} {
                         td { @match &r.clause { Some(c) => strong { (c) }, None => span class="muted" { "–" } } }
