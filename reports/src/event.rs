@@ -44,6 +44,18 @@ pub enum Clock {
     Real,
 }
 
+/// A DUT profile value a measurement's limits read, with what the profile says it rests
+/// on: a quote of the manual's clause (`source`), or why it is an assumption.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LimitBasis {
+    /// The value as plans name it: `dut.cocp.trip_current`.
+    pub value: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub source: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub assumption: Option<String>,
+}
+
 /// One line of the log.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Event {
@@ -188,6 +200,10 @@ pub enum EventKind {
         /// show it as "recorded".
         verdict: Verdict,
         location: String,
+        /// The DUT profile values the limits read, with the manual clause each rests on
+        /// (or the assumption): what a certification report lists per clause.
+        #[serde(skip_serializing_if = "Vec::is_empty", default)]
+        basis: Vec<LimitBasis>,
         #[serde(skip_serializing_if = "Option::is_none", default)]
         message: Option<String>,
     },

@@ -4,6 +4,7 @@
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
+use crate::clauses::Grounds;
 use crate::detail::WindowKind;
 use crate::event::Verdict;
 use crate::format;
@@ -17,10 +18,10 @@ h1{font-size:24px;margin:8px 0}h2{font-size:20px;margin:28px 0 6px;border-bottom
 h3{font-size:16px;margin:18px 0 6px}
 section.plan{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:4px 16px 16px;margin:18px 0}
 table{border-collapse:collapse;width:100%;font-size:13px;background:#fff}
-th,td{border:1px solid #d8dee4;padding:3px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+th,td{border:1px solid #d8dee4;padding:3px 6px;text-align:left;vertical-align:top;overflow-wrap:break-word}
 th{background:#f0f3f6}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tr.exp td{background:#fbfcfd;font-size:12px}tr.exp td:first-child{border-left:3px solid #d0d7de}
-.v{display:inline-block;padding:0 7px;border-radius:10px;font-weight:600;font-size:12px;color:#fff}
+.v{display:inline-block;padding:0 7px;border-radius:10px;font-weight:600;font-size:12px;color:#fff;white-space:nowrap}
 .v.pass{background:#1a7f37}.v.fail{background:#cf222e}.v.error{background:#bc4c00}.v.skipped{background:#8c959f}
 .v.recorded{background:#0969da}.v.unmeasurable{background:#cf222e}
 .banner{border-radius:6px;padding:8px 12px;margin:10px 0;font-weight:600}
@@ -38,6 +39,7 @@ code{font-size:12px;background:#eff1f3;padding:0 3px;border-radius:3px}
 nav.index ul{display:flex;flex-wrap:wrap;gap:2px 14px;list-style:none;padding:0;margin:8px 0}
 nav.index li{min-width:0;overflow-wrap:anywhere}
 table.dut th{width:16em}
+table.clauses td.grounds{font-size:12px;max-width:34em}
 @media print{
 @page{margin:15mm}
 body,main,section.plan,table,th,td,.plot,.failure,.banner{background:#fff !important;color:#000 !important}
@@ -51,6 +53,11 @@ tr,.failure{break-inside:avoid;page-break-inside:avoid}
 .plot svg{width:100%;max-width:100%;height:auto}
 .v{color:#000 !important;background:#fff !important;border:1px solid #000}
 .muted{color:#000}
+table.clauses{font-size:9px;table-layout:fixed}table.clauses td.grounds,table.clauses code{font-size:8px}
+table.clauses td.num{white-space:normal}
+table.clauses tr:first-child th:nth-child(1){width:9%}table.clauses tr:first-child th:nth-child(2){width:29%}
+table.clauses tr:first-child th:nth-child(3),table.clauses tr:first-child th:nth-child(4){width:14%}
+table.clauses tr:first-child th:nth-child(n+5){width:8.5%}
 }
 "#;
 
@@ -93,6 +100,7 @@ pub fn render(run: &RunData, exit: ExitCode) -> Result<String, ReportError> {
                 nav class="index" { ul { @for p in &run.plans { li { a href={"#plan-" (p.summary.plan_id)} { (p.summary.plan_id) } } } } }
                 (matrix_table(run))
                 (summary_table(run))
+                (clause_table(run))
                 @for (p, svg) in run.plans.iter().zip(&plots) { (plan_section(p, svg)) }
                 p class="muted" { "rig-reports " (env!("CARGO_PKG_VERSION")) }
             } }
@@ -133,6 +141,49 @@ fn summary_table(run: &RunData) -> Markup {
                     } }
                     td { (s.defects.join(", ")) }
                     td { a href=(p.log_name) { (p.log_name) } }
+                }
+            }
+        }
+    }
+}
+
+/// Per manual clause, the measurements whose limits rest on it: value, limits, margin
+/// and verdict (see [`crate::clauses`]).
+fn clause_table(run: &RunData) -> Markup {
+    let rows = crate::clauses::rows(run);
+    html! {
+        @if !rows.is_empty() {
+            h2 id="clauses" { "Manual clauses checked" }
+            p class="muted" {
+                "Each measured limit under the clause of the DUT's manual it rests on, as the DUT profile cites it: "
+                "the manual's words, or the profile's assumption where the manual gives no figure. "
+                "A measurement whose limits read two profile values is under both; limits written in the plan alone come last."
+            }
+            table class="clauses" {
+                tr { th { "clause" } th { "profile value and grounds" } th { "plan" } th { "measurement" } th { "value" } th { "limits" } th { "margin" } th { "verdict" } }
+                @for (i, r) in rows.iter().enumerate() {
+                    @let m = r.measurement;
+                    @let outcome = m.outcome();
+                    @if i == 0 || rows[i - 1].dut != r.dut {
+                        tr class="dut" { th colspan="8" { "DUT profile " (r.dut) } }
+                    }
+                    tr class={"clause " (outcome.word())} {
+                        td { @match &r.clause { Some(c) => strong { (c) }, None => span class="muted" { "–" } } }
+                        td class="grounds" {
+                            @if let Some(b) = r.basis { code { (b.value) } br; }
+                            @match r.grounds() {
+                                Grounds::Manual(q) => (format::units_in_text(q)),
+                                Grounds::Assumption(a) => span class="muted" { "assumption: " (format::units_in_text(a)) },
+                                Grounds::Plan => span class="muted" { "limits written in the plan" },
+                            }
+                        }
+                        td { a href={"#plan-" (r.plan)} { (r.plan) } }
+                        td { (m.name) br; span class="muted" { "step " (m.step) } }
+                        td class="num" { (m.value_text()) }
+                        td class="num" { (m.limits_text()) }
+                        td class="num" { (m.margin_text()) }
+                        td { span class={"v " (outcome.word())} { (outcome.word()) } }
+                    }
                 }
             }
         }
@@ -372,7 +423,7 @@ fn steps_table(p: &PlanData) -> Markup {
                 @if !st.reached {
                     tr class="not-reached" {
                         td class="num" { (st.number) }
-                        td { strong { (st.name) } }
+                        td { strong { (format::units_in_text(&st.name)) } }
                         td { span class="v not-reached" { "not reached" } }
                         td {} td {} td {} td {}
                         td { code { (st.location) } }
@@ -380,7 +431,7 @@ fn steps_table(p: &PlanData) -> Markup {
                 } @else {
                 tr {
                     td class="num" { (st.number) }
-                    td { strong { (st.name) } }
+                    td { strong { (format::units_in_text(&st.name)) } }
                     td { (badge(st.verdict)) }
                     td class="num" { (format::duration(st.started_s)) }
                     td class="num" { (format::duration(st.duration_s)) }
@@ -444,7 +495,7 @@ fn reaction_times(p: &PlanData) -> Markup {
                 tr { th { "step" } th { "expectation" } th { "reaction" } th { "limit" } th { "margin" } th { "verdict" } }
                 @for m in &reactions {
                     tr {
-                        td class="num" { (m.step) } td { (m.name) }
+                        td class="num" { (m.step) } td { (format::units_in_text(&m.name)) }
                         td class="num" { (format::number(m.value_s)) " s" }
                         td class="num" { "≤ " (format::number(m.limit_s)) " s" }
                         td class="num" { (format::number(m.margin_s)) " s" }

@@ -6,6 +6,7 @@
 //! The main entry points are [`run::RunData::load`] (a run folder read back),
 //! [`run::write_reports`] (every report file) and [`compare::compare`] (two runs).
 
+pub mod clauses;
 pub mod compare;
 pub mod compare_measure;
 pub mod decimate;
@@ -30,4 +31,4 @@ pub mod thinning;
 pub mod trend;
 pub mod wire;
 
-pub use event::{Clock, Event, EventKind, SampleValue, Verdict};
+pub use event::{Clock, Event, EventKind, LimitBasis, SampleValue, Verdict};

@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use crate::clauses::Grounds;
 use crate::event::Verdict;
 use crate::format;
 use crate::run::{ExitCode, RunData};
@@ -48,6 +49,7 @@ pub fn render(run: &RunData, exit: ExitCode) -> String {
         );
     }
     md.push_str(&measurements(run));
+    md.push_str(&clauses(run));
     let failures = failures(run);
     if !failures.is_empty() {
         md.push_str("\n### Failures\n\n");
@@ -165,6 +167,41 @@ fn measurements(run: &RunData) -> String {
     "\n### Measurements\n\n| plan | measurement | value | limits | margin | verdict |\n|---|---|---|---|---|---|\n".to_string() + &md
 }
 
+/// The measurements by manual clause (see [`crate::clauses`]), when any was judged.
+fn clauses(run: &RunData) -> String {
+    let rows = crate::clauses::rows(run);
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut md = String::from(
+        "\n### Manual clauses checked\n\n| DUT | clause | profile value | grounds | plan | measurement | value | limits | margin | verdict |\n|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for r in &rows {
+        let m = r.measurement;
+        let grounds = match r.grounds() {
+            Grounds::Manual(q) => q.to_string(),
+            Grounds::Assumption(a) => format!("assumption: {a}"),
+            Grounds::Plan => "limits written in the plan".to_string(),
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            cell(r.dut),
+            cell(r.clause.as_deref().unwrap_or("–")),
+            r.basis
+                .map_or(String::new(), |b| format!("`{}`", cell(&b.value))),
+            cell(&grounds),
+            cell(r.plan),
+            cell(&m.name),
+            cell(&m.value_text()),
+            cell(&m.limits_text()),
+            cell(&m.margin_text()),
+            m.outcome().word(),
+        );
+    }
+    md
+}
+
 fn verdict_word(v: Verdict) -> &'static str {
     match v {
         Verdict::Pass => "✅ pass",
@@ -174,7 +211,19 @@ fn verdict_word(v: Verdict) -> &'static str {
     }
 }
 
-/// Text safe inside a Markdown table cell.
+/// Text safe inside a Markdown table cell, its units spelled as every report spells them.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+    format::units_in_text(s)
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cell_spells_units_as_the_report_does_and_keeps_to_one_cell() {
+        assert_eq!(cell("0x356, 0.1 degC | a\nb"), "0x356, 0.1 °C \\| a b");
+    }
 }

@@ -3,7 +3,7 @@
 //! engineer reads ("recorded" for a value without limits, "unmeasurable" for one that
 //! never came).
 
-use crate::event::{EventKind, Verdict};
+use crate::event::{EventKind, LimitBasis, Verdict};
 use crate::format;
 
 /// One `measurement` event, placed on the run's time axis.
@@ -26,6 +26,8 @@ pub struct MeasurementRecord {
     /// The plan line that asked for it (`testplans/x.yaml:40:9`).
     pub location: String,
     pub message: Option<String>,
+    /// The profile values its limits read, with their manual clauses.
+    pub basis: Vec<LimitBasis>,
     /// When it was decided: seconds since the run started.
     pub t: f64,
 }
@@ -67,6 +69,7 @@ impl MeasurementRecord {
             margin,
             verdict,
             location,
+            basis,
             message,
         } = kind
         else {
@@ -85,6 +88,7 @@ impl MeasurementRecord {
             verdict: *verdict,
             location: location.clone(),
             message: message.clone(),
+            basis: basis.clone(),
             t,
         })
     }
@@ -196,6 +200,7 @@ mod tests {
             verdict: Verdict::Pass,
             location: "testplans/cocp.yaml:40:9".into(),
             message: None,
+            basis: Vec::new(),
             t: 12.0,
         }
     }

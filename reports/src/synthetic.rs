@@ -376,6 +376,7 @@ pub fn measurement(
         margin,
         verdict: if pass { Verdict::Pass } else { Verdict::Fail },
         location: format!("testplans/synthetic.yaml:{}:9", 40 + step),
+        basis: Vec::new(),
         message: match (value, pass) {
             (None, _) => Some(format!(
                 "unmeasurable: {name}: bms.protection_charge_overcurrent never true within 30 s"

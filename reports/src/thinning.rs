@@ -73,23 +73,32 @@ impl Bucket {
     }
 }
 
-/// Time-ordered points of one channel, thinned to at most [`MAX_BUCKETS`] buckets.
+/// Time-ordered points of one channel, thinned to at most [`MAX_BUCKETS`] buckets (or
+/// the count given to [`ThinSeries::with_max_buckets`]).
 #[derive(Clone, Debug)]
 pub struct ThinSeries {
     width: f64,
     buckets: Vec<Bucket>,
+    max_buckets: usize,
 }
 
 impl Default for ThinSeries {
     fn default() -> ThinSeries {
-        ThinSeries {
-            width: FIRST_WIDTH_S,
-            buckets: Vec::new(),
-        }
+        ThinSeries::with_max_buckets(MAX_BUCKETS)
     }
 }
 
 impl ThinSeries {
+    /// A series kept to at most `max` buckets (at least 2), so at most `4 * max` points:
+    /// fewer than the report's for a live page that plots in a narrower window.
+    pub fn with_max_buckets(max: usize) -> ThinSeries {
+        ThinSeries {
+            width: FIRST_WIDTH_S,
+            buckets: Vec::new(),
+            max_buckets: max.max(2),
+        }
+    }
+
     /// Add a point no earlier than the last one (the caller drops those).
     pub fn push(&mut self, p: Point) {
         let index = self.index_of(p.0);
@@ -97,7 +106,7 @@ impl ThinSeries {
             Some(b) if b.index == index => b.add(p),
             _ => {
                 self.buckets.push(Bucket::new(index, p));
-                while self.buckets.len() > MAX_BUCKETS {
+                while self.buckets.len() > self.max_buckets {
                     self.coarsen();
                 }
             }

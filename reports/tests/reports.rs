@@ -578,3 +578,68 @@ fn the_report_prints_and_heads_with_the_dut_saying_what_the_log_lacks() {
     let nav = &nav[..nav.find("</nav>").unwrap()];
     assert_eq!(nav.matches("<li>").count(), 2, "{nav}");
 }
+
+/// A measurement event whose limits read the profile value `value`, cited by `source`.
+fn resting_on(mut e: rig_reports::EventKind, value: &str, source: &str) -> rig_reports::EventKind {
+    if let rig_reports::EventKind::Measurement { basis, .. } = &mut e {
+        basis.push(rig_reports::LimitBasis {
+            value: value.into(),
+            source: Some(source.into()),
+            assumption: None,
+        });
+    }
+    e
+}
+
+#[test]
+fn the_report_lists_each_manual_clause_with_what_was_measured_against_it() {
+    let dir = scratch("clauses");
+    let m = |step, name, v| synthetic::measurement(step, name, Some(v), Some(1.0), Some(4.0));
+    synthetic::write_run(
+        &dir,
+        &Spec {
+            plan_id: "cocp".into(),
+            measurements: vec![
+                resting_on(
+                    m(1, "cocp.trip_delay", 5.0),
+                    "dut.cocp.trip_delay",
+                    "§3.10 COCP: 'delay 1~4 s'",
+                ),
+                m(2, "own.limits", 2.0),
+                resting_on(
+                    m(3, "cocp.trip_current", 2.5),
+                    "dut.cocp.trip_current",
+                    "§3.4 Protection function: 'stop charging'",
+                ),
+            ],
+            ..Spec::default()
+        },
+    )
+    .unwrap();
+    render(&dir);
+    let html = read(&dir, "report.html");
+    let table = &html[html.find("id=\"clauses\"").expect("a clause table")..];
+    let table = &table[..table.find("</table>").unwrap()];
+    // Natural order (§3.4 before §3.10), the plan's own limits last.
+    let at = |s: &str| {
+        table
+            .find(s)
+            .unwrap_or_else(|| panic!("{s} missing: {table}"))
+    };
+    assert!(at("§3.4 Protection function") < at("§3.10 COCP"));
+    assert!(at("§3.10 COCP") < at("own.limits"));
+    assert!(table.contains("'stop charging'") && table.contains("dut.cocp.trip_current"));
+    // The failing one: its value, limits, margin and verdict.
+    let row = &table[at("§3.10 COCP")..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    for cell in ["5 s", "[1, 4] s", "-1 s", "fail"] {
+        assert!(row.contains(cell), "{cell} missing: {row}");
+    }
+    // On A4 the table keeps its columns inside the page.
+    assert!(print_css(&html).contains("table.clauses{font-size:9px;table-layout:fixed}"));
+    let md = read(&dir, "summary.md");
+    let md = &md[md
+        .find("### Manual clauses checked")
+        .expect("a clause table in summary.md")..];
+    assert!(md.contains("| lesso_lsrr51v100ah | §3.4 Protection function | `dut.cocp.trip_current` | 'stop charging' | cocp | cocp.trip_current |"), "{md}");
+}

@@ -197,6 +197,10 @@ pub struct Measurement {
     pub max: Option<f64>,
     pub unit: DisplayUnit,
     pub location: Location,
+    /// The DUT profile values the limits read (`cocp.trip_current`, without `dut.`),
+    /// each once, with where the profile says it comes from: the manual clause a
+    /// certification report lists the measurement under.
+    pub basis: Vec<(String, crate::dut::Provenance)>,
 }
 
 /// What a measurement computes from the readings in its window.

@@ -7,6 +7,7 @@ use super::measurements::measured_dim;
 use super::names::RepeatIndex;
 use super::resolver::Resolver;
 use crate::diag::Problem;
+use crate::dut::{BandEnd, Provenance};
 use crate::plan::model::{DisplayUnit, MeasureKind};
 use crate::plan::raw::{RawBetween, RawMeasurement};
 use crate::quantity::{Dim, Quantity, unit_factor};
@@ -190,6 +191,61 @@ impl Resolver<'_> {
         }
         Some((min, max))
     }
+}
+
+impl Resolver<'_> {
+    /// The profile values a measurement's limits read, each once in the order written,
+    /// with their provenance (the manual clause or the assumption).
+    pub(super) fn limit_basis(&self, raw: &RawMeasurement) -> Vec<(String, Provenance)> {
+        let mut texts: Vec<&str> = [&raw.min, &raw.max]
+            .into_iter()
+            .flatten()
+            .map(|f| f.value.as_str())
+            .collect();
+        match raw.between.as_ref().map(|b| &b.value) {
+            Some(RawBetween::Pair(pair)) => texts.extend(pair.iter().map(|f| f.value.as_str())),
+            Some(RawBetween::Band(path)) => texts.push(path),
+            None => {}
+        }
+        let mut basis: Vec<(String, Provenance)> = Vec::new();
+        for path in texts.into_iter().flat_map(profile_paths) {
+            let value = self.dut.get(path).or_else(|| {
+                let (base, _) = BandEnd::split(path)?;
+                self.dut.get(base)
+            });
+            if let Some(v) = value
+                && !basis.iter().any(|(p, _)| *p == v.path)
+            {
+                basis.push((v.path.clone(), v.provenance.clone()));
+            }
+        }
+        basis
+    }
+}
+
+/// The dotted paths after each `dut.` in an expression (`cocp.trip_current.max` of
+/// `dut.cocp.trip_current.max + 2 A`).
+fn profile_paths(text: &str) -> Vec<&str> {
+    let is_name = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut out = Vec::new();
+    for (i, _) in text.match_indices("dut.") {
+        if text[..i]
+            .chars()
+            .next_back()
+            .is_some_and(|c| is_name(c) || c == '.')
+        {
+            continue;
+        }
+        let rest = &text[i + 4..];
+        let end = rest
+            .find(|c: char| !(is_name(c) || c == '.'))
+            .unwrap_or(rest.len());
+        let path = rest[..end].trim_end_matches('.');
+        if !path.is_empty() {
+            out.push(path);
+        }
+    }
+    out
 }
 
 /// `dut.` and a dotted path of plain names: a profile value, not an expression.

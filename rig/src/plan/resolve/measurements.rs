@@ -71,6 +71,7 @@ impl Resolver<'_> {
         let window = self.measure_window(raw, key, field, vars);
         let (kind, window, name) = (kind?, window?, name?);
         let (unit, min, max) = self.limits_and_unit(raw, &kind, field, vars)?;
+        let basis = self.limit_basis(raw);
         Some(Measurement {
             name,
             text: field.value.clone(),
@@ -80,6 +81,7 @@ impl Resolver<'_> {
             max,
             unit,
             location,
+            basis,
         })
     }
 
@@ -340,6 +342,7 @@ mod tests {
 
     use super::super::test_support::{accepted, plan, refusals, sim};
     use super::*;
+    use crate::dut::Provenance;
 
     fn measure(entries: &[&str]) -> String {
         let list: String = entries.iter().map(|e| format!("      - {e}\n")).collect();
@@ -369,11 +372,45 @@ mod tests {
     }
 
     #[test]
+    fn the_limits_rest_on_the_profile_values_they_read_each_once() {
+        let m = one(
+            "{ name: cocp.trip_current, value_of: source.current, when: bms.protection_charge_overcurrent, within: 1 min, min: dut.standard_charge_current, max: dut.limits.max_charge_current + dut.standard_charge_current * 0 }",
+        );
+        assert_eq!(
+            m.basis,
+            [
+                (
+                    "standard_charge_current".to_string(),
+                    Provenance::Manual("§1".into())
+                ),
+                (
+                    "limits.max_charge_current".to_string(),
+                    Provenance::Assumption("above COCP".into())
+                ),
+            ]
+        );
+        let band_ends = one(
+            "{ name: d, time_to: bms.protection_charge_overcurrent, within: 30 s, between: [dut.cocp.trip_delay.min, 2 * dut.cocp.trip_delay.max] }",
+        );
+        assert_eq!(band_ends.basis.len(), 1, "{:?}", band_ends.basis);
+        let own =
+            one("{ name: e, time_to: bms.protection_charge_overcurrent, within: 30 s, max: 5 s }");
+        assert!(own.basis.is_empty());
+    }
+
+    #[test]
     fn between_a_banded_profile_value_is_its_band() {
         let m = one(
             "{ name: cocp.trip_delay, time_to: bms.protection_charge_overcurrent, within: 30 s, between: dut.cocp.trip_delay }",
         );
         assert_eq!((m.min, m.max), (Some(1.0), Some(4.0)));
+        assert_eq!(
+            m.basis,
+            [(
+                "cocp.trip_delay".to_string(),
+                Provenance::Manual("§3.4".into())
+            )]
+        );
         let unbanded = refused(
             "{ name: a, time_to: bms.protection_charge_overcurrent, within: 30 s, between: dut.cocp.trip_current }",
         );

@@ -5,11 +5,12 @@
 
 use std::time::Duration;
 
-use rig_reports::{EventKind, Verdict};
+use rig_reports::{EventKind, LimitBasis, Verdict};
 
 use super::measurement::{Sample, Tracker, Unmeasurable};
 use super::messages::{fmt_length, fmt_t};
 use super::window::StepWindows;
+use crate::dut::Provenance;
 use crate::expr::{BoundExpr, ChannelId, Value};
 use crate::plan::{MeasureKind, MeasureWindow, Measurement, Step};
 use crate::quantity::{format_duration, trim_float};
@@ -334,8 +335,22 @@ impl Item<'_> {
             margin: margin.map(round6),
             verdict,
             location: m.location.to_string(),
+            basis: m.basis.iter().map(limit_basis).collect(),
             message: None,
         }
+    }
+}
+
+/// A profile value the limits read, as the event carries it.
+fn limit_basis((path, provenance): &(String, Provenance)) -> LimitBasis {
+    let (source, assumption) = match provenance {
+        Provenance::Manual(s) => (Some(s.clone()), None),
+        Provenance::Assumption(a) => (None, Some(a.clone())),
+    };
+    LimitBasis {
+        value: format!("dut.{path}"),
+        source,
+        assumption,
     }
 }
 
