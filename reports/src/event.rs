@@ -5,8 +5,10 @@
 use serde::{Deserialize, Serialize};
 
 /// Bumped when a change would make older readers misread a log. 2: wire traffic that
-/// repeats is written as `repeated` events (see [`crate::wire`]).
-pub const LOG_FORMAT_VERSION: u32 = 2;
+/// repeats is written as `repeated` events (see [`crate::wire`]). 3: a changed piece
+/// that is a few characters off an earlier one is written as a `diff` event. Readers
+/// read every earlier format too (a format-1 log simply has neither event).
+pub const LOG_FORMAT_VERSION: u32 = 3;
 
 /// The outcome of a plan, a step or an expectation, in the test engineer's words.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -123,6 +125,19 @@ pub enum EventKind {
         period: usize,
         count: u64,
         since: f64,
+    },
+    /// A piece of wire traffic on `instrument` (CAN frames: with the frame id `id`)
+    /// that is the piece `back` pieces before it on that instrument (or id), the same
+    /// way, with `edit` applied: at each offset (characters of a text, bytes of hex
+    /// traffic) what goes there, same length. It refers only to pieces before it, so a
+    /// log cut anywhere still reads. Readers turn it back into the `sent`, `received`
+    /// or `can_frame` event it stands for ([`crate::log::LogReader`]).
+    Diff {
+        instrument: String,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        id: Option<String>,
+        back: usize,
+        edit: crate::wire_edit::Edit,
     },
     CanFrame {
         instrument: String,

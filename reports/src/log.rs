@@ -17,8 +17,9 @@ pub struct LogContents {
     pub bad_lines: Vec<usize>,
 }
 
-/// The events of a log, one at a time, with `repeated` wire traffic replayed into the
-/// `sent`, `received` and `can_frame` events it stands for (or left as it is: [`LogReader::compact`]).
+/// The events of a log, one at a time, with `repeated` and `diff` wire traffic turned
+/// back into the `sent`, `received` and `can_frame` events they stand for (or left as
+/// they are: [`LogReader::compact`]).
 /// Never fails on content: unreadable lines are counted, not fatal.
 pub struct LogReader<R> {
     lines: std::io::Split<R>,
@@ -162,6 +163,24 @@ impl<R: BufRead> Iterator for LogReader<R> {
                     });
                     continue;
                 }
+                if let EventKind::Diff {
+                    instrument,
+                    id,
+                    back,
+                    edit,
+                } = &event.kind
+                {
+                    // A diff that does not fit is dropped, not invented.
+                    let Some(piece) = x.diff(instrument, id.as_deref(), *back, edit) else {
+                        continue;
+                    };
+                    self.finished = false;
+                    return Some(Event {
+                        seq: event.seq,
+                        t: event.t,
+                        kind: piece.event(instrument),
+                    });
+                }
                 if let Some((instrument, piece)) = Piece::of(&event.kind) {
                     x.seen(instrument, &piece);
                 }
@@ -232,6 +251,37 @@ mod tests {
         )));
         assert!(log.incomplete);
         assert!(log.bad_lines.is_empty());
+    }
+
+    #[test]
+    fn a_diff_event_reads_back_as_the_piece_it_stands_for() {
+        let log = parse_log(concat!(
+            r#"{"seq":0,"t":0.0,"event":"received","instrument":"rs485","text":"~2002460012345678"}"#,
+            "\n",
+            r#"{"seq":1,"t":1.0,"event":"received","instrument":"io","hex":"01 02 03"}"#,
+            "\n",
+            r#"{"seq":2,"t":2.0,"event":"diff","instrument":"rs485","back":1,"edit":[[9,"9"],[15,"F"]]}"#,
+            "\n",
+            r#"{"seq":3,"t":3.0,"event":"diff","instrument":"io","back":1,"edit":[[2,"FF"]]}"#,
+            "\n",
+            r#"{"seq":4,"t":4.0,"event":"diff","instrument":"io","back":9,"edit":[[0,"FF"]]}"#,
+        ));
+        let kinds: Vec<EventKind> = log.events.into_iter().map(|e| e.kind).collect();
+        let received =
+            |instrument: &str, text: Option<&str>, hex: Option<&str>| EventKind::Received {
+                instrument: instrument.into(),
+                text: text.map(String::from),
+                hex: hex.map(String::from),
+            };
+        assert_eq!(
+            kinds,
+            [
+                received("rs485", Some("~2002460012345678"), None),
+                received("io", None, Some("01 02 03")),
+                received("rs485", Some("~20024600923456F8"), None),
+                received("io", None, Some("01 02 FF")),
+            ]
+        );
     }
 
     #[test]

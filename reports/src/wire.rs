@@ -14,6 +14,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::event::EventKind;
+use crate::wire_edit::{self, Edit};
 
 /// How many pieces back a repeat is looked for: the longest poll cycle of one
 /// instrument (request and answer count as two) that compacts.
@@ -224,12 +225,35 @@ impl Line {
         self.history.push_back(key);
     }
 
-    /// The piece `period` pieces back, which a repeat of that period comes next.
+    /// The piece `period` pieces back, which a repeat of that period comes next
+    /// (`None` for 0 and for more than the history holds: a corrupt log).
     fn back(&self, period: usize) -> Option<&Key> {
-        self.history
-            .len()
-            .checked_sub(period)
-            .map(|i| &self.history[i])
+        let i = self.history.len().checked_sub(period)?;
+        self.history.get(i).filter(|_| period > 0)
+    }
+
+    /// The earlier piece, the same way, that `key` is the shortest edit of, as how far
+    /// back it is and the edit; `None` unless the edit is shorter than `key` whole.
+    /// Ties go to the nearest. Pieces with a transaction id are always logged whole.
+    fn edit_of(&self, key: &Key) -> Option<(usize, Edit)> {
+        let whole = wire_edit::whole_len(&key.payload);
+        if key.tid != Tid::None || whole < wire_edit::MIN_LEN {
+            return None;
+        }
+        let mut best: Option<(usize, Edit, usize)> = None;
+        for (back, base) in (1..).zip(self.history.iter().rev()) {
+            if base.way != key.way || base.tid != Tid::None {
+                continue;
+            }
+            if let Some((edit, cost)) = wire_edit::edit(&base.payload, &key.payload)
+                && best.as_ref().is_none_or(|b| cost < b.2)
+            {
+                best = Some((back, edit, cost));
+            }
+        }
+        // A `diff` event spends about eight bytes more than a whole piece on its keys.
+        let (back, edit, cost) = best?;
+        (cost + 8 < whole).then_some((back, edit))
     }
 
     /// The period `key` repeats with, if the pieces before it repeat with it too: the
@@ -318,6 +342,18 @@ impl Compactor {
                 since: t,
                 last: t,
             });
+        } else if let Some((back, edit)) = w.line.edit_of(&key) {
+            let id = (!id.is_empty()).then_some(id);
+            let instrument = instrument.to_string();
+            out.push((
+                t,
+                EventKind::Diff {
+                    instrument,
+                    id,
+                    back,
+                    edit,
+                },
+            ));
         } else {
             out.push((t, piece.event(instrument)));
         }
@@ -371,6 +407,27 @@ impl Expander {
     pub fn replay(&mut self, instrument: &str, id: Option<&str>, period: usize) -> Option<Piece> {
         let line = self.lines.get_mut(instrument)?.get_mut(id.unwrap_or(""))?;
         let key = line.back(period)?.clone();
+        let piece = line.piece(&key);
+        line.push(key);
+        Some(piece)
+    }
+
+    /// The piece a `diff` event on `instrument` (and CAN `id`) stands for; `None` when
+    /// the log has no such piece before it or the edit does not fit it (a corrupt log).
+    pub fn diff(
+        &mut self,
+        instrument: &str,
+        id: Option<&str>,
+        back: usize,
+        edit: &Edit,
+    ) -> Option<Piece> {
+        let line = self.lines.get_mut(instrument)?.get_mut(id.unwrap_or(""))?;
+        let base = line.back(back)?;
+        let key = Key {
+            way: base.way.clone(),
+            tid: base.tid,
+            payload: wire_edit::apply(&base.payload, edit)?,
+        };
         let piece = line.piece(&key);
         line.push(key);
         Some(piece)
@@ -440,6 +497,15 @@ mod tests {
                     let piece = x.replay(instrument, id.as_deref(), *period).unwrap();
                     back.push((instrument.clone(), piece));
                 }
+            } else if let EventKind::Diff {
+                instrument,
+                id,
+                back: b,
+                edit,
+            } = e
+            {
+                let piece = x.diff(instrument, id.as_deref(), *b, edit).unwrap();
+                back.push((instrument.clone(), piece));
             }
         }
         (events, back)
@@ -588,6 +654,40 @@ mod tests {
             };
             assert_eq!(of(&back), of(&original), "{id}");
         }
+    }
+
+    #[test]
+    fn a_changed_answer_is_logged_as_an_edit_of_the_last_answer_to_its_poll() {
+        let answer = |cell: u32| {
+            format!("~20024600B07E110210{cell:04X}{cell:04X}{cell:04X}0BA50BA5000000C350E016")
+        };
+        let mut pieces = Vec::new();
+        for i in 0..40u32 {
+            pieces.push(("rs485", text(true, "~20024642E00202FD33")));
+            pieces.push(("rs485", text(false, &answer(3300 + i % 7))));
+            pieces.push(("rs485", text(true, "~20024644E00202FD31")));
+            pieces.push(("rs485", text(false, "~20024600A04211021000000000F11C")));
+        }
+        let (events, back) = round_trip(&pieces);
+        let diffs = events
+            .iter()
+            .filter(|e| matches!(e, EventKind::Diff { back: 4, .. }))
+            .count();
+        assert!(diffs >= 5, "{events:?}");
+        assert_eq!(back, owned(&pieces));
+    }
+
+    #[test]
+    fn a_diff_without_its_base_or_that_does_not_fit_reads_as_nothing() {
+        let mut x = Expander::default();
+        let edit = vec![(0, "A".to_string())];
+        assert_eq!(x.diff("rs485", None, 1, &edit), None);
+        x.seen("rs485", &text(false, "abc"));
+        assert_eq!(x.diff("rs485", None, 2, &edit), None);
+        assert_eq!(x.diff("rs485", None, 0, &edit), None);
+        assert_eq!(x.replay("rs485", None, 0), None);
+        assert_eq!(x.diff("rs485", None, 1, &vec![(3, "A".into())]), None);
+        assert_eq!(x.diff("rs485", None, 1, &edit), Some(text(false, "Abc")));
     }
 
     #[test]

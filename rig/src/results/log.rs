@@ -9,6 +9,7 @@ use std::io::BufRead;
 use std::path::Path;
 
 use rig_reports::event::{Event, EventKind};
+use rig_reports::wire::{Expander, Payload, Piece, Way};
 use serde::Deserialize;
 
 use super::pack_id::PackIdentity;
@@ -61,6 +62,8 @@ struct PlanReader {
     started: bool,
     finished: bool,
     identity: PackIdentity,
+    /// The instruments' own wire traffic as far as read, for `repeated` and `diff`.
+    wire: Expander,
 }
 
 impl PlanReader {
@@ -102,6 +105,7 @@ impl PlanReader {
             started: false,
             finished: false,
             identity: PackIdentity::default(),
+            wire: Expander::default(),
         }
     }
 
@@ -118,9 +122,16 @@ impl PlanReader {
             | "protection_programmed"
             | "safe_state"
             | "error" => self.time_of(line),
-            // Repeated wire traffic (log format 2) repeats pieces already read in full:
-            // the pack's identity is its first answer, which a repeat never is.
-            "repeated" => self.time_of(line),
+            // Repeated and edited wire traffic (log formats 2 and 3) stand for pieces
+            // of the instruments' own lines: followed, so an identity answer written
+            // as a `diff` is read.
+            "repeated" | "diff" => match serde_json::from_str::<Event>(line) {
+                Ok(event) => {
+                    self.end_at(event.t);
+                    self.wire_event(&event.kind);
+                }
+                Err(_) => self.time_of(line),
+            },
             "measurement" => {
                 if let Ok(m) = serde_json::from_str::<MeasurementEvent>(line) {
                     self.measurement(m);
@@ -190,13 +201,11 @@ impl PlanReader {
                     identity,
                 });
             }
-            EventKind::Sent {
-                instrument, text, ..
-            } => self.identity.sent(&instrument, text),
-            EventKind::Received {
-                instrument, text, ..
-            } => {
-                self.identity.received(&instrument, text.as_deref());
+            ref kind @ (EventKind::Sent { .. } | EventKind::Received { .. }) => {
+                if let Some((instrument, piece)) = Piece::of(kind) {
+                    self.wire.seen(instrument, &piece);
+                    self.identity_piece(instrument, &piece);
+                }
             }
             EventKind::Expectation {
                 step,
@@ -225,6 +234,50 @@ impl PlanReader {
                 plan.message = message;
             }
             _ => {}
+        }
+    }
+
+    /// The pieces a `repeated` or `diff` event on an instrument's own line stands for,
+    /// to the pack identity. CAN lines (with an `id`) are not followed.
+    fn wire_event(&mut self, kind: &EventKind) {
+        match kind {
+            EventKind::Repeated {
+                instrument,
+                id: None,
+                period,
+                count,
+                ..
+            } => {
+                for _ in 0..*count {
+                    let Some(piece) = self.wire.replay(instrument, None, *period) else {
+                        break;
+                    };
+                    self.identity_piece(instrument, &piece);
+                }
+            }
+            EventKind::Diff {
+                instrument,
+                id: None,
+                back,
+                edit,
+            } => {
+                if let Some(piece) = self.wire.diff(instrument, None, *back, edit) {
+                    self.identity_piece(instrument, &piece);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn identity_piece(&mut self, instrument: &str, piece: &Piece) {
+        let text = match &piece.payload {
+            Payload::Text(t) => Some(t.as_str()),
+            _ => None,
+        };
+        match piece.way {
+            Way::Sent => self.identity.sent(instrument, text.map(String::from)),
+            Way::Received => self.identity.received(instrument, text),
+            Way::Frame(_) => {}
         }
     }
 

@@ -55,6 +55,7 @@ impl Writer {
         }
         if let Some((feed, plan)) = &self.tee
             && Feed::wants(&event.kind)
+            && !matches!(event.kind, EventKind::Diff { .. })
             && let Ok(line) = std::str::from_utf8(&self.pending[start..])
         {
             feed.publish(plan, line);
