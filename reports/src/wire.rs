@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use crate::event::EventKind;
+use crate::event::{After, Event, EventKind, round_time};
 use crate::wire_edit::{self, Edit};
 
 /// How many pieces back a repeat is looked for: the longest poll cycle of one
@@ -302,14 +302,16 @@ struct Writing {
 type Lines<T> = BTreeMap<String, BTreeMap<String, T>>;
 
 fn line_mut<'a, T: Default>(lines: &'a mut Lines<T>, instrument: &str, id: &str) -> &'a mut T {
+    // Looked up by `&str` first: a busy CAN bus calls this for every frame, and the
+    // entry API would allocate both keys each time.
     if !lines.contains_key(instrument) {
         lines.insert(instrument.to_string(), BTreeMap::new());
     }
-    let by_id = lines.entry(instrument.to_string()).or_default();
+    let by_id = lines.get_mut(instrument).expect("inserted above");
     if !by_id.contains_key(id) {
         by_id.insert(id.to_string(), T::default());
     }
-    by_id.entry(id.to_string()).or_default()
+    by_id.get_mut(id).expect("inserted above")
 }
 
 /// The writer's side: pieces in, the events to log out.
@@ -320,42 +322,43 @@ pub struct Compactor {
 
 impl Compactor {
     /// The events to log for `piece` on `instrument` at `t` (seconds): none while it
-    /// repeats, else the repeats it ends (if any) and the piece itself.
-    pub fn piece(&mut self, instrument: &str, t: f64, piece: Piece) -> Vec<(f64, EventKind)> {
-        let id = piece.line().to_string();
-        let w = line_mut(&mut self.lines, instrument, &id);
+    /// repeats; else the piece itself, carrying the stretch of repeats it ends (`after`),
+    /// or, when the piece starts a new stretch at once, only the old stretch's summary.
+    pub fn piece(&mut self, instrument: &str, t: f64, piece: Piece) -> Vec<Logged> {
+        let id = piece.line();
+        let w = line_mut(&mut self.lines, instrument, id);
         let key = w.line.key(&piece);
-        let mut out = Vec::new();
-        if let Some(run) = &mut w.run {
-            if w.line.back(run.period) == Some(&key) {
-                run.count += 1;
-                run.last = t;
-                w.line.push(key);
-                return out;
-            }
-            out.extend(w.run.take().map(|r| summary(instrument, &id, r)));
+        if let Some(run) = &mut w.run
+            && w.line.back(run.period) == Some(&key)
+        {
+            run.count += 1;
+            run.last = t;
+            w.line.push(key);
+            return Vec::new();
         }
+        let ended = w.run.take();
+        let mut out = Vec::new();
         if let Some(period) = w.line.period_of(&key) {
+            out.extend(ended.map(|r| summary(instrument, id, r)));
             w.run = Some(Run {
                 period,
                 count: 1,
                 since: t,
                 last: t,
             });
-        } else if let Some((back, edit)) = w.line.edit_of(&key) {
-            let id = (!id.is_empty()).then_some(id);
-            let instrument = instrument.to_string();
-            out.push((
-                t,
-                EventKind::Diff {
-                    instrument,
-                    id,
+        } else {
+            let kind = match w.line.edit_of(&key) {
+                Some((back, edit)) => EventKind::Diff {
+                    instrument: instrument.to_string(),
+                    id: (!id.is_empty()).then(|| id.to_string()),
                     back,
                     edit,
                 },
-            ));
-        } else {
-            out.push((t, piece.event(instrument)));
+                None => piece.event(instrument),
+            };
+            let after =
+                ended.map(|r| After(r.period, r.count, round_time(r.since), round_time(r.last)));
+            out.push(Logged { t, kind, after });
         }
         w.line.push(key);
         out
@@ -363,7 +366,7 @@ impl Compactor {
 
     /// Every stretch of repeats not yet written, as events (the history stays: the next
     /// repeat starts a new stretch at once).
-    pub fn drain(&mut self) -> Vec<(f64, EventKind)> {
+    pub fn drain(&mut self) -> Vec<Logged> {
         let mut out = Vec::new();
         for (instrument, by_id) in &mut self.lines {
             for (id, w) in by_id {
@@ -374,17 +377,41 @@ impl Compactor {
     }
 }
 
-fn summary(instrument: &str, id: &str, run: Run) -> (f64, EventKind) {
-    (
-        run.last,
-        EventKind::Repeated {
+/// An event for the log, with the repeats before it when it carries them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Logged {
+    pub t: f64,
+    pub kind: EventKind,
+    pub after: Option<After>,
+}
+
+fn summary(instrument: &str, id: &str, run: Run) -> Logged {
+    Logged {
+        t: run.last,
+        kind: EventKind::Repeated {
             instrument: instrument.to_string(),
             id: (!id.is_empty()).then(|| id.to_string()),
             period: run.period,
             count: run.count,
             since: run.since,
         },
-    )
+        after: None,
+    }
+}
+
+/// The instrument and CAN id (`None` for an instrument's own traffic) a wire event is
+/// on; `None` for other events.
+pub fn line_of(kind: &EventKind) -> Option<(&str, Option<&str>)> {
+    match kind {
+        EventKind::Sent { instrument, .. } | EventKind::Received { instrument, .. } => {
+            Some((instrument, None))
+        }
+        EventKind::CanFrame { instrument, id, .. } => Some((instrument, Some(id))),
+        EventKind::Repeated { instrument, id, .. } | EventKind::Diff { instrument, id, .. } => {
+            Some((instrument, id.as_deref()))
+        }
+        _ => None,
+    }
 }
 
 /// The reader's side: `sent`, `received` and `can_frame` events in (to follow each
@@ -410,6 +437,40 @@ impl Expander {
         let piece = line.piece(&key);
         line.push(key);
         Some(piece)
+    }
+
+    /// Every piece `event` stands for, in order: the repeats it comes `after`, then
+    /// itself; none for an event that is not wire traffic, and as many as fit the
+    /// pieces before it for a corrupt log.
+    pub fn expand(&mut self, event: &Event) -> Vec<Piece> {
+        let mut out = Vec::new();
+        let Some((instrument, id)) = line_of(&event.kind) else {
+            return out;
+        };
+        let mut replay = |x: &mut Expander, period: usize, count: u64| {
+            for _ in 0..count {
+                let Some(piece) = x.replay(instrument, id, period) else {
+                    break;
+                };
+                out.push(piece);
+            }
+        };
+        if let Some(After(period, count, ..)) = event.after {
+            replay(self, period, count);
+        }
+        match &event.kind {
+            EventKind::Repeated { period, count, .. } => replay(self, *period, *count),
+            EventKind::Diff { back, edit, .. } => {
+                out.extend(self.diff(instrument, id, *back, edit))
+            }
+            kind => {
+                if let Some((instrument, piece)) = Piece::of(kind) {
+                    self.seen(instrument, &piece);
+                    out.push(piece);
+                }
+            }
+        }
+        out
     }
 
     /// The piece a `diff` event on `instrument` (and CAN `id`) stands for; `None` when
@@ -471,42 +532,25 @@ mod tests {
             .collect()
     }
 
-    fn round_trip(pieces: &[(&str, Piece)]) -> (Vec<EventKind>, Vec<(String, Piece)>) {
+    fn round_trip(pieces: &[(&str, Piece)]) -> (Vec<Event>, Vec<(String, Piece)>) {
         let mut c = Compactor::default();
         let mut log = Vec::new();
         for (i, (instrument, p)) in pieces.iter().enumerate() {
             log.extend(c.piece(instrument, i as f64, p.clone()));
         }
         log.extend(c.drain());
-        let events: Vec<EventKind> = log.into_iter().map(|(_, e)| e).collect();
+        let events: Vec<Event> = (log.into_iter())
+            .map(|l| Event {
+                after: l.after,
+                ..Event::new(0, l.t, l.kind)
+            })
+            .collect();
         let mut x = Expander::default();
         let mut back = Vec::new();
         for e in &events {
-            if let Some((instrument, piece)) = Piece::of(e) {
-                x.seen(instrument, &piece);
-                back.push((instrument.to_string(), piece));
-            } else if let EventKind::Repeated {
-                instrument,
-                id,
-                period,
-                count,
-                ..
-            } = e
-            {
-                for _ in 0..*count {
-                    let piece = x.replay(instrument, id.as_deref(), *period).unwrap();
-                    back.push((instrument.clone(), piece));
-                }
-            } else if let EventKind::Diff {
-                instrument,
-                id,
-                back: b,
-                edit,
-            } = e
-            {
-                let piece = x.diff(instrument, id.as_deref(), *b, edit).unwrap();
-                back.push((instrument.clone(), piece));
-            }
+            let (instrument, _) = line_of(&e.kind).unwrap();
+            let instrument = instrument.to_string();
+            back.extend(x.expand(e).into_iter().map(|p| (instrument.clone(), p)));
         }
         (events, back)
     }
@@ -526,7 +570,7 @@ mod tests {
         let (events, back) = round_trip(&pieces);
         assert_eq!(events.len(), 3, "{events:?}");
         assert!(matches!(
-            events[2],
+            events[2].kind,
             EventKind::Repeated {
                 period: 1,
                 count: 998,
@@ -551,9 +595,9 @@ mod tests {
         let (events, back) = round_trip(&pieces);
         assert!(events.len() < 40, "{} events", events.len());
         assert!(
-            events
-                .iter()
-                .any(|e| matches!(e, EventKind::Received { text: Some(t), .. } if t == "51.90")),
+            events.iter().any(
+                |e| matches!(&e.kind, EventKind::Received { text: Some(t), .. } if t == "51.90")
+            ),
             "the new voltage is logged in full"
         );
         let original = owned(&pieces);
@@ -641,7 +685,7 @@ mod tests {
         assert!(
             events
                 .iter()
-                .any(|e| matches!(e, EventKind::CanFrame { data, .. } if data == "05 14")),
+                .any(|e| matches!(&e.kind, EventKind::CanFrame { data, .. } if data == "05 14")),
             "each new value is logged in full"
         );
         let original = owned(&pieces);
@@ -671,7 +715,7 @@ mod tests {
         let (events, back) = round_trip(&pieces);
         let diffs = events
             .iter()
-            .filter(|e| matches!(e, EventKind::Diff { back: 4, .. }))
+            .filter(|e| matches!(e.kind, EventKind::Diff { back: 4, .. }))
             .count();
         assert!(diffs >= 5, "{events:?}");
         assert_eq!(back, owned(&pieces));

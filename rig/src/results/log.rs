@@ -9,7 +9,7 @@ use std::io::BufRead;
 use std::path::Path;
 
 use rig_reports::event::{Event, EventKind};
-use rig_reports::wire::{Expander, Payload, Piece, Way};
+use rig_reports::wire::{Expander, Payload, Piece, Way, line_of};
 use serde::Deserialize;
 
 use super::pack_id::PackIdentity;
@@ -122,16 +122,17 @@ impl PlanReader {
             | "protection_programmed"
             | "safe_state"
             | "error" => self.time_of(line),
-            // Repeated and edited wire traffic (log formats 2 and 3) stand for pieces
-            // of the instruments' own lines: followed, so an identity answer written
-            // as a `diff` is read.
-            "repeated" | "diff" => match serde_json::from_str::<Event>(line) {
-                Ok(event) => {
-                    self.end_at(event.t);
-                    self.wire_event(&event.kind);
+            // Wire traffic: followed, so that repeated and edited pieces (log formats
+            // 2 and 3) are known as what they stand for, the pack's identity answers too.
+            "sent" | "received" | "repeated" | "diff" => {
+                match serde_json::from_str::<Event>(line) {
+                    Ok(event) => {
+                        self.end_at(event.t);
+                        self.wire_event(&event);
+                    }
+                    Err(_) => self.time_of(line),
                 }
-                Err(_) => self.time_of(line),
-            },
+            }
             "measurement" => {
                 if let Ok(m) = serde_json::from_str::<MeasurementEvent>(line) {
                     self.measurement(m);
@@ -201,12 +202,6 @@ impl PlanReader {
                     identity,
                 });
             }
-            ref kind @ (EventKind::Sent { .. } | EventKind::Received { .. }) => {
-                if let Some((instrument, piece)) = Piece::of(kind) {
-                    self.wire.seen(instrument, &piece);
-                    self.identity_piece(instrument, &piece);
-                }
-            }
             EventKind::Expectation {
                 step,
                 name,
@@ -237,35 +232,15 @@ impl PlanReader {
         }
     }
 
-    /// The pieces a `repeated` or `diff` event on an instrument's own line stands for,
-    /// to the pack identity. CAN lines (with an `id`) are not followed.
-    fn wire_event(&mut self, kind: &EventKind) {
-        match kind {
-            EventKind::Repeated {
-                instrument,
-                id: None,
-                period,
-                count,
-                ..
-            } => {
-                for _ in 0..*count {
-                    let Some(piece) = self.wire.replay(instrument, None, *period) else {
-                        break;
-                    };
-                    self.identity_piece(instrument, &piece);
-                }
-            }
-            EventKind::Diff {
-                instrument,
-                id: None,
-                back,
-                edit,
-            } => {
-                if let Some(piece) = self.wire.diff(instrument, None, *back, edit) {
-                    self.identity_piece(instrument, &piece);
-                }
-            }
-            _ => {}
+    /// The pieces a wire event on an instrument's own line stands for, to the pack
+    /// identity. CAN lines (with an `id`) are not followed.
+    fn wire_event(&mut self, event: &Event) {
+        let Some((instrument, None)) = line_of(&event.kind) else {
+            return;
+        };
+        let instrument = instrument.to_string();
+        for piece in self.wire.expand(event) {
+            self.identity_piece(&instrument, &piece);
         }
     }
 
