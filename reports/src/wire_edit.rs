@@ -112,7 +112,7 @@ fn splice(out: &mut [u8], offset: usize, with: &[u8]) -> Option<()> {
 
 fn parse_pairs(text: &str) -> Option<Vec<u8>> {
     let bytes = text.as_bytes();
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return None;
     }
     bytes

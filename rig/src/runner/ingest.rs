@@ -46,7 +46,7 @@ impl CanIngest {
         // The receiver is ours: the send cannot fail while it lives.
         let _ = self.ingest.frame(frame, t);
         self.frames += 1;
-        if self.frames % DRAIN_EVERY == 0 {
+        if self.frames.is_multiple_of(DRAIN_EVERY) {
             self.drain();
         }
     }
