@@ -270,10 +270,12 @@ impl DetailReader {
         let d = &mut self.d;
         // A `repeated` event counts as the pieces it stands for, whether or not the
         // reader replays them.
-        d.event_count += match e.kind {
-            EventKind::Repeated { count, .. } => usize::try_from(count).unwrap_or(usize::MAX),
-            _ => 1,
+        let repeats = match e.kind {
+            EventKind::Repeated { count, .. } => count,
+            _ => 1 + e.after.map_or(0, |a| a.1),
         };
+        d.event_count =
+            (d.event_count).saturating_add(usize::try_from(repeats).unwrap_or(usize::MAX));
         if e.t.is_finite() {
             d.end_s = d.end_s.max(e.t);
         }
@@ -653,14 +655,14 @@ mod tests {
     #[test]
     fn error_events_name_their_instrument() {
         let mut log = synthetic();
-        log.events.push(crate::event::Event {
-            seq: 1_000,
-            t: 61.0,
-            kind: EventKind::Error {
+        log.events.push(crate::event::Event::new(
+            1_000,
+            61.0,
+            EventKind::Error {
                 instrument: None,
                 message: "bench lost".into(),
             },
-        });
+        ));
         let d = PlanDetail::from_log(&log);
         assert_eq!(d.errors, [(61.0, "bench lost".to_string())]);
     }

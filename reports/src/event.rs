@@ -5,8 +5,11 @@
 use serde::{Deserialize, Serialize};
 
 /// Bumped when a change would make older readers misread a log. 2: wire traffic that
-/// repeats is written as `repeated` events (see [`crate::wire`]).
-pub const LOG_FORMAT_VERSION: u32 = 2;
+/// repeats is written as `repeated` events (see [`crate::wire`]). 3: a changed piece
+/// that is a few characters off an earlier one is written as a `diff` event, and the
+/// piece that ends a stretch of repeats carries it (`after`). Readers
+/// read every earlier format too (a format-1 log simply has neither event).
+pub const LOG_FORMAT_VERSION: u32 = 3;
 
 /// The outcome of a plan, a step or an expectation, in the test engineer's words.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -65,6 +68,29 @@ pub struct Event {
     pub t: f64,
     #[serde(flatten)]
     pub kind: EventKind,
+    /// On a `sent`, `received`, `can_frame` or `diff` event (log format 3): the stretch
+    /// of repeats on its line just before it, which a `repeated` event before it would
+    /// have said (the changed piece that ends a stretch carries it, one line for two).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub after: Option<After>,
+}
+
+/// `[period, count, since, until]`: `count` pieces, each the same as the piece `period`
+/// pieces before it on the line, the first at `since` and the last at `until` (seconds),
+/// as in a `repeated` event.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct After(pub usize, pub u64, pub f64, pub f64);
+
+impl Event {
+    /// An event without repeats before it.
+    pub fn new(seq: u64, t: f64, kind: EventKind) -> Event {
+        Event {
+            seq,
+            t,
+            kind,
+            after: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -135,6 +161,19 @@ pub enum EventKind {
         period: usize,
         count: u64,
         since: f64,
+    },
+    /// A piece of wire traffic on `instrument` (CAN frames: with the frame id `id`)
+    /// that is the piece `back` pieces before it on that instrument (or id), the same
+    /// way, with `edit` applied: at each offset (characters of a text, bytes of hex
+    /// traffic) what goes there, same length. It refers only to pieces before it, so a
+    /// log cut anywhere still reads. Readers turn it back into the `sent`, `received`
+    /// or `can_frame` event it stands for ([`crate::log::LogReader`]).
+    Diff {
+        instrument: String,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        id: Option<String>,
+        back: usize,
+        edit: crate::wire_edit::Edit,
     },
     CanFrame {
         instrument: String,

@@ -26,9 +26,11 @@ pub mod plot_measure;
 pub mod run;
 pub mod series;
 pub mod summary;
+pub mod svg_thin;
 pub mod synthetic;
 pub mod thinning;
 pub mod trend;
 pub mod wire;
+pub mod wire_edit;
 
 pub use event::{Clock, Event, EventKind, LimitBasis, SampleValue, Verdict};

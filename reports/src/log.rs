@@ -4,7 +4,7 @@
 
 use std::io::BufRead;
 
-use crate::event::{Event, EventKind, round_time};
+use crate::event::{After, Event, EventKind, round_time};
 use crate::wire::{Expander, Piece};
 
 /// The readable part of a log.
@@ -17,8 +17,9 @@ pub struct LogContents {
     pub bad_lines: Vec<usize>,
 }
 
-/// The events of a log, one at a time, with `repeated` wire traffic replayed into the
-/// `sent`, `received` and `can_frame` events it stands for (or left as it is: [`LogReader::compact`]).
+/// The events of a log, one at a time, with `repeated` and `diff` wire traffic turned
+/// back into the `sent`, `received` and `can_frame` events they stand for (or left as
+/// they are: [`LogReader::compact`]).
 /// Never fails on content: unreadable lines are counted, not fatal.
 pub struct LogReader<R> {
     lines: std::io::Split<R>,
@@ -26,6 +27,8 @@ pub struct LogReader<R> {
     /// `None` when `repeated` events are passed on as they are.
     expander: Option<Expander>,
     replay: Option<Replay>,
+    /// A piece read whose repeats (`after`) are being replayed before it.
+    pending: Option<Event>,
     bad_lines: Vec<usize>,
     finished: bool,
     error: Option<std::io::Error>,
@@ -51,6 +54,7 @@ impl<R: BufRead> LogReader<R> {
             line_no: 0,
             expander: Some(Expander::default()),
             replay: None,
+            pending: None,
             bad_lines: Vec::new(),
             finished: false,
             error: None,
@@ -101,11 +105,7 @@ impl<R: BufRead> LogReader<R> {
             r.until
         };
         r.done += 1;
-        Some(Event {
-            seq: r.seq,
-            t: round_time(t),
-            kind: piece.event(&r.instrument),
-        })
+        Some(Event::new(r.seq, round_time(t), piece.event(&r.instrument)))
     }
 
     /// The next line that holds an event.
@@ -140,34 +140,93 @@ impl<R: BufRead> Iterator for LogReader<R> {
                 self.finished = false;
                 return Some(e);
             }
-            let event = self.parsed()?;
-            if let Some(x) = &mut self.expander {
-                if let EventKind::Repeated {
-                    instrument,
-                    id,
-                    period,
-                    count,
-                    since,
-                } = event.kind
+            let mut event = match self.pending.take() {
+                Some(e) => e,
+                None => self.parsed()?,
+            };
+            if self.expander.is_some() {
+                // The repeats a piece comes after are replayed first, the piece after them.
+                if let Some(after) = event.after.take()
+                    && let Some((instrument, id)) = crate::wire::line_of(&event.kind)
                 {
-                    self.replay = Some(Replay {
-                        seq: event.seq,
-                        instrument,
-                        id,
-                        period,
-                        count,
-                        done: 0,
-                        since,
-                        until: event.t,
-                    });
+                    self.replay = Some(Replay::of(&event, instrument, id, after));
+                    self.pending = Some(event);
                     continue;
                 }
-                if let Some((instrument, piece)) = Piece::of(&event.kind) {
-                    x.seen(instrument, &piece);
+                match self.followed(event) {
+                    Some(e) => event = e,
+                    None => continue,
                 }
             }
             self.finished = matches!(event.kind, EventKind::RunFinished { .. });
             return Some(event);
+        }
+    }
+}
+
+impl<R> LogReader<R> {
+    /// `event` as the expander follows it: a `repeated` event starts its replay (and
+    /// gives nothing yet), a `diff` becomes the piece it stands for (nothing when it
+    /// does not fit: dropped, not invented), other pieces are remembered.
+    fn followed(&mut self, event: Event) -> Option<Event> {
+        let x = self.expander.as_mut()?;
+        match event.kind {
+            EventKind::Repeated {
+                instrument,
+                id,
+                period,
+                count,
+                since,
+            } => {
+                let after = After(period, count, since, event.t);
+                self.replay = Some(Replay {
+                    seq: event.seq,
+                    instrument,
+                    id,
+                    ..Replay::new(after)
+                });
+                None
+            }
+            EventKind::Diff {
+                ref instrument,
+                ref id,
+                back,
+                ref edit,
+            } => {
+                let piece = x.diff(instrument, id.as_deref(), back, edit)?;
+                Some(Event::new(event.seq, event.t, piece.event(instrument)))
+            }
+            kind => {
+                if let Some((instrument, piece)) = Piece::of(&kind) {
+                    x.seen(instrument, &piece);
+                }
+                Some(Event { kind, ..event })
+            }
+        }
+    }
+}
+
+impl Replay {
+    fn new(After(period, count, since, until): After) -> Replay {
+        Replay {
+            seq: 0,
+            instrument: String::new(),
+            id: None,
+            period,
+            count,
+            done: 0,
+            since,
+            until,
+        }
+    }
+
+    /// The repeats `event` on `instrument` (and CAN `id`) comes after.
+    fn of(event: &Event, instrument: &str, id: Option<&str>, after: After) -> Replay {
+        Replay {
+            seq: event.seq,
+            instrument: instrument.to_string(),
+            id: id.map(String::from),
+            ..Replay::new(after)
         }
     }
 }
@@ -232,6 +291,69 @@ mod tests {
         )));
         assert!(log.incomplete);
         assert!(log.bad_lines.is_empty());
+    }
+
+    #[test]
+    fn a_diff_event_reads_back_as_the_piece_it_stands_for() {
+        let log = parse_log(concat!(
+            r#"{"seq":0,"t":0.0,"event":"received","instrument":"rs485","text":"~2002460012345678"}"#,
+            "\n",
+            r#"{"seq":1,"t":1.0,"event":"received","instrument":"io","hex":"01 02 03"}"#,
+            "\n",
+            r#"{"seq":2,"t":2.0,"event":"diff","instrument":"rs485","back":1,"edit":[[9,"9"],[15,"F"]]}"#,
+            "\n",
+            r#"{"seq":3,"t":3.0,"event":"diff","instrument":"io","back":1,"edit":[[2,"FF"]]}"#,
+            "\n",
+            r#"{"seq":4,"t":4.0,"event":"diff","instrument":"io","back":9,"edit":[[0,"FF"]]}"#,
+        ));
+        let kinds: Vec<EventKind> = log.events.into_iter().map(|e| e.kind).collect();
+        let received =
+            |instrument: &str, text: Option<&str>, hex: Option<&str>| EventKind::Received {
+                instrument: instrument.into(),
+                text: text.map(String::from),
+                hex: hex.map(String::from),
+            };
+        assert_eq!(
+            kinds,
+            [
+                received("rs485", Some("~2002460012345678"), None),
+                received("io", None, Some("01 02 03")),
+                received("rs485", Some("~20024600923456F8"), None),
+                received("io", None, Some("01 02 FF")),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_piece_after_repeats_reads_back_after_them() {
+        let log = parse_log(concat!(
+            r#"{"seq":0,"t":0.0,"event":"sent","instrument":"rs485","text":"~poll"}"#,
+            "\n",
+            r#"{"seq":1,"t":1.0,"event":"received","instrument":"rs485","text":"~a1"}"#,
+            "\n",
+            r#"{"seq":2,"t":10.0,"event":"received","instrument":"rs485","text":"~a2","after":[2,4,2.0,5.0]}"#,
+        ));
+        let times: Vec<f64> = log.events.iter().map(|e| e.t).collect();
+        assert_eq!(times, [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 10.0]);
+        let texts: Vec<String> = (log.events.iter())
+            .map(|e| match &e.kind {
+                EventKind::Sent { text: Some(t), .. }
+                | EventKind::Received { text: Some(t), .. } => t.clone(),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            texts,
+            ["~poll", "~a1", "~poll", "~a1", "~poll", "~a1", "~a2"]
+        );
+        assert!(log.events.iter().all(|e| e.after.is_none()));
+        assert_eq!(log.events[2].seq, 2);
+        let compact: Vec<Event> = LogReader::compact(
+            r#"{"seq":2,"t":10.0,"event":"received","instrument":"rs485","text":"~a2","after":[2,4,2.0,5.0]}"#
+                .as_bytes(),
+        )
+        .collect();
+        assert_eq!(compact[0].after, Some(After(2, 4, 2.0, 5.0)));
     }
 
     #[test]

@@ -253,7 +253,7 @@ pub fn svg(d: &PlanDetail) -> Result<String, PlotError> {
         draw(&root, d)?;
         root.present().map_err(PlotError::from)?;
     }
-    Ok(buf)
+    Ok(crate::svg_thin::thin(&buf))
 }
 
 /// The plot as a PNG file.

@@ -285,14 +285,14 @@ mod tests {
             .position(|e| matches!(e.kind, EventKind::StepFinished { step: 2, .. }))
             .unwrap();
         cut.events.truncate(second_finished);
-        cut.events.push(Event {
-            seq: 0,
-            t: 20.0,
-            kind: EventKind::Error {
+        cut.events.push(Event::new(
+            0,
+            20.0,
+            EventKind::Error {
                 instrument: Some("source".into()),
                 message: "timed out".into(),
             },
-        });
+        ));
         let s = PlanSummary::from_log(&cut).unwrap();
         assert_eq!(s.verdict, Verdict::Error);
         assert!(s.message.unwrap().contains("ends before the run finished"));

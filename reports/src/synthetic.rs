@@ -103,11 +103,7 @@ impl Writer {
 
 impl Writer {
     fn emit(&mut self, t: f64, kind: EventKind) {
-        let event = Event {
-            seq: self.seq,
-            t: crate::event::round_time(t),
-            kind,
-        };
+        let event = Event::new(self.seq, crate::event::round_time(t), kind);
         if let Ok(line) = serde_json::to_string(&event) {
             self.out.push_str(&line);
             self.out.push('\n');

@@ -13,7 +13,8 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use crate::event::EventKind;
+use crate::event::{After, Event, EventKind, round_time};
+use crate::wire_edit::{self, Edit};
 
 /// How many pieces back a repeat is looked for: the longest poll cycle of one
 /// instrument (request and answer count as two) that compacts.
@@ -224,12 +225,35 @@ impl Line {
         self.history.push_back(key);
     }
 
-    /// The piece `period` pieces back, which a repeat of that period comes next.
+    /// The piece `period` pieces back, which a repeat of that period comes next
+    /// (`None` for 0 and for more than the history holds: a corrupt log).
     fn back(&self, period: usize) -> Option<&Key> {
-        self.history
-            .len()
-            .checked_sub(period)
-            .map(|i| &self.history[i])
+        let i = self.history.len().checked_sub(period)?;
+        self.history.get(i).filter(|_| period > 0)
+    }
+
+    /// The earlier piece, the same way, that `key` is the shortest edit of, as how far
+    /// back it is and the edit; `None` unless the edit is shorter than `key` whole.
+    /// Ties go to the nearest. Pieces with a transaction id are always logged whole.
+    fn edit_of(&self, key: &Key) -> Option<(usize, Edit)> {
+        let whole = wire_edit::whole_len(&key.payload);
+        if key.tid != Tid::None || whole < wire_edit::MIN_LEN {
+            return None;
+        }
+        let mut best: Option<(usize, Edit, usize)> = None;
+        for (back, base) in (1..).zip(self.history.iter().rev()) {
+            if base.way != key.way || base.tid != Tid::None {
+                continue;
+            }
+            if let Some((edit, cost)) = wire_edit::edit(&base.payload, &key.payload)
+                && best.as_ref().is_none_or(|b| cost < b.2)
+            {
+                best = Some((back, edit, cost));
+            }
+        }
+        // A `diff` event spends about eight bytes more than a whole piece on its keys.
+        let (back, edit, cost) = best?;
+        (cost + 8 < whole).then_some((back, edit))
     }
 
     /// The period `key` repeats with, if the pieces before it repeat with it too: the
@@ -278,14 +302,16 @@ struct Writing {
 type Lines<T> = BTreeMap<String, BTreeMap<String, T>>;
 
 fn line_mut<'a, T: Default>(lines: &'a mut Lines<T>, instrument: &str, id: &str) -> &'a mut T {
+    // Looked up by `&str` first: a busy CAN bus calls this for every frame, and the
+    // entry API would allocate both keys each time.
     if !lines.contains_key(instrument) {
         lines.insert(instrument.to_string(), BTreeMap::new());
     }
-    let by_id = lines.entry(instrument.to_string()).or_default();
+    let by_id = lines.get_mut(instrument).expect("inserted above");
     if !by_id.contains_key(id) {
         by_id.insert(id.to_string(), T::default());
     }
-    by_id.entry(id.to_string()).or_default()
+    by_id.get_mut(id).expect("inserted above")
 }
 
 /// The writer's side: pieces in, the events to log out.
@@ -296,22 +322,24 @@ pub struct Compactor {
 
 impl Compactor {
     /// The events to log for `piece` on `instrument` at `t` (seconds): none while it
-    /// repeats, else the repeats it ends (if any) and the piece itself.
-    pub fn piece(&mut self, instrument: &str, t: f64, piece: Piece) -> Vec<(f64, EventKind)> {
-        let id = piece.line().to_string();
-        let w = line_mut(&mut self.lines, instrument, &id);
+    /// repeats; else the piece itself, carrying the stretch of repeats it ends (`after`),
+    /// or, when the piece starts a new stretch at once, only the old stretch's summary.
+    pub fn piece(&mut self, instrument: &str, t: f64, piece: Piece) -> Vec<Logged> {
+        let id = piece.line();
+        let w = line_mut(&mut self.lines, instrument, id);
         let key = w.line.key(&piece);
-        let mut out = Vec::new();
-        if let Some(run) = &mut w.run {
-            if w.line.back(run.period) == Some(&key) {
-                run.count += 1;
-                run.last = t;
-                w.line.push(key);
-                return out;
-            }
-            out.extend(w.run.take().map(|r| summary(instrument, &id, r)));
+        if let Some(run) = &mut w.run
+            && w.line.back(run.period) == Some(&key)
+        {
+            run.count += 1;
+            run.last = t;
+            w.line.push(key);
+            return Vec::new();
         }
+        let ended = w.run.take();
+        let mut out = Vec::new();
         if let Some(period) = w.line.period_of(&key) {
+            out.extend(ended.map(|r| summary(instrument, id, r)));
             w.run = Some(Run {
                 period,
                 count: 1,
@@ -319,7 +347,18 @@ impl Compactor {
                 last: t,
             });
         } else {
-            out.push((t, piece.event(instrument)));
+            let kind = match w.line.edit_of(&key) {
+                Some((back, edit)) => EventKind::Diff {
+                    instrument: instrument.to_string(),
+                    id: (!id.is_empty()).then(|| id.to_string()),
+                    back,
+                    edit,
+                },
+                None => piece.event(instrument),
+            };
+            let after =
+                ended.map(|r| After(r.period, r.count, round_time(r.since), round_time(r.last)));
+            out.push(Logged { t, kind, after });
         }
         w.line.push(key);
         out
@@ -327,7 +366,7 @@ impl Compactor {
 
     /// Every stretch of repeats not yet written, as events (the history stays: the next
     /// repeat starts a new stretch at once).
-    pub fn drain(&mut self) -> Vec<(f64, EventKind)> {
+    pub fn drain(&mut self) -> Vec<Logged> {
         let mut out = Vec::new();
         for (instrument, by_id) in &mut self.lines {
             for (id, w) in by_id {
@@ -338,17 +377,41 @@ impl Compactor {
     }
 }
 
-fn summary(instrument: &str, id: &str, run: Run) -> (f64, EventKind) {
-    (
-        run.last,
-        EventKind::Repeated {
+/// An event for the log, with the repeats before it when it carries them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Logged {
+    pub t: f64,
+    pub kind: EventKind,
+    pub after: Option<After>,
+}
+
+fn summary(instrument: &str, id: &str, run: Run) -> Logged {
+    Logged {
+        t: run.last,
+        kind: EventKind::Repeated {
             instrument: instrument.to_string(),
             id: (!id.is_empty()).then(|| id.to_string()),
             period: run.period,
             count: run.count,
             since: run.since,
         },
-    )
+        after: None,
+    }
+}
+
+/// The instrument and CAN id (`None` for an instrument's own traffic) a wire event is
+/// on; `None` for other events.
+pub fn line_of(kind: &EventKind) -> Option<(&str, Option<&str>)> {
+    match kind {
+        EventKind::Sent { instrument, .. } | EventKind::Received { instrument, .. } => {
+            Some((instrument, None))
+        }
+        EventKind::CanFrame { instrument, id, .. } => Some((instrument, Some(id))),
+        EventKind::Repeated { instrument, id, .. } | EventKind::Diff { instrument, id, .. } => {
+            Some((instrument, id.as_deref()))
+        }
+        _ => None,
+    }
 }
 
 /// The reader's side: `sent`, `received` and `can_frame` events in (to follow each
@@ -371,6 +434,61 @@ impl Expander {
     pub fn replay(&mut self, instrument: &str, id: Option<&str>, period: usize) -> Option<Piece> {
         let line = self.lines.get_mut(instrument)?.get_mut(id.unwrap_or(""))?;
         let key = line.back(period)?.clone();
+        let piece = line.piece(&key);
+        line.push(key);
+        Some(piece)
+    }
+
+    /// Every piece `event` stands for, in order: the repeats it comes `after`, then
+    /// itself; none for an event that is not wire traffic, and as many as fit the
+    /// pieces before it for a corrupt log.
+    pub fn expand(&mut self, event: &Event) -> Vec<Piece> {
+        let mut out = Vec::new();
+        let Some((instrument, id)) = line_of(&event.kind) else {
+            return out;
+        };
+        let mut replay = |x: &mut Expander, period: usize, count: u64| {
+            for _ in 0..count {
+                let Some(piece) = x.replay(instrument, id, period) else {
+                    break;
+                };
+                out.push(piece);
+            }
+        };
+        if let Some(After(period, count, ..)) = event.after {
+            replay(self, period, count);
+        }
+        match &event.kind {
+            EventKind::Repeated { period, count, .. } => replay(self, *period, *count),
+            EventKind::Diff { back, edit, .. } => {
+                out.extend(self.diff(instrument, id, *back, edit))
+            }
+            kind => {
+                if let Some((instrument, piece)) = Piece::of(kind) {
+                    self.seen(instrument, &piece);
+                    out.push(piece);
+                }
+            }
+        }
+        out
+    }
+
+    /// The piece a `diff` event on `instrument` (and CAN `id`) stands for; `None` when
+    /// the log has no such piece before it or the edit does not fit it (a corrupt log).
+    pub fn diff(
+        &mut self,
+        instrument: &str,
+        id: Option<&str>,
+        back: usize,
+        edit: &Edit,
+    ) -> Option<Piece> {
+        let line = self.lines.get_mut(instrument)?.get_mut(id.unwrap_or(""))?;
+        let base = line.back(back)?;
+        let key = Key {
+            way: base.way.clone(),
+            tid: base.tid,
+            payload: wire_edit::apply(&base.payload, edit)?,
+        };
         let piece = line.piece(&key);
         line.push(key);
         Some(piece)
@@ -414,33 +532,25 @@ mod tests {
             .collect()
     }
 
-    fn round_trip(pieces: &[(&str, Piece)]) -> (Vec<EventKind>, Vec<(String, Piece)>) {
+    fn round_trip(pieces: &[(&str, Piece)]) -> (Vec<Event>, Vec<(String, Piece)>) {
         let mut c = Compactor::default();
         let mut log = Vec::new();
         for (i, (instrument, p)) in pieces.iter().enumerate() {
             log.extend(c.piece(instrument, i as f64, p.clone()));
         }
         log.extend(c.drain());
-        let events: Vec<EventKind> = log.into_iter().map(|(_, e)| e).collect();
+        let events: Vec<Event> = (log.into_iter())
+            .map(|l| Event {
+                after: l.after,
+                ..Event::new(0, l.t, l.kind)
+            })
+            .collect();
         let mut x = Expander::default();
         let mut back = Vec::new();
         for e in &events {
-            if let Some((instrument, piece)) = Piece::of(e) {
-                x.seen(instrument, &piece);
-                back.push((instrument.to_string(), piece));
-            } else if let EventKind::Repeated {
-                instrument,
-                id,
-                period,
-                count,
-                ..
-            } = e
-            {
-                for _ in 0..*count {
-                    let piece = x.replay(instrument, id.as_deref(), *period).unwrap();
-                    back.push((instrument.clone(), piece));
-                }
-            }
+            let (instrument, _) = line_of(&e.kind).unwrap();
+            let instrument = instrument.to_string();
+            back.extend(x.expand(e).into_iter().map(|p| (instrument.clone(), p)));
         }
         (events, back)
     }
@@ -460,7 +570,7 @@ mod tests {
         let (events, back) = round_trip(&pieces);
         assert_eq!(events.len(), 3, "{events:?}");
         assert!(matches!(
-            events[2],
+            events[2].kind,
             EventKind::Repeated {
                 period: 1,
                 count: 998,
@@ -485,9 +595,9 @@ mod tests {
         let (events, back) = round_trip(&pieces);
         assert!(events.len() < 40, "{} events", events.len());
         assert!(
-            events
-                .iter()
-                .any(|e| matches!(e, EventKind::Received { text: Some(t), .. } if t == "51.90")),
+            events.iter().any(
+                |e| matches!(&e.kind, EventKind::Received { text: Some(t), .. } if t == "51.90")
+            ),
             "the new voltage is logged in full"
         );
         let original = owned(&pieces);
@@ -575,7 +685,7 @@ mod tests {
         assert!(
             events
                 .iter()
-                .any(|e| matches!(e, EventKind::CanFrame { data, .. } if data == "05 14")),
+                .any(|e| matches!(&e.kind, EventKind::CanFrame { data, .. } if data == "05 14")),
             "each new value is logged in full"
         );
         let original = owned(&pieces);
@@ -588,6 +698,40 @@ mod tests {
             };
             assert_eq!(of(&back), of(&original), "{id}");
         }
+    }
+
+    #[test]
+    fn a_changed_answer_is_logged_as_an_edit_of_the_last_answer_to_its_poll() {
+        let answer = |cell: u32| {
+            format!("~20024600B07E110210{cell:04X}{cell:04X}{cell:04X}0BA50BA5000000C350E016")
+        };
+        let mut pieces = Vec::new();
+        for i in 0..40u32 {
+            pieces.push(("rs485", text(true, "~20024642E00202FD33")));
+            pieces.push(("rs485", text(false, &answer(3300 + i % 7))));
+            pieces.push(("rs485", text(true, "~20024644E00202FD31")));
+            pieces.push(("rs485", text(false, "~20024600A04211021000000000F11C")));
+        }
+        let (events, back) = round_trip(&pieces);
+        let diffs = events
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::Diff { back: 4, .. }))
+            .count();
+        assert!(diffs >= 5, "{events:?}");
+        assert_eq!(back, owned(&pieces));
+    }
+
+    #[test]
+    fn a_diff_without_its_base_or_that_does_not_fit_reads_as_nothing() {
+        let mut x = Expander::default();
+        let edit = vec![(0, "A".to_string())];
+        assert_eq!(x.diff("rs485", None, 1, &edit), None);
+        x.seen("rs485", &text(false, "abc"));
+        assert_eq!(x.diff("rs485", None, 2, &edit), None);
+        assert_eq!(x.diff("rs485", None, 0, &edit), None);
+        assert_eq!(x.replay("rs485", None, 0), None);
+        assert_eq!(x.diff("rs485", None, 1, &vec![(3, "A".into())]), None);
+        assert_eq!(x.diff("rs485", None, 1, &edit), Some(text(false, "Abc")));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use rig_reports::log::parse_log;
 use rig_reports::summary::PlanSummary;
 
 fn line(seq: u64, t: f64, kind: EventKind) -> String {
-    serde_json::to_string(&Event { seq, t, kind }).unwrap() + "\n"
+    serde_json::to_string(&Event::new(seq, t, kind)).unwrap() + "\n"
 }
 
 fn started(steps: usize) -> EventKind {

@@ -163,6 +163,37 @@ impl CanDatabase {
         Ok(decoded)
     }
 
+    /// The names of the signals of the message with this id, in the order
+    /// [`CanDatabase::decode_each`] indexes them; empty for an id the DBC lacks.
+    pub fn signal_names(&self, id: CanId) -> Vec<&str> {
+        self.message(id)
+            .map(|m| m.signals().iter().map(|s| s.name()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Each signal the frame's payload carries, with its index in its message and its
+    /// name, as [`CanDatabase::decode`] finds them but without building a list: what a
+    /// busy bus's sampler calls for every frame.
+    pub fn decode_each(
+        &self,
+        frame: &CanFrame,
+        mut each: impl FnMut(usize, &str, f64),
+    ) -> Result<(), DbcError> {
+        let message = self
+            .message(frame.id())
+            .ok_or(DbcError::UnknownMessage(frame.id()))?;
+        let payload_bits = frame.dlc() * 8;
+        for (index, signal) in message.signals().iter().enumerate() {
+            let end_bit = usize::from(signal.start_bit()) + usize::from(signal.length());
+            if end_bit <= payload_bits
+                && let Some(value) = message.decode_signal(index, frame.data())
+            {
+                each(index, signal.name(), value);
+            }
+        }
+        Ok(())
+    }
+
     /// Encode a frame of the DBC's DLC; signals not given are zero.
     pub fn encode(&self, id: CanId, values: &[(&str, f64)]) -> Result<CanFrame, DbcError> {
         let message = self.message(id).ok_or(DbcError::UnknownMessage(id))?;
@@ -220,6 +251,26 @@ mod tests {
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-9
+    }
+
+    #[test]
+    fn decode_each_gives_what_decode_does_with_the_signal_indices() {
+        let db = db();
+        let f = frame(0x351, &[0x14, 0x02, 0xC0, 0x12, 0xC0, 0x12, 0xC2, 0x01]);
+        let mut each = Vec::new();
+        db.decode_each(&f, |i, name, value| each.push((i, name.to_string(), value)))
+            .unwrap();
+        let listed = db.decode(&f).unwrap().signals;
+        assert_eq!(each.len(), listed.len());
+        for ((i, name, value), s) in each.iter().zip(&listed) {
+            assert_eq!((name, *value), (&s.name, s.value), "signal {i}");
+        }
+        assert_eq!(each.iter().map(|e| e.0).collect::<Vec<_>>(), [0, 1, 2, 3]);
+        assert!(db.decode_each(&frame(0x7FF, &[]), |_, _, _| {}).is_err());
+        let names = db.signal_names(f.id());
+        assert_eq!(names.len(), 4);
+        assert!(each.iter().all(|(i, name, _)| names[*i] == name));
+        assert!(db.signal_names(CanId::Standard(0x7FF)).is_empty());
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::io::BufRead;
 use std::path::Path;
 
 use rig_reports::event::{Event, EventKind};
+use rig_reports::wire::{Expander, Payload, Piece, Way, line_of};
 use serde::Deserialize;
 
 use super::pack_id::PackIdentity;
@@ -61,6 +62,8 @@ struct PlanReader {
     started: bool,
     finished: bool,
     identity: PackIdentity,
+    /// The instruments' own wire traffic as far as read, for `repeated` and `diff`.
+    wire: Expander,
 }
 
 impl PlanReader {
@@ -102,6 +105,7 @@ impl PlanReader {
             started: false,
             finished: false,
             identity: PackIdentity::default(),
+            wire: Expander::default(),
         }
     }
 
@@ -118,9 +122,17 @@ impl PlanReader {
             | "protection_programmed"
             | "safe_state"
             | "error" => self.time_of(line),
-            // Repeated wire traffic (log format 2) repeats pieces already read in full:
-            // the pack's identity is its first answer, which a repeat never is.
-            "repeated" => self.time_of(line),
+            // Wire traffic: followed, so that repeated and edited pieces (log formats
+            // 2 and 3) are known as what they stand for, the pack's identity answers too.
+            "sent" | "received" | "repeated" | "diff" => {
+                match serde_json::from_str::<Event>(line) {
+                    Ok(event) => {
+                        self.end_at(event.t);
+                        self.wire_event(&event);
+                    }
+                    Err(_) => self.time_of(line),
+                }
+            }
             "measurement" => {
                 if let Ok(m) = serde_json::from_str::<MeasurementEvent>(line) {
                     self.measurement(m);
@@ -190,14 +202,6 @@ impl PlanReader {
                     identity,
                 });
             }
-            EventKind::Sent {
-                instrument, text, ..
-            } => self.identity.sent(&instrument, text),
-            EventKind::Received {
-                instrument, text, ..
-            } => {
-                self.identity.received(&instrument, text.as_deref());
-            }
             EventKind::Expectation {
                 step,
                 name,
@@ -225,6 +229,30 @@ impl PlanReader {
                 plan.message = message;
             }
             _ => {}
+        }
+    }
+
+    /// The pieces a wire event on an instrument's own line stands for, to the pack
+    /// identity. CAN lines (with an `id`) are not followed.
+    fn wire_event(&mut self, event: &Event) {
+        let Some((instrument, None)) = line_of(&event.kind) else {
+            return;
+        };
+        let instrument = instrument.to_string();
+        for piece in self.wire.expand(event) {
+            self.identity_piece(&instrument, &piece);
+        }
+    }
+
+    fn identity_piece(&mut self, instrument: &str, piece: &Piece) {
+        let text = match &piece.payload {
+            Payload::Text(t) => Some(t.as_str()),
+            _ => None,
+        };
+        match piece.way {
+            Way::Sent => self.identity.sent(instrument, text.map(String::from)),
+            Way::Received => self.identity.received(instrument, text),
+            Way::Frame(_) => {}
         }
     }
 

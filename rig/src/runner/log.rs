@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use rig_reports::event::{Event, EventKind, round_time};
-use rig_reports::wire::{Compactor, Piece};
+use rig_reports::wire::{Compactor, Logged, Piece};
 
 use crate::clock::RunClock;
 use crate::ui::Feed;
@@ -42,10 +42,17 @@ struct Writer {
 
 impl Writer {
     fn line(&mut self, t: f64, kind: EventKind) {
-        let event = Event {
-            seq: self.seq,
-            t: round_time(t),
+        self.logged(Logged {
+            t,
             kind,
+            after: None,
+        });
+    }
+
+    fn logged(&mut self, Logged { t, kind, after }: Logged) {
+        let event = Event {
+            after,
+            ..Event::new(self.seq, round_time(t), kind)
         };
         self.seq += 1;
         let start = self.pending.len();
@@ -55,6 +62,7 @@ impl Writer {
         }
         if let Some((feed, plan)) = &self.tee
             && Feed::wants(&event.kind)
+            && !matches!(event.kind, EventKind::Diff { .. })
             && let Ok(line) = std::str::from_utf8(&self.pending[start..])
         {
             feed.publish(plan, line);
@@ -86,8 +94,8 @@ impl Writer {
     /// The repeated traffic not yet written.
     fn repeats(&mut self) {
         self.last_repeats = Instant::now();
-        for (t, kind) in self.wire.drain() {
-            self.line(t, kind);
+        for logged in self.wire.drain() {
+            self.logged(logged);
         }
     }
 }
@@ -181,8 +189,8 @@ impl EventLog {
         let Ok(mut w) = self.inner.lock() else {
             return;
         };
-        for (t, kind) in w.wire.piece(instrument, t.as_secs_f64(), piece) {
-            w.line(t, kind);
+        for logged in w.wire.piece(instrument, t.as_secs_f64(), piece) {
+            w.logged(logged);
         }
         w.flush_if_due();
     }

@@ -10,6 +10,7 @@
 mod envelope;
 mod executor;
 mod failure;
+mod ingest;
 mod instruments;
 mod log;
 pub mod matrix;
@@ -27,6 +28,7 @@ mod twin;
 pub use executor::Outcome;
 pub(crate) use executor::messages::window_text;
 pub use failure::{Cause, InstrumentFailure, SafeStateError, panic_message as panic_text};
+pub use ingest::CanIngest;
 pub use prepare::{Prepared, prepare};
 pub use probe::{ProbeOptions, ProbeReport, ProbedChannel, ProbedInstrument, probe};
 pub use run::{PlanOutcome, log_path, on_plan_thread, run_plan};

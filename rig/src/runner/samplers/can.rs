@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use rig_drivers::can::{CanFrame, CanId};
+use std::collections::HashMap;
+
+use rig_drivers::can::{CanDatabase, CanFrame, CanId, CanPort};
 use rig_reports::wire::{Payload, Piece, Way};
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -24,19 +26,18 @@ pub async fn can(
     log: EventLog,
     tx: UnboundedSender<Feed>,
 ) {
+    let CanLink { name, port, db } = link;
     let mut sampler = CanSampler {
-        channels: LinkChannels::of(&channels, &link.name),
         clock: log.clock(),
-        link,
-        log,
-        tx,
+        port,
+        ingest: FrameIngest::new(name, db, &channels, log, tx),
     };
     // Both ends are quiet ones: the executor has gone, or the link failed (and said so).
     let _ended = sampler.run(silence).await;
 }
 
 /// The executor is gone (a send failed): the sampler has no one to feed.
-struct Ended;
+pub(crate) struct Ended;
 
 /// The channels one CAN link feeds.
 struct LinkChannels {
@@ -72,11 +73,23 @@ impl LinkChannels {
 }
 
 struct CanSampler {
-    link: CanLink,
-    channels: LinkChannels,
+    port: CanPort,
     clock: RunClock,
+    ingest: FrameIngest,
+}
+
+/// What one received frame costs: its period, the log, `online`, and the signals the
+/// DBC decodes into channels. The sampler runs it for every frame, and so does the CAN
+/// ingest benchmark ([`crate::runner::CanIngest`]).
+pub(crate) struct FrameIngest {
+    name: String,
+    db: CanDatabase,
+    channels: LinkChannels,
     log: EventLog,
     tx: UnboundedSender<Feed>,
+    /// For each frame id seen, the channel (and its type) of each of its message's
+    /// signals by index, so a frame's signals are not looked up by name.
+    routes: HashMap<CanId, Vec<Option<(ChannelId, Type)>>>,
 }
 
 impl CanSampler {
@@ -84,7 +97,7 @@ impl CanSampler {
         let clock = self.clock;
         let mut last_frame = clock.now();
         let mut is_online = false;
-        self.online(false, last_frame)?;
+        self.ingest.online(false, last_frame)?;
         loop {
             // Online: wait for a frame until the silence ends. Offline: say so again every
             // `silence`, so expectations on `online` get fresh readings while it sleeps.
@@ -95,31 +108,49 @@ impl CanSampler {
             };
             let received = tokio::select! {
                 biased;
-                r = self.link.port.recv() => Some(r),
+                r = self.port.recv() => Some(r),
                 () = clock.sleep_until(deadline) => None,
             };
             match received {
                 Some(Ok(frame)) => {
                     last_frame = clock.now();
-                    self.on_frame(&frame, last_frame)?;
+                    self.ingest.frame(&frame, last_frame)?;
                     is_online = true;
                 }
                 Some(Err(e)) => {
-                    let _ = self
-                        .tx
-                        .send(Feed::Failed(InstrumentFailure::new(&self.link.name, e)));
+                    let failure = InstrumentFailure::new(&self.ingest.name, e);
+                    let _ = self.ingest.tx.send(Feed::Failed(failure));
                     return Ok(());
                 }
                 None => {
                     is_online = false;
-                    self.online(false, clock.now())?;
+                    self.ingest.online(false, clock.now())?;
                 }
             }
         }
     }
+}
+
+impl FrameIngest {
+    pub(crate) fn new(
+        name: String,
+        db: CanDatabase,
+        channels: &Channels,
+        log: EventLog,
+        tx: UnboundedSender<Feed>,
+    ) -> FrameIngest {
+        FrameIngest {
+            channels: LinkChannels::of(channels, &name),
+            name,
+            db,
+            log,
+            tx,
+            routes: HashMap::new(),
+        }
+    }
 
     /// A frame at `t`: its period, the log, `online`, and the signals the DBC decodes.
-    fn on_frame(&mut self, frame: &CanFrame, t: Duration) -> Result<(), Ended> {
+    pub(crate) fn frame(&mut self, frame: &CanFrame, t: Duration) -> Result<(), Ended> {
         if let Some((_, period_id, last)) = self
             .channels
             .periods
@@ -134,34 +165,43 @@ impl CanSampler {
         }
         // CAN frames bypass the drivers' traffic reports (they are logged here), so
         // their diagnostic is here too.
-        tracing::debug!(instrument = %self.link.name, "<- {frame}");
+        tracing::debug!(instrument = %self.name, "<- {frame}");
         // Frames that repeat their data are counted, not written (rig_reports::wire).
         let piece = Piece {
             way: Way::Frame(frame.id().to_string()),
             payload: Payload::Text(frame.data_hex()),
         };
-        self.log.wire_at(t, &self.link.name, piece);
+        self.log.wire_at(t, &self.name, piece);
         self.online(true, t)?;
+        if !self.routes.contains_key(&frame.id()) {
+            let route = self.route(frame);
+            self.routes.insert(frame.id(), route);
+        }
+        let route = self.routes.get(&frame.id()).map_or(&[][..], Vec::as_slice);
+        let mut ended = false;
         // Frames the DBC does not describe are logged above and otherwise ignored.
-        let Ok(decoded) = self.link.db.decode(frame) else {
-            return Ok(());
-        };
-        for signal in decoded.signals {
-            let Some((_, id, ty)) = self
-                .channels
-                .signals
-                .iter()
-                .find(|(n, _, _)| *n == signal.name)
-            else {
-                continue;
+        let _unknown = self.db.decode_each(frame, |index, _, value| {
+            let Some(Some((id, ty))) = route.get(index) else {
+                return;
             };
             let value = match ty {
-                Type::Bool => Value::Bool(signal.value != 0.0),
-                Type::Num(dim) => Value::Num(Quantity::new(signal.value, *dim)),
+                Type::Bool => Value::Bool(value != 0.0),
+                Type::Num(dim) => Value::Num(Quantity::new(value, *dim)),
             };
-            self.send(*id, value, t)?;
-        }
-        Ok(())
+            ended |= send(&self.tx, *id, value, t).is_err();
+        });
+        if ended { Err(Ended) } else { Ok(()) }
+    }
+
+    /// The channel of each signal of the frame's message, by the signal's index.
+    fn route(&self, frame: &CanFrame) -> Vec<Option<(ChannelId, Type)>> {
+        (self.db.signal_names(frame.id()).into_iter())
+            .map(|name| {
+                (self.channels.signals.iter())
+                    .find(|(n, _, _)| n == name)
+                    .map(|(_, id, ty)| (*id, *ty))
+            })
+            .collect()
     }
 
     fn online(&self, online: bool, t: Duration) -> Result<(), Ended> {
@@ -172,8 +212,11 @@ impl CanSampler {
     }
 
     fn send(&self, id: ChannelId, value: Value, t: Duration) -> Result<(), Ended> {
-        self.tx
-            .send(Feed::Sample { id, value, t })
-            .map_err(|_closed| Ended)
+        send(&self.tx, id, value, t)
     }
+}
+
+fn send(tx: &UnboundedSender<Feed>, id: ChannelId, value: Value, t: Duration) -> Result<(), Ended> {
+    tx.send(Feed::Sample { id, value, t })
+        .map_err(|_closed| Ended)
 }

@@ -19,6 +19,7 @@ use crate::clock::RunClock;
 use crate::expr::{ChannelId, Value};
 
 pub use board::board;
+pub(crate) use can::FrameIngest;
 pub use can::can;
 pub use chamber::chamber;
 pub use guard::SourceGuard;
