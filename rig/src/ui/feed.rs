@@ -111,15 +111,15 @@ impl History {
                 } else {
                     SampleValue::Number(v)
                 };
-                let event = Event {
-                    seq: 0,
+                let event = Event::new(
+                    0,
                     t,
-                    kind: EventKind::Sample {
+                    EventKind::Sample {
                         channel: channel.clone(),
                         value,
                         unit: c.unit.clone(),
                     },
-                };
+                );
                 if let Ok(line) = serde_json::to_string(&event) {
                     all.push((t, message(plan, &line)));
                 }
