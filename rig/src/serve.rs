@@ -343,9 +343,13 @@ async fn socketcand_session(tcp: TcpStream, mut port: MemoryCanPort, stamps: Sta
             biased;
             element = elements.next() => {
                 let Some(Ok(element)) = element else { return };
+                let mut element_text = String::new();
                 let reply = match element {
                     Ok(Element::Echo) => Some("< echo >".to_string()),
-                    Ok(Element::Other { text }) => command(&text, &mut raw, &port),
+                    Ok(Element::Other { text }) => {
+                        element_text.clone_from(&text);
+                        command(&text, &mut raw, &port)
+                    }
                     _ => Some("< error unknown command >".to_string()),
                 };
                 if let Some(reply) = reply {
@@ -354,6 +358,11 @@ async fn socketcand_session(tcp: TcpStream, mut port: MemoryCanPort, stamps: Sta
                     }
                     if reply.contains("could not open bus") {
                         return;
+                    }
+                    if raw && text_is_rawmode(&element_text) {
+                        // python-can reads the `< ok >` of rawmode with one recv and wants
+                        // it alone: a frame right behind it would land in the same read.
+                        tokio::time::sleep(RAWMODE_SETTLE).await;
                     }
                 }
             }
@@ -366,6 +375,13 @@ async fn socketcand_session(tcp: TcpStream, mut port: MemoryCanPort, stamps: Sta
             }
         }
     }
+}
+
+/// How long frames wait after the `< ok >` of rawmode (see [`socketcand_session`]).
+const RAWMODE_SETTLE: std::time::Duration = std::time::Duration::from_millis(50);
+
+fn text_is_rawmode(text: &str) -> bool {
+    text.split_whitespace().eq(["rawmode"])
 }
 
 fn command(text: &str, raw: &mut bool, port: &MemoryCanPort) -> Option<String> {
