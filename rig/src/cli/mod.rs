@@ -110,6 +110,10 @@ pub struct ProbeArgs {
     /// nothing.
     #[arg(long)]
     pub make_safe: bool,
+    /// Where the probe's event log goes (default: a `rig-probe-PID.events.jsonl` in the
+    /// system's temporary folder). An existing file is refused, never overwritten.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -35,8 +35,18 @@ pub fn probe(args: ProbeArgs) -> i32 {
             return exit::INVALID_INPUT;
         }
     };
-    let log_path =
-        std::env::temp_dir().join(format!("rig-probe-{}.events.jsonl", std::process::id()));
+    let log_path = match &args.log {
+        // A mistyped path must not cost the lab a file: the probe only writes new ones.
+        Some(p) if p.symlink_metadata().is_ok() => {
+            errln!(
+                "error: --log {}: the file exists; the probe writes a new log only",
+                p.display()
+            );
+            return exit::INVALID_INPUT;
+        }
+        Some(p) => p.clone(),
+        None => std::env::temp_dir().join(format!("rig-probe-{}.events.jsonl", std::process::id())),
+    };
     let live = !args.json && std::io::stdout().is_terminal() && !bench.is_virtual();
     let mut tick = |r: &ProbeReport| {
         if live {
