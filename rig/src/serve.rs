@@ -16,6 +16,7 @@
 //! Bound to loopback unless told otherwise. A plan that passes on the built-in
 //! virtual bench passes unchanged on a bench file pointing at these endpoints.
 
+pub mod bench;
 mod keepalive;
 pub mod socketcan;
 
@@ -65,13 +66,14 @@ pub const BYTE_ENDPOINTS: &[(&str, &str)] = &[
 pub struct Served {
     /// Each byte endpoint of [`BYTE_ENDPOINTS`] and its address, in that order.
     pub byte_endpoints: Vec<(&'static str, SocketAddr)>,
-    pub socketcand: SocketAddr,
+    /// The socketcand server; `None` when the bench served has no CAN link.
+    pub socketcand: Option<SocketAddr>,
     /// The kernel CAN interface the twin's node is also on (`--can`).
     pub can_interface: Option<String>,
 }
 
 /// `TCPIP::<ip>::<port>::SOCKET`.
-fn socket_resource(addr: SocketAddr) -> String {
+pub(crate) fn socket_resource(addr: SocketAddr) -> String {
     format!("TCPIP::{}::{}::SOCKET", addr.ip(), addr.port())
 }
 
@@ -105,11 +107,10 @@ impl Served {
                 ));
             }
         }
-        let socketcand = format!(
-            "socketcand://{}:{}/can0",
-            self.socketcand.ip(),
-            self.socketcand.port()
-        );
+        let socketcand = self
+            .socketcand
+            .map(|at| format!("socketcand://{}:{}/can0", at.ip(), at.port()))
+            .unwrap_or_default();
         match &self.can_interface {
             None => bench = bench.replace("resource: sim:can0", &format!("resource: {socketcand}")),
             Some(interface) => {
@@ -138,8 +139,9 @@ impl Served {
 /// Where the twin's CAN bus is served.
 #[derive(Debug)]
 pub struct CanServing {
-    /// The socketcand server's address (port 0 picks a free port).
-    pub socketcand: SocketAddr,
+    /// The socketcand server's address (port 0 picks a free port); `None`: no CAN
+    /// served.
+    pub socketcand: Option<SocketAddr>,
     /// A kernel CAN interface the twin's node is also on.
     pub interface: Option<SocketCanPort>,
 }
@@ -147,7 +149,10 @@ pub struct CanServing {
 impl CanServing {
     /// `--can-port`'s address and `--can`'s resource, its interface opened (see
     /// [`socketcan::open`]). Needs a tokio runtime.
-    pub fn open(socketcand: SocketAddr, can: Option<&str>) -> Result<Self, socketcan::CanArgError> {
+    pub fn open(
+        socketcand: Option<SocketAddr>,
+        can: Option<&str>,
+    ) -> Result<Self, socketcan::CanArgError> {
         Ok(Self {
             socketcand,
             interface: can.map(socketcan::open).transpose()?,
@@ -171,14 +176,21 @@ pub async fn serve(
     let mut listeners = Vec::with_capacity(addresses.len());
     let mut byte_endpoints = Vec::with_capacity(addresses.len());
     for (endpoint, addr) in addresses {
-        let listener = bind(endpoint, endpoint, *addr).await?;
+        let what = BYTE_ENDPOINTS
+            .iter()
+            .find(|(name, _)| name == endpoint)
+            .map_or("", |(_, what)| what);
+        let listener = bind(endpoint, what, endpoint, *addr).await?;
         byte_endpoints.push((*endpoint, listener.local_addr()?));
         listeners.push((*endpoint, listener));
     }
-    let can_l = bind("socketcand (CAN)", "can", socketcand).await?;
+    let can_l = match socketcand {
+        Some(at) => Some(bind("socketcand", "the BMS's CAN bus", "can", at).await?),
+        None => None,
+    };
     let served = Served {
         byte_endpoints,
-        socketcand: can_l.local_addr()?,
+        socketcand: can_l.as_ref().map(TcpListener::local_addr).transpose()?,
         can_interface: can_interface.as_ref().map(|p| p.interface().to_string()),
     };
     let run = async move {
@@ -193,9 +205,15 @@ pub async fn serve(
                 None => std::future::pending().await,
             }
         };
+        let socketcand = async {
+            match can_l {
+                Some(listener) => can(listener, sim.clone(), Stamps::now()).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::join!(
             byte_servers,
-            can(can_l, sim.clone(), Stamps::now()),
+            socketcand,
             on_interface,
             keepalive::report(sim.clone())
         );
@@ -203,18 +221,36 @@ pub async fn serve(
     Ok((served, run))
 }
 
-/// A listener for `endpoint` on `addr`, or an error that names both and the option
-/// that moves it: "Address already in use" alone does not say which of twelve ports.
-async fn bind(endpoint: &str, option: &str, addr: SocketAddr) -> std::io::Result<TcpListener> {
-    TcpListener::bind(addr).await.map_err(|e| {
-        let option = format!("--{}-port", option.replace('_', "-"));
-        std::io::Error::new(
-            e.kind(),
-            format!(
-                "{endpoint} on {addr}: {e} (choose another port with {option}; 0 picks a free one)"
-            ),
-        )
-    })
+/// A listener for `endpoint` on `addr`, or an error that names both (the endpoint with
+/// its family) and the option that moves it: "Address already in use" alone does not say
+/// which of twelve ports.
+async fn bind(
+    endpoint: &str,
+    family: &str,
+    option: &str,
+    addr: SocketAddr,
+) -> std::io::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| bind_error(endpoint, family, option, addr, &e))
+}
+
+/// `rs485 on 127.0.0.1:4197 (the pack's RS485, Pylontech protocol): Address already in
+/// use (os error 98); choose another port with --rs485-port (0 picks a free one)`.
+fn bind_error(
+    endpoint: &str,
+    family: &str,
+    option: &str,
+    addr: SocketAddr,
+    e: &std::io::Error,
+) -> std::io::Error {
+    let option = format!("--{}-port", option.replace('_', "-"));
+    std::io::Error::new(
+        e.kind(),
+        format!(
+            "{endpoint} on {addr} ({family}): {e}; choose another port with {option} (0 picks a free one)"
+        ),
+    )
 }
 
 /// Pause after a failed accept before the next one.
@@ -307,9 +343,13 @@ async fn socketcand_session(tcp: TcpStream, mut port: MemoryCanPort, stamps: Sta
             biased;
             element = elements.next() => {
                 let Some(Ok(element)) = element else { return };
+                let mut element_text = String::new();
                 let reply = match element {
                     Ok(Element::Echo) => Some("< echo >".to_string()),
-                    Ok(Element::Other { text }) => command(&text, &mut raw, &port),
+                    Ok(Element::Other { text }) => {
+                        element_text.clone_from(&text);
+                        command(&text, &mut raw, &port)
+                    }
                     _ => Some("< error unknown command >".to_string()),
                 };
                 if let Some(reply) = reply {
@@ -318,6 +358,11 @@ async fn socketcand_session(tcp: TcpStream, mut port: MemoryCanPort, stamps: Sta
                     }
                     if reply.contains("could not open bus") {
                         return;
+                    }
+                    if raw && text_is_rawmode(&element_text) {
+                        // python-can reads the `< ok >` of rawmode with one recv and wants
+                        // it alone: a frame right behind it would land in the same read.
+                        tokio::time::sleep(RAWMODE_SETTLE).await;
                     }
                 }
             }
@@ -330,6 +375,13 @@ async fn socketcand_session(tcp: TcpStream, mut port: MemoryCanPort, stamps: Sta
             }
         }
     }
+}
+
+/// How long frames wait after the `< ok >` of rawmode (see [`socketcand_session`]).
+const RAWMODE_SETTLE: std::time::Duration = std::time::Duration::from_millis(50);
+
+fn text_is_rawmode(text: &str) -> bool {
+    text.split_whitespace().eq(["rawmode"])
 }
 
 fn command(text: &str, raw: &mut bool, port: &MemoryCanPort) -> Option<String> {
@@ -420,7 +472,7 @@ mod tests {
                 .zip(7000..)
                 .map(|((name, _), port)| (*name, addr(port)))
                 .collect(),
-            socketcand: addr(29999),
+            socketcand: Some(addr(29999)),
             can_interface: None,
         };
         let bench = served.bench_file();
@@ -438,7 +490,7 @@ mod tests {
     fn with_an_interface_the_bms_is_on_it_and_socketcand_is_listed() {
         let served = Served {
             byte_endpoints: Vec::new(),
-            socketcand: SocketAddr::from(([127, 0, 0, 1], 29536)),
+            socketcand: Some(SocketAddr::from(([127, 0, 0, 1], 29536))),
             can_interface: Some("vcan0".into()),
         };
         let bench = served.bench_file();

@@ -189,7 +189,8 @@ fn a_port_in_use_is_named_with_its_endpoint_and_option() {
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains(&format!("rs485 on 127.0.0.1:{port}")) && err.contains("--rs485-port"),
+        err.contains(&format!("rs485 on 127.0.0.1:{port} (the pack's RS485"))
+            && err.contains("--rs485-port"),
         "{err}"
     );
 }
@@ -208,4 +209,149 @@ fn a_served_twin_ends_on_sigterm_and_sigint() {
             "rig sim serve after SIG{signal}: {status:?} (None: still running after 30 s)"
         );
     }
+}
+
+/// A lab's virtual bench: which families are served, and the twin they reach.
+const LAB_BENCH: &str = "name: lab-twin
+instruments:
+  source:
+    driver: scpi-source
+    resource: sim:source
+    ratings: { max_voltage: 58 V, max_current: 80 A }
+  bms:
+    driver: bms-can
+    resource: sim:can0
+  rs485:
+    driver: pylontech-rs485
+    resource: sim:rs485
+    address: 3
+dut: { packs: 2 }
+twin:
+  dip: { address: 3 }
+defects: [cocp_no_lockout]
+";
+
+/// The ports of the `resource:` lines of a bench file.
+fn served_ports(bench: &str) -> Vec<u16> {
+    bench
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("resource: "))
+        .map(|r| {
+            let port = match r.strip_prefix("socketcand://") {
+                Some(rest) => rest.split('/').next().and_then(|a| a.rsplit(':').next()),
+                None => r.split("::").nth(2),
+            };
+            port.and_then(|p| p.parse().ok())
+                .unwrap_or_else(|| panic!("no port in {r}"))
+        })
+        .collect()
+}
+
+/// `--bench FILE` serves the families its instruments name (every port 0: each its own
+/// free port) and builds the twin it describes: here two packs, the master's DIP
+/// address 3, so the first pack answers at 3 and the second at 4.
+#[test]
+fn a_bench_file_chooses_the_families_and_the_twin() {
+    let dir = scratch("bench-file");
+    let lab = dir.join("lab.yaml");
+    std::fs::write(&lab, LAB_BENCH).unwrap();
+    let bench_path = dir.join("served.yaml");
+    let _server = served::start(&bench_path, &["--bench", lab.to_str().unwrap()]);
+    let bench = std::fs::read_to_string(&bench_path).unwrap();
+    let ports = served_ports(&bench);
+    assert_eq!(ports.len(), 3, "source, bms and rs485 only:\n{bench}");
+    let mut distinct = ports.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert!(
+        distinct.len() == 3 && !ports.contains(&0),
+        "each its own port: {ports:?}"
+    );
+    assert!(
+        !bench.contains("sim:") && !bench.contains("twin:"),
+        "{bench}"
+    );
+    let real = rig::bench::Bench::load(&bench_path).unwrap_or_else(|p| panic!("{p}\n{bench}"));
+    assert_eq!(real.packs, Some(2));
+    assert_eq!(real.instruments["rs485"].address, 3);
+    let rs485 = real.instruments["rs485"].resource.to_string();
+    let at = rs485
+        .split("::")
+        .skip(1)
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(":");
+    let mut link = TcpStream::connect(at).unwrap();
+    link.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
+    // 0x42 for the packs at 3 and 4 (hand-written, checksums worked by hand): each
+    // answers with RTN 00 from its own address.
+    for (request, answer) in [
+        (&b"~20034642E00203FD31\r"[..], "~20034600"),
+        (b"~20044642E00204FD2F\r", "~20044600"),
+    ] {
+        let reply = text(exchange(&mut link, request, b"\r"));
+        assert!(reply.starts_with(answer), "{reply}");
+    }
+}
+
+/// A bench file with a mistake is refused with its line and column, and nothing is
+/// served: no bench file is written.
+#[test]
+fn a_bad_bench_file_is_refused_at_its_line_and_nothing_is_served() {
+    let dir = scratch("bad-bench");
+    let lab = dir.join("lab.yaml");
+    let out = dir.join("served.yaml");
+    for (bad, expected) in [
+        (
+            LAB_BENCH.replace("address: 3 }", "adress: 3 }"),
+            "lab.yaml:16:10: unknown field `adress`",
+        ),
+        (
+            // A real instrument (the virtual-only sections go, or they are refused first).
+            LAB_BENCH
+                .replace("resource: sim:rs485", "resource: /dev/ttyUSB2")
+                .split("twin:")
+                .next()
+                .unwrap()
+                .to_string(),
+            "lab.yaml:12:15: `rs485` is reached at /dev/ttyUSB2",
+        ),
+    ] {
+        std::fs::write(&lab, &bad).unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_rig"))
+            .args(["sim", "serve", "--bench"])
+            .arg(&lab)
+            .arg("--bench-out")
+            .arg(&out)
+            .args(served::any_ports())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(3), "{err}");
+        assert!(err.contains(expected), "{err}");
+        assert!(!out.exists(), "a refused bench file served nothing");
+    }
+}
+
+/// The socketcand port in use is named like the others: its family and its option.
+#[test]
+fn a_socketcand_port_in_use_is_named_with_its_family_and_option() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let mut args = served::any_ports();
+    let at = args.iter().position(|a| a == "--can-port").unwrap();
+    args[at + 1] = port.clone();
+    let o = Command::new(env!("CARGO_BIN_EXE_rig"))
+        .args(["sim", "serve", "--bind", "127.0.0.1"])
+        .args(&args)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!(
+            "socketcand on 127.0.0.1:{port} (the BMS's CAN bus): "
+        )) && err.contains("--can-port"),
+        "{err}"
+    );
 }

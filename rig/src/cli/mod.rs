@@ -206,10 +206,16 @@ pub struct ServeArgs {
     /// Inject a firmware defect; repeatable.
     #[arg(long = "defect", value_name = "NAME")]
     pub defects: Vec<String>,
-    /// Packs in parallel, the master included; the printed bench file declares them
-    /// (`dut: { packs }`), so plans that need another count are skipped on it.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..))]
-    pub packs: u8,
+    /// Packs in parallel, the master included (default: the bench file's `dut: {
+    /// packs }`, else 1); the printed bench file declares them (`dut: { packs }`), so
+    /// plans that need another count are skipped on it.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..))]
+    pub packs: Option<u8>,
+    /// A virtual bench file to serve (docs/bench-file.md): its `sim:` instruments are the
+    /// families served, its `twin:`, `dut: { packs }`, `defects:` and `faults:` build the
+    /// twin. The printed bench file is this one with the served addresses.
+    #[arg(long, value_name = "FILE")]
+    pub bench: Option<PathBuf>,
     /// Model time runs this many times faster than the wall clock (a 4 h plan in 4 min
     /// at 60); socketcand stamps advance with it, and the printed bench file says
     /// `clock: { scale: N }` so a rig in real mode follows.
