@@ -35,17 +35,8 @@ pub fn probe(args: ProbeArgs) -> i32 {
             return exit::INVALID_INPUT;
         }
     };
-    let log_path = match &args.log {
-        // A mistyped path must not cost the lab a file: the probe only writes new ones.
-        Some(p) if p.symlink_metadata().is_ok() => {
-            errln!(
-                "error: --log {}: the file exists; the probe writes a new log only",
-                p.display()
-            );
-            return exit::INVALID_INPUT;
-        }
-        Some(p) => p.clone(),
-        None => std::env::temp_dir().join(format!("rig-probe-{}.events.jsonl", std::process::id())),
+    let Some(log_path) = log_path(&args) else {
+        return exit::INVALID_INPUT;
     };
     let live = !args.json && std::io::stdout().is_terminal() && !bench.is_virtual();
     let mut tick = |r: &ProbeReport| {
@@ -138,4 +129,22 @@ fn render(r: &ProbeReport) -> String {
         ));
     }
     out
+}
+
+/// Where the probe's log goes: `--log`, never over an existing file (a mistyped path
+/// must not cost the lab a file), else a fresh name in the system's temporary folder.
+fn log_path(args: &ProbeArgs) -> Option<std::path::PathBuf> {
+    match &args.log {
+        Some(p) if p.symlink_metadata().is_ok() => {
+            errln!(
+                "error: --log {}: the file exists; the probe writes a new log only",
+                p.display()
+            );
+            None
+        }
+        Some(p) => Some(p.clone()),
+        None => Some(
+            std::env::temp_dir().join(format!("rig-probe-{}.events.jsonl", std::process::id())),
+        ),
+    }
 }
