@@ -7,7 +7,7 @@
 //! with `RIG_REQUIRE_PYTHON=1` (set by `.ci/run`) it fails instead. About 3 s of wall
 //! time.
 
-mod served;
+use super::served;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

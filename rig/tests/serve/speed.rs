@@ -2,7 +2,7 @@
 //! epoch plus model time, and a rig in real mode following with `clock: { scale: N }`.
 //! The wall-clock checks are loose ratios: a loaded machine must not fail them.
 
-mod served;
+use super::served;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

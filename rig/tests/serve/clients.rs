@@ -4,7 +4,7 @@
 //! checked against the request table of docs/protocols.md §2.7 and the captures cited
 //! there), not built with the twin's encoder.
 
-mod served;
+use super::served;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

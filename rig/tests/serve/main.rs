@@ -2,7 +2,13 @@
 //! wire format on its own port (issue 3). Real time; the read timeouts only keep a
 //! broken server from hanging the test.
 
+#[path = "../served/mod.rs"]
 mod served;
+
+// One test binary for everything `rig sim serve` does: each binary links the whole rig.
+mod clients;
+mod python_can;
+mod speed;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -172,22 +178,29 @@ fn served_can_frames_carry_epoch_timestamps() {
     );
 }
 
-/// A port already taken is named, with its endpoint and the option that moves it, and
-/// nothing is served.
-#[test]
-fn a_port_in_use_is_named_with_its_endpoint_and_option() {
+/// `rig sim serve` with the port of `option` already taken: the port and what the
+/// server said on its way out (it must exit 2, serving nothing).
+fn serve_on_a_taken_port(option: &str) -> (String, String) {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
     let mut args = served::any_ports();
-    let at = args.iter().position(|a| a == "--rs485-port").unwrap();
+    let at = args.iter().position(|a| a == option).unwrap();
     args[at + 1] = port.clone();
     let o = Command::new(env!("CARGO_BIN_EXE_rig"))
         .args(["sim", "serve", "--bind", "127.0.0.1"])
         .args(&args)
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&o.stderr);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    (port, err)
+}
+
+/// A port already taken is named, with its endpoint and the option that moves it, and
+/// nothing is served.
+#[test]
+fn a_port_in_use_is_named_with_its_endpoint_and_option() {
+    let (port, err) = serve_on_a_taken_port("--rs485-port");
     assert!(
         err.contains(&format!("rs485 on 127.0.0.1:{port} (the pack's RS485"))
             && err.contains("--rs485-port"),
@@ -336,18 +349,7 @@ fn a_bad_bench_file_is_refused_at_its_line_and_nothing_is_served() {
 /// The socketcand port in use is named like the others: its family and its option.
 #[test]
 fn a_socketcand_port_in_use_is_named_with_its_family_and_option() {
-    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = taken.local_addr().unwrap().port().to_string();
-    let mut args = served::any_ports();
-    let at = args.iter().position(|a| a == "--can-port").unwrap();
-    args[at + 1] = port.clone();
-    let o = Command::new(env!("CARGO_BIN_EXE_rig"))
-        .args(["sim", "serve", "--bind", "127.0.0.1"])
-        .args(&args)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&o.stderr);
+    let (port, err) = serve_on_a_taken_port("--can-port");
     assert!(
         err.contains(&format!(
             "socketcand on 127.0.0.1:{port} (the BMS's CAN bus): "
