@@ -144,6 +144,16 @@ fn more_packs_than_the_profile_allows_are_refused() {
     assert!(err.contains("the profile allows at most 32"), "{err}");
 }
 
+/// `host:port` of the socketcand server in a served bench file.
+fn socketcand_address(bench: &str) -> String {
+    bench
+        .split("socketcand://")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .expect("the bench file names the socketcand server")
+        .to_string()
+}
+
 /// socketcand stamps frames with the Unix epoch time of their reception, as the real
 /// daemon does with the kernel's timestamps.
 #[test]
@@ -152,12 +162,8 @@ fn served_can_frames_carry_epoch_timestamps() {
     let bench_path = dir.join("bench.yaml");
     let _server = start(&bench_path);
     let bench = std::fs::read_to_string(&bench_path).unwrap();
-    let at = bench
-        .split("socketcand://")
-        .nth(1)
-        .and_then(|s| s.split('/').next())
-        .expect("the bench file names the socketcand server");
-    let mut can = TcpStream::connect(at).unwrap();
+    let at = socketcand_address(&bench);
+    let mut can = TcpStream::connect(&at).unwrap();
     can.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
     assert_eq!(text(exchange(&mut can, b"", b"< hi >")), "< hi >");
     assert_eq!(text(exchange(&mut can, b"< open can0 >", b">")), "< ok >");

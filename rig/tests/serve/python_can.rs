@@ -49,11 +49,7 @@ fn python_can_reads_epoch_stamps_advancing_60_s_per_wall_second() {
     let bench_path = dir.join("bench.yaml");
     let _server = served::start(&bench_path, &["--speed", "60"]);
     let bench = std::fs::read_to_string(&bench_path).unwrap();
-    let at = bench
-        .split("socketcand://")
-        .nth(1)
-        .and_then(|s| s.split('/').next())
-        .expect("the bench file names the socketcand server");
+    let at = super::socketcand_address(&bench);
     let (host, port) = at.rsplit_once(':').unwrap();
     let o = Command::new(&python)
         .arg(repo().join("rig/tests/python/socketcand_stamps.py"))

@@ -52,12 +52,8 @@ fn socketcand_stamps_advance_with_the_model_time_from_the_epoch() {
     let _server = served::start(&bench_path, &["--speed", "60"]);
     let bench = std::fs::read_to_string(&bench_path).unwrap();
     assert!(bench.contains("clock: { scale: 60 }"), "{bench}");
-    let at = bench
-        .split("socketcand://")
-        .nth(1)
-        .and_then(|s| s.split('/').next())
-        .expect("the bench file names the socketcand server");
-    let mut can = TcpStream::connect(at).unwrap();
+    let at = super::socketcand_address(&bench);
+    let mut can = TcpStream::connect(&at).unwrap();
     can.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     assert_eq!(element(&mut can), "< hi >");
     can.write_all(b"< open can0 >< rawmode >").unwrap();
