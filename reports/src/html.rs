@@ -5,7 +5,6 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::clauses::Grounds;
-use crate::detail::WindowKind;
 use crate::event::Verdict;
 use crate::format;
 use crate::run::{ExitCode, PlanData, ReportError, RunData};
@@ -21,6 +20,7 @@ table{border-collapse:collapse;width:100%;font-size:13px;background:#fff}
 th,td{border:1px solid #d8dee4;padding:3px 6px;text-align:left;vertical-align:top;overflow-wrap:break-word}
 th{background:#f0f3f6}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tr.exp td{background:#fbfcfd;font-size:12px}tr.exp td:first-child{border-left:3px solid #d0d7de}
+tr.folded td{background:#f6f8fa;font-style:italic}
 .v{display:inline-block;padding:0 7px;border-radius:10px;font-weight:600;font-size:12px;color:#fff;white-space:nowrap}
 .v.pass{background:#1a7f37}.v.fail{background:#cf222e}.v.error{background:#bc4c00}.v.skipped{background:#8c959f}
 .v.recorded{background:#0969da}.v.unmeasurable{background:#cf222e}
@@ -116,7 +116,7 @@ fn strip_xml_declaration(svg: String) -> String {
     }
 }
 
-fn badge(v: Verdict) -> Markup {
+pub(crate) fn badge(v: Verdict) -> Markup {
     html! { span class={"v " (v)} { (v) } }
 }
 
@@ -314,9 +314,9 @@ fn plan_section(p: &PlanData, svg: &str) -> Markup {
             p class="muted" { "Shared time axis. Grey bands: alternate steps (numbered at the top). Red lines: protection trips; blue lines: wakes (bms.online rising). Red shading: a failed expectation's window, thick red line: the moment it failed. Every series is min/max-decimated per pixel column, so spikes keep their height." }
             div class="plot" { (PreEscaped(svg)) }
             (markers(p))
-            (steps_table(p))
+            (crate::html_steps::steps_table(p))
             (measurements(p))
-            (reaction_times(p))
+            (crate::html_steps::reaction_times(p))
             (safe_states(p))
         }
     }
@@ -412,50 +412,6 @@ fn failures(p: &PlanData) -> Markup {
     }
 }
 
-/// Every step, each followed by its expectations.
-fn steps_table(p: &PlanData) -> Markup {
-    let (s, d) = (&p.summary, &p.detail);
-    html! {
-        h3 id={"steps-" (s.plan_id)} { "Steps and expectations" }
-        table {
-            tr { th { "#" } th { "step / expectation" } th { "verdict" } th { "start" } th { "duration / window" } th { "reaction" } th { "margin" } th { "where" } }
-            @for st in &s.steps {
-                @if !st.reached {
-                    tr class="not-reached" {
-                        td class="num" { (st.number) }
-                        td { strong { (format::units_in_text(&st.name)) } }
-                        td { span class="v not-reached" { "not reached" } }
-                        td {} td {} td {} td {}
-                        td { code { (st.location) } }
-                    }
-                } @else {
-                tr {
-                    td class="num" { (st.number) }
-                    td { strong { (format::units_in_text(&st.name)) } }
-                    td { (badge(st.verdict)) }
-                    td class="num" { (format::duration(st.started_s)) }
-                    td class="num" { (format::duration(st.duration_s)) }
-                    td {} td {}
-                    td { code { (st.location) } }
-                }
-                }
-                @for e in d.expectations.iter().filter(|e| e.step == st.number) {
-                    tr class="exp" {
-                        td {}
-                        td { (format::units_in_text(&e.name)) br; code { (format::units_in_text(&e.condition)) } @if let Some(m) = &e.message { br; span class="muted" { (format::units_in_text(m)) } } }
-                        td { (badge(e.verdict)) }
-                        td class="num" { (format::duration(e.start_s)) }
-                        td class="num" { (e.window) }
-                        td class="num" { @if let Some(r) = e.reaction_s { (format::duration(r)) } }
-                        td class="num" { @if let (Some(r), Some(w), WindowKind::Within) = (e.reaction_s, e.window_s, e.window_kind) { (format::duration(w - r)) } }
-                        td { code { (e.location) } }
-                    }
-                }
-            }
-        }
-    }
-}
-
 /// The plan's `measure:` values: value, limits, margin, verdict and the plan line.
 fn measurements(p: &PlanData) -> Markup {
     let s = &p.summary;
@@ -480,29 +436,6 @@ fn measurements(p: &PlanData) -> Markup {
                 }
             }
             p class="muted" { "Margin: distance to the nearest limit, negative outside; with both limits also as % of the band width. Recorded: measured without limits. On the plot: a purple dashed line at each decision." }
-        }
-    }
-}
-
-/// Reaction times of `within` expectations against their windows.
-fn reaction_times(p: &PlanData) -> Markup {
-    let s = &p.summary;
-    let reactions = p.detail.reaction_times();
-    html! {
-        h3 id={"reactions-" (s.plan_id)} { "Reaction times" }
-        @if reactions.is_empty() { p class="muted" { "No reaction times in this log." } } @else {
-            table {
-                tr { th { "step" } th { "expectation" } th { "reaction" } th { "limit" } th { "margin" } th { "verdict" } }
-                @for m in &reactions {
-                    tr {
-                        td class="num" { (m.step) } td { (format::units_in_text(&m.name)) }
-                        td class="num" { (format::number(m.value_s)) " s" }
-                        td class="num" { "≤ " (format::number(m.limit_s)) " s" }
-                        td class="num" { (format::number(m.margin_s)) " s" }
-                        td { (badge(m.verdict)) }
-                    }
-                }
-            }
         }
     }
 }

@@ -235,6 +235,8 @@ const SKIP: RGBColor = RGBColor(150, 150, 150);
 const TRIP: RGBColor = RGBColor(207, 34, 46);
 const WAKE: RGBColor = RGBColor(9, 105, 218);
 const BAND: RGBColor = RGBColor(240, 240, 244);
+/// The narrowest step band drawn, in pixels.
+const MIN_BAND_PX: f64 = 2.0;
 /// The step numbers' colour; tests find them by it.
 pub const STEP_LABEL: RGBColor = RGBColor(90, 90, 90);
 
@@ -410,12 +412,15 @@ impl Context<'_> {
         y0: f64,
         y1: f64,
     ) -> Result<(), PlotError> {
+        // A band narrower than MIN_BAND_PX cannot be told from its neighbours (10,000
+        // one-second steps drew 55,000 rectangles); it is left out.
+        let px = f64::from(PLOT_RIGHT - PLOT_LEFT) / self.end;
         let bands = self
             .d
             .steps
             .iter()
             .enumerate()
-            .filter(|(i, _)| i % 2 == 1)
+            .filter(|(i, s)| i % 2 == 1 && (s.3 - s.2) * px >= MIN_BAND_PX)
             .map(|(_, s)| Rectangle::new([(s.2, y0), (s.3.max(s.2), y1)], BAND.filled()));
         chart.draw_series(bands).map_err(PlotError::from)?;
         let failed = self
@@ -671,27 +676,23 @@ impl Context<'_> {
         let px = self.end / f64::from(PLOT_RIGHT - PLOT_LEFT);
         for (i, lane) in lanes.iter().enumerate() {
             let top = n - i as f64;
-            let bars = lane.iter().map(|e| {
-                let colour = match e.verdict {
+            let bars = crate::plot_lanes::bars(lane, px).into_iter().map(|b| {
+                let colour = match b.verdict {
                     Verdict::Pass => PASS,
                     Verdict::Fail | Verdict::Error => FAIL,
                     Verdict::Skipped => SKIP,
                 };
                 Rectangle::new(
-                    [
-                        (e.start_s, top - 0.15),
-                        (e.end_s().max(e.start_s + px), top - 0.85),
-                    ],
+                    [(b.start, top - 0.15), (b.end, top - 0.85)],
                     colour.mix(0.55).filled(),
                 )
             });
             chart.draw_series(bars).map_err(PlotError::from)?;
-            let ticks = lane.iter().filter_map(|e| {
-                let t = e.start_s + e.reaction_s?;
-                Some(PathElement::new(
+            let ticks = crate::plot_lanes::ticks(lane, px).into_iter().map(|t| {
+                PathElement::new(
                     vec![(t, top - 0.05), (t, top - 0.95)],
                     BLACK.stroke_width(1),
-                ))
+                )
             });
             chart.draw_series(ticks).map_err(PlotError::from)?;
         }

@@ -20,6 +20,9 @@ pub struct Spec {
     pub reaction_s: f64,
     /// `measurement` events, each logged when its step ends (before its expectation).
     pub measurements: Vec<EventKind>,
+    /// The steps are the passes of one `repeat:`: one plan line, as the runner logs a
+    /// repeated step.
+    pub repeat: bool,
 }
 
 impl Default for Spec {
@@ -33,6 +36,18 @@ impl Default for Spec {
             fail: false,
             reaction_s: 2.0,
             measurements: Vec::new(),
+            repeat: false,
+        }
+    }
+}
+
+impl Spec {
+    /// The plan line of step `step`'s part that the first step has at `first`.
+    fn line(&self, step: usize, first: usize) -> usize {
+        if self.repeat {
+            first + 4
+        } else {
+            first + step * 4
         }
     }
 }
@@ -169,7 +184,11 @@ impl Writer {
             EventKind::StepStarted {
                 step: current,
                 name: format!("cycle {current}"),
-                location: format!("testplans/{}.yaml:{}:5", spec.plan_id, 10 + current * 4),
+                location: format!(
+                    "testplans/{}.yaml:{}:5",
+                    spec.plan_id,
+                    spec.line(current, 10)
+                ),
             },
         );
         self.emit(
@@ -242,7 +261,7 @@ impl Writer {
                 name: format!("cycle {step}: charge current limit follows"),
                 condition: "bms.charge_current_limit > 0 A".into(),
                 window: "within 5 s".into(),
-                location: format!("testplans/{}.yaml:{}:9", spec.plan_id, 12 + step * 4),
+                location: format!("testplans/{}.yaml:{}:9", spec.plan_id, spec.line(step, 12)),
                 verdict: if fail { Verdict::Fail } else { Verdict::Pass },
                 reaction_s: (!fail).then_some(spec.reaction_s),
                 message: fail.then(|| {

@@ -643,3 +643,45 @@ fn the_report_lists_each_manual_clause_with_what_was_measured_against_it() {
         .expect("a clause table in summary.md")..];
     assert!(md.contains("| lesso_lsrr51v100ah | §3.4 Protection function | `dut.cocp.trip_current` | 'stop charging' | cocp | cocp.trip_current |"), "{md}");
 }
+
+/// Issue 15: a 10,000-step plan rendered a 15 MB report. The passing repeats fold into
+/// one row and the plot draws what a pixel can show, so the report stays under 5 MB;
+/// the failed step and the repeat's ends stay in the table; JUnit keeps every step.
+#[test]
+fn ten_thousand_repeated_steps_render_a_report_under_5_mb() {
+    let dir = scratch("many-steps");
+    let spec = Spec {
+        plan_id: "many".into(),
+        duration_s: 10_000.0,
+        sample_period_s: 1.0,
+        channels: 5,
+        steps: 10_000,
+        fail: true,
+        repeat: true,
+        ..Spec::default()
+    };
+    synthetic::write_run(&dir, &spec).unwrap();
+    render(&dir);
+    let html = read(&dir, "report.html");
+    assert!(
+        html.len() < 5_000_000,
+        "report.html is {} bytes",
+        html.len()
+    );
+    let folded = rig_reports::step_fold::KEEP;
+    assert!(
+        html.contains(&format!(
+            "{} more passes of the repeated steps",
+            10_000 - 2 - 2 * folded
+        )),
+        "no folded row"
+    );
+    assert!(html.contains("cycle 10000: charge current limit follows"));
+    assert!(html.contains("reactions of the folded steps"));
+    assert!(
+        html.contains("<strong>cycle 1</strong>") && html.contains("<strong>cycle 9999</strong>")
+    );
+    assert!(!html.contains("<strong>cycle 5000</strong>"));
+    let junit = read(&dir, "junit.xml");
+    assert_eq!(junit.matches("<testcase ").count(), 10_000);
+}
