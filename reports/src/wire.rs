@@ -187,11 +187,11 @@ impl Key {
 
 impl Line {
     fn key(&self, piece: &Piece) -> Key {
-        self.into_key(piece.clone())
+        self.key_of(piece.clone())
     }
 
     /// [`Line::key`] taking the piece: the writer's hot path clones nothing.
-    fn into_key(&self, piece: Piece) -> Key {
+    fn key_of(&self, piece: Piece) -> Key {
         let Piece { way, mut payload } = piece;
         let mut tid = Tid::None;
         if let Payload::Bytes(b) = &mut payload
@@ -339,7 +339,7 @@ impl Compactor {
     /// or, when the piece starts a new stretch at once, only the old stretch's summary.
     pub fn piece(&mut self, instrument: &str, t: f64, piece: Piece) -> Vec<Logged> {
         let w = line_mut(&mut self.lines, instrument, piece.line());
-        let key = w.line.into_key(piece);
+        let key = w.line.key_of(piece);
         if let Some(run) = &mut w.run
             && w.line.back(run.period) == Some(&key)
         {
