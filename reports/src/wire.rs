@@ -160,10 +160,12 @@ enum Tid {
 /// A piece as compared with the pieces before it: its transaction id, if any, as a step.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Key {
-    way: Way,
-    tid: Tid,
+    // The payload first: keys are compared field by field, and on one line the way
+    // is nearly always the same.
     /// The payload with a transaction id zeroed.
     payload: Payload,
+    tid: Tid,
+    way: Way,
 }
 
 /// One instrument's recent pieces, kept the same way by writer and reader.
@@ -173,9 +175,24 @@ struct Line {
     last_tid: Option<u16>,
 }
 
+impl Key {
+    /// The line of its instrument the key's piece is on (see [`Piece::line`]).
+    fn line(&self) -> &str {
+        match &self.way {
+            Way::Frame(id) => id,
+            Way::Sent | Way::Received => "",
+        }
+    }
+}
+
 impl Line {
     fn key(&self, piece: &Piece) -> Key {
-        let mut payload = piece.payload.clone();
+        self.key_of(piece.clone())
+    }
+
+    /// [`Line::key`] taking the piece: the writer's hot path clones nothing.
+    fn key_of(&self, piece: Piece) -> Key {
+        let Piece { way, mut payload } = piece;
         let mut tid = Tid::None;
         if let Payload::Bytes(b) = &mut payload
             && let Some(id) = transaction_id(b)
@@ -187,11 +204,7 @@ impl Line {
             b[0] = 0;
             b[1] = 0;
         }
-        Key {
-            way: piece.way.clone(),
-            tid,
-            payload,
-        }
+        Key { way, tid, payload }
     }
 
     /// The piece `key` stands for after the pieces seen so far.
@@ -325,9 +338,8 @@ impl Compactor {
     /// repeats; else the piece itself, carrying the stretch of repeats it ends (`after`),
     /// or, when the piece starts a new stretch at once, only the old stretch's summary.
     pub fn piece(&mut self, instrument: &str, t: f64, piece: Piece) -> Vec<Logged> {
-        let id = piece.line();
-        let w = line_mut(&mut self.lines, instrument, id);
-        let key = w.line.key(&piece);
+        let w = line_mut(&mut self.lines, instrument, piece.line());
+        let key = w.line.key_of(piece);
         if let Some(run) = &mut w.run
             && w.line.back(run.period) == Some(&key)
         {
@@ -336,6 +348,7 @@ impl Compactor {
             w.line.push(key);
             return Vec::new();
         }
+        let id = key.line();
         let ended = w.run.take();
         let mut out = Vec::new();
         if let Some(period) = w.line.period_of(&key) {
@@ -354,7 +367,8 @@ impl Compactor {
                     back,
                     edit,
                 },
-                None => piece.event(instrument),
+                // The piece itself, as the key gives it back before it is pushed.
+                None => w.line.piece(&key).event(instrument),
             };
             let after =
                 ended.map(|r| After(r.period, r.count, round_time(r.since), round_time(r.last)));

@@ -98,7 +98,14 @@ impl CanFrame {
 
     /// Payload as upper-case hex without separators (`3002F401E803E001`).
     pub fn data_hex(&self) -> String {
-        self.data().iter().map(|b| format!("{b:02X}")).collect()
+        // By table rather than `format!` per byte: a busy bus logs every frame's data.
+        const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+        let mut out = String::with_capacity(2 * MAX_DATA_LEN);
+        for b in self.data() {
+            out.push(char::from(DIGITS[usize::from(b >> 4)]));
+            out.push(char::from(DIGITS[usize::from(b & 0xF)]));
+        }
+        out
     }
 }
 
@@ -123,6 +130,8 @@ mod tests {
     fn displays_in_candump_spelling() {
         let f = CanFrame::standard(0x351, &[0x30, 0x02, 0xF4, 0x01]).unwrap();
         assert_eq!(f.to_string(), "351#3002F401");
+        let all = CanFrame::standard(0x1, &[0x00, 0x9A, 0xBF, 0xFF]).unwrap();
+        assert_eq!(all.data_hex(), "009ABFFF");
         let e = CanFrame::new(CanId::Extended(0x18FF50E5), &[1]).unwrap();
         assert_eq!(e.to_string(), "18FF50E5#01");
     }

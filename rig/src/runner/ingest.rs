@@ -7,10 +7,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use rig_drivers::can::{CanDatabase, CanFrame};
-use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+use tokio::sync::mpsc::unbounded_channel;
 
 use super::log::EventLog;
-use super::samplers::{Feed, FrameIngest};
+use super::samplers::{FrameIngest, Inbox};
 use crate::bench::{Bench, Channels};
 use crate::clock::RunClock;
 
@@ -20,7 +20,7 @@ const DRAIN_EVERY: usize = 1024;
 
 pub struct CanIngest {
     ingest: FrameIngest,
-    rx: UnboundedReceiver<Feed>,
+    rx: Inbox,
     frames: usize,
     samples: usize,
 }
@@ -35,7 +35,7 @@ impl CanIngest {
         let (tx, rx) = unbounded_channel();
         Ok(CanIngest {
             ingest: FrameIngest::new("bms".into(), db, &channels, log, tx),
-            rx,
+            rx: Inbox::new(rx),
             frames: 0,
             samples: 0,
         })
@@ -52,6 +52,8 @@ impl CanIngest {
     }
 
     fn drain(&mut self) {
+        // Through the executor's own inbox, which hands a frame's batch out a sample at
+        // a time.
         while self.rx.try_recv().is_ok() {
             self.samples += 1;
         }

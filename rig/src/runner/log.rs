@@ -83,10 +83,12 @@ impl Writer {
     }
 
     fn flush_if_due(&mut self) {
-        if self.last_repeats.elapsed() >= REPEATS_EVERY {
+        // One reading of the clock for both: a busy bus calls this for every frame.
+        let now = Instant::now();
+        if now.duration_since(self.last_repeats) >= REPEATS_EVERY {
             self.repeats();
         }
-        if self.pending.len() >= FLUSH_BYTES || self.last_flush.elapsed() >= FLUSH_EVERY {
+        if self.pending.len() >= FLUSH_BYTES || now.duration_since(self.last_flush) >= FLUSH_EVERY {
             self.flush();
         }
     }

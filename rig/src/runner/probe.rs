@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 
 use super::instruments::{Connector, Instruments, Opening};
 use super::log::EventLog;
-use super::samplers::{Feed, SourceGuard};
+use super::samplers::{Feed, Inbox, SourceGuard};
 use super::store::Store;
 use crate::bench::{Bench, Channels};
 use crate::clock::{self, RunClock};
@@ -164,7 +164,7 @@ impl Readings<'_> {
     /// for.
     async fn watch(
         &mut self,
-        mut feed: mpsc::UnboundedReceiver<Feed>,
+        mut feed: Inbox,
         clock: RunClock,
         seconds: f64,
         tick: &mut dyn FnMut(&ProbeReport),
@@ -191,6 +191,12 @@ impl Readings<'_> {
             match item {
                 Some(Feed::Sample { id, value, t }) => {
                     self.store.update(id, value, t);
+                }
+                // The inbox hands a batch out a sample at a time; taken whole, the same.
+                Some(Feed::Samples { t, values }) => {
+                    for (id, value) in values {
+                        self.store.update(id, value, t);
+                    }
                 }
                 Some(Feed::Failed(f) | Feed::Violation(f)) => {
                     if !self.errors.iter().any(|(i, _)| *i == f.instrument) {

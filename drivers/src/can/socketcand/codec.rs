@@ -92,29 +92,54 @@ fn parse_timestamp(token: &str) -> Result<Duration, BadElement> {
         return Err(bad());
     }
     let secs: u64 = secs.parse().map_err(|_| bad())?;
-    let usecs: u32 = format!("{usecs:0<6}").parse().map_err(|_| bad())?;
-    Ok(Duration::from_secs(secs) + Duration::from_micros(u64::from(usecs)))
+    // A fraction of fewer than six digits is read as if padded with zeros on the right.
+    let scale = 10u64.pow(6 - usecs.len() as u32);
+    let usecs: u64 = usecs.parse().map_err(|_| bad())?;
+    Ok(Duration::from_secs(secs) + Duration::from_micros(usecs * scale))
 }
 
-/// The data of a frame, RAW (one token) or BCM (a token per byte).
-fn parse_data(tokens: &[&str]) -> Result<Vec<u8>, BadElement> {
-    let mut data = Vec::with_capacity(MAX_DATA_LEN);
+/// The data of a frame, RAW (one token) or BCM (a token per byte), into `data`; its
+/// length. Without a list or a string per frame: every frame of a busy bus passes here.
+fn parse_data<'a>(
+    tokens: impl Iterator<Item = &'a str>,
+    data: &mut [u8; MAX_DATA_LEN],
+) -> Result<usize, BadElement> {
+    let mut len = 0;
     for token in tokens {
         let bad = || BadElement::BadData {
-            token: (*token).to_owned(),
+            token: token.to_owned(),
         };
-        if token.len() % 2 == 1 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let bytes = token.as_bytes();
+        if bytes.len() % 2 == 1 || bytes.len() / 2 > MAX_DATA_LEN - len {
             return Err(bad());
         }
-        for pair in token.as_bytes().chunks(2) {
-            let text = std::str::from_utf8(pair).map_err(|_| bad())?;
-            data.push(u8::from_str_radix(text, 16).map_err(|_| bad())?);
-        }
-        if data.len() > MAX_DATA_LEN {
-            return Err(bad());
+        for pair in bytes.chunks_exact(2) {
+            let digit = |b: u8| char::from(b).to_digit(16);
+            let (Some(hi), Some(lo)) = (digit(pair[0]), digit(pair[1])) else {
+                return Err(bad());
+            };
+            data[len] = (hi << 4 | lo) as u8;
+            len += 1;
         }
     }
-    Ok(data)
+    Ok(len)
+}
+
+/// `frame ID SECS.USECS DATA…` after the keyword.
+fn parse_frame<'a>(mut tokens: impl Iterator<Item = &'a str>) -> Result<Element, BadElement> {
+    let (Some(id), Some(stamp)) = (tokens.next(), tokens.next()) else {
+        return Err(BadElement::MissingField {
+            keyword: "frame".to_owned(),
+        });
+    };
+    let id = parse_id(id)?;
+    let timestamp = parse_timestamp(stamp)?;
+    let mut data = [0u8; MAX_DATA_LEN];
+    let len = parse_data(tokens, &mut data)?;
+    let frame = CanFrame::new(id, &data[..len]).map_err(|_| BadElement::BadData {
+        token: len.to_string(),
+    })?;
+    Ok(Element::Frame { frame, timestamp })
 }
 
 /// Parses the text between `<` and `>`.
@@ -123,25 +148,16 @@ pub fn parse_element(inner: &[u8]) -> Result<Element, BadElement> {
         .ok()
         .filter(|t| t.is_ascii())
         .ok_or(BadElement::NotAscii)?;
+    let mut words = text.split_ascii_whitespace();
+    if words.next() == Some("frame") {
+        return parse_frame(words);
+    }
     let tokens: Vec<&str> = text.split_ascii_whitespace().collect();
-    let missing = |keyword: &str| BadElement::MissingField {
-        keyword: keyword.to_owned(),
-    };
     match tokens.as_slice() {
         [] => Err(BadElement::Empty),
         ["hi"] => Ok(Element::Hi),
         ["ok"] => Ok(Element::Ok),
         ["echo"] => Ok(Element::Echo),
-        ["frame", id, stamp, data @ ..] => {
-            let id = parse_id(id)?;
-            let timestamp = parse_timestamp(stamp)?;
-            let data = parse_data(data)?;
-            let frame = CanFrame::new(id, &data).map_err(|_| BadElement::BadData {
-                token: data.len().to_string(),
-            })?;
-            Ok(Element::Frame { frame, timestamp })
-        }
-        ["frame", ..] => Err(missing("frame")),
         ["error", class, stamp, ..] if stamp.contains('.') => {
             let class = u32::from_str_radix(class, 16).map_err(|_| BadElement::BadId {
                 token: (*class).to_owned(),
@@ -206,8 +222,10 @@ impl Decoder for SocketcandCodec {
                 })))
             }
             Some(i) => {
-                let element = buf.split_to(i + 2);
-                Ok(Some(parse_element(element.get(1..=i).unwrap_or_default())))
+                // Parsed in place, then skipped: splitting the buffer would share it.
+                let element = parse_element(buf.get(1..=i).unwrap_or_default());
+                buf.advance(i + 2);
+                Ok(Some(element))
             }
             None if buf.len() > MAX_ELEMENT_LEN => {
                 self.dropped += buf.len() as u64;

@@ -57,6 +57,15 @@ impl Executor<'_> {
                 }
                 Ok(Some((id, t)))
             }
+            // The inbox hands a batch out a sample at a time; taken whole, it is
+            // taken as its samples one after another.
+            Feed::Samples { t, values } => {
+                let mut taken = None;
+                for (id, value) in values {
+                    taken = self.take(Feed::Sample { id, value, t })?;
+                }
+                Ok(taken)
+            }
             Feed::Failed(f) | Feed::Violation(f) => Err(f),
         }
     }

@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use rig_reports::{EventKind, Verdict};
-use tokio::sync::mpsc::UnboundedReceiver;
 use tracing::Instrument;
 
 use super::expectation::{ExpectationState, Judgement};
@@ -21,7 +20,7 @@ use crate::plan::{Action, Expectation, Plan, Step};
 use crate::runner::failure::{Cause, InstrumentFailure};
 use crate::runner::instruments::Instruments;
 use crate::runner::log::EventLog;
-use crate::runner::samplers::Feed;
+use crate::runner::samplers::Inbox;
 use crate::runner::store::Store;
 
 /// How a plan's execution ended.
@@ -42,7 +41,7 @@ pub struct Executor<'a> {
     pub channels: &'a Channels,
     pub instruments: &'a Instruments,
     pub log: EventLog,
-    pub feed: UnboundedReceiver<Feed>,
+    pub feed: Inbox,
     pub store: Store,
     pub clock: RunClock,
     /// Test hook, see [`crate::runner::Prepared::inject_panic_at_step`].

@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use std::collections::HashMap;
-
 use rig_drivers::can::{CanDatabase, CanFrame, CanId, CanPort};
 use rig_reports::wire::{Payload, Piece, Way};
 use tokio::sync::mpsc::UnboundedSender;
@@ -38,6 +36,9 @@ pub async fn can(
 
 /// The executor is gone (a send failed): the sampler has no one to feed.
 pub(crate) struct Ended;
+
+/// The channel (and its type) of each signal of a message, by the signal's index.
+type Route = Vec<Option<(ChannelId, Type)>>;
 
 /// The channels one CAN link feeds.
 struct LinkChannels {
@@ -88,8 +89,10 @@ pub(crate) struct FrameIngest {
     log: EventLog,
     tx: UnboundedSender<Feed>,
     /// For each frame id seen, the channel (and its type) of each of its message's
-    /// signals by index, so a frame's signals are not looked up by name.
-    routes: HashMap<CanId, Vec<Option<(ChannelId, Type)>>>,
+    /// signals by index, so a frame's signals are not looked up by name. A list: a
+    /// bus carries a handful of ids, found sooner by comparing than by hashing.
+    /// The id's text for the log is kept with it.
+    routes: Vec<(CanId, String, Route)>,
 }
 
 impl CanSampler {
@@ -145,12 +148,16 @@ impl FrameIngest {
             db,
             log,
             tx,
-            routes: HashMap::new(),
+            routes: Vec::new(),
         }
     }
 
-    /// A frame at `t`: its period, the log, `online`, and the signals the DBC decodes.
+    /// A frame at `t`: its period, the log, `online`, and the signals the DBC decodes,
+    /// sent to the executor in that order as one message.
     pub(crate) fn frame(&mut self, frame: &CanFrame, t: Duration) -> Result<(), Ended> {
+        let i = self.route(frame.id());
+        // The period, `online` and each signal: one allocation a frame.
+        let mut values = Vec::with_capacity(self.routes[i].2.len() + 2);
         if let Some((_, period_id, last)) = self
             .channels
             .periods
@@ -159,26 +166,19 @@ impl FrameIngest {
             && let Some(previous) = last.replace(t)
         {
             let seconds = t.saturating_sub(previous).as_secs_f64();
-            let period = Value::Num(Quantity::new(seconds, Dim::Time));
-            let id = *period_id;
-            self.send(id, period, t)?;
+            values.push((*period_id, Value::Num(Quantity::new(seconds, Dim::Time))));
         }
         // CAN frames bypass the drivers' traffic reports (they are logged here), so
         // their diagnostic is here too.
         tracing::debug!(instrument = %self.name, "<- {frame}");
+        let (_, id_text, route) = &self.routes[i];
         // Frames that repeat their data are counted, not written (rig_reports::wire).
         let piece = Piece {
-            way: Way::Frame(frame.id().to_string()),
+            way: Way::Frame(id_text.clone()),
             payload: Payload::Text(frame.data_hex()),
         };
         self.log.wire_at(t, &self.name, piece);
-        self.online(true, t)?;
-        if !self.routes.contains_key(&frame.id()) {
-            let route = self.route(frame);
-            self.routes.insert(frame.id(), route);
-        }
-        let route = self.routes.get(&frame.id()).map_or(&[][..], Vec::as_slice);
-        let mut ended = false;
+        values.extend(self.channels.online.map(|id| (id, Value::Bool(true))));
         // Frames the DBC does not describe are logged above and otherwise ignored.
         let _unknown = self.db.decode_each(frame, |index, _, value| {
             let Some(Some((id, ty))) = route.get(index) else {
@@ -188,14 +188,30 @@ impl FrameIngest {
                 Type::Bool => Value::Bool(value != 0.0),
                 Type::Num(dim) => Value::Num(Quantity::new(value, *dim)),
             };
-            ended |= send(&self.tx, *id, value, t).is_err();
+            values.push((*id, value));
         });
-        if ended { Err(Ended) } else { Ok(()) }
+        if values.is_empty() {
+            return Ok(());
+        }
+        (self.tx.send(Feed::Samples { t, values })).map_err(|_closed| Ended)
+    }
+
+    /// Where in `routes` the route of the frame id's signals is, made the first time
+    /// the id is seen.
+    fn route(&mut self, id: CanId) -> usize {
+        match self.routes.iter().position(|(seen, _, _)| *seen == id) {
+            Some(i) => i,
+            None => {
+                let route = self.route_of(id);
+                self.routes.push((id, id.to_string(), route));
+                self.routes.len() - 1
+            }
+        }
     }
 
     /// The channel of each signal of the frame's message, by the signal's index.
-    fn route(&self, frame: &CanFrame) -> Vec<Option<(ChannelId, Type)>> {
-        (self.db.signal_names(frame.id()).into_iter())
+    fn route_of(&self, id: CanId) -> Route {
+        (self.db.signal_names(id).into_iter())
             .map(|name| {
                 (self.channels.signals.iter())
                     .find(|(n, _, _)| n == name)

@@ -5,6 +5,7 @@ mod board;
 mod can;
 mod chamber;
 mod guard;
+mod inbox;
 mod rs485;
 mod source;
 mod start;
@@ -23,6 +24,7 @@ pub(crate) use can::FrameIngest;
 pub use can::can;
 pub use chamber::chamber;
 pub use guard::SourceGuard;
+pub use inbox::Inbox;
 pub use rs485::{Rs485Command, Rs485Request, rs485};
 pub use source::source;
 pub use start::start;
@@ -35,6 +37,12 @@ pub enum Feed {
         value: Value,
         /// The moment of the run it was read.
         t: Duration,
+    },
+    /// Readings taken at the same moment, in order (a CAN frame's signals): one message
+    /// rather than one per reading. The [`Inbox`] hands them out one at a time.
+    Samples {
+        t: Duration,
+        values: Vec<(ChannelId, Value)>,
     },
     Failed(InstrumentFailure),
     /// A measurement left the envelope; the source's output is already off.

@@ -6,10 +6,10 @@ use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use futures::FutureExt;
-use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
+use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio::task::JoinHandle;
 
-use super::{Feed, SourceGuard};
+use super::{Feed, Inbox, SourceGuard};
 use crate::bench::{Bench, Channels};
 use crate::runner::failure::{Cause, InstrumentFailure, panic_message};
 use crate::runner::instruments::Instruments;
@@ -26,7 +26,7 @@ pub fn start(
     bench: &Bench,
     channels: &Channels,
     log: &EventLog,
-) -> (Vec<JoinHandle<()>>, UnboundedReceiver<Feed>) {
+) -> (Vec<JoinHandle<()>>, Inbox) {
     let (feed, feed_rx) = mpsc::unbounded_channel();
     let mut spawner = Spawner {
         tasks: Vec::new(),
@@ -80,7 +80,7 @@ pub fn start(
         );
     }
     spawner.start_links(connected, &period, channels, log);
-    (spawner.tasks, feed_rx)
+    (spawner.tasks, Inbox::new(feed_rx))
 }
 
 struct Spawner {
