@@ -355,6 +355,18 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "covp_povp_release.yaml",
         "covp.trip.pack_voltage",
     ),
+    // Manual 3.4 COVP/POVP: the release voltages under a trickle discharge below the
+    // releasing current.
+    (
+        "covp_release_0v05_low",
+        "covp_povp_release_voltage.yaml",
+        "covp.release_voltage",
+    ),
+    (
+        "povp_release_0v5_low",
+        "covp_povp_release_voltage.yaml",
+        "povp.release_voltage",
+    ),
     // Lesso 3.3.3.4 and LOSUN 2.5: the rows of DOCP and CUVP/PUVP, LED by LED.
     (
         "uvp_leds_as_protection",

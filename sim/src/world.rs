@@ -365,7 +365,10 @@ impl World {
                 let report = fw.can_report(reading)?;
                 // The temperature flag of the report carries the reporting defects.
                 let [chtp, dhtp, _, _] = fw.temperature_protections();
+                let (over_voltage, under_voltage) = fw.voltage_levels();
                 Some(PylonStatus {
+                    over_voltage,
+                    under_voltage,
                     charge_mosfet_on: fw.charge_mosfet_on(),
                     discharge_mosfet_on: fw.discharge_mosfet_on(),
                     cell_voltages: unit.pack.cell_voltages(reading.current_a),

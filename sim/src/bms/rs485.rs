@@ -25,9 +25,11 @@
 //! The numbers are what the BMS announces on CAN at the same instant (current after the
 //! reporting dead band, SOC held at 99 % until calibrated, limits zeroed by a
 //! protection), so RS485 and CAN never disagree; injected reporting defects show on both.
-//! 0x42 carries each cell's own voltage; in 0x44 a cell voltage warning or protection
-//! marks the cells at or beyond the warning level (at least the extreme cell), and the
-//! cell voltage errors of status 4/5 are per cell. The Pylontech 0x44 has no balancing
+//! 0x42 carries each cell's own voltage; in 0x44 a cell voltage warning or the cell
+//! level of a protection marks the cells at or beyond the warning level (at least the
+//! extreme cell), the pack level of a protection the module (module-voltage state,
+//! status 1 bits 0 and 7; the cell level of CUVP is status 1 bit 1), and the cell
+//! voltage errors of status 4/5 are per cell. The Pylontech 0x44 has no balancing
 //! or imbalance field (protocols.md §2.9), so neither is sent.
 //! Not modelled: separate board/MOSFET temperatures
 //! (all five equal the cell temperature), the cycle counter (always 0), the "charge
@@ -43,6 +45,7 @@ mod identity;
 use rig_drivers::rs485::pylontech::{BadFrame, CID1_BATTERY, Frame};
 
 use super::can_frames::CanReport;
+use super::voltage::Levels;
 use crate::config::PackParams;
 
 /// The VER this BMS speaks and answers 0x4F with (§2.10: the V3.3 examples use `20`).
@@ -114,6 +117,12 @@ pub(crate) struct PylonStatus {
     pub(crate) charge_over_temperature: bool,
     /// DHTP (0x44 status 1 bit 5).
     pub(crate) discharge_over_temperature: bool,
+    /// COVP/POVP by level: the cell level marks the cells (0x44 cell states), the pack
+    /// level the module (module-voltage state, status 1 bit 0).
+    pub(crate) over_voltage: Levels,
+    /// CUVP/PUVP by level: the cell level marks the cells (cell states, status 1 bit
+    /// 1), the pack level the module (module-voltage state, status 1 bit 7).
+    pub(crate) under_voltage: Levels,
     /// Each cell's voltage, cell 1 first.
     pub(crate) cell_voltages: Vec<f64>,
 }
@@ -340,8 +349,9 @@ impl PylonBms {
         let mut info = vec![DATA_FLAG, command_value, self.cells];
         let cells = self.cell_voltages(s);
         let (low, high) = super::balancing::extremes(&cells).unwrap_or((0.0, 0.0));
-        let high_flag = r.cell_overvoltage || r.alarm_cell_high_voltage;
-        let low_flag = r.cell_undervoltage || r.alarm_cell_low_voltage;
+        let (over, under) = (s.over_voltage, s.under_voltage);
+        let high_flag = over.cell || r.alarm_cell_high_voltage;
+        let low_flag = under.cell || r.alarm_cell_low_voltage;
         for v in &cells {
             info.push(state(
                 high_flag && (*v >= self.cell_high_v || *v >= high),
@@ -358,19 +368,19 @@ impl PylonBms {
             r.charge_overcurrent || r.alarm_charge_high_current,
             false,
         ));
-        info.push(state(r.cell_overvoltage, r.cell_undervoltage));
+        info.push(state(over.pack, under.pack));
         info.push(state(
             r.discharge_overcurrent || r.alarm_discharge_high_current,
             false,
         ));
         let status_1 = bits(&[
-            (7, r.cell_undervoltage),
+            (7, under.pack),
             (6, s.charge_over_temperature),
             (5, s.discharge_over_temperature),
             (4, r.discharge_overcurrent),
             (2, r.charge_overcurrent),
-            (1, r.cell_undervoltage),
-            (0, r.cell_overvoltage),
+            (1, under.cell),
+            (0, over.pack),
         ]);
         // Bit 3 "using battery module power": awake, the BMS runs on the module.
         let status_2 = bits(&[
@@ -517,258 +527,4 @@ fn hex_byte(pair: &[u8]) -> Option<u8> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use rig_drivers::rs485::pylontech::{
-        AlarmInfo, AnalogData, ChargeManagement, FirmwareVersion, ManufacturerInfo, SerialNumber,
-        SystemParameters, decode_frame, encode_frame,
-    };
-
-    use super::*;
-
-    fn bms() -> PylonBms {
-        PylonBms::new(&PackParams::lesso_lsrr51v100ah(), 2)
-    }
-
-    pub(crate) fn status() -> PylonStatus {
-        PylonStatus {
-            report: CanReport {
-                charge_current_limit_a: 70.0,
-                soc_percent: 50.0,
-                pack_voltage_v: 52.8,
-                pack_current_a: -4.0,
-                temperature_c: 25.5,
-                ..CanReport::example()
-            },
-            charge_mosfet_on: true,
-            discharge_mosfet_on: true,
-            charge_over_temperature: false,
-            discharge_over_temperature: false,
-            cell_voltages: vec![3.3; 16],
-        }
-    }
-
-    /// The request as it arrives on the wire, decoded by the drivers' codec.
-    fn request(wire: &str) -> Frame {
-        decode_frame(&wire.as_bytes()[1..wire.len() - 1]).unwrap()
-    }
-
-    fn answer(wire: &str, s: &PylonStatus) -> Frame {
-        let frame = bms().answer(&request(wire), s).expect("an answer");
-        // Every answer survives the drivers' codec.
-        let bytes = encode_frame(&frame);
-        assert_eq!(decode_frame(&bytes[1..bytes.len() - 1]), Ok(frame.clone()));
-        assert_eq!((frame.ver, frame.adr, frame.cid1), (0x20, 0x02, 0x46));
-        frame
-    }
-
-    #[test]
-    fn analog_values_of_a_100_ah_pack_use_the_3_byte_capacities() {
-        let frame = answer("~20024642E00202FD33\r", &status());
-        assert_eq!(frame.cid2, RTN_NORMAL);
-        let a = AnalogData::parse(&frame.info).unwrap();
-        assert_eq!(a.command_value, 2);
-        assert_eq!(a.cell_voltages, vec![3.3; 16]);
-        assert_eq!(a.temperatures, vec![25.5; 5]);
-        assert_eq!((a.current, a.voltage), (-4.0, 52.8));
-        assert_eq!((a.remaining_capacity, a.total_capacity), (50.0, 100.0));
-        assert_eq!(a.cycles, 0);
-        assert_eq!(&frame.info[frame.info.len() - 13..][..2], &[0xFF, 0xFF]);
-    }
-
-    #[test]
-    fn a_small_pack_uses_the_2_byte_capacities() {
-        let mut p = PackParams::lesso_lsrr51v100ah();
-        p.capacity_ah = 50.0;
-        let frame = PylonBms::new(&p, 2)
-            .answer(&request("~20024642E00202FD33\r"), &status())
-            .unwrap();
-        let a = AnalogData::parse(&frame.info).unwrap();
-        assert_eq!((a.remaining_capacity, a.total_capacity), (25.0, 50.0));
-    }
-
-    #[test]
-    fn alarms_show_protections_and_mosfets() {
-        let mut s = status();
-        s.report.charge_overcurrent = true;
-        s.report.alarm_cell_high_voltage = true;
-        s.report.pack_current_a = 0.0;
-        s.charge_mosfet_on = false;
-        let frame = answer("~20024644E00202FD31\r", &s);
-        let a = AlarmInfo::parse(&frame.info).unwrap();
-        assert!(a.charge_over_current() && !a.discharge_over_current());
-        assert!(!a.charge_mosfet_on() && a.discharge_mosfet_on());
-        assert_eq!(a.cells.len(), 16);
-        assert!(a.cells.iter().all(|c| *c == 0x02.into()));
-        assert_eq!(a.charge_current, 0x02.into());
-        assert_eq!(a.status[2], 0, "no effective current");
-        assert_eq!(a.cell_voltage_errors(), [false; 16]);
-    }
-
-    #[test]
-    fn system_parameters_and_manufacturer_come_from_the_profile() {
-        let frame = answer("~200246470000FDA7\r", &status());
-        let p = SystemParameters::parse(&frame.info).unwrap();
-        assert_eq!(p.cell_high_voltage_limit, 3.55);
-        assert_eq!(p.cell_low_voltage_limit, 3.0);
-        assert_eq!(p.cell_under_voltage_limit, 2.9);
-        assert_eq!(p.charge_high_temperature_limit, 50.0);
-        assert_eq!(p.charge_low_temperature_limit, -5.0);
-        assert_eq!(p.charge_current_limit, 70.0);
-        assert_eq!(p.module_high_voltage_limit, 56.8);
-        assert_eq!(p.module_low_voltage_limit, 48.0);
-        assert_eq!(p.module_under_voltage_limit, 46.4);
-        assert_eq!(p.discharge_low_temperature_limit, -10.0);
-        assert_eq!(p.discharge_current_limit, -100.0);
-
-        let frame = answer("~200246510000FDAC\r", &status());
-        let m = ManufacturerInfo::parse(&frame.info).unwrap();
-        assert_eq!(m.device_name, "LSRR51V100");
-        assert_eq!(m.manufacturer, "LESSO");
-        assert_eq!(m.software_version, [1, 0]);
-
-        let mut profile = PackParams::lesso_lsrr51v100ah();
-        profile.model = "LOSUN LS-BTN0-P0548100".into();
-        profile.firmware = "twin".into();
-        let info = manufacturer_info(&profile);
-        let m = ManufacturerInfo::parse(&info).unwrap();
-        assert_eq!(
-            (m.device_name.as_str(), m.manufacturer.as_str()),
-            ("LS-BTN0-P0", "LOSUN")
-        );
-        assert_eq!(m.software_version, [0, 0]);
-    }
-
-    #[test]
-    fn serial_number_and_firmware_echo_the_address() {
-        // protocols.md 2.7 computed requests.
-        let frame = answer("~20024693E00202FD2D\r", &status());
-        assert_eq!(frame.cid2, RTN_NORMAL);
-        assert_eq!(frame.info.len(), 17);
-        let s = SerialNumber::parse(&frame.info).unwrap();
-        assert_eq!(
-            (s.command_value, s.serial.as_str()),
-            (2, "SRR51V100AH-0001")
-        );
-
-        let frame = answer("~20024696E00202FD2A\r", &status());
-        let v = FirmwareVersion::parse(&frame.info).unwrap();
-        assert_eq!(v.command_value, 2);
-        assert_eq!(v.to_string(), "1.0 / 1.0.0", "profile firmware `sim-1.0`");
-
-        let request = |cid2, info| Frame {
-            ver: 0x20,
-            adr: 2,
-            cid1: CID1_BATTERY,
-            cid2,
-            info,
-        };
-        for cid2 in [SERIAL_NUMBER, FIRMWARE_VERSION] {
-            let rtn = |info| bms().answer(&request(cid2, info), &status()).unwrap().cid2;
-            assert_eq!(rtn(vec![3]), RTN_ADR, "{cid2:#04X}: another pack's value");
-            assert_eq!(rtn(vec![0xFF]), RTN_ADR, "{cid2:#04X}: no whole system");
-            assert_eq!(rtn(vec![]), RTN_FORMAT, "{cid2:#04X}: no command value");
-        }
-    }
-
-    #[test]
-    fn charge_management_follows_the_can_limits() {
-        let mut s = status();
-        s.report.charge_enable = false;
-        s.report.charge_current_limit_a = 0.0;
-        let frame = answer("~20024692E00202FD2E\r", &s);
-        let m = ChargeManagement::parse(&frame.info).unwrap();
-        assert_eq!(
-            (m.charge_voltage_limit, m.discharge_voltage_limit),
-            (56.0, 48.0)
-        );
-        assert_eq!(
-            (m.charge_current_limit, m.discharge_current_limit),
-            (0.0, 100.0)
-        );
-        assert!(!m.charge_enable() && m.discharge_enable());
-    }
-
-    #[test]
-    fn turn_off_module_is_answered_empty_then_obeyed() {
-        let turn_off = |info: Vec<u8>| Frame {
-            ver: 0x20,
-            adr: 0x02,
-            cid1: CID1_BATTERY,
-            cid2: 0x95,
-            info,
-        };
-        // protocols.md 2.7: "0x95 Turn off module: command value; empty".
-        let wire = encode_frame(&turn_off(vec![0x02]));
-        assert_eq!(&wire[..15], b"~20024695E00202");
-        let request = turn_off(vec![0x02]);
-        let answer = bms().answer(&request, &status()).unwrap();
-        assert_eq!((answer.cid2, answer.info.len()), (RTN_NORMAL, 0));
-        assert!(PylonBms::turns_off(&request, &answer));
-        // A command value for another pack is refused, and nothing turns off.
-        let request = turn_off(vec![0x03]);
-        let answer = bms().answer(&request, &status()).unwrap();
-        assert_eq!(answer.cid2, RTN_ADR);
-        assert!(!PylonBms::turns_off(&request, &answer));
-        // Another command answered normally turns nothing off.
-        let request = Frame {
-            cid2: 0x92,
-            ..turn_off(vec![0x02])
-        };
-        let answer = bms().answer(&request, &status()).unwrap();
-        assert!(!PylonBms::turns_off(&request, &answer));
-    }
-
-    #[test]
-    fn return_codes() {
-        let s = status();
-        let rtn = |wire: &str| answer(wire, &s).cid2;
-        // 0x4F answers whatever VER; others with another VER are refused.
-        let v28 = |cid2, info: Vec<u8>| {
-            encode_frame(&Frame {
-                ver: 0x28,
-                adr: 2,
-                cid1: 0x46,
-                cid2,
-                info,
-            })
-        };
-        let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
-        assert_eq!(rtn(&text(v28(0x4F, vec![]))), RTN_NORMAL);
-        assert_eq!(rtn(&text(v28(0x42, vec![2]))), RTN_VER);
-        assert_eq!(rtn("~2002464F0000FD98\r"), RTN_NORMAL);
-        // Command value of another battery, or none.
-        let wire = |cid2, info| {
-            text(encode_frame(&Frame {
-                ver: 0x20,
-                adr: 2,
-                cid1: 0x46,
-                cid2,
-                info,
-            }))
-        };
-        assert_eq!(rtn(&wire(0x42, vec![3])), RTN_ADR);
-        assert_eq!(rtn(&wire(0x42, vec![])), RTN_FORMAT);
-        assert_eq!(rtn(&wire(0x92, vec![0xFF])), RTN_ADR);
-        assert_eq!(rtn(&wire(0xE0, vec![])), RTN_CID2);
-        let whole = answer("~20024642E002FFFD09\r", &s);
-        assert_eq!(AnalogData::parse(&whole.info).unwrap().command_value, 1);
-        // Another address: silence.
-        let other = request("~20034642E00203FD31\r");
-        assert_eq!(bms().answer(&other, &s), None);
-    }
-
-    #[test]
-    fn bad_frames_for_this_address_get_their_return_code() {
-        let bms = bms();
-        let check = |body: &[u8]| {
-            let bad = decode_frame(body).unwrap_err();
-            bms.answer_bad(body, &bad).map(|f| f.cid2)
-        };
-        assert_eq!(check(b"20024642E00202FD34"), Some(RTN_CHKSUM));
-        assert_eq!(check(b"20024642F00202FD33"), Some(RTN_LCHKSUM));
-        assert_eq!(check(b"20024642E0020202FD33"), Some(RTN_FORMAT));
-        assert_eq!(check(b"20034642E00203FD32"), None, "another address");
-        assert_eq!(check(b"2002464G0000FD98"), None, "not hex");
-        assert_eq!(check(b"2002"), None, "too short");
-    }
-}
+pub(crate) mod tests;

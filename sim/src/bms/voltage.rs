@@ -53,11 +53,30 @@ pub(crate) struct Cells {
     pub(crate) current_a: f64,
 }
 
+/// Which levels of a protection act: the cell level ("any cell"), the pack level
+/// ("or PACK voltage"), or both. The manual releases them together; the RS485 alarm
+/// answer names them apart (0x44 cell states and status 1 bit 1 for the cells, the
+/// module-voltage state and status 1 bits 0 and 7 for the pack).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Levels {
+    pub(crate) cell: bool,
+    pub(crate) pack: bool,
+}
+
+impl Levels {
+    pub(crate) fn any(self) -> bool {
+        self.cell || self.pack
+    }
+}
+
 #[derive(Clone, Debug)]
 pub(crate) struct VoltageProtection {
     policy: VoltagePolicy,
     active: bool,
     beyond_since: Option<Instant>,
+    /// The levels beyond their protection values at the trip, and any that went beyond
+    /// while it held; none while released.
+    levels: Levels,
 }
 
 impl VoltageProtection {
@@ -66,6 +85,7 @@ impl VoltageProtection {
             policy,
             active: false,
             beyond_since: None,
+            levels: Levels::default(),
         }
     }
 
@@ -73,26 +93,35 @@ impl VoltageProtection {
         self.active
     }
 
+    /// The levels that act while the protection holds (none while released).
+    pub(crate) fn levels(&self) -> Levels {
+        self.levels
+    }
+
     /// The earliest instant after `now` at which the protection trips if `cells` hold.
     pub(crate) fn next_deadline(&self, now: Instant, cells: &Cells) -> Option<Instant> {
-        (!self.active && self.beyond(cells))
+        (!self.active && self.beyond(cells).any())
             .then(|| self.beyond_since.unwrap_or(now) + self.policy.trip_delay)
             .filter(|t| *t > now)
     }
 
     /// `cells` held from `from` to `to` (`from == to` evaluates the instant).
     pub(crate) fn advance(&mut self, from: Instant, to: Instant, cells: &Cells) {
+        let beyond = self.beyond(cells);
         if self.active {
             if self.released(cells) {
-                self.active = false;
-                self.beyond_since = None;
+                self.reset();
+            } else {
+                self.levels.cell |= beyond.cell;
+                self.levels.pack |= beyond.pack;
             }
             return;
         }
-        if self.beyond(cells) {
+        if beyond.any() {
             let since = *self.beyond_since.get_or_insert(from);
             if to >= since + self.policy.trip_delay {
                 self.active = true;
+                self.levels = beyond;
             }
         } else {
             self.beyond_since = None;
@@ -103,13 +132,20 @@ impl VoltageProtection {
     pub(crate) fn reset(&mut self) {
         self.active = false;
         self.beyond_since = None;
+        self.levels = Levels::default();
     }
 
-    fn beyond(&self, c: &Cells) -> bool {
+    fn beyond(&self, c: &Cells) -> Levels {
         let p = &self.policy;
         match p.end {
-            End::Charge => c.max_cell_v >= p.cell_trip_v || c.pack_v >= p.pack_trip_v,
-            End::Discharge => c.min_cell_v <= p.cell_trip_v || c.pack_v <= p.pack_trip_v,
+            End::Charge => Levels {
+                cell: c.max_cell_v >= p.cell_trip_v,
+                pack: c.pack_v >= p.pack_trip_v,
+            },
+            End::Discharge => Levels {
+                cell: c.min_cell_v <= p.cell_trip_v,
+                pack: c.pack_v <= p.pack_trip_v,
+            },
         }
     }
 
@@ -212,6 +248,44 @@ mod tests {
         };
         hold(&mut p, &mut t, c, 2.0);
         assert!(p.active());
+        let pack_only = Levels {
+            cell: false,
+            pack: true,
+        };
+        assert_eq!(p.levels(), pack_only);
+    }
+
+    /// The levels that act: those beyond at the trip, joined by one that goes beyond
+    /// while it holds; none once released.
+    #[test]
+    fn the_levels_that_act_are_kept_until_the_release() {
+        let mut p = cuvp();
+        let mut t = Instant::now();
+        let low_cell = Cells {
+            min_cell_v: 2.85,
+            ..cells(3.1, -50.0)
+        };
+        hold(&mut p, &mut t, low_cell, 2.0);
+        let cell_only = Levels {
+            cell: true,
+            pack: false,
+        };
+        assert_eq!(p.levels(), cell_only, "the pack at 49.6 V, above PUVP");
+        hold(&mut p, &mut t, cells(2.95, 0.0), 60.0);
+        assert_eq!(
+            p.levels(),
+            cell_only,
+            "the cell level holds after the cells rose"
+        );
+        hold(&mut p, &mut t, cells(2.8, -50.0), 0.0);
+        let both = Levels {
+            cell: true,
+            pack: true,
+        };
+        assert_eq!(p.levels(), both, "the pack went below PUVP too");
+        hold(&mut p, &mut t, cells(3.05, 0.0), 0.0);
+        assert!(!p.active());
+        assert_eq!(p.levels(), Levels::default());
     }
 
     #[test]

@@ -170,6 +170,10 @@ pub enum Defect {
     CuvpAt2V50,
     /// The cell level of COVP at 3.70 V: POVP acts on its own.
     CovpAt3V70,
+    /// COVP released 0.05 V per cell below the firmware's release voltage.
+    CovpRelease0V05Low,
+    /// POVP released 0.5 V below the firmware's pack release voltage.
+    PovpRelease0V5Low,
 }
 
 /// One row of the catalogue.

@@ -371,6 +371,26 @@ pub(super) const PARAMETRIC: &[Shift] = &[
         field: "over_voltage.cell_trip_v",
         apply: |p| p.over_voltage.cell_trip_v = 3.70,
     },
+    Shift {
+        entry: Entry {
+            defect: Defect::CovpRelease0V05Low,
+            name: "covp_release_0v05_low",
+            breaks: "manual 3.4 COVP/POVP \"auto-released only when both Pack and cell voltage back to the release voltage range\" (no figure): below the DUT profile's band for covp.release_voltage",
+            description: "COVP is released 0.05 V per cell below the firmware's release voltage: without a discharge current above the release current, a full pack stays off charge until its highest cell is down in the flat middle of the LFP curve, about 13 % of its charge used",
+        },
+        field: "over_voltage.cell_release_v",
+        apply: |p| p.over_voltage.cell_release_v -= 0.05,
+    },
+    Shift {
+        entry: Entry {
+            defect: Defect::PovpRelease0V5Low,
+            name: "povp_release_0v5_low",
+            breaks: "manual 3.4 COVP/POVP \"auto-released only when both Pack and cell voltage back to the release voltage range\" (no figure): below the DUT profile's band for povp.release_voltage",
+            description: "POVP is released 0.5 V below the firmware's pack release voltage: the pack level holds the protection after every cell is back in its release range",
+        },
+        field: "over_voltage.pack_release_v",
+        apply: |p| p.over_voltage.pack_release_v -= 0.5,
+    },
 ];
 
 #[cfg(test)]

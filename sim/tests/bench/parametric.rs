@@ -52,6 +52,8 @@ pub const SHIFT_ONLY: &[Defect] = &[
     Defect::CuvpReleaseAt10A,
     Defect::CuvpAt2V50,
     Defect::CovpAt3V70,
+    Defect::CovpRelease0V05Low,
+    Defect::PovpRelease0V5Low,
 ];
 
 /// Polling step of the stopwatch, s.

@@ -5,6 +5,7 @@
 use super::{Firmware, PackReading};
 use crate::bms::can_frames::CanReport;
 use crate::bms::leds::{Led, LedInputs, LedMode, LedsLit};
+use crate::bms::voltage::Levels;
 use crate::clock::Duration;
 use crate::config::PackParams;
 use crate::defects::Defect;
@@ -130,6 +131,17 @@ impl Firmware {
             module_count: 1,
             internal_comm_failure: false,
         })
+    }
+
+    /// COVP/POVP and CUVP/PUVP as the reports show them, each with the levels that act
+    /// (over, under); swapped, as on CAN, by `voltage_flags_swapped`.
+    pub(crate) fn voltage_levels(&self) -> (Levels, Levels) {
+        let (over, under) = (self.over_voltage.levels(), self.under_voltage.levels());
+        if self.defects.has(Defect::VoltageFlagsSwapped) {
+            (under, over)
+        } else {
+            (over, under)
+        }
     }
 
     /// The state the LED table is looked up in, most severe first.
