@@ -8,9 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rig::results::{RunRows, Store, Target, block_on};
 use sqlx::{AnyConnection, Connection};
 
-#[path = "../soak/mod.rs"]
-mod soak;
-pub use soak::soak_plan;
+pub use crate::soak::soak_plan;
 
 pub const POSTGRES_ENV: &str = "RIG_TEST_POSTGRES";
 

@@ -8,7 +8,7 @@ use std::path::Path;
 use rig::results::info::RunInfo;
 use rig_reports::synthetic::{Spec, write_run};
 
-use crate::common::{Lab, labs, text};
+use super::common::{Lab, labs, text};
 
 const T0: i64 = 1_793_000_000;
 

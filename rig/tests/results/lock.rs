@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use crate::common::{Lab, labs, sigkill, soak_plan, text, wait_for};
+use super::common::{Lab, labs, sigkill, soak_plan, text, wait_for};
 
 struct Server(Child);
 

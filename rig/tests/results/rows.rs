@@ -5,7 +5,7 @@
 use rig::results::Target;
 use rig::results::log::KILLED;
 
-use crate::common::{Lab, labs, read_rows, run_id, sigkill, soak_plan, text, wait_for};
+use super::common::{Lab, labs, read_rows, run_id, sigkill, soak_plan, text, wait_for};
 
 /// Two quick plans of the suite on the virtual bench, labelled firmware 1.4.2.
 fn live_run(lab: &Lab, out: &str) -> String {

@@ -7,7 +7,7 @@
 //! the machine's load; the checks hold in every phase, and each case prints the phase
 //! it hit (the last event of the log) so a reader of the test output sees the spread.
 
-mod soak;
+use crate::soak;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

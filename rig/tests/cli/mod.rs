@@ -1,9 +1,6 @@
 //! The `rig` binary as a user runs it: exit codes, what it writes, what it touches.
 
-#[path = "../served/mod.rs"]
-mod served;
-#[path = "../soak/mod.rs"]
-mod soak;
+use crate::{served, soak};
 
 mod compare;
 mod probe;

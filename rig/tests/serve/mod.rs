@@ -2,10 +2,8 @@
 //! wire format on its own port (issue 3). Real time; the read timeouts only keep a
 //! broken server from hanging the test.
 
-#[path = "../served/mod.rs"]
-mod served;
+use crate::served;
 
-// One test binary for everything `rig sim serve` does: each binary links the whole rig.
 mod clients;
 mod python_can;
 mod speed;
