@@ -7,9 +7,10 @@ use serde::{Deserialize, Serialize};
 /// Bumped when a change would make older readers misread a log. 2: wire traffic that
 /// repeats is written as `repeated` events (see [`crate::wire`]). 3: a changed piece
 /// that is a few characters off an earlier one is written as a `diff` event, and the
-/// piece that ends a stretch of repeats carries it (`after`). Readers
-/// read every earlier format too (a format-1 log simply has neither event).
-pub const LOG_FORMAT_VERSION: u32 = 3;
+/// piece that ends a stretch of repeats carries it (`after`). 4: samples of one moment
+/// are one `samples` event. Readers read every earlier format too (a format-1 log simply
+/// has none of these events).
+pub const LOG_FORMAT_VERSION: u32 = 4;
 
 /// The outcome of a plan, a step or an expectation, in the test engineer's words.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -189,6 +190,13 @@ pub enum EventKind {
         /// (logs before that carry it on every sample).
         #[serde(skip_serializing_if = "String::is_empty", default)]
         unit: String,
+    },
+    /// Channels that took new values at the same moment (log format 4), in the order
+    /// they came: what as many `sample` events without a unit say, in one line (the
+    /// RS485 port's answer is twenty channels at once). Readers hand it on as those
+    /// `sample` events ([`crate::log::LogReader`]).
+    Samples {
+        values: indexmap::IndexMap<String, SampleValue>,
     },
     StepStarted {
         step: usize,

@@ -29,6 +29,8 @@ pub struct LogReader<R> {
     replay: Option<Replay>,
     /// A piece read whose repeats (`after`) are being replayed before it.
     pending: Option<Event>,
+    /// The `sample` events of a `samples` line not yet handed on.
+    samples: std::collections::VecDeque<Event>,
     bad_lines: Vec<usize>,
     finished: bool,
     error: Option<std::io::Error>,
@@ -55,6 +57,7 @@ impl<R: BufRead> LogReader<R> {
             expander: Some(Expander::default()),
             replay: None,
             pending: None,
+            samples: std::collections::VecDeque::new(),
             bad_lines: Vec::new(),
             finished: false,
             error: None,
@@ -140,10 +143,18 @@ impl<R: BufRead> Iterator for LogReader<R> {
                 self.finished = false;
                 return Some(e);
             }
+            if let Some(e) = self.samples.pop_front() {
+                self.finished = false;
+                return Some(e);
+            }
             let mut event = match self.pending.take() {
                 Some(e) => e,
                 None => self.parsed()?,
             };
+            if let EventKind::Samples { values } = event.kind {
+                self.samples = samples_of(event.seq, event.t, values);
+                continue;
+            }
             if self.expander.is_some() {
                 // The repeats a piece comes after are replayed first, the piece after them.
                 if let Some(after) = event.after.take()
@@ -204,6 +215,27 @@ impl<R> LogReader<R> {
             }
         }
     }
+}
+
+/// The `sample` events a `samples` line stands for: its seq and time each, no unit.
+fn samples_of(
+    seq: u64,
+    t: f64,
+    values: indexmap::IndexMap<String, crate::event::SampleValue>,
+) -> std::collections::VecDeque<Event> {
+    let sample = |(channel, value)| {
+        let unit = String::new();
+        Event::new(
+            seq,
+            t,
+            EventKind::Sample {
+                channel,
+                value,
+                unit,
+            },
+        )
+    };
+    values.into_iter().map(sample).collect()
 }
 
 impl Replay {
@@ -272,6 +304,7 @@ pub fn open_compact(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::SampleValue;
 
     const LOG: &str = r#"{"seq":0,"t":0.0,"event":"sent","instrument":"rs485","text":"~poll"}
 {"seq":1,"t":2.0,"event":"sent","instrument":"rs485","text":"~poll"}
@@ -354,6 +387,38 @@ mod tests {
         )
         .collect();
         assert_eq!(compact[0].after, Some(After(2, 4, 2.0, 5.0)));
+    }
+
+    #[test]
+    fn a_samples_event_reads_back_as_its_samples_in_order() {
+        let line = concat!(
+            r#"{"seq":7,"t":2.5,"event":"samples","values":{"rs485.cell_2":3.3,"#,
+            r#""rs485.cell_1":3.25,"dio.run_led":true}}"#,
+        );
+        for events in [
+            parse_log(line).events,
+            LogReader::compact(line.as_bytes()).collect(),
+        ] {
+            let got: Vec<(u64, f64, String, SampleValue, String)> = (events.into_iter())
+                .filter_map(|e| match e.kind {
+                    EventKind::Sample {
+                        channel,
+                        value,
+                        unit,
+                    } => Some((e.seq, e.t, channel, value, unit)),
+                    _ => None,
+                })
+                .collect();
+            let s = |c: &str, v| (7, 2.5, c.to_string(), v, String::new());
+            assert_eq!(
+                got,
+                [
+                    s("rs485.cell_2", SampleValue::Number(3.3)),
+                    s("rs485.cell_1", SampleValue::Number(3.25)),
+                    s("dio.run_led", SampleValue::Bool(true)),
+                ]
+            );
+        }
     }
 
     #[test]

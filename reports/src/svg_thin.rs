@@ -3,7 +3,10 @@
 //! elements; they were 1.6 MB of the suite's 4.3 MB report) and every default
 //! attribute in full. A run of dashes along one line becomes one polyline with a
 //! `stroke-dasharray`; `opacity="1"` and `stroke-width="1"` (SVG's defaults) go, and a
-//! font size is written to two decimals.
+//! font size is written to two decimals. Straight segments in a row that look the same
+//! (grid lines, tick marks: 0.5 MB of the suite's report) become one `<path>`, and the
+//! texts' font family (all `sans-serif`) is said once, by a group around the plot, and
+//! their black fill (SVG's default) not at all.
 //!
 //! Text processing of plotters' output, one element a line, because its SVG backend has
 //! neither dashes nor a way to leave out a default.
@@ -30,7 +33,93 @@ pub fn thin(svg: &str) -> String {
         out.push_str(&shorter(line));
     }
     flush(&mut run, &mut out);
+    grouped_font(&merge_segments(&out))
+}
+
+/// Consecutive straight segments of the same look as one path.
+fn merge_segments(svg: &str) -> String {
+    let mut out = String::with_capacity(svg.len());
+    let mut path: Option<(String, String)> = None;
+    for line in svg.split_inclusive('\n') {
+        match segment(line) {
+            Some((look, d)) if path.as_ref().is_some_and(|(l, _)| *l == look) => {
+                if let Some((_, all)) = &mut path {
+                    all.push_str(&d);
+                }
+            }
+            next => {
+                out.extend(
+                    path.take()
+                        .map(|(look, d)| format!("<path {look}d=\"{d}\"/>\n")),
+                );
+                match next {
+                    Some(p) => path = Some(p),
+                    None => out.push_str(line),
+                }
+            }
+        }
+    }
+    out.extend(path.map(|(look, d)| format!("<path {look}d=\"{d}\"/>\n")));
     out
+}
+
+/// A `<line>` or a two-point `<polyline>` on a line of its own: its other attributes
+/// (with `fill="none"`: a path would be filled) and its path data (`M1 2V3`).
+fn segment(line: &str) -> Option<(String, String)> {
+    let (tag, rest) = line.trim_end().strip_prefix('<')?.split_once(' ')?;
+    let attrs = rest.strip_suffix("/>")?;
+    let mut look = String::new();
+    let mut ends: Vec<(&str, &str)> = Vec::new();
+    let (mut x, mut y) = ([""; 2], [""; 2]);
+    for attr in attrs.split_inclusive("\" ") {
+        let (name, value) = attr.trim().split_once("=\"")?;
+        let value = value.strip_suffix('"')?;
+        match (tag, name) {
+            ("line", "x1") => x[0] = value,
+            ("line", "y1") => y[0] = value,
+            ("line", "x2") => x[1] = value,
+            ("line", "y2") => y[1] = value,
+            ("polyline", "points") => {
+                for p in value.split_whitespace() {
+                    ends.push(p.split_once(',')?);
+                }
+            }
+            (_, "fill") => {}
+            _ => look.push_str(&format!("{name}=\"{value}\" ")),
+        }
+    }
+    match tag {
+        "line" if x.iter().chain(&y).all(|v| !v.is_empty()) => {
+            ends = vec![(x[0], y[0]), (x[1], y[1])];
+        }
+        "polyline" if ends.len() == 2 && attrs.contains("fill=\"none\"") => {}
+        _ => return None,
+    }
+    let ((x0, y0), (x1, y1)) = (ends[0], ends[1]);
+    let to = if x0 == x1 {
+        format!("V{y1}")
+    } else if y0 == y1 {
+        format!("H{x1}")
+    } else {
+        format!("L{x1} {y1}")
+    };
+    Some((format!("fill=\"none\" {look}"), format!("M{x0} {y0}{to}")))
+}
+
+/// The texts' `sans-serif` said once, by a group inside the `<svg>` element.
+fn grouped_font(svg: &str) -> String {
+    const FONT: &str = " font-family=\"sans-serif\"";
+    let (Some(open), Some(close)) = (svg.find("<svg"), svg.rfind("</svg>")) else {
+        return svg.to_string();
+    };
+    let Some(open_end) = svg[open..].find('>').map(|i| open + i + 1) else {
+        return svg.to_string();
+    };
+    let body = svg[open_end..close]
+        .replace(FONT, "")
+        .replace("<text fill=\"#000000\" ", "<text ")
+        .replace(" fill=\"#000000\">", ">");
+    format!("{}<g{FONT}>{body}</g>{}", &svg[..open_end], &svg[close..])
 }
 
 /// One two-point polyline along an axis: a dash, if others follow it.
@@ -161,8 +250,8 @@ mod tests {
         let thin = thin(&svg);
         assert_eq!(
             thin,
-            "<svg>\n<polyline fill=\"none\" stroke=\"#8250DF\" stroke-dasharray=\"5 3\" \
-             points=\"525,199 525,30 \"/>\n</svg>\n"
+            "<svg><g font-family=\"sans-serif\">\n<path fill=\"none\" stroke=\"#8250DF\" \
+             stroke-dasharray=\"5 3\" d=\"M525 199V30\"/>\n</g></svg>\n"
         );
     }
 
@@ -180,9 +269,35 @@ mod tests {
         ]
         .concat();
         let thin = thin(&svg);
-        assert_eq!(thin.matches("<polyline").count(), 6, "{thin}");
+        // Each dash still drawn on its own (the rect between them breaks the path).
+        assert_eq!(thin.matches(['M']).count(), 6, "{thin}");
         assert!(!thin.contains("dasharray"));
         assert!(!thin.contains("opacity=\"1\""));
+    }
+
+    #[test]
+    fn segments_in_a_row_that_look_the_same_are_one_path() {
+        let svg = concat!(
+            "<svg width=\"9\">\n",
+            "<line stroke=\"#EBEBEB\" x1=\"100\" y1=\"199\" x2=\"100\" y2=\"30\"/>\n",
+            "<line stroke=\"#EBEBEB\" x1=\"90\" y1=\"50\" x2=\"120\" y2=\"50\"/>\n",
+            "<line stroke=\"#000000\" x1=\"1\" y1=\"2\" x2=\"3\" y2=\"4\"/>\n",
+            "<polyline fill=\"none\" stroke=\"#000000\" points=\"5,6 7,8 \"/>\n",
+            "<polyline fill=\"none\" stroke=\"#000000\" points=\"5,6 7,8 9,9 \"/>\n",
+            "<text x=\"1\" font-family=\"sans-serif\" fill=\"#000000\">\nV\n</text>\n",
+            "</svg>\n",
+        );
+        assert_eq!(
+            thin(svg),
+            concat!(
+                "<svg width=\"9\"><g font-family=\"sans-serif\">\n",
+                "<path fill=\"none\" stroke=\"#EBEBEB\" d=\"M100 199V30M90 50H120\"/>\n",
+                "<path fill=\"none\" stroke=\"#000000\" d=\"M1 2L3 4M5 6L7 8\"/>\n",
+                "<polyline fill=\"none\" stroke=\"#000000\" points=\"5,6 7,8 9,9 \"/>\n",
+                "<text x=\"1\">\nV\n</text>\n",
+                "</g></svg>\n",
+            )
+        );
     }
 
     #[test]

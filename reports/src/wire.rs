@@ -270,10 +270,13 @@ impl Line {
     }
 
     /// The period `key` repeats with, if the pieces before it repeat with it too: the
-    /// one that agrees furthest back (the shortest of equals), so a cycle of 16 pieces
-    /// is not taken for its first four. One piece alone is often chance (`0` answered
-    /// to two different questions), so a piece before it must agree as well; the one
-    /// just before may differ (the new value that ended the last stretch).
+    /// one that agrees for the most periods back (the shortest of equals), so a cycle of
+    /// 16 pieces is not taken for its first four, nor a poll whose answer just changed
+    /// for the poll that gave that answer long ago (an LED's input: one line a toggle,
+    /// not one per poll until the old pattern is past). One piece alone is often chance
+    /// (`0` answered to two different questions), so a piece before it must agree as
+    /// well, and more than an eighth of the period; the one just before may differ (the
+    /// new value that ended the last stretch).
     fn period_of(&self, key: &Key) -> Option<usize> {
         let h = &self.history;
         let n = h.len();
@@ -282,17 +285,23 @@ impl Line {
             let first = usize::from(agrees(&1));
             first + (2..=n - p).take_while(agrees).count()
         };
+        // Pieces that agree, the key with them, per piece of the period: compared as
+        // `a1 / p` without division.
+        let better =
+            |(a1, p): (usize, usize), (best_a1, best_p): (usize, usize)| a1 * best_p > best_a1 * p;
         let mut best: Option<(usize, usize)> = None;
         for p in 1..n {
-            if h[n - p] != *key || best.is_some_and(|(_, a)| a >= n - p) {
+            // The most that can agree at this period (all `n - p`) would not do better.
+            if h[n - p] != *key || best.is_some_and(|b| !better((n - p + 1, p), b)) {
                 continue;
             }
             let a = agreement(p);
-            if a >= 1 && best.is_none_or(|(_, best_a)| a > best_a) {
-                best = Some((p, a));
+            let a1 = a + 1;
+            if a >= 1 && 8 * a1 > p && best.is_none_or(|b| better((a1, p), b)) {
+                best = Some((a1, p));
             }
         }
-        best.map(|(p, _)| p)
+        best.map(|(_, p)| p)
     }
 }
 
@@ -679,6 +688,24 @@ mod tests {
         }
         let (events, back) = round_trip(&pieces);
         assert!(events.len() < 30, "{events:?}");
+        assert_eq!(back, owned(&pieces));
+    }
+
+    #[test]
+    fn a_toggling_input_costs_one_event_a_toggle() {
+        // An LED read every poll: lit for 10 polls of every 40, 20 toggles in all.
+        let mut pieces = Vec::new();
+        for i in 0..400 {
+            let lit = if i % 40 < 10 { "37" } else { "33" };
+            pieces.push(("io", text(true, "coils?")));
+            pieces.push(("io", text(false, "00")));
+            pieces.push(("io", text(true, "inputs?")));
+            pieces.push(("io", text(false, lit)));
+        }
+        let (events, back) = round_trip(&pieces);
+        // The first five pieces whole, then a line per toggle (19) carrying the polls
+        // before it, and the last stretch.
+        assert_eq!(events.len(), 5 + 19 + 1, "{events:?}");
         assert_eq!(back, owned(&pieces));
     }
 

@@ -111,8 +111,8 @@ fn the_html_report_tables_every_measurement_and_marks_it_on_the_plot() {
         "{tag}"
     );
     // The dashed line at 300 s, the end of step 2: x = 100 + 300/600 * 830 px.
-    // (one polyline, its dashes five pixels on and three off, from the bottom up).
-    assert!(plot.contains("stroke=\"#8250DF\" stroke-dasharray=\"5 3\" points=\"514,199 514,"));
+    // (one path, its dashes five pixels on and three off, from the bottom up).
+    assert!(plot.contains("stroke=\"#8250DF\" stroke-dasharray=\"5 3\" d=\"M514 199V"));
 }
 
 #[test]

@@ -64,6 +64,9 @@ fn legends_are_right_of_the_data_and_the_data_stays_left_of_them() {
     let svg = plot_of(&many_steps());
     let doc = roxmltree::Document::parse(&svg).unwrap();
     let (mut data_points, mut strokes) = (0, 0);
+    // Polylines (the data), and paths: straight segments, `M x y` then `H x`, `V y`
+    // or `L x y`, one or more (grid lines, ticks, a legend's colour stroke).
+    let mut shapes: Vec<Vec<f64>> = Vec::new();
     for line in doc.descendants().filter(|n| n.has_tag_name("polyline")) {
         let xs: Vec<f64> = line
             .attribute("points")
@@ -71,6 +74,19 @@ fn legends_are_right_of_the_data_and_the_data_stays_left_of_them() {
             .split_whitespace()
             .map(|pair| pair.split(',').next().unwrap().parse().unwrap())
             .collect();
+        shapes.push(xs);
+    }
+    for path in doc.descendants().filter(|n| n.has_tag_name("path")) {
+        for segment in path.attribute("d").unwrap_or("").split('M').skip(1) {
+            let x0: f64 = segment.split(' ').next().unwrap().parse().unwrap();
+            let x1 = match segment.split_once(['H', 'L']) {
+                Some((_, rest)) => rest.split(' ').next().unwrap().parse().unwrap(),
+                None => x0,
+            };
+            shapes.push(vec![x0, x1]);
+        }
+    }
+    for xs in shapes {
         let right = f64::from(PLOT_RIGHT);
         if xs.iter().all(|&x| x > right) && xs.len() == 2 {
             strokes += 1; // a legend's colour stroke

@@ -115,6 +115,7 @@ impl PlanReader {
         };
         match head.event.as_ref() {
             "sample"
+            | "samples"
             | "can_frame"
             | "action"
             | "step_started"

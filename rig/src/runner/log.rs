@@ -3,7 +3,8 @@
 //! error, safe state and the run's end. After a crash or `kill -9` the file is a valid
 //! prefix of the run, at most a second behind it. Wire traffic goes through a
 //! [`Compactor`]: what repeats is written as `repeated` events when the repetition
-//! ends, at every verdict and at least once a minute.
+//! ends, at every verdict and at least once a minute. Samples of one moment are one
+//! `samples` line (log format 4).
 
 use std::fs::File;
 use std::io::Write;
@@ -11,7 +12,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use rig_reports::event::{Event, EventKind, round_time};
+use rig_reports::event::{Event, EventKind, SampleValue, round_time};
 use rig_reports::wire::{Compactor, Logged, Piece};
 
 use crate::clock::RunClock;
@@ -38,6 +39,16 @@ struct Writer {
     /// The live page's feed and the plan's id there (`rig run --ui`): every line the
     /// page wants goes there too, as written.
     tee: Option<(Feed, String)>,
+    /// Samples of the last moment, not yet written.
+    group: Option<Group>,
+}
+
+/// Samples of one moment waiting to be one line; its seq is taken when the first came,
+/// and any other line writes it first, so seqs stay in the order of the lines.
+struct Group {
+    seq: u64,
+    t: f64,
+    values: Vec<(String, SampleValue)>,
 }
 
 impl Writer {
@@ -50,17 +61,94 @@ impl Writer {
     }
 
     fn logged(&mut self, Logged { t, kind, after }: Logged) {
+        let t = round_time(t);
+        let Some(kind) = self.grouped(t, kind) else {
+            return;
+        };
+        self.write_group();
         let event = Event {
             after,
-            ..Event::new(self.seq, round_time(t), kind)
+            ..Event::new(self.seq, t, kind)
         };
         self.seq += 1;
+        self.write(&event, true);
+    }
+
+    /// A sample without a unit joins the other samples of its moment (one `samples`
+    /// line, log format 4: an RS485 answer is twenty channels at once); anything else
+    /// is handed back to be written. The page still gets each sample as a line.
+    fn grouped(&mut self, t: f64, kind: EventKind) -> Option<EventKind> {
+        let EventKind::Sample {
+            channel,
+            value,
+            unit,
+        } = kind
+        else {
+            return Some(kind);
+        };
+        if !unit.is_empty() {
+            return Some(EventKind::Sample {
+                channel,
+                value,
+                unit,
+            });
+        }
+        let joins = (self.group.as_ref())
+            .is_some_and(|g| g.t == t && g.values.iter().all(|(c, _)| *c != channel));
+        if !joins {
+            self.write_group();
+            self.group = Some(Group {
+                seq: self.seq,
+                t,
+                values: Vec::new(),
+            });
+            self.seq += 1;
+        }
+        let seq = self.group.as_ref().map_or(self.seq, |g| g.seq);
+        if self.tee.is_some() {
+            let kind = EventKind::Sample {
+                channel: channel.clone(),
+                value,
+                unit: String::new(),
+            };
+            self.publish(&Event::new(seq, t, kind));
+        }
+        if let Some(g) = &mut self.group {
+            g.values.push((channel, value));
+        }
+        None
+    }
+
+    /// The samples of the last moment, as one line (a lone sample as a `sample` line).
+    fn write_group(&mut self) {
+        let Some(mut g) = self.group.take() else {
+            return;
+        };
+        let kind = match (g.values.len(), g.values.pop()) {
+            (1, Some((channel, value))) => EventKind::Sample {
+                channel,
+                value,
+                unit: String::new(),
+            },
+            (_, last) => {
+                g.values.extend(last);
+                EventKind::Samples {
+                    values: g.values.into_iter().collect(),
+                }
+            }
+        };
+        // Its samples went to the page one by one as they came.
+        self.write(&Event::new(g.seq, g.t, kind), false);
+    }
+
+    fn write(&mut self, event: &Event, tee: bool) {
         let start = self.pending.len();
-        if let Err(e) = serde_json::to_writer(&mut self.pending, &event) {
+        if let Err(e) = serde_json::to_writer(&mut self.pending, event) {
             let line = format!("{{\"seq\":{},\"unserialisable\":\"{e}\"}}", event.seq);
             self.pending.extend_from_slice(line.as_bytes());
         }
-        if let Some((feed, plan)) = &self.tee
+        if tee
+            && let Some((feed, plan)) = &self.tee
             && Feed::wants(&event.kind)
             && !matches!(event.kind, EventKind::Diff { .. })
             && let Ok(line) = std::str::from_utf8(&self.pending[start..])
@@ -70,8 +158,18 @@ impl Writer {
         self.pending.push(b'\n');
     }
 
+    /// One event to the page only.
+    fn publish(&self, event: &Event) {
+        if let Some((feed, plan)) = &self.tee
+            && let Ok(line) = serde_json::to_string(event)
+        {
+            feed.publish(plan, &line);
+        }
+    }
+
     /// Hand every finished line to the OS in one write, so the file ends on a line.
     fn flush(&mut self) {
+        self.write_group();
         self.last_flush = Instant::now();
         if self.pending.is_empty() {
             return;
@@ -145,6 +243,7 @@ impl EventLog {
             seq: 0,
             failed: None,
             tee: None,
+            group: None,
         }));
         spawn_flusher(Arc::downgrade(&inner));
         Ok(EventLog { inner, clock })
@@ -278,6 +377,65 @@ mod tests {
         }
         assert!(text(&path).ends_with('\n'));
         drop(log);
+    }
+
+    #[test]
+    fn samples_of_one_moment_are_one_line_and_read_back_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.events.jsonl");
+        let log = EventLog::create(&path, RunClock::start()).unwrap();
+        let sample = |channel: &str, x: f64, unit: &str| EventKind::Sample {
+            channel: channel.into(),
+            value: SampleValue::Number(x),
+            unit: unit.into(),
+        };
+        let at = Duration::from_millis;
+        log.emit_at(at(0), sample("a", 1.0, "V"));
+        log.emit_at(at(0), sample("b", 2.0, ""));
+        log.emit_at(at(0), sample("c", 3.0, ""));
+        log.emit_at(at(0), sample("b", 4.0, ""));
+        log.emit_at(at(500), sample("b", 5.0, ""));
+        log.emit_at(at(500), action(1));
+        drop(log);
+        let start = Instant::now();
+        while !text(&path).contains("\"event\":\"action\"") {
+            assert!(start.elapsed() < Duration::from_secs(5), "nothing written");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let written = text(&path);
+        let kinds: Vec<&str> = (written.lines())
+            .map(|l| {
+                l.split("\"event\":\"")
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap()
+            })
+            .collect();
+        // A unit's first sample alone; a channel twice in one moment: two lines.
+        assert_eq!(kinds, ["sample", "samples", "sample", "sample", "action"]);
+        let events = rig_reports::log::parse_log(&written).events;
+        let got: Vec<(u64, f64, &str, String)> = (events.iter())
+            .map(|e| match &e.kind {
+                EventKind::Sample { channel, value, .. } => {
+                    (e.seq, e.t, &channel[..], format!("{value:?}"))
+                }
+                _ => (e.seq, e.t, "action", String::new()),
+            })
+            .collect();
+        let n = |x: f64| format!("{:?}", SampleValue::Number(x));
+        assert_eq!(
+            got,
+            [
+                (0, 0.0, "a", n(1.0)),
+                (1, 0.0, "b", n(2.0)),
+                (1, 0.0, "c", n(3.0)),
+                (2, 0.0, "b", n(4.0)),
+                (3, 0.5, "b", n(5.0)),
+                (4, 0.5, "action", String::new()),
+            ]
+        );
     }
 
     #[test]
