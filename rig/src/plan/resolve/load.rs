@@ -215,7 +215,9 @@ impl Resolver<'_> {
     }
 
     /// `poll: { io: 10 s }`: periods by instrument, each a polled instrument of the bench
-    /// (CAN links are not polled: the BMS sends on its own).
+    /// (CAN links are not polled: the BMS sends on its own). A plan may slow down a
+    /// role's instrument (`rs485`) that this bench lacks: there is nothing to poll, and a
+    /// plan that slows what it does not read must still run on benches without it.
     fn poll_periods(
         &mut self,
         poll: &BTreeMap<String, Spanned<String>>,
@@ -223,7 +225,11 @@ impl Resolver<'_> {
         let polled = |i: &&crate::bench::InstrumentSpec| i.driver.role() != Role::Can;
         let mut periods = BTreeMap::new();
         for (name, period) in poll {
-            if self.bench.instruments.get(name).filter(polled).is_none() {
+            let on_bench = self.bench.instruments.get(name).filter(polled).is_some();
+            if !on_bench && !self.bench.instruments.contains_key(name) && is_polled_role(name) {
+                continue;
+            }
+            if !on_bench {
                 let known: Vec<&str> = (self.bench.instruments.values())
                     .filter(polled)
                     .map(|i| i.name.as_str())
@@ -253,6 +259,13 @@ impl Resolver<'_> {
         }
         periods
     }
+}
+
+/// `name` is what plans call a polled role's instrument (`source`, `rs485`, ...).
+fn is_polled_role(name: &str) -> bool {
+    [Role::Source, Role::Rs485, Role::Rs232, Role::Chamber]
+        .into_iter()
+        .any(|r| r.required_name() == Some(name))
 }
 
 #[cfg(test)]
@@ -363,6 +376,17 @@ mod tests {
             errors[3].contains("limits.max_discharge_current"),
             "{errors:?}"
         );
+    }
+
+    #[test]
+    fn a_poll_period_for_a_role_the_bench_lacks_is_accepted_and_unused() {
+        let bench = super::super::test_support::sim_without("rs485");
+        let p = accepted(&bench, &plan_with("poll: { rs485: 10 s, io: 1 s }", STEP));
+        assert_eq!(p.poll.get("rs485"), None);
+        assert_eq!(p.poll.get("io"), Some(&Duration::from_secs(1)));
+        // A name that is no role and not on the bench is still a mistake.
+        let errors = refusals(&bench, &plan_with("poll: { rs458: 10 s }", STEP));
+        assert_eq!(errors.len(), 1, "{errors:?}");
     }
 
     #[test]
