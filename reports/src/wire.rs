@@ -12,6 +12,7 @@
 //! repeat too.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
 use crate::event::{After, Event, EventKind, round_time};
 use crate::wire_edit::{self, Edit};
@@ -160,29 +161,47 @@ enum Tid {
 /// A piece as compared with the pieces before it: its transaction id, if any, as a step.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Key {
-    // The payload first: keys are compared field by field, and on one line the way
-    // is nearly always the same.
+    // Keys are compared field by field: the fingerprint first, so the search for a
+    // period over the history mostly compares numbers; then the payload, as on one
+    // line the way is nearly always the same.
+    fingerprint: u64,
     /// The payload with a transaction id zeroed.
     payload: Payload,
     tid: Tid,
     way: Way,
 }
 
-/// One instrument's recent pieces, kept the same way by writer and reader.
-#[derive(Default)]
-struct Line {
-    history: VecDeque<Key>,
-    last_tid: Option<u16>,
-}
-
 impl Key {
-    /// The line of its instrument the key's piece is on (see [`Piece::line`]).
-    fn line(&self) -> &str {
-        match &self.way {
-            Way::Frame(id) => id,
-            Way::Sent | Way::Received => "",
+    fn new(way: Way, tid: Tid, payload: Payload) -> Key {
+        Key {
+            fingerprint: fingerprint(&payload),
+            payload,
+            tid,
+            way,
         }
     }
+}
+
+/// FNV-1a of the payload's bytes: equal payloads give equal fingerprints, and unequal
+/// ones nearly never do. By hand: a hasher crate for one short loop is not worth it.
+fn fingerprint(payload: &Payload) -> u64 {
+    let bytes = match payload {
+        Payload::Text(t) => t.as_bytes(),
+        Payload::Bytes(b) => b,
+        Payload::Empty => &[],
+    };
+    (bytes.iter()).fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// One instrument's recent pieces, kept the same way by writer and reader. Shared
+/// (`Arc`): a repeat pushes the piece it repeats again, without a copy, and pieces
+/// that are one compare equal at once.
+#[derive(Default)]
+struct Line {
+    history: VecDeque<Arc<Key>>,
+    last_tid: Option<u16>,
 }
 
 impl Line {
@@ -204,7 +223,7 @@ impl Line {
             b[0] = 0;
             b[1] = 0;
         }
-        Key { way, tid, payload }
+        Key::new(way, tid, payload)
     }
 
     /// The piece `key` stands for after the pieces seen so far.
@@ -226,7 +245,7 @@ impl Line {
         }
     }
 
-    fn push(&mut self, key: Key) {
+    fn push(&mut self, key: Arc<Key>) {
         match key.tid {
             Tid::None => {}
             Tid::Absolute(id) => self.last_tid = Some(id),
@@ -240,7 +259,7 @@ impl Line {
 
     /// The piece `period` pieces back, which a repeat of that period comes next
     /// (`None` for 0 and for more than the history holds: a corrupt log).
-    fn back(&self, period: usize) -> Option<&Key> {
+    fn back(&self, period: usize) -> Option<&Arc<Key>> {
         let i = self.history.len().checked_sub(period)?;
         self.history.get(i).filter(|_| period > 0)
     }
@@ -292,7 +311,7 @@ impl Line {
         let mut best: Option<(usize, usize)> = None;
         for p in 1..n {
             // The most that can agree at this period (all `n - p`) would not do better.
-            if h[n - p] != *key || best.is_some_and(|b| !better((n - p + 1, p), b)) {
+            if *h[n - p] != *key || best.is_some_and(|b| !better((n - p + 1, p), b)) {
                 continue;
             }
             let a = agreement(p);
@@ -313,8 +332,11 @@ struct Run {
     last: f64,
 }
 
-#[derive(Default)]
+/// One line as the writer keeps it: its names for the events, its history and the
+/// stretch of repeats under way.
 struct Writing {
+    instrument: String,
+    id: String,
     line: Line,
     run: Option<Run>,
 }
@@ -324,8 +346,7 @@ struct Writing {
 type Lines<T> = BTreeMap<String, BTreeMap<String, T>>;
 
 fn line_mut<'a, T: Default>(lines: &'a mut Lines<T>, instrument: &str, id: &str) -> &'a mut T {
-    // Looked up by `&str` first: a busy CAN bus calls this for every frame, and the
-    // entry API would allocate both keys each time.
+    // Looked up by `&str` first: the entry API would allocate both keys each time.
     if !lines.contains_key(instrument) {
         lines.insert(instrument.to_string(), BTreeMap::new());
     }
@@ -336,64 +357,130 @@ fn line_mut<'a, T: Default>(lines: &'a mut Lines<T>, instrument: &str, id: &str)
     by_id.get_mut(id).expect("inserted above")
 }
 
+/// A line of a [`Compactor`] (an instrument's own traffic, or one CAN id of it), found
+/// once with [`Compactor::line`]: a busy bus's frames then skip the lookup by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineId(usize);
+
 /// The writer's side: pieces in, the events to log out.
 #[derive(Default)]
 pub struct Compactor {
-    lines: Lines<Writing>,
+    /// Where each line is in `lines`, by name, in the order summaries are written.
+    index: Lines<Option<usize>>,
+    lines: Vec<Writing>,
 }
 
 impl Compactor {
+    /// The line of `instrument`'s CAN id `id` (`""`: its own traffic), made the first
+    /// time it is asked for.
+    pub fn line(&mut self, instrument: &str, id: &str) -> LineId {
+        let slot = line_mut(&mut self.index, instrument, id);
+        let i = *slot.get_or_insert_with(|| {
+            self.lines.push(Writing {
+                instrument: instrument.to_string(),
+                id: id.to_string(),
+                line: Line::default(),
+                run: None,
+            });
+            self.lines.len() - 1
+        });
+        LineId(i)
+    }
+
     /// The events to log for `piece` on `instrument` at `t` (seconds): none while it
     /// repeats; else the piece itself, carrying the stretch of repeats it ends (`after`),
     /// or, when the piece starts a new stretch at once, only the old stretch's summary.
     pub fn piece(&mut self, instrument: &str, t: f64, piece: Piece) -> Vec<Logged> {
-        let w = line_mut(&mut self.lines, instrument, piece.line());
-        let key = w.line.key_of(piece);
-        if let Some(run) = &mut w.run
-            && w.line.back(run.period) == Some(&key)
+        let line = self.line(instrument, piece.line());
+        self.piece_on(line, t, piece)
+    }
+
+    /// [`Compactor::piece`] on a line found before; `piece` must be of that line.
+    pub fn piece_on(&mut self, line: LineId, t: f64, piece: Piece) -> Vec<Logged> {
+        let Some(Writing {
+            instrument,
+            id,
+            line,
+            run,
+        }) = self.lines.get_mut(line.0)
+        else {
+            return Vec::new();
+        };
+        let key = line.key_of(piece);
+        if let Some(r) = run
+            && let Some(next) = line.back(r.period).filter(|k| ***k == key).cloned()
         {
-            run.count += 1;
-            run.last = t;
-            w.line.push(key);
+            r.count += 1;
+            r.last = t;
+            line.push(next);
             return Vec::new();
         }
-        let id = key.line();
-        let ended = w.run.take();
+        let ended = run.take();
         let mut out = Vec::new();
-        if let Some(period) = w.line.period_of(&key) {
+        if let Some(period) = line.period_of(&key) {
             out.extend(ended.map(|r| summary(instrument, id, r)));
-            w.run = Some(Run {
+            *run = Some(Run {
                 period,
                 count: 1,
                 since: t,
                 last: t,
             });
         } else {
-            let kind = match w.line.edit_of(&key) {
+            let kind = match line.edit_of(&key) {
                 Some((back, edit)) => EventKind::Diff {
-                    instrument: instrument.to_string(),
-                    id: (!id.is_empty()).then(|| id.to_string()),
+                    instrument: instrument.clone(),
+                    id: (!id.is_empty()).then(|| id.clone()),
                     back,
                     edit,
                 },
                 // The piece itself, as the key gives it back before it is pushed.
-                None => w.line.piece(&key).event(instrument),
+                None => line.piece(&key).event(instrument),
             };
             let after =
                 ended.map(|r| After(r.period, r.count, round_time(r.since), round_time(r.last)));
             out.push(Logged { t, kind, after });
         }
-        w.line.push(key);
+        line.push(Arc::new(key));
         out
+    }
+
+    /// Counts a CAN frame with the data `hex` on `line` as a repeat when it is the piece
+    /// the stretch of repeats under way comes to next (true: nothing to log); false
+    /// otherwise, and the frame is then handed over whole ([`Compactor::piece_on`]).
+    /// Borrowed, so the frames a busy bus repeats build no piece at all.
+    pub fn repeat_frame(&mut self, line: LineId, t: f64, hex: &str) -> bool {
+        let Some(Writing { line, run, .. }) = self.lines.get_mut(line.0) else {
+            return false;
+        };
+        let Some(r) = run else {
+            return false;
+        };
+        // Every piece of a CAN id's line is a frame of that id: the payload decides.
+        let next = line.back(r.period).filter(|k| {
+            matches!(k.way, Way::Frame(_))
+                && k.tid == Tid::None
+                && matches!(&k.payload, Payload::Text(text) if text == hex)
+        });
+        let Some(next) = next.cloned() else {
+            return false;
+        };
+        r.count += 1;
+        r.last = t;
+        line.push(next);
+        true
     }
 
     /// Every stretch of repeats not yet written, as events (the history stays: the next
     /// repeat starts a new stretch at once).
     pub fn drain(&mut self) -> Vec<Logged> {
         let mut out = Vec::new();
-        for (instrument, by_id) in &mut self.lines {
-            for (id, w) in by_id {
-                out.extend(w.run.take().map(|r| summary(instrument, id, r)));
+        for i in self
+            .index
+            .values()
+            .flat_map(|by_id| by_id.values().flatten())
+        {
+            if let Some(w) = self.lines.get_mut(*i) {
+                out.extend(w.run.take().map(|r| summary(&w.instrument, &w.id, r)));
             }
         }
         out
@@ -449,14 +536,14 @@ impl Expander {
     pub fn seen(&mut self, instrument: &str, piece: &Piece) {
         let line = line_mut(&mut self.lines, instrument, piece.line());
         let key = line.key(piece);
-        line.push(key);
+        line.push(Arc::new(key));
     }
 
     /// The next piece a `repeated` event on `instrument` (and CAN `id`) with `period`
     /// stands for; `None` when the log has too few pieces before it (a corrupt log).
     pub fn replay(&mut self, instrument: &str, id: Option<&str>, period: usize) -> Option<Piece> {
         let line = self.lines.get_mut(instrument)?.get_mut(id.unwrap_or(""))?;
-        let key = line.back(period)?.clone();
+        let key = Arc::clone(line.back(period)?);
         let piece = line.piece(&key);
         line.push(key);
         Some(piece)
@@ -507,287 +594,13 @@ impl Expander {
     ) -> Option<Piece> {
         let line = self.lines.get_mut(instrument)?.get_mut(id.unwrap_or(""))?;
         let base = line.back(back)?;
-        let key = Key {
-            way: base.way.clone(),
-            tid: base.tid,
-            payload: wire_edit::apply(&base.payload, edit)?,
-        };
+        let payload = wire_edit::apply(&base.payload, edit)?;
+        let key = Key::new(base.way.clone(), base.tid, payload);
         let piece = line.piece(&key);
-        line.push(key);
+        line.push(Arc::new(key));
         Some(piece)
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn way(sent: bool) -> Way {
-        if sent { Way::Sent } else { Way::Received }
-    }
-
-    fn text(sent: bool, s: &str) -> Piece {
-        Piece {
-            way: way(sent),
-            payload: Payload::Text(s.into()),
-        }
-    }
-
-    fn bytes(sent: bool, b: &[u8]) -> Piece {
-        Piece {
-            way: way(sent),
-            payload: Payload::Bytes(b.to_vec()),
-        }
-    }
-
-    fn frame(id: &str, data: &str) -> Piece {
-        Piece {
-            way: Way::Frame(id.into()),
-            payload: Payload::Text(data.into()),
-        }
-    }
-
-    /// Write `pieces` through a compactor (draining at the end) and read them back.
-    /// The pieces as a reader gives them back.
-    fn owned(pieces: &[(&str, Piece)]) -> Vec<(String, Piece)> {
-        (pieces.iter())
-            .map(|(i, p)| (i.to_string(), p.clone()))
-            .collect()
-    }
-
-    fn round_trip(pieces: &[(&str, Piece)]) -> (Vec<Event>, Vec<(String, Piece)>) {
-        let mut c = Compactor::default();
-        let mut log = Vec::new();
-        for (i, (instrument, p)) in pieces.iter().enumerate() {
-            log.extend(c.piece(instrument, i as f64, p.clone()));
-        }
-        log.extend(c.drain());
-        let events: Vec<Event> = (log.into_iter())
-            .map(|l| Event {
-                after: l.after,
-                ..Event::new(0, l.t, l.kind)
-            })
-            .collect();
-        let mut x = Expander::default();
-        let mut back = Vec::new();
-        for e in &events {
-            let (instrument, _) = line_of(&e.kind).unwrap();
-            let instrument = instrument.to_string();
-            back.extend(x.expand(e).into_iter().map(|p| (instrument.clone(), p)));
-        }
-        (events, back)
-    }
-
-    fn by_instrument(pieces: &[(String, Piece)], name: &str) -> Vec<Piece> {
-        pieces
-            .iter()
-            .filter(|(i, _)| i == name)
-            .map(|(_, p)| p.clone())
-            .collect()
-    }
-
-    #[test]
-    fn unanswered_polls_become_one_event_and_read_back_whole() {
-        let poll = text(true, "~20024642E00202FD33");
-        let pieces: Vec<_> = (0..1000).map(|_| ("rs485", poll.clone())).collect();
-        let (events, back) = round_trip(&pieces);
-        assert_eq!(events.len(), 3, "{events:?}");
-        assert!(matches!(
-            events[2].kind,
-            EventKind::Repeated {
-                period: 1,
-                count: 998,
-                ..
-            }
-        ));
-        assert_eq!(back.len(), 1000);
-        assert!(back.iter().all(|(i, p)| i == "rs485" && *p == poll));
-    }
-
-    #[test]
-    fn what_changes_is_logged_in_full_and_the_order_on_each_line_survives() {
-        let mut pieces = Vec::new();
-        for i in 0..50 {
-            let volts = if i < 20 { "51.84" } else { "51.90" };
-            for (q, a) in [("MEAS:VOLT?", volts), ("OUTP?", "1"), ("SYST:ERR?", "0")] {
-                pieces.push(("source", text(true, q)));
-                pieces.push(("source", text(false, a)));
-                pieces.push(("io", bytes(true, &[1, 1, 0, 0, 0, 8, 0x3D, 0xCC])));
-            }
-        }
-        let (events, back) = round_trip(&pieces);
-        assert!(events.len() < 40, "{} events", events.len());
-        assert!(
-            events.iter().any(
-                |e| matches!(&e.kind, EventKind::Received { text: Some(t), .. } if t == "51.90")
-            ),
-            "the new voltage is logged in full"
-        );
-        let original = owned(&pieces);
-        for name in ["source", "io"] {
-            assert_eq!(
-                by_instrument(&back, name),
-                by_instrument(&original, name),
-                "{name}"
-            );
-        }
-    }
-
-    #[test]
-    fn modbus_tcp_polls_repeat_though_their_transaction_ids_count_on() {
-        let mut pieces = Vec::new();
-        for tid in 0xFFF0u16..=0xFFFF {
-            for tid in [tid, tid.wrapping_add(0x10)] {
-                let [hi, lo] = tid.to_be_bytes();
-                pieces.push((
-                    "chamber",
-                    bytes(true, &[hi, lo, 0, 0, 0, 6, 1, 3, 0x0B, 4, 0, 2]),
-                ));
-                pieces.push((
-                    "chamber",
-                    bytes(false, &[hi, lo, 0, 0, 0, 7, 1, 3, 4, 0, 0, 0x41, 0xC8]),
-                ));
-            }
-        }
-        let (events, back) = round_trip(&pieces);
-        assert!(events.len() < 10, "{events:?}");
-        assert_eq!(back, owned(&pieces));
-    }
-
-    #[test]
-    fn a_repeat_broken_after_one_piece_still_reads_back_in_order() {
-        // The set point acknowledgements: `SYST:ERR?` and `0` recur between commands.
-        let mut pieces = Vec::new();
-        for cmd in [
-            "SOUR:VOLT 54",
-            "SOUR:CURR:LIM:POS 50",
-            "SOUR:CURR:LIM:NEG 50",
-            "OUTP ON",
-        ] {
-            pieces.push(("source", text(true, cmd)));
-            pieces.push(("source", text(true, "SYST:ERR?")));
-            pieces.push(("source", text(false, "0,\"No error\"")));
-        }
-        let (_, back) = round_trip(&pieces);
-        assert_eq!(back, owned(&pieces));
-    }
-
-    #[test]
-    fn a_poll_cycle_longer_than_its_first_pieces_compacts_whole() {
-        // Four polls every quarter second and a fifth every second: a cycle of 18.
-        let mut pieces = Vec::new();
-        for i in 0..400 {
-            pieces.push(("io", text(true, "coils?")));
-            pieces.push(("io", text(false, "00")));
-            pieces.push(("io", text(true, "inputs?")));
-            pieces.push(("io", text(false, "37")));
-            if i % 4 == 0 {
-                pieces.push(("io", text(true, "relays?")));
-                pieces.push(("io", text(false, "01")));
-            }
-        }
-        let (events, back) = round_trip(&pieces);
-        assert!(events.len() < 30, "{events:?}");
-        assert_eq!(back, owned(&pieces));
-    }
-
-    #[test]
-    fn a_toggling_input_costs_one_event_a_toggle() {
-        // An LED read every poll: lit for 10 polls of every 40, 20 toggles in all.
-        let mut pieces = Vec::new();
-        for i in 0..400 {
-            let lit = if i % 40 < 10 { "37" } else { "33" };
-            pieces.push(("io", text(true, "coils?")));
-            pieces.push(("io", text(false, "00")));
-            pieces.push(("io", text(true, "inputs?")));
-            pieces.push(("io", text(false, lit)));
-        }
-        let (events, back) = round_trip(&pieces);
-        // The first five pieces whole, then a line per toggle (19) carrying the polls
-        // before it, and the last stretch.
-        assert_eq!(events.len(), 5 + 19 + 1, "{events:?}");
-        assert_eq!(back, owned(&pieces));
-    }
-
-    #[test]
-    fn each_can_id_repeats_on_its_own() {
-        let mut pieces = Vec::new();
-        for i in 0..300 {
-            // The voltage frame changes every 50 frames; the others never.
-            let volts = format!("{:02X} 14", i / 50);
-            pieces.push(("bms", frame("0x356", &volts)));
-            pieces.push(("bms", frame("0x351", "30 02 F4 01")));
-            if i % 10 == 0 {
-                pieces.push(("bms", frame("0x35E", "50 59 4C 4F 4E")));
-            }
-        }
-        let (events, back) = round_trip(&pieces);
-        assert!(events.len() < 40, "{} events: {events:?}", events.len());
-        assert!(
-            events
-                .iter()
-                .any(|e| matches!(&e.kind, EventKind::CanFrame { data, .. } if data == "05 14")),
-            "each new value is logged in full"
-        );
-        let original = owned(&pieces);
-        for id in ["0x356", "0x351", "0x35E"] {
-            let of = |v: &[(String, Piece)]| -> Vec<Piece> {
-                v.iter()
-                    .filter(|(_, p)| p.way == Way::Frame(id.into()))
-                    .map(|(_, p)| p.clone())
-                    .collect()
-            };
-            assert_eq!(of(&back), of(&original), "{id}");
-        }
-    }
-
-    #[test]
-    fn a_changed_answer_is_logged_as_an_edit_of_the_last_answer_to_its_poll() {
-        let answer = |cell: u32| {
-            format!("~20024600B07E110210{cell:04X}{cell:04X}{cell:04X}0BA50BA5000000C350E016")
-        };
-        let mut pieces = Vec::new();
-        for i in 0..40u32 {
-            pieces.push(("rs485", text(true, "~20024642E00202FD33")));
-            pieces.push(("rs485", text(false, &answer(3300 + i % 7))));
-            pieces.push(("rs485", text(true, "~20024644E00202FD31")));
-            pieces.push(("rs485", text(false, "~20024600A04211021000000000F11C")));
-        }
-        let (events, back) = round_trip(&pieces);
-        let diffs = events
-            .iter()
-            .filter(|e| matches!(e.kind, EventKind::Diff { back: 4, .. }))
-            .count();
-        assert!(diffs >= 5, "{events:?}");
-        assert_eq!(back, owned(&pieces));
-    }
-
-    #[test]
-    fn a_diff_without_its_base_or_that_does_not_fit_reads_as_nothing() {
-        let mut x = Expander::default();
-        let edit = vec![(0, "A".to_string())];
-        assert_eq!(x.diff("rs485", None, 1, &edit), None);
-        x.seen("rs485", &text(false, "abc"));
-        assert_eq!(x.diff("rs485", None, 2, &edit), None);
-        assert_eq!(x.diff("rs485", None, 0, &edit), None);
-        assert_eq!(x.replay("rs485", None, 0), None);
-        assert_eq!(x.diff("rs485", None, 1, &vec![(3, "A".into())]), None);
-        assert_eq!(x.diff("rs485", None, 1, &edit), Some(text(false, "Abc")));
-    }
-
-    #[test]
-    fn hex_reads_back_as_written() {
-        assert_eq!(hex(&[0x01, 0xAB, 0x0F]), "01 AB 0F");
-        assert_eq!(hex(&[]), "");
-        assert_eq!(parse_hex("01 AB 0F"), Some(vec![1, 0xAB, 0x0F]));
-        assert_eq!(parse_hex("zz"), None);
-    }
-
-    #[test]
-    fn only_an_mbap_header_carries_a_transaction_id() {
-        assert_eq!(transaction_id(&[0, 0xD4, 0, 0, 0, 2, 1, 3]), Some(0xD4));
-        // Modbus RTU: a length that does not match.
-        assert_eq!(transaction_id(&[1, 1, 0, 0, 0, 8, 0x3D, 0xCC]), None);
-        assert_eq!(transaction_id(&[0, 1, 0, 0]), None);
-    }
-}
+mod tests;

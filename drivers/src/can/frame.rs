@@ -98,14 +98,21 @@ impl CanFrame {
 
     /// Payload as upper-case hex without separators (`3002F401E803E001`).
     pub fn data_hex(&self) -> String {
-        // By table rather than `format!` per byte: a busy bus logs every frame's data.
+        self.data_hex_in(&mut [0; 2 * MAX_DATA_LEN]).to_string()
+    }
+
+    /// [`CanFrame::data_hex`] written into `buf`: a busy bus logs every frame's data,
+    /// and most of it repeats, so the text is compared before it is kept.
+    pub fn data_hex_in<'b>(&self, buf: &'b mut [u8; 2 * MAX_DATA_LEN]) -> &'b str {
+        // By table rather than `format!` per byte.
         const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
-        let mut out = String::with_capacity(2 * MAX_DATA_LEN);
-        for b in self.data() {
-            out.push(char::from(DIGITS[usize::from(b >> 4)]));
-            out.push(char::from(DIGITS[usize::from(b & 0xF)]));
+        for (pair, b) in buf.chunks_exact_mut(2).zip(self.data()) {
+            pair[0] = DIGITS[usize::from(b >> 4)];
+            pair[1] = DIGITS[usize::from(b & 0xF)];
         }
-        out
+        let hex = &buf[..2 * self.data().len()];
+        // Only ASCII digits were written: never the fallback.
+        std::str::from_utf8(hex).unwrap_or_default()
     }
 }
 

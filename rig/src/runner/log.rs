@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use rig_reports::event::{Event, EventKind, SampleValue, round_time};
-use rig_reports::wire::{Compactor, Logged, Piece};
+use rig_reports::wire::{Compactor, LineId, Logged, Piece};
 
 use crate::clock::RunClock;
 use crate::ui::Feed;
@@ -22,6 +22,9 @@ use crate::ui::Feed;
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
 /// A buffer this full is handed over at once, whatever the time.
 const FLUSH_BYTES: usize = 64 * 1024;
+/// A busy bus's frames read the clock for [`Writer::flush_if_due`] only every this
+/// many frames (the flush thread reads it four times a second anyway).
+const FRAMES_PER_CLOCK: u32 = 32;
 /// The longest a stretch of repeated traffic waits unwritten (wall time), so a killed
 /// run's log still counts its polls up to a minute before the kill.
 const REPEATS_EVERY: Duration = Duration::from_secs(60);
@@ -41,6 +44,8 @@ struct Writer {
     tee: Option<(Feed, String)>,
     /// Samples of the last moment, not yet written.
     group: Option<Group>,
+    /// CAN frames since the clock was last read for them.
+    frames: u32,
 }
 
 /// Samples of one moment waiting to be one line; its seq is taken when the first came,
@@ -244,6 +249,7 @@ impl EventLog {
             failed: None,
             tee: None,
             group: None,
+            frames: 0,
         }));
         spawn_flusher(Arc::downgrade(&inner));
         Ok(EventLog { inner, clock })
@@ -294,6 +300,32 @@ impl EventLog {
             w.logged(logged);
         }
         w.flush_if_due();
+    }
+
+    /// The log's line of `instrument`'s CAN id `id`, for [`EventLog::frame_at`].
+    pub fn can_line(&self, instrument: &str, id: &str) -> Option<LineId> {
+        let mut w = self.inner.lock().ok()?;
+        Some(w.wire.line(instrument, id))
+    }
+
+    /// A CAN frame with the data `hex` on `line` at the moment `t` of the run: counted
+    /// when it repeats, else logged as the piece `piece` makes. A busy bus repeats most
+    /// of its frames, and those then cost no piece.
+    pub fn frame_at(&self, t: Duration, line: LineId, hex: &str, piece: impl FnOnce() -> Piece) {
+        let Ok(mut w) = self.inner.lock() else {
+            return;
+        };
+        let t = t.as_secs_f64();
+        if !w.wire.repeat_frame(line, t, hex) {
+            for logged in w.wire.piece_on(line, t, piece()) {
+                w.logged(logged);
+            }
+        }
+        w.frames += 1;
+        if w.frames >= FRAMES_PER_CLOCK || w.pending.len() >= FLUSH_BYTES {
+            w.frames = 0;
+            w.flush_if_due();
+        }
     }
 
     /// The first write error, if writing the log failed.

@@ -68,11 +68,38 @@ pub fn render_send(frame: &CanFrame) -> String {
     out
 }
 
-fn parse_id(token: &str) -> Result<CanId, BadElement> {
+/// A token of an element, which is ASCII (checked first), as text for an error.
+fn text_of(token: &[u8]) -> String {
+    String::from_utf8_lossy(token).into_owned()
+}
+
+/// The value of hex digits, up to eight of them.
+fn hex_u32(token: &[u8]) -> Option<u32> {
+    if token.is_empty() || token.len() > 8 {
+        return None;
+    }
+    token.iter().try_fold(0u32, |value, &b| {
+        let digit = char::from(b).to_digit(16)?;
+        Some(value << 4 | digit)
+    })
+}
+
+/// The value of decimal digits; `None` for none, any other byte, or an overflow.
+fn decimal(token: &[u8]) -> Option<u64> {
+    if token.is_empty() {
+        return None;
+    }
+    token.iter().try_fold(0u64, |value, &b| {
+        let digit = char::from(b).to_digit(10)?;
+        value.checked_mul(10)?.checked_add(u64::from(digit))
+    })
+}
+
+fn parse_id(token: &[u8]) -> Result<CanId, BadElement> {
     let bad = || BadElement::BadId {
-        token: token.to_owned(),
+        token: text_of(token),
     };
-    let raw = u32::from_str_radix(token, 16).map_err(|_| bad())?;
+    let raw = hex_u32(token).ok_or_else(bad)?;
     // §3.1: "ID %03X or %08X"; the server itself tells them apart by token length.
     let id = match token.len() {
         1..=3 => CanId::Standard(u16::try_from(raw).map_err(|_| bad())?),
@@ -82,38 +109,35 @@ fn parse_id(token: &str) -> Result<CanId, BadElement> {
     CanFrame::new(id, &[]).map(|_| id).map_err(|_| bad())
 }
 
-fn parse_timestamp(token: &str) -> Result<Duration, BadElement> {
+fn parse_timestamp(token: &[u8]) -> Result<Duration, BadElement> {
     let bad = || BadElement::BadTimestamp {
-        token: token.to_owned(),
+        token: text_of(token),
     };
-    let (secs, usecs) = token.split_once('.').ok_or_else(bad)?;
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(secs) || !digits(usecs) || usecs.len() > 6 {
-        return Err(bad());
-    }
-    let secs: u64 = secs.parse().map_err(|_| bad())?;
+    let dot = memchr::memchr(b'.', token).ok_or_else(bad)?;
+    let (secs, fraction) = (&token[..dot], &token[dot + 1..]);
     // A fraction of fewer than six digits is read as if padded with zeros on the right.
-    let scale = 10u64.pow(6 - usecs.len() as u32);
-    let usecs: u64 = usecs.parse().map_err(|_| bad())?;
+    let scale = (6u32.checked_sub(fraction.len() as u32)).map(|missing| 10u64.pow(missing));
+    let (Some(secs), Some(usecs), Some(scale)) = (decimal(secs), decimal(fraction), scale) else {
+        return Err(bad());
+    };
     Ok(Duration::from_secs(secs) + Duration::from_micros(usecs * scale))
 }
 
 /// The data of a frame, RAW (one token) or BCM (a token per byte), into `data`; its
 /// length. Without a list or a string per frame: every frame of a busy bus passes here.
 fn parse_data<'a>(
-    tokens: impl Iterator<Item = &'a str>,
+    tokens: impl Iterator<Item = &'a [u8]>,
     data: &mut [u8; MAX_DATA_LEN],
 ) -> Result<usize, BadElement> {
     let mut len = 0;
     for token in tokens {
         let bad = || BadElement::BadData {
-            token: token.to_owned(),
+            token: text_of(token),
         };
-        let bytes = token.as_bytes();
-        if bytes.len() % 2 == 1 || bytes.len() / 2 > MAX_DATA_LEN - len {
+        if token.len() % 2 == 1 || token.len() / 2 > MAX_DATA_LEN - len {
             return Err(bad());
         }
-        for pair in bytes.chunks_exact(2) {
+        for pair in token.chunks_exact(2) {
             let digit = |b: u8| char::from(b).to_digit(16);
             let (Some(hi), Some(lo)) = (digit(pair[0]), digit(pair[1])) else {
                 return Err(bad());
@@ -126,7 +150,7 @@ fn parse_data<'a>(
 }
 
 /// `frame ID SECS.USECS DATA…` after the keyword.
-fn parse_frame<'a>(mut tokens: impl Iterator<Item = &'a str>) -> Result<Element, BadElement> {
+fn parse_frame<'a>(mut tokens: impl Iterator<Item = &'a [u8]>) -> Result<Element, BadElement> {
     let (Some(id), Some(stamp)) = (tokens.next(), tokens.next()) else {
         return Err(BadElement::MissingField {
             keyword: "frame".to_owned(),
@@ -142,16 +166,17 @@ fn parse_frame<'a>(mut tokens: impl Iterator<Item = &'a str>) -> Result<Element,
     Ok(Element::Frame { frame, timestamp })
 }
 
-/// Parses the text between `<` and `>`.
+/// Parses the text between `<` and `>`. Frames, nearly all of a busy bus's traffic,
+/// are read from the bytes as they are, without a string or a token list.
 pub fn parse_element(inner: &[u8]) -> Result<Element, BadElement> {
-    let text = std::str::from_utf8(inner)
-        .ok()
-        .filter(|t| t.is_ascii())
-        .ok_or(BadElement::NotAscii)?;
-    let mut words = text.split_ascii_whitespace();
-    if words.next() == Some("frame") {
+    if !inner.is_ascii() {
+        return Err(BadElement::NotAscii);
+    }
+    let mut words = (inner.split(u8::is_ascii_whitespace)).filter(|word| !word.is_empty());
+    if words.next() == Some(b"frame".as_slice()) {
         return parse_frame(words);
     }
+    let text = std::str::from_utf8(inner).map_err(|_| BadElement::NotAscii)?;
     let tokens: Vec<&str> = text.split_ascii_whitespace().collect();
     match tokens.as_slice() {
         [] => Err(BadElement::Empty),
@@ -164,7 +189,7 @@ pub fn parse_element(inner: &[u8]) -> Result<Element, BadElement> {
             })?;
             Ok(Element::ErrorFrame {
                 class,
-                timestamp: parse_timestamp(stamp)?,
+                timestamp: parse_timestamp(stamp.as_bytes())?,
             })
         }
         ["error", rest @ ..] => Ok(Element::Error {
@@ -198,7 +223,7 @@ impl Decoder for SocketcandCodec {
     type Error = std::io::Error;
 
     fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Self::Item>, Self::Error> {
-        let Some(start) = buf.iter().position(|&b| b == b'<') else {
+        let Some(start) = memchr::memchr(b'<', buf) else {
             self.dropped += buf.len() as u64;
             buf.clear();
             return Ok(None);
@@ -207,11 +232,10 @@ impl Decoder for SocketcandCodec {
             self.dropped += start as u64;
             buf.advance(start);
         }
-        let end = buf
-            .iter()
-            .skip(1)
-            .take(MAX_ELEMENT_LEN)
-            .position(|&b| b == b'>' || b == b'<');
+        let window = buf
+            .get(1..buf.len().min(MAX_ELEMENT_LEN + 1))
+            .unwrap_or_default();
+        let end = memchr::memchr2(b'>', b'<', window);
         match end {
             Some(i) if buf.get(i + 1) == Some(&b'<') => {
                 // A new `<` before `>`: the element was cut off; resync on the new one.

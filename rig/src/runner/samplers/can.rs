@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use rig_drivers::can::{CanDatabase, CanFrame, CanId, CanPort};
-use rig_reports::wire::{Payload, Piece, Way};
+use rig_drivers::can::{CanDatabase, CanFrame, CanId, CanPort, MAX_DATA_LEN};
+use rig_reports::wire::{LineId, Payload, Piece, Way};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::Feed;
@@ -88,11 +88,19 @@ pub(crate) struct FrameIngest {
     channels: LinkChannels,
     log: EventLog,
     tx: UnboundedSender<Feed>,
-    /// For each frame id seen, the channel (and its type) of each of its message's
-    /// signals by index, so a frame's signals are not looked up by name. A list: a
-    /// bus carries a handful of ids, found sooner by comparing than by hashing.
-    /// The id's text for the log is kept with it.
-    routes: Vec<(CanId, String, Route)>,
+    /// Each frame id seen, in a list: a bus carries a handful of ids, found sooner by
+    /// comparing than by hashing.
+    routes: Vec<KnownId>,
+}
+
+/// A frame id seen, with what its frames need found once: the channel (and its type)
+/// of each of its message's signals by index, so a frame's signals are not looked up
+/// by name, and its text and line for the log.
+struct KnownId {
+    id: CanId,
+    text: String,
+    line: Option<LineId>,
+    route: Route,
 }
 
 impl CanSampler {
@@ -157,7 +165,7 @@ impl FrameIngest {
     pub(crate) fn frame(&mut self, frame: &CanFrame, t: Duration) -> Result<(), Ended> {
         let i = self.route(frame.id());
         // The period, `online` and each signal: one allocation a frame.
-        let mut values = Vec::with_capacity(self.routes[i].2.len() + 2);
+        let mut values = Vec::with_capacity(self.routes[i].route.len() + 2);
         if let Some((_, period_id, last)) = self
             .channels
             .periods
@@ -171,13 +179,19 @@ impl FrameIngest {
         // CAN frames bypass the drivers' traffic reports (they are logged here), so
         // their diagnostic is here too.
         tracing::debug!(instrument = %self.name, "<- {frame}");
-        let (_, id_text, route) = &self.routes[i];
+        let known = &self.routes[i];
         // Frames that repeat their data are counted, not written (rig_reports::wire).
-        let piece = Piece {
-            way: Way::Frame(id_text.clone()),
-            payload: Payload::Text(frame.data_hex()),
+        let mut hex = [0; 2 * MAX_DATA_LEN];
+        let hex = frame.data_hex_in(&mut hex);
+        let piece = || Piece {
+            way: Way::Frame(known.text.clone()),
+            payload: Payload::Text(hex.to_string()),
         };
-        self.log.wire_at(t, &self.name, piece);
+        match known.line {
+            Some(line) => self.log.frame_at(t, line, hex, piece),
+            None => self.log.wire_at(t, &self.name, piece()),
+        }
+        let route = &known.route;
         values.extend(self.channels.online.map(|id| (id, Value::Bool(true))));
         // Frames the DBC does not describe are logged above and otherwise ignored.
         let _unknown = self.db.decode_each(frame, |index, _, value| {
@@ -199,11 +213,16 @@ impl FrameIngest {
     /// Where in `routes` the route of the frame id's signals is, made the first time
     /// the id is seen.
     fn route(&mut self, id: CanId) -> usize {
-        match self.routes.iter().position(|(seen, _, _)| *seen == id) {
+        match self.routes.iter().position(|known| known.id == id) {
             Some(i) => i,
             None => {
-                let route = self.route_of(id);
-                self.routes.push((id, id.to_string(), route));
+                let text = id.to_string();
+                self.routes.push(KnownId {
+                    id,
+                    line: self.log.can_line(&self.name, &text),
+                    route: self.route_of(id),
+                    text,
+                });
                 self.routes.len() - 1
             }
         }

@@ -3,32 +3,30 @@
 //! as if it had been sent alone. A busy CAN bus sends a frame's samples as one message:
 //! a channel send per signal was most of the sampler's cost (CAN ingest bench).
 
-use std::collections::VecDeque;
+use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::sync::mpsc::error::TryRecvError;
 
 use super::Feed;
+use crate::expr::{ChannelId, Value};
 
 pub struct Inbox {
     rx: UnboundedReceiver<Feed>,
-    /// The rest of the last batch, not yet taken.
-    pending: VecDeque<Feed>,
+    /// The rest of the last batch, not yet taken, and its moment.
+    pending: Option<(Duration, std::vec::IntoIter<(ChannelId, Value)>)>,
 }
 
 impl Inbox {
     pub fn new(rx: UnboundedReceiver<Feed>) -> Inbox {
-        Inbox {
-            rx,
-            pending: VecDeque::new(),
-        }
+        Inbox { rx, pending: None }
     }
 
     /// The next item; `None` once every sender has gone and all is taken. Cancel safe,
     /// as the receiver's own `recv`: a batch is split only once it is received.
     pub async fn recv(&mut self) -> Option<Feed> {
         loop {
-            if let Some(f) = self.pending.pop_front() {
+            if let Some(f) = self.next_pending() {
                 return Some(f);
             }
             let f = self.rx.recv().await?;
@@ -41,7 +39,7 @@ impl Inbox {
     /// The next item if one is waiting.
     pub fn try_recv(&mut self) -> Result<Feed, TryRecvError> {
         loop {
-            if let Some(f) = self.pending.pop_front() {
+            if let Some(f) = self.next_pending() {
                 return Ok(f);
             }
             let f = self.rx.try_recv()?;
@@ -51,17 +49,25 @@ impl Inbox {
         }
     }
 
+    /// A batch's next sample, if any is left.
+    fn next_pending(&mut self) -> Option<Feed> {
+        let (t, values) = self.pending.as_mut()?;
+        let next = values
+            .next()
+            .map(|(id, value)| Feed::Sample { id, value, t: *t });
+        if next.is_none() {
+            self.pending = None;
+        }
+        next
+    }
+
     /// A batch's first sample, the others kept for later; any other item as it is.
     fn split(&mut self, f: Feed) -> Option<Feed> {
         let Feed::Samples { t, values } = f else {
             return Some(f);
         };
-        let mut samples = values
-            .into_iter()
-            .map(|(id, value)| Feed::Sample { id, value, t });
-        let first = samples.next();
-        self.pending.extend(samples);
-        first
+        self.pending = Some((t, values.into_iter()));
+        self.next_pending()
     }
 }
 
