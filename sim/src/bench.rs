@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use rig_drivers::can::{CanDatabase, MemoryCanBus, MemoryCanPort, PYLON_LV_DBC};
+use rig_drivers::can::{CanDatabase, MemoryCanBus, MemoryCanPort};
 use tokio::io::DuplexStream;
 use tokio::task::AbortHandle;
 
@@ -92,9 +92,10 @@ impl SimBench {
         let world = Arc::new(Mutex::new(World::new(&config, clock::now())));
         let can_bus = MemoryCanBus::new();
         let mut tasks = Vec::new();
-        // The shipped DBC parses (rig-drivers tests it); if it ever did not, the twin
-        // would stay silent on CAN rather than take the rig down.
-        if let Ok(db) = CanDatabase::parse(PYLON_LV_DBC) {
+        // The shipped DBCs parse (rig-drivers tests them); if they ever did not, the
+        // twin would stay silent on CAN rather than take the rig down. The extension
+        // holds 0x35E, the name frame of each round.
+        if let Ok(db) = CanDatabase::pylon_lv_extended() {
             let period = secs(config.pack.can_period_s);
             let task = tokio::spawn(crate::can_task::transmit(
                 world.clone(),

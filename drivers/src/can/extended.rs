@@ -2,9 +2,9 @@
 //! helpers to read the fields a DBC cannot express (ASCII strings, 2-bit states).
 //!
 //! The DBC text is [`PYLON_LV_EXTENDED_DBC`] (file `drivers/src/can/pylon_lv_extended.dbc`);
-//! it lives in the drivers crate rather than `testplans/dbc/` so the engine and the
-//! sim keep using `pylon_lv.dbc` unchanged. [`CanDatabase::pylon_lv_extended`] loads
-//! both.
+//! it lives in the drivers crate rather than `testplans/dbc/` so the engine keeps
+//! using `pylon_lv.dbc` unchanged. [`CanDatabase::pylon_lv_extended`] loads both; the
+//! sim's pack twin encodes its 0x35E name frame with it.
 
 use super::PYLON_LV_DBC;
 use super::dbc::{CanDatabase, DbcError};

@@ -153,7 +153,7 @@ fn socketcand_address(bench: &str) -> String {
 }
 
 /// socketcand stamps frames with the Unix epoch time of their reception, as the real
-/// daemon does with the kernel's timestamps.
+/// daemon does with the kernel's timestamps; the name frame is served with the rest.
 #[test]
 fn served_can_frames_carry_epoch_timestamps() {
     let dir = scratch("epoch");
@@ -180,6 +180,13 @@ fn served_can_frames_carry_epoch_timestamps() {
         (now - 120.0..=now + 1.0).contains(&stamp),
         "{frame}: {stamp} is not the epoch time {now}"
     );
+    // A round is six frames, the 0x35E name among them ("PYLON   ",
+    // docs/protocols.md 1.12): within the next six, as a real pack sends it.
+    let name = (0..6)
+        .map(|_| text(exchange(&mut can, b"", b">")))
+        .find(|f| f.starts_with("< frame 35E "))
+        .expect("0x35E among the next six frames");
+    assert!(name.ends_with(" 50594C4F4E202020 >"), "{name}");
 }
 
 /// `rig sim serve` with the port of `option` already taken: the port and what the

@@ -1,5 +1,6 @@
 //! The BMS's 0x35x frame set (Pylontech LV, protocols.md section 1), encoded from the
-//! shipped DBC rather than by hand.
+//! shipped DBCs rather than by hand: `pylon_lv.dbc` and, for the 0x35E name, its
+//! extension `pylon_lv_extended.dbc` ([`CanDatabase::pylon_lv_extended`]).
 
 use rig_drivers::can::{CanDatabase, CanFrame, CanId, DbcError};
 
@@ -41,7 +42,16 @@ pub(crate) struct CanReport {
     pub(crate) module_count: u8,
     /// 0x359 byte 3 bit 3: a slave does not answer on the internal link.
     pub(crate) internal_comm_failure: bool,
+    /// 0x35E: the manufacturer name, ASCII, space padded to 8 bytes.
+    pub(crate) manufacturer_name: [u8; 8],
 }
+
+/// The name a Pylontech-protocol pack sends in 0x35E (protocols.md 1.2 and the capture
+/// of 1.9: "PYLON" and three spaces). Neither the Lesso manual (3.3.3.3 names only the
+/// inverter brands of each protocol ID) nor the LOSUN manual (2.6-1: "CAN
+/// communication, baud rate 500K") gives the string their packs send (protocols.md
+/// 8.1). Assumption: the Pylontech name, which inverters in Pylon mode look for.
+pub(crate) const PYLON_NAME: [u8; 8] = *b"PYLON   ";
 
 impl CanReport {
     /// Whether any protection bit of 0x359 bytes 0-1 is set.
@@ -61,6 +71,17 @@ const STATE_OF_CHARGE: CanId = CanId::Standard(0x355);
 const MEASUREMENTS: CanId = CanId::Standard(0x356);
 const PROTECTION_ALARM: CanId = CanId::Standard(0x359);
 const REQUEST: CanId = CanId::Standard(0x35C);
+const MANUFACTURER: CanId = CanId::Standard(0x35E);
+const NAME_SIGNALS: [&str; 8] = [
+    "mfr_char_0",
+    "mfr_char_1",
+    "mfr_char_2",
+    "mfr_char_3",
+    "mfr_char_4",
+    "mfr_char_5",
+    "mfr_char_6",
+    "mfr_char_7",
+];
 
 /// Limits of the DBC's 16-bit signals at their scales, so that no physical value can
 /// make the encoder fail.
@@ -79,7 +100,11 @@ fn clamp(value: f64, low: f64, high: f64) -> f64 {
     }
 }
 
-/// The frames in the order the BMS sends them: 0x351, 0x355, 0x356, 0x359, 0x35C.
+/// The frames in the order the BMS sends them: 0x351, 0x355, 0x356, 0x359, 0x35C,
+/// 0x35E, each once a round. The name comes last, as in the US5000 capture of
+/// protocols.md 1.8 (the V1.2 set: "0x351, 0x355, 0x356, 0x359, 0x35C, 0x35E"), and at
+/// the same period as the rest (1.1: "every frame once per 1000 ms"). `db` must know
+/// 0x35E: [`CanDatabase::pylon_lv_extended`].
 pub(crate) fn encode_frames(db: &CanDatabase, r: &CanReport) -> Result<Vec<CanFrame>, DbcError> {
     let unsigned = |v: f64| clamp(v, 0.0, 2.0 * DECI_RANGE);
     let signed = |v: f64| clamp(v, -DECI_RANGE, DECI_RANGE);
@@ -156,7 +181,18 @@ pub(crate) fn encode_frames(db: &CanDatabase, r: &CanReport) -> Result<Vec<CanFr
                 ("request_full_charge", flag(r.request_full_charge)),
             ],
         )?,
+        encode_name(db, &r.manufacturer_name)?,
     ])
+}
+
+/// 0x35E: one DBC signal per character.
+fn encode_name(db: &CanDatabase, name: &[u8; 8]) -> Result<CanFrame, DbcError> {
+    let values: Vec<(&str, f64)> = NAME_SIGNALS
+        .iter()
+        .zip(name)
+        .map(|(signal, &c)| (*signal, f64::from(c)))
+        .collect();
+    db.encode(MANUFACTURER, &values)
 }
 
 /// A healthy pack discharging at 25 A, for tests to change field by field.
@@ -191,6 +227,7 @@ impl CanReport {
             request_full_charge: false,
             module_count: 1,
             internal_comm_failure: false,
+            manufacturer_name: PYLON_NAME,
         }
     }
 }
@@ -198,14 +235,14 @@ impl CanReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rig_drivers::can::PYLON_LV_DBC;
+    use rig_drivers::can::frame_ascii;
 
     fn report() -> CanReport {
         CanReport::example()
     }
 
     fn encode(r: &CanReport) -> Vec<CanFrame> {
-        let db = CanDatabase::parse(PYLON_LV_DBC).unwrap();
+        let db = CanDatabase::pylon_lv_extended().unwrap();
         encode_frames(&db, r).unwrap()
     }
 
@@ -221,8 +258,29 @@ mod tests {
                 "356#501406FFFA00",
                 "359#0000000001504E",
                 "35C#C000",
+                "35E#50594C4F4E202020",
             ]
         );
+    }
+
+    #[test]
+    fn the_name_frame_reads_back_as_the_pylon_name_with_dlc_8() {
+        let frames = encode(&report());
+        let name = &frames[5];
+        assert_eq!(name.id(), MANUFACTURER);
+        assert_eq!(name.data().len(), 8);
+        assert_eq!(frame_ascii(name), "PYLON");
+        let other = encode(&CanReport {
+            manufacturer_name: *b"LOSUN   ",
+            ..report()
+        });
+        assert_eq!(frame_ascii(&other[5]), "LOSUN");
+    }
+
+    #[test]
+    fn a_database_without_0x35e_is_an_error_not_a_short_round() {
+        let db = CanDatabase::parse(rig_drivers::can::PYLON_LV_DBC).unwrap();
+        assert!(encode_frames(&db, &report()).is_err());
     }
 
     #[test]
@@ -301,7 +359,7 @@ mod tests {
             soc_percent: 250.0,
             ..report()
         });
-        assert_eq!(frames.len(), 5);
+        assert_eq!(frames.len(), 6);
         assert_eq!(frames[1].data()[0], 100);
     }
 }

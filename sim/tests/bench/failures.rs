@@ -459,8 +459,8 @@ async fn can_after_protection_story(defects: &[Defect]) -> (usize, bool) {
 async fn the_can_node_reports_a_protection_and_goes_on_sending() {
     let (frames, answered) = can_after_protection_story(&[]).await;
     assert!(
-        frames >= 9 * 5,
-        "{frames} frames in 10 s: the 0x35x set every second"
+        frames >= 9 * 6,
+        "{frames} frames in 10 s: the six of the 0x35x set every second"
     );
     assert!(answered);
 }

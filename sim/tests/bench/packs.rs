@@ -268,7 +268,7 @@ async fn relay_6_does_nothing_with_one_pack() {
     assert!(s.relays.closed[5] && !s.relays.linkage[5]);
 }
 
-/// One 0x35x frame set (0x351 to 0x35C) after `story`, from each bench at the same
+/// One 0x35x frame set (0x351 to 0x35E) after `story`, from each bench at the same
 /// instant.
 async fn frame_set(bench: &SimBench) -> Vec<CanFrame> {
     let mut can = Can::attach(bench);
@@ -276,7 +276,7 @@ async fn frame_set(bench: &SimBench) -> Vec<CanFrame> {
         let frame = can.next_frame().await.expect("a frame");
         if frame.id().raw() == 0x351 {
             let mut set = vec![frame];
-            while set.len() < 5 {
+            while set.len() < 6 {
                 set.push(can.next_frame().await.expect("a frame"));
             }
             return set;

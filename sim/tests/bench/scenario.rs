@@ -43,8 +43,9 @@ async fn a_fifteen_minute_scenario_completes() {
     let (frames, end) = fifteen_minutes().await;
     assert_eq!(end.elapsed, secs(900.0));
     assert_eq!(end.can.encode_errors, 0);
-    // Five frames a second while awake; silent for the minute asleep.
-    let sets = frames.len() / 5;
+    // Six frames a second while awake (0x351 to 0x35C and the 0x35E name); silent for
+    // the minute asleep.
+    let sets = frames.len() / 6;
     assert!((830..=845).contains(&sets), "{sets} frame sets");
     assert!(!end.bms.asleep && !end.bms.cocp_active);
     assert_eq!(end.bms.pack_current_a, -60.0);
@@ -76,4 +77,30 @@ async fn four_hours_of_charging_fill_the_pack() {
         s.bms.pack_current_a
     );
     assert_eq!(s.bms.cocp_trips, 0);
+}
+
+/// One round on the bus, as an inverter sees it: the Pylon set in the order of the
+/// US5000 capture (docs/protocols.md 1.8), the 0x35E name last, each once a second.
+#[tokio::test(start_paused = true)]
+async fn each_round_ends_with_the_pylon_name_once_a_second() {
+    let bench = ready(&[]).await;
+    let mut can = Can::attach(&bench);
+    let start = tokio::time::Instant::now();
+    let mut frames = Vec::new();
+    while frames.len() < 18 {
+        let frame = can.next_frame().await.expect("a frame");
+        frames.push((start.elapsed().as_secs_f64(), frame));
+    }
+    let ids: Vec<u32> = frames.iter().map(|(_, f)| f.id().raw()).collect();
+    // A round goes out at one instant, so the first frame seen opens one.
+    let round = [0x351, 0x355, 0x356, 0x359, 0x35C, 0x35E];
+    assert_eq!(ids, round.repeat(3), "{frames:?}");
+    let names: Vec<(f64, String)> = (frames.iter())
+        .filter(|(_, f)| f.id().raw() == 0x35E)
+        .map(|(t, f)| (*t, f.to_string()))
+        .collect();
+    for (k, (t, text)) in names.iter().enumerate() {
+        assert_eq!(text, "35E#50594C4F4E202020", "\"PYLON   \", DLC 8");
+        assert!((t - names[0].0 - k as f64).abs() < 1e-6, "{names:?}");
+    }
 }

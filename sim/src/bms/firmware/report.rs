@@ -3,7 +3,7 @@
 //! RUN/ALM/SOC LEDs.
 
 use super::{Firmware, PackReading};
-use crate::bms::can_frames::CanReport;
+use crate::bms::can_frames::{CanReport, PYLON_NAME};
 use crate::bms::leds::{Led, LedInputs, LedMode, LedsLit};
 use crate::bms::voltage::Levels;
 use crate::clock::Duration;
@@ -36,6 +36,9 @@ pub(super) struct Announced {
     /// temperature protections warns at no temperature.
     alarm_high_c: f64,
     alarm_low_c: f64,
+    /// 0x35E: one name for every profile, as neither manual gives one (see
+    /// [`PYLON_NAME`]).
+    manufacturer_name: [u8; 8],
 }
 
 impl Announced {
@@ -61,6 +64,7 @@ impl Announced {
             soh_percent: params.soh_percent,
             alarm_high_c,
             alarm_low_c,
+            manufacturer_name: PYLON_NAME,
         }
     }
 }
@@ -130,6 +134,7 @@ impl Firmware {
             request_full_charge: self.recharge.forcing(),
             module_count: 1,
             internal_comm_failure: false,
+            manufacturer_name: a.manufacturer_name,
         })
     }
 
