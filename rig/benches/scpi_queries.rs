@@ -46,11 +46,14 @@ const TIMEOUT: Duration = Duration::from_secs(2);
 const ANSWER: usize = 64;
 const PEER: &str = "pyvisa-py";
 
-/// A client of the served source: `round(n, out)` sends [`WARM_UP`] queries, then `n`
-/// more one after another, pushing each one's microseconds onto `out`.
+/// A client's round: [`WARM_UP`] queries, then `n` more one after another, each one's
+/// microseconds pushed onto `out`.
+type Round = Box<dyn FnMut(usize, &mut Vec<f64>)>;
+
+/// A client of the served source.
 struct Client {
     name: &'static str,
-    round: Box<dyn FnMut(usize, &mut Vec<f64>)>,
+    round: Round,
 }
 
 fn main() {
