@@ -137,7 +137,7 @@ fn ingest(text: &str, log: &Path) -> usize {
     frames
 }
 
-/// Seconds of `f`: CPU time, or wall time for a short run (see `support::Timed::cpu_or_wall`).
+/// Seconds of `f`: CPU time, or wall time for a short run (`Timed::cpu_or_wall`).
 fn measure<T>(f: impl FnOnce() -> T) -> f64 {
     measure_with(f).0
 }
