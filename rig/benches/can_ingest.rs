@@ -9,8 +9,10 @@
 //! `RIG_BENCH_QUICK=1` for a check that it runs (20,000 frames, no peer).
 //! Times are CPU seconds of this process (the log's flush thread included).
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::path::Path;
-use std::process::Command;
 
 use rig::runner::CanIngest;
 use rig_drivers::can::CanDatabase;
@@ -135,39 +137,14 @@ fn ingest(text: &str, log: &Path) -> usize {
     frames
 }
 
-/// CPU seconds of this process so far (user and system), from /proc.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // The fields after the command's closing parenthesis; utime and stime are 14 and 15.
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
-    match (ticks(11), ticks(12)) {
-        (Some(u), Some(s)) => (u + s) / clock_ticks(),
-        _ => f64::NAN,
-    }
-}
-
-fn clock_ticks() -> f64 {
-    // Linux's USER_HZ is 100 on every architecture rig runs on.
-    100.0
-}
-
+/// Seconds of `f`: CPU time, or wall time for a short run (`Timed::cpu_or_wall`).
 fn measure<T>(f: impl FnOnce() -> T) -> f64 {
     measure_with(f).0
 }
 
 fn measure_with<T>(f: impl FnOnce() -> T) -> (f64, T) {
-    let (cpu, wall) = (cpu_seconds(), std::time::Instant::now());
-    let out = std::hint::black_box(f());
-    let cpu = cpu_seconds() - cpu;
-    // Clock ticks are 10 ms: a short run is timed by the wall clock instead.
-    let secs = if cpu.is_finite() && cpu > 0.5 {
-        cpu
-    } else {
-        wall.elapsed().as_secs_f64()
-    };
-    (secs, out)
+    let (time, out) = support::timed(f);
+    (time.cpu_or_wall(), out)
 }
 
 fn report(what: &str, frames: usize, secs: f64, log_bytes: Option<u64>) {
@@ -178,42 +155,21 @@ fn report(what: &str, frames: usize, secs: f64, log_bytes: Option<u64>) {
 
 /// python-can + cantools on the same frames, when RIG_PYTHON has them.
 fn peer(text: &str, dir: &Path, frames: usize, rig_secs: f64) {
-    let Some(python) = std::env::var_os("RIG_PYTHON") else {
-        println!(
-            "  peer (python-can + cantools): SKIPPED, RIG_PYTHON is not set (.ci/python-venv DIR prints one)"
-        );
+    const WHO: &str = "python-can + cantools";
+    let Some(python) = support::python(WHO) else {
         return;
     };
     let frames_file = dir.join("frames.txt");
     let dbc_file = dir.join("pylon_lv.dbc");
     std::fs::write(&frames_file, text).expect("frames written");
     std::fs::write(&dbc_file, DBC).expect("DBC written");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/peers/can_ingest.py");
-    let out = Command::new(&python)
-        .arg(script)
-        .arg(&frames_file)
-        .arg(&dbc_file)
-        .arg(dir.join("python-can.log"))
-        .output();
-    let out = match out {
-        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
-        Ok(o) => {
-            let err = String::from_utf8_lossy(&o.stderr);
-            println!("  peer (python-can + cantools): FAILED: {}", err.trim());
-            return;
-        }
-        Err(e) => {
-            println!("  peer (python-can + cantools): cannot run {python:?}: {e}");
-            return;
-        }
+    let args = [frames_file, dbc_file, dir.join("python-can.log")];
+    let Some(out) = support::run_peer(&python, WHO, "can_ingest.py", &args) else {
+        return;
     };
-    let field = |name: &str| {
-        let mut words = out.split_whitespace();
-        words.find(|w| *w == name)?;
-        words.next()?.parse::<f64>().ok()
-    };
+    let field = |name: &str| support::field(&out, name);
     let (Some(n), Some(secs)) = (field("frames"), field("seconds")) else {
-        println!("  peer (python-can + cantools): unreadable output {out:?}");
+        println!("  peer ({WHO}): unreadable output {out:?}");
         return;
     };
     let log_bytes = field("log_bytes").map(|b| b as u64);

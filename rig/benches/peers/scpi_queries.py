@@ -1,12 +1,11 @@
 """The peer of `cargo bench -p rig --bench scpi_queries`: pyvisa with the pyvisa-py
 backend asking the same served source `MEAS:VOLT?` over a raw socket, each answer parsed
-as a number as rig's driver does. Prints `queries N seconds S`: the median of ROUNDS
-rounds of N queries, wall clock, after 100 untimed ones.
+as a number as rig's driver does. One round: WARM_UP untimed queries, then N timed one
+by one (wall clock). Prints `us_per_query T1 T2 ...`, each query's microseconds.
 
-usage: python scpi_queries.py PORT N ROUNDS
+usage: python scpi_queries.py PORT N WARM_UP
 """
 
-import statistics
 import sys
 import time
 
@@ -14,7 +13,7 @@ import pyvisa
 
 
 def main() -> None:
-    port, queries, rounds = (int(a) for a in sys.argv[1:4])
+    port, queries, warm_up = (int(a) for a in sys.argv[1:4])
     rm = pyvisa.ResourceManager("@py")
     inst = rm.open_resource(
         f"TCPIP::127.0.0.1::{port}::SOCKET",
@@ -22,17 +21,17 @@ def main() -> None:
         write_termination="\n",
         timeout=2000,
     )
-    for _ in range(100):
+    for _ in range(warm_up):
         float(inst.query("MEAS:VOLT?"))
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(queries):
-            float(inst.query("MEAS:VOLT?"))
-        times.append(time.perf_counter() - start)
+    times = [0.0] * queries
+    clock = time.perf_counter
+    for i in range(queries):
+        start = clock()
+        float(inst.query("MEAS:VOLT?"))
+        times[i] = clock() - start
     inst.close()
     rm.close()
-    print(f"queries {queries} seconds {statistics.median(times):.6f}")
+    print("us_per_query " + " ".join(f"{t * 1e6:.2f}" for t in times))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 // Each bench uses a part of this module.
 #![allow(dead_code)]
 
+use std::ffi::{OsStr, OsString};
 use std::process::Command;
 use std::time::Instant;
 
@@ -12,6 +13,18 @@ use std::time::Instant;
 pub struct Timed {
     pub cpu: f64,
     pub wall: f64,
+}
+
+impl Timed {
+    /// The CPU seconds, or the wall clock's where the CPU time is half a second or less
+    /// (its clock ticks are 10 ms, too coarse for a short run) or unknown.
+    pub fn cpu_or_wall(self) -> f64 {
+        if self.cpu.is_finite() && self.cpu > 0.5 {
+            self.cpu
+        } else {
+            self.wall
+        }
+    }
 }
 
 /// Run `f` and time it.
@@ -49,13 +62,30 @@ pub fn field(line: &str, name: &str) -> Option<f64> {
 
 /// What `benches/peers/SCRIPT ARGS` printed, run by RIG_PYTHON; `None` (and a line
 /// saying why, under the peer's name `who`) when it is not set or the script failed.
-pub fn peer_output(who: &str, script: &str, args: &[String]) -> Option<String> {
-    let Some(python) = std::env::var_os("RIG_PYTHON") else {
+pub fn peer_output(who: &str, script: &str, args: &[impl AsRef<OsStr>]) -> Option<String> {
+    run_peer(&python(who)?, who, script, args)
+}
+
+/// The interpreter RIG_PYTHON names, for a bench that prepares the peer's input first;
+/// `None`, and the peer's line says SKIPPED, when it is not set.
+pub fn python(who: &str) -> Option<OsString> {
+    let python = std::env::var_os("RIG_PYTHON");
+    if python.is_none() {
         println!("  peer ({who}): SKIPPED, RIG_PYTHON is not set (.ci/python-venv DIR prints one)");
-        return None;
-    };
+    }
+    python
+}
+
+/// What `python benches/peers/SCRIPT ARGS` printed; `None`, and a line saying why
+/// under the peer's name `who`, when it failed.
+pub fn run_peer(
+    python: &OsStr,
+    who: &str,
+    script: &str,
+    args: &[impl AsRef<OsStr>],
+) -> Option<String> {
     let path = format!("{}/benches/peers/{script}", env!("CARGO_MANIFEST_DIR"));
-    match Command::new(&python).arg(&path).args(args).output() {
+    match Command::new(python).arg(&path).args(args).output() {
         Ok(o) if o.status.success() => Some(String::from_utf8_lossy(&o.stdout).into_owned()),
         Ok(o) => {
             let err = String::from_utf8_lossy(&o.stderr);
