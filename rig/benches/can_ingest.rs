@@ -116,8 +116,9 @@ fn parse_only(text: &str) -> usize {
 fn parse_decode(text: &str, db: &CanDatabase) -> usize {
     let mut n = 0;
     elements(text, |e| {
+        // As the CAN sampler decodes: each signal handed over, no list built.
         if let Element::Frame { frame, .. } = e {
-            n += db.decode(&frame).map_or(0, |d| d.signals.len());
+            let _unknown = db.decode_each(&frame, |_, _, _| n += 1);
         }
     });
     n
