@@ -3,6 +3,7 @@
 //! built-in virtual bench.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use libtest_mimic::{Failed, Trial};
 use rig::bench::Bench;
@@ -406,18 +407,22 @@ pub fn scratch_root() -> PathBuf {
     std::env::temp_dir().join(format!("rig-mutants-{}", std::process::id()))
 }
 
-/// A scratch folder holding a copy of the seed profiles in `duts/`.
+/// A scratch folder holding a copy of the seed profiles in `duts/`. Made once, every
+/// other test thread waiting until the copies are whole: checking for the folder
+/// instead let a thread read `duts/` while the first was still copying into it.
 fn scratch() -> PathBuf {
-    let dir = scratch_root();
-    let duts = dir.join("duts");
-    if !duts.is_dir() {
+    static SCRATCH: OnceLock<PathBuf> = OnceLock::new();
+    let made = SCRATCH.get_or_init(|| {
+        let dir = scratch_root();
+        let duts = dir.join("duts");
         std::fs::create_dir_all(&duts).expect("a scratch folder");
         for entry in std::fs::read_dir(repo().join("testplans/duts")).expect("testplans/duts") {
             let p = entry.expect("an entry").path();
             std::fs::copy(&p, duts.join(p.file_name().expect("a name"))).expect("a copy");
         }
-    }
-    dir
+        dir
+    });
+    made.clone()
 }
 
 /// Write `case` to the scratch folder and judge it.
