@@ -406,6 +406,7 @@ impl Compactor {
         else {
             return Vec::new();
         };
+        debug_assert_eq!(piece.line(), id.as_str(), "a piece of another line");
         let key = line.key_of(piece);
         if let Some(r) = run
             && let Some(next) = line.back(r.period).filter(|k| ***k == key).cloned()

@@ -187,9 +187,9 @@ impl FrameIngest {
             way: Way::Frame(known.text.clone()),
             payload: Payload::Text(hex.to_string()),
         };
-        match known.line {
-            Some(line) => self.log.frame_at(t, line, hex, piece),
-            None => self.log.wire_at(t, &self.name, piece()),
+        // No line only when the log's lock was poisoned: the log takes nothing then.
+        if let Some(line) = known.line {
+            self.log.frame_at(t, line, hex, piece);
         }
         let route = &known.route;
         values.extend(self.channels.online.map(|id| (id, Value::Bool(true))));
